@@ -1,0 +1,114 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// DirectorySpace is the organisation-wide space that lists every Open department
+// space, so anyone can find them.
+type DirectorySpace struct {
+	// Name of the directory space as shown in chat, e.g. the organisation's name.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	// +required
+	Name string `json:"name"`
+	// Alias local part of the directory space; "directory" when unset.
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`
+	// +optional
+	Alias string `json:"alias,omitempty"`
+}
+
+// MatrixBackend says how to reach a Matrix homeserver.
+type MatrixBackend struct {
+	// HomeserverURL is the base URL of the client-server API.
+	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:Pattern=`^https?://[^\s/]+(/.*)?$`
+	// +required
+	HomeserverURL string `json:"homeserverURL"`
+	// ServerName is the homeserver's name, the part after the colon in user ids and
+	// aliases.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9.-]+(:[0-9]{1,5})?$`
+	// +required
+	ServerName string `json:"serverName"`
+	// CredentialsSecretRef names a Secret with either `accessToken`, or `username`
+	// and `password` to log in with. The account becomes the creator of every room.
+	// +required
+	CredentialsSecretRef SecretReference `json:"credentialsSecretRef"`
+	// UserIDTemplate maps a member's name to a Matrix user id, as a Go template with
+	// the member as data; "@{{.Name}}:<serverName>" when unset.
+	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="self.matches('^@.*[{][{][^}]*[.]Name[^}]*[}][}].*:[A-Za-z0-9.-]+(:[0-9]{1,5})?$')",message="userIDTemplate must render a Matrix user id: start with @, use .Name in an action such as {{.Name}} or {{lower .Name}}, and end with :<serverName>"
+	// +optional
+	UserIDTemplate string `json:"userIDTemplate,omitempty"`
+	// DirectorySpace, when set, is kept listing every Open department space.
+	// +optional
+	DirectorySpace *DirectorySpace `json:"directorySpace,omitempty"`
+}
+
+// ChatBackendSpec says which chat server rooms live on.
+// +kubebuilder:validation:XValidation:rule="has(self.matrix)",message="a chat server must be configured: set matrix",fieldPath=".matrix"
+type ChatBackendSpec struct {
+	// Matrix homeserver.
+	// +optional
+	Matrix *MatrixBackend `json:"matrix,omitempty"`
+	// PollInterval is how often spaces on this backend are compared with the chat
+	// server, which sends no events, to put back changes made by hand.
+	// +kubebuilder:default="5m"
+	// +optional
+	PollInterval metav1.Duration `json:"pollInterval,omitempty"`
+}
+
+// ChatBackendStatus is what the operator last saw of the chat server.
+type ChatBackendStatus struct {
+	// ObservedGeneration is the generation the status was last reconciled at.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// Conditions: Ready.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// ServerVersions are the client-server API versions the server supports.
+	// +optional
+	ServerVersions []string `json:"serverVersions,omitempty"`
+	// UserID of the operator's account on the server.
+	// +optional
+	UserID string `json:"userID,omitempty"`
+	// DirectorySpaceID is the id of the organisation's directory space.
+	// +optional
+	DirectorySpaceID string `json:"directorySpaceID,omitempty"`
+}
+
+// ChatBackend is a chat server that CollaborationSpaces put their rooms on.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,categories=collab
+// +kubebuilder:printcolumn:name="Server",type=string,JSONPath=`.spec.matrix.serverName`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type ChatBackend struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec ChatBackendSpec `json:"spec"`
+	// +optional
+	Status ChatBackendStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// ChatBackendList is a list of ChatBackends.
+type ChatBackendList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ChatBackend `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&ChatBackend{}, &ChatBackendList{})
+}

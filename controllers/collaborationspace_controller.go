@@ -1,0 +1,152 @@
+// Package controllers holds one reconciler per kind of the collab.opencommons.io API.
+// Inside a reconciler, each owned concern has its own file: rbac.go, chat.go, forum.go,
+// status.go, deletion.go.
+package controllers
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+)
+
+// SpaceFinalizer holds a CollaborationSpace until its deletionPolicy has been carried
+// out on every backend.
+const SpaceFinalizer = "collab.opencommons.io/finalizer"
+
+// conflictRetryDelay is how soon a pass that lost a write race runs again.
+const conflictRetryDelay = time.Second
+
+// CollaborationSpaceReconciler turns a CollaborationSpace into permission bindings,
+// chat rooms and a forum, and keeps them true.
+type CollaborationSpaceReconciler struct {
+	client.Client
+	Scheme   *runtime.Scheme
+	Recorder events.EventRecorder
+	// Chat connects to the chat server a space's rooms live on.
+	Chat ChatConnector
+}
+
+// spaceScope carries one reconcile pass over one space: the object as read, the
+// object being changed, and what the phases learned.
+type spaceScope struct {
+	space  *collabv1.CollaborationSpace
+	before *collabv1.CollaborationSpace
+}
+
+// phaseFunc is one ordered step of a reconcile pass. Each phase owns one condition.
+type phaseFunc func(ctx context.Context, s *spaceScope) (ctrl.Result, error)
+
+// +kubebuilder:rbac:groups=collab.opencommons.io,resources=collaborationspaces,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=collab.opencommons.io,resources=collaborationspaces/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=collab.opencommons.io,resources=collaborationspaces/finalizers,verbs=update
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=events,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=get;list;watch;create;patch
+
+// Reconcile reads top to bottom: get, finalizer first, one deferred status patch,
+// deletion or the ordered phases.
+func (r *CollaborationSpaceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
+	space := &collabv1.CollaborationSpace{}
+	if err := r.Get(ctx, req.NamespacedName, space); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+
+	if space.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(space, SpaceFinalizer) {
+		if err := r.addFinalizer(ctx, space); err != nil {
+			return requeueOnConflict(err)
+		}
+	}
+
+	s := &spaceScope{space: space, before: space.DeepCopy()}
+	defer func() {
+		if err := r.patchStatus(ctx, s, retErr); err != nil {
+			retErr = errors.Join(retErr, err)
+		}
+	}()
+
+	if !space.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, s)
+	}
+	return runPhases(ctx, s, []phaseFunc{
+		r.reconcilePermissions,
+		r.reconcileChat,
+		r.reconcileForum,
+	})
+}
+
+// runPhases runs every phase even when an earlier one failed, so one broken backend
+// does not hide another's state, and merges their results.
+func runPhases(ctx context.Context, s *spaceScope, phases []phaseFunc) (ctrl.Result, error) {
+	var result ctrl.Result
+	var errs []error
+	for _, phase := range phases {
+		res, err := phase(ctx, s)
+		result = lowestRequeue(result, res)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return result, errors.Join(errs...)
+}
+
+// lowestRequeue merges two results, keeping the soonest non-zero requeue.
+func lowestRequeue(a, b ctrl.Result) ctrl.Result {
+	switch {
+	case a.RequeueAfter == 0:
+		return b
+	case b.RequeueAfter == 0:
+		return a
+	case b.RequeueAfter < a.RequeueAfter:
+		return b
+	}
+	return a
+}
+
+// addFinalizer adds the finalizer before anything is created, so nothing the pass
+// makes can outlive the space unaccounted for. The optimistic lock keeps finalizers
+// that others added meanwhile.
+func (r *CollaborationSpaceReconciler) addFinalizer(ctx context.Context, space *collabv1.CollaborationSpace) error {
+	patch := client.MergeFromWithOptions(space.DeepCopy(), client.MergeFromWithOptimisticLock{})
+	controllerutil.AddFinalizer(space, SpaceFinalizer)
+	return r.Patch(ctx, space, patch)
+}
+
+// requeueOnConflict turns a write conflict into a quiet retry: the object changed
+// under us, which is normal and no user's concern.
+func requeueOnConflict(err error) (ctrl.Result, error) {
+	if apierrors.IsConflict(err) {
+		return ctrl.Result{RequeueAfter: conflictRetryDelay}, nil
+	}
+	return ctrl.Result{}, err
+}
+
+// SetupWithManager registers the reconciler: it watches spaces, the RBAC objects it
+// owns, and the chat backends the spaces point at.
+func (r *CollaborationSpaceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts controller.Options) error {
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &collabv1.CollaborationSpace{}, chatBackendIndex, indexChatBackend); err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&collabv1.CollaborationSpace{}, builder.WithPredicates(
+			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
+				deletionPredicate()))).
+		Owns(&rbacv1.Role{}).
+		Owns(&rbacv1.RoleBinding{}).
+		Watches(&collabv1.ChatBackend{}, spacesOfChatBackend(mgr.GetClient())).
+		WithOptions(opts).
+		Named("collaborationspace").
+		Complete(r)
+}

@@ -1,0 +1,238 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+)
+
+const (
+	// SpaceLabel names the CollaborationSpace an owned object belongs to.
+	SpaceLabel = "collab.opencommons.io/space"
+	// ManagedByLabel marks every object the operator owns, so its cache can be limited
+	// to them.
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	// ManagedByValue is the value of ManagedByLabel on the operator's objects.
+	ManagedByValue = "collab-operator"
+)
+
+// spaceRole is a Kubernetes Role the operator makes for every space.
+type spaceRole struct {
+	suffix string
+	rules  func(space string) []rbacv1.PolicyRule
+}
+
+var (
+	ownerRole = spaceRole{suffix: "owner", rules: ownerRules}
+	// viewerRole is bound to moderators and members: in Kubernetes both may only look.
+	viewerRole = spaceRole{suffix: "viewer", rules: viewerRules}
+)
+
+// roleForMember maps the role model onto the two Kubernetes Roles.
+var roleForMember = map[collabv1.Role]spaceRole{
+	collabv1.RoleOwner:     ownerRole,
+	collabv1.RoleModerator: viewerRole,
+	collabv1.RoleMember:    viewerRole,
+}
+
+// bindingRoles fixes the order of the RoleBindings, one per role in use.
+var bindingRoles = []collabv1.Role{collabv1.RoleOwner, collabv1.RoleModerator, collabv1.RoleMember}
+
+func roleName(space string, r spaceRole) string { return "collab-" + space + "-" + r.suffix }
+
+func bindingName(space string, role collabv1.Role) string {
+	return map[collabv1.Role]string{
+		collabv1.RoleOwner:     "collab-" + space + "-owners",
+		collabv1.RoleModerator: "collab-" + space + "-moderators",
+		collabv1.RoleMember:    "collab-" + space + "-members",
+	}[role]
+}
+
+// ownerRules let a department lead change their own space (and only it) by pull
+// request or kubectl, and read what the operator says about it.
+func ownerRules(space string) []rbacv1.PolicyRule {
+	return append([]rbacv1.PolicyRule{{
+		APIGroups:     []string{collabv1.GroupVersion.Group},
+		Resources:     []string{"collaborationspaces"},
+		ResourceNames: []string{space},
+		Verbs:         []string{"get", "update", "patch"},
+	}}, viewerRules(space)...)
+}
+
+// viewerRules let every member see the space, its status and its events.
+func viewerRules(space string) []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{
+		{
+			APIGroups:     []string{collabv1.GroupVersion.Group},
+			Resources:     []string{"collaborationspaces", "collaborationspaces/status"},
+			ResourceNames: []string{space},
+			Verbs:         []string{"get"},
+		},
+		{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{"events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"get", "list", "watch"}},
+	}
+}
+
+// subjectsByRole groups the space's members into RBAC subjects per role, in spec order.
+func subjectsByRole(space *collabv1.CollaborationSpace) map[collabv1.Role][]rbacv1.Subject {
+	out := map[collabv1.Role][]rbacv1.Subject{}
+	for _, m := range space.Spec.Members {
+		role := m.Role
+		if role == "" {
+			role = collabv1.RoleMember
+		}
+		out[role] = append(out[role], subjectFor(m, space.Namespace))
+	}
+	return out
+}
+
+func subjectFor(m collabv1.Member, namespace string) rbacv1.Subject {
+	if m.Kind == collabv1.SubjectServiceAccount {
+		ns := m.Namespace
+		if ns == "" {
+			ns = namespace
+		}
+		return rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Name: m.Name, Namespace: ns}
+	}
+	return rbacv1.Subject{Kind: string(m.Kind), APIGroup: rbacv1.GroupName, Name: m.Name}
+}
+
+// reconcilePermissions makes the space's Roles and one RoleBinding per role in use,
+// then prunes what is no longer declared. It owns PermissionsReady.
+func (r *CollaborationSpaceReconciler) reconcilePermissions(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
+	space := s.space
+	var roles, bindings []string
+	for _, role := range []spaceRole{ownerRole, viewerRole} {
+		name, err := r.applyRole(ctx, space, role)
+		if err != nil {
+			return ctrl.Result{}, r.permissionsFailed(s, err)
+		}
+		roles = append(roles, name)
+	}
+	subjects := subjectsByRole(space)
+	for _, role := range bindingRoles {
+		if len(subjects[role]) == 0 {
+			continue
+		}
+		name, err := r.applyRoleBinding(ctx, space, role, subjects[role])
+		if err != nil {
+			return ctrl.Result{}, r.permissionsFailed(s, err)
+		}
+		bindings = append(bindings, name)
+	}
+	if err := r.pruneRBAC(ctx, space, append(slices.Clone(roles), bindings...)); err != nil {
+		return ctrl.Result{}, r.permissionsFailed(s, err)
+	}
+
+	space.Status.Permissions = &collabv1.PermissionsStatus{Roles: roles, RoleBindings: bindings}
+	setCondition(space, collabv1.PermissionsReadyCondition, metav1.ConditionTrue, "Bound",
+		fmt.Sprintf("%d roles bound to %d members", len(roles), len(space.Spec.Members)))
+	return ctrl.Result{}, nil
+}
+
+func (r *CollaborationSpaceReconciler) permissionsFailed(s *spaceScope, err error) error {
+	if apierrors.IsConflict(err) {
+		return err // a lost race, retried; not the user's concern
+	}
+	setCondition(s.space, collabv1.PermissionsReadyCondition, metav1.ConditionFalse, "BindingFailed",
+		"Cannot write the space's Roles or RoleBindings: "+err.Error())
+	return err
+}
+
+func (r *CollaborationSpaceReconciler) applyRole(ctx context.Context, space *collabv1.CollaborationSpace, role spaceRole) (string, error) {
+	obj := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: roleName(space.Name, role), Namespace: space.Namespace}}
+	op, err := controllerutil.CreateOrUpdate(ctx, r.Client, obj, func() error {
+		obj.Labels = ownedLabels(obj.Labels, space)
+		obj.Rules = role.rules(space.Name)
+		return controllerutil.SetControllerReference(space, obj, r.Scheme)
+	})
+	if err != nil {
+		return "", fmt.Errorf("cannot apply Role %s: %w", obj.Name, err)
+	}
+	r.recordOperation(space, "Role", obj.Name, op)
+	return obj.Name, nil
+}
+
+func (r *CollaborationSpaceReconciler) applyRoleBinding(ctx context.Context, space *collabv1.CollaborationSpace,
+	role collabv1.Role, subjects []rbacv1.Subject) (string, error) {
+	obj := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: bindingName(space.Name, role), Namespace: space.Namespace}}
+	roleRef := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: roleName(space.Name, roleForMember[role])}
+	op, err := controllerutil.CreateOrUpdate(ctx, r.Client, obj, func() error {
+		if obj.CreationTimestamp.IsZero() {
+			obj.RoleRef = roleRef // immutable once created
+		}
+		obj.Labels = ownedLabels(obj.Labels, space)
+		obj.Subjects = subjects
+		return controllerutil.SetControllerReference(space, obj, r.Scheme)
+	})
+	if err != nil {
+		return "", fmt.Errorf("cannot apply RoleBinding %s: %w", obj.Name, err)
+	}
+	r.recordOperation(space, "RoleBinding", obj.Name, op)
+	return obj.Name, nil
+}
+
+// pruneRBAC deletes the space's Roles and RoleBindings that are no longer declared,
+// after the declared ones are in place, so no member loses access in between.
+func (r *CollaborationSpaceReconciler) pruneRBAC(ctx context.Context, space *collabv1.CollaborationSpace, keep []string) error {
+	objs, err := r.ownedRBAC(ctx, space)
+	if err != nil {
+		return err
+	}
+	for _, obj := range objs {
+		if slices.Contains(keep, obj.GetName()) {
+			continue
+		}
+		if err := r.deleteObject(ctx, space, obj); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ownedRBAC lists the Roles and RoleBindings this space controls.
+func (r *CollaborationSpaceReconciler) ownedRBAC(ctx context.Context, space *collabv1.CollaborationSpace) ([]client.Object, error) {
+	sel := client.MatchingLabels{SpaceLabel: space.Name, ManagedByLabel: ManagedByValue}
+	var roles rbacv1.RoleList
+	if err := r.List(ctx, &roles, client.InNamespace(space.Namespace), sel); err != nil {
+		return nil, fmt.Errorf("cannot list Roles: %w", err)
+	}
+	var bindings rbacv1.RoleBindingList
+	if err := r.List(ctx, &bindings, client.InNamespace(space.Namespace), sel); err != nil {
+		return nil, fmt.Errorf("cannot list RoleBindings: %w", err)
+	}
+	var out []client.Object
+	for i := range roles.Items {
+		out = append(out, &roles.Items[i])
+	}
+	for i := range bindings.Items {
+		out = append(out, &bindings.Items[i])
+	}
+	return slices.DeleteFunc(out, func(o client.Object) bool { return !metav1.IsControlledBy(o, space) }), nil
+}
+
+// ownedLabels adds the operator's labels to an object's own.
+func ownedLabels(labels map[string]string, space *collabv1.CollaborationSpace) map[string]string {
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[SpaceLabel] = space.Name
+	labels[ManagedByLabel] = ManagedByValue
+	return labels
+}
+
+func kindOf(obj client.Object) string {
+	if _, ok := obj.(*rbacv1.Role); ok {
+		return "Role"
+	}
+	return "RoleBinding"
+}

@@ -1,0 +1,49 @@
+package controllers
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+)
+
+// chatBackendIndex indexes spaces by the ChatBackend they use.
+const chatBackendIndex = ".spec.chat.backendRef.name"
+
+// indexChatBackend returns the ChatBackend a space uses, for the field index.
+func indexChatBackend(obj client.Object) []string {
+	space := obj.(*collabv1.CollaborationSpace)
+	if space.Spec.Chat == nil || space.Spec.Chat.BackendRef == nil {
+		return nil
+	}
+	return []string{space.Spec.Chat.BackendRef.Name}
+}
+
+// spacesOfChatBackend requeues every space on a ChatBackend when the backend changes,
+// e.g. when it turns Ready after the server came back.
+func spacesOfChatBackend(c client.Client) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+		var spaces collabv1.CollaborationSpaceList
+		if err := c.List(ctx, &spaces, client.MatchingFields{chatBackendIndex: obj.GetName()}); err != nil {
+			return nil
+		}
+		reqs := make([]reconcile.Request, 0, len(spaces.Items))
+		for _, s := range spaces.Items {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: s.Namespace, Name: s.Name}})
+		}
+		return reqs
+	})
+}
+
+// deletionPredicate lets through the update that marks an object for deletion.
+func deletionPredicate() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool { return !e.ObjectNew.GetDeletionTimestamp().IsZero() },
+	}
+}

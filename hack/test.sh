@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `make test`: unit tests and integration tests on a real kube-apiserver + etcd and a
+# real Dendrite homeserver. The binaries are built once per machine into a cache
+# (hack/local-bins.sh); later runs reuse them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+hack/local-bins.sh envtest
+hack/local-bins.sh dendrite
+KUBEBUILDER_ASSETS=$(hack/local-bins.sh path envtest)
+DENDRITE_BIN_DIR=$(hack/local-bins.sh path dendrite)
+export KUBEBUILDER_ASSETS DENDRITE_BIN_DIR
+
+# Two cores: one test binary at a time keeps the API server and Dendrite responsive.
+go test ./... -count=1 -p 1 -timeout 30m "$@"

@@ -1,0 +1,84 @@
+// Package testenv starts a real kube-apiserver and etcd (envtest) with the project's
+// CRDs installed, from the binaries hack/local-bins.sh builds into the machine's cache.
+package testenv
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+)
+
+// Scheme knows the built-in kinds and the project's API.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		panic(err)
+	}
+	if err := collabv1.AddToScheme(s); err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// RepoRoot finds the repository root by walking up to go.mod.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// assetsDir is KUBEBUILDER_ASSETS when set, else the cache dir hack/local-bins.sh
+// fills, built first if need be (the first run on a machine takes minutes).
+func assetsDir(root string) (string, error) {
+	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
+		return dir, nil
+	}
+	script := filepath.Join(root, "hack", "local-bins.sh")
+	build := exec.Command(script, "envtest")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return "", fmt.Errorf("cannot build the envtest binaries with %s: %w", script, err)
+	}
+	out, err := exec.Command(script, "path", "envtest").Output()
+	if err != nil {
+		return "", fmt.Errorf("cannot locate the envtest binaries: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// New returns an envtest environment with the project's CRDs, ready to Start.
+func New() (*envtest.Environment, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	assets, err := assetsDir(root)
+	if err != nil {
+		return nil, err
+	}
+	return &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+		BinaryAssetsDirectory: assets,
+		Scheme:                Scheme(),
+	}, nil
+}

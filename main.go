@@ -1,0 +1,138 @@
+// Command manager runs the collab-operator controllers.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"flag"
+	"os"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	_ "k8s.io/client-go/plugin/pkg/client/auth"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/controllers"
+)
+
+// leaderElectionID is fixed so every replica of the manager contends for one lease.
+const leaderElectionID = "collab-operator.collab.opencommons.io"
+
+var (
+	scheme   = runtime.NewScheme()
+	setupLog = ctrl.Log.WithName("setup")
+)
+
+func init() {
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(collabv1.AddToScheme(scheme))
+}
+
+type options struct {
+	metricsAddr        string
+	probeAddr          string
+	secureMetrics      bool
+	enableHTTP2        bool
+	leaderElect        bool
+	maxConcurrent      int
+	maxRemovalsPerPass int
+	zap                zap.Options
+}
+
+func parseFlags() options {
+	var o options
+	flag.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080",
+		"The address the metrics endpoint binds to. Use :8443 with --metrics-secure for HTTPS, or 0 to disable.")
+	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
+	flag.BoolVar(&o.secureMetrics, "metrics-secure", false,
+		"Serve metrics over HTTPS with authentication and authorization by the API server.")
+	flag.BoolVar(&o.enableHTTP2, "enable-http2", false,
+		"Enable HTTP/2 for the metrics server (off by default: HTTP/2 Stream Cancellation and Rapid Reset CVEs).")
+	flag.BoolVar(&o.leaderElect, "leader-elect", false,
+		"Enable leader election, so only one replica of the manager is active.")
+	flag.IntVar(&o.maxConcurrent, "max-concurrent-reconciles", 4,
+		"How many spaces are reconciled at once. Chat servers serialise room creation, so more rarely helps.")
+	flag.IntVar(&o.maxRemovalsPerPass, "max-member-removals", 5,
+		"With memberPolicy Authoritative, the most people removed from one room per pass; the rest are reported.")
+	o.zap = zap.Options{Development: false}
+	o.zap.BindFlags(flag.CommandLine)
+	flag.Parse()
+	return o
+}
+
+func main() {
+	o := parseFlags()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
+	ctx := ctrl.SetupSignalHandler()
+
+	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), managerOptions(o))
+	if err != nil {
+		setupLog.Error(err, "Unable to create manager")
+		os.Exit(1)
+	}
+	if err := setupControllers(ctx, mgr, o); err != nil {
+		setupLog.Error(err, "Unable to set up controllers")
+		os.Exit(1)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		setupLog.Error(err, "Unable to set up health check")
+		os.Exit(1)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		setupLog.Error(err, "Unable to set up ready check")
+		os.Exit(1)
+	}
+	setupLog.Info("Starting manager")
+	if err := mgr.Start(ctx); err != nil {
+		setupLog.Error(err, "Manager stopped with an error")
+		os.Exit(1)
+	}
+}
+
+func managerOptions(o options) ctrl.Options {
+	var tlsOpts []func(*tls.Config)
+	if !o.enableHTTP2 {
+		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
+	}
+	return ctrl.Options{
+		Scheme: scheme,
+		Metrics: metricsserver.Options{
+			BindAddress:   o.metricsAddr,
+			SecureServing: o.secureMetrics,
+			TLSOpts:       tlsOpts,
+		},
+		HealthProbeBindAddress: o.probeAddr,
+		LeaderElection:         o.leaderElect,
+		LeaderElectionID:       leaderElectionID,
+		Cache:                  cacheOptions(),
+	}
+}
+
+// cacheOptions keep only the operator's own Roles and RoleBindings in memory, not
+// every one in the cluster.
+func cacheOptions() cache.Options {
+	owned := labels.SelectorFromSet(labels.Set{controllers.ManagedByLabel: controllers.ManagedByValue})
+	return cache.Options{ByObject: map[client.Object]cache.ByObject{
+		&rbacv1.Role{}:        {Label: owned},
+		&rbacv1.RoleBinding{}: {Label: owned},
+	}}
+}
+
+func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
+	spaces := &controllers.CollaborationSpaceReconciler{
+		Client:   mgr.GetClient(),
+		Scheme:   mgr.GetScheme(),
+		Recorder: mgr.GetEventRecorder("collab-operator"),
+	}
+	return spaces.SetupWithManager(ctx, mgr, controller.Options{MaxConcurrentReconciles: o.maxConcurrent})
+}
