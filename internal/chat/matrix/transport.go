@@ -1,0 +1,193 @@
+package matrix
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/opencommons/collab-operator/internal/chat"
+)
+
+const v3 = "/_matrix/client/v3"
+
+// maxBody bounds how much of a response is read; room state of a large room is
+// the biggest answer the operator asks for.
+const maxBody = 32 << 20
+
+// call is one request to the homeserver.
+type call struct {
+	method string
+	// op names the request for observers and errors; keep it low-cardinality.
+	op string
+	// path is already escaped, relative to the homeserver URL.
+	path string
+	// body is JSON-encoded when not nil.
+	body any
+	// noAuth sends no access token (login, versions).
+	noAuth bool
+}
+
+// do sends c, retrying while the server asks to slow down (up to MaxRetries, each
+// wait capped and cut short by ctx) and once after logging in again when a
+// password login is configured and the server forgot the token. out, if not nil,
+// receives the decoded JSON answer.
+func (c *Client) do(ctx context.Context, cl call, out any) error {
+	body, err := encode(cl.body)
+	if err != nil {
+		return fmt.Errorf("matrix %s: cannot encode request: %w", cl.op, err)
+	}
+	relogged := false
+	for attempt := 0; ; attempt++ {
+		resp, e := c.send(ctx, cl, body)
+		switch {
+		case e == nil:
+			return decode(cl.op, resp, out)
+		case isRateLimit(e) && attempt < c.maxRetries:
+			if err := c.wait(ctx, e, resp, attempt); err != nil {
+				return err
+			}
+		case errors.Is(e, chat.ErrUnauthorized) && !cl.noAuth && c.canLogin() && !relogged:
+			relogged = true
+			c.forgetToken()
+		default:
+			return e
+		}
+	}
+}
+
+// response is a read answer.
+type response struct {
+	status int
+	body   []byte
+	// retryAfter is the wait the server asked for, when hasWait.
+	retryAfter time.Duration
+	hasWait    bool
+}
+
+// send makes one attempt. A non-2xx answer comes back as an *Error with the
+// response, so do can read the wait the server asked for.
+func (c *Client) send(ctx context.Context, cl call, body []byte) (*response, *Error) {
+	req, err := c.request(ctx, cl, body)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	resp, herr := c.http.Do(req)
+	if herr != nil {
+		c.observe(cl, 0, start)
+		return nil, transportError(ctx, cl.op, herr)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	c.observe(cl, resp.StatusCode, start)
+	if rerr != nil {
+		return nil, transportError(ctx, cl.op, rerr)
+	}
+	r := &response{status: resp.StatusCode, body: b}
+	if resp.StatusCode/100 == 2 {
+		return r, nil
+	}
+	e, wait, ok := responseError(cl.op, resp.StatusCode, b)
+	if !ok {
+		wait, ok = retryAfterHeader(resp.Header)
+	}
+	r.retryAfter, r.hasWait = wait, ok
+	return r, e
+}
+
+func (c *Client) request(ctx context.Context, cl call, body []byte) (*http.Request, *Error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, cl.method, c.base+cl.path, rd)
+	if err != nil {
+		return nil, &Error{Op: cl.op, cause: err}
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if !cl.noAuth {
+		token, err := c.accessToken(ctx)
+		if err != nil {
+			return nil, asError(cl.op, err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return req, nil
+}
+
+func (c *Client) observe(cl call, status int, start time.Time) {
+	if c.observer != nil {
+		c.observer(cl.method, cl.op, status, time.Since(start))
+	}
+}
+
+// wait sleeps as long as the server asked (1s, 2s, 4s… when it did not say),
+// capped by MaxRetryWait, or until ctx ends.
+func (c *Client) wait(ctx context.Context, e *Error, r *response, attempt int) error {
+	d := time.Second << attempt
+	if r != nil && r.hasWait {
+		d = r.retryAfter
+	}
+	d = min(d, c.maxWait)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("%w (gave up waiting %s: %w)", e, d, ctx.Err())
+	case <-t.C:
+		return nil
+	}
+}
+
+// transportError: no answer. A cancelled context is the caller's doing, not the
+// server's, so only other failures count as ErrUnavailable.
+func transportError(ctx context.Context, op string, err error) *Error {
+	e := &Error{Op: op, cause: err}
+	if ctx.Err() == nil {
+		e.kind = chat.ErrUnavailable
+	}
+	return e
+}
+
+func asError(op string, err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Op: op, cause: err}
+}
+
+// retryAfterHeader reads a Retry-After given in seconds (the HTTP-date form is
+// not used by homeservers).
+func retryAfterHeader(h http.Header) (time.Duration, bool) {
+	s, err := strconv.Atoi(h.Get("Retry-After"))
+	if err != nil || s < 0 {
+		return 0, false
+	}
+	return time.Duration(s) * time.Second, true
+}
+
+func encode(v any) ([]byte, error) {
+	if v == nil {
+		return nil, nil
+	}
+	return json.Marshal(v)
+}
+
+func decode(op string, r *response, out any) error {
+	if out == nil || len(r.body) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(r.body, out); err != nil {
+		return &Error{Op: op, Status: r.status, cause: fmt.Errorf("cannot decode answer: %w", err)}
+	}
+	return nil
+}

@@ -1,0 +1,136 @@
+package chat
+
+import "slices"
+
+// JoinRule says who may join a room without an invitation.
+type JoinRule string
+
+const (
+	// JoinRulePublic lets anyone on the server join.
+	JoinRulePublic JoinRule = "public"
+	// JoinRuleRestricted lets members of the rooms in RoomSpec.AllowRoomIDs join
+	// (usually the department's space and the spaces a room is shared with).
+	JoinRuleRestricted JoinRule = "restricted"
+	// JoinRuleInvite lets only invited users join.
+	JoinRuleInvite JoinRule = "invite"
+)
+
+// Membership is a user's state in a room, as the m.room.member event says.
+type Membership string
+
+const (
+	MembershipJoin   Membership = "join"
+	MembershipInvite Membership = "invite"
+	MembershipLeave  Membership = "leave"
+	MembershipBan    Membership = "ban"
+	MembershipKnock  Membership = "knock"
+)
+
+// OwnerEventType is the state event that names the CollaborationSpace a room was
+// made for. It lets the operator tell its own rooms from a room that merely holds
+// the same alias, so an alias taken by another space is reported (ErrAliasConflict)
+// rather than silently adopted.
+const OwnerEventType = "io.opencommons.collab.owner"
+
+// ArchivedNamePrefix starts the name of an archived room.
+const ArchivedNamePrefix = "[archived] "
+
+// PowerLevels is the content of a room's m.room.power_levels event: who may do what.
+// Values missing from the server's event are filled with the Matrix defaults when
+// observed, so two PowerLevels compare by meaning.
+type PowerLevels struct {
+	Users         map[string]int
+	UsersDefault  int
+	EventsDefault int
+	StateDefault  int
+	Invite        int
+	Kick          int
+	Ban           int
+	Redact        int
+	Events        map[string]int
+}
+
+// UserLevel is the level a user effectively has: their own entry or UsersDefault.
+func (p PowerLevels) UserLevel(userID string) int {
+	if l, ok := p.Users[userID]; ok {
+		return l
+	}
+	return p.UsersDefault
+}
+
+// RoomSpec is the desired state of one room or space.
+type RoomSpec struct {
+	// AliasLocalpart finds the room again: #<AliasLocalpart>:<serverName>.
+	AliasLocalpart string
+	// Name and Topic shown to users.
+	Name, Topic string
+	// Space makes the room a Matrix space (creation type m.space). It is fixed when
+	// the room is created.
+	Space bool
+	// JoinRule says who may join without an invitation.
+	JoinRule JoinRule
+	// AllowRoomIDs are the rooms (spaces) whose members may join a restricted room.
+	AllowRoomIDs []string
+	// Published lists the room in the server's public room directory.
+	Published bool
+	// PowerLevels of the room, written as given: the zero value would let anyone
+	// do anything, so build specs with chatplan.DesiredRooms.
+	PowerLevels PowerLevels
+	// Invite lists the user ids that should be members; they are invited when they
+	// are neither joined nor invited.
+	Invite []string
+	// Owner is "namespace/name" of the CollaborationSpace the room belongs to,
+	// stored in the OwnerEventType state event.
+	Owner string
+	// Children are the room ids a space should list (m.space.child). Nil means the
+	// children are not managed; the controller fills it once the rooms exist.
+	Children []string
+	// Parent is the id of the space the room belongs to (m.space.parent); empty for
+	// none.
+	Parent string
+}
+
+// ObservedRoom is a room as the chat server holds it.
+type ObservedRoom struct {
+	RoomID string
+	// Alias is the full alias the room was found by, e.g. "#eng-general:example.org".
+	Alias        string
+	Name, Topic  string
+	Space        bool
+	JoinRule     JoinRule
+	AllowRoomIDs []string
+	Published    bool
+	PowerLevels  PowerLevels
+	// Members maps every user with a membership event to their membership.
+	Members map[string]Membership
+	// Declined holds the users whose "leave" was their own doing: they left, or
+	// rejected an invitation. They are not invited again.
+	Declined map[string]bool
+	// Children are the m.space.child state keys with non-empty content.
+	Children map[string]bool
+	// Parents are the m.space.parent state keys with non-empty content.
+	Parents map[string]bool
+	// Owner is the CollaborationSpace named by the OwnerEventType event, "" if none.
+	Owner string
+	// Archived is set once Archive has begun on the room.
+	Archived bool
+}
+
+// Joined reports whether the user is joined or invited.
+func (o *ObservedRoom) Joined(userID string) bool {
+	m := o.Members[userID]
+	return m == MembershipJoin || m == MembershipInvite
+}
+
+// SameSet reports whether a and b hold the same strings, ignoring order and
+// duplicates.
+func SameSet(a, b []string) bool {
+	a, b = sortedSet(a), sortedSet(b)
+	return slices.Equal(a, b)
+}
+
+func sortedSet(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return slices.Compact(out)
+}

@@ -1,0 +1,163 @@
+package chatplan
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/chat"
+)
+
+func engineering(vis v1alpha1.Visibility, rooms ...v1alpha1.Room) *v1alpha1.CollaborationSpace {
+	cs := &v1alpha1.CollaborationSpace{Spec: v1alpha1.CollaborationSpaceSpec{
+		Department: "Engineering", Description: "Where engineering talks", Visibility: vis,
+		Members: []v1alpha1.Member{
+			{Kind: v1alpha1.SubjectGroup, Name: "eng-leads", Role: v1alpha1.RoleOwner},
+			{Kind: v1alpha1.SubjectUser, Name: "alice", Role: v1alpha1.RoleOwner},
+			{Kind: v1alpha1.SubjectUser, Name: "bob", Role: v1alpha1.RoleModerator},
+			{Kind: v1alpha1.SubjectUser, Name: "carol"}, // role defaulted by the API server
+			{Kind: v1alpha1.SubjectServiceAccount, Name: "bot", Role: v1alpha1.RoleOwner},
+		},
+		Chat: &v1alpha1.ChatSpec{Rooms: rooms},
+	}}
+	cs.Name, cs.Namespace = "engineering", "dept-engineering"
+	return cs
+}
+
+// wantLevels are the levels of a room of engineering whose posting level is posting.
+func wantLevels(posting int) chat.PowerLevels {
+	return chat.PowerLevels{
+		Users:        map[string]int{"@op:example.org": 100, "@alice:example.org": 100, "@bob:example.org": 50, "@carol:example.org": 0},
+		UsersDefault: 0, EventsDefault: posting, StateDefault: 50, Invite: 50, Kick: 50, Ban: 50, Redact: 50,
+		Events: managedEvents,
+	}
+}
+
+var members = []string{"@alice:example.org", "@bob:example.org", "@carol:example.org"}
+
+func TestDesiredRooms(t *testing.T) {
+	in := DesiredInput{
+		ServerName: "example.org", OperatorUserID: "@op:example.org", DeptSpaceID: "!eng:example.org",
+		SharedSpaceIDs: map[string]string{"dept-marketing/marketing": "!mkt:example.org"},
+	}
+	shared := []v1alpha1.SpaceReference{{Namespace: "dept-marketing", Name: "marketing"}, {Namespace: "dept-sales", Name: "sales"}}
+	type want struct {
+		space chat.RoomSpec
+		rooms []chat.RoomSpec
+	}
+	spaceRoom := func(rule chat.JoinRule, published bool) chat.RoomSpec {
+		return chat.RoomSpec{AliasLocalpart: "engineering", Name: "Engineering", Topic: "Where engineering talks",
+			Space: true, JoinRule: rule, Published: published, PowerLevels: wantLevels(100),
+			Invite: members, Owner: "dept-engineering/engineering"}
+	}
+	room := func(name string, rule chat.JoinRule, allow []string, published bool, posting int) chat.RoomSpec {
+		return chat.RoomSpec{AliasLocalpart: "engineering-" + name, Name: name, JoinRule: rule, AllowRoomIDs: allow,
+			Published: published, PowerLevels: wantLevels(posting), Invite: members,
+			Owner: "dept-engineering/engineering", Parent: "!eng:example.org"}
+	}
+	cases := map[string]struct {
+		space *v1alpha1.CollaborationSpace
+		want  want
+	}{
+		"department: restricted to the space and the resolved shared spaces": {
+			space: engineering(v1alpha1.VisibilityDepartment,
+				v1alpha1.Room{Name: "general", Topic: "Everything"},
+				v1alpha1.Room{Name: "platform-sync", SharedWith: shared}),
+			want: want{spaceRoom(chat.JoinRuleInvite, false), []chat.RoomSpec{
+				func() chat.RoomSpec {
+					r := room("general", chat.JoinRuleRestricted, []string{"!eng:example.org"}, false, 0)
+					r.Topic = "Everything"
+					return r
+				}(),
+				room("platform-sync", chat.JoinRuleRestricted, []string{"!eng:example.org", "!mkt:example.org"}, false, 0),
+			}},
+		},
+		"open: public and published": {
+			space: engineering(v1alpha1.VisibilityOpen, v1alpha1.Room{Name: "general", Posting: v1alpha1.PostingEveryone}),
+			want: want{spaceRoom(chat.JoinRulePublic, true), []chat.RoomSpec{
+				room("general", chat.JoinRulePublic, nil, true, 0),
+			}},
+		},
+		"private: invite only; posting levels": {
+			space: engineering(v1alpha1.VisibilityPrivate,
+				v1alpha1.Room{Name: "announcements", Posting: v1alpha1.PostingOwners},
+				v1alpha1.Room{Name: "mods", Posting: v1alpha1.PostingModerators},
+				v1alpha1.Room{Name: "general", Posting: v1alpha1.PostingMembers}),
+			want: want{spaceRoom(chat.JoinRuleInvite, false), []chat.RoomSpec{
+				room("announcements", chat.JoinRuleInvite, nil, false, 100),
+				room("mods", chat.JoinRuleInvite, nil, false, 50),
+				room("general", chat.JoinRuleInvite, nil, false, 0),
+			}},
+		},
+		"no chat: only the space": {
+			space: func() *v1alpha1.CollaborationSpace {
+				cs := engineering(v1alpha1.VisibilityPrivate)
+				cs.Spec.Chat = nil
+				return cs
+			}(),
+			want: want{space: spaceRoom(chat.JoinRuleInvite, false)},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			sp, rooms, err := DesiredRooms(tc.space, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want.space, sp, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("space (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.want.rooms, rooms, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("rooms (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDesiredRoomsUserIDTemplate(t *testing.T) {
+	cases := map[string]struct {
+		template string
+		name     string
+		want     string
+		wantErr  string
+	}{
+		"default":              {name: "alice", want: "@alice:example.org"},
+		"custom server":        {template: "@{{.Name}}:chat.example.com", name: "alice", want: "@alice:chat.example.com"},
+		"e-mail names lowered": {template: `@{{ replace (lower .Name) "@" "." }}:example.org`, name: "Alice@Corp.com", want: "@alice.corp.com:example.org"},
+		"upper case is no id":  {name: "Alice", wantErr: `member "Alice" maps to "@Alice:example.org", which is not a Matrix user id`},
+		"broken template":      {template: "@{{.Name:x", name: "alice", wantErr: "cannot parse userIDTemplate"},
+		"unknown field fails":  {template: "@{{.Email}}:x", name: "alice", wantErr: "cannot map member"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			cs := engineering(v1alpha1.VisibilityPrivate)
+			cs.Spec.Members = []v1alpha1.Member{{Kind: v1alpha1.SubjectUser, Name: tc.name, Role: v1alpha1.RoleOwner}}
+			sp, _, err := DesiredRooms(cs, DesiredInput{ServerName: "example.org", UserIDTemplate: tc.template})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]string{tc.want}, sp.Invite); diff != "" {
+				t.Errorf("invited (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDesiredDirectory(t *testing.T) {
+	got := DesiredDirectory("company-matrix", v1alpha1.DirectorySpace{Name: "Acme"}, "@op:x", []string{"!b:x", "!a:x"})
+	want := chat.RoomSpec{AliasLocalpart: "directory", Name: "Acme", Space: true, JoinRule: chat.JoinRulePublic,
+		Published: true, PowerLevels: powerLevels(nil, "@op:x", 100), Owner: "ChatBackend/company-matrix",
+		Children: []string{"!a:x", "!b:x"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("directory (-want +got):\n%s", diff)
+	}
+}

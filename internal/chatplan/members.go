@@ -1,0 +1,63 @@
+package chatplan
+
+import (
+	"fmt"
+
+	"github.com/opencommons/collab-operator/internal/chat"
+)
+
+// planMembers invites declared users who are not in the room and, when
+// authoritative, removes joined or invited users who are not declared.
+func planMembers(d chat.RoomSpec, o chat.ObservedRoom, opts Options, r *Report) []chat.Action {
+	actions := planInvites(d, o, opts, r)
+	if opts.Authoritative {
+		actions = append(actions, planKicks(d, o, opts, r)...)
+	}
+	return actions
+}
+
+// planInvites skips banned users (a moderator's decision wins) and users who left
+// or declined on their own (so they are not pestered every poll); a user removed
+// by someone else is invited again.
+func planInvites(d chat.RoomSpec, o chat.ObservedRoom, opts Options, r *Report) []chat.Action {
+	var out []chat.Action
+	for _, u := range sortedUnique(d.Invite) {
+		switch m := o.Members[u]; {
+		case u == opts.OperatorUserID, m == chat.MembershipJoin, m == chat.MembershipInvite:
+		case m == chat.MembershipBan:
+			r.Notes = append(r.Notes, fmt.Sprintf("%s is banned from the room and is not invited", u))
+		case m == chat.MembershipLeave && o.Declined[u]:
+			r.Notes = append(r.Notes, fmt.Sprintf("%s left or declined the invitation and is not invited again", u))
+		default:
+			out = append(out, chat.Invite{UserID: u})
+		}
+	}
+	return out
+}
+
+// planKicks never removes the operator or anyone whose level is not below the
+// operator's (Matrix would refuse), and stops at opts.MaxRemovals.
+func planKicks(d chat.RoomSpec, o chat.ObservedRoom, opts Options, r *Report) []chat.Action {
+	declared := map[string]bool{}
+	for _, u := range d.Invite {
+		declared[u] = true
+	}
+	opLevel := max(o.PowerLevels.UserLevel(opts.OperatorUserID), ownerLevel)
+	var out []chat.Action
+	for _, u := range sortedKeys(o.Members) {
+		if declared[u] || u == opts.OperatorUserID || !o.Joined(u) {
+			continue
+		}
+		if level := o.PowerLevels.UserLevel(u); level >= opLevel {
+			r.Notes = append(r.Notes, fmt.Sprintf("%s is not declared but stays: "+
+				"their power level %d is not below the operator's", u, level))
+			continue
+		}
+		if opts.MaxRemovals > 0 && len(out) >= opts.MaxRemovals {
+			r.DeferredRemovals = append(r.DeferredRemovals, u)
+			continue
+		}
+		out = append(out, chat.Kick{UserID: u, Reason: "not a declared member of this space"})
+	}
+	return out
+}

@@ -1,0 +1,98 @@
+package chatplan
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/opencommons/collab-operator/internal/chat"
+)
+
+func TestPlanPowerLevels(t *testing.T) {
+	type want struct {
+		levels *chat.PowerLevels // nil: no SetPowerLevels planned
+		notes  []string
+	}
+	pl := func(users map[string]int, edit func(*chat.PowerLevels)) *chat.PowerLevels {
+		p := levels(users)
+		if edit != nil {
+			edit(&p)
+		}
+		return &p
+	}
+	cases := map[string]struct {
+		desired  chat.PowerLevels
+		observed chat.PowerLevels
+		opts     Options
+		want     want
+	}{
+		"same meaning, different spelling: no change": {
+			desired:  levels(map[string]int{op: 100, alice: 0}),
+			observed: levels(map[string]int{op: 100}),
+		},
+		"a moderator made by hand is put back to member": {
+			desired:  levels(map[string]int{op: 100, bob: 0}),
+			observed: levels(map[string]int{op: 100, bob: 50}),
+			want:     want{levels: pl(map[string]int{op: 100}, nil)},
+		},
+		"posting level changed by hand, unmanaged event levels kept": {
+			desired: levels(map[string]int{op: 100}),
+			observed: *pl(map[string]int{op: 100}, func(p *chat.PowerLevels) {
+				p.EventsDefault = 50
+				p.Events["org.example.custom"] = 10
+			}),
+			want: want{levels: pl(map[string]int{op: 100}, func(p *chat.PowerLevels) { p.Events["org.example.custom"] = 10 })},
+		},
+		"additive: an undeclared user's level stays": {
+			desired:  levels(map[string]int{op: 100, alice: 100}),
+			observed: levels(map[string]int{op: 100, alice: 100, carol: 50}),
+		},
+		"authoritative: an undeclared user's level is dropped": {
+			desired:  levels(map[string]int{op: 100, alice: 100}),
+			observed: levels(map[string]int{op: 100, alice: 100, carol: 50}),
+			opts:     Options{Authoritative: true},
+			want:     want{levels: pl(map[string]int{op: 100, alice: 100}, nil)},
+		},
+		"the operator is never lowered": {
+			desired:  levels(map[string]int{op: 50}),
+			observed: levels(map[string]int{op: 100}),
+		},
+		"a user at the operator's level cannot be lowered": {
+			desired:  levels(map[string]int{op: 100, alice: 50}),
+			observed: levels(map[string]int{op: 100, alice: 100}),
+			want: want{notes: []string{"@alice:x keeps power level 100 instead of 50: " +
+				"it is not below the operator's own level, which Matrix does not let the operator change"}},
+		},
+		"last owner guard keeps the only human owner": {
+			desired:  levels(map[string]int{op: 150}),
+			observed: levels(map[string]int{op: 150, alice: 100}),
+			opts:     Options{Authoritative: true, LastOwnerGuard: true},
+			want:     want{notes: []string{"@alice:x keeps power level 100: the room would have no owner besides the operator"}},
+		},
+		"without the guard the owner is dropped": {
+			desired:  levels(map[string]int{op: 150}),
+			observed: levels(map[string]int{op: 150, alice: 100}),
+			opts:     Options{Authoritative: true},
+			want:     want{levels: pl(map[string]int{op: 150}, nil)},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			tc.opts.OperatorUserID = op
+			var r Report
+			actions := planPowerLevels(chat.RoomSpec{PowerLevels: tc.desired}, chat.ObservedRoom{PowerLevels: tc.observed}, tc.opts, &r)
+			var got *chat.PowerLevels
+			if len(actions) == 1 {
+				p := actions[0].(chat.SetPowerLevels).PowerLevels
+				got = &p
+			}
+			if diff := cmp.Diff(tc.want.levels, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("planned levels (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.want.notes, r.Notes, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("notes (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

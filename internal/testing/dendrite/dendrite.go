@@ -1,0 +1,269 @@
+// Package dendrite runs a real Matrix homeserver (Dendrite) on 127.0.0.1 for
+// integration tests and local development, so the chat layer is tested against the
+// server it talks to rather than a mock.
+//
+// Start generates a configuration and signing key, starts the binary on a free
+// port and returns once the client-server API answers. The binaries come from
+// $DENDRITE_BIN_DIR, or from the cache that `hack/local-bins.sh dendrite` fills
+// (built on first use). Rate limiting is off and federation disabled: the server is
+// only reachable from this machine.
+package dendrite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Options configure Start. The zero value starts a throwaway server.
+type Options struct {
+	// Dir keeps the configuration, key and databases. When empty a temporary
+	// directory is used and removed by Stop. An existing Dir is reused: its key,
+	// databases and configuration (and hence accounts and rooms) survive restarts.
+	Dir string
+	// Port to listen on at 127.0.0.1; 0 picks a free one.
+	Port int
+	// ServerName of the homeserver; "localhost" when empty.
+	ServerName string
+	// SharedSecret for shared-secret registration; when empty the one in Dir's
+	// configuration is kept, or a random one is generated.
+	SharedSecret string
+	// BinDir holds dendrite and generate-keys; see the package doc when empty.
+	BinDir string
+	// Stdout and Stderr receive Dendrite's output; when nil it goes to
+	// <Dir>/dendrite.log, whose tail is quoted if the server fails to start.
+	Stdout, Stderr io.Writer
+	// RateLimiting turns Dendrite's client rate limiting on; it is off by default
+	// so tests are not slowed down.
+	RateLimiting bool
+	// StartTimeout bounds the wait for the API to answer; 30s when zero.
+	StartTimeout time.Duration
+}
+
+// Server is a running Dendrite.
+type Server struct {
+	// URL of the client-server API, e.g. "http://127.0.0.1:41234".
+	URL string
+	// ServerName is the part after the colon in user ids and aliases.
+	ServerName string
+	// Dir holds the configuration and data.
+	Dir string
+
+	secret  string
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	waitErr error
+	tempDir bool
+	logFile *os.File
+	stop    sync.Once
+	http    *http.Client
+}
+
+// Start runs a Dendrite and waits until it answers. The caller must Stop it.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	s, err := prepare(ctx, &opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.start(opts); err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	timeout := opts.StartTimeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	if err := s.waitReady(ctx, timeout); err != nil {
+		log := s.logTail()
+		_ = s.Stop()
+		return nil, fmt.Errorf("dendrite did not become ready: %w%s", err, log)
+	}
+	return s, nil
+}
+
+// prepare fills in defaults and writes the configuration and key.
+func prepare(ctx context.Context, opts *Options) (*Server, error) {
+	if opts.ServerName == "" {
+		opts.ServerName = "localhost"
+	}
+	bin, err := binDir(ctx, opts.BinDir, opts.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	opts.BinDir = bin
+	s := &Server{ServerName: opts.ServerName, exited: make(chan struct{}), http: &http.Client{Timeout: 10 * time.Second}}
+	if opts.Dir == "" {
+		if opts.Dir, err = os.MkdirTemp("", "dendrite-"); err != nil {
+			return nil, err
+		}
+		s.tempDir = true
+	}
+	if s.Dir, err = filepath.Abs(opts.Dir); err != nil {
+		return nil, err
+	}
+	if opts.Port == 0 {
+		opts.Port, err = freePort()
+	} else {
+		err = portFree(opts.Port)
+	}
+	if err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	s.URL = "http://127.0.0.1:" + strconv.Itoa(opts.Port)
+	if s.secret, err = writeConfig(ctx, s.Dir, *opts, s.tempDir); err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) start(opts Options) error {
+	s.cmd = exec.Command(filepath.Join(opts.BinDir, "dendrite"),
+		"--config", filepath.Join(s.Dir, configFile),
+		"--http-bind-address", "127.0.0.1:"+strconv.Itoa(opts.Port))
+	s.cmd.Dir = s.Dir
+	s.cmd.SysProcAttr = sysProcAttr()
+	s.cmd.Stdout, s.cmd.Stderr = opts.Stdout, opts.Stderr
+	if opts.Stdout == nil || opts.Stderr == nil {
+		f, err := os.OpenFile(filepath.Join(s.Dir, "dendrite.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return err
+		}
+		s.logFile = f
+		if s.cmd.Stdout == nil {
+			s.cmd.Stdout = f
+		}
+		if s.cmd.Stderr == nil {
+			s.cmd.Stderr = f
+		}
+	}
+	if err := s.cmd.Start(); err != nil {
+		return fmt.Errorf("cannot start dendrite: %w", err)
+	}
+	go func() {
+		s.waitErr = s.cmd.Wait()
+		close(s.exited)
+	}()
+	return nil
+}
+
+// waitReady polls /_matrix/client/versions until it answers 200. Each probe is
+// short, so a Dendrite that died (or, as v0.13.8 does when it cannot bind,
+// logs a fatal error without exiting) is noticed within the timeout.
+func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if s.probe(ctx) {
+			return nil
+		}
+		select {
+		case <-s.exited:
+			return fmt.Errorf("dendrite exited: %v", s.waitErr)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+func (s *Server) probe(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/_matrix/client/versions", nil)
+	resp, err := s.http.Do(req)
+	if err != nil {
+		return false
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// Stop ends this server's process (and only it), waits for it, and removes a
+// temporary Dir. It is safe to call more than once.
+func (s *Server) Stop() error {
+	var err error
+	s.stop.Do(func() {
+		if s.cmd != nil && s.cmd.Process != nil {
+			err = s.terminate()
+		}
+		s.cleanup()
+	})
+	return err
+}
+
+// terminate asks politely, then kills after a grace period.
+func (s *Server) terminate() error {
+	select {
+	case <-s.exited:
+		return nil
+	default:
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.exited:
+		return nil
+	case <-time.After(5 * time.Second):
+	}
+	if err := s.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return err
+	}
+	<-s.exited
+	return nil
+}
+
+func (s *Server) cleanup() {
+	if s.logFile != nil {
+		_ = s.logFile.Close()
+	}
+	if s.tempDir && s.Dir != "" {
+		_ = os.RemoveAll(s.Dir)
+	}
+}
+
+// logTail quotes the end of dendrite.log to explain a failed start.
+func (s *Server) logTail() string {
+	b, err := os.ReadFile(filepath.Join(s.Dir, "dendrite.log"))
+	if err != nil || len(b) == 0 {
+		return ""
+	}
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return "\n--- end of dendrite.log ---\n" + string(b)
+}
+
+// portFree fails when a chosen port is taken: Dendrite would not notice, since
+// it does not exit when it cannot bind.
+func portFree(port int) error {
+	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		return fmt.Errorf("cannot use port %d for dendrite: %w", port, err)
+	}
+	return l.Close()
+}
+
+// freePort asks the kernel for a free port on 127.0.0.1. Another process could
+// take it before Dendrite binds; Start then fails and says so.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

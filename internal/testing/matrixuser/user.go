@@ -1,0 +1,153 @@
+// Package matrixuser is a person on a Matrix homeserver, for integration tests that
+// check outcomes the way a user would see them in their chat client.
+package matrixuser
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+)
+
+// User is one logged-in account.
+type User struct {
+	ID      string
+	baseURL string
+	token   string
+	http    *http.Client
+}
+
+// Error is a Matrix error answer.
+type Error struct {
+	Status  int
+	Code    string `json:"errcode"`
+	Message string `json:"error"`
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
+
+// New returns a user acting with an access token.
+func New(baseURL, userID, token string) *User {
+	return &User{ID: userID, baseURL: baseURL, token: token, http: &http.Client{}}
+}
+
+var txn atomic.Int64
+
+const v3 = "/_matrix/client/v3"
+
+// Join joins a room by id or alias.
+func (u *User) Join(ctx context.Context, roomIDOrAlias string) error {
+	return u.do(ctx, http.MethodPost, v3+"/join/"+url.PathEscape(roomIDOrAlias), struct{}{}, nil)
+}
+
+// Send posts a text message.
+func (u *User) Send(ctx context.Context, roomID, text string) error {
+	path := fmt.Sprintf("%s/rooms/%s/send/m.room.message/t%d", v3, url.PathEscape(roomID), txn.Add(1))
+	return u.do(ctx, http.MethodPut, path, map[string]string{"msgtype": "m.text", "body": text}, nil)
+}
+
+// SetTopic changes a room's topic, as a person with the power to would.
+func (u *User) SetTopic(ctx context.Context, roomID, topic string) error {
+	return u.do(ctx, http.MethodPut, v3+"/rooms/"+url.PathEscape(roomID)+"/state/m.room.topic/",
+		map[string]string{"topic": topic}, nil)
+}
+
+// State reads one state event's content.
+func (u *User) State(ctx context.Context, roomID, eventType string, out any) error {
+	return u.do(ctx, http.MethodGet, v3+"/rooms/"+url.PathEscape(roomID)+"/state/"+eventType+"/", nil, out)
+}
+
+// Messages returns the bodies of the room's text messages, newest first.
+func (u *User) Messages(ctx context.Context, roomID string) ([]string, error) {
+	var out struct {
+		Chunk []struct {
+			Type    string `json:"type"`
+			Content struct {
+				Body string `json:"body"`
+			} `json:"content"`
+		} `json:"chunk"`
+	}
+	err := u.do(ctx, http.MethodGet, v3+"/rooms/"+url.PathEscape(roomID)+"/messages?dir=b&limit=100", nil, &out)
+	var bodies []string
+	for _, ev := range out.Chunk {
+		if ev.Type == "m.room.message" {
+			bodies = append(bodies, ev.Content.Body)
+		}
+	}
+	return bodies, err
+}
+
+// Hierarchy returns the ids of the rooms the user sees in a space, the space included.
+func (u *User) Hierarchy(ctx context.Context, spaceID string) (map[string]bool, error) {
+	var out struct {
+		Rooms []struct {
+			RoomID string `json:"room_id"`
+		} `json:"rooms"`
+	}
+	err := u.do(ctx, http.MethodGet, "/_matrix/client/v1/rooms/"+url.PathEscape(spaceID)+"/hierarchy", nil, &out)
+	ids := map[string]bool{}
+	for _, r := range out.Rooms {
+		ids[r.RoomID] = true
+	}
+	return ids, err
+}
+
+// JoinedRooms lists the rooms the user is in.
+func (u *User) JoinedRooms(ctx context.Context) ([]string, error) {
+	var out struct {
+		Rooms []string `json:"joined_rooms"`
+	}
+	err := u.do(ctx, http.MethodGet, v3+"/joined_rooms", nil, &out)
+	return out.Rooms, err
+}
+
+// ResolveAlias returns the room an alias points at.
+func (u *User) ResolveAlias(ctx context.Context, alias string) (string, error) {
+	var out struct {
+		RoomID string `json:"room_id"`
+	}
+	err := u.do(ctx, http.MethodGet, v3+"/directory/room/"+url.PathEscape(alias), nil, &out)
+	return out.RoomID, err
+}
+
+func (u *User) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.baseURL+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+u.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := u.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		e := &Error{Status: resp.StatusCode}
+		_ = json.Unmarshal(data, e)
+		return e
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+// Token is the user's access token, e.g. to store in a ChatBackend's Secret.
+func (u *User) Token() string { return u.token }
