@@ -58,8 +58,8 @@ local-bins: ## Build the local control plane and Dendrite into the machine's cac
 	$(LOCAL_BINS) all
 
 .PHONY: dev
-dev: ## Run the operator on a local control plane + Dendrite with the samples.
-	hack/dev.sh
+dev: ## Run the operator on a local control plane + Dendrite with the samples (Ctrl-C stops it).
+	go run ./hack/devenv $(DEV_ARGS)
 
 ##@ Build
 

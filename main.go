@@ -129,10 +129,19 @@ func cacheOptions() cache.Options {
 }
 
 func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
+	recorder := mgr.GetEventRecorder("collab-operator")
+	chat := &controllers.MatrixConnector{}
 	spaces := &controllers.CollaborationSpaceReconciler{
-		Client:   mgr.GetClient(),
-		Scheme:   mgr.GetScheme(),
-		Recorder: mgr.GetEventRecorder("collab-operator"),
+		Client:             mgr.GetClient(),
+		Scheme:             mgr.GetScheme(),
+		Recorder:           recorder,
+		APIReader:          mgr.GetAPIReader(),
+		Chat:               chat,
+		MaxRemovalsPerPass: o.maxRemovalsPerPass,
 	}
-	return spaces.SetupWithManager(ctx, mgr, controller.Options{MaxConcurrentReconciles: o.maxConcurrent})
+	if err := spaces.SetupWithManager(ctx, mgr, controller.Options{MaxConcurrentReconciles: o.maxConcurrent}); err != nil {
+		return err
+	}
+	backends := &controllers.ChatBackendReconciler{Client: mgr.GetClient(), Recorder: recorder, APIReader: mgr.GetAPIReader(), Chat: chat}
+	return backends.SetupWithManager(ctx, mgr, controller.Options{})
 }

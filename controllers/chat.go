@@ -3,30 +3,345 @@ package controllers
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/chat"
+	"github.com/opencommons/collab-operator/internal/chatplan"
+	"github.com/opencommons/collab-operator/internal/metrics"
 )
 
-var errForumNotSupported = errors.New("forums are not reconciled by this operator version")
+// sharedSpaceRetry is how soon a space whose rooms are shared with a department that
+// has no chat space yet looks again.
+const sharedSpaceRetry = 15 * time.Second
 
-// ChatConnector connects to the chat server a space's rooms live on.
-type ChatConnector interface{}
+// +kubebuilder:rbac:groups=collab.opencommons.io,resources=chatbackends,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
 
-func (r *CollaborationSpaceReconciler) reconcileChat(_ context.Context, s *spaceScope) (ctrl.Result, error) {
-	space := s.space
-	if space.Spec.Chat == nil || len(space.Spec.Chat.Rooms) == 0 {
-		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.ChatReadyCondition)
-		return ctrl.Result{}, nil
-	}
-	setCondition(space, collabv1.ChatReadyCondition, metav1.ConditionFalse, "ChatNotSupported", "not yet")
-	return ctrl.Result{}, reconcile.TerminalError(errForumNotSupported)
+// wantsChat reports whether the space declares rooms.
+func wantsChat(space *collabv1.CollaborationSpace) bool {
+	return space.Spec.Chat != nil && len(space.Spec.Chat.Rooms) > 0 && space.Spec.Chat.BackendRef != nil
 }
 
-func (r *CollaborationSpaceReconciler) deleteChat(_ context.Context, _ *spaceScope, _ collabv1.DeletionPolicy) error {
+// chatPass is one pass over a space's chat: the connection and what it found.
+type chatPass struct {
+	*chatConnection
+	s        *spaceScope
+	operator string
+	// drifted names the fields put back in rooms that were already right once.
+	drifted []string
+}
+
+// reconcileChat makes the department's space and rooms match the spec, in as few
+// requests as the chat server allows: one read per room, and writes only for what
+// differs. It owns ChatReady and Drifted.
+func (r *CollaborationSpaceReconciler) reconcileChat(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
+	space := s.space
+	if !wantsChat(space) {
+		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.ChatReadyCondition)
+		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.DriftedCondition)
+		if space.Status.Chat != nil && len(space.Status.Chat.Rooms) == 0 && space.Status.Chat.SpaceID == "" {
+			space.Status.Chat = nil
+		}
+		return ctrl.Result{}, nil
+	}
+	conn, err := connectChat(ctx, r.Client, r.APIReader, r.Chat, space.Spec.Chat.BackendRef.Name)
+	if err != nil {
+		return ctrl.Result{}, r.chatFailed(s, err)
+	}
+	p := &chatPass{chatConnection: conn, s: s}
+	if p.operator, err = conn.operatorID(ctx); err != nil {
+		return ctrl.Result{}, r.chatFailed(s, err)
+	}
+	pending, err := r.applyChat(ctx, p)
+	if err != nil {
+		return ctrl.Result{}, r.chatFailed(s, err)
+	}
+	r.reportDrift(p)
+	if len(pending) > 0 {
+		setCondition(space, collabv1.ChatReadyCondition, metav1.ConditionFalse, "SharedSpacePending",
+			fmt.Sprintf("Rooms are shared with %s, which has no chat space yet; create it or fix sharedWith",
+				strings.Join(pending, ", ")))
+		return ctrl.Result{RequeueAfter: sharedSpaceRetry}, nil
+	}
+	setCondition(space, collabv1.ChatReadyCondition, metav1.ConditionTrue, "RoomsReady",
+		fmt.Sprintf("%d rooms in space %s on ChatBackend %s", len(space.Status.Chat.Rooms),
+			space.Status.Chat.SpaceID, conn.backend.Name))
+	return ctrl.Result{RequeueAfter: conn.pollInterval()}, nil
+}
+
+// applyChat brings the space room, then each room, then the space's list of children
+// in line, archives rooms no longer declared, and records the ids in status. It
+// returns the sharedWith spaces it could not resolve yet.
+func (r *CollaborationSpaceReconciler) applyChat(ctx context.Context, p *chatPass) ([]string, error) {
+	space := p.s.space
+	input, pending := r.desiredInput(ctx, p)
+	spaceSpec, _, err := chatplan.DesiredRooms(space, input)
+	if err != nil {
+		return nil, reconcile.TerminalError(err)
+	}
+	// The space room is converged last, once its children's ids are known, so it is
+	// read once and written at most once.
+	spaceRoom, err := r.findOrCreateRoom(ctx, p, spaceSpec)
+	if err != nil {
+		return nil, err
+	}
+	// The rooms' allow lists and parent link need the space room's id.
+	input.DeptSpaceID = spaceRoom.RoomID
+	_, roomSpecs, err := chatplan.DesiredRooms(space, input)
+	if err != nil {
+		return nil, reconcile.TerminalError(err)
+	}
+	status := &collabv1.ChatStatus{SpaceID: spaceRoom.RoomID}
+	children := make([]string, 0, len(roomSpecs))
+	for i, spec := range roomSpecs {
+		spec.Parent = spaceRoom.RoomID
+		room, err := r.ensureRoom(ctx, p, spec)
+		if err != nil {
+			return nil, err
+		}
+		children = append(children, room.RoomID)
+		status.Rooms = append(status.Rooms, collabv1.RoomStatus{
+			Name: space.Spec.Chat.Rooms[i].Name, RoomID: room.RoomID, Alias: room.Alias,
+		})
+	}
+	spaceSpec.Children = children
+	if err := r.convergeRoom(ctx, p, spaceSpec, spaceRoom); err != nil {
+		return nil, err
+	}
+	if err := r.retireRemovedRooms(ctx, p, status); err != nil {
+		return nil, err
+	}
+	space.Status.Chat = status
+	metrics.ManagedRooms.WithLabelValues(space.Namespace, space.Name).Set(float64(len(status.Rooms) + 1))
+	return pending, nil
+}
+
+// desiredInput gathers what the planner needs besides the space: the server's facts
+// and the space rooms of the departments rooms are shared with.
+func (r *CollaborationSpaceReconciler) desiredInput(ctx context.Context, p *chatPass) (chatplan.DesiredInput, []string) {
+	m := p.backend.Spec.Matrix
+	in := chatplan.DesiredInput{
+		ServerName:     m.ServerName,
+		UserIDTemplate: m.UserIDTemplate,
+		OperatorUserID: p.operator,
+		SharedSpaceIDs: map[string]string{},
+	}
+	var pending []string
+	for _, room := range p.s.space.Spec.Chat.Rooms {
+		for _, ref := range room.SharedWith {
+			key := ref.Namespace + "/" + ref.Name
+			if _, done := in.SharedSpaceIDs[key]; done {
+				continue
+			}
+			other := &collabv1.CollaborationSpace{}
+			err := r.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, other)
+			if err != nil || other.Status.Chat == nil || other.Status.Chat.SpaceID == "" {
+				pending = append(pending, key)
+				continue
+			}
+			in.SharedSpaceIDs[key] = other.Status.Chat.SpaceID
+		}
+	}
+	return in, pending
+}
+
+// findOrCreateRoom finds a room by its alias, or creates it with all its state at
+// once; Create adopts a room that a pass which crashed before writing status made.
+func (r *CollaborationSpaceReconciler) findOrCreateRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec) (*chat.ObservedRoom, error) {
+	observed, err := p.client.Observe(ctx, spec.AliasLocalpart)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read room %s: %w", spec.AliasLocalpart, err)
+	}
+	if observed != nil {
+		if err := chat.CheckOwner(observed, spec.Owner); err != nil {
+			return nil, reconcile.TerminalError(err)
+		}
+		return observed, nil
+	}
+	created, err := p.client.Create(ctx, spec)
+	if err != nil {
+		if errors.Is(err, chat.ErrAliasConflict) {
+			err = reconcile.TerminalError(err)
+		}
+		return nil, fmt.Errorf("cannot create room %s: %w", spec.AliasLocalpart, err)
+	}
+	r.recordChange(p.s.space, "RoomCreated", "Create", "Created room %s (%s)", created.Alias, created.RoomID)
+	return created, nil
+}
+
+// convergeRoom changes what differs between a room as observed and its spec. A room
+// created from the same spec in this pass plans nothing.
+func (r *CollaborationSpaceReconciler) convergeRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec, observed *chat.ObservedRoom) error {
+	actions, report := chatplan.Plan(spec, *observed, p.planOptions(r.MaxRemovalsPerPass))
+	if len(report.DeferredRemovals) > 0 {
+		r.recordWarning(p.s.space, "RemovalsDeferred", "Update", "%d removals from %s left for later passes (--max-member-removals)",
+			len(report.DeferredRemovals), observed.Alias)
+	}
+	if len(actions) == 0 {
+		return nil
+	}
+	if err := p.client.Update(ctx, observed.RoomID, actions); err != nil {
+		return fmt.Errorf("cannot update room %s: %w", spec.AliasLocalpart, err)
+	}
+	r.recordChange(p.s.space, "RoomUpdated", "Update", "Updated %s of room %s", strings.Join(report.Drift, ", "), observed.Alias)
+	if p.s.unchangedSpec() {
+		p.noteDrift(report.Drift, observed.Alias)
+	}
+	return nil
+}
+
+// ensureRoom finds or creates a room, then converges it.
+func (r *CollaborationSpaceReconciler) ensureRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec) (*chat.ObservedRoom, error) {
+	room, err := r.findOrCreateRoom(ctx, p, spec)
+	if err != nil {
+		return nil, err
+	}
+	return room, r.convergeRoom(ctx, p, spec, room)
+}
+
+// unchangedSpec reports whether the spec is the one last reconciled in full: then a
+// difference on a backend was made by hand, not asked for.
+func (s *spaceScope) unchangedSpec() bool {
+	return s.before.Status.ObservedGeneration == s.space.Generation
+}
+
+func (p *chatPass) planOptions(maxRemovals int) chatplan.Options {
+	return chatplan.Options{
+		Authoritative:  p.s.space.Spec.MemberPolicy == collabv1.MemberPolicyAuthoritative,
+		OperatorUserID: p.operator,
+		MaxRemovals:    maxRemovals,
+		LastOwnerGuard: true,
+	}
+}
+
+func (p *chatPass) noteDrift(fields []string, alias string) {
+	for _, f := range fields {
+		metrics.DriftCorrections.WithLabelValues(p.backend.Name, "room", f).Inc()
+		p.drifted = append(p.drifted, alias+" "+f)
+	}
+}
+
+// reportDrift tells the user what was changed by hand and put back.
+func (r *CollaborationSpaceReconciler) reportDrift(p *chatPass) {
+	space := p.s.space
+	if len(p.drifted) == 0 {
+		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.DriftedCondition)
+		return
+	}
+	msg := "Put back changes made by hand: " + strings.Join(p.drifted, "; ")
+	r.recordWarning(space, "DriftCorrected", "Update", "%s", msg)
+	setCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, "DriftCorrected", msg)
+}
+
+// operatorID is the operator's own account, from the backend's status when known.
+func (c *chatConnection) operatorID(ctx context.Context) (string, error) {
+	if id := c.backend.Status.UserID; id != "" {
+		return id, nil
+	}
+	return c.client.Whoami(ctx)
+}
+
+// chatFailed sets ChatReady from an error, with a reason a user can act on.
+func (r *CollaborationSpaceReconciler) chatFailed(s *spaceScope, err error) error {
+	reason, msg := chatErrorReason(err)
+	setCondition(s.space, collabv1.ChatReadyCondition, metav1.ConditionFalse, reason, msg)
+	return err
+}
+
+func chatErrorReason(err error) (string, string) {
+	switch {
+	case errors.Is(err, chat.ErrUnavailable):
+		return "ChatServerUnavailable", "The chat server cannot be reached; retrying with backoff: " + err.Error()
+	case errors.Is(err, chat.ErrRateLimited):
+		return "RateLimited", "The chat server keeps asking to slow down; retrying with backoff"
+	case errors.Is(err, chat.ErrUnauthorized):
+		return "CredentialsRejected", "The chat server refused the ChatBackend's credentials; fix its Secret"
+	case errors.Is(err, chat.ErrAliasConflict):
+		return "AliasConflict", err.Error() + "; rename the space or the room"
+	case errors.Is(err, errNoCredentials):
+		return "CredentialsInvalid", err.Error()
+	}
+	return "ChatFailed", err.Error()
+}
+
+// retireRemovedRooms carries out the deletion policy on rooms that were in the status
+// but are no longer declared: by default they are archived, never silently dropped.
+func (r *CollaborationSpaceReconciler) retireRemovedRooms(ctx context.Context, p *chatPass, status *collabv1.ChatStatus) error {
+	old := p.s.space.Status.Chat
+	if old == nil {
+		return nil
+	}
+	kept := map[string]bool{}
+	for _, room := range status.Rooms {
+		kept[room.RoomID] = true
+	}
+	for _, room := range old.Rooms {
+		if kept[room.RoomID] {
+			continue
+		}
+		if err := r.retireRoom(ctx, p.chatConnection, p.s.space, room, status.SpaceID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// retireRoom archives, deletes or lets go of one room by the space's deletionPolicy.
+func (r *CollaborationSpaceReconciler) retireRoom(ctx context.Context, conn *chatConnection, space *collabv1.CollaborationSpace,
+	room collabv1.RoomStatus, parentID string) error {
+	switch deletionPolicy(space) {
+	case collabv1.DeletionPolicyRetain:
+		return nil
+	case collabv1.DeletionPolicyDelete:
+		if err := conn.client.Delete(ctx, room.RoomID); err != nil {
+			return fmt.Errorf("cannot delete room %s: %w", room.Name, err)
+		}
+		r.recordChange(space, "RoomDeleted", "Delete", "Deleted room %s (%s)", room.Name, room.RoomID)
+	default:
+		if err := conn.client.Archive(ctx, room.RoomID, parentID); err != nil {
+			return fmt.Errorf("cannot archive room %s: %w", room.Name, err)
+		}
+		r.recordChange(space, "RoomArchived", "Archive", "Archived room %s (%s); its history is kept", room.Name, room.RoomID)
+	}
+	return nil
+}
+
+// deleteChat carries out the deletion policy on every room of the space, then on the
+// space room itself. A backend that no longer exists cannot be touched: the rooms are
+// left as they are, and a warning says so.
+func (r *CollaborationSpaceReconciler) deleteChat(ctx context.Context, s *spaceScope, policy collabv1.DeletionPolicy) error {
+	space := s.space
+	st := space.Status.Chat
+	if st == nil || policy == collabv1.DeletionPolicyRetain || space.Spec.Chat == nil || space.Spec.Chat.BackendRef == nil {
+		return nil
+	}
+	conn, err := connectChat(ctx, r.Client, r.APIReader, r.Chat, space.Spec.Chat.BackendRef.Name)
+	if client.IgnoreNotFound(errors.Unwrap(err)) == nil && err != nil {
+		r.recordWarning(space, "ChatBackendMissing", "Delete", "Rooms left as they are: %v", err)
+		return nil
+	}
+	if err != nil {
+		return r.chatFailed(s, err)
+	}
+	for _, room := range st.Rooms {
+		if err := r.retireRoom(ctx, conn, space, room, st.SpaceID); err != nil {
+			return r.chatFailed(s, err)
+		}
+	}
+	if st.SpaceID != "" {
+		if err := r.retireRoom(ctx, conn, space, collabv1.RoomStatus{Name: space.Name, RoomID: st.SpaceID}, ""); err != nil {
+			return r.chatFailed(s, err)
+		}
+	}
+	metrics.ManagedRooms.DeleteLabelValues(space.Namespace, space.Name)
 	return nil
 }

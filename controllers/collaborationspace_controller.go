@@ -35,8 +35,13 @@ type CollaborationSpaceReconciler struct {
 	client.Client
 	Scheme   *runtime.Scheme
 	Recorder events.EventRecorder
+	// APIReader reads Secrets without caching them; the Client when nil.
+	APIReader client.Reader
 	// Chat connects to the chat server a space's rooms live on.
 	Chat ChatConnector
+	// MaxRemovalsPerPass caps the people removed from one room in one pass under
+	// memberPolicy Authoritative; 0 means no cap.
+	MaxRemovalsPerPass int
 }
 
 // spaceScope carries one reconcile pass over one space: the object as read, the

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -10,6 +11,8 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 )
+
+var errForumNotSupported = errors.New("forums are not reconciled by this operator version")
 
 // reconcileForum owns ForumReady. This version of the operator does not run forums
 // yet: a space that asks for one is told so plainly and marked Stalled, rather than

@@ -3,7 +3,9 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,10 +22,13 @@ import (
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
-// The suite runs one real kube-apiserver + etcd and one manager for all tests.
+// The suite runs one real kube-apiserver + etcd, one real Dendrite and one manager
+// for all tests.
 var (
 	cfg       *rest.Config
 	k8sClient client.Client
+	// matrixWrites counts the manager's requests that change something on Matrix.
+	matrixWrites atomic.Int64
 )
 
 func TestMain(m *testing.M) {
@@ -43,6 +48,14 @@ func runSuite(m *testing.M) int {
 	}
 	defer func() { _ = env.Stop() }()
 
+	hs, err := startHomeserver(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cannot start Dendrite:", err)
+		return 1
+	}
+	defer func() { _ = hs.Stop() }()
+	// The manager stops first (defers run last-in first-out), then Dendrite and
+	// the API server, so no pass runs against a server that is going away.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := startManager(ctx); err != nil {
@@ -65,13 +78,26 @@ func startManager(ctx context.Context) error {
 	if k8sClient, err = client.New(cfg, client.Options{Scheme: testenv.Scheme()}); err != nil {
 		return err
 	}
+	connector := &MatrixConnector{Observer: func(method, _ string, _ int, _ time.Duration) {
+		if method != http.MethodGet {
+			matrixWrites.Add(1)
+		}
+	}}
 	r := &CollaborationSpaceReconciler{
-		Client:   mgr.GetClient(),
-		Scheme:   mgr.GetScheme(),
-		Recorder: mgr.GetEventRecorder("collab-operator"),
+		Client:             mgr.GetClient(),
+		Scheme:             mgr.GetScheme(),
+		Recorder:           mgr.GetEventRecorder("collab-operator"),
+		APIReader:          mgr.GetAPIReader(),
+		Chat:               connector,
+		MaxRemovalsPerPass: 5,
 	}
 	skip := true
-	if err := r.SetupWithManager(ctx, mgr, controller.Options{SkipNameValidation: &skip}); err != nil {
+	opts := controller.Options{SkipNameValidation: &skip, MaxConcurrentReconciles: 4}
+	if err := r.SetupWithManager(ctx, mgr, opts); err != nil {
+		return err
+	}
+	b := &ChatBackendReconciler{Client: mgr.GetClient(), Recorder: r.Recorder, APIReader: r.APIReader, Chat: connector}
+	if err := b.SetupWithManager(ctx, mgr, opts); err != nil {
 		return err
 	}
 	go func() {
@@ -82,7 +108,7 @@ func startManager(ctx context.Context) error {
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
 		return fmt.Errorf("cache did not sync")
 	}
-	return nil
+	return createChatBackend(ctx)
 }
 
 // zapLevel keeps test output quiet unless TEST_VERBOSE_LOGS is set.

@@ -1,0 +1,176 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	corev1 "k8s.io/api/core/v1"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/chat"
+	"github.com/opencommons/collab-operator/internal/chatplan"
+)
+
+// ChatBackendReconciler checks that a chat server answers and accepts the operator's
+// credentials, and keeps the organisation's directory of Open spaces.
+type ChatBackendReconciler struct {
+	client.Client
+	Recorder events.EventRecorder
+	// APIReader reads Secrets without caching them; the Client when nil.
+	APIReader client.Reader
+	Chat      ChatConnector
+}
+
+// +kubebuilder:rbac:groups=collab.opencommons.io,resources=chatbackends,verbs=get;list;watch
+// +kubebuilder:rbac:groups=collab.opencommons.io,resources=chatbackends/status,verbs=get;update;patch
+
+// Reconcile connects, reads the server's versions and who the operator is, and
+// converges the directory space; then it polls.
+func (r *ChatBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
+	backend := &collabv1.ChatBackend{}
+	if err := r.Get(ctx, req.NamespacedName, backend); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	before := backend.DeepCopy()
+	defer func() {
+		if err := r.patchStatus(ctx, before, backend, retErr); err != nil {
+			retErr = errors.Join(retErr, err)
+		}
+	}()
+
+	conn, err := connectChat(ctx, r.Client, r.APIReader, r.Chat, backend.Name)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.observeServer(ctx, conn, backend); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.reconcileDirectory(ctx, conn, backend); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: conn.pollInterval()}, nil
+}
+
+func (r *ChatBackendReconciler) observeServer(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend) error {
+	versions, err := conn.client.Versions(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot read the server's versions: %w", err)
+	}
+	userID, err := conn.client.Whoami(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot check the credentials: %w", err)
+	}
+	backend.Status.ServerVersions = versions
+	backend.Status.UserID = userID
+	return nil
+}
+
+// reconcileDirectory keeps the directory space listing every Open space on this
+// backend, so anyone in the organisation can find them.
+func (r *ChatBackendReconciler) reconcileDirectory(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend) error {
+	dir := backend.Spec.Matrix.DirectorySpace
+	if dir == nil {
+		backend.Status.DirectorySpaceID = ""
+		return nil
+	}
+	children, err := r.openSpaceIDs(ctx, backend.Name)
+	if err != nil {
+		return err
+	}
+	spec := chatplan.DesiredDirectory(backend.Name, *dir, backend.Status.UserID, children)
+	observed, err := conn.client.Observe(ctx, spec.AliasLocalpart)
+	if err != nil {
+		return fmt.Errorf("cannot read the directory space: %w", err)
+	}
+	if observed == nil {
+		if observed, err = conn.client.Create(ctx, spec); err != nil {
+			return fmt.Errorf("cannot create the directory space: %w", err)
+		}
+		r.Recorder.Eventf(backend, nil, corev1.EventTypeNormal, "DirectoryCreated", "Create",
+			"Created directory space %s listing %d open spaces", observed.Alias, len(children))
+	} else if err := chat.CheckOwner(observed, spec.Owner); err != nil {
+		return reconcile.TerminalError(err)
+	} else if actions, report := chatplan.Plan(spec, *observed, chatplan.Options{OperatorUserID: backend.Status.UserID}); len(actions) > 0 {
+		if err := conn.client.Update(ctx, observed.RoomID, actions); err != nil {
+			return fmt.Errorf("cannot update the directory space: %w", err)
+		}
+		r.Recorder.Eventf(backend, nil, corev1.EventTypeNormal, "DirectoryUpdated", "Update",
+			"Updated %s of directory space %s", strings.Join(report.Drift, ", "), observed.Alias)
+	}
+	backend.Status.DirectorySpaceID = observed.RoomID
+	return nil
+}
+
+// openSpaceIDs lists the space rooms of the Open spaces on a backend.
+func (r *ChatBackendReconciler) openSpaceIDs(ctx context.Context, backend string) ([]string, error) {
+	var spaces collabv1.CollaborationSpaceList
+	if err := r.List(ctx, &spaces, client.MatchingFields{chatBackendIndex: backend}); err != nil {
+		return nil, fmt.Errorf("cannot list spaces: %w", err)
+	}
+	var ids []string
+	for _, s := range spaces.Items {
+		open := s.Spec.Visibility == collabv1.VisibilityOpen && s.DeletionTimestamp.IsZero()
+		if open && s.Status.Chat != nil && s.Status.Chat.SpaceID != "" {
+			ids = append(ids, s.Status.Chat.SpaceID)
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// patchStatus sets Ready from the pass's outcome and writes the status if it changed.
+func (r *ChatBackendReconciler) patchStatus(ctx context.Context, before, backend *collabv1.ChatBackend, passErr error) error {
+	cond := metav1.Condition{Type: collabv1.ReadyCondition, ObservedGeneration: backend.Generation}
+	if passErr == nil {
+		cond.Status, cond.Reason = metav1.ConditionTrue, "Connected"
+		cond.Message = fmt.Sprintf("Connected as %s; the server speaks %s", backend.Status.UserID,
+			strings.Join(backend.Status.ServerVersions, ", "))
+		backend.Status.ObservedGeneration = backend.Generation
+	} else {
+		cond.Status = metav1.ConditionFalse
+		cond.Reason, cond.Message = chatErrorReason(passErr)
+	}
+	meta.SetStatusCondition(&backend.Status.Conditions, cond)
+	if equality.Semantic.DeepEqual(before.Status, backend.Status) {
+		return nil
+	}
+	return client.IgnoreNotFound(r.Status().Patch(ctx, backend, client.MergeFrom(before)))
+}
+
+// SetupWithManager watches backends and the spaces listed in their directories.
+func (r *ChatBackendReconciler) SetupWithManager(_ context.Context, mgr ctrl.Manager, opts controller.Options) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&collabv1.ChatBackend{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&collabv1.CollaborationSpace{}, backendOfSpace()).
+		WithOptions(opts).
+		Named("chatbackend").
+		Complete(r)
+}
+
+// backendOfSpace requeues a space's backend, so its directory follows the Open spaces.
+func backendOfSpace() handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
+		names := indexChatBackend(obj)
+		reqs := make([]reconcile.Request, 0, len(names))
+		for _, n := range names {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Name: n}})
+		}
+		return reqs
+	})
+}

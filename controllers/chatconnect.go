@@ -1,0 +1,152 @@
+package controllers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/chat"
+	"github.com/opencommons/collab-operator/internal/chat/matrix"
+	"github.com/opencommons/collab-operator/internal/metrics"
+)
+
+// Keys of a chat backend's credentials Secret.
+const (
+	secretAccessToken = "accessToken"
+	secretUsername    = "username"
+	secretPassword    = "password"
+)
+
+// errNoCredentials says the Secret has none of the keys; the message names the keys,
+// never a value.
+var errNoCredentials = errors.New("the credentials Secret must hold accessToken, or username and password")
+
+// ChatConnector builds a client for a chat backend from its spec and credentials.
+type ChatConnector interface {
+	Connect(ctx context.Context, backend *collabv1.ChatBackend, secret *corev1.Secret) (chat.Client, error)
+}
+
+// MatrixConnector connects to Matrix homeservers. It keeps one client per backend
+// and credentials, because each password login opens a session on the server.
+type MatrixConnector struct {
+	mu      sync.Mutex
+	clients map[string]cachedClient
+	// Observer, when set, sees every request besides the metrics.
+	Observer matrix.RequestObserver
+}
+
+type cachedClient struct {
+	fingerprint string
+	client      chat.Client
+}
+
+// Connect returns the backend's client, building a new one when its URL, server name
+// or credentials changed.
+func (m *MatrixConnector) Connect(_ context.Context, backend *collabv1.ChatBackend, secret *corev1.Secret) (chat.Client, error) {
+	spec := backend.Spec.Matrix
+	if spec == nil {
+		return nil, errors.New("the ChatBackend has no matrix section")
+	}
+	token, user, pass := string(secret.Data[secretAccessToken]), string(secret.Data[secretUsername]), string(secret.Data[secretPassword])
+	if token == "" && (user == "" || pass == "") {
+		return nil, errNoCredentials
+	}
+	fp := fingerprint(spec.HomeserverURL, spec.ServerName, token, user, pass)
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.clients[backend.Name]; ok && c.fingerprint == fp {
+		return c.client, nil
+	}
+	c, err := matrix.New(matrix.Config{
+		HomeserverURL: spec.HomeserverURL,
+		ServerName:    spec.ServerName,
+		AccessToken:   token,
+		Username:      user,
+		Password:      pass,
+		Observer:      m.observer(backend.Name),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if m.clients == nil {
+		m.clients = map[string]cachedClient{}
+	}
+	m.clients[backend.Name] = cachedClient{fingerprint: fp, client: c}
+	return c, nil
+}
+
+func (m *MatrixConnector) observer(backend string) matrix.RequestObserver {
+	return func(method, op string, status int, d time.Duration) {
+		metrics.ObserveRequest(backend, op, status, d)
+		if m.Observer != nil {
+			m.Observer(method, op, status, d)
+		}
+	}
+}
+
+// fingerprint identifies a configuration without keeping the secrets themselves.
+func fingerprint(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// chatConnection is a backend and a client for it, ready to use.
+type chatConnection struct {
+	backend *collabv1.ChatBackend
+	client  chat.Client
+}
+
+// connectChat reads a ChatBackend and its Secret and returns a client for it.
+// Secrets are read straight from the API server (secrets may be nil to use c): the
+// operator needs get on the few Secrets backends name, not a cache of every Secret in
+// the cluster. A changed Secret is picked up on the next poll.
+func connectChat(ctx context.Context, c, secrets client.Reader, connector ChatConnector, name string) (*chatConnection, error) {
+	if secrets == nil {
+		secrets = c
+	}
+	backend := &collabv1.ChatBackend{}
+	if err := c.Get(ctx, client.ObjectKey{Name: name}, backend); err != nil {
+		return nil, fmt.Errorf("cannot get ChatBackend %s: %w", name, err)
+	}
+	ref := backend.Spec.Matrix.CredentialsSecretRef
+	secret := &corev1.Secret{}
+	if err := secrets.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, secret); err != nil {
+		return nil, fmt.Errorf("cannot get credentials Secret %s/%s: %w", ref.Namespace, ref.Name, err)
+	}
+	cl, err := connector.Connect(ctx, backend, secret)
+	if err != nil {
+		return nil, fmt.Errorf("cannot connect to ChatBackend %s: %w", name, err)
+	}
+	return &chatConnection{backend: backend, client: cl}, nil
+}
+
+// pollInterval is how often a backend is compared with what it should hold.
+func (c *chatConnection) pollInterval() time.Duration {
+	if d := c.backend.Spec.PollInterval.Duration; d > 0 {
+		return d
+	}
+	return 5 * time.Minute
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,98 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/testing/dendrite"
+	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
+)
+
+// testBackend is the ChatBackend every chat test uses; it polls often so drift
+// tests do not wait long.
+const (
+	testBackend      = "matrix"
+	testPollInterval = 2 * time.Second
+)
+
+var (
+	homeserver *dendrite.Server
+	// operator is the operator's own account; people are the users tests act as.
+	operator *matrixuser.User
+	people   = map[string]*matrixuser.User{}
+)
+
+func startHomeserver(ctx context.Context) (*dendrite.Server, error) {
+	hs, err := dendrite.Start(ctx, dendrite.Options{})
+	if err != nil {
+		return nil, err
+	}
+	homeserver = hs
+	if operator, err = register(ctx, "collab-operator", true); err != nil {
+		return hs, err
+	}
+	for _, name := range []string{"alice", "bob", "carol", "dave", "erin"} {
+		if people[name], err = register(ctx, name, false); err != nil {
+			return hs, err
+		}
+	}
+	return hs, nil
+}
+
+func register(ctx context.Context, localpart string, admin bool) (*matrixuser.User, error) {
+	id, token, err := homeserver.RegisterUser(ctx, localpart, "password-"+localpart, admin)
+	if err != nil {
+		return nil, fmt.Errorf("cannot register %s: %w", localpart, err)
+	}
+	return matrixuser.New(homeserver.URL, id, token), nil
+}
+
+// createChatBackend stores the operator's token in a Secret and points a ChatBackend
+// at the homeserver, as a platform team would.
+func createChatBackend(ctx context.Context) error {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "collab-system"}}
+	if err := k8sClient.Create(ctx, ns); err != nil {
+		return err
+	}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "matrix-credentials", Namespace: ns.Name},
+		Data:       map[string][]byte{"accessToken": []byte(operator.Token())},
+	}
+	if err := k8sClient.Create(ctx, secret); err != nil {
+		return err
+	}
+	return k8sClient.Create(ctx, &collabv1.ChatBackend{
+		ObjectMeta: metav1.ObjectMeta{Name: testBackend},
+		Spec: collabv1.ChatBackendSpec{
+			Matrix: &collabv1.MatrixBackend{
+				HomeserverURL:        homeserver.URL,
+				ServerName:           homeserver.ServerName,
+				CredentialsSecretRef: collabv1.SecretReference{Namespace: ns.Name, Name: secret.Name},
+				DirectorySpace:       &collabv1.DirectorySpace{Name: "Acme"},
+			},
+			PollInterval: metav1.Duration{Duration: testPollInterval},
+		},
+	})
+}
+
+// person returns a test user.
+func person(t *testing.T, name string) *matrixuser.User {
+	t.Helper()
+	u, ok := people[name]
+	if !ok {
+		t.Fatalf("no test user %s", name)
+	}
+	return u
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
