@@ -7,6 +7,9 @@ import (
 	"flag"
 	"os"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -46,6 +49,8 @@ type options struct {
 	leaderElect        bool
 	maxConcurrent      int
 	maxRemovalsPerPass int
+	operatorNamespace  string
+	forumEndpoint      string
 	zap                zap.Options
 }
 
@@ -64,6 +69,10 @@ func parseFlags() options {
 		"How many spaces are reconciled at once. Chat servers serialise room creation, so more rarely helps.")
 	flag.IntVar(&o.maxRemovalsPerPass, "max-member-removals", 5,
 		"With memberPolicy Authoritative, the most people removed from one room per pass; the rest are reported.")
+	flag.StringVar(&o.operatorNamespace, "operator-namespace", envOr("POD_NAMESPACE", "collab-operator-system"),
+		"The operator's namespace, admitted by each deployed forum's NetworkPolicy.")
+	flag.StringVar(&o.forumEndpoint, "forum-endpoint-override", "",
+		"Reach every deployed forum's API at this URL instead of its Service. Only for local clusters whose pods do not really run (make dev).")
 	o.zap = zap.Options{Development: false}
 	o.zap.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -118,14 +127,28 @@ func managerOptions(o options) ctrl.Options {
 	}
 }
 
-// cacheOptions keep only the operator's own Roles and RoleBindings in memory, not
-// every one in the cluster.
+// cacheOptions keep only the operator's own objects of the kinds it owns in memory,
+// not every Secret or Deployment in the cluster.
 func cacheOptions() cache.Options {
-	owned := labels.SelectorFromSet(labels.Set{controllers.ManagedByLabel: controllers.ManagedByValue})
+	owned := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{controllers.ManagedByLabel: controllers.ManagedByValue})}
 	return cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&rbacv1.Role{}:        {Label: owned},
-		&rbacv1.RoleBinding{}: {Label: owned},
+		&rbacv1.Role{}:                  owned,
+		&rbacv1.RoleBinding{}:           owned,
+		&appsv1.Deployment{}:            owned,
+		&corev1.Service{}:               owned,
+		&corev1.PersistentVolumeClaim{}: owned,
+		&corev1.Secret{}:                owned,
+		&networkingv1.NetworkPolicy{}:   owned,
+		&networkingv1.Ingress{}:         owned,
 	}}
+}
+
+// envOr returns the environment variable's value, or def when it is unset.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }
 
 func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
@@ -137,6 +160,7 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
 		Recorder:           recorder,
 		APIReader:          mgr.GetAPIReader(),
 		Chat:               chat,
+		Forum:              controllers.ForumSettings{OperatorNamespace: o.operatorNamespace, EndpointOverride: o.forumEndpoint},
 		MaxRemovalsPerPass: o.maxRemovalsPerPass,
 	}
 	if err := spaces.SetupWithManager(ctx, mgr, controller.Options{MaxConcurrentReconciles: o.maxConcurrent}); err != nil {

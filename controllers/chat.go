@@ -182,6 +182,8 @@ func (r *CollaborationSpaceReconciler) findOrCreateRoom(ctx context.Context, p *
 // created from the same spec in this pass plans nothing.
 func (r *CollaborationSpaceReconciler) convergeRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec, observed *chat.ObservedRoom) error {
 	actions, report := chatplan.Plan(spec, *observed, p.planOptions(r.MaxRemovalsPerPass))
+	ctrl.LoggerFrom(ctx).V(1).Info("Planned room", "alias", observed.Alias, "actions", len(actions),
+		"drift", report.Drift, "notes", report.Notes)
 	if len(report.DeferredRemovals) > 0 {
 		r.recordWarning(p.s.space, "RemovalsDeferred", "Update", "%d removals from %s left for later passes (--max-member-removals)",
 			len(report.DeferredRemovals), observed.Alias)
@@ -193,6 +195,9 @@ func (r *CollaborationSpaceReconciler) convergeRoom(ctx context.Context, p *chat
 		return fmt.Errorf("cannot update room %s: %w", spec.AliasLocalpart, err)
 	}
 	r.recordChange(p.s.space, "RoomUpdated", "Update", "Updated %s of room %s", strings.Join(report.Drift, ", "), observed.Alias)
+	if len(report.Notes) > 0 { // said when something changed, not on every poll
+		r.recordWarning(p.s.space, "CannotApply", "Update", "Room %s: %s", observed.Alias, strings.Join(report.Notes, "; "))
+	}
 	if p.s.unchangedSpec() {
 		p.noteDrift(report.Drift, observed.Alias)
 	}
@@ -302,6 +307,12 @@ func (r *CollaborationSpaceReconciler) retireRoom(ctx context.Context, conn *cha
 	case collabv1.DeletionPolicyRetain:
 		return nil
 	case collabv1.DeletionPolicyDelete:
+		// A purged room would otherwise stay listed in its space.
+		if parentID != "" {
+			if err := conn.client.Update(ctx, parentID, []chat.Action{chat.RemoveChild{RoomID: room.RoomID}}); err != nil {
+				return fmt.Errorf("cannot unlink room %s from its space: %w", room.Name, err)
+			}
+		}
 		if err := conn.client.Delete(ctx, room.RoomID); err != nil {
 			return fmt.Errorf("cannot delete room %s: %w", room.Name, err)
 		}

@@ -106,7 +106,7 @@ func (r *ChatBackendReconciler) reconcileDirectory(ctx context.Context, conn *ch
 			"Created directory space %s listing %d open spaces", observed.Alias, len(children))
 	} else if err := chat.CheckOwner(observed, spec.Owner); err != nil {
 		return reconcile.TerminalError(err)
-	} else if actions, report := chatplan.Plan(spec, *observed, chatplan.Options{OperatorUserID: backend.Status.UserID}); len(actions) > 0 {
+	} else if actions, report := chatplan.Plan(spec, *observed, chatplan.Options{OperatorUserID: backend.Status.UserID, PruneChildren: true}); len(actions) > 0 {
 		if err := conn.client.Update(ctx, observed.RoomID, actions); err != nil {
 			return fmt.Errorf("cannot update the directory space: %w", err)
 		}

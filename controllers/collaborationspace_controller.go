@@ -8,6 +8,9 @@ import (
 	"errors"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -39,6 +42,8 @@ type CollaborationSpaceReconciler struct {
 	APIReader client.Reader
 	// Chat connects to the chat server a space's rooms live on.
 	Chat ChatConnector
+	// Forum says how deployed forums are reached.
+	Forum ForumSettings
 	// MaxRemovalsPerPass caps the people removed from one room in one pass under
 	// memberPolicy Authoritative; 0 means no cap.
 	MaxRemovalsPerPass int
@@ -150,6 +155,11 @@ func (r *CollaborationSpaceReconciler) SetupWithManager(ctx context.Context, mgr
 				deletionPredicate()))).
 		Owns(&rbacv1.Role{}).
 		Owns(&rbacv1.RoleBinding{}).
+		Owns(&appsv1.Deployment{}).
+		Owns(&corev1.Service{}).
+		Owns(&corev1.PersistentVolumeClaim{}).
+		Owns(&networkingv1.NetworkPolicy{}).
+		Owns(&networkingv1.Ingress{}).
 		Watches(&collabv1.ChatBackend{}, spacesOfChatBackend(mgr.GetClient())).
 		WithOptions(opts).
 		Named("collaborationspace").

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 
+	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -34,7 +36,7 @@ func (r *CollaborationSpaceReconciler) reconcileDelete(ctx context.Context, s *s
 
 	err := errors.Join(
 		r.deleteChat(ctx, s, policy),
-		r.releasePermissions(ctx, space, policy),
+		r.releaseOwned(ctx, space, policy),
 	)
 	if err != nil {
 		setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, "DeletionFailed",
@@ -50,45 +52,58 @@ func (r *CollaborationSpaceReconciler) reconcileDelete(ctx context.Context, s *s
 	return ctrl.Result{}, nil
 }
 
-// releasePermissions deletes the space's Roles and RoleBindings (Archive, Delete) or
-// lets go of them untouched (Retain) by dropping the owner reference, so the garbage
-// collector keeps them. Deleting explicitly does not depend on the garbage collector
-// running, and revokes access at once.
-func (r *CollaborationSpaceReconciler) releasePermissions(ctx context.Context, space *collabv1.CollaborationSpace,
+// releaseOwned carries out the deletion policy on the Kubernetes objects the space
+// owns. Delete removes them all. Retain lets go of them untouched by dropping the
+// owner reference, so the garbage collector keeps them. Archive removes what holds no
+// data (access is revoked at once, without waiting for the garbage collector), keeps
+// the forum's volume and admin Secret, and keeps its Deployment at zero replicas so
+// the archive can be opened again by scaling it up.
+func (r *CollaborationSpaceReconciler) releaseOwned(ctx context.Context, space *collabv1.CollaborationSpace,
 	policy collabv1.DeletionPolicy) error {
-	objs, err := r.ownedRBAC(ctx, space)
+	objs, err := r.ownedObjects(ctx, space, ownedKinds)
 	if err != nil {
 		return err
 	}
 	for _, obj := range objs {
-		if policy == collabv1.DeletionPolicyRetain {
-			err = r.releaseObject(ctx, space, obj)
-		} else {
-			err = r.deleteObject(ctx, space, obj)
-		}
-		if err != nil {
+		if err := r.retireObject(ctx, space, obj, policy); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (r *CollaborationSpaceReconciler) releaseObject(ctx context.Context, space *collabv1.CollaborationSpace, obj client.Object) error {
-	patch := client.MergeFrom(obj.DeepCopyObject().(client.Object))
-	if err := controllerutil.RemoveControllerReference(space, obj, r.Scheme); err != nil {
-		return fmt.Errorf("cannot release %s %s: %w", kindOf(obj), obj.GetName(), err)
+func (r *CollaborationSpaceReconciler) retireObject(ctx context.Context, space *collabv1.CollaborationSpace,
+	obj ownedObject, policy collabv1.DeletionPolicy) error {
+	switch {
+	case policy == collabv1.DeletionPolicyRetain:
+		return r.releaseObject(ctx, space, obj)
+	case policy == collabv1.DeletionPolicyDelete || obj.archive == archiveDelete:
+		return r.deleteObject(ctx, space, obj.Object, obj.kind)
+	case obj.archive == archiveScaleDown:
+		if dep, ok := obj.Object.(*appsv1.Deployment); ok {
+			dep.Spec.Replicas = ptr.To[int32](0)
+		}
 	}
-	if err := r.Patch(ctx, obj, patch); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("cannot release %s %s: %w", kindOf(obj), obj.GetName(), err)
+	return r.releaseObject(ctx, space, obj)
+}
+
+// releaseObject writes the object without its owner reference (and with any change
+// the caller made to it), so it outlives the space.
+func (r *CollaborationSpaceReconciler) releaseObject(ctx context.Context, space *collabv1.CollaborationSpace, obj ownedObject) error {
+	if err := controllerutil.RemoveControllerReference(space, obj.Object, r.Scheme); err != nil {
+		return fmt.Errorf("cannot release %s %s: %w", obj.kind, obj.GetName(), err)
 	}
-	r.recordOperation(space, kindOf(obj), obj.GetName(), opReleased)
+	if err := r.Update(ctx, obj.Object); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("cannot release %s %s: %w", obj.kind, obj.GetName(), err)
+	}
+	r.recordOperation(space, obj.kind, obj.GetName(), opReleased)
 	return nil
 }
 
-func (r *CollaborationSpaceReconciler) deleteObject(ctx context.Context, space *collabv1.CollaborationSpace, obj client.Object) error {
+func (r *CollaborationSpaceReconciler) deleteObject(ctx context.Context, space *collabv1.CollaborationSpace, obj client.Object, kind string) error {
 	if err := r.Delete(ctx, obj); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("cannot delete %s %s: %w", kindOf(obj), obj.GetName(), err)
+		return fmt.Errorf("cannot delete %s %s: %w", kind, obj.GetName(), err)
 	}
-	r.recordOperation(space, kindOf(obj), obj.GetName(), opDeleted)
+	r.recordOperation(space, kind, obj.GetName(), opDeleted)
 	return nil
 }

@@ -2,29 +2,212 @@ package controllers
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/forumdeploy"
 )
 
-var errForumNotSupported = errors.New("forums are not reconciled by this operator version")
+// forumRetry is how soon a forum that is starting is looked at again; its
+// Deployment's status changes also start a pass.
+const forumRetry = 15 * time.Second
 
-// reconcileForum owns ForumReady. This version of the operator does not run forums
-// yet: a space that asks for one is told so plainly and marked Stalled, rather than
-// reported Ready without its forum.
-func (r *CollaborationSpaceReconciler) reconcileForum(_ context.Context, s *spaceScope) (ctrl.Result, error) {
+var errSharedForumNotSupported = errors.New("shared forums (forum.backendRef) are not reconciled by this operator version")
+
+// ForumSettings say how the operator reaches the forums it deploys.
+type ForumSettings struct {
+	// OperatorNamespace is admitted by each forum's NetworkPolicy.
+	OperatorNamespace string
+	// EndpointOverride, when set, is where every deployed forum's API is reached
+	// instead of its Service: for a local cluster whose pods do not really run.
+	EndpointOverride string
+	// HTTPClient checks that the forum's API answers.
+	HTTPClient *http.Client
+}
+
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=services;persistentvolumeclaims;secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies;ingresses,verbs=get;list;watch;create;update;patch;delete
+
+// reconcileForum runs the department's forum and owns ForumReady. It is True only
+// when the workloads are Available and the forum's API answers.
+func (r *CollaborationSpaceReconciler) reconcileForum(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
 	space := s.space
-	if space.Spec.Forum == nil {
+	switch {
+	case space.Spec.Forum == nil:
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.ForumReadyCondition)
 		space.Status.Forum = nil
 		return ctrl.Result{}, nil
+	case space.Spec.Forum.Deploy == nil:
+		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, "SharedForumNotSupported",
+			"This operator version deploys forums but does not yet use shared ones; use forum.deploy or upgrade")
+		return ctrl.Result{}, reconcile.TerminalError(errSharedForumNotSupported)
 	}
-	setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, "ForumNotSupported",
-		"This operator version does not reconcile forums yet; remove spec.forum or upgrade the operator")
-	return ctrl.Result{}, reconcile.TerminalError(errForumNotSupported)
+	if err := r.applyForumWorkloads(ctx, space); err != nil {
+		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, "WorkloadsFailed",
+			"Cannot write the forum's workloads: "+err.Error())
+		return ctrl.Result{}, err
+	}
+	space.Status.Forum = &collabv1.ForumStatus{URL: forumdeploy.PublicURL(space)}
+	if ok, why := r.forumAvailable(ctx, space); !ok {
+		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, "WorkloadsProgressing", why)
+		return ctrl.Result{RequeueAfter: forumRetry}, nil
+	}
+	if err := r.pingForum(ctx, space); err != nil {
+		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, "ForumAPIUnreachable",
+			"The forum runs but its API does not answer yet: "+err.Error())
+		return ctrl.Result{RequeueAfter: forumRetry}, nil
+	}
+	setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionTrue, "ForumRunning",
+		"The forum is Available and its API answers at "+space.Status.Forum.URL)
+	return ctrl.Result{}, nil
+}
+
+// applyForumWorkloads writes the admin Secret (once), the volume, the Deployment,
+// Service, NetworkPolicy and the Ingress when one is asked for.
+func (r *CollaborationSpaceReconciler) applyForumWorkloads(ctx context.Context, space *collabv1.CollaborationSpace) error {
+	ns, name := space.Namespace, space.Name
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.AdminSecretName(name), Namespace: ns}}
+	if err := r.applyOwned(ctx, space, secret, "Secret", func() error { return fillAdminSecret(secret, name) }); err != nil {
+		return err
+	}
+	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.VolumeName(name), Namespace: ns}}
+	if err := r.applyOwned(ctx, space, pvc, "PersistentVolumeClaim", func() error {
+		if pvc.CreationTimestamp.IsZero() { // a claim's spec is fixed once bound
+			pvc.Spec = forumdeploy.Volume(space)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.Name(name), Namespace: ns}}
+	if err := r.applyOwned(ctx, space, dep, "Deployment", func() error {
+		setIfDiffers(&dep.Spec, forumdeploy.Deployment(space, 1))
+		return nil
+	}); err != nil {
+		return err
+	}
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.Name(name), Namespace: ns}}
+	if err := r.applyOwned(ctx, space, svc, "Service", func() error {
+		setIfDiffers(&svc.Spec, forumdeploy.Service(name))
+		return nil
+	}); err != nil {
+		return err
+	}
+	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.Name(name), Namespace: ns}}
+	ingress := space.Spec.Forum.Deploy.Ingress != nil
+	if err := r.applyOwned(ctx, space, np, "NetworkPolicy", func() error {
+		setIfDiffers(&np.Spec, forumdeploy.NetworkPolicy(name, r.Forum.OperatorNamespace, ingress))
+		return nil
+	}); err != nil {
+		return err
+	}
+	return r.applyForumIngress(ctx, space)
+}
+
+func (r *CollaborationSpaceReconciler) applyForumIngress(ctx context.Context, space *collabv1.CollaborationSpace) error {
+	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.Name(space.Name), Namespace: space.Namespace}}
+	desired := forumdeploy.Ingress(space)
+	if desired == nil {
+		if err := r.Get(ctx, clientKey(ing), ing); err != nil {
+			return nil // none to remove
+		}
+		if !metav1.IsControlledBy(ing, space) {
+			return nil
+		}
+		return r.deleteObject(ctx, space, ing, "Ingress")
+	}
+	return r.applyOwned(ctx, space, ing, "Ingress", func() error {
+		setIfDiffers(&ing.Spec, *desired)
+		return nil
+	})
+}
+
+// fillAdminSecret generates the forum's admin credentials the first time only: a
+// password that was ever used must never change under the running forum.
+func fillAdminSecret(secret *corev1.Secret, space string) error {
+	if len(secret.Data[forumdeploy.AdminPasswordKey]) > 0 {
+		return nil
+	}
+	password, err := randomHex(24)
+	if err != nil {
+		return err
+	}
+	secret.Type = corev1.SecretTypeOpaque
+	secret.Data = map[string][]byte{
+		forumdeploy.AdminUsernameKey: []byte("collab-admin"),
+		forumdeploy.AdminPasswordKey: []byte(password),
+		forumdeploy.AdminEmailKey:    []byte("collab-admin@" + space + ".invalid"),
+	}
+	return nil
+}
+
+func randomHex(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// forumAvailable reports whether the forum's Deployment is Available at its current
+// generation, as `kubectl rollout status` would.
+func (r *CollaborationSpaceReconciler) forumAvailable(ctx context.Context, space *collabv1.CollaborationSpace) (bool, string) {
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.Name(space.Name), Namespace: space.Namespace}}
+	if err := r.Get(ctx, clientKey(dep), dep); err != nil {
+		return false, "Waiting for the forum's Deployment: " + err.Error()
+	}
+	if dep.Status.ObservedGeneration < dep.Generation {
+		return false, "Waiting for the forum's Deployment to be rolled out"
+	}
+	for _, c := range dep.Status.Conditions {
+		if c.Type == appsv1.DeploymentAvailable && c.Status == corev1.ConditionTrue {
+			return true, ""
+		}
+	}
+	return false, fmt.Sprintf("Waiting for the forum to be Available (%d of 1 replicas ready)", dep.Status.ReadyReplicas)
+}
+
+// forumEndpoint is where the operator reaches a deployed forum's API.
+func (r *CollaborationSpaceReconciler) forumEndpoint(space *collabv1.CollaborationSpace) string {
+	if r.Forum.EndpointOverride != "" {
+		return r.Forum.EndpointOverride
+	}
+	return forumdeploy.ServiceURL(space.Name, space.Namespace)
+}
+
+// pingForum checks that the forum's API answers: NodeBB serves /api/config to anyone.
+func (r *CollaborationSpaceReconciler) pingForum(ctx context.Context, space *collabv1.CollaborationSpace) error {
+	hc := r.Forum.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 10 * time.Second}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.forumEndpoint(space)+"/api/config", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /api/config answered %d", resp.StatusCode)
+	}
+	return nil
 }

@@ -9,8 +9,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 )
@@ -150,41 +148,29 @@ func (r *CollaborationSpaceReconciler) permissionsFailed(s *spaceScope, err erro
 
 func (r *CollaborationSpaceReconciler) applyRole(ctx context.Context, space *collabv1.CollaborationSpace, role spaceRole) (string, error) {
 	obj := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: roleName(space.Name, role), Namespace: space.Namespace}}
-	op, err := controllerutil.CreateOrUpdate(ctx, r.Client, obj, func() error {
-		obj.Labels = ownedLabels(obj.Labels, space)
+	return obj.Name, r.applyOwned(ctx, space, obj, "Role", func() error {
 		obj.Rules = role.rules(space.Name)
-		return controllerutil.SetControllerReference(space, obj, r.Scheme)
+		return nil
 	})
-	if err != nil {
-		return "", fmt.Errorf("cannot apply Role %s: %w", obj.Name, err)
-	}
-	r.recordOperation(space, "Role", obj.Name, op)
-	return obj.Name, nil
 }
 
 func (r *CollaborationSpaceReconciler) applyRoleBinding(ctx context.Context, space *collabv1.CollaborationSpace,
 	role collabv1.Role, subjects []rbacv1.Subject) (string, error) {
 	obj := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: bindingName(space.Name, role), Namespace: space.Namespace}}
 	roleRef := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: roleName(space.Name, roleForMember[role])}
-	op, err := controllerutil.CreateOrUpdate(ctx, r.Client, obj, func() error {
+	return obj.Name, r.applyOwned(ctx, space, obj, "RoleBinding", func() error {
 		if obj.CreationTimestamp.IsZero() {
 			obj.RoleRef = roleRef // immutable once created
 		}
-		obj.Labels = ownedLabels(obj.Labels, space)
 		obj.Subjects = subjects
-		return controllerutil.SetControllerReference(space, obj, r.Scheme)
+		return nil
 	})
-	if err != nil {
-		return "", fmt.Errorf("cannot apply RoleBinding %s: %w", obj.Name, err)
-	}
-	r.recordOperation(space, "RoleBinding", obj.Name, op)
-	return obj.Name, nil
 }
 
 // pruneRBAC deletes the space's Roles and RoleBindings that are no longer declared,
 // after the declared ones are in place, so no member loses access in between.
 func (r *CollaborationSpaceReconciler) pruneRBAC(ctx context.Context, space *collabv1.CollaborationSpace, keep []string) error {
-	objs, err := r.ownedRBAC(ctx, space)
+	objs, err := r.ownedObjects(ctx, space, ownedKinds[:2])
 	if err != nil {
 		return err
 	}
@@ -192,32 +178,11 @@ func (r *CollaborationSpaceReconciler) pruneRBAC(ctx context.Context, space *col
 		if slices.Contains(keep, obj.GetName()) {
 			continue
 		}
-		if err := r.deleteObject(ctx, space, obj); err != nil {
+		if err := r.deleteObject(ctx, space, obj.Object, obj.kind); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// ownedRBAC lists the Roles and RoleBindings this space controls.
-func (r *CollaborationSpaceReconciler) ownedRBAC(ctx context.Context, space *collabv1.CollaborationSpace) ([]client.Object, error) {
-	sel := client.MatchingLabels{SpaceLabel: space.Name, ManagedByLabel: ManagedByValue}
-	var roles rbacv1.RoleList
-	if err := r.List(ctx, &roles, client.InNamespace(space.Namespace), sel); err != nil {
-		return nil, fmt.Errorf("cannot list Roles: %w", err)
-	}
-	var bindings rbacv1.RoleBindingList
-	if err := r.List(ctx, &bindings, client.InNamespace(space.Namespace), sel); err != nil {
-		return nil, fmt.Errorf("cannot list RoleBindings: %w", err)
-	}
-	var out []client.Object
-	for i := range roles.Items {
-		out = append(out, &roles.Items[i])
-	}
-	for i := range bindings.Items {
-		out = append(out, &bindings.Items[i])
-	}
-	return slices.DeleteFunc(out, func(o client.Object) bool { return !metav1.IsControlledBy(o, space) }), nil
 }
 
 // ownedLabels adds the operator's labels to an object's own.
@@ -228,11 +193,4 @@ func ownedLabels(labels map[string]string, space *collabv1.CollaborationSpace) m
 	labels[SpaceLabel] = space.Name
 	labels[ManagedByLabel] = ManagedByValue
 	return labels
-}
-
-func kindOf(obj client.Object) string {
-	if _, ok := obj.(*rbacv1.Role); ok {
-		return "Role"
-	}
-	return "RoleBinding"
 }

@@ -62,8 +62,9 @@ func (w *writeCounter) funcs() interceptor.Funcs {
 // already made Ready: it must find nothing to do and write nothing, not even an event.
 func TestSteadyStateMakesNoWrites(t *testing.T) {
 	ns := newNamespace(t)
-	space := newSpace(ns, "finance")
+	space := forumSpace(ns, "finance") // RBAC and a deployed forum with all its objects
 	createSpace(t, space)
+	markAvailable(t, client.ObjectKey{Namespace: ns, Name: "finance-forum"})
 	waitReady(t, client.ObjectKeyFromObject(space))
 
 	direct, err := client.NewWithWatch(cfg, client.Options{Scheme: testenv.Scheme()})
@@ -76,6 +77,7 @@ func TestSteadyStateMakesNoWrites(t *testing.T) {
 		Client:   interceptor.NewClient(direct, counter.funcs()),
 		Scheme:   testenv.Scheme(),
 		Recorder: recorder,
+		Forum:    ForumSettings{OperatorNamespace: "collab-system", EndpointOverride: forumAPI},
 	}
 	for pass := 1; pass <= 2; pass++ {
 		if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(space)}); err != nil {

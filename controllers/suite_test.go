@@ -27,6 +27,8 @@ import (
 var (
 	cfg       *rest.Config
 	k8sClient client.Client
+	// forumAPI answers like a running forum's API.
+	forumAPI = startForumAPI()
 	// matrixWrites counts the manager's requests that change something on Matrix.
 	matrixWrites atomic.Int64
 )
@@ -90,6 +92,7 @@ func startManager(ctx context.Context) error {
 		APIReader:          mgr.GetAPIReader(),
 		Chat:               connector,
 		MaxRemovalsPerPass: 5,
+		Forum:              ForumSettings{OperatorNamespace: "collab-system", EndpointOverride: forumAPI},
 	}
 	skip := true
 	opts := controller.Options{SkipNameValidation: &skip, MaxConcurrentReconciles: 4}

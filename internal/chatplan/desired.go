@@ -1,11 +1,6 @@
 package chatplan
 
 import (
-	"fmt"
-	"regexp"
-	"strings"
-	"text/template"
-
 	"github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 )
@@ -127,37 +122,6 @@ func postingLevel(p v1alpha1.Posting) int {
 	}
 }
 
-// memberLevels maps each User member to a Matrix user id and power level.
-func memberLevels(members []v1alpha1.Member, in DesiredInput) (map[string]int, error) {
-	tmpl, err := parseUserIDTemplate(in.UserIDTemplate, in.ServerName)
-	if err != nil {
-		return nil, err
-	}
-	users := map[string]int{}
-	for _, m := range members {
-		if m.Kind != v1alpha1.SubjectUser {
-			continue
-		}
-		id, err := userID(tmpl, m)
-		if err != nil {
-			return nil, err
-		}
-		users[id] = max(users[id], roleLevel(m.Role))
-	}
-	return users, nil
-}
-
-func roleLevel(r v1alpha1.Role) int {
-	switch r {
-	case v1alpha1.RoleOwner:
-		return levelOwner
-	case v1alpha1.RoleModerator:
-		return levelModerator
-	default:
-		return levelMember
-	}
-}
-
 // managedEvents are the event levels the operator keeps: structure and identity
 // of a room belong to owners and the operator, names and topics to moderators.
 var managedEvents = map[string]int{
@@ -201,60 +165,4 @@ func powerLevels(users map[string]int, operator string, posting int) chat.PowerL
 		pl.Events[e] = l
 	}
 	return pl
-}
-
-// userIDPattern is the Matrix user id grammar (historical localparts excluded).
-var userIDPattern = regexp.MustCompile(`^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(:[0-9]{1,5})?$`)
-
-// parseUserIDTemplate parses a ChatBackend's userIDTemplate. Besides the member
-// (.Name, .Kind, .Role, .Namespace) it offers "lower" and "replace" (strings.ToLower,
-// strings.ReplaceAll), since cluster user names are often e-mail addresses.
-func parseUserIDTemplate(text, serverName string) (*template.Template, error) {
-	if text == "" {
-		text = "@{{.Name}}:" + serverName
-	}
-	funcs := template.FuncMap{"lower": strings.ToLower, "replace": strings.ReplaceAll}
-	t, err := template.New("userIDTemplate").Funcs(funcs).Option("missingkey=error").Parse(text)
-	if err != nil {
-		return nil, fmt.Errorf("cannot parse userIDTemplate %q: %w", text, err)
-	}
-	return t, nil
-}
-
-// userID renders a member's Matrix user id and checks it is one.
-func userID(tmpl *template.Template, m v1alpha1.Member) (string, error) {
-	var b strings.Builder
-	if err := tmpl.Execute(&b, m); err != nil {
-		return "", fmt.Errorf("cannot map member %q to a Matrix user id: %w", m.Name, err)
-	}
-	id := b.String()
-	if !userIDPattern.MatchString(id) {
-		return "", fmt.Errorf("member %q maps to %q, which is not a Matrix user id "+
-			"(@localpart:server, lower case): fix the member name or the ChatBackend's userIDTemplate", m.Name, id)
-	}
-	return id, nil
-}
-
-// DirectorySpaceOwner is the owner marker of a ChatBackend's directory space. It
-// cannot clash with a CollaborationSpace's "namespace/name", as namespaces are
-// lower case.
-func DirectorySpaceOwner(backendName string) string { return "ChatBackend/" + backendName }
-
-// DesiredDirectory is the organisation-wide directory space of a ChatBackend: a
-// public, published space listing children (the Open department spaces).
-func DesiredDirectory(backendName string, dir v1alpha1.DirectorySpace, operator string, children []string) chat.RoomSpec {
-	alias := dir.Alias
-	if alias == "" {
-		alias = "directory"
-	}
-	return chat.RoomSpec{
-		AliasLocalpart: alias,
-		Name:           dir.Name,
-		Space:          true,
-		JoinRule:       chat.JoinRulePublic,
-		Published:      true,
-		PowerLevels:    powerLevels(nil, operator, levelOwner),
-		Owner:          DirectorySpaceOwner(backendName),
-		Children:       sortedUnique(children),
-	}
 }

@@ -160,4 +160,7 @@ func TestDesiredDirectory(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("directory (-want +got):\n%s", diff)
 	}
+	if empty := DesiredDirectory("b", v1alpha1.DirectorySpace{Name: "Acme"}, "@op:x", nil); empty.Children == nil {
+		t.Error("with no open spaces the directory's children must be managed (empty, not nil), so pruning empties it")
+	}
 }

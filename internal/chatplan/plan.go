@@ -19,6 +19,12 @@ type Options struct {
 	// MaxRemovals caps the users removed in one plan; the rest are reported in
 	// Report.DeferredRemovals for a later pass. 0 means no cap.
 	MaxRemovals int
+	// PruneChildren removes the children of a space that desired.Children does
+	// not list (when it is not nil). The member policy is about people, so it
+	// does not decide this: the directory space prunes (a space that stops being
+	// Open leaves it), a department space does not (rooms owners linked by hand
+	// stay; rooms dropped from the spec leave through Archive or Delete).
+	PruneChildren bool
 	// LastOwnerGuard keeps, at their level, the users with power 100 that a plan
 	// would otherwise lower or drop when none would be left besides the operator,
 	// so a room always keeps a human owner.
@@ -111,10 +117,8 @@ func planParent(d chat.RoomSpec, o chat.ObservedRoom) []chat.Action {
 	return []chat.Action{chat.SetParent{SpaceID: d.Parent}}
 }
 
-// planChildren adds missing children. It removes undeclared ones only when
-// authoritative and the children are managed (non-nil): in the additive policy
-// rooms that owners linked by hand stay, and rooms dropped from the spec leave the
-// space through Archive or Delete.
+// planChildren adds missing children, and removes the others when asked to and
+// the children are managed (non-nil).
 func planChildren(d chat.RoomSpec, o chat.ObservedRoom, opts Options) []chat.Action {
 	var out []chat.Action
 	want := map[string]bool{}
@@ -124,7 +128,7 @@ func planChildren(d chat.RoomSpec, o chat.ObservedRoom, opts Options) []chat.Act
 			out = append(out, chat.AddChild{RoomID: id})
 		}
 	}
-	if !opts.Authoritative || d.Children == nil {
+	if !opts.PruneChildren || d.Children == nil {
 		return out
 	}
 	for _, id := range sortedKeys(o.Children) {

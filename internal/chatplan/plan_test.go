@@ -170,17 +170,18 @@ func TestPlanChildren(t *testing.T) {
 			desired: []string{"!b:x", "!a:x"}, observed: map[string]bool{},
 			want: []chat.Action{chat.AddChild{RoomID: "!a:x"}, chat.AddChild{RoomID: "!b:x"}},
 		},
-		"additive: children linked by hand stay": {
-			desired: []string{"!a:x"}, observed: map[string]bool{"!a:x": true, "!hand:x": true},
-		},
-		"authoritative: undeclared children removed": {
+		"children linked by hand stay, even when authoritative about people": {
 			desired: []string{"!a:x"}, observed: map[string]bool{"!a:x": true, "!hand:x": true},
 			opts: Options{Authoritative: true},
+		},
+		"pruning: undeclared children removed": {
+			desired: []string{"!a:x"}, observed: map[string]bool{"!a:x": true, "!hand:x": true},
+			opts: Options{PruneChildren: true},
 			want: []chat.Action{chat.RemoveChild{RoomID: "!hand:x"}},
 		},
-		"authoritative but unmanaged (nil): nothing removed": {
+		"pruning but unmanaged (nil): nothing removed": {
 			desired: nil, observed: map[string]bool{"!hand:x": true},
-			opts: Options{Authoritative: true},
+			opts: Options{PruneChildren: true},
 		},
 	}
 	for name, tc := range cases {

@@ -1,0 +1,35 @@
+package chatplan
+
+import (
+	"github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/chat"
+)
+
+// DirectorySpaceOwner is the owner marker of a ChatBackend's directory space. It
+// cannot clash with a CollaborationSpace's "namespace/name", as namespaces are
+// lower case.
+func DirectorySpaceOwner(backendName string) string { return "ChatBackend/" + backendName }
+
+// DesiredDirectory is the organisation-wide directory space of a ChatBackend: a
+// public, published space listing children (the Open department spaces). Plan
+// it with PruneChildren, so spaces that stop being Open leave it, and without
+// Authoritative: it declares no members, and everyone may join it.
+func DesiredDirectory(backendName string, dir v1alpha1.DirectorySpace, operator string, children []string) chat.RoomSpec {
+	alias := dir.Alias
+	if alias == "" {
+		alias = "directory"
+	}
+	// Never nil: the directory's children are always managed, even when no
+	// space is Open (nil would mean "leave the children alone").
+	listed := append([]string{}, sortedUnique(children)...)
+	return chat.RoomSpec{
+		AliasLocalpart: alias,
+		Name:           dir.Name,
+		Space:          true,
+		JoinRule:       chat.JoinRulePublic,
+		Published:      true,
+		PowerLevels:    powerLevels(nil, operator, levelOwner),
+		Owner:          DirectorySpaceOwner(backendName),
+		Children:       listed,
+	}
+}

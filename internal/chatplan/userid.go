@@ -1,0 +1,73 @@
+package chatplan
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"text/template"
+
+	"github.com/opencommons/collab-operator/api/v1alpha1"
+)
+
+// memberLevels maps each User member to a Matrix user id and power level.
+func memberLevels(members []v1alpha1.Member, in DesiredInput) (map[string]int, error) {
+	tmpl, err := parseUserIDTemplate(in.UserIDTemplate, in.ServerName)
+	if err != nil {
+		return nil, err
+	}
+	users := map[string]int{}
+	for _, m := range members {
+		if m.Kind != v1alpha1.SubjectUser {
+			continue
+		}
+		id, err := userID(tmpl, m)
+		if err != nil {
+			return nil, err
+		}
+		users[id] = max(users[id], roleLevel(m.Role))
+	}
+	return users, nil
+}
+
+func roleLevel(r v1alpha1.Role) int {
+	switch r {
+	case v1alpha1.RoleOwner:
+		return levelOwner
+	case v1alpha1.RoleModerator:
+		return levelModerator
+	default:
+		return levelMember
+	}
+}
+
+// userIDPattern is the Matrix user id grammar (historical localparts excluded).
+var userIDPattern = regexp.MustCompile(`^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(:[0-9]{1,5})?$`)
+
+// parseUserIDTemplate parses a ChatBackend's userIDTemplate. Besides the member
+// (.Name, .Kind, .Role, .Namespace) it offers "lower" and "replace" (strings.ToLower,
+// strings.ReplaceAll), since cluster user names are often e-mail addresses.
+func parseUserIDTemplate(text, serverName string) (*template.Template, error) {
+	if text == "" {
+		text = "@{{.Name}}:" + serverName
+	}
+	funcs := template.FuncMap{"lower": strings.ToLower, "replace": strings.ReplaceAll}
+	t, err := template.New("userIDTemplate").Funcs(funcs).Option("missingkey=error").Parse(text)
+	if err != nil {
+		return nil, fmt.Errorf("cannot parse userIDTemplate %q: %w", text, err)
+	}
+	return t, nil
+}
+
+// userID renders a member's Matrix user id and checks it is one.
+func userID(tmpl *template.Template, m v1alpha1.Member) (string, error) {
+	var b strings.Builder
+	if err := tmpl.Execute(&b, m); err != nil {
+		return "", fmt.Errorf("cannot map member %q to a Matrix user id: %w", m.Name, err)
+	}
+	id := b.String()
+	if !userIDPattern.MatchString(id) {
+		return "", fmt.Errorf("member %q maps to %q, which is not a Matrix user id "+
+			"(@localpart:server, lower case): fix the member name or the ChatBackend's userIDTemplate", m.Name, id)
+	}
+	return id, nil
+}
