@@ -26,7 +26,10 @@ func (e *devEnv) startNodeSimulation(ctx context.Context) error {
 	if err := e.start("kube-controller-manager", filepath.Join(k8s, "kube-controller-manager"),
 		"--kubeconfig="+e.kubeconfig, "--leader-elect=false", "--bind-address=127.0.0.1",
 		"--secure-port="+kcmAddr, "--use-service-account-credentials=false",
-		"--controllers=*,-serviceaccount-token,-nodeipam,-cloud-node-lifecycle,-route,-service"); err != nil {
+		// No service-account signing key is shared with it, no pod network to
+		// allocate, and kwok's node sends no heartbeats the lifecycle controller
+		// would wait for.
+		"--controllers=*,-serviceaccount-token-controller,-node-ipam-controller,-node-lifecycle-controller"); err != nil {
 		return err
 	}
 	schedAddr, err := freePort()
@@ -49,7 +52,32 @@ func (e *devEnv) startNodeSimulation(ctx context.Context) error {
 		"--server-address="+kwokAddr, "--node-ip=127.0.0.1"); err != nil {
 		return err
 	}
-	return e.createNode(ctx)
+	if err := e.createNode(ctx); err != nil {
+		return err
+	}
+	return e.createVolumes(ctx)
+}
+
+// createVolumes offers a few volumes for the forums' claims to bind to: nothing
+// provisions storage on a simulated node.
+func (e *devEnv) createVolumes(ctx context.Context) error {
+	for i := range 4 {
+		pv := &corev1.PersistentVolume{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("dev-volume-%d", i)},
+			Spec: corev1.PersistentVolumeSpec{
+				Capacity:    corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("50Gi")},
+				AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				PersistentVolumeSource: corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{
+					Path: filepath.Join(e.dir, "volumes", fmt.Sprint(i)),
+				}},
+				PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
+			},
+		}
+		if err := e.client.Create(ctx, pv); err != nil {
+			return fmt.Errorf("cannot create volume %s: %w", pv.Name, err)
+		}
+	}
+	return nil
 }
 
 // createNode registers the node kwok plays, with room for every sample's workloads.
@@ -73,7 +101,10 @@ func (e *devEnv) createNode(ctx context.Context) error {
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		if err := e.client.Get(ctx, clientKey(node.Name), node); err == nil && nodeReady(node) {
-			return nil
+			// Admission tainted the new node not-ready; the node-lifecycle
+			// controller that would lift the taint is off (no heartbeats here).
+			node.Spec.Taints = nil
+			return e.client.Update(ctx, node)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
