@@ -51,7 +51,7 @@ test: ## Unit and integration tests on a real kube-apiserver + etcd and Dendrite
 
 .PHONY: bench
 bench: ## Benchmarks (see docs/benchmarks.md).
-	hack/bench.sh
+	go run ./hack/bench $(BENCH_ARGS)
 
 .PHONY: local-bins
 local-bins: ## Build the local control plane and Dendrite into the machine's cache.
@@ -106,3 +106,9 @@ $(CONTROLLER_GEN): | $(LOCALBIN)
 $(GOLANGCI_LINT): | $(LOCALBIN)
 	GOBIN=$(LOCALBIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	mv $(LOCALBIN)/golangci-lint $@
+
+##@ Packaging
+
+.PHONY: helm-sync
+helm-sync: manifests ## Copy the CRDs and RBAC rules of config/ into charts/collab-operator (test/packaging checks it).
+	go test ./test/packaging -run '^TestHelmInSync$$' -count=1 -update

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Builds the pinned binaries of the local control plane (kube-apiserver, etcd, kubectl,
-# kube-controller-manager, kube-scheduler, kwok) and the Matrix homeserver (Dendrite)
-# from the Go module proxy, into a per-machine cache outside the repository. Binaries
-# already in the cache are reused, so only the first run on a machine pays for the
-# build (about 8 minutes cold on 2 cores).
+# kube-controller-manager, kube-scheduler, kwok), the Matrix homeserver (Dendrite) and
+# helm (for the chart's tests) from the Go module proxy, into a per-machine cache outside
+# the repository. Binaries already in the cache are reused, so only the first run on a
+# machine pays for the build (about 8 minutes cold on 2 cores, and 3 more for helm).
 #
-# usage: hack/local-bins.sh envtest|dev|dendrite|all   builds what that set needs
-#        hack/local-bins.sh path envtest|k8s|etcd|kwok|dendrite   prints a directory
+# usage: hack/local-bins.sh envtest|dev|dendrite|helm|all   builds what that set needs
+#        hack/local-bins.sh path envtest|k8s|etcd|kwok|dendrite|helm   prints a directory
 set -euo pipefail
 
 K8S_VERSION=${K8S_VERSION:-v1.37.2}
@@ -14,12 +14,14 @@ K8S_STAGING_VERSION=${K8S_STAGING_VERSION:-v0.37.2}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 KWOK_VERSION=${KWOK_VERSION:-v0.8.0}
 DENDRITE_VERSION=${DENDRITE_VERSION:-v0.13.8}
+HELM_VERSION=${HELM_VERSION:-v3.22.0}
 
 CACHE_DIR=${COLLAB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/collab-operator}
 K8S_DIR=$CACHE_DIR/bin/kubernetes-$K8S_VERSION
 ETCD_DIR=$CACHE_DIR/bin/etcd-$ETCD_VERSION
 KWOK_DIR=$CACHE_DIR/bin/kwok-$KWOK_VERSION
 DENDRITE_DIR=$CACHE_DIR/bin/dendrite-$DENDRITE_VERSION
+HELM_DIR=$CACHE_DIR/bin/helm-$HELM_VERSION
 ENVTEST_DIR=$CACHE_DIR/envtest/kubernetes-$K8S_VERSION-etcd-$ETCD_VERSION
 
 export CGO_ENABLED=0
@@ -78,15 +80,16 @@ build_k8s() {
   log "built $K8S_DIR/$name"
 }
 
-# build_go DIR NAME MODULE VERSION PACKAGE builds PACKAGE from MODULE@VERSION as NAME.
+# build_go DIR NAME MODULE VERSION PACKAGE [LDFLAGS] builds PACKAGE from MODULE@VERSION
+# as NAME, with LDFLAGS added to the linker's flags.
 build_go() {
-  local dir=$1 name=$2 module=$3 version=$4 pkg=$5
+  local dir=$1 name=$2 module=$3 version=$4 pkg=$5 ldflags=${6:-}
   if [ -x "$dir/$name" ]; then return; fi
   local src=$CACHE_DIR/src/${module//\//_}-$version
   scratch_module "$src" "$module" "$version"
   log "building $name $version"
   mkdir -p "$dir"
-  (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$dir/$name.tmp" "$pkg")
+  (cd "$src" && go build -trimpath -ldflags "-s -w $ldflags" -o "$dir/$name.tmp" "$pkg")
   mv "$dir/$name.tmp" "$dir/$name"
   log "built $dir/$name"
 }
@@ -110,6 +113,17 @@ kwok_stages() {
     echo "---"
   done > "$KWOK_DIR/stages.yaml.tmp"
   mv "$KWOK_DIR/stages.yaml.tmp" "$KWOK_DIR/stages.yaml"
+}
+
+# build_helm builds the helm CLI that test/packaging renders and lints the chart with.
+# The -X flags are those of Helm's Makefile: its version, and the Kubernetes version
+# that `helm template` and `helm lint` assume (ours; 1.20 without them).
+build_helm() {
+  local p=helm.sh/helm/v3 minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
+  build_go "$HELM_DIR" helm $p "$HELM_VERSION" $p/cmd/helm \
+    "-X $p/internal/version.version=$HELM_VERSION -X $p/internal/version.gitTreeState=clean \
+     -X $p/pkg/chartutil.k8sVersionMajor=1 -X $p/pkg/chartutil.k8sVersionMinor=$minor \
+     -X $p/pkg/lint/rules.k8sVersionMajor=1 -X $p/pkg/lint/rules.k8sVersionMinor=$minor"
 }
 
 build_dendrite() {
@@ -142,7 +156,8 @@ case "${1:-}" in
   envtest) envtest_assets ;;
   dev) dev_assets; build_dendrite ;;
   dendrite) build_dendrite ;;
-  all) dev_assets; build_dendrite ;;
+  helm) build_helm ;;
+  all) dev_assets; build_dendrite; build_helm ;;
   path)
     case "${2:-}" in
       envtest) echo "$ENVTEST_DIR" ;;
@@ -150,7 +165,8 @@ case "${1:-}" in
       etcd) echo "$ETCD_DIR" ;;
       kwok) echo "$KWOK_DIR" ;;
       dendrite) echo "$DENDRITE_DIR" ;;
-      *) echo "usage: $0 path envtest|k8s|etcd|kwok|dendrite" >&2; exit 2 ;;
+      helm) echo "$HELM_DIR" ;;
+      *) echo "usage: $0 path envtest|k8s|etcd|kwok|dendrite|helm" >&2; exit 2 ;;
     esac ;;
-  *) echo "usage: $0 envtest|dev|dendrite|all | path NAME" >&2; exit 2 ;;
+  *) echo "usage: $0 envtest|dev|dendrite|helm|all | path NAME" >&2; exit 2 ;;
 esac

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 hack/local-bins.sh envtest
 hack/local-bins.sh dendrite
+hack/local-bins.sh helm
 KUBEBUILDER_ASSETS=$(hack/local-bins.sh path envtest)
 DENDRITE_BIN_DIR=$(hack/local-bins.sh path dendrite)
 export KUBEBUILDER_ASSETS DENDRITE_BIN_DIR

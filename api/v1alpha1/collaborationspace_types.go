@@ -378,6 +378,7 @@ type PermissionsStatus struct {
 // CollaborationSpaceStatus is what the operator has made of the space.
 type CollaborationSpaceStatus struct {
 	// ObservedGeneration is the generation the status was last fully reconciled at.
+	// +kubebuilder:default=0
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 	// Conditions: Ready, Reconciling, Stalled, PermissionsReady, ChatReady,
@@ -415,6 +416,7 @@ type CollaborationSpace struct {
 
 	// +required
 	Spec CollaborationSpaceSpec `json:"spec"`
+	// +kubebuilder:default={}
 	// +optional
 	Status CollaborationSpaceStatus `json:"status,omitempty"`
 }
