@@ -429,7 +429,3 @@ type CollaborationSpaceList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []CollaborationSpace `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&CollaborationSpace{}, &CollaborationSpaceList{})
-}

@@ -71,7 +71,3 @@ type ForumBackendList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []ForumBackend `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&ForumBackend{}, &ForumBackendList{})
-}

@@ -1,7 +1,7 @@
 package chatplan
 
 import (
-	"github.com/opencommons/collab-operator/api/v1alpha1"
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 )
 
@@ -40,7 +40,7 @@ type DesiredInput struct {
 // cannot be listed. They still get RBAC and forum permissions. Children of the
 // space room are left nil (unmanaged): the controller sets them to the room ids
 // once the rooms exist.
-func DesiredRooms(space *v1alpha1.CollaborationSpace, in DesiredInput) (chat.RoomSpec, []chat.RoomSpec, error) {
+func DesiredRooms(space *collabv1.CollaborationSpace, in DesiredInput) (chat.RoomSpec, []chat.RoomSpec, error) {
 	users, err := memberLevels(space.Spec.Members, in)
 	if err != nil {
 		return chat.RoomSpec{}, nil, err
@@ -53,7 +53,7 @@ func DesiredRooms(space *v1alpha1.CollaborationSpace, in DesiredInput) (chat.Roo
 		Topic:          space.Spec.Description,
 		Space:          true,
 		JoinRule:       spaceJoinRule(space.Spec.Visibility),
-		Published:      space.Spec.Visibility == v1alpha1.VisibilityOpen,
+		Published:      space.Spec.Visibility == collabv1.VisibilityOpen,
 		PowerLevels:    powerLevels(users, in.OperatorUserID, levelOwner),
 		Invite:         invite,
 		Owner:          owner,
@@ -65,7 +65,7 @@ func DesiredRooms(space *v1alpha1.CollaborationSpace, in DesiredInput) (chat.Roo
 				AliasLocalpart: space.Name + "-" + r.Name,
 				Name:           r.Name,
 				Topic:          r.Topic,
-				Published:      space.Spec.Visibility == v1alpha1.VisibilityOpen,
+				Published:      space.Spec.Visibility == collabv1.VisibilityOpen,
 				PowerLevels:    powerLevels(users, in.OperatorUserID, postingLevel(r.Posting)),
 				Invite:         invite,
 				Owner:          owner,
@@ -80,8 +80,8 @@ func DesiredRooms(space *v1alpha1.CollaborationSpace, in DesiredInput) (chat.Roo
 
 // spaceJoinRule: the space room of a Department space is invite-only, because it
 // is the list of the department's members that restricted rooms admit.
-func spaceJoinRule(v v1alpha1.Visibility) chat.JoinRule {
-	if v == v1alpha1.VisibilityOpen {
+func spaceJoinRule(v collabv1.Visibility) chat.JoinRule {
+	if v == collabv1.VisibilityOpen {
 		return chat.JoinRulePublic
 	}
 	return chat.JoinRuleInvite
@@ -90,11 +90,11 @@ func spaceJoinRule(v v1alpha1.Visibility) chat.JoinRule {
 // roomJoinRule maps visibility: Open is public, Department is restricted to the
 // members of the department's space and of the spaces the room is shared with,
 // Private (and anything unknown) is invite-only.
-func roomJoinRule(v v1alpha1.Visibility, shared []v1alpha1.SpaceReference, in DesiredInput) (chat.JoinRule, []string) {
+func roomJoinRule(v collabv1.Visibility, shared []collabv1.SpaceReference, in DesiredInput) (chat.JoinRule, []string) {
 	switch v {
-	case v1alpha1.VisibilityOpen:
+	case collabv1.VisibilityOpen:
 		return chat.JoinRulePublic, nil
-	case v1alpha1.VisibilityDepartment, "":
+	case collabv1.VisibilityDepartment, "":
 		var allow []string
 		if in.DeptSpaceID != "" {
 			allow = append(allow, in.DeptSpaceID)
@@ -111,11 +111,11 @@ func roomJoinRule(v v1alpha1.Visibility, shared []v1alpha1.SpaceReference, in De
 }
 
 // postingLevel is the events_default of a room: the level needed to post.
-func postingLevel(p v1alpha1.Posting) int {
+func postingLevel(p collabv1.Posting) int {
 	switch p {
-	case v1alpha1.PostingModerators:
+	case collabv1.PostingModerators:
 		return levelModerator
-	case v1alpha1.PostingOwners:
+	case collabv1.PostingOwners:
 		return levelOwner
 	default: // Everyone and Members differ by who may join, not by level.
 		return levelMember

@@ -7,21 +7,21 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/opencommons/collab-operator/api/v1alpha1"
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 )
 
-func engineering(vis v1alpha1.Visibility, rooms ...v1alpha1.Room) *v1alpha1.CollaborationSpace {
-	cs := &v1alpha1.CollaborationSpace{Spec: v1alpha1.CollaborationSpaceSpec{
+func engineering(vis collabv1.Visibility, rooms ...collabv1.Room) *collabv1.CollaborationSpace {
+	cs := &collabv1.CollaborationSpace{Spec: collabv1.CollaborationSpaceSpec{
 		Department: "Engineering", Description: "Where engineering talks", Visibility: vis,
-		Members: []v1alpha1.Member{
-			{Kind: v1alpha1.SubjectGroup, Name: "eng-leads", Role: v1alpha1.RoleOwner},
-			{Kind: v1alpha1.SubjectUser, Name: "alice", Role: v1alpha1.RoleOwner},
-			{Kind: v1alpha1.SubjectUser, Name: "bob", Role: v1alpha1.RoleModerator},
-			{Kind: v1alpha1.SubjectUser, Name: "carol"}, // role defaulted by the API server
-			{Kind: v1alpha1.SubjectServiceAccount, Name: "bot", Role: v1alpha1.RoleOwner},
+		Members: []collabv1.Member{
+			{Kind: collabv1.SubjectGroup, Name: "eng-leads", Role: collabv1.RoleOwner},
+			{Kind: collabv1.SubjectUser, Name: "alice", Role: collabv1.RoleOwner},
+			{Kind: collabv1.SubjectUser, Name: "bob", Role: collabv1.RoleModerator},
+			{Kind: collabv1.SubjectUser, Name: "carol"}, // role defaulted by the API server
+			{Kind: collabv1.SubjectServiceAccount, Name: "bot", Role: collabv1.RoleOwner},
 		},
-		Chat: &v1alpha1.ChatSpec{Rooms: rooms},
+		Chat: &collabv1.ChatSpec{Rooms: rooms},
 	}}
 	cs.Name, cs.Namespace = "engineering", "dept-engineering"
 	return cs
@@ -43,7 +43,7 @@ func TestDesiredRooms(t *testing.T) {
 		ServerName: "example.org", OperatorUserID: "@op:example.org", DeptSpaceID: "!eng:example.org",
 		SharedSpaceIDs: map[string]string{"dept-marketing/marketing": "!mkt:example.org"},
 	}
-	shared := []v1alpha1.SpaceReference{{Namespace: "dept-marketing", Name: "marketing"}, {Namespace: "dept-sales", Name: "sales"}}
+	shared := []collabv1.SpaceReference{{Namespace: "dept-marketing", Name: "marketing"}, {Namespace: "dept-sales", Name: "sales"}}
 	type want struct {
 		space chat.RoomSpec
 		rooms []chat.RoomSpec
@@ -59,13 +59,13 @@ func TestDesiredRooms(t *testing.T) {
 			Owner: "dept-engineering/engineering", Parent: "!eng:example.org"}
 	}
 	cases := map[string]struct {
-		space *v1alpha1.CollaborationSpace
+		space *collabv1.CollaborationSpace
 		want  want
 	}{
 		"department: restricted to the space and the resolved shared spaces": {
-			space: engineering(v1alpha1.VisibilityDepartment,
-				v1alpha1.Room{Name: "general", Topic: "Everything"},
-				v1alpha1.Room{Name: "platform-sync", SharedWith: shared}),
+			space: engineering(collabv1.VisibilityDepartment,
+				collabv1.Room{Name: "general", Topic: "Everything"},
+				collabv1.Room{Name: "platform-sync", SharedWith: shared}),
 			want: want{spaceRoom(chat.JoinRuleInvite, false), []chat.RoomSpec{
 				func() chat.RoomSpec {
 					r := room("general", chat.JoinRuleRestricted, []string{"!eng:example.org"}, false, 0)
@@ -76,16 +76,16 @@ func TestDesiredRooms(t *testing.T) {
 			}},
 		},
 		"open: public and published": {
-			space: engineering(v1alpha1.VisibilityOpen, v1alpha1.Room{Name: "general", Posting: v1alpha1.PostingEveryone}),
+			space: engineering(collabv1.VisibilityOpen, collabv1.Room{Name: "general", Posting: collabv1.PostingEveryone}),
 			want: want{spaceRoom(chat.JoinRulePublic, true), []chat.RoomSpec{
 				room("general", chat.JoinRulePublic, nil, true, 0),
 			}},
 		},
 		"private: invite only; posting levels": {
-			space: engineering(v1alpha1.VisibilityPrivate,
-				v1alpha1.Room{Name: "announcements", Posting: v1alpha1.PostingOwners},
-				v1alpha1.Room{Name: "mods", Posting: v1alpha1.PostingModerators},
-				v1alpha1.Room{Name: "general", Posting: v1alpha1.PostingMembers}),
+			space: engineering(collabv1.VisibilityPrivate,
+				collabv1.Room{Name: "announcements", Posting: collabv1.PostingOwners},
+				collabv1.Room{Name: "mods", Posting: collabv1.PostingModerators},
+				collabv1.Room{Name: "general", Posting: collabv1.PostingMembers}),
 			want: want{spaceRoom(chat.JoinRuleInvite, false), []chat.RoomSpec{
 				room("announcements", chat.JoinRuleInvite, nil, false, 100),
 				room("mods", chat.JoinRuleInvite, nil, false, 50),
@@ -93,8 +93,8 @@ func TestDesiredRooms(t *testing.T) {
 			}},
 		},
 		"no chat: only the space": {
-			space: func() *v1alpha1.CollaborationSpace {
-				cs := engineering(v1alpha1.VisibilityPrivate)
+			space: func() *collabv1.CollaborationSpace {
+				cs := engineering(collabv1.VisibilityPrivate)
 				cs.Spec.Chat = nil
 				return cs
 			}(),
@@ -133,8 +133,8 @@ func TestDesiredRoomsUserIDTemplate(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			cs := engineering(v1alpha1.VisibilityPrivate)
-			cs.Spec.Members = []v1alpha1.Member{{Kind: v1alpha1.SubjectUser, Name: tc.name, Role: v1alpha1.RoleOwner}}
+			cs := engineering(collabv1.VisibilityPrivate)
+			cs.Spec.Members = []collabv1.Member{{Kind: collabv1.SubjectUser, Name: tc.name, Role: collabv1.RoleOwner}}
 			sp, _, err := DesiredRooms(cs, DesiredInput{ServerName: "example.org", UserIDTemplate: tc.template})
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
@@ -153,14 +153,14 @@ func TestDesiredRoomsUserIDTemplate(t *testing.T) {
 }
 
 func TestDesiredDirectory(t *testing.T) {
-	got := DesiredDirectory("company-matrix", v1alpha1.DirectorySpace{Name: "Acme"}, "@op:x", []string{"!b:x", "!a:x"})
+	got := DesiredDirectory("company-matrix", collabv1.DirectorySpace{Name: "Acme"}, "@op:x", []string{"!b:x", "!a:x"})
 	want := chat.RoomSpec{AliasLocalpart: "directory", Name: "Acme", Space: true, JoinRule: chat.JoinRulePublic,
 		Published: true, PowerLevels: powerLevels(nil, "@op:x", 100), Owner: "ChatBackend/company-matrix",
 		Children: []string{"!a:x", "!b:x"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("directory (-want +got):\n%s", diff)
 	}
-	if empty := DesiredDirectory("b", v1alpha1.DirectorySpace{Name: "Acme"}, "@op:x", nil); empty.Children == nil {
+	if empty := DesiredDirectory("b", collabv1.DirectorySpace{Name: "Acme"}, "@op:x", nil); empty.Children == nil {
 		t.Error("with no open spaces the directory's children must be managed (empty, not nil), so pruning empties it")
 	}
 }

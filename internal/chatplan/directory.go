@@ -1,7 +1,7 @@
 package chatplan
 
 import (
-	"github.com/opencommons/collab-operator/api/v1alpha1"
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 )
 
@@ -14,7 +14,7 @@ func DirectorySpaceOwner(backendName string) string { return "ChatBackend/" + ba
 // public, published space listing children (the Open department spaces). Plan
 // it with PruneChildren, so spaces that stop being Open leave it, and without
 // Authoritative: it declares no members, and everyone may join it.
-func DesiredDirectory(backendName string, dir v1alpha1.DirectorySpace, operator string, children []string) chat.RoomSpec {
+func DesiredDirectory(backendName string, dir collabv1.DirectorySpace, operator string, children []string) chat.RoomSpec {
 	alias := dir.Alias
 	if alias == "" {
 		alias = "directory"

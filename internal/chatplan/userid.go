@@ -6,18 +6,18 @@ import (
 	"strings"
 	"text/template"
 
-	"github.com/opencommons/collab-operator/api/v1alpha1"
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 )
 
 // memberLevels maps each User member to a Matrix user id and power level.
-func memberLevels(members []v1alpha1.Member, in DesiredInput) (map[string]int, error) {
+func memberLevels(members []collabv1.Member, in DesiredInput) (map[string]int, error) {
 	tmpl, err := parseUserIDTemplate(in.UserIDTemplate, in.ServerName)
 	if err != nil {
 		return nil, err
 	}
 	users := map[string]int{}
 	for _, m := range members {
-		if m.Kind != v1alpha1.SubjectUser {
+		if m.Kind != collabv1.SubjectUser {
 			continue
 		}
 		id, err := userID(tmpl, m)
@@ -29,11 +29,11 @@ func memberLevels(members []v1alpha1.Member, in DesiredInput) (map[string]int, e
 	return users, nil
 }
 
-func roleLevel(r v1alpha1.Role) int {
+func roleLevel(r collabv1.Role) int {
 	switch r {
-	case v1alpha1.RoleOwner:
+	case collabv1.RoleOwner:
 		return levelOwner
-	case v1alpha1.RoleModerator:
+	case collabv1.RoleModerator:
 		return levelModerator
 	default:
 		return levelMember
@@ -59,7 +59,7 @@ func parseUserIDTemplate(text, serverName string) (*template.Template, error) {
 }
 
 // userID renders a member's Matrix user id and checks it is one.
-func userID(tmpl *template.Template, m v1alpha1.Member) (string, error) {
+func userID(tmpl *template.Template, m collabv1.Member) (string, error) {
 	var b strings.Builder
 	if err := tmpl.Execute(&b, m); err != nil {
 		return "", fmt.Errorf("cannot map member %q to a Matrix user id: %w", m.Name, err)

@@ -3,7 +3,7 @@ package matrix
 import (
 	"testing"
 
-	"github.com/opencommons/collab-operator/api/v1alpha1"
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 )
 
 // TestDepartmentAccess checks the Department visibility as people experience it:
@@ -16,12 +16,12 @@ func TestDepartmentAccess(t *testing.T) {
 	c := operatorClient(t, nil)
 	alice, bob, carol := hs.users["alice"], hs.users["bob"], hs.users["carol"]
 
-	mkt := provision(t, c, space("mkt-access", v1alpha1.VisibilityDepartment,
-		[]v1alpha1.Member{userMember("bob", v1alpha1.RoleOwner)}), nil)
-	eng := provision(t, c, space("eng-access", v1alpha1.VisibilityDepartment,
-		[]v1alpha1.Member{userMember("alice", v1alpha1.RoleOwner)},
-		v1alpha1.Room{Name: "general"},
-		v1alpha1.Room{Name: "platform-sync", SharedWith: []v1alpha1.SpaceReference{{Namespace: "dept-mkt-access", Name: "mkt-access"}}}),
+	mkt := provision(t, c, space("mkt-access", collabv1.VisibilityDepartment,
+		[]collabv1.Member{userMember("bob", collabv1.RoleOwner)}), nil)
+	eng := provision(t, c, space("eng-access", collabv1.VisibilityDepartment,
+		[]collabv1.Member{userMember("alice", collabv1.RoleOwner)},
+		collabv1.Room{Name: "general"},
+		collabv1.Room{Name: "platform-sync", SharedWith: []collabv1.SpaceReference{{Namespace: "dept-mkt-access", Name: "mkt-access"}}}),
 		map[string]string{"dept-mkt-access/mkt-access": mkt.spaceID})
 
 	// alice accepts her invitation to the space, then invites carol by hand:
@@ -76,10 +76,10 @@ func TestAnnouncementRoom(t *testing.T) {
 	ctx := testContext(t)
 	c := operatorClient(t, nil)
 	alice, dave := hs.users["alice"], hs.users["dave"]
-	p := provision(t, c, space("eng-ann", v1alpha1.VisibilityPrivate,
-		[]v1alpha1.Member{userMember("alice", v1alpha1.RoleOwner), userMember("dave", v1alpha1.RoleMember)},
-		v1alpha1.Room{Name: "announcements", Posting: v1alpha1.PostingOwners},
-		v1alpha1.Room{Name: "general"}), nil)
+	p := provision(t, c, space("eng-ann", collabv1.VisibilityPrivate,
+		[]collabv1.Member{userMember("alice", collabv1.RoleOwner), userMember("dave", collabv1.RoleMember)},
+		collabv1.Room{Name: "announcements", Posting: collabv1.PostingOwners},
+		collabv1.Room{Name: "general"}), nil)
 	for _, u := range []*user{alice, dave} {
 		for _, id := range p.rooms {
 			if err := u.join(ctx, id); err != nil {
@@ -103,8 +103,8 @@ func TestOpenSpace(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
 	c := operatorClient(t, nil)
-	p := provision(t, c, space("eng-open", v1alpha1.VisibilityOpen,
-		[]v1alpha1.Member{userMember("alice", v1alpha1.RoleOwner)}, v1alpha1.Room{Name: "general"}), nil)
+	p := provision(t, c, space("eng-open", collabv1.VisibilityOpen,
+		[]collabv1.Member{userMember("alice", collabv1.RoleOwner)}, collabv1.Room{Name: "general"}), nil)
 	dave := hs.users["dave"]
 	for _, id := range []string{p.spaceID, p.rooms["general"]} {
 		pub, err := dave.published(ctx, id)

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/opencommons/collab-operator/api/v1alpha1"
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 )
 
@@ -20,8 +20,8 @@ func TestArchive(t *testing.T) {
 	var count Counter
 	c := operatorClient(t, count.Observe)
 	alice, dave := hs.users["alice"], hs.users["dave"]
-	p := provision(t, c, space("eng-arch", v1alpha1.VisibilityOpen,
-		[]v1alpha1.Member{userMember("alice", v1alpha1.RoleMember)}, v1alpha1.Room{Name: "general"}), nil)
+	p := provision(t, c, space("eng-arch", collabv1.VisibilityOpen,
+		[]collabv1.Member{userMember("alice", collabv1.RoleMember)}, collabv1.Room{Name: "general"}), nil)
 	room := p.rooms["general"]
 	for _, u := range []*user{alice, dave} {
 		if err := u.join(ctx, room); err != nil {

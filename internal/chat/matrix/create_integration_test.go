@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/opencommons/collab-operator/api/v1alpha1"
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/chatplan"
 )
@@ -25,10 +25,10 @@ func TestCreateSpaceAndRooms(t *testing.T) {
 	if _, err := c.Whoami(ctx); err != nil { // logs in, so the counts below are the rooms' own
 		t.Fatal(err)
 	}
-	cs := space("eng-create", v1alpha1.VisibilityDepartment,
-		[]v1alpha1.Member{userMember("alice", v1alpha1.RoleOwner), userMember("bob", v1alpha1.RoleMember)},
-		v1alpha1.Room{Name: "general", Topic: "Everything engineering"},
-		v1alpha1.Room{Name: "announcements", Posting: v1alpha1.PostingOwners})
+	cs := space("eng-create", collabv1.VisibilityDepartment,
+		[]collabv1.Member{userMember("alice", collabv1.RoleOwner), userMember("bob", collabv1.RoleMember)},
+		collabv1.Room{Name: "general", Topic: "Everything engineering"},
+		collabv1.Room{Name: "announcements", Posting: collabv1.PostingOwners})
 
 	before := count.Writes()
 	p := provision(t, c, cs, nil)

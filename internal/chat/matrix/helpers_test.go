@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/opencommons/collab-operator/api/v1alpha1"
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/chatplan"
 )
@@ -110,17 +110,17 @@ func operatorClient(t *testing.T, obs RequestObserver) *Client {
 }
 
 // space is a CollaborationSpace as a department would write it.
-func space(name string, vis v1alpha1.Visibility, members []v1alpha1.Member, rooms ...v1alpha1.Room) *v1alpha1.CollaborationSpace {
-	cs := &v1alpha1.CollaborationSpace{Spec: v1alpha1.CollaborationSpaceSpec{
+func space(name string, vis collabv1.Visibility, members []collabv1.Member, rooms ...collabv1.Room) *collabv1.CollaborationSpace {
+	cs := &collabv1.CollaborationSpace{Spec: collabv1.CollaborationSpaceSpec{
 		Department: "Dept " + name, Description: "Where " + name + " talks", Visibility: vis,
-		Members: members, Chat: &v1alpha1.ChatSpec{Rooms: rooms},
+		Members: members, Chat: &collabv1.ChatSpec{Rooms: rooms},
 	}}
 	cs.Name, cs.Namespace = name, "dept-"+name
 	return cs
 }
 
-func userMember(name string, role v1alpha1.Role) v1alpha1.Member {
-	return v1alpha1.Member{Kind: v1alpha1.SubjectUser, Name: name, Role: role}
+func userMember(name string, role collabv1.Role) collabv1.Member {
+	return collabv1.Member{Kind: collabv1.SubjectUser, Name: name, Role: role}
 }
 
 // provisioned is what the controller would record in status.
@@ -133,7 +133,7 @@ type provisioned struct {
 
 // provision does what the controller does for a space: create the space room,
 // then each room inside it, then link the rooms from the space.
-func provision(t *testing.T, c *Client, cs *v1alpha1.CollaborationSpace, shared map[string]string) provisioned {
+func provision(t *testing.T, c *Client, cs *collabv1.CollaborationSpace, shared map[string]string) provisioned {
 	t.Helper()
 	ctx := testContext(t)
 	in := chatplan.DesiredInput{ServerName: "localhost", OperatorUserID: hs.operator.ID, SharedSpaceIDs: shared}

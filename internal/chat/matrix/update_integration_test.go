@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/opencommons/collab-operator/api/v1alpha1"
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/chatplan"
 )
@@ -18,9 +18,9 @@ func TestUpdateRevertsChangesByHand(t *testing.T) {
 	var count Counter
 	c := operatorClient(t, count.Observe)
 	alice, dave := hs.users["alice"], hs.users["dave"]
-	p := provision(t, c, space("eng-drift", v1alpha1.VisibilityDepartment,
-		[]v1alpha1.Member{userMember("alice", v1alpha1.RoleOwner), userMember("dave", v1alpha1.RoleMember)},
-		v1alpha1.Room{Name: "general", Topic: "Everything engineering"}), nil)
+	p := provision(t, c, space("eng-drift", collabv1.VisibilityDepartment,
+		[]collabv1.Member{userMember("alice", collabv1.RoleOwner), userMember("dave", collabv1.RoleMember)},
+		collabv1.Room{Name: "general", Topic: "Everything engineering"}), nil)
 	room := p.rooms["general"]
 	if err := alice.join(ctx, room); err != nil {
 		t.Fatal(err)
@@ -68,8 +68,8 @@ func TestAuthoritativeRemovesUndeclared(t *testing.T) {
 	ctx := testContext(t)
 	c := operatorClient(t, nil)
 	carol := hs.users["carol"]
-	p := provision(t, c, space("eng-auth", v1alpha1.VisibilityOpen,
-		[]v1alpha1.Member{userMember("alice", v1alpha1.RoleOwner)}, v1alpha1.Room{Name: "general"}), nil)
+	p := provision(t, c, space("eng-auth", collabv1.VisibilityOpen,
+		[]collabv1.Member{userMember("alice", collabv1.RoleOwner)}, collabv1.Room{Name: "general"}), nil)
 	if err := carol.join(ctx, p.rooms["general"]); err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
 		}
 		select {
 		case <-s.exited:
-			return fmt.Errorf("dendrite exited: %v", s.waitErr)
+			return fmt.Errorf("dendrite exited: %w", s.waitErr)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-tick.C:
