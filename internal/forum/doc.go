@@ -1,0 +1,21 @@
+// Package forum is the vocabulary the CollaborationSpace controller uses to keep a
+// department's forum true: the desired state of a category and of a group
+// (CategorySpec, GroupSpec), what the forum holds (ObservedCategory,
+// ObservedGroup), the changes that turn one into the other (CategoryAction,
+// GroupAction), and the small idempotent Client that reads and applies them.
+//
+// It mirrors package chat and crossplane-runtime's external clients: Observe*
+// only reads, so a pass that finds nothing to change makes no write to the forum;
+// the pure package forumplan decides what to change; Create*, Update*, Disable*
+// and Delete* write. The NodeBB implementation lives in package nodebb, and an
+// in-memory NodeBB stand-in for tests and `make dev` in package fake, so the
+// controller depends on this interface, never on a server.
+//
+// Identity: a category is found by the id the controller stored in the
+// CollaborationSpace's status and, when that id is gone or was never recorded
+// (a crash between create and status write), re-found by its name under its
+// parent category. Inside a deployed forum the parent is the forum's root; in a
+// shared forum it is the department's own category, so the pair (parent, name)
+// belongs to one space and no owner marker is needed. Groups are found by name,
+// which NodeBB keeps unique.
+package forum

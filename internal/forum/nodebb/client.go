@@ -1,0 +1,137 @@
+package nodebb
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opencommons/collab-operator/internal/forum"
+)
+
+var _ forum.Client = &Client{}
+
+// RequestObserver sees every HTTP request the client makes: method, a
+// low-cardinality operation name (e.g. "getCategory", "grantPrivilege"), the
+// status code (0 when no response arrived) and how long it took.
+type RequestObserver func(method, op string, status int, dur time.Duration)
+
+// Config says how to reach and authenticate to a NodeBB forum.
+type Config struct {
+	// URL of the forum, e.g. "https://forum.example.org" or, when NodeBB runs
+	// under a path, "https://example.org/forum". The API is under URL/api/v3.
+	URL string
+	// Token is an administrator's API token.
+	Token string
+	// UID is the user a master token acts for (`_uid`); 1, the first
+	// administrator NodeBB's installer makes, when zero.
+	UID int64
+	// HTTPClient to use; a keep-alive client with a 30s timeout when nil. Do not
+	// give it a cookie jar.
+	HTTPClient *http.Client
+	// Observer, when set, is called after every request.
+	Observer RequestObserver
+}
+
+// Client is a forum.Client for one NodeBB forum. It is safe for concurrent use
+// and holds no session: build one per forum and keep it for its connection pool.
+type Client struct {
+	base     string
+	token    string
+	uid      int64
+	http     *http.Client
+	observer RequestObserver
+}
+
+// New validates cfg and returns a client. It makes no request.
+func New(cfg Config) (*Client, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("nodebb: the forum URL must be an absolute http(s) URL")
+	}
+	if cfg.Token == "" {
+		return nil, errors.New("nodebb: an API token is required")
+	}
+	if cfg.UID < 0 {
+		return nil, errors.New("nodebb: the uid must be positive")
+	}
+	c := &Client{
+		base:     strings.TrimRight(cfg.URL, "/"),
+		token:    cfg.Token,
+		uid:      cfg.UID,
+		http:     cfg.HTTPClient,
+		observer: cfg.Observer,
+	}
+	if c.uid == 0 {
+		c.uid = 1
+	}
+	if c.http == nil {
+		c.http = defaultHTTPClient()
+	}
+	return c, nil
+}
+
+// defaultHTTPClient keeps connections to the forum alive between the many small
+// requests of a pass (NodeBB takes one request per privilege change).
+func defaultHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 8
+	t.IdleConnTimeout = 90 * time.Second
+	return &http.Client{Transport: t, Timeout: 30 * time.Second}
+}
+
+// userJSON is the part of a NodeBB user object the client reads.
+type userJSON struct {
+	UID      flexInt `json:"uid"`
+	Username string  `json:"username"`
+	IsAdmin  bool    `json:"isAdmin"`
+}
+
+// Ping reads the account the token acts as (GET /api/self), which needs a valid
+// token: NodeBB serves an unknown token as a guest, and /api/self answers a
+// guest with 401.
+func (c *Client) Ping(ctx context.Context) (forum.Self, error) {
+	var u userJSON
+	if err := c.do(ctx, call{method: http.MethodGet, op: "self", path: "/api/self"}, &u); err != nil {
+		return forum.Self{}, err
+	}
+	if u.UID <= 0 {
+		return forum.Self{}, &Error{Op: "self", Status: http.StatusOK, kind: forum.ErrUnauthorized,
+			cause: errors.New("the forum answered as for a guest")}
+	}
+	return forum.Self{UID: int64(u.UID), Username: u.Username, Admin: u.IsAdmin}, nil
+}
+
+// Version reads the software version from NodeInfo, which needs no token.
+func (c *Client) Version(ctx context.Context) (string, error) {
+	var out struct {
+		Software struct {
+			Name    string `json:"name"`
+			Version string `json:"version"`
+		} `json:"software"`
+	}
+	err := c.do(ctx, call{method: http.MethodGet, op: "nodeinfo", path: "/nodeinfo/2.0", noAuth: true}, &out)
+	return out.Software.Version, err
+}
+
+// LookupUser resolves a username with GET /api/user/username/{username}.
+func (c *Client) LookupUser(ctx context.Context, username string) (int64, error) {
+	var u userJSON
+	err := c.do(ctx, call{method: http.MethodGet, op: "getUser",
+		path: "/api/user/username/" + url.PathEscape(username)}, &u)
+	if errors.Is(err, forum.ErrNotFound) {
+		return 0, &Error{Op: "getUser", Status: http.StatusNotFound, kind: forum.ErrNotFound,
+			cause: errors.New("no forum account named " + strconv.Quote(username))}
+	}
+	if err != nil {
+		return 0, err
+	}
+	if u.UID <= 0 {
+		return 0, &Error{Op: "getUser", Status: http.StatusOK, kind: forum.ErrNotFound,
+			cause: errors.New("no forum account named " + strconv.Quote(username))}
+	}
+	return int64(u.UID), nil
+}

@@ -1,0 +1,224 @@
+// Package forumplan decides, without any I/O, what a department's forum should
+// hold (DesiredForum) and what must change in a category or group for it to
+// match (PlanCategory, PlanGroup). Keeping it pure makes every rule a table test
+// and lets the controller prove that a pass over an unchanged forum plans
+// nothing, hence writes nothing.
+//
+// # Role model in the forum
+//
+// Each space gets three NodeBB groups, named after GroupPrefix (the space's name
+// by default): <prefix>-owners (members with role Owner), <prefix>-moderators
+// (role Moderator) and <prefix>-members (every User member, whatever the role,
+// so the group lists the whole department). Only members of kind User reach the
+// forum: NodeBB groups hold accounts, and a Kubernetes group's members cannot be
+// listed (the same rule as package chatplan).
+//
+// # Privileges of a category
+//
+// Privileges come in three bundles (NodeBB's names, without "groups:"):
+//
+//	view     find, read, topics:read, posts:history
+//	post     topics:create, topics:reply, topics:crosspost, topics:tag, posts:edit,
+//	         posts:delete, topics:delete, posts:upvote, posts:downvote
+//	moderate moderate, posts:view_deleted, purge, topics:schedule
+//
+// Who gets which bundle:
+//
+//	view      the three space groups; registered-users too when the space is Open
+//	post      by the category's posting:
+//	          Everyone   registered-users (Open only) and the three space groups
+//	          Members    the three space groups (also Everyone outside Open spaces,
+//	                     since nobody else can read)
+//	          Moderators <prefix>-moderators and <prefix>-owners
+//	          Owners     <prefix>-owners
+//	moderate  <prefix>-moderators and <prefix>-owners
+//
+// guests, spiders and fediverse get nothing, and registered-users nothing outside
+// Open spaces: NodeBB grants them defaults on every new category, and the plan
+// takes those away. Department and Private spaces project the same way, because
+// NodeBB only knows the named accounts; they differ in chat, where Department
+// rooms admit the department space's members and rooms shared with it.
+// administrators and Global Moderators are never touched.
+package forumplan
+
+import (
+	"fmt"
+	"slices"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/forum"
+)
+
+// Input is what DesiredForum needs besides the CollaborationSpace.
+type Input struct {
+	// ParentCategoryID is the category the space's categories live in: 0, the
+	// root, in a forum deployed for the department; the department's own
+	// category in a shared forum, once it exists.
+	ParentCategoryID int64
+	// Shared says the forum is a shared one (spec.forum.backendRef): the space
+	// then gets a department category (Forum.Department) that holds its
+	// categories. Until its id is known (ParentCategoryID 0) no categories are
+	// returned, so none is ever created at the shared forum's root.
+	Shared bool
+	// GroupPrefix starts the names of the space's groups; the space's name when
+	// empty. A shared forum serving spaces of equal names in different
+	// namespaces needs distinct prefixes (e.g. "<namespace>-<name>").
+	GroupPrefix string
+}
+
+// GroupNames are the names of a space's three groups.
+type GroupNames struct{ Owners, Moderators, Members string }
+
+// NamesFor returns the group names for a prefix.
+func NamesFor(prefix string) GroupNames {
+	return GroupNames{
+		Owners:     prefix + "-owners",
+		Moderators: prefix + "-moderators",
+		Members:    prefix + "-members",
+	}
+}
+
+// Category is the desired state of a category with its privileges.
+type Category struct {
+	Spec forum.CategorySpec
+	// Privileges of every group the plan manages. A group listed with no
+	// privileges has every privilege taken away.
+	Privileges forum.Privileges
+}
+
+// Forum is what a space should have on its forum.
+type Forum struct {
+	// Groups: owners, moderators, members, in that order. The controller makes
+	// them before the categories, whose privileges name them.
+	Groups []forum.GroupSpec
+	// Department is the space's own category in a shared forum; nil otherwise.
+	Department *Category
+	// Categories in spec order.
+	Categories []Category
+}
+
+// Privilege bundles; see the package documentation.
+var (
+	viewPrivileges = []string{
+		forum.PrivFind, forum.PrivRead, forum.PrivTopicsRead, forum.PrivPostsHistory,
+	}
+	postPrivileges = []string{
+		forum.PrivTopicsCreate, forum.PrivTopicsReply, forum.PrivTopicsCrosspost, forum.PrivTopicsTag,
+		forum.PrivPostsEdit, forum.PrivPostsDelete, forum.PrivTopicsDelete,
+		forum.PrivPostsUpvote, forum.PrivPostsDownvote,
+	}
+	moderatePrivileges = []string{
+		forum.PrivModerate, forum.PrivPostsViewDeleted, forum.PrivPurge, forum.PrivTopicsSchedule,
+	}
+)
+
+// publicGroups are NodeBB's groups of people outside the space. The plan always
+// manages them: they get what visibility and posting allow, and otherwise
+// nothing.
+var publicGroups = []string{forum.GroupRegisteredUsers, forum.GroupGuests, forum.GroupSpiders, forum.GroupFediverse}
+
+// DesiredForum maps a CollaborationSpace to its groups and categories. A space
+// without spec.forum wants nothing.
+func DesiredForum(space *collabv1.CollaborationSpace, in Input) Forum {
+	if space.Spec.Forum == nil {
+		return Forum{}
+	}
+	prefix := in.GroupPrefix
+	if prefix == "" {
+		prefix = space.Name
+	}
+	names := NamesFor(prefix)
+	out := Forum{Groups: desiredGroups(space, names)}
+	vis := space.Spec.Visibility
+	if in.Shared {
+		out.Department = &Category{
+			Spec: forum.CategorySpec{
+				Name:        space.Spec.Department,
+				Description: space.Spec.Description,
+			},
+			Privileges: categoryPrivileges(vis, collabv1.PostingMembers, names),
+		}
+		if in.ParentCategoryID == 0 {
+			return out
+		}
+	}
+	for i, c := range space.Spec.Forum.Categories {
+		out.Categories = append(out.Categories, Category{
+			Spec: forum.CategorySpec{
+				Name:        c.Name,
+				Description: c.Description,
+				ParentID:    in.ParentCategoryID,
+				Order:       i + 1,
+			},
+			Privileges: categoryPrivileges(vis, c.Posting, names),
+		})
+	}
+	return out
+}
+
+// desiredGroups lists the User members of each role; members holds them all.
+func desiredGroups(space *collabv1.CollaborationSpace, names GroupNames) []forum.GroupSpec {
+	var owners, moderators, members []string
+	for _, m := range space.Spec.Members {
+		if m.Kind != collabv1.SubjectUser {
+			continue
+		}
+		members = append(members, m.Name)
+		switch m.Role {
+		case collabv1.RoleOwner:
+			owners = append(owners, m.Name)
+		case collabv1.RoleModerator:
+			moderators = append(moderators, m.Name)
+		}
+	}
+	describe := func(what string) string {
+		return fmt.Sprintf("%s of %s. Kept by collab-operator for CollaborationSpace %s/%s.",
+			what, space.Spec.Department, space.Namespace, space.Name)
+	}
+	return []forum.GroupSpec{
+		{Name: names.Owners, Description: describe("Owners"), Members: forum.SortedSet(owners)},
+		{Name: names.Moderators, Description: describe("Moderators"), Members: forum.SortedSet(moderators)},
+		{Name: names.Members, Description: describe("Members"), Members: forum.SortedSet(members)},
+	}
+}
+
+// categoryPrivileges applies the mapping of the package documentation.
+func categoryPrivileges(vis collabv1.Visibility, posting collabv1.Posting, g GroupNames) forum.Privileges {
+	open := vis == collabv1.VisibilityOpen
+	space := []string{g.Owners, g.Moderators, g.Members}
+	readers := slices.Clone(space)
+	if open {
+		readers = append(readers, forum.GroupRegisteredUsers)
+	}
+	var posters []string
+	switch posting {
+	case collabv1.PostingEveryone:
+		posters = readers
+	case collabv1.PostingModerators:
+		posters = []string{g.Owners, g.Moderators}
+	case collabv1.PostingOwners:
+		posters = []string{g.Owners}
+	default: // Members, and unset (the API's default)
+		posters = space
+	}
+	moderators := []string{g.Owners, g.Moderators}
+
+	p := forum.Privileges{}
+	for _, grp := range publicGroups {
+		p[grp] = nil
+	}
+	grant := func(groups, privs []string) {
+		for _, grp := range groups {
+			p[grp] = append(p[grp], privs...)
+		}
+	}
+	grant(readers, viewPrivileges)
+	grant(posters, postPrivileges)
+	grant(moderators, moderatePrivileges)
+	for grp, privs := range p {
+		if privs != nil {
+			p[grp] = forum.SortedSet(privs)
+		}
+	}
+	return p
+}

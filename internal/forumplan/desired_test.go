@@ -1,0 +1,199 @@
+package forumplan
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/forum"
+)
+
+// The bundles spelled out, so a change to the mapping shows up here.
+var (
+	tView = []string{"find", "posts:history", "read", "topics:read"}
+	tPost = []string{"posts:delete", "posts:downvote", "posts:edit", "posts:upvote",
+		"topics:create", "topics:crosspost", "topics:delete", "topics:reply", "topics:tag"}
+	tMod = []string{"moderate", "posts:view_deleted", "purge", "topics:schedule"}
+)
+
+func union(sets ...[]string) []string {
+	var out []string
+	for _, s := range sets {
+		out = append(out, s...)
+	}
+	return forum.SortedSet(out)
+}
+
+// privs builds the expected privileges of a space "eng": public groups get
+// nothing unless listed in extra.
+func privs(owners, moderators, members []string, extra forum.Privileges) forum.Privileges {
+	p := forum.Privileges{
+		"registered-users": nil, "guests": nil, "spiders": nil, "fediverse": nil,
+		"eng-owners": owners, "eng-moderators": moderators, "eng-members": members,
+	}
+	for g, l := range extra {
+		p[g] = l
+	}
+	return p
+}
+
+func space(vis collabv1.Visibility, cats ...collabv1.Category) *collabv1.CollaborationSpace {
+	return &collabv1.CollaborationSpace{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "dept-eng", Name: "eng"},
+		Spec: collabv1.CollaborationSpaceSpec{
+			Department:  "Engineering",
+			Description: "Where engineering talks",
+			Visibility:  vis,
+			Members: []collabv1.Member{
+				{Kind: collabv1.SubjectGroup, Name: "eng-leads", Role: collabv1.RoleOwner},
+				{Kind: collabv1.SubjectUser, Name: "carol", Role: collabv1.RoleOwner},
+				{Kind: collabv1.SubjectUser, Name: "alice", Role: collabv1.RoleModerator},
+				{Kind: collabv1.SubjectUser, Name: "bob"},
+				{Kind: collabv1.SubjectServiceAccount, Name: "bot", Role: collabv1.RoleMember},
+			},
+			Forum: &collabv1.ForumSpec{Categories: cats},
+		},
+	}
+}
+
+func wantGroups(prefix string) []forum.GroupSpec {
+	d := func(what string) string {
+		return what + " of Engineering. Kept by collab-operator for CollaborationSpace dept-eng/eng."
+	}
+	return []forum.GroupSpec{
+		{Name: prefix + "-owners", Description: d("Owners"), Members: []string{"carol"}},
+		{Name: prefix + "-moderators", Description: d("Moderators"), Members: []string{"alice"}},
+		{Name: prefix + "-members", Description: d("Members"), Members: []string{"alice", "bob", "carol"}},
+	}
+}
+
+func TestDesiredForum(t *testing.T) {
+	rfcs := collabv1.Category{Name: "RFCs", Description: "Proposals", Posting: collabv1.PostingMembers}
+	news := collabv1.Category{Name: "News", Posting: collabv1.PostingOwners}
+	chat := collabv1.Category{Name: "Lounge", Posting: collabv1.PostingEveryone}
+	review := collabv1.Category{Name: "Review", Posting: collabv1.PostingModerators}
+	cat := func(name, desc string, parent int64, order int, p forum.Privileges) Category {
+		return Category{Spec: forum.CategorySpec{Name: name, Description: desc, ParentID: parent, Order: order}, Privileges: p}
+	}
+	// Members posting, not Open: the space's groups only.
+	membersPost := privs(union(tView, tPost, tMod), union(tView, tPost, tMod), union(tView, tPost), nil)
+
+	cases := map[string]struct {
+		space *collabv1.CollaborationSpace
+		in    Input
+		want  Forum
+	}{
+		"no forum wanted": {
+			space: func() *collabv1.CollaborationSpace { s := space(collabv1.VisibilityOpen); s.Spec.Forum = nil; return s }(),
+			want:  Forum{},
+		},
+		"department space: only its groups see and post": {
+			space: space(collabv1.VisibilityDepartment, rfcs),
+			want: Forum{Groups: wantGroups("eng"), Categories: []Category{
+				cat("RFCs", "Proposals", 0, 1, membersPost),
+			}},
+		},
+		"private space projects like a department space": {
+			space: space(collabv1.VisibilityPrivate, rfcs),
+			want: Forum{Groups: wantGroups("eng"), Categories: []Category{
+				cat("RFCs", "Proposals", 0, 1, membersPost),
+			}},
+		},
+		"unset visibility is Department": {
+			space: space("", rfcs),
+			want: Forum{Groups: wantGroups("eng"), Categories: []Category{
+				cat("RFCs", "Proposals", 0, 1, membersPost),
+			}},
+		},
+		"open space: registered users read; posting per category": {
+			space: space(collabv1.VisibilityOpen, rfcs, news, chat, review),
+			want: Forum{Groups: wantGroups("eng"), Categories: []Category{
+				cat("RFCs", "Proposals", 0, 1, privs(union(tView, tPost, tMod), union(tView, tPost, tMod), union(tView, tPost),
+					forum.Privileges{"registered-users": tView})),
+				cat("News", "", 0, 2, privs(union(tView, tPost, tMod), union(tView, tMod), tView,
+					forum.Privileges{"registered-users": tView})),
+				cat("Lounge", "", 0, 3, privs(union(tView, tPost, tMod), union(tView, tPost, tMod), union(tView, tPost),
+					forum.Privileges{"registered-users": union(tView, tPost)})),
+				cat("Review", "", 0, 4, privs(union(tView, tPost, tMod), union(tView, tPost, tMod), tView,
+					forum.Privileges{"registered-users": tView})),
+			}},
+		},
+		"Everyone posting outside an Open space is the members": {
+			space: space(collabv1.VisibilityDepartment, chat),
+			want: Forum{Groups: wantGroups("eng"), Categories: []Category{
+				cat("Lounge", "", 0, 1, membersPost),
+			}},
+		},
+		"unset posting is Members": {
+			space: space(collabv1.VisibilityDepartment, collabv1.Category{Name: "RFCs"}),
+			want: Forum{Groups: wantGroups("eng"), Categories: []Category{
+				cat("RFCs", "", 0, 1, membersPost),
+			}},
+		},
+		"deployed forum under a given parent": {
+			space: space(collabv1.VisibilityDepartment, rfcs),
+			in:    Input{ParentCategoryID: 7},
+			want: Forum{Groups: wantGroups("eng"), Categories: []Category{
+				cat("RFCs", "Proposals", 7, 1, membersPost),
+			}},
+		},
+		"shared forum before the department category exists: no categories yet": {
+			space: space(collabv1.VisibilityDepartment, rfcs),
+			in:    Input{Shared: true, GroupPrefix: "dept-eng-eng"},
+			want: Forum{
+				Groups: wantGroups("dept-eng-eng"),
+				Department: &Category{
+					Spec:       forum.CategorySpec{Name: "Engineering", Description: "Where engineering talks"},
+					Privileges: renamePrivs(membersPost, "eng", "dept-eng-eng"),
+				},
+			},
+		},
+		"shared forum: categories inside the department category": {
+			space: space(collabv1.VisibilityDepartment, rfcs),
+			in:    Input{Shared: true, ParentCategoryID: 12},
+			want: Forum{
+				Groups: wantGroups("eng"),
+				Department: &Category{
+					Spec:       forum.CategorySpec{Name: "Engineering", Description: "Where engineering talks"},
+					Privileges: membersPost,
+				},
+				Categories: []Category{cat("RFCs", "Proposals", 12, 1, membersPost)},
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := DesiredForum(tc.space, tc.in)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("DesiredForum (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// renamePrivs moves the space groups of prefix from to prefix to.
+func renamePrivs(p forum.Privileges, from, to string) forum.Privileges {
+	out := forum.Privileges{}
+	for g, l := range p {
+		for _, suffix := range []string{"-owners", "-moderators", "-members"} {
+			if g == from+suffix {
+				g = to + suffix
+			}
+		}
+		out[g] = l
+	}
+	return out
+}
+
+func TestDesiredForumPlansNothingForItself(t *testing.T) {
+	// A category observed exactly as desired needs no action: the mapping and
+	// the plan agree on every privilege.
+	f := DesiredForum(space(collabv1.VisibilityOpen, collabv1.Category{Name: "RFCs"}), Input{})
+	c := f.Categories[0]
+	obs := forum.ObservedCategory{ID: 3, Name: c.Spec.Name, Privileges: c.Privileges, KnownPrivileges: forum.CorePrivileges}
+	if actions, r := PlanCategory(c, obs, Options{Authoritative: true}); len(actions) != 0 || len(r.Drift) != 0 {
+		t.Errorf("PlanCategory on its own desired state = %v, %+v; want nothing", actions, r)
+	}
+}

@@ -1,0 +1,151 @@
+package forumplan
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/opencommons/collab-operator/internal/forum"
+)
+
+// Options tune how far a plan may go.
+type Options struct {
+	// Authoritative (member policy Authoritative) removes group members that are
+	// not declared, and takes category privileges away from every group the
+	// space does not name except administrators and Global Moderators. When
+	// false (Additive) people who joined a group, and groups given access by
+	// hand, stay.
+	Authoritative bool
+	// OperatorUID is the operator's own account, which NodeBB makes the first
+	// member of the groups it creates: never removed.
+	OperatorUID int64
+}
+
+// Report says what a plan found besides its actions.
+type Report struct {
+	// Drift names the fields that differed, in a stable order: for a category
+	// "name", "description", "parent", "disabled", "privileges"; for a group
+	// "settings", "members".
+	Drift []string
+	// Notes explain differences the plan will not fix.
+	Notes []string
+}
+
+// untouchable groups keep their privileges whatever the policy.
+var untouchable = map[string]bool{
+	forum.GroupAdministrators:   true,
+	forum.GroupGlobalModerators: true,
+}
+
+// PlanCategory returns the actions that turn observed into desired and a report.
+// It plans nothing when they match in every field the operator manages. Actions
+// come in the order that never widens access before narrowing it: revocations,
+// then field changes, then grants.
+func PlanCategory(desired Category, observed forum.ObservedCategory, opts Options) ([]forum.CategoryAction, Report) {
+	var r Report
+	revokes, grants := planPrivileges(desired.Privileges, observed, opts)
+	fields := planFields(desired.Spec, observed, &r)
+
+	var actions []forum.CategoryAction
+	actions = append(actions, revokes...)
+	actions = append(actions, fields...)
+	actions = append(actions, grants...)
+	if len(revokes)+len(grants) > 0 {
+		r.Drift = append(r.Drift, "privileges")
+	}
+	return actions, r
+}
+
+func planFields(d forum.CategorySpec, o forum.ObservedCategory, r *Report) []forum.CategoryAction {
+	var out []forum.CategoryAction
+	if d.Name != o.Name {
+		out = append(out, forum.SetName{Name: d.Name})
+		r.Drift = append(r.Drift, "name")
+	}
+	if d.Description != o.Description {
+		out = append(out, forum.SetDescription{Description: d.Description})
+		r.Drift = append(r.Drift, "description")
+	}
+	if d.ParentID != o.ParentID {
+		out = append(out, forum.SetParent{ParentID: d.ParentID})
+		r.Drift = append(r.Drift, "parent")
+	}
+	if d.Disabled != o.Disabled {
+		out = append(out, forum.SetDisabled{Disabled: d.Disabled})
+		r.Drift = append(r.Drift, "disabled")
+	}
+	return out
+}
+
+// planPrivileges compares only privileges the forum supports and the core
+// defines (plugin privileges are left alone), for the groups desired names and,
+// when authoritative, every other group but the untouchable ones.
+func planPrivileges(desired forum.Privileges, o forum.ObservedCategory, opts Options) (revokes, grants []forum.CategoryAction) {
+	known := forum.CorePrivileges
+	if len(o.KnownPrivileges) > 0 {
+		known = slices.DeleteFunc(slices.Clone(forum.CorePrivileges), func(p string) bool {
+			return !slices.Contains(o.KnownPrivileges, p)
+		})
+	}
+	managed := map[string]bool{}
+	for g := range desired {
+		managed[g] = true
+	}
+	if opts.Authoritative {
+		for g := range o.Privileges {
+			managed[g] = true
+		}
+	}
+	for _, g := range slices.Sorted(maps.Keys(managed)) {
+		if untouchable[g] {
+			continue
+		}
+		for _, p := range known {
+			want, have := desired.Has(g, p), o.Privileges.Has(g, p)
+			switch {
+			case want && !have:
+				grants = append(grants, forum.Grant{Group: g, Privilege: p})
+			case have && !want:
+				revokes = append(revokes, forum.Revoke{Group: g, Privilege: p})
+			}
+		}
+	}
+	return revokes, grants
+}
+
+// PlanGroup returns the actions that turn observed into desired and a report.
+func PlanGroup(desired forum.GroupSpec, observed forum.ObservedGroup, opts Options) ([]forum.GroupAction, Report) {
+	var r Report
+	var actions []forum.GroupAction
+	if observed.System {
+		r.Notes = append(r.Notes, fmt.Sprintf("group %q is one of the forum's system groups and is not changed", observed.Name))
+		return nil, r
+	}
+	if desired.Description != observed.Description || !observed.Private || !observed.JoinRequestsDisabled {
+		actions = append(actions, forum.SetGroupSettings{Description: desired.Description})
+		r.Drift = append(r.Drift, "settings")
+	}
+	n := len(actions)
+	declared := map[string]bool{}
+	for _, u := range forum.SortedSet(desired.Members) {
+		declared[u] = true
+		if !observed.HasMember(u) {
+			actions = append(actions, forum.AddMember{Username: u})
+		}
+	}
+	if opts.Authoritative {
+		members := slices.Clone(observed.Members)
+		slices.SortFunc(members, func(a, b forum.Member) int { return strings.Compare(a.Username, b.Username) })
+		for _, m := range members {
+			if declared[m.Username] || (opts.OperatorUID != 0 && m.UID == opts.OperatorUID) {
+				continue
+			}
+			actions = append(actions, forum.RemoveMember{UID: m.UID, Username: m.Username})
+		}
+	}
+	if len(actions) > n {
+		r.Drift = append(r.Drift, "members")
+	}
+	return actions, r
+}
