@@ -154,6 +154,7 @@ func envOr(name, def string) string {
 func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
 	recorder := mgr.GetEventRecorder("collab-operator")
 	chat := &controllers.MatrixConnector{}
+	forums := &controllers.NodeBBConnector{}
 	spaces := &controllers.CollaborationSpaceReconciler{
 		Client:             mgr.GetClient(),
 		Scheme:             mgr.GetScheme(),
@@ -161,11 +162,16 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
 		APIReader:          mgr.GetAPIReader(),
 		Chat:               chat,
 		Forum:              controllers.ForumSettings{OperatorNamespace: o.operatorNamespace, EndpointOverride: o.forumEndpoint},
+		ForumConnector:     forums,
 		MaxRemovalsPerPass: o.maxRemovalsPerPass,
 	}
 	if err := spaces.SetupWithManager(ctx, mgr, controller.Options{MaxConcurrentReconciles: o.maxConcurrent}); err != nil {
 		return err
 	}
 	backends := &controllers.ChatBackendReconciler{Client: mgr.GetClient(), Recorder: recorder, APIReader: mgr.GetAPIReader(), Chat: chat}
-	return backends.SetupWithManager(ctx, mgr, controller.Options{})
+	if err := backends.SetupWithManager(ctx, mgr, controller.Options{}); err != nil {
+		return err
+	}
+	forumBackends := &controllers.ForumBackendReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Forum: forums}
+	return forumBackends.SetupWithManager(mgr, controller.Options{})
 }

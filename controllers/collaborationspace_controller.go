@@ -44,6 +44,8 @@ type CollaborationSpaceReconciler struct {
 	Chat ChatConnector
 	// Forum says how deployed forums are reached.
 	Forum ForumSettings
+	// ForumConnector connects to forums' APIs.
+	ForumConnector ForumConnector
 	// MaxRemovalsPerPass caps the people removed from one room in one pass under
 	// memberPolicy Authoritative; 0 means no cap.
 	MaxRemovalsPerPass int
@@ -158,6 +160,7 @@ func (r *CollaborationSpaceReconciler) SetupWithManager(ctx context.Context, mgr
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Service{}).
 		Owns(&corev1.PersistentVolumeClaim{}).
+		Owns(&corev1.Secret{}).
 		Owns(&networkingv1.NetworkPolicy{}).
 		Owns(&networkingv1.Ingress{}).
 		Watches(&collabv1.ChatBackend{}, spacesOfChatBackend(mgr.GetClient())).

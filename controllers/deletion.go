@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -34,10 +35,11 @@ func (r *CollaborationSpaceReconciler) reconcileDelete(ctx context.Context, s *s
 	policy := deletionPolicy(space)
 	ctrl.LoggerFrom(ctx).Info("Carrying out deletion policy", "policy", policy)
 
-	err := errors.Join(
-		r.deleteChat(ctx, s, policy),
-		r.releaseOwned(ctx, space, policy),
-	)
+	// Backends first: archiving the forum's categories needs the forum running.
+	err := errors.Join(r.deleteChat(ctx, s, policy), r.deleteForumContent(ctx, s, policy))
+	if err == nil {
+		err = r.releaseOwned(ctx, space, policy)
+	}
 	if err != nil {
 		setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, "DeletionFailed",
 			fmt.Sprintf("Cannot carry out deletionPolicy %s, retrying: %v", policy, err))
@@ -106,4 +108,35 @@ func (r *CollaborationSpaceReconciler) deleteObject(ctx context.Context, space *
 	}
 	r.recordOperation(space, kind, obj.GetName(), opDeleted)
 	return nil
+}
+
+// deleteForumContent carries out the deletion policy on the space's categories
+// (and, under Delete, its groups) through the forum's API. A deployed forum deleted
+// with its volume needs no API calls; a forum the operator never had a token for
+// holds nothing the operator made.
+func (r *CollaborationSpaceReconciler) deleteForumContent(ctx context.Context, s *spaceScope, policy collabv1.DeletionPolicy) error {
+	space := s.space
+	f := space.Spec.Forum
+	if f == nil || space.Status.Forum == nil || policy == collabv1.DeletionPolicyRetain {
+		return nil
+	}
+	if f.Deploy != nil {
+		if policy == collabv1.DeletionPolicyDelete {
+			return nil
+		}
+		fc, err := r.connectDeployedForum(ctx, space)
+		if err != nil {
+			return nil
+		}
+		return r.retireForumContent(ctx, fc, space)
+	}
+	fc, _, err := connectForumBackend(ctx, r.Client, r.APIReader, r.ForumConnector, f.BackendRef.Name)
+	if apierrors.IsNotFound(err) {
+		r.recordWarning(space, "ForumBackendMissing", "Delete", "Categories left as they are: %v", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return r.retireForumContent(ctx, fc, space)
 }

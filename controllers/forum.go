@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -16,17 +17,16 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/forumdeploy"
 )
 
 // forumRetry is how soon a forum that is starting is looked at again; its
 // Deployment's status changes also start a pass.
 const forumRetry = 15 * time.Second
-
-var errSharedForumNotSupported = errors.New("shared forums (forum.backendRef) are not reconciled by this operator version")
 
 // ForumSettings say how the operator reaches the forums it deploys.
 type ForumSettings struct {
@@ -41,6 +41,7 @@ type ForumSettings struct {
 
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=services;persistentvolumeclaims;secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=collab.opencommons.io,resources=forumbackends,verbs=get;list;watch
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies;ingresses,verbs=get;list;watch;create;update;patch;delete
 
 // reconcileForum runs the department's forum and owns ForumReady. It is True only
@@ -53,9 +54,7 @@ func (r *CollaborationSpaceReconciler) reconcileForum(ctx context.Context, s *sp
 		space.Status.Forum = nil
 		return ctrl.Result{}, nil
 	case space.Spec.Forum.Deploy == nil:
-		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, "SharedForumNotSupported",
-			"This operator version deploys forums but does not yet use shared ones; use forum.deploy or upgrade")
-		return ctrl.Result{}, reconcile.TerminalError(errSharedForumNotSupported)
+		return r.reconcileSharedForum(ctx, s)
 	}
 	if err := r.applyForumWorkloads(ctx, space); err != nil {
 		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, "WorkloadsFailed",
@@ -72,9 +71,88 @@ func (r *CollaborationSpaceReconciler) reconcileForum(ctx context.Context, s *sp
 			"The forum runs but its API does not answer yet: "+err.Error())
 		return ctrl.Result{RequeueAfter: forumRetry}, nil
 	}
-	setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionTrue, "ForumRunning",
-		"The forum is Available and its API answers at "+space.Status.Forum.URL)
-	return ctrl.Result{}, nil
+	fc, err := r.connectDeployedForum(ctx, space)
+	if err != nil {
+		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, "ForumTokenMissing", err.Error())
+		return ctrl.Result{RequeueAfter: forumRetry}, nil
+	}
+	return r.reconcileForumContent(ctx, s, fc, forumdeploy.Name(space.Name), false, forumPollInterval)
+}
+
+// forumPollInterval is how often a deployed forum is compared with the spec.
+const forumPollInterval = 5 * time.Minute
+
+// reconcileSharedForum gives the space its own category, groups and categories in a
+// shared forum (a ForumBackend).
+func (r *CollaborationSpaceReconciler) reconcileSharedForum(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
+	fc, backend, err := connectForumBackend(ctx, r.Client, r.APIReader, r.ForumConnector, s.space.Spec.Forum.BackendRef.Name)
+	if err != nil {
+		setCondition(s.space, collabv1.ForumReadyCondition, metav1.ConditionFalse, "ForumBackendUnavailable", err.Error())
+		return ctrl.Result{}, err
+	}
+	interval := backend.Spec.PollInterval.Duration
+	if interval == 0 {
+		interval = forumPollInterval
+	}
+	return r.reconcileForumContent(ctx, s, fc, "ForumBackend/"+backend.Name, true, interval)
+}
+
+// reconcileForumContent converges the forum's groups, categories and privileges and
+// sets ForumReady from the outcome.
+func (r *CollaborationSpaceReconciler) reconcileForumContent(ctx context.Context, s *spaceScope, fc forum.Client, name string,
+	shared bool, interval time.Duration) (ctrl.Result, error) {
+	space := s.space
+	p := &forumPass{s: s, client: fc, name: name}
+	status, err := r.applyForumContent(ctx, p, shared)
+	if err != nil {
+		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, forumErrorReason(err), err.Error())
+		return ctrl.Result{}, err
+	}
+	if space.Status.Forum != nil {
+		status.URL = space.Status.Forum.URL
+	}
+	space.Status.Forum = status
+	if len(p.drift) > 0 {
+		msg := "Put back forum changes made by hand: " + strings.Join(p.drift, "; ")
+		r.recordWarning(space, "DriftCorrected", "Update", "%s", msg)
+		setCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, "DriftCorrected", msg)
+	}
+	msg := fmt.Sprintf("%d categories with their groups and privileges on %s", len(status.Categories), name)
+	if len(p.pending) > 0 {
+		msg += "; some members of " + strings.Join(p.pending, ", ") + " have no forum account yet and join at their first login"
+	}
+	setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionTrue, "CategoriesReady", msg)
+	return ctrl.Result{RequeueAfter: interval}, nil
+}
+
+func forumErrorReason(err error) string {
+	switch {
+	case errors.Is(err, forum.ErrUnavailable):
+		return "ForumUnavailable"
+	case errors.Is(err, forum.ErrUnauthorized), errors.Is(err, forum.ErrForbidden):
+		return "CredentialsRejected"
+	case errors.Is(err, forum.ErrConflict):
+		return "NameConflict"
+	}
+	return "ForumFailed"
+}
+
+// connectDeployedForum returns a client for a deployed forum, with the API token an
+// administrator stored in the forum's admin Secret. NodeBB creates master tokens
+// only for a logged-in administrator who re-enters the password, so the first one is
+// made by a person in the admin panel (or by make dev's stand-in forum).
+func (r *CollaborationSpaceReconciler) connectDeployedForum(ctx context.Context, space *collabv1.CollaborationSpace) (forum.Client, error) {
+	secret := &corev1.Secret{}
+	key := client.ObjectKey{Namespace: space.Namespace, Name: forumdeploy.AdminSecretName(space.Name)}
+	if err := r.Get(ctx, key, secret); err != nil {
+		return nil, fmt.Errorf("cannot read the forum's admin Secret: %w", err)
+	}
+	if len(secret.Data[secretForumToken]) == 0 {
+		return nil, fmt.Errorf("the forum runs; to let the operator create its categories, create a master API token in "+
+			"its admin panel (Settings > API Access) as %s and store it under %q in Secret %s",
+			secret.Data[forumdeploy.AdminUsernameKey], secretForumToken, key)
+	}
+	return r.ForumConnector.Connect(ctx, key.String(), r.forumEndpoint(space), secret)
 }
 
 // applyForumWorkloads writes the admin Secret (once), the volume, the Deployment,
@@ -190,13 +268,13 @@ func (r *CollaborationSpaceReconciler) forumEndpoint(space *collabv1.Collaborati
 	return forumdeploy.ServiceURL(space.Name, space.Namespace)
 }
 
-// pingForum checks that the forum's API answers: NodeBB serves /api/config to anyone.
+// pingForum checks that the forum's API answers: NodeBB serves /api/v3/ping to anyone.
 func (r *CollaborationSpaceReconciler) pingForum(ctx context.Context, space *collabv1.CollaborationSpace) error {
 	hc := r.Forum.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: 10 * time.Second}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.forumEndpoint(space)+"/api/config", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.forumEndpoint(space)+"/api/v3/ping", nil)
 	if err != nil {
 		return err
 	}
@@ -207,7 +285,7 @@ func (r *CollaborationSpaceReconciler) pingForum(ctx context.Context, space *col
 	defer func() { _ = resp.Body.Close() }()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /api/config answered %d", resp.StatusCode)
+		return fmt.Errorf("GET /api/v3/ping answered %d", resp.StatusCode)
 	}
 	return nil
 }

@@ -3,9 +3,8 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -18,28 +17,55 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/forum"
+	"github.com/opencommons/collab-operator/internal/forum/fake"
+	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 	"github.com/opencommons/collab-operator/internal/forumdeploy"
 )
 
-// startForumAPI answers the forum's /api/config like a running NodeBB, in place of
-// the pods envtest cannot run; the suite reaches every deployed forum there.
-func startForumAPI() string {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/api/config" {
-			http.NotFound(w, r)
-			return
-		}
-		_, _ = w.Write([]byte(`{"version":"4.1.0"}`))
-	}))
-	return srv.URL
+// forumToken is the master API token of the suite's stand-in forum.
+const forumToken = "suite-forum-token"
+
+// startForumAPI runs the in-repo NodeBB stand-in on loopback, in place of the forum
+// pods envtest cannot run; the suite reaches every deployed forum there.
+func startForumAPI() (*fake.Server, string) {
+	srv := fake.NewServer(forumToken)
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		panic(err)
+	}
+	return srv, srv.URL()
 }
 
+// provideForumToken stores the forum's API token in its admin Secret, as the
+// administrator does once after the forum's first start.
+func provideForumToken(t *testing.T, ns, space string) {
+	t.Helper()
+	s := &corev1.Secret{}
+	key := client.ObjectKey{Namespace: ns, Name: forumdeploy.AdminSecretName(space)}
+	eventually(t, "the forum's admin Secret", func() (bool, string) {
+		err := k8sClient.Get(context.Background(), key, s)
+		return err == nil, fmt.Sprint(err)
+	})
+	s.Data["token"] = []byte(forumToken)
+	if err := k8sClient.Update(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// forumSpace returns a space with a deployed forum. The suite's forums all live in
+// one stand-in server, so category names carry the space's name to stay apart.
 func forumSpace(ns, name string) *collabv1.CollaborationSpace {
 	space := newSpace(ns, name)
-	space.Spec.Forum = &collabv1.ForumSpec{Deploy: &collabv1.ForumDeploy{
-		Storage: collabv1.ForumStorage{Size: resource.MustParse("2Gi")},
-		Ingress: &collabv1.ForumIngress{Host: name + ".forum.example.org", TLSSecretName: name + "-tls"},
-	}}
+	space.Spec.Forum = &collabv1.ForumSpec{
+		Deploy: &collabv1.ForumDeploy{
+			Storage: collabv1.ForumStorage{Size: resource.MustParse("2Gi")},
+			Ingress: &collabv1.ForumIngress{Host: name + ".forum.example.org", TLSSecretName: name + "-tls"},
+		},
+		Categories: []collabv1.Category{
+			{Name: name + " RFCs", Description: "Proposals for review", Posting: collabv1.PostingMembers},
+			{Name: name + " News", Posting: collabv1.PostingOwners},
+		},
+	}
 	return space
 }
 
@@ -135,10 +161,16 @@ func TestDeployedForumIsWhatAPlatformEngineerWouldRun(t *testing.T) {
 		t.Errorf("generated admin password is %d characters, want at least 32", len(password))
 	}
 	markAvailable(t, key)
+	eventually(t, "ForumReady=False asking for the API token", func() (bool, string) {
+		c := forumCondition(t, client.ObjectKeyFromObject(space))
+		return c != nil && c.Reason == "ForumTokenMissing" && strings.Contains(c.Message, "docs-forum-admin"), fmt.Sprint(c)
+	})
+	provideForumToken(t, ns, "docs")
 	waitReady(t, client.ObjectKeyFromObject(space))
-	if got := forumCondition(t, client.ObjectKeyFromObject(space)); got.Reason != "ForumRunning" {
-		t.Errorf("ForumReady reason %s, want ForumRunning", got.Reason)
+	if got := forumCondition(t, client.ObjectKeyFromObject(space)); got.Reason != "CategoriesReady" {
+		t.Errorf("ForumReady reason %s, want CategoriesReady", got.Reason)
 	}
+	checkCategoriesInForum(t, getSpace(t, space), "docs")
 	if adminPassword(t, ns) != password {
 		t.Errorf("the admin password changed between passes")
 	}
@@ -192,13 +224,15 @@ func TestForumDeletionPolicies(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := testCtx(t)
 			ns := newNamespace(t)
-			space := forumSpace(ns, "docs")
+			name := "forum-" + strings.ToLower(string(tc.policy))
+			space := forumSpace(ns, name)
 			space.Spec.Forum.Deploy.Ingress = nil
 			space.Spec.DeletionPolicy = tc.policy
 			createSpace(t, space)
-			key := client.ObjectKey{Namespace: ns, Name: forumdeploy.Name("docs")}
+			key := client.ObjectKey{Namespace: ns, Name: forumdeploy.Name(name)}
 			markAvailable(t, key)
-			waitReady(t, client.ObjectKeyFromObject(space))
+			provideForumToken(t, ns, name)
+			categories := waitReady(t, client.ObjectKeyFromObject(space)).Status.Forum.Categories
 
 			if err := k8sClient.Delete(ctx, space); err != nil {
 				t.Fatal(err)
@@ -208,8 +242,8 @@ func TestForumDeletionPolicies(t *testing.T) {
 				return apierrors.IsNotFound(err), fmt.Sprint(err)
 			})
 			objs := map[string]client.Object{
-				"PersistentVolumeClaim": &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.VolumeName("docs"), Namespace: ns}},
-				"Secret":                &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.AdminSecretName("docs"), Namespace: ns}},
+				"PersistentVolumeClaim": &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.VolumeName(name), Namespace: ns}},
+				"Secret":                &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.AdminSecretName(name), Namespace: ns}},
 				"Deployment":            &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: ns}},
 				"Service":               &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: ns}},
 				"NetworkPolicy":         &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: ns}},
@@ -232,6 +266,113 @@ func TestForumDeletionPolicies(t *testing.T) {
 			if dep := objs["Deployment"].(*appsv1.Deployment); slices.Contains(tc.kept, "Deployment") && *dep.Spec.Replicas != tc.wantReplicas {
 				t.Errorf("kept Deployment has %d replicas, want %d", *dep.Spec.Replicas, tc.wantReplicas)
 			}
+			// Archive closes the categories and keeps their topics; Retain leaves them
+			// open; Delete leaves the forum's data to go with its volume.
+			if tc.policy != collabv1.DeletionPolicyDelete {
+				for _, cat := range categories {
+					got, err := forumClient(t).ObserveCategory(ctx, cat.ID, 0, "")
+					if err != nil || got == nil {
+						t.Fatalf("category %q gone from the forum (%v)", cat.Name, err)
+					}
+					if want := tc.policy == collabv1.DeletionPolicyArchive; got.Disabled != want {
+						t.Errorf("category %q disabled = %v, want %v", cat.Name, got.Disabled, want)
+					}
+				}
+			}
 		})
 	}
+}
+
+// forumClient reads the stand-in forum as its administrator.
+func forumClient(t *testing.T) forum.Client {
+	t.Helper()
+	c, err := nodebb.New(nodebb.Config{URL: forumAPI, Token: forumToken, UID: fake.AdminUID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// checkCategoriesInForum checks, in the forum itself, that the categories in status
+// exist with their posting rules: members may post in RFCs, only owners in News.
+func checkCategoriesInForum(t *testing.T, space *collabv1.CollaborationSpace, name string) {
+	t.Helper()
+	if space.Status.Forum == nil || len(space.Status.Forum.Categories) != 2 {
+		t.Fatalf("status.forum = %+v, want 2 categories", space.Status.Forum)
+	}
+	want := map[string]bool{name + " RFCs": true, name + " News": false}
+	for _, cat := range space.Status.Forum.Categories {
+		got, err := forumClient(t).ObserveCategory(context.Background(), cat.ID, 0, "")
+		if err != nil || got == nil {
+			t.Fatalf("category %q (%d) not in the forum: %v", cat.Name, cat.ID, err)
+		}
+		membersPost := got.Privileges.Has(name+"-members", "topics:create")
+		if got.Name != cat.Name || membersPost != want[cat.Name] {
+			t.Errorf("category %q: name %q, members may post = %v, want %v", cat.Name, got.Name, membersPost, want[cat.Name])
+		}
+		if !got.Privileges.Has(name+"-owners", "topics:create") || !got.Privileges.Has(name+"-owners", "moderate") {
+			t.Errorf("category %q: owners cannot post and moderate: %v", cat.Name, got.Privileges)
+		}
+	}
+}
+
+func TestSharedForumGivesTheDepartmentItsOwnCategory(t *testing.T) {
+	ctx := testCtx(t)
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "forum-credentials", Namespace: "collab-system"},
+		Data:       map[string][]byte{"token": []byte(forumToken), "uid": []byte("1")},
+	}
+	if err := k8sClient.Create(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	backend := &collabv1.ForumBackend{
+		ObjectMeta: metav1.ObjectMeta{Name: "company-forum"},
+		Spec: collabv1.ForumBackendSpec{NodeBB: &collabv1.NodeBBBackend{
+			URL: forumAPI, CredentialsSecretRef: collabv1.SecretReference{Namespace: "collab-system", Name: secret.Name},
+		}},
+	}
+	if err := k8sClient.Create(ctx, backend); err != nil {
+		t.Fatal(err)
+	}
+	space := newSpace(newNamespace(t), "shared")
+	space.Spec.Department = "Shared Services"
+	space.Spec.Forum = &collabv1.ForumSpec{
+		BackendRef: &collabv1.LocalObjectReference{Name: backend.Name},
+		Categories: []collabv1.Category{{Name: "shared RFCs"}, {Name: "shared News", Posting: collabv1.PostingOwners}},
+	}
+	createSpace(t, space)
+	space = waitReady(t, client.ObjectKeyFromObject(space))
+	checkCategoriesInForum(t, space, "shared")
+
+	parent, err := forumClient(t).ObserveCategory(ctx, space.Status.Forum.ParentCategoryID, 0, "")
+	if err != nil || parent == nil || parent.Name != "Shared Services" {
+		t.Fatalf("department category %+v (%v), want one named after the department", parent, err)
+	}
+	for _, cat := range space.Status.Forum.Categories {
+		got, _ := forumClient(t).ObserveCategory(ctx, cat.ID, 0, "")
+		if got.ParentID != parent.ID {
+			t.Errorf("category %q is under %d, want the department's %d", cat.Name, got.ParentID, parent.ID)
+		}
+	}
+	eventually(t, "the ForumBackend to be Ready", func() (bool, string) {
+		if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(backend), backend); err != nil {
+			return false, err.Error()
+		}
+		c := meta.FindStatusCondition(backend.Status.Conditions, collabv1.ReadyCondition)
+		return c != nil && c.Status == metav1.ConditionTrue && backend.Status.Version != "", fmt.Sprint(c)
+	})
+
+	// Archive keeps the topics: the categories are disabled, not deleted.
+	if err := k8sClient.Delete(ctx, space); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the categories to be disabled", func() (bool, string) {
+		for _, cat := range space.Status.Forum.Categories {
+			got, err := forumClient(t).ObserveCategory(ctx, cat.ID, 0, "")
+			if err != nil || got == nil || !got.Disabled {
+				return false, fmt.Sprintf("%q: %+v %v", cat.Name, got, err)
+			}
+		}
+		return true, ""
+	})
 }

@@ -3,9 +3,11 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -65,6 +67,7 @@ func TestSteadyStateMakesNoWrites(t *testing.T) {
 	space := forumSpace(ns, "finance") // RBAC and a deployed forum with all its objects
 	createSpace(t, space)
 	markAvailable(t, client.ObjectKey{Namespace: ns, Name: "finance-forum"})
+	provideForumToken(t, ns, "finance")
 	waitReady(t, client.ObjectKeyFromObject(space))
 
 	direct, err := client.NewWithWatch(cfg, client.Options{Scheme: testenv.Scheme()})
@@ -78,6 +81,11 @@ func TestSteadyStateMakesNoWrites(t *testing.T) {
 		Scheme:   testenv.Scheme(),
 		Recorder: recorder,
 		Forum:    ForumSettings{OperatorNamespace: "collab-system", EndpointOverride: forumAPI},
+		ForumConnector: &NodeBBConnector{Observer: func(method, op string, _ int, _ time.Duration) {
+			if method != http.MethodGet {
+				counter.add("forum "+method+" "+op, &corev1.ConfigMap{})
+			}
+		}},
 	}
 	for pass := 1; pass <= 2; pass++ {
 		if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(space)}); err != nil {

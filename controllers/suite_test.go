@@ -27,8 +27,8 @@ import (
 var (
 	cfg       *rest.Config
 	k8sClient client.Client
-	// forumAPI answers like a running forum's API.
-	forumAPI = startForumAPI()
+	// forumServer stands in for every deployed forum, at forumAPI.
+	forumServer, forumAPI = startForumAPI()
 	// matrixWrites counts the manager's requests that change something on Matrix.
 	matrixWrites atomic.Int64
 )
@@ -50,6 +50,7 @@ func runSuite(m *testing.M) int {
 	}
 	defer func() { _ = env.Stop() }()
 
+	forumServer.AddUser("alice") // she has logged in to the forum once
 	hs, err := startHomeserver(context.Background())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cannot start Dendrite:", err)
@@ -93,10 +94,15 @@ func startManager(ctx context.Context) error {
 		Chat:               connector,
 		MaxRemovalsPerPass: 5,
 		Forum:              ForumSettings{OperatorNamespace: "collab-system", EndpointOverride: forumAPI},
+		ForumConnector:     &NodeBBConnector{},
 	}
 	skip := true
 	opts := controller.Options{SkipNameValidation: &skip, MaxConcurrentReconciles: 4}
 	if err := r.SetupWithManager(ctx, mgr, opts); err != nil {
+		return err
+	}
+	fb := &ForumBackendReconciler{Client: mgr.GetClient(), APIReader: r.APIReader, Forum: r.ForumConnector}
+	if err := fb.SetupWithManager(mgr, opts); err != nil {
 		return err
 	}
 	b := &ChatBackendReconciler{Client: mgr.GetClient(), Recorder: r.Recorder, APIReader: r.APIReader, Chat: connector}

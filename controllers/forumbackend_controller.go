@@ -1,0 +1,89 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+)
+
+// ForumBackendReconciler checks that a shared forum answers, accepts the operator's
+// token as an administrator's, and reports its version.
+type ForumBackendReconciler struct {
+	client.Client
+	// APIReader reads Secrets without caching them; the Client when nil.
+	APIReader client.Reader
+	Forum     ForumConnector
+}
+
+// +kubebuilder:rbac:groups=collab.opencommons.io,resources=forumbackends/status,verbs=get;update;patch
+
+// Reconcile checks the forum and polls it on its interval.
+func (r *ForumBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	backend := &collabv1.ForumBackend{}
+	if err := r.Get(ctx, req.NamespacedName, backend); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	before := backend.DeepCopy()
+	err := r.check(ctx, backend)
+	cond := metav1.Condition{Type: collabv1.ReadyCondition, ObservedGeneration: backend.Generation,
+		Status: metav1.ConditionTrue, Reason: "Connected", Message: "Connected to NodeBB " + backend.Status.Version}
+	if err != nil {
+		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, forumErrorReason(err), err.Error()
+	} else {
+		backend.Status.ObservedGeneration = backend.Generation
+	}
+	meta.SetStatusCondition(&backend.Status.Conditions, cond)
+	if !equality.Semantic.DeepEqual(before.Status, backend.Status) {
+		if perr := r.Status().Patch(ctx, backend, client.MergeFrom(before)); perr != nil {
+			return ctrl.Result{}, errors.Join(err, perr)
+		}
+	}
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	interval := backend.Spec.PollInterval.Duration
+	if interval == 0 {
+		interval = forumPollInterval
+	}
+	return ctrl.Result{RequeueAfter: interval}, nil
+}
+
+func (r *ForumBackendReconciler) check(ctx context.Context, backend *collabv1.ForumBackend) error {
+	fc, _, err := connectForumBackend(ctx, r.Client, r.APIReader, r.Forum, backend.Name)
+	if err != nil {
+		return err
+	}
+	self, err := fc.Ping(ctx)
+	if err != nil {
+		return err
+	}
+	if !self.Admin {
+		return fmt.Errorf("the token acts for %s, who is not an administrator", self.Username)
+	}
+	version, err := fc.Version(ctx)
+	if err != nil {
+		return err
+	}
+	backend.Status.Version = version
+	return nil
+}
+
+// SetupWithManager watches ForumBackends.
+func (r *ForumBackendReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&collabv1.ForumBackend{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WithOptions(opts).
+		Named("forumbackend").
+		Complete(r)
+}
