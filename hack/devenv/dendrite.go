@@ -25,7 +25,7 @@ const (
 
 // samplePeople are the User members of the samples; each gets an account so a
 // person can log in with any Matrix client and look around.
-var samplePeople = []string{"alice", "bob", "carol", "dave", "erin"}
+var samplePeople = []string{"alice", "bob", "carol", "dave", "erin", "frank"}
 
 // startDendrite runs a homeserver, registers the operator's account and the samples'
 // people, and wires a ChatBackend to it through a Secret, as a platform team would.
@@ -103,7 +103,7 @@ func (e *devEnv) reportChat(ctx context.Context) {
 		}
 	}
 	_ = w.Flush()
-	e.say("Log in with any Matrix client at %s as alice, bob, carol, dave or erin (password password-<name>)", e.homeserver.URL)
+	e.say("Log in with any Matrix client at %s as alice, bob, carol, dave, erin or frank (password password-<name>)", e.homeserver.URL)
 }
 
 func (e *devEnv) printRoom(ctx context.Context, w *tabwriter.Writer, space, roomID string) {

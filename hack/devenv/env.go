@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/opencommons/collab-operator/internal/forum/fake"
 	"github.com/opencommons/collab-operator/internal/testing/dendrite"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
@@ -33,6 +34,8 @@ type devEnv struct {
 	metricsAddr string
 	client      client.Client
 	homeserver  *dendrite.Server
+	forum       *fake.Server
+	forumToken  string
 	operator    *matrixuser.User
 	procs       []*process
 	stoppers    []func()

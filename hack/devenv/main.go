@@ -63,6 +63,7 @@ func run(ctx context.Context, o options) error {
 		{"Starting etcd and kube-apiserver", env.startControlPlane},
 		{"Starting kube-controller-manager, kube-scheduler and a kwok node", env.startNodeSimulation},
 		{"Starting Dendrite", env.startDendrite},
+		{"Starting the stand-in NodeBB forum", env.startForum},
 		{"Installing the CRDs", env.installCRDs},
 		{"Starting the operator", env.startOperator},
 		{"Applying " + o.samples, func(ctx context.Context) error { return env.applySamples(ctx, o.samples) }},

@@ -28,6 +28,7 @@ func (e *devEnv) startOperator(ctx context.Context) error {
 	e.metricsAddr = metrics
 	if err := e.start("operator", bin, "--kubeconfig="+e.kubeconfig,
 		"--metrics-bind-address="+metrics, "--health-probe-bind-address="+probes,
+		"--forum-endpoint-override="+e.forum.URL(), "--operator-namespace="+operatorNamespace,
 		"--zap-log-level=info"); err != nil {
 		return err
 	}

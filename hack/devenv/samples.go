@@ -29,6 +29,10 @@ func (e *devEnv) report(ctx context.Context) {
 	e.say("The permission bindings the operator made")
 	_ = e.kubectl(ctx, os.Stdout, "get", "rolebindings", "-A", "-l", "app.kubernetes.io/managed-by=collab-operator",
 		"-o", "custom-columns=NAMESPACE:.metadata.namespace,NAME:.metadata.name,ROLE:.roleRef.name,SUBJECTS:.subjects[*].name")
+	e.say("Forums: workloads and categories")
+	_ = e.kubectl(ctx, os.Stdout, "get", "deployments,pvc", "-A", "-l", "app.kubernetes.io/managed-by=collab-operator")
+	_ = e.kubectl(ctx, os.Stdout, "get", "collaborationspaces", "-A", "-o",
+		"custom-columns=NAMESPACE:.metadata.namespace,NAME:.metadata.name,FORUM:.status.forum.url,CATEGORIES:.status.forum.categories[*].name")
 	e.reportChat(ctx)
 	e.say("Cluster: KUBECONFIG=%s  (logs of every process in %s)", e.kubeconfig, e.dir)
 	e.say("Operator metrics: http://%s/metrics", e.metricsAddr)
