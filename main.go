@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
@@ -166,6 +167,9 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
 		MaxRemovalsPerPass: o.maxRemovalsPerPass,
 	}
 	if err := spaces.SetupWithManager(ctx, mgr, controller.Options{MaxConcurrentReconciles: o.maxConcurrent}); err != nil {
+		return err
+	}
+	if err := crmetrics.Registry.Register(controllers.NewSpaceCollector(mgr.GetClient())); err != nil {
 		return err
 	}
 	backends := &controllers.ChatBackendReconciler{Client: mgr.GetClient(), Recorder: recorder, APIReader: mgr.GetAPIReader(), Chat: chat}

@@ -353,6 +353,5 @@ func (r *CollaborationSpaceReconciler) deleteChat(ctx context.Context, s *spaceS
 			return r.chatFailed(s, err)
 		}
 	}
-	metrics.ManagedRooms.DeleteLabelValues(space.Namespace, space.Name)
 	return nil
 }

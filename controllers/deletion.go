@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/metrics"
 )
 
 // deletionPolicy returns the space's policy, Archive when unset (as the CRD defaults).
@@ -46,6 +47,8 @@ func (r *CollaborationSpaceReconciler) reconcileDelete(ctx context.Context, s *s
 		return ctrl.Result{}, err
 	}
 
+	metrics.ManagedRooms.DeleteLabelValues(space.Namespace, space.Name)
+	metrics.ManagedCategories.DeleteLabelValues(space.Namespace, space.Name)
 	patch := client.MergeFromWithOptions(space.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	controllerutil.RemoveFinalizer(space, SpaceFinalizer)
 	if err := r.Patch(ctx, space, patch); err != nil {

@@ -22,6 +22,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/forumdeploy"
+	"github.com/opencommons/collab-operator/internal/metrics"
 )
 
 // forumRetry is how soon a forum that is starting is looked at again; its
@@ -112,6 +113,7 @@ func (r *CollaborationSpaceReconciler) reconcileForumContent(ctx context.Context
 		status.URL = space.Status.Forum.URL
 	}
 	space.Status.Forum = status
+	metrics.ManagedCategories.WithLabelValues(space.Namespace, space.Name).Set(float64(len(status.Categories)))
 	if len(p.drift) > 0 {
 		msg := "Put back forum changes made by hand: " + strings.Join(p.drift, "; ")
 		r.recordWarning(space, "DriftCorrected", "Update", "%s", msg)

@@ -36,10 +36,16 @@ var (
 		Name: "collab_managed_rooms",
 		Help: "Chat rooms, spaces included, kept by the operator, by CollaborationSpace.",
 	}, []string{"namespace", "name"})
+
+	// ManagedCategories is the number of forum categories the operator keeps.
+	ManagedCategories = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "collab_managed_categories",
+		Help: "Forum categories kept by the operator, by CollaborationSpace.",
+	}, []string{"namespace", "name"})
 )
 
 func init() {
-	crmetrics.Registry.MustRegister(DriftCorrections, BackendRequests, BackendRequestDuration, ManagedRooms)
+	crmetrics.Registry.MustRegister(DriftCorrections, BackendRequests, BackendRequestDuration, ManagedRooms, ManagedCategories)
 }
 
 // ObserveRequest records one backend request.
