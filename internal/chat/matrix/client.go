@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opencommons/collab-operator/internal/reqobserve"
+
 	"github.com/opencommons/collab-operator/internal/chat"
 )
 
@@ -18,7 +20,7 @@ var _ chat.Client = &Client{}
 // RequestObserver sees every HTTP request the client makes, retries included:
 // method, a low-cardinality operation name (e.g. "getState", "createRoom"), the
 // status code (0 when no response arrived) and how long it took.
-type RequestObserver func(method, op string, status int, dur time.Duration)
+type RequestObserver = reqobserve.RequestObserver
 
 // Config says how to reach and authenticate to a homeserver.
 type Config struct {

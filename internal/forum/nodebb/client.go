@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opencommons/collab-operator/internal/reqobserve"
+
 	"github.com/opencommons/collab-operator/internal/forum"
 )
 
@@ -17,7 +19,7 @@ var _ forum.Client = &Client{}
 // RequestObserver sees every HTTP request the client makes: method, a
 // low-cardinality operation name (e.g. "getCategory", "grantPrivilege"), the
 // status code (0 when no response arrived) and how long it took.
-type RequestObserver func(method, op string, status int, dur time.Duration)
+type RequestObserver = reqobserve.RequestObserver
 
 // Config says how to reach and authenticate to a NodeBB forum.
 type Config struct {

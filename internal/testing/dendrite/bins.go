@@ -3,13 +3,14 @@ package dendrite
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/opencommons/collab-operator/internal/testing/repo"
 )
 
 // binaries Start needs.
@@ -25,7 +26,7 @@ func binDir(ctx context.Context, dir string, progress io.Writer) (string, error)
 	if dir != "" {
 		return dir, checkBinaries(dir)
 	}
-	root, err := repoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return "", fmt.Errorf("cannot find the Dendrite binaries: set DENDRITE_BIN_DIR or run inside the repository: %w", err)
 	}
@@ -73,24 +74,6 @@ func checkBinaries(dir string) error {
 		}
 	}
 	return nil
-}
-
-// repoRoot walks up from the working directory to the directory holding go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 func tail(b []byte) []byte {
