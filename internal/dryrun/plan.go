@@ -1,0 +1,240 @@
+// Package dryrun runs the operator's own reconcile code without letting it write:
+// wrappers around the Kubernetes, chat and forum clients pass reads through to the
+// live systems and record every write as a Change instead of sending it. What the
+// wrappers record is the operator's plan, computed by the code that would apply it.
+package dryrun
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+)
+
+// Backends a Change can be made on.
+const (
+	BackendKubernetes = "kubernetes"
+	BackendMatrix     = "matrix"
+	BackendForum      = "forum"
+)
+
+// Change is one write the operator would make.
+type Change struct {
+	// Backend is BackendKubernetes, BackendMatrix or BackendForum.
+	Backend string `json:"backend"`
+	// Verb says what kind of write: create, update, delete, archive, invite,
+	// remove, link, set-topic...
+	Verb string `json:"verb"`
+	// Target is what is written: "RoleBinding ns/name", a room alias, a forum
+	// category or group.
+	Target string `json:"target"`
+	// Object is what inside the target the change is about, when it is one
+	// thing: the user invited or removed, the room linked.
+	Object string `json:"object,omitempty"`
+	// Detail says the change in words.
+	Detail string `json:"detail,omitempty"`
+}
+
+// String is the change on one line, without the backend.
+func (c Change) String() string {
+	s := c.Verb + " " + c.Target
+	if c.Detail != "" {
+		s += ": " + c.Detail
+	}
+	return s
+}
+
+// Plan is what the operator would do for one CollaborationSpace.
+type Plan struct {
+	// Space is "namespace/name".
+	Space string `json:"space"`
+	// New is set when the space is not in the cluster yet.
+	New bool `json:"new"`
+	// Changes in the order the operator would make them.
+	Changes []Change `json:"changes"`
+	// Notes say what the plan could not see, e.g. a forum that is not running yet,
+	// so its content cannot be planned.
+	Notes []string `json:"notes,omitempty"`
+	// Errors the pass met; the plan is incomplete where they are.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// HasChanges reports whether any plan holds a change.
+func HasChanges(plans []Plan) bool {
+	for _, p := range plans {
+		if len(p.Changes) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Recorder collects the changes the dry-run clients of one pass record, and the
+// names of the rooms they have seen so changes can say "#eng-general:example.org"
+// rather than a room id. It is safe for concurrent use.
+type Recorder struct {
+	mu      sync.Mutex
+	changes []Change
+	names   map[string]string
+}
+
+// Add records a change.
+func (r *Recorder) Add(c Change) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.changes = append(r.changes, c)
+}
+
+// Changes returns the changes recorded so far, in order.
+func (r *Recorder) Changes() []Change {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Change(nil), r.changes...)
+}
+
+// Name remembers that id is known to users as name (a room id and its alias).
+func (r *Recorder) Name(id, name string) {
+	if id == "" || name == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.names == nil {
+		r.names = map[string]string{}
+	}
+	r.names[id] = name
+}
+
+// display returns the name of id when known, else id.
+func (r *Recorder) display(id string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n, ok := r.names[id]; ok {
+		return n
+	}
+	return id
+}
+
+// replaceIDs rewrites every known id in s to its name.
+func (r *Recorder) replaceIDs(s string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id, name := range r.names {
+		s = strings.ReplaceAll(s, id, name)
+	}
+	return s
+}
+
+// symbol is the mark a verb gets in text and markdown output, as terraform does.
+func symbol(verb string) string {
+	switch verb {
+	case "create", "invite", "link":
+		return "+"
+	case "delete", "remove", "unlink":
+		return "-"
+	case "archive":
+		return "!"
+	}
+	return "~"
+}
+
+// WriteText writes the plans for a terminal.
+func WriteText(w io.Writer, plans []Plan) error {
+	var b strings.Builder
+	total := 0
+	for _, p := range plans {
+		state := ""
+		if p.New {
+			state = " (new)"
+		}
+		fmt.Fprintf(&b, "CollaborationSpace %s%s\n", p.Space, state)
+		if len(p.Changes) == 0 {
+			b.WriteString("  no changes\n")
+		}
+		for _, c := range p.Changes {
+			fmt.Fprintf(&b, "  %s %-10s %-12s %s\n", symbol(c.Verb), c.Backend, c.Verb, targetAndDetail(c))
+		}
+		for _, n := range p.Notes {
+			fmt.Fprintf(&b, "  note: %s\n", n)
+		}
+		for _, e := range p.Errors {
+			fmt.Fprintf(&b, "  error: %s\n", e)
+		}
+		total += len(p.Changes)
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "%d %s in %d %s.\n", total, plural(total, "change"), len(plans), plural(len(plans), "space"))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func targetAndDetail(c Change) string {
+	if c.Detail == "" {
+		return c.Target
+	}
+	return c.Target + ": " + c.Detail
+}
+
+// WriteJSON writes the plans as a JSON array.
+func WriteJSON(w io.Writer, plans []Plan) error {
+	out := make([]Plan, len(plans))
+	copy(out, plans)
+	for i := range out {
+		if out[i].Changes == nil {
+			out[i].Changes = []Change{}
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// WriteMarkdown writes the plans for a pull-request comment: one table per space.
+func WriteMarkdown(w io.Writer, plans []Plan) error {
+	var b strings.Builder
+	total := 0
+	for _, p := range plans {
+		total += len(p.Changes)
+	}
+	fmt.Fprintf(&b, "### collabctl plan: %d %s in %d %s\n\n", total, plural(total, "change"), len(plans), plural(len(plans), "space"))
+	for _, p := range plans {
+		state := ""
+		if p.New {
+			state = " (new)"
+		}
+		fmt.Fprintf(&b, "#### `%s`%s\n\n", p.Space, state)
+		if len(p.Changes) == 0 {
+			b.WriteString("No changes.\n\n")
+		} else {
+			b.WriteString("| | Backend | Action | Target | Detail |\n|---|---|---|---|---|\n")
+			for _, c := range p.Changes {
+				fmt.Fprintf(&b, "| %s | %s | %s | `%s` | %s |\n", symbol(c.Verb), c.Backend, c.Verb,
+					mdEscape(c.Target), mdEscape(c.Detail))
+			}
+			b.WriteString("\n")
+		}
+		for _, n := range p.Notes {
+			fmt.Fprintf(&b, "> **Note:** %s\n\n", mdEscape(n))
+		}
+		for _, e := range p.Errors {
+			fmt.Fprintf(&b, "> **Error:** %s\n\n", mdEscape(e))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// mdEscape keeps a cell in its table cell.
+func mdEscape(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	s = strings.ReplaceAll(s, "`", "'")
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
