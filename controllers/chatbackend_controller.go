@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -157,10 +158,34 @@ func (r *ChatBackendReconciler) patchStatus(ctx context.Context, before, backend
 func (r *ChatBackendReconciler) SetupWithManager(_ context.Context, mgr ctrl.Manager, opts controller.Options) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&collabv1.ChatBackend{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&collabv1.CollaborationSpace{}, backendOfSpace()).
+		Watches(&collabv1.CollaborationSpace{}, backendOfSpace(), builder.WithPredicates(directoryChanged())).
 		WithOptions(opts).
 		Named("chatbackend").
 		Complete(r)
+}
+
+// directoryChanged lets through the space events that can change the directory: a
+// space appearing or going, turning Open or not, or getting its space room. Without
+// it every status write of every space would cost its backend a pass.
+func directoryChanged() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			old, okOld := e.ObjectOld.(*collabv1.CollaborationSpace)
+			cur, okNew := e.ObjectNew.(*collabv1.CollaborationSpace)
+			if !okOld || !okNew {
+				return true
+			}
+			return old.Spec.Visibility != cur.Spec.Visibility || spaceRoomID(old) != spaceRoomID(cur) ||
+				old.DeletionTimestamp.IsZero() != cur.DeletionTimestamp.IsZero()
+		},
+	}
+}
+
+func spaceRoomID(s *collabv1.CollaborationSpace) string {
+	if s.Status.Chat == nil {
+		return ""
+	}
+	return s.Status.Chat.SpaceID
 }
 
 // backendOfSpace requeues a space's backend, so its directory follows the Open spaces.
