@@ -1,7 +1,7 @@
 // Command devenv is `make dev`: it runs the operator for real on a local control plane
-// (etcd, kube-apiserver, kube-controller-manager, kube-scheduler and a kwok node) and
-// a local Dendrite homeserver, applies config/samples, waits for them to be Ready,
-// prints what was made, and on Ctrl-C stops every process it started.
+// (etcd, kube-apiserver, kube-controller-manager, kube-scheduler and a kwok node), a
+// local Dendrite homeserver and the NodeBB stand-in, applies config/samples, waits for
+// them to be Ready, prints what was made, and on Ctrl-C stops every process it started.
 //
 // Nothing needs Docker: the binaries are built from the Go module proxy into the
 // machine's cache by hack/local-bins.sh.
@@ -13,9 +13,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/opencommons/collab-operator/internal/devcluster"
 )
 
 type options struct {
@@ -42,45 +43,25 @@ func main() {
 }
 
 func run(ctx context.Context, o options) error {
-	dir, err := filepath.Abs(o.dir)
+	env, err := devcluster.Start(ctx, devcluster.Options{Dir: o.dir})
 	if err != nil {
 		return err
 	}
-	if err := os.RemoveAll(dir); err != nil {
+	defer env.Stop()
+	fmt.Printf("==> Applying %s\n", o.samples)
+	if err := env.ApplySamples(ctx, o.samples); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	fmt.Println("==> Waiting for the samples to be Ready")
+	if err := env.WaitReady(ctx, o.timeout); err != nil {
 		return err
 	}
-	env := &devEnv{dir: dir}
-	defer env.stopAll()
-
-	steps := []struct {
-		name string
-		fn   func(context.Context) error
-	}{
-		{"Building the local binaries (cached after the first run)", env.buildBinaries},
-		{"Starting etcd and kube-apiserver", env.startControlPlane},
-		{"Starting kube-controller-manager, kube-scheduler and a kwok node", env.startNodeSimulation},
-		{"Starting Dendrite", env.startDendrite},
-		{"Starting the stand-in NodeBB forum", env.startForum},
-		{"Installing the CRDs", env.installCRDs},
-		{"Starting the operator", env.startOperator},
-		{"Applying " + o.samples, func(ctx context.Context) error { return env.applySamples(ctx, o.samples) }},
-		{"Waiting for the samples to be Ready", func(ctx context.Context) error { return env.waitReady(ctx, o.timeout) }},
-	}
-	for _, s := range steps {
-		env.say("%s", s.name)
-		if err := s.fn(ctx); err != nil {
-			return fmt.Errorf("%s: %w", s.name, err)
-		}
-	}
-	env.report(ctx)
+	env.Report(ctx)
 	if o.exitReady {
 		return nil
 	}
-	env.say("Running. KUBECONFIG=%s kubectl get cspaces -A  — Ctrl-C stops everything.", env.kubeconfig)
+	fmt.Printf("==> Running. KUBECONFIG=%s kubectl get cspaces -A  — Ctrl-C stops everything.\n", env.Kubeconfig())
 	<-ctx.Done()
-	env.say("Stopping")
+	fmt.Println("==> Stopping")
 	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package devcluster
 
 import (
 	"context"
@@ -21,7 +21,7 @@ const devForumBackend = "local-forum"
 // here, and the forum pods on the kwok node do not really run: the operator reaches
 // every forum's API at this one server (--forum-endpoint-override), and the shared
 // forum sample's ForumBackend points at it too.
-func (e *devEnv) startForum(ctx context.Context) error {
+func (e *Env) startForum(ctx context.Context) error {
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
 		return err
@@ -58,7 +58,7 @@ func (e *devEnv) startForum(ctx context.Context) error {
 // actAsForumAdministrator does for each deployed forum what its administrator does
 // once after the first start: create an API token in the admin panel and store it in
 // the forum's admin Secret, so the operator can create the categories.
-func (e *devEnv) actAsForumAdministrator(ctx context.Context) {
+func (e *Env) actAsForumAdministrator(ctx context.Context) {
 	for ctx.Err() == nil {
 		var secrets corev1.SecretList
 		if err := e.client.List(ctx, &secrets, client.MatchingLabels{"app.kubernetes.io/managed-by": "collab-operator"}); err == nil {

@@ -1,20 +1,19 @@
-package main
+package devcluster
 
 import (
 	"context"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"time"
 )
 
 // startOperator builds the manager from this checkout and runs it against the local
 // cluster, as it would run in a real one.
-func (e *devEnv) startOperator(ctx context.Context) error {
-	bin := filepath.Join("bin", "manager")
-	if err := e.runQuiet(ctx, os.Stderr, "go", "build", "-o", bin, "."); err != nil {
+func (e *Env) startOperator(ctx context.Context) error {
+	bin := filepath.Join(e.root, "bin", "manager")
+	if err := e.runQuiet(ctx, e.out, "go", "build", "-o", bin, "."); err != nil {
 		return fmt.Errorf("cannot build the manager: %w", err)
 	}
 	metrics, err := freeAddr()

@@ -1,4 +1,4 @@
-package main
+package devcluster
 
 import (
 	"context"
@@ -17,7 +17,7 @@ const kwokNodeAnnotation = "kwok.x-k8s.io/node"
 // startNodeSimulation starts what turns Deployments into Available pods without a
 // kubelet: the controller-manager (ReplicaSets, garbage collection, service accounts),
 // the scheduler, and kwok playing one node.
-func (e *devEnv) startNodeSimulation(ctx context.Context) error {
+func (e *Env) startNodeSimulation(ctx context.Context) error {
 	k8s := e.binDirs["k8s"]
 	kcmAddr, err := freePort()
 	if err != nil {
@@ -60,7 +60,7 @@ func (e *devEnv) startNodeSimulation(ctx context.Context) error {
 
 // createVolumes offers a few volumes for the forums' claims to bind to: nothing
 // provisions storage on a simulated node.
-func (e *devEnv) createVolumes(ctx context.Context) error {
+func (e *Env) createVolumes(ctx context.Context) error {
 	for i := range 4 {
 		pv := &corev1.PersistentVolume{
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("dev-volume-%d", i)},
@@ -81,7 +81,7 @@ func (e *devEnv) createVolumes(ctx context.Context) error {
 }
 
 // createNode registers the node kwok plays, with room for every sample's workloads.
-func (e *devEnv) createNode(ctx context.Context) error {
+func (e *Env) createNode(ctx context.Context) error {
 	capacity := corev1.ResourceList{
 		corev1.ResourceCPU:    resource.MustParse("32"),
 		corev1.ResourceMemory: resource.MustParse("256Gi"),

@@ -1,4 +1,4 @@
-package main
+package devcluster
 
 import (
 	"context"
@@ -19,12 +19,15 @@ import (
 	"github.com/opencommons/collab-operator/internal/forum/fake"
 	"github.com/opencommons/collab-operator/internal/testing/dendrite"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
+	"github.com/opencommons/collab-operator/internal/testing/repo"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
-// devEnv is the running local environment: every process it started, and where its
+// Env is the running local environment: every process it started, and where its
 // state lives.
-type devEnv struct {
+type Env struct {
+	root       string
+	out        io.Writer
 	dir        string
 	binDirs    map[string]string
 	controlPl  *envtest.Environment
@@ -47,17 +50,18 @@ type process struct {
 	cmd  *exec.Cmd
 }
 
-func (e *devEnv) say(format string, args ...any) {
-	fmt.Printf("==> "+format+"\n", args...)
+func (e *Env) say(format string, args ...any) {
+	_, _ = fmt.Fprintf(e.out, "==> "+format+"\n", args...)
 }
 
-func (e *devEnv) buildBinaries(ctx context.Context) error {
-	if err := e.runQuiet(ctx, os.Stderr, "hack/local-bins.sh", "dev"); err != nil {
+func (e *Env) buildBinaries(ctx context.Context) error {
+	script := filepath.Join(e.root, "hack", "local-bins.sh")
+	if err := e.runQuiet(ctx, e.out, script, "dev"); err != nil {
 		return err
 	}
 	e.binDirs = map[string]string{}
 	for _, name := range []string{"envtest", "k8s", "kwok", "dendrite"} {
-		out, err := exec.CommandContext(ctx, "hack/local-bins.sh", "path", name).Output()
+		out, err := exec.CommandContext(ctx, script, "path", name).Output()
 		if err != nil {
 			return err
 		}
@@ -68,7 +72,7 @@ func (e *devEnv) buildBinaries(ctx context.Context) error {
 
 // startControlPlane starts etcd and kube-apiserver with the CRDs installed, and writes
 // an admin kubeconfig a user can point kubectl at.
-func (e *devEnv) startControlPlane(_ context.Context) error {
+func (e *Env) startControlPlane(_ context.Context) error {
 	if err := os.Setenv("KUBEBUILDER_ASSETS", e.binDirs["envtest"]); err != nil {
 		return err
 	}
@@ -101,14 +105,14 @@ func (e *devEnv) startControlPlane(_ context.Context) error {
 }
 
 // installCRDs is done by the control plane's start; this step checks they serve.
-func (e *devEnv) installCRDs(ctx context.Context) error {
-	return e.kubectl(ctx, io.Discard, "wait", "--for=condition=Established", "--timeout=60s",
+func (e *Env) installCRDs(ctx context.Context) error {
+	return e.Kubectl(ctx, io.Discard, "wait", "--for=condition=Established", "--timeout=60s",
 		"crd/collaborationspaces.collab.opencommons.io", "crd/chatbackends.collab.opencommons.io",
 		"crd/forumbackends.collab.opencommons.io")
 }
 
 // start runs a long-lived child with its output in <dir>/<name>.log.
-func (e *devEnv) start(name string, bin string, args ...string) error {
+func (e *Env) start(name string, bin string, args ...string) error {
 	logFile, err := os.Create(filepath.Join(e.dir, name+".log"))
 	if err != nil {
 		return err
@@ -126,7 +130,7 @@ func (e *devEnv) start(name string, bin string, args ...string) error {
 
 // stopAll stops the children in reverse order of start: SIGTERM, then SIGKILL
 // after a grace period, each by its own PID.
-func (e *devEnv) stopAll() {
+func (e *Env) Stop() {
 	for i := len(e.procs) - 1; i >= 0; i-- {
 		p := e.procs[i]
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
@@ -144,16 +148,18 @@ func (e *devEnv) stopAll() {
 	}
 }
 
-func (e *devEnv) kubectl(ctx context.Context, out io.Writer, args ...string) error {
+func (e *Env) Kubectl(ctx context.Context, out io.Writer, args ...string) error {
 	cmd := exec.CommandContext(ctx, filepath.Join(e.binDirs["k8s"], "kubectl"), args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+e.kubeconfig)
-	cmd.Stdout, cmd.Stderr = out, os.Stderr
+	cmd.Dir = e.root
+	cmd.Stdout, cmd.Stderr = out, e.out
 	return cmd.Run()
 }
 
-func (e *devEnv) runQuiet(ctx context.Context, out io.Writer, bin string, args ...string) error {
+func (e *Env) runQuiet(ctx context.Context, out io.Writer, bin string, args ...string) error {
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Stdout, cmd.Stderr = out, os.Stderr
+	cmd.Dir = e.root
+	cmd.Stdout, cmd.Stderr = out, e.out
 	return cmd.Run()
 }
 
@@ -178,3 +184,67 @@ func freePort() (string, error) {
 }
 
 func clientKey(name string) client.ObjectKey { return client.ObjectKey{Name: name} }
+
+// Options say where the environment keeps its state and where it reports.
+type Options struct {
+	// Dir holds the cluster's and Dendrite's state, the logs and the kubeconfig;
+	// it is emptied first. Relative to the repository root.
+	Dir string
+	// Out receives progress; stdout when nil.
+	Out io.Writer
+}
+
+// Start builds what is missing and starts etcd, kube-apiserver (with the CRDs),
+// kube-controller-manager, kube-scheduler, a kwok node, Dendrite, the NodeBB
+// stand-in and the operator built from this checkout. On error, everything started
+// so far is stopped. ctx bounds the whole life of the environment.
+func Start(ctx context.Context, opts Options) (*Env, error) {
+	root, err := repo.Root()
+	if err != nil {
+		return nil, err
+	}
+	out := opts.Out
+	if out == nil {
+		out = os.Stdout
+	}
+	dir := opts.Dir
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(root, dir)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	e := &Env{root: root, out: out, dir: dir}
+	steps := []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"Building the local binaries (cached after the first run)", e.buildBinaries},
+		{"Starting etcd and kube-apiserver", e.startControlPlane},
+		{"Starting kube-controller-manager, kube-scheduler and a kwok node", e.startNodeSimulation},
+		{"Starting Dendrite", e.startDendrite},
+		{"Starting the stand-in NodeBB forum", e.startForum},
+		{"Installing the CRDs", e.installCRDs},
+		{"Starting the operator", e.startOperator},
+	}
+	for _, s := range steps {
+		e.say("%s", s.name)
+		if err := s.fn(ctx); err != nil {
+			e.Stop()
+			return nil, fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	return e, nil
+}
+
+// Client talks to the environment's API server as its administrator.
+func (e *Env) Client() client.Client { return e.client }
+
+// Kubeconfig is the path of the administrator's kubeconfig.
+func (e *Env) Kubeconfig() string { return e.kubeconfig }
+
+// Dir holds the environment's state and logs.
+func (e *Env) Dir() string { return e.dir }

@@ -1,9 +1,8 @@
-package main
+package devcluster
 
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"text/tabwriter"
 	"time"
@@ -29,7 +28,7 @@ var samplePeople = []string{"alice", "bob", "carol", "dave", "erin", "frank"}
 
 // startDendrite runs a homeserver, registers the operator's account and the samples'
 // people, and wires a ChatBackend to it through a Secret, as a platform team would.
-func (e *devEnv) startDendrite(ctx context.Context) error {
+func (e *Env) startDendrite(ctx context.Context) error {
 	hs, err := dendrite.Start(ctx, dendrite.Options{
 		Dir:    filepath.Join(e.dir, "dendrite"),
 		BinDir: e.binDirs["dendrite"],
@@ -56,7 +55,7 @@ func (e *devEnv) startDendrite(ctx context.Context) error {
 // devPassword is the password of a local test account; nothing here is secret.
 func devPassword(user string) string { return "password-" + user }
 
-func (e *devEnv) createChatBackend(ctx context.Context, token string) error {
+func (e *Env) createChatBackend(ctx context.Context, token string) error {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}}
 	if err := e.client.Create(ctx, ns); err != nil {
 		return err
@@ -84,14 +83,14 @@ func (e *devEnv) createChatBackend(ctx context.Context, token string) error {
 
 // reportChat prints each sample space's rooms as Matrix reports them, read with the
 // operator's account from the homeserver itself, not from the CRD's status.
-func (e *devEnv) reportChat(ctx context.Context) {
+func (e *Env) reportChat(ctx context.Context) {
 	e.say("Rooms as Matrix reports them (%s)", e.homeserver.URL)
 	var spaces collabv1.CollaborationSpaceList
 	if err := e.client.List(ctx, &spaces); err != nil {
-		fmt.Println("cannot list spaces:", err)
+		e.say("cannot list spaces: %v", err)
 		return
 	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	w := tabwriter.NewWriter(e.out, 0, 4, 2, ' ', 0)
 	_, _ = fmt.Fprintln(w, "SPACE\tALIAS\tNAME\tJOIN RULE\tTOPIC")
 	for _, s := range spaces.Items {
 		if s.Status.Chat == nil {
@@ -106,7 +105,7 @@ func (e *devEnv) reportChat(ctx context.Context) {
 	e.say("Log in with any Matrix client at %s as alice, bob, carol, dave, erin or frank (password password-<name>)", e.homeserver.URL)
 }
 
-func (e *devEnv) printRoom(ctx context.Context, w *tabwriter.Writer, space, roomID string) {
+func (e *Env) printRoom(ctx context.Context, w *tabwriter.Writer, space, roomID string) {
 	var alias struct {
 		Alias string `json:"alias"`
 	}

@@ -1,0 +1,64 @@
+// Package e2e runs the operator as `make dev` does — its own binary, on a local
+// cluster with a controller-manager, a scheduler and a kwok node, beside Dendrite and
+// the NodeBB stand-in — and checks what a platform engineer would look at.
+package e2e
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/opencommons/collab-operator/internal/devcluster"
+)
+
+var (
+	env *devcluster.Env
+	c   client.Client
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out io.Writer = io.Discard
+	if testing.Verbose() {
+		out = os.Stderr
+	}
+	var err error
+	if env, err = devcluster.Start(ctx, devcluster.Options{Dir: "tmp/e2e", Out: out}); err != nil {
+		fmt.Fprintln(os.Stderr, "cannot start the local environment:", err)
+		return 1
+	}
+	defer env.Stop()
+	c = env.Client()
+	code := m.Run()
+	if code != 0 {
+		fmt.Fprintln(os.Stderr, "logs of every process are in", env.Dir())
+	}
+	return code
+}
+
+// eventually polls cond until it holds or the timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var why string
+	for time.Now().Before(deadline) {
+		var ok bool
+		if ok, why = cond(); ok {
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s: %s", what, why)
+}
