@@ -46,11 +46,11 @@ type chatPass struct {
 func (r *CollaborationSpaceReconciler) reconcileChat(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
 	space := s.space
 	if !wantsChat(space) {
+		if err := r.retireAllRooms(ctx, s); err != nil {
+			return ctrl.Result{}, r.chatFailed(s, err)
+		}
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.ChatReadyCondition)
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.DriftedCondition)
-		if space.Status.Chat != nil && len(space.Status.Chat.Rooms) == 0 && space.Status.Chat.SpaceID == "" {
-			space.Status.Chat = nil
-		}
 		return ctrl.Result{}, nil
 	}
 	conn, err := connectChat(ctx, r.Client, r.APIReader, r.Chat, space.Spec.Chat.BackendRef.Name)
@@ -323,6 +323,19 @@ func (r *CollaborationSpaceReconciler) retireRoom(ctx context.Context, conn *cha
 		}
 		r.recordChange(space, "RoomArchived", "Archive", "Archived room %s (%s); its history is kept", room.Name, room.RoomID)
 	}
+	return nil
+}
+
+// retireAllRooms carries out the deletion policy on the rooms and the space room of
+// a space that no longer lists any room, as if it were deleted, and forgets them.
+func (r *CollaborationSpaceReconciler) retireAllRooms(ctx context.Context, s *spaceScope) error {
+	if s.space.Status.Chat == nil {
+		return nil
+	}
+	if err := r.deleteChat(ctx, s, deletionPolicy(s.space)); err != nil {
+		return err
+	}
+	s.space.Status.Chat = nil
 	return nil
 }
 

@@ -400,3 +400,48 @@ func TestSteadyStateChatMakesNoWrites(t *testing.T) {
 	}
 	t.Logf("steady-state pass over 3 rooms: %d Matrix reads, 0 writes", reads.Load())
 }
+
+// TestRemovedRoomsAreArchived: a room dropped from the spec, and then every room,
+// is archived by the default deletion policy, never silently left behind.
+func TestRemovedRoomsAreArchived(t *testing.T) {
+	ctx := testCtx(t)
+	space := chatSpace(newNamespace(t), "retiring", collabv1.VisibilityDepartment,
+		collabv1.Room{Name: "general"}, collabv1.Room{Name: "old"})
+	createSpace(t, space)
+	space = waitReady(t, client.ObjectKeyFromObject(space))
+	old, general, spaceID := roomID(t, space, "old"), roomID(t, space, "general"), space.Status.Chat.SpaceID
+
+	archived := func(room string) func() (bool, string) {
+		return func() (bool, string) {
+			var name struct {
+				Name string `json:"name"`
+			}
+			err := operator.State(ctx, room, "m.room.name", &name)
+			return err == nil && strings.HasPrefix(name.Name, "[archived]"), fmt.Sprintf("%q %v", name.Name, err)
+		}
+	}
+	patch := client.MergeFrom(space.DeepCopy())
+	space.Spec.Chat.Rooms = space.Spec.Chat.Rooms[:1]
+	if err := k8sClient.Patch(ctx, space, patch); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the dropped room to be archived", archived(old))
+
+	patch = client.MergeFrom(space.DeepCopy())
+	space.Spec.Chat.Rooms = nil
+	if err := k8sClient.Patch(ctx, space, patch); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "every room and the space to be archived", func() (bool, string) {
+		for _, room := range []string{general, spaceID} {
+			if ok, why := archived(room)(); !ok {
+				return false, room + ": " + why
+			}
+		}
+		return true, ""
+	})
+	space = waitReady(t, client.ObjectKeyFromObject(space))
+	if space.Status.Chat != nil {
+		t.Errorf("status.chat = %+v after every room was archived, want none", space.Status.Chat)
+	}
+}

@@ -276,6 +276,7 @@ type ForumSpec struct {
 }
 
 // CollaborationSpaceSpec is what a department asks for.
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.chat) || !has(oldSelf.chat.backendRef) || (has(self.chat) && has(self.chat.backendRef))",message="chat.backendRef cannot be removed once set: the rooms would be orphaned; list no rooms to archive them instead",fieldPath=".chat"
 // +kubebuilder:validation:XValidation:rule="self.members.exists(m, m.role == 'Owner')",message="at least one member must have role Owner",fieldPath=".members"
 // +kubebuilder:validation:XValidation:rule="!has(self.chat) || !has(self.chat.rooms) || self.visibility != 'Private' || self.chat.rooms.all(r, !has(r.sharedWith) || size(r.sharedWith) == 0)",message="rooms of a Private space cannot be shared with other departments",fieldPath=".chat.rooms"
 type CollaborationSpaceSpec struct {
