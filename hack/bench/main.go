@@ -1,0 +1,204 @@
+// Command bench is `make bench`: it measures how fast the operator turns
+// CollaborationSpaces into Matrix rooms, against a floor that makes the same rooms
+// with the fewest Matrix requests, in one run on this machine.
+//
+// It starts a real kube-apiserver + etcd (envtest) and two fresh Dendrite homeservers
+// with the same configuration, one per side, so both start from an empty server.
+//
+//  1. Floor: a minimal client (floor.go) makes N spaces of R rooms with one
+//     createRoom per room and one m.space.child per room, with keep-alive HTTP.
+//  2. Operator: the real manager, wired as main.go wires it, runs in this process;
+//     N CollaborationSpaces are created and the time until all are Ready is taken.
+//  3. Steady state: a fresh reconciler passes over every space once; a resync of
+//     converged spaces should write nothing, to Matrix or to the API server.
+//
+// The results are printed as Markdown on stdout (progress goes to stderr); see
+// docs/benchmarks.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/opencommons/collab-operator/internal/testing/dendrite"
+	"github.com/opencommons/collab-operator/internal/testing/testenv"
+)
+
+type options struct {
+	spaces, rooms, owners int
+	concurrency           int
+	floorConcurrency      int
+	kubeQPS               float32
+	kubeBurst             int
+	pollInterval          time.Duration
+	timeout               time.Duration
+	floorState            string
+	out                   string
+	verbose               bool
+}
+
+func main() {
+	var o options
+	var qps float64
+	flag.IntVar(&o.spaces, "spaces", 200, "How many CollaborationSpaces (departments) to make.")
+	flag.IntVar(&o.rooms, "rooms", 5, "How many rooms each space declares.")
+	flag.IntVar(&o.owners, "owners", 10, "How many people lead the departments (each gets invites).")
+	flag.IntVar(&o.concurrency, "concurrency", 4, "The operator's --max-concurrent-reconciles.")
+	flag.IntVar(&o.floorConcurrency, "floor-concurrency", 0, "Workers of the floor client; -concurrency when 0.")
+	flag.StringVar(&o.floorState, "floor-state", "full",
+		"full: the floor's rooms get the same state events as the operator's; minimal: without the operator's bookkeeping (history visibility, guest access, owner marker).")
+	flag.Float64Var(&qps, "kube-qps", 20, "The manager's API client QPS (20, burst 30, is what ctrl.GetConfig gives main.go).")
+	flag.IntVar(&o.kubeBurst, "kube-burst", 30, "The manager's API client burst.")
+	flag.DurationVar(&o.pollInterval, "poll-interval", time.Hour,
+		"The ChatBackend's pollInterval; long, so periodic resyncs stay out of the converge time.")
+	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "How long to wait for the operator to converge.")
+	flag.StringVar(&o.out, "o", "", "Also write the Markdown report to this file.")
+	flag.BoolVar(&o.verbose, "v", false, "Log the manager at info level.")
+	flag.Parse()
+	o.kubeQPS = float32(qps)
+	if o.floorConcurrency == 0 {
+		o.floorConcurrency = o.concurrency
+	}
+	if o.floorState != "full" && o.floorState != "minimal" {
+		fmt.Fprintln(os.Stderr, "bench: -floor-state must be full or minimal")
+		os.Exit(2)
+	}
+	if o.spaces < 1 || o.rooms < 1 || o.owners < 1 || o.concurrency < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -spaces, -rooms, -owners and -concurrency must be at least 1")
+		os.Exit(2)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	level := zapcore.ErrorLevel
+	if o.verbose {
+		level = zapcore.InfoLevel
+	}
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(level)))
+	w := workload{spaces: o.spaces, rooms: o.rooms, owners: min(o.owners, o.spaces)}
+
+	progress("starting kube-apiserver + etcd (envtest)")
+	env, err := testenv.New()
+	if err != nil {
+		return err
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		return fmt.Errorf("cannot start the API server: %w", err)
+	}
+	defer func() { _ = env.Stop() }()
+	direct, err := client.NewWithWatch(cfg, client.Options{Scheme: testenv.Scheme()})
+	if err != nil {
+		return err
+	}
+
+	progress("starting two fresh Dendrites (floor, operator)")
+	floorHS, floorToken, err := startHomeserver(ctx, w)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = floorHS.Stop() }()
+	opHS, opToken, err := startHomeserver(ctx, w)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = opHS.Stop() }()
+
+	rep := report{opts: o, w: w, started: time.Now()}
+
+	progress("floor: %d spaces x %d rooms, %d workers", w.spaces, w.rooms, o.floorConcurrency)
+	fc := newFloorClient(floorHS.URL, floorHS.ServerName, "@collab-operator:"+floorHS.ServerName, floorToken, o.floorConcurrency, o.floorState == "full")
+	controlPlane := []int{findPID("--cert-dir=" + env.ControlPlane.APIServer.CertDir), findPID("--data-dir=" + env.ControlPlane.Etcd.DataDir)}
+	floorProbe := cpuProbe{dendrite: dendritePID(floorHS.Dir), controlPlane: controlPlane}
+	cpu0 := floorProbe.sample()
+	if rep.floor, err = runFloor(ctx, fc, w, o.floorConcurrency); err != nil {
+		return fmt.Errorf("floor: %w", err)
+	}
+	rep.floorCPU = floorProbe.sample().since(cpu0, rep.floor.Duration)
+	rep.floorDendriteRSS = peakRSS(floorProbe.dendrite)
+	progress("floor: %s", rep.floor.Duration.Round(time.Millisecond))
+	_ = floorHS.Stop() // idle from here on; keep its CPU and memory out of the operator's run
+
+	progress("operator: %d spaces x %d rooms, %d workers", w.spaces, w.rooms, o.concurrency)
+	opProbe := cpuProbe{dendrite: dendritePID(opHS.Dir), controlPlane: controlPlane}
+	if rep.operator, err = runOperator(ctx, cfg, direct, opHS, opToken, opProbe, w, o); err != nil {
+		return fmt.Errorf("operator: %w", err)
+	}
+	progress("operator: %s", rep.operator.Converge.Round(time.Millisecond))
+
+	progress("steady state: one resync pass over %d spaces", w.spaces)
+	if rep.steady, err = runSteady(ctx, cfg, w, o.concurrency); err != nil {
+		return fmt.Errorf("steady state: %w", err)
+	}
+	rep.opDendriteRSS = peakRSS(opProbe.dendrite)
+	var mem runtime.MemStats
+	runtime.ReadMemStats(&mem)
+	rep.selfRSS, rep.goSys = peakRSS(os.Getpid()), mem.Sys
+	if err := verifyRooms(ctx, direct, w); err != nil {
+		return err
+	}
+
+	md := rep.markdown()
+	fmt.Print(md)
+	if o.out != "" {
+		if err := os.WriteFile(o.out, []byte(md), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startHomeserver starts a throwaway Dendrite and registers the operator's admin
+// account and the departments' leads, who receive invites.
+func startHomeserver(ctx context.Context, w workload) (*dendrite.Server, string, error) {
+	hs, err := dendrite.Start(ctx, dendrite.Options{})
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot start Dendrite: %w", err)
+	}
+	_, token, err := hs.RegisterUser(ctx, "collab-operator", "password-collab-operator", true)
+	if err != nil {
+		_ = hs.Stop()
+		return nil, "", err
+	}
+	for i := range w.owners {
+		lp := w.ownerLocalpart(i)
+		if _, _, err := hs.RegisterUser(ctx, lp, "password-"+lp, false); err != nil {
+			_ = hs.Stop()
+			return nil, "", err
+		}
+	}
+	return hs, token, nil
+}
+
+// verifyRooms checks that every space reports its rooms, so a fast run cannot be a
+// run that skipped work.
+func verifyRooms(ctx context.Context, c client.Client, w workload) error {
+	for i := range w.spaces {
+		s := w.space(i, benchBackend)
+		if err := c.Get(ctx, client.ObjectKeyFromObject(s), s); err != nil {
+			return err
+		}
+		if s.Status.Chat == nil || s.Status.Chat.SpaceID == "" || len(s.Status.Chat.Rooms) != w.rooms {
+			return fmt.Errorf("space %s is Ready but its status lists no space or not %d rooms", s.Name, w.rooms)
+		}
+	}
+	return nil
+}

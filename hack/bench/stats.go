@@ -1,0 +1,153 @@
+package main
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// opStats counts requests by method and operation, with the time they took.
+type opStats struct {
+	mu  sync.Mutex
+	ops map[string]*opStat
+}
+
+type opStat struct {
+	Method string
+	Op     string
+	Count  int64
+	// NotFound counts 404 answers: expected when looking an alias up before
+	// creating its room. Errors counts the other failures: no answer or >= 400.
+	NotFound, Errors int64
+	Time             time.Duration
+}
+
+// write reports whether a request changes something: anything but GET and HEAD.
+func (s opStat) write() bool { return s.Method != http.MethodGet && s.Method != http.MethodHead }
+
+// observe has the shape of matrix.RequestObserver.
+func (s *opStats) observe(method, op string, status int, d time.Duration) {
+	o := opStat{Method: method, Op: op, Count: 1, Time: d}
+	switch {
+	case status == http.StatusNotFound:
+		o.NotFound = 1
+	case status == 0 || status >= 400:
+		o.Errors = 1
+	}
+	s.add(o)
+}
+
+// add adds a counted operation.
+func (s *opStats) add(o opStat) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ops == nil {
+		s.ops = map[string]*opStat{}
+	}
+	key := o.Method + " " + o.Op
+	st, ok := s.ops[key]
+	if !ok {
+		st = &opStat{Method: o.Method, Op: o.Op}
+		s.ops[key] = st
+	}
+	st.Count += o.Count
+	st.NotFound += o.NotFound
+	st.Errors += o.Errors
+	st.Time += o.Time
+}
+
+// snapshot returns the counts so far, writes first, then by count.
+func (s *opStats) snapshot() []opStat {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]opStat, 0, len(s.ops))
+	for _, st := range s.ops {
+		out = append(out, *st)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].write() != out[j].write() {
+			return out[i].write()
+		}
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Method+out[i].Op < out[j].Method+out[j].Op
+	})
+	return out
+}
+
+// totals sums a snapshot into reads and writes.
+func totals(ops []opStat) (reads, writes int64) {
+	for _, s := range ops {
+		if s.write() {
+			writes += s.Count
+		} else {
+			reads += s.Count
+		}
+	}
+	return reads, writes
+}
+
+func total(ops []opStat) int64 {
+	r, w := totals(ops)
+	return r + w
+}
+
+// errorsIn counts the failed requests of a snapshot.
+func errorsIn(ops []opStat) int64 {
+	var n int64
+	for _, s := range ops {
+		n += s.Errors
+	}
+	return n
+}
+
+// countingTransport counts the requests a Kubernetes client makes, by verb and
+// resource, so the manager's API traffic can be reported next to its Matrix traffic.
+type countingTransport struct {
+	next  http.RoundTripper
+	stats *opStats
+}
+
+func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := t.next.RoundTrip(req)
+	status := 0
+	if err == nil {
+		status = resp.StatusCode
+	}
+	method := req.Method
+	if req.URL.Query().Get("watch") == "true" {
+		method = "WATCH"
+	}
+	t.stats.observe(method, apiResource(req.URL.Path), status, time.Since(start))
+	return resp, err
+}
+
+// apiResource turns /apis/<group>/<version>/namespaces/<ns>/<resource>/<name>/<sub>
+// (or the cluster-scoped and core forms) into "<resource>[/<sub>]".
+func apiResource(path string) string {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	base := 0
+	switch {
+	case len(segs) > 0 && segs[0] == "api":
+		base = 2
+	case len(segs) > 0 && segs[0] == "apis":
+		base = 3
+	default:
+		return path
+	}
+	if len(segs) > base+2 && segs[base] == "namespaces" {
+		base += 2
+	}
+	if len(segs) <= base {
+		return path
+	}
+	res := segs[base]
+	if len(segs) > base+2 {
+		res += "/" + segs[base+2]
+	}
+	return res
+}
