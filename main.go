@@ -7,18 +7,11 @@ import (
 	"flag"
 	"os"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -124,24 +117,8 @@ func managerOptions(o options) ctrl.Options {
 		HealthProbeBindAddress: o.probeAddr,
 		LeaderElection:         o.leaderElect,
 		LeaderElectionID:       leaderElectionID,
-		Cache:                  cacheOptions(),
+		Cache:                  controllers.CacheOptions(),
 	}
-}
-
-// cacheOptions keep only the operator's own objects of the kinds it owns in memory,
-// not every Secret or Deployment in the cluster.
-func cacheOptions() cache.Options {
-	owned := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{controllers.ManagedByLabel: controllers.ManagedByValue})}
-	return cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&rbacv1.Role{}:                  owned,
-		&rbacv1.RoleBinding{}:           owned,
-		&appsv1.Deployment{}:            owned,
-		&corev1.Service{}:               owned,
-		&corev1.PersistentVolumeClaim{}: owned,
-		&corev1.Secret{}:                owned,
-		&networkingv1.NetworkPolicy{}:   owned,
-		&networkingv1.Ingress{}:         owned,
-	}}
 }
 
 // envOr returns the environment variable's value, or def when it is unset.

@@ -16,7 +16,6 @@ import (
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
@@ -24,6 +23,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/chatplan"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
+	"github.com/opencommons/collab-operator/internal/testing/writecount"
 )
 
 // chatSpace returns a space on the test backend whose members are the test users:
@@ -384,16 +384,16 @@ func TestSteadyStateChatMakesNoWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	counter := &writeCounter{}
+	counter := &writecount.Counter{}
 	r := &CollaborationSpaceReconciler{
-		Client: interceptor.NewClient(direct, counter.funcs()), Scheme: testenv.Scheme(),
+		Client: counter.Wrap(direct), Scheme: testenv.Scheme(),
 		Recorder: events.NewFakeRecorder(10), Chat: connector,
 	}
 	if _, err := r.Reconcile(testCtx(t), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(space)}); err != nil {
 		t.Fatal(err)
 	}
-	if writes.Load() != 0 || len(counter.writes) != 0 {
-		t.Errorf("a steady-state pass made %d Matrix writes and API writes %v", writes.Load(), counter.writes)
+	if writes.Load() != 0 || len(counter.Writes()) != 0 {
+		t.Errorf("a steady-state pass made %d Matrix writes and API writes %v", writes.Load(), counter.Writes())
 	}
 	if reads.Load() == 0 {
 		t.Errorf("the pass read nothing from Matrix: it did not look at the rooms at all")

@@ -8,17 +8,12 @@ import (
 	"os"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -76,7 +71,7 @@ func runOperator(ctx context.Context, cfg *rest.Config, direct client.WithWatch,
 	mgr, err := ctrl.NewManager(mgrCfg, ctrl.Options{
 		Scheme:  testenv.Scheme(),
 		Metrics: metricsserver.Options{BindAddress: "0"},
-		Cache:   cacheOptions(),
+		Cache:   controllers.CacheOptions(),
 	})
 	if err != nil {
 		return res, err
@@ -166,22 +161,6 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, spaceChat, backendC
 	}
 	forumBackends := &controllers.ForumBackendReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Forum: forums}
 	return forumBackends.SetupWithManager(mgr, controller.Options{})
-}
-
-// cacheOptions mirrors main.go's: of the kinds a space owns, only the operator's own
-// objects are cached.
-func cacheOptions() cache.Options {
-	owned := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{controllers.ManagedByLabel: controllers.ManagedByValue})}
-	return cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&rbacv1.Role{}:                  owned,
-		&rbacv1.RoleBinding{}:           owned,
-		&appsv1.Deployment{}:            owned,
-		&corev1.Service{}:               owned,
-		&corev1.PersistentVolumeClaim{}: owned,
-		&corev1.Secret{}:                owned,
-		&networkingv1.NetworkPolicy{}:   owned,
-		&networkingv1.Ingress{}:         owned,
-	}}
 }
 
 // createBackend stores the operator's token in a Secret and points a ChatBackend with

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"context"
 	"errors"
 	"fmt"
@@ -8,11 +10,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opencommons/collab-operator/internal/testing/writecount"
+
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/opencommons/collab-operator/controllers"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
@@ -45,10 +48,10 @@ func runSteady(ctx context.Context, cfg *rest.Config, w workload, workers int) (
 	if err != nil {
 		return res, err
 	}
-	writes := &writeCounter{counts: map[string]int{}}
+	writes := &writecount.Counter{}
 	rec := &countingRecorder{}
 	r := &controllers.CollaborationSpaceReconciler{
-		Client:             interceptor.NewClient(direct, writes.funcs()),
+		Client:             writes.Wrap(direct),
 		Scheme:             testenv.Scheme(),
 		Recorder:           rec,
 		Chat:               &controllers.MatrixConnector{Observer: stats.observe},
@@ -79,54 +82,13 @@ func runSteady(ctx context.Context, cfg *rest.Config, w workload, workers int) (
 	wg.Wait()
 	res.Duration = time.Since(start)
 	res.Matrix = stats.snapshot()
-	res.APIWrites = writes.counts
+	res.APIWrites = countByKind(writes.Writes())
 	res.Events = int(rec.count())
 	sort.Strings(res.Errors)
 	if len(res.Errors) == w.spaces {
 		return res, errors.New("every steady-state pass failed, first: " + res.Errors[0])
 	}
 	return res, nil
-}
-
-// writeCounter counts the API requests of a client that would change something.
-type writeCounter struct {
-	mu     sync.Mutex
-	counts map[string]int
-}
-
-func (w *writeCounter) add(op string, obj client.Object) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.counts[fmt.Sprintf("%s %T", op, obj)]++
-}
-
-func (w *writeCounter) funcs() interceptor.Funcs {
-	return interceptor.Funcs{
-		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
-			w.add("create", obj)
-			return c.Create(ctx, obj, opts...)
-		},
-		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
-			w.add("update", obj)
-			return c.Update(ctx, obj, opts...)
-		},
-		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, p client.Patch, opts ...client.PatchOption) error {
-			w.add("patch", obj)
-			return c.Patch(ctx, obj, p, opts...)
-		},
-		Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
-			w.add("delete", obj)
-			return c.Delete(ctx, obj, opts...)
-		},
-		SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
-			w.add("update/"+sub, obj)
-			return c.SubResource(sub).Update(ctx, obj, opts...)
-		},
-		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, p client.Patch, opts ...client.SubResourcePatchOption) error {
-			w.add("patch/"+sub, obj)
-			return c.SubResource(sub).Patch(ctx, obj, p, opts...)
-		},
-	}
 }
 
 // countingRecorder counts the events a reconciler emits; each would be an API write.
@@ -145,4 +107,16 @@ func (r *countingRecorder) count() int64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.n
+}
+
+// countByKind groups recorded writes ("verb *Type name") by verb and type.
+func countByKind(writes []string) map[string]int {
+	out := map[string]int{}
+	for _, w := range writes {
+		if i := strings.LastIndex(w, " "); i > 0 {
+			w = w[:i]
+		}
+		out[w]++
+	}
+	return out
 }
