@@ -9,6 +9,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // kwokNodeAnnotation marks the nodes kwok simulates.
@@ -103,8 +105,9 @@ func (e *Env) createNode(ctx context.Context) error {
 		if err := e.client.Get(ctx, clientKey(node.Name), node); err == nil && nodeReady(node) {
 			// Admission tainted the new node not-ready; the node-lifecycle
 			// controller that would lift the taint is off (no heartbeats here).
-			node.Spec.Taints = nil
-			return e.client.Update(ctx, node)
+			// A merge patch, not an update: kwok writes the node's status meanwhile.
+			untaint := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"taints":null}}`))
+			return e.client.Patch(ctx, node, untaint)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
