@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -229,12 +230,18 @@ func apiTable(b *strings.Builder, ops, settled []opStat, spaces float64) {
 	for _, s := range settled {
 		after[s.Method+" "+s.Op] = s
 	}
-	all := ops
+	all := slices.Clone(ops)
 	for _, s := range settled {
 		if !hasOp(ops, s) {
 			all = append(all, opStat{Method: s.Method, Op: s.Op})
 		}
 	}
+	sort.SliceStable(all, func(i, j int) bool { // writes first, then by the settled count
+		if all[i].write() != all[j].write() {
+			return all[i].write()
+		}
+		return after[all[i].Method+" "+all[i].Op].Count > after[all[j].Method+" "+all[j].Op].Count
+	})
 	fmt.Fprintf(b, "| request | until Ready | per space | settled | per space |\n|---|---:|---:|---:|---:|\n")
 	var writes, writesAfter int64
 	for _, s := range all {

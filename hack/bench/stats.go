@@ -24,8 +24,14 @@ type opStat struct {
 	Time             time.Duration
 }
 
-// write reports whether a request changes something: anything but GET and HEAD.
-func (s opStat) write() bool { return s.Method != http.MethodGet && s.Method != http.MethodHead }
+// write reports whether a request changes something: anything but GET, HEAD and
+// (for the API server) WATCH.
+func (s opStat) write() bool {
+	return s.Method != http.MethodGet && s.Method != http.MethodHead && s.Method != methodWatch
+}
+
+// methodWatch marks API requests that open a watch.
+const methodWatch = "WATCH"
 
 // observe has the shape of matrix.RequestObserver.
 func (s *opStats) observe(method, op string, status int, d time.Duration) {
@@ -120,7 +126,7 @@ func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	}
 	method := req.Method
 	if req.URL.Query().Get("watch") == "true" {
-		method = "WATCH"
+		method = methodWatch
 	}
 	t.stats.observe(method, apiResource(req.URL.Path), status, time.Since(start))
 	return resp, err

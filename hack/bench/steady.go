@@ -1,16 +1,13 @@
 package main
 
 import (
-	"strings"
-
 	"context"
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
-
-	"github.com/opencommons/collab-operator/internal/testing/writecount"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
@@ -19,6 +16,7 @@ import (
 
 	"github.com/opencommons/collab-operator/controllers"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
+	"github.com/opencommons/collab-operator/internal/testing/writecount"
 )
 
 // steadyResult is what one resync pass over every converged space did.
