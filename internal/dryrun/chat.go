@@ -65,33 +65,7 @@ func (c *Chat) Create(ctx context.Context, spec chat.RoomSpec) (*chat.ObservedRo
 	if err != nil {
 		return nil, err
 	}
-	room := &chat.ObservedRoom{
-		RoomID: id, Alias: alias, Name: spec.Name, Topic: spec.Topic, Space: spec.Space,
-		JoinRule: spec.JoinRule, Published: spec.Published, Owner: spec.Owner,
-		PowerLevels: spec.PowerLevels,
-		Members:     map[string]chat.Membership{self: chat.MembershipJoin},
-		Declined:    map[string]bool{}, Children: map[string]bool{}, Parents: map[string]bool{},
-	}
-	room.PowerLevels.Users = maps.Clone(spec.PowerLevels.Users)
-	if room.PowerLevels.Users == nil {
-		room.PowerLevels.Users = map[string]int{}
-	}
-	room.PowerLevels.Users[self] = max(room.PowerLevels.Users[self], 100)
-	if spec.JoinRule == chat.JoinRuleRestricted {
-		room.AllowRoomIDs = slices.Clone(spec.AllowRoomIDs)
-	}
-	for _, u := range spec.Invite {
-		if u != self {
-			room.Members[u] = chat.MembershipInvite
-		}
-	}
-	for _, child := range spec.Children {
-		room.Children[child] = true
-	}
-	if spec.Parent != "" {
-		room.Parents[spec.Parent] = true
-	}
-	return room, nil
+	return chat.CreatedRoom(id, alias, spec, self), nil
 }
 
 // Update records each action as one change.

@@ -50,7 +50,7 @@ func (c *Client) Create(ctx context.Context, spec chat.RoomSpec) (*chat.Observed
 	if err != nil {
 		return nil, fmt.Errorf("cannot create room %s: %w", c.alias(spec.AliasLocalpart), err)
 	}
-	return c.created(out.RoomID, spec, self), nil
+	return chat.CreatedRoom(out.RoomID, c.alias(spec.AliasLocalpart), spec, self), nil
 }
 
 // adopt returns the room an earlier pass created, unless another space owns it.
@@ -81,7 +81,7 @@ func (c *Client) createRequest(spec chat.RoomSpec, self string) createRoomReques
 		Invite:        slices.DeleteFunc(slices.Clone(spec.Invite), func(u string) bool { return u == self }),
 		RoomVersion:   roomVersion,
 		InitialState:  c.initialState(spec),
-		PowerLevels:   managedPowerLevels(withOperator(spec.PowerLevels, self)),
+		PowerLevels:   managedPowerLevels(chat.WithOperator(spec.PowerLevels, self)),
 	}
 	if spec.Published {
 		req.Visibility = "public"
@@ -110,42 +110,4 @@ func (c *Client) initialState(spec chat.RoomSpec) []initialState {
 		st = append(st, initialState{Type: evSpaceChild, StateKey: child, Content: spaceLink{Via: c.via()}})
 	}
 	return st
-}
-
-// created describes the new room from the spec it was made from, without
-// reading it back: the next Observe reads the truth.
-func (c *Client) created(roomID string, spec chat.RoomSpec, self string) *chat.ObservedRoom {
-	r := &chat.ObservedRoom{
-		RoomID: roomID, Alias: c.alias(spec.AliasLocalpart), Name: spec.Name, Topic: spec.Topic,
-		Space: spec.Space, JoinRule: spec.JoinRule, Published: spec.Published,
-		PowerLevels: withOperator(spec.PowerLevels, self), Owner: spec.Owner,
-		Members:  map[string]chat.Membership{self: chat.MembershipJoin},
-		Declined: map[string]bool{}, Children: map[string]bool{}, Parents: map[string]bool{},
-	}
-	if spec.JoinRule == chat.JoinRuleRestricted {
-		r.AllowRoomIDs = slices.Clone(spec.AllowRoomIDs)
-	}
-	for _, u := range spec.Invite {
-		if u != self {
-			r.Members[u] = chat.MembershipInvite
-		}
-	}
-	for _, id := range spec.Children {
-		r.Children[id] = true
-	}
-	if spec.Parent != "" {
-		r.Parents[spec.Parent] = true
-	}
-	return r
-}
-
-// withOperator returns pl with the operator at power 100 or more.
-func withOperator(pl chat.PowerLevels, self string) chat.PowerLevels {
-	users := make(map[string]int, len(pl.Users)+1)
-	for u, l := range pl.Users {
-		users[u] = l
-	}
-	users[self] = max(users[self], 100)
-	pl.Users = users
-	return pl
 }
