@@ -155,14 +155,14 @@ func (r *CollaborationSpaceReconciler) SetupWithManager(ctx context.Context, mgr
 		For(&collabv1.CollaborationSpace{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
 				deletionPredicate()))).
-		Owns(&rbacv1.Role{}).
-		Owns(&rbacv1.RoleBinding{}).
-		Owns(&appsv1.Deployment{}).
-		Owns(&corev1.Service{}).
-		Owns(&corev1.PersistentVolumeClaim{}).
-		Owns(&corev1.Secret{}).
-		Owns(&networkingv1.NetworkPolicy{}).
-		Owns(&networkingv1.Ingress{}).
+		Owns(&rbacv1.Role{}, changedByOthers).
+		Owns(&rbacv1.RoleBinding{}, changedByOthers).
+		Owns(&appsv1.Deployment{}, changedByOthers).
+		Owns(&corev1.Service{}, changedByOthers).
+		Owns(&corev1.PersistentVolumeClaim{}, changedByOthers).
+		Owns(&corev1.Secret{}, changedByOthers).
+		Owns(&networkingv1.NetworkPolicy{}, changedByOthers).
+		Owns(&networkingv1.Ingress{}, changedByOthers).
 		Watches(&collabv1.ChatBackend{}, spacesOfChatBackend(mgr.GetClient())).
 		WithOptions(opts).
 		Named("collaborationspace").
