@@ -167,5 +167,9 @@ func (f *Forum) Ping(ctx context.Context) (forum.Self, error) {
 	return self, err
 }
 
+// Proof is the real client's: a dry run writes nothing, but it must recognise
+// the groups the operator made.
+func (f *Forum) Proof(subject string) string { return f.real.Proof(subject) }
+
 // Version reads through.
 func (f *Forum) Version(ctx context.Context) (string, error) { return f.real.Version(ctx) }

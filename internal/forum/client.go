@@ -69,4 +69,11 @@ type Client interface {
 
 	// Version returns the forum software's version, e.g. "4.15.1".
 	Version(ctx context.Context) (string, error)
+
+	// Proof returns a tag of subject that only a holder of the client's
+	// credentials can compute: an HMAC keyed by a secret derived from them. It
+	// makes no request. The controller writes it into the description of the
+	// groups it creates in a shared forum, whose users may be able to create
+	// groups too, to recognise its own groups by name later.
+	Proof(subject string) string
 }

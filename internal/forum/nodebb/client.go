@@ -2,9 +2,13 @@ package nodebb
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +36,8 @@ type Config struct {
 	// administrator NodeBB's installer makes, when zero.
 	UID int64
 	// HTTPClient to use; a keep-alive client with a 30s timeout when nil. Do not
-	// give it a cookie jar.
+	// give it a cookie jar. Its CheckRedirect is replaced: the client never
+	// follows a redirect.
 	HTTPClient *http.Client
 	// Observer, when set, is called after every request.
 	Observer RequestObserver
@@ -46,6 +51,8 @@ type Client struct {
 	uid      int64
 	http     *http.Client
 	observer RequestObserver
+	// proofKey keys Proof; derived from the token, never sent.
+	proofKey []byte
 }
 
 // New validates cfg and returns a client. It makes no request.
@@ -72,8 +79,38 @@ func New(cfg Config) (*Client, error) {
 	}
 	if c.http == nil {
 		c.http = defaultHTTPClient()
+	} else {
+		hc := *c.http
+		c.http = &hc
 	}
+	c.http.CheckRedirect = noRedirects
+	c.proofKey = proofKey(cfg.Token)
 	return c, nil
+}
+
+// noRedirects makes the http.Client hand back a 3xx answer instead of following
+// it, which the client turns into an error: a forum (a deployed one is run by a
+// tenant) must not send the operator, or its token, to another address.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// proofKey derives the key of Proof from the API token, so that only whoever
+// holds the token (the operator, and the forum's administrators who made it)
+// can compute a proof, and rotating the token changes the key.
+func proofKey(token string) []byte {
+	m := hmac.New(sha256.New, []byte(token))
+	m.Write([]byte("collab-operator forum proof key v1"))
+	return m.Sum(nil)
+}
+
+// proofLen is the length of a proof in hex digits: 128 bits.
+const proofLen = 32
+
+// Proof implements forum.Client: the HMAC-SHA256 of subject under a key derived
+// from the token, as 32 hex digits.
+func (c *Client) Proof(subject string) string {
+	m := hmac.New(sha256.New, c.proofKey)
+	m.Write([]byte(subject))
+	return hex.EncodeToString(m.Sum(nil))[:proofLen]
 }
 
 // defaultHTTPClient keeps connections to the forum alive between the many small
@@ -115,9 +152,17 @@ func (c *Client) Version(ctx context.Context) (string, error) {
 			Version string `json:"version"`
 		} `json:"software"`
 	}
-	err := c.do(ctx, call{method: http.MethodGet, op: "nodeinfo", path: "/nodeinfo/2.0", noAuth: true}, &out)
-	return out.Software.Version, err
+	if err := c.do(ctx, call{method: http.MethodGet, op: "nodeinfo", path: "/nodeinfo/2.0", noAuth: true}, &out); err != nil {
+		return "", err
+	}
+	if !versionPattern.MatchString(out.Software.Version) {
+		return "", &Error{Op: "nodeinfo", Status: http.StatusOK, cause: errors.New("the forum reports no version")}
+	}
+	return out.Software.Version, nil
 }
+
+// versionPattern is what a version may look like to be reported in a status.
+var versionPattern = regexp.MustCompile(`^[0-9][0-9A-Za-z.+_-]{0,63}$`)
 
 // LookupUser resolves a username with GET /api/user/username/{username}.
 func (c *Client) LookupUser(ctx context.Context, username string) (int64, error) {

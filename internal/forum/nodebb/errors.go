@@ -2,49 +2,48 @@ package nodebb
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/opencommons/collab-operator/internal/forum"
 )
 
 // Error is a failed request: NodeBB's error, or why no answer came. It unwraps
 // to one of package forum's sentinels when one applies. It never holds the
-// token, which travels in a header.
+// token, which travels in a header, and never any text of the forum's answer:
+// a forum may be run by a tenant (a deployed forum), and errors reach the
+// space's conditions and events, which the operator writes.
 type Error struct {
 	// Op names the operation, as RequestObserver does.
 	Op string
 	// Status is the HTTP status, 0 when no response arrived.
 	Status int
-	// Code is NodeBB's status code ("bad-request", "not-authorised", …) and
-	// Message its message, translated to the forum's language; do not match on
-	// it.
-	Code, Message string
+	// Code is NodeBB's status code ("bad-request", "not-authorised", …) when it
+	// is one of those NodeBB defines (knownCodes); empty otherwise.
+	Code string
 
 	kind  error
 	cause error
 }
 
 func (e *Error) Error() string {
-	msg := e.Message
-	if e.cause != nil {
-		if msg != "" {
-			msg += ": "
-		}
-		msg += e.cause.Error()
-	}
+	var msg string
 	switch {
+	case e.cause == errRedirect:
+		return fmt.Sprintf("nodebb %s: %s (HTTP %d)", e.Op, errRedirect, e.Status)
 	case e.Status == 0:
-		return fmt.Sprintf("nodebb %s: %s", e.Op, msg)
-	case e.Code != "" && msg != "":
-		return fmt.Sprintf("nodebb %s: %d %s: %s", e.Op, e.Status, e.Code, msg)
-	case msg != "":
-		return fmt.Sprintf("nodebb %s: HTTP %d: %s", e.Op, e.Status, msg)
+		msg = fmt.Sprintf("nodebb %s", e.Op)
+	case e.Code != "":
+		msg = fmt.Sprintf("nodebb %s: %d %s", e.Op, e.Status, e.Code)
 	default:
-		return fmt.Sprintf("nodebb %s: HTTP %d", e.Op, e.Status)
+		msg = fmt.Sprintf("nodebb %s: HTTP %d", e.Op, e.Status)
 	}
+	if e.cause != nil {
+		msg += ": " + e.cause.Error()
+	}
+	return msg
 }
 
 // Unwrap exposes the sentinel (forum.ErrNotFound, …) and the cause.
@@ -58,26 +57,33 @@ func (e *Error) Unwrap() []error {
 	return out
 }
 
-// maxMessage bounds the part of an unexpected answer quoted in an error.
-const maxMessage = 200
+// knownCodes are the status codes of NodeBB's error envelope
+// (generateError in src/controllers/helpers.js). An error names the code only
+// when it is one of these, so nothing the forum chooses to send reaches a
+// message.
+var knownCodes = map[string]bool{
+	"bad-request": true, "not-authorised": true, "forbidden": true, "not-found": true,
+	"upgrade-required": true, "too-many-requests": true, "internal-server-error": true,
+	"not-implemented": true, "service-unavailable": true,
+}
 
-// responseError builds the Error of a non-2xx answer. NodeBB answers /api/v3
-// errors with its envelope, /api/self with a JSON string, and unknown read
-// routes with plain text.
+// errRedirect is the cause of a 3xx answer: the client follows no redirect, so
+// a forum cannot send the token, or the operator, to another address.
+var errRedirect = errors.New("unexpected redirect")
+
+// responseError builds the Error of a non-2xx answer from its status and, when
+// the answer is NodeBB's envelope, its status code if it is a known one. The
+// message NodeBB sends (translated, and under the control of whoever runs the
+// forum) is never kept.
 func responseError(op string, status int, body []byte) *Error {
 	e := &Error{Op: op, Status: status, kind: kindOf(status)}
-	var env envelopeJSON
-	var s string
-	switch {
-	case json.Unmarshal(body, &env) == nil && env.Status.Code != "":
-		e.Code, e.Message = env.Status.Code, env.Status.Message
-	case json.Unmarshal(body, &s) == nil:
-		e.Message = s
-	case utf8.Valid(body) && !strings.HasPrefix(strings.TrimSpace(string(body)), "<"):
-		e.Message = strings.TrimSpace(string(body))
+	if status/100 == 3 {
+		e.cause = errRedirect
+		return e
 	}
-	if len(e.Message) > maxMessage {
-		e.Message = e.Message[:maxMessage] + "…"
+	var env envelopeJSON
+	if json.Unmarshal(body, &env) == nil && knownCodes[env.Status.Code] {
+		e.Code = env.Status.Code
 	}
 	return e
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -39,8 +40,8 @@ type call struct {
 // envelopeJSON is the wrapper of every /api/v3 answer.
 type envelopeJSON struct {
 	Status struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
+		// Code is read; the message never is (see Error).
+		Code string `json:"code"`
 	} `json:"status"`
 	Response json.RawMessage `json:"response"`
 }
@@ -66,24 +67,29 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	if resp.StatusCode/100 != 2 {
 		return responseError(cl.op, resp.StatusCode, b)
 	}
+	errDecode := &Error{Op: cl.op, Status: resp.StatusCode, cause: errUndecodable}
 	if out == nil {
 		return nil
 	}
 	if cl.envelope {
 		var env envelopeJSON
-		if err := json.Unmarshal(b, &env); err != nil {
-			return &Error{Op: cl.op, Status: resp.StatusCode, cause: fmt.Errorf("cannot decode answer: %w", err)}
+		if json.Unmarshal(b, &env) != nil {
+			return errDecode
 		}
 		b = env.Response
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(b, out); err != nil {
-		return &Error{Op: cl.op, Status: resp.StatusCode, cause: fmt.Errorf("cannot decode answer: %w", err)}
+	if json.Unmarshal(b, out) != nil {
+		return errDecode
 	}
 	return nil
 }
+
+// errUndecodable: the answer is not the JSON expected. The decoder's own error is
+// not kept, as it quotes the answer.
+var errUndecodable = errors.New("cannot decode answer: not the JSON NodeBB sends")
 
 func (c *Client) request(ctx context.Context, cl call) (*http.Request, error) {
 	var body io.Reader

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,29 +125,36 @@ func TestErrors(t *testing.T) {
 		contains string
 		absent   string
 	}{
-		"401 envelope": {
+		"401 envelope: the code, not the message": {
 			reply: envelope(401, "not-authorised", "A valid login session was not found.", map[string]any{}),
-			kind:  forum.ErrUnauthorized, contains: "401 not-authorised: A valid login session was not found.",
+			kind:  forum.ErrUnauthorized, contains: "401 not-authorised", absent: "login session",
 		},
-		"401 from /api/self is a JSON string": {
-			reply: reply{401, `"not-authorized"`}, kind: forum.ErrUnauthorized, contains: "HTTP 401: not-authorized",
+		"401 from /api/self is a JSON string, not quoted": {
+			reply: reply{401, `"not-authorized"`}, kind: forum.ErrUnauthorized, contains: "HTTP 401", absent: "not-authorized",
 		},
 		"403": {
 			reply: envelope(403, "forbidden", "You do not have enough privileges for this action.", nil),
-			kind:  forum.ErrForbidden,
+			kind:  forum.ErrForbidden, contains: "403 forbidden", absent: "privileges",
 		},
-		"404 as plain text": {reply: reply{404, "Not found"}, kind: forum.ErrNotFound, contains: "HTTP 404: Not found"},
-		"429":               {reply: envelope(429, "too-many-requests", "slow down", nil), kind: forum.ErrUnavailable},
+		"404 as plain text is not quoted": {reply: reply{404, "Not found"}, kind: forum.ErrNotFound, contains: "HTTP 404", absent: "Not found"},
+		"429":                             {reply: envelope(429, "too-many-requests", "slow down", nil), kind: forum.ErrUnavailable, absent: "slow"},
 		"500 with an HTML page is not quoted": {
 			reply: reply{500, "<!DOCTYPE html><html>boom</html>"}, kind: forum.ErrUnavailable, absent: "html",
 		},
-		"503": {reply: envelope(503, "service-unavailable", "maintenance", nil), kind: forum.ErrUnavailable},
-		"400 carries NodeBB's code and message, no sentinel": {
-			reply:    envelope(400, "bad-request", "Required parameters were missing from this API call: name", map[string]any{"params": []string{"name"}}),
-			contains: "400 bad-request: Required parameters were missing",
+		"500 with text is not quoted": {
+			reply: reply{500, "PWNED text"}, kind: forum.ErrUnavailable, contains: "HTTP 500", absent: "PWNED",
 		},
-		"a long message is cut": {
-			reply: reply{502, strings.Repeat("x", 1000)}, kind: forum.ErrUnavailable, absent: strings.Repeat("x", 201),
+		"503": {reply: envelope(503, "service-unavailable", "maintenance", nil), kind: forum.ErrUnavailable, absent: "maintenance"},
+		"400 carries NodeBB's code, not its message, and no sentinel": {
+			reply:    envelope(400, "bad-request", "Required parameters were missing from this API call: name", map[string]any{"params": []string{"name"}}),
+			contains: "400 bad-request", absent: "Required",
+		},
+		"a code NodeBB does not define is not quoted": {
+			reply:    envelope(400, "PWNED-see-http://evil.example", "PWNED", nil),
+			contains: "HTTP 400", absent: "PWNED",
+		},
+		"a long message is not quoted": {
+			reply: reply{502, strings.Repeat("x", 1000)}, kind: forum.ErrUnavailable, absent: "x",
 		},
 	}
 	for name, tc := range cases {
@@ -175,6 +183,64 @@ func TestErrors(t *testing.T) {
 				t.Errorf("error %q quotes the token", err)
 			}
 		})
+	}
+}
+
+// TestNoRedirects: a forum that answers with a redirect sends the client
+// nowhere, for reads and writes, with the default HTTP client and a given one;
+// the error names the status, not the address.
+func TestNoRedirects(t *testing.T) {
+	var hits atomic.Int64
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		_, _ = io.WriteString(w, `{"uid":1,"username":"admin","isAdmin":true}`)
+	}))
+	t.Cleanup(elsewhere.Close)
+	for _, code := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, elsewhere.URL+r.URL.RequestURI(), code)
+		}))
+		t.Cleanup(redirecting.Close)
+		for name, hc := range map[string]*http.Client{"default client": nil, "given client": {}} {
+			c, err := New(Config{URL: redirecting.URL, Token: secret, HTTPClient: hc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Ping(context.Background())
+			want := fmt.Sprintf("unexpected redirect (HTTP %d)", code)
+			if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), elsewhere.URL) ||
+				strings.Contains(err.Error(), strings.TrimPrefix(elsewhere.URL, "http://")) {
+				t.Errorf("%s, %d: Ping = %v, want an error saying %q without the address", name, code, err, want)
+			}
+			if err := c.DeleteCategory(context.Background(), 3); err == nil {
+				t.Errorf("%s, %d: DeleteCategory followed a redirect", name, code)
+			}
+			if _, err := c.CreateGroup(context.Background(), forum.GroupSpec{Name: "g"}); err == nil {
+				t.Errorf("%s, %d: CreateGroup followed a redirect", name, code)
+			}
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the address redirected to got %d requests, want 0", n)
+	}
+}
+
+func TestProof(t *testing.T) {
+	c1, _ := New(Config{URL: "http://forum", Token: "token-one"})
+	c1again, _ := New(Config{URL: "http://other-forum", Token: "token-one"})
+	c2, _ := New(Config{URL: "http://forum", Token: "token-two"})
+	p := c1.Proof("subject")
+	if len(p) != 32 || strings.Trim(p, "0123456789abcdef") != "" {
+		t.Errorf("Proof = %q, want 32 hex digits", p)
+	}
+	if c1again.Proof("subject") != p {
+		t.Error("the same token gives another proof")
+	}
+	if c2.Proof("subject") == p || c1.Proof("subject2") == p {
+		t.Error("another token or subject gives the same proof")
+	}
+	if strings.Contains(p, "token") {
+		t.Error("the proof shows the token")
 	}
 }
 
@@ -314,5 +380,17 @@ func TestFlexInt(t *testing.T) {
 	}
 	if got.A != 5 || got.B != 12 || got.C != 0 || got.D != 1 || got.E != 0 {
 		t.Errorf("flexInt decoded %+v", got)
+	}
+}
+
+// TestVersionMustLookLikeOne: the version goes into a status, so anything else
+// the forum sends there is refused, not quoted.
+func TestVersionMustLookLikeOne(t *testing.T) {
+	c, _, _ := newScripted(t, map[string][]reply{
+		"GET /forum/nodeinfo/2.0": {{200, `{"software":{"name":"NodeBB","version":"PWNED: see http://evil.example"}}`}},
+	})
+	v, err := c.Version(context.Background())
+	if err == nil || v != "" || strings.Contains(err.Error(), "PWNED") {
+		t.Errorf("Version = %q, %v; want an error that does not quote the answer", v, err)
 	}
 }
