@@ -356,14 +356,22 @@ type ForumStatus struct {
 	// URL of the forum.
 	// +optional
 	URL string `json:"url,omitempty"`
-	// ParentCategoryID is the department's own category in a shared forum.
+	// ParentCategoryID is the department's own category in a shared forum. The
+	// operator acts on it only while the forum names it after this space.
 	// +optional
 	ParentCategoryID int64 `json:"parentCategoryID,omitempty"`
-	// Categories created for the department.
+	// Categories created for the department. In a shared forum the operator acts
+	// on one only while the forum shows it under ParentCategoryID.
 	// +listType=map
 	// +listMapKey=name
 	// +optional
 	Categories []CategoryStatus `json:"categories,omitempty"`
+	// Groups are the names of the forum groups the operator made for the space:
+	// owners, moderators, members. Deletion under deletionPolicy Delete removes
+	// these and no others.
+	// +listType=set
+	// +optional
+	Groups []string `json:"groups,omitempty"`
 }
 
 // PermissionsStatus lists the Kubernetes RBAC objects made for the space.
