@@ -18,9 +18,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/forum"
+	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 	"github.com/opencommons/collab-operator/internal/forumdeploy"
 	"github.com/opencommons/collab-operator/internal/metrics"
 )
@@ -103,8 +105,12 @@ func (r *CollaborationSpaceReconciler) reconcileSharedForum(ctx context.Context,
 func (r *CollaborationSpaceReconciler) reconcileForumContent(ctx context.Context, s *spaceScope, fc forum.Client, name string,
 	shared bool, interval time.Duration) (ctrl.Result, error) {
 	space := s.space
-	p := &forumPass{s: s, client: fc, name: name}
-	status, err := r.applyForumContent(ctx, p, shared)
+	p := &forumPass{s: s, client: fc, name: name, shared: shared}
+	status, err := r.applyForumContent(ctx, p)
+	if conflict := (*forumConflictError)(nil); errors.As(err, &conflict) {
+		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, reasonForumConflict, conflict.msg)
+		return ctrl.Result{}, reconcile.TerminalError(err)
+	}
 	if err != nil {
 		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, forumErrorReason(err), err.Error())
 		return ctrl.Result{}, err
@@ -271,23 +277,30 @@ func (r *CollaborationSpaceReconciler) forumEndpoint(space *collabv1.Collaborati
 }
 
 // pingForum checks that the forum's API answers: NodeBB serves /api/v3/ping to anyone.
+// The forum is the tenant's, so the check follows no redirect (which could send the
+// operator to any address) and quotes nothing of the answer.
 func (r *CollaborationSpaceReconciler) pingForum(ctx context.Context, space *collabv1.CollaborationSpace) error {
-	hc := r.Forum.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 10 * time.Second}
+	hc := &http.Client{Timeout: 10 * time.Second}
+	if r.Forum.HTTPClient != nil {
+		c := *r.Forum.HTTPClient
+		hc = &c
 	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.forumEndpoint(space)+"/api/v3/ping", nil)
 	if err != nil {
 		return err
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return err
+		return fmt.Errorf("GET /api/v3/ping: %w", nodebb.NoAnswer(err))
 	}
 	defer func() { _ = resp.Body.Close() }()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /api/v3/ping answered %d", resp.StatusCode)
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	switch {
+	case resp.StatusCode/100 == 3:
+		return fmt.Errorf("GET /api/v3/ping: unexpected redirect (HTTP %d)", resp.StatusCode)
+	case resp.StatusCode != http.StatusOK:
+		return fmt.Errorf("GET /api/v3/ping answered HTTP %d", resp.StatusCode)
 	}
 	return nil
 }

@@ -3,10 +3,15 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -14,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
@@ -21,6 +27,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/forum/fake"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 	"github.com/opencommons/collab-operator/internal/forumdeploy"
+	"github.com/opencommons/collab-operator/internal/forumplan"
 )
 
 // forumToken is the master API token of the suite's stand-in forum.
@@ -170,7 +177,7 @@ func TestDeployedForumIsWhatAPlatformEngineerWouldRun(t *testing.T) {
 	if got := forumCondition(t, client.ObjectKeyFromObject(space)); got.Reason != "CategoriesReady" {
 		t.Errorf("ForumReady reason %s, want CategoriesReady", got.Reason)
 	}
-	checkCategoriesInForum(t, getSpace(t, space), "docs")
+	checkCategoriesInForum(t, getSpace(t, space), "docs", "docs")
 	if adminPassword(t, ns) != password {
 		t.Errorf("the admin password changed between passes")
 	}
@@ -295,7 +302,8 @@ func forumClient(t *testing.T) forum.Client {
 
 // checkCategoriesInForum checks, in the forum itself, that the categories in status
 // exist with their posting rules: members may post in RFCs, only owners in News.
-func checkCategoriesInForum(t *testing.T, space *collabv1.CollaborationSpace, name string) {
+// Categories are named after name, groups after groupPrefix.
+func checkCategoriesInForum(t *testing.T, space *collabv1.CollaborationSpace, name, groupPrefix string) {
 	t.Helper()
 	if space.Status.Forum == nil || len(space.Status.Forum.Categories) != 2 {
 		t.Fatalf("status.forum = %+v, want 2 categories", space.Status.Forum)
@@ -306,11 +314,11 @@ func checkCategoriesInForum(t *testing.T, space *collabv1.CollaborationSpace, na
 		if err != nil || got == nil {
 			t.Fatalf("category %q (%d) not in the forum: %v", cat.Name, cat.ID, err)
 		}
-		membersPost := got.Privileges.Has(name+"-members", "topics:create")
+		membersPost := got.Privileges.Has(groupPrefix+"-members", "topics:create")
 		if got.Name != cat.Name || membersPost != want[cat.Name] {
 			t.Errorf("category %q: name %q, members may post = %v, want %v", cat.Name, got.Name, membersPost, want[cat.Name])
 		}
-		if !got.Privileges.Has(name+"-owners", "topics:create") || !got.Privileges.Has(name+"-owners", "moderate") {
+		if !got.Privileges.Has(groupPrefix+"-owners", "topics:create") || !got.Privileges.Has(groupPrefix+"-owners", "moderate") {
 			t.Errorf("category %q: owners cannot post and moderate: %v", cat.Name, got.Privileges)
 		}
 	}
@@ -342,11 +350,19 @@ func TestSharedForumGivesTheDepartmentItsOwnCategory(t *testing.T) {
 	}
 	createSpace(t, space)
 	space = waitReady(t, client.ObjectKeyFromObject(space))
-	checkCategoriesInForum(t, space, "shared")
+	// In a shared forum, names carry the space's namespace and name.
+	groups := forumplan.GroupNamesFor(space, true)
+	checkCategoriesInForum(t, space, "shared", strings.TrimSuffix(groups.Owners, "-owners"))
+	if want := "shared-" + forumplan.Digest(space) + "-owners"; groups.Owners != want {
+		t.Errorf("owners group %s, want %s", groups.Owners, want)
+	}
+	if diff := cmp.Diff(groups.All(), space.Status.Forum.Groups); diff != "" {
+		t.Errorf("status.forum.groups (-want +got):\n%s", diff)
+	}
 
 	parent, err := forumClient(t).ObserveCategory(ctx, space.Status.Forum.ParentCategoryID, 0, "")
-	if err != nil || parent == nil || parent.Name != "Shared Services" {
-		t.Fatalf("department category %+v (%v), want one named after the department", parent, err)
+	if want := "Shared Services (" + space.Namespace + "/shared)"; err != nil || parent == nil || parent.Name != want {
+		t.Fatalf("department category %+v (%v), want one named %q, after the department and the space", parent, err, want)
 	}
 	for _, cat := range space.Status.Forum.Categories {
 		got, _ := forumClient(t).ObserveCategory(ctx, cat.ID, 0, "")
@@ -375,4 +391,383 @@ func TestSharedForumGivesTheDepartmentItsOwnCategory(t *testing.T) {
 		}
 		return true, ""
 	})
+}
+
+// sharedForumBackend makes a ForumBackend on the suite's stand-in forum, with a
+// credentials Secret of its own.
+func sharedForumBackend(t *testing.T, name string) *collabv1.ForumBackend {
+	t.Helper()
+	ctx := testCtx(t)
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: name + "-credentials", Namespace: "collab-system"},
+		Data:       map[string][]byte{"token": []byte(forumToken), "uid": []byte("1")},
+	}
+	if err := k8sClient.Create(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	backend := &collabv1.ForumBackend{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: collabv1.ForumBackendSpec{NodeBB: &collabv1.NodeBBBackend{
+			URL: forumAPI, CredentialsSecretRef: collabv1.SecretReference{Namespace: "collab-system", Name: secret.Name},
+		}},
+	}
+	if err := k8sClient.Create(ctx, backend); err != nil {
+		t.Fatal(err)
+	}
+	return backend
+}
+
+// sharedSpace is a space in a shared forum with two categories; its members are
+// forum users (created on the stand-in forum), owner first.
+func sharedSpace(ns, name, department, backend string, owner, member string) *collabv1.CollaborationSpace {
+	forumServer.AddUser(owner)
+	forumServer.AddUser(member)
+	return &collabv1.CollaborationSpace{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: collabv1.CollaborationSpaceSpec{
+			Department: department,
+			Members: []collabv1.Member{
+				{Kind: collabv1.SubjectUser, Name: owner, Role: collabv1.RoleOwner},
+				{Kind: collabv1.SubjectUser, Name: member},
+			},
+			Forum: &collabv1.ForumSpec{
+				BackendRef: &collabv1.LocalObjectReference{Name: backend},
+				Categories: []collabv1.Category{{Name: "Budget"}, {Name: "Announcements", Posting: collabv1.PostingOwners}},
+			},
+		},
+	}
+}
+
+// forumView is what a user of a space would check on the forum: its department
+// category and categories (name, parent, disabled, every group's privileges) and
+// its groups (description and members), by id and name.
+type forumView struct {
+	Categories map[int64]string
+	Groups     map[string]string
+}
+
+// viewOf reads, as the forum's administrator, what a space's status points at.
+func viewOf(t *testing.T, space *collabv1.CollaborationSpace) forumView {
+	t.Helper()
+	ctx := testCtx(t)
+	st := space.Status.Forum
+	if st == nil || st.ParentCategoryID == 0 || len(st.Categories) == 0 || len(st.Groups) != 3 {
+		t.Fatalf("status.forum of %s/%s = %+v, want a department category, categories and three groups", space.Namespace, space.Name, st)
+	}
+	v := forumView{Categories: map[int64]string{}, Groups: map[string]string{}}
+	ids := []int64{st.ParentCategoryID}
+	for _, c := range st.Categories {
+		ids = append(ids, c.ID)
+	}
+	for _, id := range ids {
+		c, err := forumClient(t).ObserveCategory(ctx, id, 0, "")
+		if err != nil || c == nil || c.ID != id {
+			t.Fatalf("category %d: %+v, %v", id, c, err)
+		}
+		v.Categories[id] = fmt.Sprintf("%q parent=%d disabled=%v privileges=%v", c.Name, c.ParentID, c.Disabled, c.Privileges)
+	}
+	for _, name := range st.Groups {
+		g, err := forumClient(t).ObserveGroup(ctx, name)
+		if err != nil || g == nil {
+			t.Fatalf("group %s: %+v, %v", name, g, err)
+		}
+		v.Groups[name] = fmt.Sprintf("%q members=%v", g.Description, g.Members)
+	}
+	return v
+}
+
+// TestSharedForumKeepsTenantsApart: a space in another namespace with the same
+// name and department as the victim's, authoritative and deleted with
+// deletionPolicy Delete, gets groups and categories of its own and leaves the
+// victim's department category, categories, groups and members as they were.
+func TestSharedForumKeepsTenantsApart(t *testing.T) {
+	ctx := testCtx(t)
+	backend := sharedForumBackend(t, "tenants-forum")
+	victim := sharedSpace(newNamespace(t), "finance", "Finance", backend.Name, "fin-owner", "fin-member")
+	createSpace(t, victim)
+	victim = waitReady(t, client.ObjectKeyFromObject(victim))
+	before := viewOf(t, victim)
+
+	attacker := sharedSpace(newNamespace(t), "finance", "Finance", backend.Name, "mallory", "mallory-friend")
+	attacker.Spec.MemberPolicy = collabv1.MemberPolicyAuthoritative
+	attacker.Spec.DeletionPolicy = collabv1.DeletionPolicyDelete
+	createSpace(t, attacker)
+	attacker = waitReady(t, client.ObjectKeyFromObject(attacker))
+	mine := viewOf(t, attacker)
+
+	// Distinct names and ids: nothing of the victim's is the attacker's.
+	for id := range mine.Categories {
+		if _, shared := before.Categories[id]; shared {
+			t.Errorf("category %d is both the victim's and the attacker's", id)
+		}
+	}
+	for name := range mine.Groups {
+		if _, shared := before.Groups[name]; shared {
+			t.Errorf("group %s is both the victim's and the attacker's", name)
+		}
+	}
+	if got, want := attacker.Status.Forum.Groups, forumplan.GroupNamesFor(attacker, true).All(); !slices.Equal(got, want) {
+		t.Errorf("attacker's groups %v, want %v", got, want)
+	}
+	if diff := cmp.Diff(before, viewOf(t, getSpace(t, victim))); diff != "" {
+		t.Errorf("the attacker's space changed the victim's forum (-before +after):\n%s", diff)
+	}
+
+	if err := k8sClient.Delete(ctx, attacker); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the attacker's space to be gone", func() (bool, string) {
+		err := k8sClient.Get(ctx, client.ObjectKeyFromObject(attacker), &collabv1.CollaborationSpace{})
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
+	})
+	if diff := cmp.Diff(before, viewOf(t, getSpace(t, victim))); diff != "" {
+		t.Errorf("deleting the attacker's space changed the victim's forum (-before +after):\n%s", diff)
+	}
+	// Delete did remove what was the attacker's own.
+	for id := range mine.Categories {
+		if c, err := forumClient(t).ObserveCategory(ctx, id, 0, ""); err != nil || c != nil {
+			t.Errorf("attacker's category %d: %+v, %v; want it deleted", id, c, err)
+		}
+	}
+	for name := range mine.Groups {
+		if g, err := forumClient(t).ObserveGroup(ctx, name); err != nil || g != nil {
+			t.Errorf("attacker's group %s: %+v, %v; want it deleted", name, g, err)
+		}
+	}
+}
+
+// updateSpace changes the space, or its status, retrying on write conflicts.
+func updateSpace(t *testing.T, space *collabv1.CollaborationSpace, change func(*collabv1.CollaborationSpace), status bool) {
+	t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		s := &collabv1.CollaborationSpace{}
+		if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(space), s); err != nil {
+			return err
+		}
+		change(s)
+		if status {
+			return k8sClient.Status().Update(context.Background(), s)
+		}
+		return k8sClient.Update(context.Background(), s)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitForumConflict waits until the space is Stalled with ForumReady=False for a
+// ForumConflict and returns the message.
+func waitForumConflict(t *testing.T, key client.ObjectKey) string {
+	t.Helper()
+	var msg string
+	eventually(t, "ForumReady=False ForumConflict and Stalled", func() (bool, string) {
+		space := &collabv1.CollaborationSpace{}
+		if err := k8sClient.Get(context.Background(), key, space); err != nil {
+			return false, err.Error()
+		}
+		fr := meta.FindStatusCondition(space.Status.Conditions, collabv1.ForumReadyCondition)
+		stalled := meta.FindStatusCondition(space.Status.Conditions, collabv1.StalledCondition)
+		if fr != nil {
+			msg = fr.Message
+		}
+		return fr != nil && fr.Status == metav1.ConditionFalse && fr.Reason == "ForumConflict" &&
+			stalled != nil && stalled.Status == metav1.ConditionTrue, fmt.Sprintf("ForumReady=%v Stalled=%v", fr, stalled)
+	})
+	return msg
+}
+
+// TestSharedForumDoesNotAdoptAGroupItDidNotMake: a group that already holds a
+// space's future group name, made by someone else (here with the description the
+// operator used to write, but without its proof), is a conflict: never adopted,
+// its members untouched even by an authoritative space. Once it is gone, a change
+// to the space lets it converge.
+func TestSharedForumDoesNotAdoptAGroupItDidNotMake(t *testing.T) {
+	ctx := testCtx(t)
+	backend := sharedForumBackend(t, "squatted-forum")
+	space := sharedSpace(newNamespace(t), "payroll", "Payroll", backend.Name, "pay-owner", "pay-member")
+	space.Spec.MemberPolicy = collabv1.MemberPolicyAuthoritative
+	squatted := forumplan.GroupNamesFor(space, true).Owners
+	forumServer.AddUser("squatter")
+	fc := forumClient(t)
+	if _, err := fc.CreateGroup(ctx, forum.GroupSpec{Name: squatted,
+		Description: "Owners of Payroll. Kept by collab-operator for CollaborationSpace " + space.Namespace + "/payroll."}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fc.UpdateGroup(ctx, squatted, []forum.GroupAction{forum.AddMember{Username: "squatter"}}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := fc.ObserveGroup(ctx, squatted)
+	if err != nil || before == nil {
+		t.Fatal(before, err)
+	}
+
+	createSpace(t, space)
+	msg := waitForumConflict(t, client.ObjectKeyFromObject(space))
+	if !strings.Contains(msg, squatted) {
+		t.Errorf("ForumReady message %q does not name the group in the way", msg)
+	}
+	after, err := fc.ObserveGroup(ctx, squatted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("the squatted group changed (-before +after):\n%s", diff)
+	}
+	if st := getSpace(t, space).Status.Forum; st != nil && len(st.Groups) > 0 {
+		t.Errorf("status.forum.groups = %v, want none recorded", st.Groups)
+	}
+
+	// The group is removed and the space changed: it converges.
+	if err := fc.DeleteGroup(ctx, squatted); err != nil {
+		t.Fatal(err)
+	}
+	updateSpace(t, space, func(s *collabv1.CollaborationSpace) { s.Spec.Description = "Salaries" }, false)
+	waitReady(t, client.ObjectKeyFromObject(space))
+	owners, err := fc.ObserveGroup(ctx, squatted)
+	if err != nil || owners == nil || !owners.HasMember("pay-owner") || owners.HasMember("squatter") {
+		t.Errorf("owners group after the conflict: %+v, %v", owners, err)
+	}
+}
+
+// TestSharedForumIgnoresAForgedStatus: a status that points at another space's
+// department category or categories (a forged status, or a backup restored into
+// the wrong namespace) is a conflict: they are neither used nor retired, not even
+// when the space is deleted with deletionPolicy Delete, and the message does not
+// name the other space's namespace.
+func TestSharedForumIgnoresAForgedStatus(t *testing.T) {
+	backend := sharedForumBackend(t, "forged-forum")
+	victim := sharedSpace(newNamespace(t), "ledger", "Ledger", backend.Name, "led-owner", "led-member")
+	createSpace(t, victim)
+	victim = waitReady(t, client.ObjectKeyFromObject(victim))
+	before := viewOf(t, victim)
+	vst := victim.Status.Forum
+
+	cases := map[string]func(st *collabv1.ForumStatus){
+		"another space's category under a name in the spec": func(st *collabv1.ForumStatus) {
+			st.Categories[0].ID = vst.Categories[0].ID
+		},
+		"another space's category under a name no longer in the spec, to retire": func(st *collabv1.ForumStatus) {
+			st.Categories = append(st.Categories, collabv1.CategoryStatus{Name: "Gone", ID: vst.Categories[1].ID})
+		},
+		"another space's department category": func(st *collabv1.ForumStatus) {
+			st.ParentCategoryID = vst.ParentCategoryID
+		},
+	}
+	i := 0
+	for name, forge := range cases {
+		i++
+		t.Run(name, func(t *testing.T) {
+			ctx := testCtx(t)
+			space := sharedSpace(newNamespace(t), fmt.Sprintf("forger%d", i), "Ledger", backend.Name, "forger", "forger-friend")
+			space.Spec.MemberPolicy = collabv1.MemberPolicyAuthoritative
+			space.Spec.DeletionPolicy = collabv1.DeletionPolicyDelete
+			createSpace(t, space)
+			space = waitReady(t, client.ObjectKeyFromObject(space))
+
+			updateSpace(t, space, func(s *collabv1.CollaborationSpace) { forge(s.Status.Forum) }, true)
+			updateSpace(t, space, func(s *collabv1.CollaborationSpace) { s.Spec.Description = "changed, to start a pass" }, false)
+			msg := waitForumConflict(t, client.ObjectKeyFromObject(space))
+			if strings.Contains(msg, victim.Namespace) {
+				t.Errorf("ForumReady message %q names the victim's namespace", msg)
+			}
+			if diff := cmp.Diff(before, viewOf(t, getSpace(t, victim))); diff != "" {
+				t.Errorf("the forged status changed the victim's forum (-before +after):\n%s", diff)
+			}
+
+			if err := k8sClient.Delete(ctx, space); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "the space to be gone", func() (bool, string) {
+				err := k8sClient.Get(ctx, client.ObjectKeyFromObject(space), &collabv1.CollaborationSpace{})
+				return apierrors.IsNotFound(err), fmt.Sprint(err)
+			})
+			if diff := cmp.Diff(before, viewOf(t, getSpace(t, victim))); diff != "" {
+				t.Errorf("deleting the space with a forged status changed the victim's forum (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestPingForumQuotesNothing: the deployed forum is the tenant's; its check follows
+// no redirect and puts nothing of the answer into the error.
+func TestPingForumQuotesNothing(t *testing.T) {
+	var hits atomic.Int64
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	t.Cleanup(elsewhere.Close)
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+r.URL.Path, http.StatusFound)
+	}))
+	t.Cleanup(redirecting.Close)
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = io.WriteString(w, "PWNED text")
+	}))
+	t.Cleanup(failing.Close)
+	space := newSpace("dept-x", "x")
+	for url, want := range map[string]string{
+		redirecting.URL: "unexpected redirect (HTTP 302)",
+		failing.URL:     "HTTP 500",
+	} {
+		r := &CollaborationSpaceReconciler{Forum: ForumSettings{EndpointOverride: url, HTTPClient: &http.Client{}}}
+		err := r.pingForum(testCtx(t), space)
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "PWNED") ||
+			strings.Contains(err.Error(), elsewhere.URL) {
+			t.Errorf("pingForum(%s) = %v, want an error saying %q and quoting nothing", url, err, want)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the address redirected to got %d requests, want 0", n)
+	}
+}
+
+// TestSharedForumRetiresItsLegacyGroups: releases before namespaced names called a
+// space's groups "<name>-owners"…; those are never adopted. After the upgrade (a
+// status without groups), the space's own categories take their privileges away
+// from the old groups whose description names exactly this space, and from no
+// other. The space's new groups, not recorded in that status, are re-found by the
+// proof in their description, as after a crash between create and status write.
+func TestSharedForumRetiresItsLegacyGroups(t *testing.T) {
+	ctx := testCtx(t)
+	backend := sharedForumBackend(t, "legacy-forum")
+	space := sharedSpace(newNamespace(t), "archive", "Archive", backend.Name, "arc-owner", "arc-member")
+	createSpace(t, space)
+	space = waitReady(t, client.ObjectKeyFromObject(space))
+	groups := space.Status.Forum.Groups
+	budget := space.Status.Forum.Categories[0].ID
+	fc := forumClient(t)
+	legacy := forumplan.LegacyGroupNames(space)
+	for name, ns := range map[string]string{legacy.Owners: space.Namespace, legacy.Members: "elsewhere"} {
+		if _, err := fc.CreateGroup(ctx, forum.GroupSpec{Name: name,
+			Description: "Owners of Archive. Kept by collab-operator for CollaborationSpace " + ns + "/archive."}); err != nil {
+			t.Fatal(err)
+		}
+		if err := fc.UpdateCategory(ctx, budget, []forum.CategoryAction{
+			forum.Grant{Group: name, Privilege: forum.PrivRead}, forum.Grant{Group: name, Privilege: forum.PrivTopicsCreate},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	updateSpace(t, space, func(s *collabv1.CollaborationSpace) { s.Status.Forum.Groups = nil }, true)
+	updateSpace(t, space, func(s *collabv1.CollaborationSpace) { s.Spec.Description = "after the upgrade" }, false)
+	space = waitReady(t, client.ObjectKeyFromObject(space))
+
+	got, err := fc.ObserveCategory(ctx, budget, 0, "")
+	if err != nil || got == nil {
+		t.Fatal(got, err)
+	}
+	if p := got.Privileges[legacy.Owners]; len(p) != 0 {
+		t.Errorf("the old owners group of this space keeps %v in its category", p)
+	}
+	if !got.Privileges.Has(legacy.Members, forum.PrivRead) || !got.Privileges.Has(legacy.Members, forum.PrivTopicsCreate) {
+		t.Errorf("an old group that names another space lost its privileges: %v", got.Privileges[legacy.Members])
+	}
+	if !slices.Equal(space.Status.Forum.Groups, groups) {
+		t.Errorf("status.forum.groups = %v, want the proven groups %v again", space.Status.Forum.Groups, groups)
+	}
+	for _, name := range []string{legacy.Owners, legacy.Members} {
+		if g, err := fc.ObserveGroup(ctx, name); err != nil || g == nil {
+			t.Errorf("old group %s: %+v, %v; want it left in place", name, g, err)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
@@ -12,15 +13,68 @@ import (
 	"github.com/opencommons/collab-operator/internal/metrics"
 )
 
+// Identity in a shared forum. A shared forum serves every namespace, and every
+// namespace is a tenant that may be hostile, so the operator acts there only on
+// what it can show is this space's own (names: package forumplan):
+//
+//   - its department category: the id in status, only while the forum names it
+//     after this space ("<department> (<namespace>/<name>)"); otherwise found by
+//     that name at the root, which only the operator gives it;
+//   - its categories: the ids in status, only while the forum shows them under
+//     that department category; otherwise found by name beneath it;
+//   - its groups ("<name>-<digest>-owners"…): those recorded in status, and,
+//     after a crash between create and status write, a group of that name only
+//     with the proof the operator wrote into its description (forumplan.Proven),
+//     since forum users may be able to create groups.
+//
+// Anything else in the way is a conflict: ForumReady=False with reason
+// ForumConflict, the pass stops before touching it and is terminal (retrying
+// will not change whose it is). Messages name ids and this space's own names,
+// never what the forum holds, which may belong to another tenant. A deployed
+// forum runs for the space alone, in its own namespace, and keeps the short
+// names and the old rules.
+
 // forumPass is one pass over a space's forum content through the forum's API.
 type forumPass struct {
 	s      *spaceScope
 	client forum.Client
 	name   string // the forum, for metrics
+	// shared: a ForumBackend's forum, where names carry the space's identity and
+	// everything found is verified as the space's own.
+	shared bool
 	opts   forumplan.Options
 	drift  []string
 	// pending names groups with members who have no forum account yet.
 	pending []string
+}
+
+// forumConflictError is something the space's status or names point at in a
+// shared forum that the operator cannot show is the space's own.
+type forumConflictError struct{ msg string }
+
+func (e *forumConflictError) Error() string { return e.msg }
+
+// reasonForumConflict is ForumReady's reason for a forumConflictError.
+const reasonForumConflict = "ForumConflict"
+
+// retryAfterChange ends conflict messages: the pass is terminal.
+const retryAfterChange = "; then change the space to try again"
+
+func groupConflict(name string) error {
+	return &forumConflictError{fmt.Sprintf("Forum group %s exists but the operator did not make it for this space, so it "+
+		"is left alone: delete or rename it on the forum%s", name, retryAfterChange)}
+}
+
+func parentConflict(id int64, want string) error {
+	return &forumConflictError{fmt.Sprintf("Forum category %d, recorded as this space's department category, is not "+
+		"named after this space (%q), so it is left alone. If it is this space's, from a release that named it after "+
+		"the department alone, a forum administrator can rename it to that name%s", id, want, retryAfterChange)}
+}
+
+func categoryConflict(id int64, name string, parent int64) error {
+	return &forumConflictError{fmt.Sprintf("Forum category %d, recorded for %q, is not under this space's department "+
+		"category %d, so it is left alone: a forum administrator can move it back, or remove it from "+
+		"status.forum.categories%s", id, name, parent, retryAfterChange)}
 }
 
 // onlyNotFound reports whether err, or every error joined in it, says not found.
@@ -40,7 +94,7 @@ func onlyNotFound(err error) bool {
 // spec: groups first (privileges name them), then in a shared forum the department's
 // own parent category, then the categories beneath it. It returns the forum's new
 // status.
-func (r *CollaborationSpaceReconciler) applyForumContent(ctx context.Context, p *forumPass, shared bool) (*collabv1.ForumStatus, error) {
+func (r *CollaborationSpaceReconciler) applyForumContent(ctx context.Context, p *forumPass) (*collabv1.ForumStatus, error) {
 	space := p.s.space
 	self, err := p.client.Ping(ctx)
 	if err != nil {
@@ -50,16 +104,23 @@ func (r *CollaborationSpaceReconciler) applyForumContent(ctx context.Context, p 
 		Authoritative: space.Spec.MemberPolicy == collabv1.MemberPolicyAuthoritative,
 		OperatorUID:   self.UID,
 	}
-	in := forumplan.Input{Shared: shared}
+	in := forumplan.Input{Shared: p.shared}
+	if p.shared {
+		in.Proof = p.client.Proof
+		if in.RetiredGroups, err = legacyGroups(ctx, p); err != nil {
+			return nil, err
+		}
+	}
 	want := forumplan.DesiredForum(space, in)
+	status := &collabv1.ForumStatus{}
 	for _, g := range want.Groups {
 		if err := r.ensureGroup(ctx, p, g); err != nil {
 			return nil, err
 		}
+		status.Groups = append(status.Groups, g.Name)
 	}
-	status := &collabv1.ForumStatus{}
-	if shared {
-		parent, err := r.ensureCategory(ctx, p, *want.Department, priorParentID(space))
+	if p.shared {
+		parent, err := r.ensureCategory(ctx, p, *want.Department, priorParentID(space), isDepartmentCategory(space))
 		if err != nil {
 			return nil, err
 		}
@@ -67,7 +128,11 @@ func (r *CollaborationSpaceReconciler) applyForumContent(ctx context.Context, p 
 		want = forumplan.DesiredForum(space, in)
 	}
 	for _, cat := range want.Categories {
-		id, err := r.ensureCategory(ctx, p, cat, priorCategoryID(space, cat.Spec.Name))
+		var verify func(*forum.ObservedCategory) error
+		if p.shared {
+			verify = isUnder(cat.Spec.Name, in.ParentCategoryID)
+		}
+		id, err := r.ensureCategory(ctx, p, cat, priorCategoryID(space, cat.Spec.Name), verify)
 		if err != nil {
 			return nil, err
 		}
@@ -76,15 +141,56 @@ func (r *CollaborationSpaceReconciler) applyForumContent(ctx context.Context, p 
 	return status, r.retireRemovedCategories(ctx, p, status)
 }
 
-func (r *CollaborationSpaceReconciler) ensureGroup(ctx context.Context, p *forumPass, g forum.GroupSpec) error {
-	observed, err := p.client.ObserveGroup(ctx, g.Name)
-	if err == nil && observed == nil {
-		if observed, err = p.client.CreateGroup(ctx, g); err == nil {
-			r.recordChange(p.s.space, "ForumGroupCreated", "Create", "Created forum group %s", g.Name)
+// legacyGroups returns the groups that releases before namespaced names made for
+// the space in a shared forum ("<name>-owners"…) and whose description says they
+// were made for exactly this space. They are not adopted (whoever may create a
+// group could have made them); the plan takes their privileges in the space's own
+// categories away. Once the space's new groups are recorded, this is done.
+func legacyGroups(ctx context.Context, p *forumPass) ([]string, error) {
+	space := p.s.space
+	if st := space.Status.Forum; st != nil && len(st.Groups) > 0 {
+		return nil, nil
+	}
+	var out []string
+	for _, name := range forumplan.LegacyGroupNames(space).All() {
+		g, err := p.client.ObserveGroup(ctx, name)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read forum group %s: %w", name, err)
+		}
+		if g != nil && forumplan.IsLegacyGroupOf(space, *g) {
+			out = append(out, name)
 		}
 	}
+	return out, nil
+}
+
+// recordedGroup reports whether the space's status lists the group as made for it.
+// Only this space's own group names are ever asked about.
+func recordedGroup(space *collabv1.CollaborationSpace, name string) bool {
+	return space.Status.Forum != nil && slices.Contains(space.Status.Forum.Groups, name)
+}
+
+// ensureGroup finds or creates a group and converges it. In a shared forum a group
+// found by name is the space's only when its status records it or it carries the
+// space's proof; anything else is a conflict.
+func (r *CollaborationSpaceReconciler) ensureGroup(ctx context.Context, p *forumPass, g forum.GroupSpec) error {
+	observed, err := p.client.ObserveGroup(ctx, g.Name)
 	if err != nil {
 		return fmt.Errorf("cannot ensure forum group %s: %w", g.Name, err)
+	}
+	switch {
+	case observed == nil:
+		if observed, err = p.client.CreateGroup(ctx, g); err != nil {
+			return fmt.Errorf("cannot ensure forum group %s: %w", g.Name, err)
+		}
+		// CreateGroup adopts a group made between the read and the create: it
+		// must carry the proof just written.
+		if p.shared && !forumplan.Proven(g, *observed) {
+			return groupConflict(g.Name)
+		}
+		r.recordChange(p.s.space, "ForumGroupCreated", "Create", "Created forum group %s", g.Name)
+	case p.shared && !recordedGroup(p.s.space, g.Name) && !forumplan.Proven(g, *observed):
+		return groupConflict(g.Name)
 	}
 	actions, report := forumplan.PlanGroup(g, *observed, p.opts)
 	if len(actions) == 0 {
@@ -102,9 +208,32 @@ func (r *CollaborationSpaceReconciler) ensureGroup(ctx context.Context, p *forum
 	return nil
 }
 
+// isDepartmentCategory verifies that a category is the space's department
+// category: named after the space, whatever its department was.
+func isDepartmentCategory(space *collabv1.CollaborationSpace) func(*forum.ObservedCategory) error {
+	return func(c *forum.ObservedCategory) error {
+		if !forumplan.IsDepartmentCategoryOf(space, c.Name) {
+			return parentConflict(c.ID, forumplan.DepartmentCategoryName(space))
+		}
+		return nil
+	}
+}
+
+// isUnder verifies that a category lies under the space's department category.
+func isUnder(name string, parent int64) func(*forum.ObservedCategory) error {
+	return func(c *forum.ObservedCategory) error {
+		if c.ParentID != parent {
+			return categoryConflict(c.ID, name, parent)
+		}
+		return nil
+	}
+}
+
 // ensureCategory finds a category by its recorded id, or by name under its parent
-// after a crash lost the id, creates it if need be, and converges it.
-func (r *CollaborationSpaceReconciler) ensureCategory(ctx context.Context, p *forumPass, cat forumplan.Category, priorID int64) (int64, error) {
+// after a crash lost the id, creates it if need be, and converges it. verify, when
+// set, must accept what was found before anything is changed.
+func (r *CollaborationSpaceReconciler) ensureCategory(ctx context.Context, p *forumPass, cat forumplan.Category, priorID int64,
+	verify func(*forum.ObservedCategory) error) (int64, error) {
 	observed, err := p.client.ObserveCategory(ctx, priorID, cat.Spec.ParentID, cat.Spec.Name)
 	if err == nil && observed == nil {
 		if observed, err = p.client.CreateCategory(ctx, cat.Spec); err == nil {
@@ -113,6 +242,11 @@ func (r *CollaborationSpaceReconciler) ensureCategory(ctx context.Context, p *fo
 	}
 	if err != nil {
 		return 0, fmt.Errorf("cannot ensure forum category %q: %w", cat.Spec.Name, err)
+	}
+	if verify != nil {
+		if err := verify(observed); err != nil {
+			return 0, err
+		}
 	}
 	actions, report := forumplan.PlanCategory(cat, *observed, p.opts)
 	if len(actions) == 0 {
@@ -159,8 +293,23 @@ func priorCategoryID(space *collabv1.CollaborationSpace, name string) int64 {
 	return 0
 }
 
+// ownCategory reads a category recorded in status and reports whether it still
+// exists and, in a shared forum, whether it lies under parent, the space's verified
+// department category.
+func ownCategory(ctx context.Context, c forum.Client, cat collabv1.CategoryStatus, parent int64) (exists, own bool, err error) {
+	observed, err := c.ObserveCategory(ctx, cat.ID, parent, "")
+	if err != nil {
+		return false, false, fmt.Errorf("cannot read forum category %q: %w", cat.Name, err)
+	}
+	if observed == nil || observed.ID != cat.ID {
+		return false, false, nil
+	}
+	return true, observed.ParentID == parent, nil
+}
+
 // retireRemovedCategories carries out the deletion policy on categories no longer
-// declared: disabled by default, never silently dropped.
+// declared: disabled by default, never silently dropped. In a shared forum only
+// categories still under the space's department category are touched.
 func (r *CollaborationSpaceReconciler) retireRemovedCategories(ctx context.Context, p *forumPass, status *collabv1.ForumStatus) error {
 	old := p.s.space.Status.Forum
 	if old == nil {
@@ -171,10 +320,22 @@ func (r *CollaborationSpaceReconciler) retireRemovedCategories(ctx context.Conte
 		kept[c.ID] = true
 	}
 	for _, c := range old.Categories {
-		if !kept[c.ID] {
-			if err := r.retireCategory(ctx, p.client, p.s.space, c); err != nil {
+		if kept[c.ID] {
+			continue
+		}
+		if p.shared && deletionPolicy(p.s.space) != collabv1.DeletionPolicyRetain {
+			exists, own, err := ownCategory(ctx, p.client, c, status.ParentCategoryID)
+			switch {
+			case err != nil:
 				return err
+			case !exists:
+				continue
+			case !own:
+				return categoryConflict(c.ID, c.Name, status.ParentCategoryID)
 			}
+		}
+		if err := r.retireCategory(ctx, p.client, p.s.space, c); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -207,18 +368,83 @@ func (r *CollaborationSpaceReconciler) retireForumContent(ctx context.Context, c
 	if st == nil || deletionPolicy(space) == collabv1.DeletionPolicyRetain {
 		return nil
 	}
-	cats := st.Categories
-	if st.ParentCategoryID != 0 {
-		cats = append(cats, collabv1.CategoryStatus{Name: space.Spec.Department, ID: st.ParentCategoryID})
+	if space.Spec.Forum != nil && space.Spec.Forum.Deploy == nil {
+		return r.retireSharedForumContent(ctx, c, space)
 	}
+	// A deployed forum runs for this space alone: what status records is its own.
 	var errs []error
-	for _, cat := range cats {
+	for _, cat := range st.Categories {
 		errs = append(errs, r.retireCategory(ctx, c, space, cat))
 	}
+	return errors.Join(errs...)
+}
+
+// retireSharedForumContent retires, in a shared forum, only what it can show is the
+// space's own: its department category while named after it, the categories under
+// that, and under Delete the groups its status records or that carry its proof.
+// What it cannot show is left alone with a warning and does not hold the deletion
+// up: retrying would not change whose it is.
+func (r *CollaborationSpaceReconciler) retireSharedForumContent(ctx context.Context, c forum.Client, space *collabv1.CollaborationSpace) error {
+	st := space.Status.Forum
+	parent, err := c.ObserveCategory(ctx, st.ParentCategoryID, 0, forumplan.DepartmentCategoryName(space))
+	if err != nil {
+		return fmt.Errorf("cannot read the forum's department category: %w", err)
+	}
+	var errs []error
+	switch {
+	case parent == nil:
+		// Gone, or never made: nothing beneath it can be shown to be this space's.
+	case !forumplan.IsDepartmentCategoryOf(space, parent.Name):
+		r.recordWarning(space, reasonForumConflict, "Delete", "Left forum category %d and the categories recorded "+
+			"under it alone: it is not named after this space", parent.ID)
+	default:
+		for _, cat := range st.Categories {
+			exists, own, err := ownCategory(ctx, c, cat, parent.ID)
+			switch {
+			case err != nil:
+				errs = append(errs, err)
+			case !exists:
+			case !own:
+				r.recordWarning(space, reasonForumConflict, "Delete", "Left forum category %d (recorded for %q) alone: "+
+					"it is not under this space's department category", cat.ID, cat.Name)
+			default:
+				errs = append(errs, r.retireCategory(ctx, c, space, cat))
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			return err // the department category goes last, once it is empty
+		}
+		errs = append(errs, r.retireCategory(ctx, c, space,
+			collabv1.CategoryStatus{Name: forumplan.DepartmentCategoryName(space), ID: parent.ID}))
+	}
 	if deletionPolicy(space) == collabv1.DeletionPolicyDelete {
-		for _, g := range forumplan.DesiredForum(space, forumplan.Input{}).Groups {
-			errs = append(errs, c.DeleteGroup(ctx, g.Name))
+		for _, g := range forumplan.DesiredForum(space, forumplan.Input{Shared: true, Proof: c.Proof}).Groups {
+			errs = append(errs, r.deleteOwnGroup(ctx, c, space, g))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// deleteOwnGroup deletes one of the space's groups in a shared forum when status
+// records it or it carries the space's proof.
+func (r *CollaborationSpaceReconciler) deleteOwnGroup(ctx context.Context, c forum.Client, space *collabv1.CollaborationSpace,
+	g forum.GroupSpec) error {
+	if !recordedGroup(space, g.Name) {
+		observed, err := c.ObserveGroup(ctx, g.Name)
+		if err != nil {
+			return fmt.Errorf("cannot read forum group %s: %w", g.Name, err)
+		}
+		if observed == nil {
+			return nil
+		}
+		if !forumplan.Proven(g, *observed) {
+			r.recordWarning(space, reasonForumConflict, "Delete", "Left forum group %s alone: the operator did not make it for this space", g.Name)
+			return nil
+		}
+	}
+	if err := c.DeleteGroup(ctx, g.Name); err != nil {
+		return fmt.Errorf("cannot delete forum group %s: %w", g.Name, err)
+	}
+	r.recordChange(space, "ForumGroupDeleted", "Delete", "Deleted forum group %s", g.Name)
+	return nil
 }

@@ -15,7 +15,11 @@
 // CollaborationSpace's status and, when that id is gone or was never recorded
 // (a crash between create and status write), re-found by its name under its
 // parent category. Inside a deployed forum the parent is the forum's root; in a
-// shared forum it is the department's own category, so the pair (parent, name)
-// belongs to one space and no owner marker is needed. Groups are found by name,
-// which NodeBB keeps unique.
+// shared forum it is the space's own department category, named after the
+// space's namespace and name, so the pair (parent, name) belongs to one space.
+// Groups are found by name, which NodeBB keeps unique. In a shared forum the
+// controller also checks that what it found is the space's own (an id from
+// status under the space's department category; a group it recorded, or one
+// carrying the proof Client.Proof lets it write): see package forumplan and
+// controllers/forumcontent.go.
 package forum

@@ -6,12 +6,41 @@
 //
 // # Role model in the forum
 //
-// Each space gets three NodeBB groups, named after GroupPrefix (the space's name
-// by default): <prefix>-owners (members with role Owner), <prefix>-moderators
-// (role Moderator) and <prefix>-members (every User member, whatever the role,
-// so the group lists the whole department). Only members of kind User reach the
+// Each space gets three NodeBB groups, named after a prefix (GroupPrefix):
+// <prefix>-owners (members with role Owner), <prefix>-moderators (role
+// Moderator) and <prefix>-members (every User member, whatever the role, so the
+// group lists the whole department). Only members of kind User reach the
 // forum: NodeBB groups hold accounts, and a Kubernetes group's members cannot be
 // listed (the same rule as package chatplan).
+//
+// # Names in a shared forum
+//
+// A shared forum (a ForumBackend) serves every namespace, and every namespace is
+// a tenant that may be hostile. Names there carry the space's identity,
+// <namespace>/<name>, so that no space can name, hence find, adopt or delete,
+// another's objects:
+//
+//	groups             <name>-<digest>-owners, -moderators, -members, where
+//	                   digest is 12 hex digits of sha256("<namespace>/<name>")
+//	                   (Digest): group names stay short and readable, and the
+//	                   namespace is not shown on every badge.
+//	department parent  "<department> (<namespace>/<name>)"
+//	                   (DepartmentCategoryName): the full identity, which ends
+//	                   the name, so the suffix alone says whose it is
+//	                   (IsDepartmentCategoryOf) and a department can be renamed.
+//
+// A category can only be made by a forum administrator (the operator), so a
+// category found by that name is the space's own. A group may be made by forum
+// users on some forums, and 48 bits of digest could be matched by a determined
+// tenant, so a group found by name counts as the space's only with a proof
+// (Proven): the description the operator writes ends with a tag, an HMAC of the
+// space's identity and the group's name (ProofSubject) keyed by a secret only
+// the operator holds (forum.Client.Proof), which no user or other space can
+// compute for this space.
+//
+// A deployed forum runs in the space's own namespace for that space alone: no
+// other tenant has objects there, so its groups keep the short names
+// <name>-owners… and no proof.
 //
 // # Privileges of a category
 //
@@ -57,25 +86,21 @@ type Input struct {
 	ParentCategoryID int64
 	// Shared says the forum is a shared one (spec.forum.backendRef): the space
 	// then gets a department category (Forum.Department) that holds its
-	// categories. Until its id is known (ParentCategoryID 0) no categories are
-	// returned, so none is ever created at the shared forum's root.
+	// categories, and names that carry its identity (see the package
+	// documentation). Until the department category's id is known
+	// (ParentCategoryID 0) no categories are returned, so none is ever created
+	// at the shared forum's root.
 	Shared bool
-	// GroupPrefix starts the names of the space's groups; the space's name when
-	// empty. A shared forum serving spaces of equal names in different
-	// namespaces needs distinct prefixes (e.g. "<namespace>-<name>").
+	// GroupPrefix starts the names of the space's groups; GroupPrefixFor the
+	// space when empty.
 	GroupPrefix string
-}
-
-// GroupNames are the names of a space's three groups.
-type GroupNames struct{ Owners, Moderators, Members string }
-
-// NamesFor returns the group names for a prefix.
-func NamesFor(prefix string) GroupNames {
-	return GroupNames{
-		Owners:     prefix + "-owners",
-		Moderators: prefix + "-moderators",
-		Members:    prefix + "-members",
-	}
+	// Proof, when set in a shared forum, signs each group's ProofSubject; the
+	// tag ends the group's description (see Proven). forum.Client.Proof.
+	Proof func(subject string) string
+	// RetiredGroups lose every privilege in the space's categories: groups the
+	// space made under the names of earlier releases (LegacyGroupNames) and
+	// that are proven its own (IsLegacyGroupOf).
+	RetiredGroups []string
 }
 
 // Category is the desired state of a category with its privileges.
@@ -125,18 +150,18 @@ func DesiredForum(space *collabv1.CollaborationSpace, in Input) Forum {
 	}
 	prefix := in.GroupPrefix
 	if prefix == "" {
-		prefix = space.Name
+		prefix = GroupPrefixFor(space, in.Shared)
 	}
 	names := NamesFor(prefix)
-	out := Forum{Groups: desiredGroups(space, names)}
+	out := Forum{Groups: desiredGroups(space, names, in)}
 	vis := space.Spec.Visibility
 	if in.Shared {
 		out.Department = &Category{
 			Spec: forum.CategorySpec{
-				Name:        space.Spec.Department,
+				Name:        DepartmentCategoryName(space),
 				Description: space.Spec.Description,
 			},
-			Privileges: categoryPrivileges(vis, collabv1.PostingMembers, names),
+			Privileges: categoryPrivileges(vis, collabv1.PostingMembers, names, in.RetiredGroups),
 		}
 		if in.ParentCategoryID == 0 {
 			return out
@@ -150,14 +175,15 @@ func DesiredForum(space *collabv1.CollaborationSpace, in Input) Forum {
 				ParentID:    in.ParentCategoryID,
 				Order:       i + 1,
 			},
-			Privileges: categoryPrivileges(vis, c.Posting, names),
+			Privileges: categoryPrivileges(vis, c.Posting, names, in.RetiredGroups),
 		})
 	}
 	return out
 }
 
 // desiredGroups lists the User members of each role; members holds them all.
-func desiredGroups(space *collabv1.CollaborationSpace, names GroupNames) []forum.GroupSpec {
+// In a shared forum with a Proof, each description ends with its proof.
+func desiredGroups(space *collabv1.CollaborationSpace, names GroupNames, in Input) []forum.GroupSpec {
 	var owners, moderators, members []string
 	for _, m := range space.Spec.Members {
 		if m.Kind != collabv1.SubjectUser {
@@ -171,19 +197,23 @@ func desiredGroups(space *collabv1.CollaborationSpace, names GroupNames) []forum
 			moderators = append(moderators, m.Name)
 		}
 	}
-	describe := func(what string) string {
-		return fmt.Sprintf("%s of %s. Kept by collab-operator for CollaborationSpace %s/%s.",
-			what, space.Spec.Department, space.Namespace, space.Name)
+	describe := func(what, group string) string {
+		d := fmt.Sprintf("%s of %s. %s", what, space.Spec.Department, keptBy(space))
+		if in.Shared && in.Proof != nil {
+			d += " " + proofTag(in.Proof(ProofSubject(space, group)))
+		}
+		return d
 	}
 	return []forum.GroupSpec{
-		{Name: names.Owners, Description: describe("Owners"), Members: forum.SortedSet(owners)},
-		{Name: names.Moderators, Description: describe("Moderators"), Members: forum.SortedSet(moderators)},
-		{Name: names.Members, Description: describe("Members"), Members: forum.SortedSet(members)},
+		{Name: names.Owners, Description: describe("Owners", names.Owners), Members: forum.SortedSet(owners)},
+		{Name: names.Moderators, Description: describe("Moderators", names.Moderators), Members: forum.SortedSet(moderators)},
+		{Name: names.Members, Description: describe("Members", names.Members), Members: forum.SortedSet(members)},
 	}
 }
 
-// categoryPrivileges applies the mapping of the package documentation.
-func categoryPrivileges(vis collabv1.Visibility, posting collabv1.Posting, g GroupNames) forum.Privileges {
+// categoryPrivileges applies the mapping of the package documentation; retired
+// groups are listed with nothing.
+func categoryPrivileges(vis collabv1.Visibility, posting collabv1.Posting, g GroupNames, retired []string) forum.Privileges {
 	open := vis == collabv1.VisibilityOpen
 	space := []string{g.Owners, g.Moderators, g.Members}
 	readers := slices.Clone(space)
@@ -204,8 +234,10 @@ func categoryPrivileges(vis collabv1.Visibility, posting collabv1.Posting, g Gro
 	moderators := []string{g.Owners, g.Moderators}
 
 	p := forum.Privileges{}
-	for _, grp := range publicGroups {
-		p[grp] = nil
+	for _, grp := range append(slices.Clone(publicGroups), retired...) {
+		if !untouchable[grp] {
+			p[grp] = nil
+		}
 	}
 	grant := func(groups, privs []string) {
 		for _, grp := range groups {

@@ -1,6 +1,8 @@
 package forumplan
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -145,21 +147,52 @@ func TestDesiredForum(t *testing.T) {
 			want: Forum{
 				Groups: wantGroups("dept-eng-eng"),
 				Department: &Category{
-					Spec:       forum.CategorySpec{Name: "Engineering", Description: "Where engineering talks"},
+					Spec:       forum.CategorySpec{Name: "Engineering (dept-eng/eng)", Description: "Where engineering talks"},
 					Privileges: renamePrivs(membersPost, "eng", "dept-eng-eng"),
 				},
 			},
 		},
-		"shared forum: categories inside the department category": {
+		"shared forum: names carry the space's identity, categories inside the department category": {
 			space: space(collabv1.VisibilityDepartment, rfcs),
 			in:    Input{Shared: true, ParentCategoryID: 12},
 			want: Forum{
-				Groups: wantGroups("eng"),
+				Groups: wantGroups(sharedPrefix),
 				Department: &Category{
-					Spec:       forum.CategorySpec{Name: "Engineering", Description: "Where engineering talks"},
-					Privileges: membersPost,
+					Spec:       forum.CategorySpec{Name: "Engineering (dept-eng/eng)", Description: "Where engineering talks"},
+					Privileges: renamePrivs(membersPost, "eng", sharedPrefix),
 				},
-				Categories: []Category{cat("RFCs", "Proposals", 12, 1, membersPost)},
+				Categories: []Category{cat("RFCs", "Proposals", 12, 1, renamePrivs(membersPost, "eng", sharedPrefix))},
+			},
+		},
+		"shared forum with a proof: each description ends with its group's tag": {
+			space: space(collabv1.VisibilityDepartment),
+			in:    Input{Shared: true, Proof: fakeProof},
+			want: Forum{
+				Groups: withProofs(wantGroups(sharedPrefix)),
+				Department: &Category{
+					Spec:       forum.CategorySpec{Name: "Engineering (dept-eng/eng)", Description: "Where engineering talks"},
+					Privileges: renamePrivs(membersPost, "eng", sharedPrefix),
+				},
+			},
+		},
+		"a deployed forum writes no proof": {
+			space: space(collabv1.VisibilityDepartment, rfcs),
+			in:    Input{Proof: fakeProof},
+			want: Forum{Groups: wantGroups("eng"), Categories: []Category{
+				cat("RFCs", "Proposals", 0, 1, membersPost),
+			}},
+		},
+		"retired groups lose everything, administrators are never listed": {
+			space: space(collabv1.VisibilityDepartment, rfcs),
+			in:    Input{Shared: true, ParentCategoryID: 12, RetiredGroups: []string{"eng-owners", "eng-members", "administrators"}},
+			want: Forum{
+				Groups: wantGroups(sharedPrefix),
+				Department: &Category{
+					Spec:       forum.CategorySpec{Name: "Engineering (dept-eng/eng)", Description: "Where engineering talks"},
+					Privileges: withRetired(renamePrivs(membersPost, "eng", sharedPrefix), "eng-owners", "eng-members"),
+				},
+				Categories: []Category{cat("RFCs", "Proposals", 12, 1,
+					withRetired(renamePrivs(membersPost, "eng", sharedPrefix), "eng-owners", "eng-members"))},
 			},
 		},
 	}
@@ -171,6 +204,37 @@ func TestDesiredForum(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sharedPrefix is the group prefix of dept-eng/eng in a shared forum: its name
+// and 12 hex digits of sha256("dept-eng/eng"), pinned here so a change to the
+// scheme shows.
+const sharedPrefix = "eng-8b87731a6a5c"
+
+// fakeProof stands in for forum.Client.Proof.
+func fakeProof(subject string) string {
+	return fmt.Sprintf("%x", len(subject)) + "-" + strings.ReplaceAll(subject, "\n", "|")
+}
+
+// withProofs appends to each group's description the tag fakeProof makes.
+func withProofs(groups []forum.GroupSpec) []forum.GroupSpec {
+	for i, g := range groups {
+		subject := "collab-operator forum group v1\ndept-eng/eng\n" + g.Name
+		groups[i].Description += " [collab-proof:" + fakeProof(subject) + "]"
+	}
+	return groups
+}
+
+// withRetired lists groups with no privileges besides p's.
+func withRetired(p forum.Privileges, groups ...string) forum.Privileges {
+	out := forum.Privileges{}
+	for g, l := range p {
+		out[g] = l
+	}
+	for _, g := range groups {
+		out[g] = nil
+	}
+	return out
 }
 
 // renamePrivs moves the space groups of prefix from to prefix to.

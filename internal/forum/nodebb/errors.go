@@ -31,7 +31,7 @@ type Error struct {
 func (e *Error) Error() string {
 	var msg string
 	switch {
-	case e.cause == errRedirect:
+	case errors.Is(e.cause, errRedirect):
 		return fmt.Sprintf("nodebb %s: %s (HTTP %d)", e.Op, errRedirect, e.Status)
 	case e.Status == 0:
 		msg = fmt.Sprintf("nodebb %s", e.Op)

@@ -3,13 +3,17 @@ package nodebb
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/opencommons/collab-operator/internal/forum"
@@ -133,12 +137,43 @@ func (c *Client) observe(cl call, status int, start time.Time) {
 }
 
 // transportError: no answer. A cancelled context is the caller's doing, not the
-// forum's, so only other failures count as ErrUnavailable. The URL in a
-// *url.Error holds no secret: the token travels in a header.
+// forum's, so only other failures count as ErrUnavailable. The cause is
+// NoAnswer's: Go's own errors can quote what the peer sent (a malformed status
+// line), and a forum may be a tenant's.
 func transportError(ctx context.Context, op string, err error) *Error {
-	e := &Error{Op: op, cause: err}
+	e := &Error{Op: op, cause: NoAnswer(err)}
 	if ctx.Err() == nil {
 		e.kind = forum.ErrUnavailable
 	}
 	return e
+}
+
+// NoAnswer describes why a request got no (complete) answer in fixed words,
+// never with text from the peer or the URL: the connection was refused, timed
+// out, the name did not resolve, TLS failed, or the answer was unreadable. It
+// wraps context.Canceled and context.DeadlineExceeded.
+func NoAnswer(err error) error {
+	var dns *net.DNSError
+	var ne net.Error
+	var tlsRecord tls.RecordHeaderError
+	var cert *tls.CertificateVerificationError
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("no answer: %w", context.Canceled)
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("no answer: %w", context.DeadlineExceeded)
+	case errors.As(err, &dns):
+		return errors.New("no answer: the forum's host name does not resolve")
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return errors.New("no answer: connection refused")
+	case errors.As(err, &ne) && ne.Timeout():
+		return errors.New("no answer: timed out")
+	case errors.As(err, &tlsRecord), errors.As(err, &cert), errors.As(err, &unknownAuthority), errors.As(err, &hostname):
+		return errors.New("no answer: the TLS handshake failed")
+	}
+	return errors.New("no readable answer")
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -191,7 +192,7 @@ func TestErrors(t *testing.T) {
 // the error names the status, not the address.
 func TestNoRedirects(t *testing.T) {
 	var hits atomic.Int64
-	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		hits.Add(1)
 		_, _ = io.WriteString(w, `{"uid":1,"username":"admin","isAdmin":true}`)
 	}))
@@ -392,5 +393,36 @@ func TestVersionMustLookLikeOne(t *testing.T) {
 	v, err := c.Version(context.Background())
 	if err == nil || v != "" || strings.Contains(err.Error(), "PWNED") {
 		t.Errorf("Version = %q, %v; want an error that does not quote the answer", v, err)
+	}
+}
+
+// TestGarbageIsNotQuoted: Go's transport quotes a malformed status line in its
+// error; the client's error does not.
+func TestGarbageIsNotQuoted(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = io.WriteString(conn, "PWNED see http://evil.example\r\n\r\n")
+			_ = conn.Close()
+		}
+	}()
+	c, err := New(Config{URL: "http://" + ln.Addr().String(), Token: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Ping(context.Background())
+	if !errors.Is(err, forum.ErrUnavailable) || strings.Contains(err.Error(), "PWNED") || strings.Contains(err.Error(), "evil") {
+		t.Errorf("Ping = %v, want ErrUnavailable without the peer's text", err)
+	}
+	if want := NoAnswer(context.Canceled); !errors.Is(want, context.Canceled) {
+		t.Errorf("NoAnswer(context.Canceled) = %v, want it wrapped", want)
 	}
 }
