@@ -217,6 +217,7 @@ func TestContract(t *testing.T) {
 	t.Run("category adoption after losing its id", func(t *testing.T) { testAdoption(t, tg) })
 	t.Run("privileges", func(t *testing.T) { testPrivileges(t, tg) })
 	t.Run("groups and memberships", func(t *testing.T) { testGroups(t, tg) })
+	t.Run("a shared forum group's proof survives the forum", func(t *testing.T) { testGroupProof(t, tg) })
 	t.Run("errors", func(t *testing.T) { testErrors(t, tg) })
 	t.Run("plan and apply converge and then write nothing", func(t *testing.T) { testPlanApply(t, tg) })
 }
@@ -451,6 +452,33 @@ func testGroups(t *testing.T, tg *target) {
 	checkMembers(t, tg, c, name)
 	checkGroupNameClashes(t, tg, c)
 	checkDeleteGroup(t, tg, c, n, name)
+}
+
+// testGroupProof: the proof the controller ends a shared forum group's
+// description with comes back as written, after create and after update, so the
+// controller can recognise the group it made by it; a group without it is not
+// recognised.
+func testGroupProof(t *testing.T, tg *target) {
+	c, _ := tg.client(t)
+	ctx := ctx(t)
+	want := forumplan.DesiredForum(tg.space(), forumplan.Input{Shared: true, Proof: c.Proof}).Groups[0]
+	cleanupGroup(t, c, want.Name)
+	g := must(c.CreateGroup(ctx, want)).get(t)
+	if !forumplan.Proven(want, *g) {
+		t.Errorf("created group's description %q does not carry its proof (desired %q)", g.Description, want.Description)
+	}
+	if err := c.UpdateGroup(ctx, want.Name, []forum.GroupAction{forum.SetGroupSettings{Description: "by hand"}}); err != nil {
+		t.Fatal(err)
+	}
+	if g := must(c.ObserveGroup(ctx, want.Name)).get(t); forumplan.Proven(want, *g) {
+		t.Errorf("a description without the proof proves the group: %q", g.Description)
+	}
+	if err := c.UpdateGroup(ctx, want.Name, []forum.GroupAction{forum.SetGroupSettings{Description: want.Description}}); err != nil {
+		t.Fatal(err)
+	}
+	if g := must(c.ObserveGroup(ctx, want.Name)).get(t); !forumplan.Proven(want, *g) {
+		t.Errorf("updated group's description %q does not carry its proof", g.Description)
+	}
 }
 
 func checkMembers(t *testing.T, tg *target, c forum.Client, name string) {
