@@ -2,7 +2,6 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"flag"
 	"os"
@@ -12,10 +11,8 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
@@ -36,16 +33,17 @@ func init() {
 }
 
 type options struct {
-	metricsAddr        string
-	probeAddr          string
-	secureMetrics      bool
-	enableHTTP2        bool
-	leaderElect        bool
-	maxConcurrent      int
-	maxRemovalsPerPass int
-	operatorNamespace  string
-	forumEndpoint      string
-	zap                zap.Options
+	metricsAddr          string
+	probeAddr            string
+	secureMetrics        bool
+	enableHTTP2          bool
+	leaderElect          bool
+	maxConcurrent        int
+	maxRemovalsPerPass   int
+	operatorNamespace    string
+	credentialsNamespace string
+	forumEndpoint        string
+	zap                  zap.Options
 }
 
 func parseFlags() options {
@@ -65,6 +63,9 @@ func parseFlags() options {
 		"With memberPolicy Authoritative, the most people removed from one room per pass; the rest are reported.")
 	flag.StringVar(&o.operatorNamespace, "operator-namespace", envOr("POD_NAMESPACE", "collab-operator-system"),
 		"The operator's namespace, admitted by each deployed forum's NetworkPolicy.")
+	flag.StringVar(&o.credentialsNamespace, "credentials-namespace", "",
+		"The only namespace backends' credentials Secrets are read from (default: --operator-namespace). "+
+			"A credentialsSecretRef naming another namespace is refused.")
 	flag.StringVar(&o.forumEndpoint, "forum-endpoint-override", "",
 		"Reach every deployed forum's API at this URL instead of its Service. Only for local clusters whose pods do not really run (make dev).")
 	o.zap = zap.Options{Development: false}
@@ -83,7 +84,13 @@ func main() {
 		setupLog.Error(err, "Unable to create manager")
 		os.Exit(1)
 	}
-	if err := setupControllers(ctx, mgr, o); err != nil {
+	if err := controllers.Setup(ctx, mgr, controllers.Options{
+		OperatorNamespace:       o.operatorNamespace,
+		CredentialsNamespace:    o.credentialsNamespace,
+		ForumEndpointOverride:   o.forumEndpoint,
+		MaxConcurrentReconciles: o.maxConcurrent,
+		MaxRemovalsPerPass:      o.maxRemovalsPerPass,
+	}); err != nil {
 		setupLog.Error(err, "Unable to set up controllers")
 		os.Exit(1)
 	}
@@ -107,7 +114,7 @@ func managerOptions(o options) ctrl.Options {
 	if !o.enableHTTP2 {
 		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
 	}
-	return ctrl.Options{
+	return controllers.ManagerOptions(ctrl.Options{
 		Scheme: scheme,
 		Metrics: metricsserver.Options{
 			BindAddress:   o.metricsAddr,
@@ -117,8 +124,7 @@ func managerOptions(o options) ctrl.Options {
 		HealthProbeBindAddress: o.probeAddr,
 		LeaderElection:         o.leaderElect,
 		LeaderElectionID:       leaderElectionID,
-		Cache:                  controllers.CacheOptions(),
-	}
+	})
 }
 
 // envOr returns the environment variable's value, or def when it is unset.
@@ -127,32 +133,4 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
-}
-
-func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
-	recorder := mgr.GetEventRecorder("collab-operator")
-	chat := &controllers.MatrixConnector{}
-	forums := &controllers.NodeBBConnector{}
-	spaces := &controllers.CollaborationSpaceReconciler{
-		Client:             mgr.GetClient(),
-		Scheme:             mgr.GetScheme(),
-		Recorder:           recorder,
-		APIReader:          mgr.GetAPIReader(),
-		Chat:               chat,
-		Forum:              controllers.ForumSettings{OperatorNamespace: o.operatorNamespace, EndpointOverride: o.forumEndpoint},
-		ForumConnector:     forums,
-		MaxRemovalsPerPass: o.maxRemovalsPerPass,
-	}
-	if err := spaces.SetupWithManager(ctx, mgr, controller.Options{MaxConcurrentReconciles: o.maxConcurrent}); err != nil {
-		return err
-	}
-	if err := crmetrics.Registry.Register(controllers.NewSpaceCollector(mgr.GetClient())); err != nil {
-		return err
-	}
-	backends := &controllers.ChatBackendReconciler{Client: mgr.GetClient(), Recorder: recorder, APIReader: mgr.GetAPIReader(), Chat: chat}
-	if err := backends.SetupWithManager(ctx, mgr, controller.Options{}); err != nil {
-		return err
-	}
-	forumBackends := &controllers.ForumBackendReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Forum: forums}
-	return forumBackends.SetupWithManager(mgr, controller.Options{})
 }

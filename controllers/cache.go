@@ -6,12 +6,23 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
+// ManagerOptions returns opts with the cache and client options the manager must run
+// with (CacheOptions, ClientOptions). main.go and the test suites that start the
+// manager share it, so they cache what the operator caches and nothing more.
+func ManagerOptions(opts ctrl.Options) ctrl.Options {
+	opts.Cache.ByObject = CacheOptions().ByObject
+	opts.Client.Cache = ClientOptions().Cache
+	return opts
+}
+
 // CacheOptions keep only the operator's own objects of the kinds a space owns in the
-// manager's memory, not every Secret or Deployment in the cluster.
+// manager's memory, not every Deployment in the cluster. Secrets are not among
+// them: they are never cached (ClientOptions).
 func CacheOptions() cache.Options {
 	owned := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{ManagedByLabel: ManagedByValue})}
 	return cache.Options{ByObject: map[client.Object]cache.ByObject{
@@ -20,8 +31,16 @@ func CacheOptions() cache.Options {
 		&appsv1.Deployment{}:            owned,
 		&corev1.Service{}:               owned,
 		&corev1.PersistentVolumeClaim{}: owned,
-		&corev1.Secret{}:                owned,
 		&networkingv1.NetworkPolicy{}:   owned,
 		&networkingv1.Ingress{}:         owned,
 	}}
+}
+
+// ClientOptions make the manager's client read and write Secrets straight through
+// the API server. The operator only ever gets Secrets by name (a backend's
+// credentials, a forum's admin Secret), so it needs neither list nor watch on
+// Secrets, and its memory does not grow with the Secrets anyone else creates: a
+// label filter would not do, since anyone may label their Secrets as the operator's.
+func ClientOptions() client.Options {
+	return client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}}
 }

@@ -53,7 +53,7 @@ func (r *CollaborationSpaceReconciler) reconcileChat(ctx context.Context, s *spa
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.DriftedCondition)
 		return ctrl.Result{}, nil
 	}
-	conn, err := connectChat(ctx, r.Client, r.APIReader, r.Chat, space.Spec.Chat.BackendRef.Name)
+	conn, err := connectChat(ctx, r.Client, r.credentials(), r.Chat, space.Spec.Chat.BackendRef.Name)
 	if err != nil {
 		return ctrl.Result{}, r.chatFailed(s, err)
 	}
@@ -274,6 +274,8 @@ func chatErrorReason(err error) (string, string) {
 		return "AliasConflict", err.Error() + "; rename the space or the room"
 	case errors.Is(err, errNoCredentials):
 		return "CredentialsInvalid", err.Error()
+	case isCredentialsNamespaceForbidden(err):
+		return ReasonCredentialsNamespaceForbidden, err.Error()
 	}
 	return "ChatFailed", err.Error()
 }
@@ -348,7 +350,7 @@ func (r *CollaborationSpaceReconciler) deleteChat(ctx context.Context, s *spaceS
 	if st == nil || policy == collabv1.DeletionPolicyRetain || space.Spec.Chat == nil || space.Spec.Chat.BackendRef == nil {
 		return nil
 	}
-	conn, err := connectChat(ctx, r.Client, r.APIReader, r.Chat, space.Spec.Chat.BackendRef.Name)
+	conn, err := connectChat(ctx, r.Client, r.credentials(), r.Chat, space.Spec.Chat.BackendRef.Name)
 	if client.IgnoreNotFound(errors.Unwrap(err)) == nil && err != nil {
 		r.recordWarning(space, "ChatBackendMissing", "Delete", "Rooms left as they are: %v", err)
 		return nil

@@ -387,7 +387,7 @@ func TestSteadyStateChatMakesNoWrites(t *testing.T) {
 	counter := &writecount.Counter{}
 	r := &CollaborationSpaceReconciler{
 		Client: counter.Wrap(direct), Scheme: testenv.Scheme(),
-		Recorder: events.NewFakeRecorder(10), Chat: connector,
+		Recorder: events.NewFakeRecorder(10), Chat: connector, CredentialsNamespace: operatorNamespace,
 	}
 	if _, err := r.Reconcile(testCtx(t), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(space)}); err != nil {
 		t.Fatal(err)

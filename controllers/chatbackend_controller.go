@@ -35,11 +35,13 @@ type ChatBackendReconciler struct {
 	Recorder events.EventRecorder
 	// APIReader reads Secrets without caching them; the Client when nil.
 	APIReader client.Reader
-	Chat      ChatConnector
+	// CredentialsNamespace is the one namespace backends' credentials Secrets are read from.
+	CredentialsNamespace string
+	Chat                 ChatConnector
 }
 
 // +kubebuilder:rbac:groups=collab.opencommons.io,resources=chatbackends,verbs=get;list;watch
-// +kubebuilder:rbac:groups=collab.opencommons.io,resources=chatbackends/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=collab.opencommons.io,resources=chatbackends/status,verbs=patch
 
 // Reconcile connects, reads the server's versions and who the operator is, and
 // converges the directory space; then it polls.
@@ -55,7 +57,7 @@ func (r *ChatBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		}
 	}()
 
-	conn, err := connectChat(ctx, r.Client, r.APIReader, r.Chat, backend.Name)
+	conn, err := connectChat(ctx, r.Client, r.credentials(), r.Chat, backend.Name)
 	if err != nil {
 		return ctrl.Result{}, err
 	}

@@ -110,21 +110,16 @@ type chatConnection struct {
 }
 
 // connectChat reads a ChatBackend and its Secret and returns a client for it.
-// Secrets are read straight from the API server (secrets may be nil to use c): the
-// operator needs get on the few Secrets backends name, not a cache of every Secret in
-// the cluster. A changed Secret is picked up on the next poll.
-func connectChat(ctx context.Context, c, secrets client.Reader, connector ChatConnector, name string) (*chatConnection, error) {
-	if secrets == nil {
-		secrets = c
-	}
+// The Secret is read straight from the API server, and only from the credentials
+// namespace (see credentials). A changed Secret is picked up on the next poll.
+func connectChat(ctx context.Context, c client.Reader, creds credentials, connector ChatConnector, name string) (*chatConnection, error) {
 	backend := &collabv1.ChatBackend{}
 	if err := c.Get(ctx, client.ObjectKey{Name: name}, backend); err != nil {
 		return nil, fmt.Errorf("cannot get ChatBackend %s: %w", name, err)
 	}
-	ref := backend.Spec.Matrix.CredentialsSecretRef
-	secret := &corev1.Secret{}
-	if err := secrets.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, secret); err != nil {
-		return nil, fmt.Errorf("cannot get credentials Secret %s/%s: %w", ref.Namespace, ref.Name, err)
+	secret, err := creds.secret(ctx, "ChatBackend "+name, backend.Spec.Matrix.CredentialsSecretRef)
+	if err != nil {
+		return nil, err
 	}
 	cl, err := connector.Connect(ctx, backend, secret)
 	if err != nil {

@@ -40,6 +40,9 @@ type CollaborationSpaceReconciler struct {
 	Recorder events.EventRecorder
 	// APIReader reads Secrets without caching them; the Client when nil.
 	APIReader client.Reader
+	// CredentialsNamespace is the one namespace backends' credentials Secrets are read
+	// from; Forum.OperatorNamespace when empty.
+	CredentialsNamespace string
 	// Chat connects to the chat server a space's rooms live on.
 	Chat ChatConnector
 	// Forum says how deployed forums are reached.
@@ -62,10 +65,10 @@ type spaceScope struct {
 type phaseFunc func(ctx context.Context, s *spaceScope) (ctrl.Result, error)
 
 // +kubebuilder:rbac:groups=collab.opencommons.io,resources=collaborationspaces,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=collab.opencommons.io,resources=collaborationspaces/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=collab.opencommons.io,resources=collaborationspaces/status,verbs=get;patch
 // +kubebuilder:rbac:groups=collab.opencommons.io,resources=collaborationspaces/finalizers,verbs=update
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=events,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=get;list;watch;create;patch
 
 // Reconcile reads top to bottom: get, finalizer first, one deferred status patch,
@@ -160,7 +163,6 @@ func (r *CollaborationSpaceReconciler) SetupWithManager(ctx context.Context, mgr
 		Owns(&appsv1.Deployment{}, changedByOthers).
 		Owns(&corev1.Service{}, changedByOthers).
 		Owns(&corev1.PersistentVolumeClaim{}, changedByOthers).
-		Owns(&corev1.Secret{}, changedByOthers).
 		Owns(&networkingv1.NetworkPolicy{}, changedByOthers).
 		Owns(&networkingv1.Ingress{}, changedByOthers).
 		Watches(&collabv1.ChatBackend{}, spacesOfChatBackend(mgr.GetClient())).

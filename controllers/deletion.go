@@ -69,6 +69,11 @@ func (r *CollaborationSpaceReconciler) releaseOwned(ctx context.Context, space *
 	if err != nil {
 		return err
 	}
+	secrets, err := r.ownedSecrets(ctx, space)
+	if err != nil {
+		return err
+	}
+	objs = append(objs, secrets...)
 	for _, obj := range objs {
 		if err := r.retireObject(ctx, space, obj, policy); err != nil {
 			return err
@@ -133,7 +138,7 @@ func (r *CollaborationSpaceReconciler) deleteForumContent(ctx context.Context, s
 		}
 		return r.retireForumContent(ctx, fc, space)
 	}
-	fc, _, err := connectForumBackend(ctx, r.Client, r.APIReader, r.ForumConnector, f.BackendRef.Name)
+	fc, _, err := connectForumBackend(ctx, r.Client, r.credentials(), r.ForumConnector, f.BackendRef.Name)
 	if apierrors.IsNotFound(err) {
 		r.recordWarning(space, "ForumBackendMissing", "Delete", "Categories left as they are: %v", err)
 		return nil

@@ -43,7 +43,7 @@ type ForumSettings struct {
 }
 
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=services;persistentvolumeclaims;secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=services;persistentvolumeclaims,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=collab.opencommons.io,resources=forumbackends,verbs=get;list;watch
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies;ingresses,verbs=get;list;watch;create;update;patch;delete
 
@@ -88,9 +88,9 @@ const forumPollInterval = 5 * time.Minute
 // reconcileSharedForum gives the space its own category, groups and categories in a
 // shared forum (a ForumBackend).
 func (r *CollaborationSpaceReconciler) reconcileSharedForum(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
-	fc, backend, err := connectForumBackend(ctx, r.Client, r.APIReader, r.ForumConnector, s.space.Spec.Forum.BackendRef.Name)
+	fc, backend, err := connectForumBackend(ctx, r.Client, r.credentials(), r.ForumConnector, s.space.Spec.Forum.BackendRef.Name)
 	if err != nil {
-		setCondition(s.space, collabv1.ForumReadyCondition, metav1.ConditionFalse, "ForumBackendUnavailable", err.Error())
+		setCondition(s.space, collabv1.ForumReadyCondition, metav1.ConditionFalse, credentialsReason(err, "ForumBackendUnavailable"), err.Error())
 		return ctrl.Result{}, err
 	}
 	interval := backend.Spec.PollInterval.Duration
@@ -141,6 +141,8 @@ func forumErrorReason(err error) string {
 		return "CredentialsRejected"
 	case errors.Is(err, forum.ErrConflict):
 		return "NameConflict"
+	case isCredentialsNamespaceForbidden(err):
+		return ReasonCredentialsNamespaceForbidden
 	}
 	return "ForumFailed"
 }

@@ -23,10 +23,12 @@ type ForumBackendReconciler struct {
 	client.Client
 	// APIReader reads Secrets without caching them; the Client when nil.
 	APIReader client.Reader
-	Forum     ForumConnector
+	// CredentialsNamespace is the one namespace backends' credentials Secrets are read from.
+	CredentialsNamespace string
+	Forum                ForumConnector
 }
 
-// +kubebuilder:rbac:groups=collab.opencommons.io,resources=forumbackends/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=collab.opencommons.io,resources=forumbackends/status,verbs=patch
 
 // Reconcile checks the forum and polls it on its interval.
 func (r *ForumBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -60,7 +62,7 @@ func (r *ForumBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request
 }
 
 func (r *ForumBackendReconciler) check(ctx context.Context, backend *collabv1.ForumBackend) error {
-	fc, _, err := connectForumBackend(ctx, r.Client, r.APIReader, r.Forum, backend.Name)
+	fc, _, err := connectForumBackend(ctx, r.Client, r.credentials(), r.Forum, backend.Name)
 	if err != nil {
 		return err
 	}

@@ -88,19 +88,16 @@ func (n *NodeBBConnector) observer(name string) nodebb.RequestObserver {
 	}
 }
 
-// connectForumBackend reads a shared forum's ForumBackend and Secret.
-func connectForumBackend(ctx context.Context, c, secrets client.Reader, connector ForumConnector, name string) (forum.Client, *collabv1.ForumBackend, error) {
-	if secrets == nil {
-		secrets = c
-	}
+// connectForumBackend reads a shared forum's ForumBackend and Secret, the Secret
+// straight from the API server and only from the credentials namespace.
+func connectForumBackend(ctx context.Context, c client.Reader, creds credentials, connector ForumConnector, name string) (forum.Client, *collabv1.ForumBackend, error) {
 	backend := &collabv1.ForumBackend{}
 	if err := c.Get(ctx, client.ObjectKey{Name: name}, backend); err != nil {
 		return nil, nil, fmt.Errorf("cannot get ForumBackend %s: %w", name, err)
 	}
-	ref := backend.Spec.NodeBB.CredentialsSecretRef
-	secret := &corev1.Secret{}
-	if err := secrets.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, secret); err != nil {
-		return nil, nil, fmt.Errorf("cannot get credentials Secret %s/%s: %w", ref.Namespace, ref.Name, err)
+	secret, err := creds.secret(ctx, "ForumBackend "+name, backend.Spec.NodeBB.CredentialsSecretRef)
+	if err != nil {
+		return nil, nil, err
 	}
 	fc, err := connector.Connect(ctx, "ForumBackend/"+name, backend.Spec.NodeBB.URL, secret)
 	if err != nil {

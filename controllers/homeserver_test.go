@@ -53,10 +53,11 @@ func register(ctx context.Context, localpart string, admin bool) (*matrixuser.Us
 	return matrixuser.New(homeserver.URL, id, token), nil
 }
 
-// createChatBackend stores the operator's token in a Secret and points a ChatBackend
-// at the homeserver, as a platform team would.
+// createChatBackend stores the operator's token in a Secret in the operator's
+// namespace and points a ChatBackend at the homeserver, as a platform team would. The
+// reference leaves the namespace out: it is the operator's.
 func createChatBackend(ctx context.Context) error {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "collab-system"}}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}}
 	if err := k8sClient.Create(ctx, ns); err != nil {
 		return err
 	}
@@ -73,7 +74,7 @@ func createChatBackend(ctx context.Context) error {
 			Matrix: &collabv1.MatrixBackend{
 				HomeserverURL:        homeserver.URL,
 				ServerName:           homeserver.ServerName,
-				CredentialsSecretRef: collabv1.SecretReference{Namespace: ns.Name, Name: secret.Name},
+				CredentialsSecretRef: collabv1.SecretReference{Name: secret.Name},
 				DirectorySpace:       &collabv1.DirectorySpace{Name: "Acme"},
 			},
 			PollInterval: metav1.Duration{Duration: testPollInterval},

@@ -15,7 +15,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/forumdeploy"
 )
+
+// The one Secret a space owns is its forum's admin Secret: written and deleted by
+// name, never listed or watched, so the manager needs no list or watch on Secrets.
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;update;patch;delete
 
 // applyOwned creates or updates an object the space owns: labelled, controlled by the
 // space, with mutate setting what the operator manages. An event records each change;
@@ -73,8 +78,11 @@ var ownedKinds = []ownedKind{
 	{kind: "Service", newList: func() client.ObjectList { return &corev1.ServiceList{} }},
 	{kind: "Deployment", newList: func() client.ObjectList { return &appsv1.DeploymentList{} }, archive: archiveScaleDown},
 	{kind: "PersistentVolumeClaim", newList: func() client.ObjectList { return &corev1.PersistentVolumeClaimList{} }, archive: archiveKeep},
-	{kind: "Secret", newList: func() client.ObjectList { return &corev1.SecretList{} }, archive: archiveKeep},
 }
+
+// adminSecretKind is the forum's admin Secret. Archive keeps it: it is the key to the
+// kept volume. It is not in ownedKinds because Secrets are never listed.
+var adminSecretKind = ownedKind{kind: "Secret", archive: archiveKeep}
 
 // ownedObject is an object the space controls, with its kind.
 type ownedObject struct {
@@ -104,6 +112,23 @@ func (r *CollaborationSpaceReconciler) ownedObjects(ctx context.Context, space *
 		}
 	}
 	return out, nil
+}
+
+// ownedSecrets returns the Secrets this space controls, read by name: its forum's
+// admin Secret, if it has one.
+func (r *CollaborationSpaceReconciler) ownedSecrets(ctx context.Context, space *collabv1.CollaborationSpace) ([]ownedObject, error) {
+	secret := &corev1.Secret{}
+	key := client.ObjectKey{Namespace: space.Namespace, Name: forumdeploy.AdminSecretName(space.Name)}
+	if err := r.Get(ctx, key, secret); err != nil {
+		if client.IgnoreNotFound(err) == nil {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("cannot get Secret %s: %w", key.Name, err)
+	}
+	if !metav1.IsControlledBy(secret, space) {
+		return nil, nil
+	}
+	return []ownedObject{{Object: secret, ownedKind: adminSecretKind}}, nil
 }
 
 func clientKey(obj client.Object) client.ObjectKey { return client.ObjectKeyFromObject(obj) }

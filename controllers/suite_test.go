@@ -15,18 +15,23 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
+// operatorNamespace is the operator's namespace in the suite, where the ChatBackend's
+// credentials Secret lives.
+const operatorNamespace = "collab-system"
+
 // The suite runs one real kube-apiserver + etcd, one real Dendrite and one manager
 // for all tests.
 var (
 	cfg       *rest.Config
 	k8sClient client.Client
+	// secretRequests records every request the manager made on Secrets.
+	secretRequests requestLog
 	// forumServer stands in for every deployed forum, at forumAPI.
 	forumServer, forumAPI = startForumAPI()
 	// matrixWrites counts the manager's requests that change something on Matrix.
@@ -65,14 +70,23 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	if bad := secretRequests.collections(); len(bad) > 0 {
+		fmt.Fprintf(os.Stderr, "the manager listed or watched Secrets: %v\n", bad)
+		return 1
+	}
+	return code
 }
 
+// startManager starts the manager as main.go does, with its requests on Secrets
+// recorded.
 func startManager(ctx context.Context) error {
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	mgrCfg := rest.CopyConfig(cfg)
+	mgrCfg.Wrap(secretRequests.wrap)
+	mgr, err := ctrl.NewManager(mgrCfg, ManagerOptions(ctrl.Options{
 		Scheme:  testenv.Scheme(),
 		Metrics: metricsserver.Options{BindAddress: "0"},
-	})
+	}))
 	if err != nil {
 		return err
 	}
@@ -86,27 +100,14 @@ func startManager(ctx context.Context) error {
 			matrixWrites.Add(1)
 		}
 	}}
-	r := &CollaborationSpaceReconciler{
-		Client:             mgr.GetClient(),
-		Scheme:             mgr.GetScheme(),
-		Recorder:           mgr.GetEventRecorder("collab-operator"),
-		APIReader:          mgr.GetAPIReader(),
-		Chat:               connector,
-		MaxRemovalsPerPass: 5,
-		Forum:              ForumSettings{OperatorNamespace: "collab-system", EndpointOverride: forumAPI},
-		ForumConnector:     &NodeBBConnector{},
-	}
-	skip := true
-	opts := controller.Options{SkipNameValidation: &skip, MaxConcurrentReconciles: 4}
-	if err := r.SetupWithManager(ctx, mgr, opts); err != nil {
-		return err
-	}
-	fb := &ForumBackendReconciler{Client: mgr.GetClient(), APIReader: r.APIReader, Forum: r.ForumConnector}
-	if err := fb.SetupWithManager(mgr, opts); err != nil {
-		return err
-	}
-	b := &ChatBackendReconciler{Client: mgr.GetClient(), Recorder: r.Recorder, APIReader: r.APIReader, Chat: connector}
-	if err := b.SetupWithManager(ctx, mgr, opts); err != nil {
+	if err := Setup(ctx, mgr, Options{
+		OperatorNamespace:       operatorNamespace,
+		ForumEndpointOverride:   forumAPI,
+		MaxConcurrentReconciles: 4,
+		MaxRemovalsPerPass:      5,
+		Chat:                    connector,
+		SkipNameValidation:      true,
+	}); err != nil {
 		return err
 	}
 	go func() {

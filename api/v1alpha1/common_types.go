@@ -39,15 +39,18 @@ type LocalObjectReference struct {
 	Name string `json:"name"`
 }
 
-// SecretReference names a Secret in a given namespace. Cluster-scoped backends use it
-// because they have no namespace of their own.
+// SecretReference names a backend's credentials Secret. Backends are cluster-scoped,
+// so the operator reads their Secrets from one namespace only: its own, or the one
+// given by its --credentials-namespace flag.
 type SecretReference struct {
-	// Namespace of the Secret.
+	// Namespace of the Secret: the operator's credentials namespace when empty. A
+	// reference to any other namespace is refused (the backend turns Ready=False with
+	// reason CredentialsNamespaceForbidden); nothing is read from it.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
-	// +required
-	Namespace string `json:"namespace"`
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
 	// Name of the Secret.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -15,7 +16,6 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -68,11 +68,10 @@ func runOperator(ctx context.Context, cfg *rest.Config, direct client.WithWatch,
 	mgrCfg := rest.CopyConfig(cfg)
 	mgrCfg.QPS, mgrCfg.Burst = o.kubeQPS, o.kubeBurst
 	mgrCfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &countingTransport{next: rt, stats: &apiStats} })
-	mgr, err := ctrl.NewManager(mgrCfg, ctrl.Options{
+	mgr, err := ctrl.NewManager(mgrCfg, controllers.ManagerOptions(ctrl.Options{
 		Scheme:  testenv.Scheme(),
 		Metrics: metricsserver.Options{BindAddress: "0"},
-		Cache:   controllers.CacheOptions(),
-	})
+	}))
 	if err != nil {
 		return res, err
 	}
@@ -136,31 +135,19 @@ func runOperator(ctx context.Context, cfg *rest.Config, direct client.WithWatch,
 	return res, nil
 }
 
-// setupControllers mirrors main.go's: the space reconciler with the given number of
-// workers, the chat and forum backend reconcilers with one each. (main.go's metrics
-// collector only runs when metrics are scraped, so it is left out.)
+// setupControllers wires the manager as main.go does, except that the space and
+// backend reconcilers get a Matrix client each, so their requests can be told apart,
+// and the spaces' metrics collector is not registered with the registry the
+// benchmark reads its pass counts from (main.go's only runs when metrics are scraped).
 func setupControllers(ctx context.Context, mgr ctrl.Manager, spaceChat, backendChat *controllers.MatrixConnector, workers int) error {
-	recorder := mgr.GetEventRecorder("collab-operator")
-	forums := &controllers.NodeBBConnector{}
-	spaces := &controllers.CollaborationSpaceReconciler{
-		Client:             mgr.GetClient(),
-		Scheme:             mgr.GetScheme(),
-		Recorder:           recorder,
-		APIReader:          mgr.GetAPIReader(),
-		Chat:               spaceChat,
-		Forum:              controllers.ForumSettings{OperatorNamespace: benchNamespace},
-		ForumConnector:     forums,
-		MaxRemovalsPerPass: 5,
-	}
-	if err := spaces.SetupWithManager(ctx, mgr, controller.Options{MaxConcurrentReconciles: workers}); err != nil {
-		return err
-	}
-	backends := &controllers.ChatBackendReconciler{Client: mgr.GetClient(), Recorder: recorder, APIReader: mgr.GetAPIReader(), Chat: backendChat}
-	if err := backends.SetupWithManager(ctx, mgr, controller.Options{}); err != nil {
-		return err
-	}
-	forumBackends := &controllers.ForumBackendReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Forum: forums}
-	return forumBackends.SetupWithManager(mgr, controller.Options{})
+	return controllers.Setup(ctx, mgr, controllers.Options{
+		OperatorNamespace:       benchNamespace,
+		MaxConcurrentReconciles: workers,
+		MaxRemovalsPerPass:      5,
+		Chat:                    spaceChat,
+		BackendChat:             backendChat,
+		Metrics:                 prometheus.NewRegistry(),
+	})
 }
 
 // createBackend stores the operator's token in a Secret and points a ChatBackend with
@@ -182,7 +169,7 @@ func createBackend(ctx context.Context, c client.Client, hs *dendrite.Server, to
 			Matrix: &collabv1.MatrixBackend{
 				HomeserverURL:        hs.URL,
 				ServerName:           hs.ServerName,
-				CredentialsSecretRef: collabv1.SecretReference{Namespace: benchNamespace, Name: secret.Name},
+				CredentialsSecretRef: collabv1.SecretReference{Name: secret.Name},
 				DirectorySpace:       &collabv1.DirectorySpace{Name: "Bench"},
 			},
 			PollInterval: metav1.Duration{Duration: poll},
