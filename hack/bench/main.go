@@ -12,6 +12,9 @@
 //  3. Steady state: a fresh reconciler passes over every space once; a resync of
 //     converged spaces should write nothing, to Matrix or to the API server.
 //
+// -mode secrets measures something else: whether the manager's memory grows with the
+// Secrets tenants create (secrets.go).
+//
 // The results are printed as Markdown on stdout (progress goes to stderr); see
 // docs/benchmarks.md.
 package main
@@ -36,6 +39,8 @@ import (
 )
 
 type options struct {
+	mode                  string
+	secrets               secretsOptions
 	spaces, rooms, owners int
 	concurrency           int
 	floorConcurrency      int
@@ -65,6 +70,13 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "How long to wait for the operator to converge.")
 	flag.StringVar(&o.out, "o", "", "Also write the Markdown report to this file.")
 	flag.BoolVar(&o.verbose, "v", false, "Log the manager at info level.")
+	flag.StringVar(&o.mode, "mode", "chat",
+		"chat: the operator against the floor; secrets: the manager's memory as tenants create Secrets labelled as the operator's.")
+	flag.IntVar(&o.secrets.count, "secrets", 500, "-mode secrets: how many Secrets the tenants create.")
+	flag.IntVar(&o.secrets.size, "secret-size", 100<<10, "-mode secrets: bytes of data in each Secret.")
+	flag.DurationVar(&o.secrets.wait, "secrets-wait", time.Minute, "-mode secrets: how long to wait after the last Secret before measuring.")
+	flag.StringVar(&o.secrets.manager, "manager", "", "-mode secrets: a manager binary to measure; this checkout's, built, when empty.")
+	flag.StringVar(&o.secrets.label, "label", "this checkout", "-mode secrets: names the measured manager in the report.")
 	flag.Parse()
 	o.kubeQPS = float32(qps)
 	if o.floorConcurrency == 0 {
@@ -81,7 +93,16 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, o); err != nil {
+	runMode := run
+	switch o.mode {
+	case "chat":
+	case "secrets":
+		runMode = runSecrets
+	default:
+		fmt.Fprintln(os.Stderr, "bench: -mode must be chat or secrets")
+		os.Exit(2)
+	}
+	if err := runMode(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}

@@ -1,0 +1,367 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/controllers"
+	"github.com/opencommons/collab-operator/internal/testing/repo"
+	"github.com/opencommons/collab-operator/internal/testing/testenv"
+)
+
+// secretsOptions are the settings of -mode secrets.
+type secretsOptions struct {
+	count   int           // Secrets the tenants create
+	size    int           // bytes of data in each
+	wait    time.Duration // how long after the last one before measuring again
+	manager string        // a prebuilt manager binary; this checkout's when empty
+	label   string        // names the manager in the report
+}
+
+// secretsResult is what -mode secrets measured of the manager process.
+type secretsResult struct {
+	spaces, count, size       int
+	before, after             memSample
+	peak                      uint64
+	create, settled, converge time.Duration
+}
+
+// memSample is the manager's resident set and Go heap at one moment.
+type memSample struct {
+	rss, heap uint64
+}
+
+// runSecrets is -mode secrets: does the manager's memory grow with the Secrets that
+// tenants create? It starts kube-apiserver + etcd, runs the manager as its own
+// process (built from this checkout, or -manager), as main.go runs it, lets it
+// converge o.spaces spaces (permissions only), and measures its RSS. Then the
+// tenants create o.count Secrets of o.size bytes in their namespaces, every one
+// labelled app.kubernetes.io/managed-by=collab-operator as the operator's own
+// objects are, and after o.wait the RSS is measured again.
+func runSecrets(ctx context.Context, o options) error {
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
+	w := workload{spaces: o.spaces, rooms: 0, owners: min(o.owners, o.spaces)}
+	progress("secrets: starting kube-apiserver + etcd (envtest)")
+	env, err := testenv.New()
+	if err != nil {
+		return err
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		return fmt.Errorf("cannot start the API server: %w", err)
+	}
+	defer func() { _ = env.Stop() }()
+	direct, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "bench-secrets-")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+
+	bin, err := managerBinary(ctx, dir, o.secrets.manager)
+	if err != nil {
+		return err
+	}
+	if err := direct.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNamespace}}); err != nil {
+		return err
+	}
+	mgr, err := startManagerProcess(ctx, env, dir, bin)
+	if err != nil {
+		return err
+	}
+	defer mgr.stop()
+
+	res, err := measureSecrets(ctx, direct, mgr, w, o)
+	if err != nil {
+		return err
+	}
+	md := res.markdown(o.secrets.label)
+	fmt.Print(md)
+	if o.out != "" {
+		return os.WriteFile(o.out, []byte(md), 0o644)
+	}
+	return nil
+}
+
+// measureSecrets lets the manager converge w's spaces, samples its memory, has the
+// tenants create their Secrets, waits and samples again.
+func measureSecrets(ctx context.Context, direct client.Client, mgr *managerProcess, w workload, o options) (secretsResult, error) {
+	res := secretsResult{spaces: w.spaces, count: o.secrets.count, size: o.secrets.size}
+	var err error
+	progress("secrets: %d spaces (permissions only) for the manager to serve", w.spaces)
+	start := time.Now()
+	for i := range w.spaces {
+		if err := direct.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: w.namespace(i)}}); err != nil {
+			return res, err
+		}
+		space := w.space(i, "")
+		space.Spec.Chat = nil
+		if err := direct.Create(ctx, space); err != nil {
+			return res, err
+		}
+	}
+	if err := waitSpacesReady(ctx, direct, w.spaces, o.timeout); err != nil {
+		return res, err
+	}
+	res.converge = time.Since(start)
+	if err := sleep(ctx, 20*time.Second); err != nil { // let the first passes' garbage go
+		return res, err
+	}
+	if res.before, err = mgr.sample(ctx); err != nil {
+		return res, err
+	}
+	progress("secrets: manager RSS %s, heap %s; tenants create %d Secrets of %d KiB",
+		mib(res.before.rss), mib(res.before.heap), res.count, res.size>>10)
+
+	start = time.Now()
+	for i := range res.count {
+		if err := direct.Create(ctx, tenantSecret(w.namespace(i%w.spaces), i, res.size)); err != nil {
+			return res, fmt.Errorf("cannot create Secret %d: %w", i, err)
+		}
+	}
+	res.create = time.Since(start)
+	if err := sleep(ctx, o.secrets.wait); err != nil {
+		return res, err
+	}
+	if res.after, err = mgr.sample(ctx); err != nil {
+		return res, err
+	}
+	res.peak = peakRSS(mgr.cmd.Process.Pid)
+	res.settled = time.Since(start)
+	if err := waitSpacesReady(ctx, direct, w.spaces, time.Minute); err != nil {
+		return res, fmt.Errorf("after the Secrets: %w", err)
+	}
+	return res, nil
+}
+
+// tenantSecret is a tenant's Secret of size random bytes that claims to be the
+// operator's.
+func tenantSecret(ns string, i, size int) *corev1.Secret {
+	data := make([]byte, size)
+	_, _ = rand.Read(data)
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: fmt.Sprintf("tenant-%04d", i), Namespace: ns,
+			Labels: map[string]string{controllers.ManagedByLabel: controllers.ManagedByValue},
+		},
+		Data: map[string][]byte{"blob": data},
+	}
+}
+
+// managerBinary returns prebuilt, or builds this checkout's manager into dir.
+func managerBinary(ctx context.Context, dir, prebuilt string) (string, error) {
+	if prebuilt != "" {
+		return prebuilt, nil
+	}
+	root, err := repo.Root()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "manager")
+	progress("secrets: building the manager")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return "", fmt.Errorf("cannot build the manager: %w", err)
+	}
+	return bin, nil
+}
+
+// managerProcess is the manager running as its own process.
+type managerProcess struct {
+	cmd     *exec.Cmd
+	metrics string
+	done    chan struct{}
+}
+
+// startManagerProcess runs the manager binary against env as an administrator, with
+// the flags make dev gives it, and waits until it is ready.
+func startManagerProcess(ctx context.Context, env *envtest.Environment, dir, bin string) (*managerProcess, error) {
+	admin, err := env.AddUser(envtest.User{Name: "bench-manager", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return nil, err
+	}
+	kubeconfig, err := admin.KubeConfig()
+	if err != nil {
+		return nil, err
+	}
+	kcPath := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(kcPath, kubeconfig, 0o600); err != nil {
+		return nil, err
+	}
+	metrics, probes := freePort(), freePort()
+	if metrics == "" || probes == "" {
+		return nil, errors.New("no free port for the manager")
+	}
+	logFile, err := os.Create(filepath.Join(dir, "manager.log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "--kubeconfig="+kcPath, "--metrics-bind-address="+metrics,
+		"--health-probe-bind-address="+probes, "--operator-namespace="+benchNamespace, "--zap-log-level=error")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("cannot start the manager: %w", err)
+	}
+	p := &managerProcess{cmd: cmd, metrics: metrics, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); _ = logFile.Close(); close(p.done) }()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		if status, err := httpGet(ctx, "http://"+probes+"/readyz"); err == nil && status == http.StatusOK {
+			return p, nil
+		}
+		select {
+		case <-p.done:
+			return nil, fmt.Errorf("the manager exited: see %s", logFile.Name())
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	p.stop()
+	return nil, errors.New("the manager was not ready within a minute")
+}
+
+// stop stops the manager by its own PID: SIGTERM, then SIGKILL after a grace period.
+func (p *managerProcess) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(15 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// sample reads the manager's resident set from /proc and its Go heap in use from
+// its metrics.
+func (p *managerProcess) sample(ctx context.Context) (memSample, error) {
+	s := memSample{rss: procStatus(p.cmd.Process.Pid, "VmRSS:")}
+	if s.rss == 0 {
+		return s, errors.New("cannot read the manager's resident set")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.metrics+"/metrics", nil)
+	if err != nil {
+		return s, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return s, fmt.Errorf("cannot read the manager's metrics: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "go_memstats_heap_inuse_bytes "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			s.heap = uint64(f)
+		}
+	}
+	return s, sc.Err()
+}
+
+// procStatus reads a kB field of /proc/PID/status, in bytes.
+func procStatus(pid int, field string) uint64 {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func httpGet(ctx context.Context, url string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// freePort returns a free loopback address, or "" when there is none.
+func freePort() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return ""
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().String()
+}
+
+// waitSpacesReady polls until n spaces are Ready at their generation.
+func waitSpacesReady(ctx context.Context, c client.Client, n int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	ready := 0
+	for time.Now().Before(deadline) {
+		var list collabv1.CollaborationSpaceList
+		if err := c.List(ctx, &list); err != nil {
+			return err
+		}
+		ready = 0
+		for i := range list.Items {
+			if isReady(&list.Items[i]) {
+				ready++
+			}
+		}
+		if ready >= n {
+			return nil
+		}
+		if err := sleep(ctx, time.Second); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("only %d of %d spaces Ready after %s", ready, n, timeout)
+}
+
+func (r secretsResult) markdown(label string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### The manager's memory and tenants' Secrets (%s)\n\n", label)
+	fmt.Fprintf(&b, "%d spaces (permissions only) served; then %d Secrets of %d KiB (%s in all) created in their "+
+		"namespaces, each labelled %s=%s.\n\n", r.spaces, r.count, r.size>>10,
+		mib(uint64(r.count)*uint64(r.size)), controllers.ManagedByLabel, controllers.ManagedByValue)
+	b.WriteString("| | manager RSS | Go heap in use |\n|---|---|---|\n")
+	fmt.Fprintf(&b, "| before, %d spaces Ready | %s | %s |\n", r.spaces, mib(r.before.rss), mib(r.before.heap))
+	fmt.Fprintf(&b, "| after the Secrets (%s later) | %s | %s |\n", r.settled.Round(time.Second), mib(r.after.rss), mib(r.after.heap))
+	fmt.Fprintf(&b, "| growth | %s | %s |\n", signedMiB(r.before.rss, r.after.rss), signedMiB(r.before.heap, r.after.heap))
+	fmt.Fprintf(&b, "| peak RSS (VmHWM) | %s | |\n\n", mib(r.peak))
+	fmt.Fprintf(&b, "Spaces converged in %s; creating the Secrets took %s.\n", r.converge.Round(time.Second), r.create.Round(time.Second))
+	return b.String()
+}
+
+func signedMiB(before, after uint64) string {
+	return fmt.Sprintf("%+.1f MiB", (float64(after)-float64(before))/(1<<20))
+}
