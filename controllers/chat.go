@@ -38,6 +38,9 @@ type chatPass struct {
 	operator string
 	// drifted names the fields put back in rooms that were already right once.
 	drifted []string
+	// aliasMoved describes aliases that point away from the rooms in status:
+	// reported, never followed.
+	aliasMoved []string
 }
 
 // reconcileChat makes the department's space and rooms match the spec, in as few
@@ -90,7 +93,7 @@ func (r *CollaborationSpaceReconciler) applyChat(ctx context.Context, p *chatPas
 	}
 	// The space room is converged last, once its children's ids are known, so it is
 	// read once and written at most once.
-	spaceRoom, err := r.findOrCreateRoom(ctx, p, spaceSpec)
+	spaceRoom, err := r.findOrCreateRoom(ctx, p, spaceSpec, priorSpaceID(space), chatplan.LegacySpaceAlias(space.Name))
 	if err != nil {
 		return nil, err
 	}
@@ -103,15 +106,14 @@ func (r *CollaborationSpaceReconciler) applyChat(ctx context.Context, p *chatPas
 	status := &collabv1.ChatStatus{SpaceID: spaceRoom.RoomID}
 	children := make([]string, 0, len(roomSpecs))
 	for i, spec := range roomSpecs {
+		name := space.Spec.Chat.Rooms[i].Name
 		spec.Parent = spaceRoom.RoomID
-		room, err := r.ensureRoom(ctx, p, spec)
+		room, err := r.ensureRoom(ctx, p, spec, priorRoomID(space, name), chatplan.LegacyRoomAlias(space.Name, name))
 		if err != nil {
 			return nil, err
 		}
 		children = append(children, room.RoomID)
-		status.Rooms = append(status.Rooms, collabv1.RoomStatus{
-			Name: space.Spec.Chat.Rooms[i].Name, RoomID: room.RoomID, Alias: room.Alias,
-		})
+		status.Rooms = append(status.Rooms, collabv1.RoomStatus{Name: name, RoomID: room.RoomID, Alias: room.Alias})
 	}
 	spaceSpec.Children = children
 	if err := r.convergeRoom(ctx, p, spaceSpec, spaceRoom); err != nil {
@@ -133,6 +135,7 @@ func (r *CollaborationSpaceReconciler) desiredInput(ctx context.Context, p *chat
 		ServerName:     m.ServerName,
 		UserIDTemplate: m.UserIDTemplate,
 		OperatorUserID: p.operator,
+		OwnerLevel:     ownerLevel(p.backend),
 		SharedSpaceIDs: map[string]string{},
 	}
 	var pending []string
@@ -154,28 +157,56 @@ func (r *CollaborationSpaceReconciler) desiredInput(ctx context.Context, p *chat
 	return in, pending
 }
 
-// findOrCreateRoom finds a room by its alias, or creates it with all its state at
-// once; Create adopts a room that a pass which crashed before writing status made.
-func (r *CollaborationSpaceReconciler) findOrCreateRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec) (*chat.ObservedRoom, error) {
-	observed, err := p.client.Observe(ctx, spec.AliasLocalpart)
+// findOrCreateRoom finds a room by the id in status, its alias or, for rooms an
+// earlier version made, its legacy alias, and proves it is the operator's for this
+// space; or creates it with all its state at once. Create adopts a room that a
+// pass which crashed before writing status made, with the same proof. A room
+// that holds the alias but is not provably this space's stalls the space: the
+// operator never adopts what it cannot prove it made.
+func (r *CollaborationSpaceReconciler) findOrCreateRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec,
+	knownID string, legacyAliases ...string) (*chat.ObservedRoom, error) {
+	lookup := chat.Lookup{KnownID: knownID, LegacyAliases: legacyAliases, Operator: p.operator}
+	room, loc, err := chat.Locate(ctx, p.client, spec, lookup)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read room %s: %w", spec.AliasLocalpart, err)
+		return nil, fmt.Errorf("cannot find room %s: %w", spec.CanonicalAlias, terminalIfConflict(err))
 	}
-	if observed != nil {
-		if err := chat.CheckOwner(observed, spec.Owner); err != nil {
-			return nil, reconcile.TerminalError(err)
-		}
-		return observed, nil
+	r.reportLocation(p, spec, knownID, room, loc)
+	if room != nil {
+		return room, nil
 	}
 	created, err := p.client.Create(ctx, spec)
 	if err != nil {
-		if errors.Is(err, chat.ErrAliasConflict) {
-			err = reconcile.TerminalError(err)
-		}
-		return nil, fmt.Errorf("cannot create room %s: %w", spec.AliasLocalpart, err)
+		return nil, fmt.Errorf("cannot create room %s: %w", spec.CanonicalAlias, terminalIfConflict(err))
 	}
 	r.recordChange(p.s.space, "RoomCreated", "Create", "Created room %s (%s)", created.Alias, created.RoomID)
 	return created, nil
+}
+
+// terminalIfConflict marks an alias conflict terminal: retrying cannot free an
+// alias someone else holds.
+func terminalIfConflict(err error) error {
+	if errors.Is(err, chat.ErrAliasConflict) {
+		return reconcile.TerminalError(err)
+	}
+	return err
+}
+
+// reportLocation tells the user what finding a room revealed: a room in status the
+// operator lost, a room moved to its current alias, an alias pointing elsewhere.
+func (r *CollaborationSpaceReconciler) reportLocation(p *chatPass, spec chat.RoomSpec, knownID string,
+	room *chat.ObservedRoom, loc chat.Location) {
+	space := p.s.space
+	if loc.Lost {
+		r.recordWarning(space, "RoomLost", "Update", "Room %s recorded in status can no longer be read by the operator; "+
+			"looking for %s by its alias", knownID, spec.CanonicalAlias)
+	}
+	if loc.Realiased && room != nil {
+		r.recordChange(space, "RoomAliased", "Update", "Pointed alias %s at room %s", spec.CanonicalAlias, room.RoomID)
+	}
+	if loc.AliasElsewhere != "" {
+		p.aliasMoved = append(p.aliasMoved, fmt.Sprintf("%s points to room %s, not to %s", spec.CanonicalAlias,
+			loc.AliasElsewhere, knownID))
+	}
 }
 
 // convergeRoom changes what differs between a room as observed and its spec. A room
@@ -205,8 +236,9 @@ func (r *CollaborationSpaceReconciler) convergeRoom(ctx context.Context, p *chat
 }
 
 // ensureRoom finds or creates a room, then converges it.
-func (r *CollaborationSpaceReconciler) ensureRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec) (*chat.ObservedRoom, error) {
-	room, err := r.findOrCreateRoom(ctx, p, spec)
+func (r *CollaborationSpaceReconciler) ensureRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec,
+	knownID string, legacyAliases ...string) (*chat.ObservedRoom, error) {
+	room, err := r.findOrCreateRoom(ctx, p, spec, knownID, legacyAliases...)
 	if err != nil {
 		return nil, err
 	}
@@ -214,15 +246,41 @@ func (r *CollaborationSpaceReconciler) ensureRoom(ctx context.Context, p *chatPa
 }
 
 // unchangedSpec reports whether the spec is the one last reconciled in full: then a
-// difference on a backend was made by hand, not asked for.
+// difference on a backend was made by hand, not asked for. A generation that was
+// only judged (Stalled) was not carried out, so what its next pass changes is the
+// spec catching up, not drift.
 func (s *spaceScope) unchangedSpec() bool {
-	return s.before.Status.ObservedGeneration == s.space.Generation
+	before := s.before.Status
+	ready := meta.FindStatusCondition(before.Conditions, collabv1.ReadyCondition)
+	return before.ObservedGeneration == s.space.Generation && ready != nil && ready.Status == metav1.ConditionTrue
+}
+
+// priorSpaceID is the space room's id from status, authoritative once recorded.
+func priorSpaceID(space *collabv1.CollaborationSpace) string {
+	if space.Status.Chat == nil {
+		return ""
+	}
+	return space.Status.Chat.SpaceID
+}
+
+// priorRoomID is a room's id from status, authoritative once recorded.
+func priorRoomID(space *collabv1.CollaborationSpace, name string) string {
+	if space.Status.Chat == nil {
+		return ""
+	}
+	for _, room := range space.Status.Chat.Rooms {
+		if room.Name == name {
+			return room.RoomID
+		}
+	}
+	return ""
 }
 
 func (p *chatPass) planOptions(maxRemovals int) chatplan.Options {
 	return chatplan.Options{
 		Authoritative:  p.s.space.Spec.MemberPolicy == collabv1.MemberPolicyAuthoritative,
 		OperatorUserID: p.operator,
+		OwnerLevel:     ownerLevel(p.backend),
 		MaxRemovals:    maxRemovals,
 		LastOwnerGuard: true,
 	}
@@ -235,16 +293,35 @@ func (p *chatPass) noteDrift(fields []string, alias string) {
 	}
 }
 
-// reportDrift tells the user what was changed by hand and put back.
+// reportDrift tells the user what was changed by hand and put back, and which
+// aliases point away from the space's rooms, which the operator reports but does
+// not follow: the ids in status are authoritative.
 func (r *CollaborationSpaceReconciler) reportDrift(p *chatPass) {
 	space := p.s.space
-	if len(p.drifted) == 0 {
-		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.DriftedCondition)
+	if len(p.drifted) > 0 {
+		msg := "Put back changes made by hand: " + strings.Join(p.drifted, "; ")
+		r.recordWarning(space, "DriftCorrected", "Update", "%s", msg)
+		setCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, "DriftCorrected", msg)
 		return
 	}
-	msg := "Put back changes made by hand: " + strings.Join(p.drifted, "; ")
-	r.recordWarning(space, "DriftCorrected", "Update", "%s", msg)
-	setCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, "DriftCorrected", msg)
+	if len(p.aliasMoved) > 0 {
+		msg := "Aliases moved by hand, rooms kept by the ids in status: " + strings.Join(p.aliasMoved, "; ") +
+			"; point the aliases back or remove them"
+		if c := meta.FindStatusCondition(p.s.before.Status.Conditions, collabv1.DriftedCondition); c == nil || c.Message != msg {
+			r.recordWarning(space, "AliasMoved", "Update", "%s", msg)
+		}
+		setCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, "AliasMoved", msg)
+		return
+	}
+	meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.DriftedCondition)
+}
+
+// ownerLevel is the power level of a space Owner on a backend.
+func ownerLevel(backend *collabv1.ChatBackend) int {
+	if m := backend.Spec.Matrix; m != nil && m.OwnerPowerLevel != nil {
+		return int(*m.OwnerPowerLevel)
+	}
+	return chatplan.DefaultOwnerLevel
 }
 
 // operatorID is the operator's own account, from the backend's status when known.
@@ -271,7 +348,8 @@ func chatErrorReason(err error) (string, string) {
 	case errors.Is(err, chat.ErrUnauthorized):
 		return "CredentialsRejected", "The chat server refused the ChatBackend's credentials; fix its Secret"
 	case errors.Is(err, chat.ErrAliasConflict):
-		return "AliasConflict", err.Error() + "; rename the space or the room"
+		return "AliasConflict", err.Error() + "; the operator adopts only rooms it provably made for this space: " +
+			"ask the chat server's admin to free the alias, or rename the space or the room"
 	case errors.Is(err, errNoCredentials):
 		return "CredentialsInvalid", err.Error()
 	case isCredentialsNamespaceForbidden(err):

@@ -92,7 +92,7 @@ func TestRoomsAsMembersSeeThem(t *testing.T) {
 
 	spaceID := space.Status.Chat.SpaceID
 	general, announcements := roomID(t, space, "general"), roomID(t, space, "announcements")
-	alias := "#hardware-general:" + homeserver.ServerName
+	alias := "#" + ns + ".hardware.general:" + homeserver.ServerName
 	if got, err := operator.ResolveAlias(ctx, alias); err != nil || got != general {
 		t.Fatalf("alias %s resolves to %q (%v), want %s", alias, got, err, general)
 	}
@@ -126,7 +126,8 @@ func TestRoomsAsMembersSeeThem(t *testing.T) {
 	if err := alice.State(ctx, general, "m.room.power_levels", &levels); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{person(t, "dave").ID: 100, person(t, "carol").ID: 50, operator.ID: 100}
+	// The operator alone holds 100; the Owner sits at 90, below it.
+	want := map[string]int{person(t, "dave").ID: 90, person(t, "carol").ID: 50, operator.ID: 100}
 	for user, level := range want {
 		if levels.Users[user] != level {
 			t.Errorf("power level of %s = %d, want %d (all: %v)", user, levels.Users[user], level, levels.Users)

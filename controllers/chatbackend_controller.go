@@ -96,19 +96,18 @@ func (r *ChatBackendReconciler) reconcileDirectory(ctx context.Context, conn *ch
 	if err != nil {
 		return err
 	}
-	spec := chatplan.DesiredDirectory(backend.Name, *dir, backend.Status.UserID, children)
-	observed, err := conn.client.Observe(ctx, spec.AliasLocalpart)
+	spec := chatplan.DesiredDirectory(backend.Name, backend.Spec.Matrix.ServerName, *dir, backend.Status.UserID, children)
+	lookup := chat.Lookup{KnownID: backend.Status.DirectorySpaceID, Operator: backend.Status.UserID}
+	observed, _, err := chat.Locate(ctx, conn.client, spec, lookup)
 	if err != nil {
-		return fmt.Errorf("cannot read the directory space: %w", err)
+		return fmt.Errorf("cannot find the directory space: %w", terminalIfConflict(err))
 	}
 	if observed == nil {
 		if observed, err = conn.client.Create(ctx, spec); err != nil {
-			return fmt.Errorf("cannot create the directory space: %w", err)
+			return fmt.Errorf("cannot create the directory space: %w", terminalIfConflict(err))
 		}
 		r.Recorder.Eventf(backend, nil, corev1.EventTypeNormal, "DirectoryCreated", "Create",
 			"Created directory space %s listing %d open spaces", observed.Alias, len(children))
-	} else if err := chat.CheckOwner(observed, spec.Owner); err != nil {
-		return reconcile.TerminalError(err)
 	} else if actions, report := chatplan.Plan(spec, *observed, chatplan.Options{OperatorUserID: backend.Status.UserID, PruneChildren: true}); len(actions) > 0 {
 		if err := conn.client.Update(ctx, observed.RoomID, actions); err != nil {
 			return fmt.Errorf("cannot update the directory space: %w", err)

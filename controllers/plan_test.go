@@ -296,7 +296,7 @@ func TestPlanIsWhatTheOperatorThenDoes(t *testing.T) {
 	}
 	applied := waitReady(t, client.ObjectKeyFromObject(space))
 
-	names := map[string]string{applied.Status.Chat.SpaceID: "#" + space.Name + ":" + homeserver.ServerName}
+	names := map[string]string{applied.Status.Chat.SpaceID: "#" + ns + "." + space.Name + ":" + homeserver.ServerName}
 	for _, r := range applied.Status.Chat.Rooms {
 		names[r.RoomID] = r.Alias
 	}

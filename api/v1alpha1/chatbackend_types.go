@@ -43,6 +43,16 @@ type MatrixBackend struct {
 	// +kubebuilder:validation:XValidation:rule="self.matches('^@.*[{][{][^}]*[.]Name[^}]*[}][}].*:[A-Za-z0-9.-]+(:[0-9]{1,5})?$')",message="userIDTemplate must render a Matrix user id: start with @, use .Name in an action such as {{.Name}} or {{lower .Name}}, and end with :<serverName>"
 	// +optional
 	UserIDTemplate string `json:"userIDTemplate,omitempty"`
+	// OwnerPowerLevel is the Matrix power level of a space's Owners. The operator's
+	// account alone holds 100, which the events that define a room (power levels,
+	// join rules, links, canonical alias, the owner marker) need, so no person
+	// can change them; an Owner's level must stay below it and above a
+	// Moderator's 50.
+	// +kubebuilder:validation:Minimum=51
+	// +kubebuilder:validation:Maximum=99
+	// +kubebuilder:default=90
+	// +optional
+	OwnerPowerLevel *int32 `json:"ownerPowerLevel,omitempty"`
 	// DirectorySpace, when set, is kept listing every Open department space.
 	// +optional
 	DirectorySpace *DirectorySpace `json:"directorySpace,omitempty"`

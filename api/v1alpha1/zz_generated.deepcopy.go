@@ -615,6 +615,11 @@ func (in *LocalObjectReference) DeepCopy() *LocalObjectReference {
 func (in *MatrixBackend) DeepCopyInto(out *MatrixBackend) {
 	*out = *in
 	out.CredentialsSecretRef = in.CredentialsSecretRef
+	if in.OwnerPowerLevel != nil {
+		in, out := &in.OwnerPowerLevel, &out.OwnerPowerLevel
+		*out = new(int32)
+		**out = **in
+	}
 	if in.DirectorySpace != nil {
 		in, out := &in.DirectorySpace, &out.DirectorySpace
 		*out = new(DirectorySpace)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/opencommons/collab-operator/internal/chatplan"
 )
 
 // The floor is the least a client can do to make the same rooms: for each space one
@@ -104,7 +106,7 @@ func (c *floorClient) makeSpace(ctx context.Context, w workload, i int) error {
 		"preset":           "private_chat",
 		"visibility":       "private",
 		"room_version":     "10",
-		"room_alias_name":  w.spaceName(i),
+		"room_alias_name":  chatplan.SpaceAlias(w.namespace(i), w.spaceName(i)),
 		"name":             w.department(i),
 		"topic":            w.description(i),
 		"invite":           []string{owner},
@@ -112,7 +114,7 @@ func (c *floorClient) makeSpace(ctx context.Context, w workload, i int) error {
 		"initial_state": c.state(w, i,
 			map[string]any{"type": "m.room.join_rules", "state_key": "", "content": map[string]any{"join_rule": "invite"}},
 		),
-		"power_level_content_override": floorPowerLevels(c.operator, owner, 100),
+		"power_level_content_override": floorPowerLevels(c.operator, owner, 90),
 	})
 	if err != nil {
 		return err
@@ -124,7 +126,7 @@ func (c *floorClient) makeSpace(ctx context.Context, w workload, i int) error {
 			"preset":          "private_chat",
 			"visibility":      "private",
 			"room_version":    "10",
-			"room_alias_name": w.spaceName(i) + "-" + w.roomName(j),
+			"room_alias_name": chatplan.RoomAlias(w.namespace(i), w.spaceName(i), w.roomName(j)),
 			"name":            w.roomName(j),
 			"topic":           w.roomTopic(i, j),
 			"invite":          []string{owner},
@@ -165,18 +167,18 @@ func (c *floorClient) state(w workload, i int, events ...map[string]any) []map[s
 }
 
 // floorPowerLevels are the levels the role model asks for (DESIGN.md): the operator
-// and the owner at 100, posting at the given level, moderation to moderators, the
-// room's structure to owners.
+// at 100, the owner at 90, posting at the given level, moderation to moderators,
+// the room's structure to the operator alone.
 func floorPowerLevels(operator, owner string, posting int) map[string]any {
 	return map[string]any{
-		"users":          map[string]int{operator: 100, owner: 100},
+		"users":          map[string]int{operator: 100, owner: 90},
 		"users_default":  0,
 		"events_default": posting,
 		"state_default":  50,
 		"invite":         50, "kick": 50, "ban": 50, "redact": 50,
 		"events": map[string]int{
-			"m.room.name": 50, "m.room.topic": 50, "m.room.avatar": 50, "m.room.canonical_alias": 50,
-			"m.room.pinned_events": 50, "m.room.power_levels": 100, "m.room.join_rules": 100,
+			"m.room.name": 50, "m.room.topic": 50, "m.room.avatar": 50, "m.room.canonical_alias": 100,
+			"m.room.guest_access": 100, "m.room.pinned_events": 50, "m.room.power_levels": 100, "m.room.join_rules": 100,
 			"m.room.history_visibility": 100, "m.room.encryption": 100, "m.room.server_acl": 100,
 			"m.room.tombstone": 100, "m.space.child": 100, "m.space.parent": 100, "io.opencommons.collab.owner": 100,
 		},

@@ -48,16 +48,21 @@ type RemoveChild struct{ RoomID string }
 // SetParent names the space a room belongs to (m.space.parent, canonical).
 type SetParent struct{ SpaceID string }
 
-func (SetName) isAction()        {}
-func (SetTopic) isAction()       {}
-func (SetJoinRules) isAction()   {}
-func (SetPowerLevels) isAction() {}
-func (SetPublished) isAction()   {}
-func (Invite) isAction()         {}
-func (Kick) isAction()           {}
-func (AddChild) isAction()       {}
-func (RemoveChild) isAction()    {}
-func (SetParent) isAction()      {}
+// SetCanonicalAlias publishes an alias, which must point at the room, as the
+// room's own (m.room.canonical_alias).
+type SetCanonicalAlias struct{ Alias string }
+
+func (SetName) isAction()           {}
+func (SetTopic) isAction()          {}
+func (SetJoinRules) isAction()      {}
+func (SetPowerLevels) isAction()    {}
+func (SetPublished) isAction()      {}
+func (Invite) isAction()            {}
+func (Kick) isAction()              {}
+func (AddChild) isAction()          {}
+func (RemoveChild) isAction()       {}
+func (SetParent) isAction()         {}
+func (SetCanonicalAlias) isAction() {}
 
 func (a SetName) String() string  { return fmt.Sprintf("set name to %q", a.Name) }
 func (a SetTopic) String() string { return fmt.Sprintf("set topic to %q", a.Topic) }
@@ -80,3 +85,6 @@ func (a Kick) String() string        { return "remove " + a.UserID }
 func (a AddChild) String() string    { return "add child room " + a.RoomID }
 func (a RemoveChild) String() string { return "remove child room " + a.RoomID }
 func (a SetParent) String() string   { return "set parent space " + a.SpaceID }
+func (a SetCanonicalAlias) String() string {
+	return "set canonical alias " + a.Alias
+}

@@ -9,6 +9,20 @@ type Client interface {
 	// only reads. It returns (nil, nil) when the alias is unknown.
 	Observe(ctx context.Context, aliasLocalpart string) (*ObservedRoom, error)
 
+	// ObserveID reads a room by its id, with no alias look-up; Alias is left
+	// empty. A room the operator is not in yields an error wrapping ErrForbidden
+	// or ErrNotFound.
+	ObserveID(ctx context.Context, roomID string) (*ObservedRoom, error)
+
+	// ResolveAlias returns the id of the room #<aliasLocalpart>:<serverName>
+	// points to, "" when the alias is unknown. It only reads.
+	ResolveAlias(ctx context.Context, aliasLocalpart string) (string, error)
+
+	// SetAlias points the free alias #<aliasLocalpart>:<serverName> at roomID.
+	// An alias that already points elsewhere yields an error wrapping
+	// ErrAliasConflict; one that points at roomID is left as it is.
+	SetAlias(ctx context.Context, aliasLocalpart, roomID string) error
+
 	// Create makes the room with all its state at once. When the alias is already
 	// taken, because an earlier pass created the room and stopped before recording
 	// it, Create adopts that room and returns it instead of making a duplicate; it

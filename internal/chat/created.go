@@ -9,7 +9,8 @@ import "slices"
 // a real pass would.
 func CreatedRoom(roomID, alias string, spec RoomSpec, self string) *ObservedRoom {
 	r := &ObservedRoom{
-		RoomID: roomID, Alias: alias, Name: spec.Name, Topic: spec.Topic,
+		RoomID: roomID, Alias: alias, Creator: self, CanonicalAlias: alias, OwnerSender: self,
+		Name: spec.Name, Topic: spec.Topic,
 		Space: spec.Space, JoinRule: spec.JoinRule, Published: spec.Published,
 		PowerLevels: WithOperator(spec.PowerLevels, self), Owner: spec.Owner,
 		Members:  map[string]Membership{self: MembershipJoin},

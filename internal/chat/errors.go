@@ -26,17 +26,26 @@ var (
 	ErrAliasConflict = errors.New("alias is held by a room this space does not own")
 )
 
-// CheckOwner returns an error wrapping ErrAliasConflict unless the observed room was
-// made for owner. A room without an owner marker was not made by the operator,
-// which always sets it when creating, so it conflicts too.
-func CheckOwner(observed *ObservedRoom, owner string) error {
-	if observed.Owner == owner {
+// CheckOwner returns an error wrapping ErrAliasConflict unless the observed room is
+// provably the operator's, made for owner: the operator's account (operator)
+// created it and itself sent the owner marker naming owner. Names are hints, never
+// proof: anyone can create a room under a free alias and write a marker in it, but
+// only the room's creator can make the creation event, and only power level 100
+// (the operator alone) can send the marker in a room the operator made.
+//
+// The error names the alias and the room, never the space a marker claims, so one
+// tenant never learns another's namespace from a conflict.
+func CheckOwner(observed *ObservedRoom, owner, operator string) error {
+	var why string
+	switch {
+	case observed.Creator != operator:
+		why = "a room the operator did not create"
+	case observed.OwnerSender != operator:
+		why = "a room whose owner marker the operator did not write"
+	case observed.Owner != owner:
+		why = "a room that belongs to another space"
+	default:
 		return nil
 	}
-	holder := fmt.Sprintf("space %q", observed.Owner)
-	if observed.Owner == "" {
-		holder = "a room the operator did not create"
-	}
-	return fmt.Errorf("alias %s of room %s belongs to %s, not %q: %w",
-		observed.Alias, observed.RoomID, holder, owner, ErrAliasConflict)
+	return fmt.Errorf("alias %s is taken by %s (%s): %w", observed.Alias, why, observed.RoomID, ErrAliasConflict)
 }

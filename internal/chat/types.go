@@ -27,9 +27,10 @@ const (
 )
 
 // OwnerEventType is the state event that names the CollaborationSpace a room was
-// made for. It lets the operator tell its own rooms from a room that merely holds
-// the same alias, so an alias taken by another space is reported (ErrAliasConflict)
-// rather than silently adopted.
+// made for. It counts only when the operator's own account sent it (and created
+// the room): sending it needs power level 100, which no person holds, so a room
+// that merely holds the same alias, or a marker a user wrote, is reported
+// (ErrAliasConflict) rather than adopted. See CheckOwner.
 const OwnerEventType = "io.opencommons.collab.owner"
 
 // ArchivedNamePrefix starts the name of an archived room.
@@ -62,6 +63,9 @@ func (p PowerLevels) UserLevel(userID string) int {
 type RoomSpec struct {
 	// AliasLocalpart finds the room again: #<AliasLocalpart>:<serverName>.
 	AliasLocalpart string
+	// CanonicalAlias is the full alias the room should publish as its own
+	// (m.room.canonical_alias); empty leaves it unmanaged.
+	CanonicalAlias string
 	// Name and Topic shown to users.
 	Name, Topic string
 	// Space makes the room a Matrix space (creation type m.space). It is fixed when
@@ -94,13 +98,17 @@ type RoomSpec struct {
 type ObservedRoom struct {
 	RoomID string
 	// Alias is the full alias the room was found by, e.g. "#eng-general:example.org".
-	Alias        string
-	Name, Topic  string
-	Space        bool
-	JoinRule     JoinRule
-	AllowRoomIDs []string
-	Published    bool
-	PowerLevels  PowerLevels
+	Alias string
+	// Creator sent the room's m.room.create event.
+	Creator string
+	// CanonicalAlias is the alias of the room's m.room.canonical_alias event.
+	CanonicalAlias string
+	Name, Topic    string
+	Space          bool
+	JoinRule       JoinRule
+	AllowRoomIDs   []string
+	Published      bool
+	PowerLevels    PowerLevels
 	// Members maps every user with a membership event to their membership.
 	Members map[string]Membership
 	// Declined holds the users whose "leave" was their own doing: they left, or
@@ -112,6 +120,8 @@ type ObservedRoom struct {
 	Parents map[string]bool
 	// Owner is the CollaborationSpace named by the OwnerEventType event, "" if none.
 	Owner string
+	// OwnerSender sent the OwnerEventType event.
+	OwnerSender string
 	// Archived is set once Archive has begun on the room.
 	Archived bool
 }

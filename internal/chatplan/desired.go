@@ -5,11 +5,19 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat"
 )
 
-// Power levels of the role model (DESIGN.md): Owner 100, Moderator 50, Member 0.
+// Power levels of the role model (DESIGN.md). The operator alone holds 100, the
+// level the events that define a room need (managedEvents): no person can change a
+// room's power levels, join rules, links or owner marker, so a room's shape and
+// its proof of ownership stay the operator's. Owners sit just below (90 unless the
+// ChatBackend says otherwise), which also lets the operator lower an Owner who
+// loses the role: Matrix only lets a sender change levels below its own.
 const (
-	levelOwner     = 100
-	levelModerator = 50
-	levelMember    = 0
+	// LevelOperator is the operator account's level in every room it makes.
+	LevelOperator = 100
+	// DefaultOwnerLevel is an Owner's level unless the ChatBackend sets one.
+	DefaultOwnerLevel = 90
+	levelModerator    = 50
+	levelMember       = 0
 )
 
 // DesiredInput is what DesiredRooms needs besides the CollaborationSpace: facts
@@ -22,6 +30,8 @@ type DesiredInput struct {
 	UserIDTemplate string
 	// OperatorUserID is the operator's account, given power 100 everywhere.
 	OperatorUserID string
+	// OwnerLevel is the power level of an Owner; DefaultOwnerLevel when 0.
+	OwnerLevel int
 	// SharedSpaceIDs maps "namespace/name" of other CollaborationSpaces to their
 	// space room ids. Spaces missing from it (not created yet) are left out of
 	// allow lists until a later pass resolves them.
@@ -41,32 +51,37 @@ type DesiredInput struct {
 // space room are left nil (unmanaged): the controller sets them to the room ids
 // once the rooms exist.
 func DesiredRooms(space *collabv1.CollaborationSpace, in DesiredInput) (chat.RoomSpec, []chat.RoomSpec, error) {
-	users, err := memberLevels(space.Spec.Members, in)
+	ownerLevel := in.ownerLevel()
+	users, err := memberLevels(space.Spec.Members, in, ownerLevel)
 	if err != nil {
 		return chat.RoomSpec{}, nil, err
 	}
 	owner := space.Namespace + "/" + space.Name
 	invite := sortedKeys(users)
+	spaceAlias := SpaceAlias(space.Namespace, space.Name)
 	spaceRoom := chat.RoomSpec{
-		AliasLocalpart: space.Name,
+		AliasLocalpart: spaceAlias,
+		CanonicalAlias: FullAlias(spaceAlias, in.ServerName),
 		Name:           space.Spec.Department,
 		Topic:          space.Spec.Description,
 		Space:          true,
 		JoinRule:       spaceJoinRule(space.Spec.Visibility),
 		Published:      space.Spec.Visibility == collabv1.VisibilityOpen,
-		PowerLevels:    powerLevels(users, in.OperatorUserID, levelOwner),
+		PowerLevels:    powerLevels(users, in.OperatorUserID, ownerLevel),
 		Invite:         invite,
 		Owner:          owner,
 	}
 	var rooms []chat.RoomSpec
 	if space.Spec.Chat != nil {
 		for _, r := range space.Spec.Chat.Rooms {
+			alias := RoomAlias(space.Namespace, space.Name, r.Name)
 			room := chat.RoomSpec{
-				AliasLocalpart: space.Name + "-" + r.Name,
+				AliasLocalpart: alias,
+				CanonicalAlias: FullAlias(alias, in.ServerName),
 				Name:           r.Name,
 				Topic:          r.Topic,
 				Published:      space.Spec.Visibility == collabv1.VisibilityOpen,
-				PowerLevels:    powerLevels(users, in.OperatorUserID, postingLevel(r.Posting)),
+				PowerLevels:    powerLevels(users, in.OperatorUserID, postingLevel(r.Posting, ownerLevel)),
 				Invite:         invite,
 				Owner:          owner,
 				Parent:         in.DeptSpaceID,
@@ -110,35 +125,45 @@ func roomJoinRule(v collabv1.Visibility, shared []collabv1.SpaceReference, in De
 	}
 }
 
+func (in DesiredInput) ownerLevel() int {
+	if in.OwnerLevel > 0 {
+		return in.OwnerLevel
+	}
+	return DefaultOwnerLevel
+}
+
 // postingLevel is the events_default of a room: the level needed to post.
-func postingLevel(p collabv1.Posting) int {
+func postingLevel(p collabv1.Posting, ownerLevel int) int {
 	switch p {
 	case collabv1.PostingModerators:
 		return levelModerator
 	case collabv1.PostingOwners:
-		return levelOwner
+		return ownerLevel
 	default: // Everyone and Members differ by who may join, not by level.
 		return levelMember
 	}
 }
 
-// managedEvents are the event levels the operator keeps: structure and identity
-// of a room belong to owners and the operator, names and topics to moderators.
+// managedEvents are the event levels the operator keeps: the events that define
+// a room (who may do what, who may join, what it is linked to, its canonical
+// alias and the owner marker that proves it is the operator's) need the
+// operator's own level; names, topics and pins belong to moderators.
 var managedEvents = map[string]int{
 	"m.room.name":               levelModerator,
 	"m.room.topic":              levelModerator,
 	"m.room.avatar":             levelModerator,
-	"m.room.canonical_alias":    levelModerator,
 	"m.room.pinned_events":      levelModerator,
-	"m.room.power_levels":       levelOwner,
-	"m.room.join_rules":         levelOwner,
-	"m.room.history_visibility": levelOwner,
-	"m.room.encryption":         levelOwner,
-	"m.room.server_acl":         levelOwner,
-	"m.room.tombstone":          levelOwner,
-	"m.space.child":             levelOwner,
-	"m.space.parent":            levelOwner,
-	chat.OwnerEventType:         levelOwner,
+	"m.room.canonical_alias":    LevelOperator,
+	"m.room.power_levels":       LevelOperator,
+	"m.room.join_rules":         LevelOperator,
+	"m.room.history_visibility": LevelOperator,
+	"m.room.guest_access":       LevelOperator,
+	"m.room.encryption":         LevelOperator,
+	"m.room.server_acl":         LevelOperator,
+	"m.room.tombstone":          LevelOperator,
+	"m.space.child":             LevelOperator,
+	"m.space.parent":            LevelOperator,
+	chat.OwnerEventType:         LevelOperator,
 }
 
 // powerLevels builds a room's levels; posting is the level needed to send
@@ -159,7 +184,7 @@ func powerLevels(users map[string]int, operator string, posting int) chat.PowerL
 		pl.Users[u] = l
 	}
 	if operator != "" {
-		pl.Users[operator] = levelOwner
+		pl.Users[operator] = LevelOperator
 	}
 	for e, l := range managedEvents {
 		pl.Events[e] = l

@@ -30,7 +30,7 @@ func engineering(vis collabv1.Visibility, rooms ...collabv1.Room) *collabv1.Coll
 // wantLevels are the levels of a room of engineering whose posting level is posting.
 func wantLevels(posting int) chat.PowerLevels {
 	return chat.PowerLevels{
-		Users:        map[string]int{"@op:example.org": 100, "@alice:example.org": 100, "@bob:example.org": 50, "@carol:example.org": 0},
+		Users:        map[string]int{"@op:example.org": 100, "@alice:example.org": 90, "@bob:example.org": 50, "@carol:example.org": 0},
 		UsersDefault: 0, EventsDefault: posting, StateDefault: 50, Invite: 50, Kick: 50, Ban: 50, Redact: 50,
 		Events: managedEvents,
 	}
@@ -49,12 +49,14 @@ func TestDesiredRooms(t *testing.T) {
 		rooms []chat.RoomSpec
 	}
 	spaceRoom := func(rule chat.JoinRule, published bool) chat.RoomSpec {
-		return chat.RoomSpec{AliasLocalpart: "engineering", Name: "Engineering", Topic: "Where engineering talks",
-			Space: true, JoinRule: rule, Published: published, PowerLevels: wantLevels(100),
+		return chat.RoomSpec{AliasLocalpart: "dept-engineering.engineering",
+			CanonicalAlias: "#dept-engineering.engineering:example.org", Name: "Engineering", Topic: "Where engineering talks",
+			Space: true, JoinRule: rule, Published: published, PowerLevels: wantLevels(90),
 			Invite: members, Owner: "dept-engineering/engineering"}
 	}
 	room := func(name string, rule chat.JoinRule, allow []string, published bool, posting int) chat.RoomSpec {
-		return chat.RoomSpec{AliasLocalpart: "engineering-" + name, Name: name, JoinRule: rule, AllowRoomIDs: allow,
+		return chat.RoomSpec{AliasLocalpart: "dept-engineering.engineering." + name,
+			CanonicalAlias: "#dept-engineering.engineering." + name + ":example.org", Name: name, JoinRule: rule, AllowRoomIDs: allow,
 			Published: published, PowerLevels: wantLevels(posting), Invite: members,
 			Owner: "dept-engineering/engineering", Parent: "!eng:example.org"}
 	}
@@ -87,7 +89,7 @@ func TestDesiredRooms(t *testing.T) {
 				collabv1.Room{Name: "mods", Posting: collabv1.PostingModerators},
 				collabv1.Room{Name: "general", Posting: collabv1.PostingMembers}),
 			want: want{spaceRoom(chat.JoinRuleInvite, false), []chat.RoomSpec{
-				room("announcements", chat.JoinRuleInvite, nil, false, 100),
+				room("announcements", chat.JoinRuleInvite, nil, false, 90),
 				room("mods", chat.JoinRuleInvite, nil, false, 50),
 				room("general", chat.JoinRuleInvite, nil, false, 0),
 			}},
@@ -152,15 +154,61 @@ func TestDesiredRoomsUserIDTemplate(t *testing.T) {
 	}
 }
 
+// TestDesiredRoomsOwnerLevel: the ChatBackend may place Owners at another level
+// below the operator's; announcement rooms follow it.
+func TestDesiredRoomsOwnerLevel(t *testing.T) {
+	cs := engineering(collabv1.VisibilityPrivate, collabv1.Room{Name: "news", Posting: collabv1.PostingOwners})
+	sp, rooms, err := DesiredRooms(cs, DesiredInput{ServerName: "example.org", OperatorUserID: "@op:example.org", OwnerLevel: 75})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sp.PowerLevels.Users["@alice:example.org"]; got != 75 {
+		t.Errorf("owner level = %d, want 75", got)
+	}
+	if got := rooms[0].PowerLevels.EventsDefault; got != 75 {
+		t.Errorf("announcement posting level = %d, want 75", got)
+	}
+	for _, ev := range []string{"m.room.power_levels", "m.room.join_rules", "m.room.history_visibility",
+		"m.room.canonical_alias", "m.space.child", "m.space.parent", chat.OwnerEventType} {
+		if got := rooms[0].PowerLevels.Events[ev]; got <= 75 || got != LevelOperator {
+			t.Errorf("%s needs level %d, want the operator's %d: no person may define a room", ev, got, LevelOperator)
+		}
+	}
+}
+
+// TestAliasesAreUnambiguous: every (namespace, space, room) has its own alias,
+// including the pairs the previous scheme mixed up.
+func TestAliasesAreUnambiguous(t *testing.T) {
+	type key struct{ ns, space, room string }
+	keys := []key{
+		{"a", "eng", "general-x"}, {"a", "eng-general", "x"}, {"b", "eng", "general-x"},
+		{"a", "eng", ""}, {"a-eng", "general", ""}, {"a", "eng-general", ""}, {"b", "eng", ""},
+	}
+	seen := map[string]key{}
+	for _, k := range keys {
+		alias := SpaceAlias(k.ns, k.space)
+		if k.room != "" {
+			alias = RoomAlias(k.ns, k.space, k.room)
+		}
+		if prev, dup := seen[alias]; dup {
+			t.Errorf("%+v and %+v share alias %q", prev, k, alias)
+		}
+		seen[alias] = k
+	}
+	if LegacyRoomAlias("eng", "general-x") != LegacyRoomAlias("eng-general", "x") {
+		t.Error("the legacy scheme was ambiguous; this test documents why it was replaced")
+	}
+}
+
 func TestDesiredDirectory(t *testing.T) {
-	got := DesiredDirectory("company-matrix", collabv1.DirectorySpace{Name: "Acme"}, "@op:x", []string{"!b:x", "!a:x"})
-	want := chat.RoomSpec{AliasLocalpart: "directory", Name: "Acme", Space: true, JoinRule: chat.JoinRulePublic,
+	got := DesiredDirectory("company-matrix", "example.org", collabv1.DirectorySpace{Name: "Acme"}, "@op:x", []string{"!b:x", "!a:x"})
+	want := chat.RoomSpec{AliasLocalpart: "directory", CanonicalAlias: "#directory:example.org", Name: "Acme", Space: true, JoinRule: chat.JoinRulePublic,
 		Published: true, PowerLevels: powerLevels(nil, "@op:x", 100), Owner: "ChatBackend/company-matrix",
 		Children: []string{"!a:x", "!b:x"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("directory (-want +got):\n%s", diff)
 	}
-	if empty := DesiredDirectory("b", collabv1.DirectorySpace{Name: "Acme"}, "@op:x", nil); empty.Children == nil {
+	if empty := DesiredDirectory("b", "x", collabv1.DirectorySpace{Name: "Acme"}, "@op:x", nil); empty.Children == nil {
 		t.Error("with no open spaces the directory's children must be managed (empty, not nil), so pruning empties it")
 	}
 }

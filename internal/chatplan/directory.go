@@ -14,7 +14,7 @@ func DirectorySpaceOwner(backendName string) string { return "ChatBackend/" + ba
 // public, published space listing children (the Open department spaces). Plan
 // it with PruneChildren, so spaces that stop being Open leave it, and without
 // Authoritative: it declares no members, and everyone may join it.
-func DesiredDirectory(backendName string, dir collabv1.DirectorySpace, operator string, children []string) chat.RoomSpec {
+func DesiredDirectory(backendName, serverName string, dir collabv1.DirectorySpace, operator string, children []string) chat.RoomSpec {
 	alias := dir.Alias
 	if alias == "" {
 		alias = "directory"
@@ -24,11 +24,12 @@ func DesiredDirectory(backendName string, dir collabv1.DirectorySpace, operator 
 	listed := append([]string{}, sortedUnique(children)...)
 	return chat.RoomSpec{
 		AliasLocalpart: alias,
+		CanonicalAlias: FullAlias(alias, serverName),
 		Name:           dir.Name,
 		Space:          true,
 		JoinRule:       chat.JoinRulePublic,
 		Published:      true,
-		PowerLevels:    powerLevels(nil, operator, levelOwner),
+		PowerLevels:    powerLevels(nil, operator, LevelOperator),
 		Owner:          DirectorySpaceOwner(backendName),
 		Children:       listed,
 	}

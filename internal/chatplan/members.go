@@ -42,7 +42,7 @@ func planKicks(d chat.RoomSpec, o chat.ObservedRoom, opts Options, r *Report) []
 	for _, u := range d.Invite {
 		declared[u] = true
 	}
-	opLevel := max(o.PowerLevels.UserLevel(opts.OperatorUserID), ownerLevel)
+	opLevel := max(o.PowerLevels.UserLevel(opts.OperatorUserID), LevelOperator)
 	var out []chat.Action
 	for _, u := range sortedKeys(o.Members) {
 		if declared[u] || u == opts.OperatorUserID || !o.Joined(u) {

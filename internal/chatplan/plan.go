@@ -25,7 +25,10 @@ type Options struct {
 	// Open leaves it), a department space does not (rooms owners linked by hand
 	// stay; rooms dropped from the spec leave through Archive or Delete).
 	PruneChildren bool
-	// LastOwnerGuard keeps, at their level, the users with power 100 that a plan
+	// OwnerLevel is the level of an Owner, for LastOwnerGuard; DefaultOwnerLevel
+	// when 0.
+	OwnerLevel int
+	// LastOwnerGuard keeps, at their level, the users with an owner's power that a plan
 	// would otherwise lower or drop when none would be left besides the operator,
 	// so a room always keeps a human owner.
 	LastOwnerGuard bool
@@ -34,7 +37,8 @@ type Options struct {
 // Report says what a plan found besides its actions.
 type Report struct {
 	// Drift names the fields that differed, in a stable order: "name", "topic",
-	// "joinRule", "powerLevels", "published", "parent", "children", "members".
+	// "joinRule", "powerLevels", "published", "canonicalAlias", "parent",
+	// "children", "members".
 	Drift []string
 	// DeferredRemovals are user ids that should be removed but were left for a later
 	// pass because of Options.MaxRemovals.
@@ -42,6 +46,13 @@ type Report struct {
 	// Notes explain differences the plan cannot fix, e.g. a user whose level equals
 	// the operator's own, which Matrix does not let it change.
 	Notes []string
+}
+
+func (o Options) ownerLevel() int {
+	if o.OwnerLevel > 0 {
+		return o.OwnerLevel
+	}
+	return DefaultOwnerLevel
 }
 
 func (r *Report) drift(field string) { r.Drift = append(r.Drift, field) }
@@ -67,6 +78,7 @@ func Plan(desired chat.RoomSpec, observed chat.ObservedRoom, opts Options) ([]ch
 	add("joinRule", planJoinRules(desired, observed)...)
 	add("powerLevels", planPowerLevels(desired, observed, opts, &report)...)
 	add("published", planPublished(desired, observed)...)
+	add("canonicalAlias", planCanonicalAlias(desired, observed)...)
 	add("parent", planParent(desired, observed)...)
 	add("children", planChildren(desired, observed, opts)...)
 	add("members", planMembers(desired, observed, opts, &report)...)
@@ -100,6 +112,15 @@ func planJoinRules(d chat.RoomSpec, o chat.ObservedRoom) []chat.Action {
 		a.AllowRoomIDs = d.AllowRoomIDs
 	}
 	return []chat.Action{a}
+}
+
+// planCanonicalAlias publishes the spec's alias as the room's own, when the spec
+// manages it.
+func planCanonicalAlias(d chat.RoomSpec, o chat.ObservedRoom) []chat.Action {
+	if d.CanonicalAlias == "" || d.CanonicalAlias == o.CanonicalAlias {
+		return nil
+	}
+	return []chat.Action{chat.SetCanonicalAlias{Alias: d.CanonicalAlias}}
 }
 
 func planPublished(d chat.RoomSpec, o chat.ObservedRoom) []chat.Action {

@@ -7,9 +7,6 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat"
 )
 
-// ownerLevel is the power level of a room owner.
-const ownerLevel = 100
-
 // planPowerLevels plans one SetPowerLevels carrying the whole merged content when
 // any level the operator manages differs. Managed are the defaults, the event
 // levels the spec names and the levels of declared users; undeclared users keep
@@ -45,9 +42,9 @@ func mergePowerLevels(desired, observed chat.PowerLevels, opts Options) (chat.Po
 // Matrix refuses to change a user whose level is at least the sender's, so such
 // users keep theirs and a note says why.
 func userTargets(desired, observed chat.PowerLevels, opts Options) (map[string]int, []string) {
-	opLevel := ownerLevel
+	opLevel := LevelOperator
 	if opts.OperatorUserID != "" {
-		opLevel = max(observed.UserLevel(opts.OperatorUserID), ownerLevel)
+		opLevel = max(observed.UserLevel(opts.OperatorUserID), LevelOperator)
 	}
 	users := map[string]bool{}
 	for u := range observed.Users {
@@ -69,7 +66,7 @@ func userTargets(desired, observed chat.PowerLevels, opts Options) (map[string]i
 		targets[u] = t
 	}
 	if opts.LastOwnerGuard {
-		notes = append(notes, guardLastOwner(targets, observed, opts.OperatorUserID)...)
+		notes = append(notes, guardLastOwner(targets, observed, opts.OperatorUserID, opts.ownerLevel())...)
 	}
 	return targets, notes
 }
@@ -91,7 +88,7 @@ func target(u string, cur int, desired chat.PowerLevels, opts Options) int {
 
 // guardLastOwner restores the observed owners when no owner besides the operator
 // would be left.
-func guardLastOwner(targets map[string]int, observed chat.PowerLevels, operator string) []string {
+func guardLastOwner(targets map[string]int, observed chat.PowerLevels, operator string, ownerLevel int) []string {
 	for u, t := range targets {
 		if u != operator && t >= ownerLevel {
 			return nil

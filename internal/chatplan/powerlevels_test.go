@@ -70,6 +70,26 @@ func TestPlanPowerLevels(t *testing.T) {
 			opts:     Options{Authoritative: true, LastOwnerGuard: true},
 			want:     want{notes: []string{"@alice:x keeps power level 100: the room would have no owner besides the operator"}},
 		},
+		"an owner at 90 who loses the role is lowered: the operator sits above owners": {
+			desired:  levels(map[string]int{op: 100, alice: 90, bob: 50}),
+			observed: levels(map[string]int{op: 100, alice: 90, bob: 90}),
+			opts:     Options{LastOwnerGuard: true},
+			want:     want{levels: pl(map[string]int{op: 100, alice: 90, bob: 50}, nil)},
+		},
+		"a legacy owner at 100 stays, with a note, while new owners get 90": {
+			desired:  levels(map[string]int{op: 100, alice: 90, bob: 90}),
+			observed: levels(map[string]int{op: 100, alice: 100}),
+			opts:     Options{LastOwnerGuard: true},
+			want: want{levels: pl(map[string]int{op: 100, alice: 100, bob: 90}, nil), notes: []string{
+				"@alice:x keeps power level 100 instead of 90: " +
+					"it is not below the operator's own level, which Matrix does not let the operator change"}},
+		},
+		"last owner guard counts owners at the configured level": {
+			desired:  levels(map[string]int{op: 100}),
+			observed: levels(map[string]int{op: 100, alice: 75}),
+			opts:     Options{Authoritative: true, LastOwnerGuard: true, OwnerLevel: 75},
+			want:     want{notes: []string{"@alice:x keeps power level 75: the room would have no owner besides the operator"}},
+		},
 		"without the guard the owner is dropped": {
 			desired:  levels(map[string]int{op: 150}),
 			observed: levels(map[string]int{op: 150, alice: 100}),

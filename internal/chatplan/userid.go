@@ -10,7 +10,7 @@ import (
 )
 
 // memberLevels maps each User member to a Matrix user id and power level.
-func memberLevels(members []collabv1.Member, in DesiredInput) (map[string]int, error) {
+func memberLevels(members []collabv1.Member, in DesiredInput, ownerLevel int) (map[string]int, error) {
 	tmpl, err := parseUserIDTemplate(in.UserIDTemplate, in.ServerName)
 	if err != nil {
 		return nil, err
@@ -24,15 +24,15 @@ func memberLevels(members []collabv1.Member, in DesiredInput) (map[string]int, e
 		if err != nil {
 			return nil, err
 		}
-		users[id] = max(users[id], roleLevel(m.Role))
+		users[id] = max(users[id], roleLevel(m.Role, ownerLevel))
 	}
 	return users, nil
 }
 
-func roleLevel(r collabv1.Role) int {
+func roleLevel(r collabv1.Role, ownerLevel int) int {
 	switch r {
 	case collabv1.RoleOwner:
-		return levelOwner
+		return ownerLevel
 	case collabv1.RoleModerator:
 		return levelModerator
 	default:

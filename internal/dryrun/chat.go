@@ -37,6 +37,27 @@ func (c *Chat) Observe(ctx context.Context, aliasLocalpart string) (*chat.Observ
 	return room, err
 }
 
+// ObserveID reads through and names the room by its canonical alias.
+func (c *Chat) ObserveID(ctx context.Context, roomID string) (*chat.ObservedRoom, error) {
+	room, err := c.real.ObserveID(ctx, roomID)
+	if room != nil {
+		c.rec.Name(room.RoomID, room.CanonicalAlias)
+	}
+	return room, err
+}
+
+// ResolveAlias reads through.
+func (c *Chat) ResolveAlias(ctx context.Context, aliasLocalpart string) (string, error) {
+	return c.real.ResolveAlias(ctx, aliasLocalpart)
+}
+
+// SetAlias records the alias pointed at the room.
+func (c *Chat) SetAlias(_ context.Context, aliasLocalpart, roomID string) error {
+	alias := "#" + aliasLocalpart + ":" + c.serverName
+	c.rec.Add(Change{Backend: BackendMatrix, Verb: "set-alias", Target: c.rec.display(roomID), Object: alias})
+	return nil
+}
+
 // Create records the room and returns it as the spec says, as the real Create does,
 // with a made-up id so the rest of the pass can link it.
 func (c *Chat) Create(ctx context.Context, spec chat.RoomSpec) (*chat.ObservedRoom, error) {
@@ -98,6 +119,8 @@ func (c *Chat) Update(_ context.Context, roomID string, actions []chat.Action) e
 			ch.Verb, ch.Object = "unlink", c.rec.display(a.RoomID)
 		case chat.SetParent:
 			ch.Verb, ch.Object = "set-parent", c.rec.display(a.SpaceID)
+		case chat.SetCanonicalAlias:
+			ch.Verb, ch.Object = "set-canonical-alias", a.Alias
 		default:
 			ch.Verb = "update"
 		}

@@ -47,6 +47,7 @@ func TestChatRecordsWritesAndSendsNone(t *testing.T) {
 	}
 	wantRoom := &chat.ObservedRoom{
 		RoomID: "(new) #eng-general:x", Alias: "#eng-general:x", Name: "general", JoinRule: chat.JoinRuleInvite,
+		Creator: "@op:x", OwnerSender: "@op:x", CanonicalAlias: "#eng-general:x",
 		PowerLevels: chat.PowerLevels{Users: map[string]int{"@a:x": 50, "@op:x": 100}},
 		Members:     map[string]chat.Membership{"@op:x": chat.MembershipJoin, "@a:x": chat.MembershipInvite},
 		Declined:    map[string]bool{}, Children: map[string]bool{}, Parents: map[string]bool{"!space:x": true},

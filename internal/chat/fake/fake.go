@@ -15,13 +15,16 @@ var _ chat.Client = &Client{}
 
 // Client is a chat.Client whose methods call the matching function fields.
 type Client struct {
-	ObserveFn  func(ctx context.Context, aliasLocalpart string) (*chat.ObservedRoom, error)
-	CreateFn   func(ctx context.Context, spec chat.RoomSpec) (*chat.ObservedRoom, error)
-	UpdateFn   func(ctx context.Context, roomID string, actions []chat.Action) error
-	ArchiveFn  func(ctx context.Context, roomID, parentSpaceID string) error
-	DeleteFn   func(ctx context.Context, roomID string) error
-	WhoamiFn   func(ctx context.Context) (string, error)
-	VersionsFn func(ctx context.Context) ([]string, error)
+	ObserveFn      func(ctx context.Context, aliasLocalpart string) (*chat.ObservedRoom, error)
+	ObserveIDFn    func(ctx context.Context, roomID string) (*chat.ObservedRoom, error)
+	ResolveAliasFn func(ctx context.Context, aliasLocalpart string) (string, error)
+	SetAliasFn     func(ctx context.Context, aliasLocalpart, roomID string) error
+	CreateFn       func(ctx context.Context, spec chat.RoomSpec) (*chat.ObservedRoom, error)
+	UpdateFn       func(ctx context.Context, roomID string, actions []chat.Action) error
+	ArchiveFn      func(ctx context.Context, roomID, parentSpaceID string) error
+	DeleteFn       func(ctx context.Context, roomID string) error
+	WhoamiFn       func(ctx context.Context) (string, error)
+	VersionsFn     func(ctx context.Context) ([]string, error)
 }
 
 func unset(method string) error {
@@ -34,6 +37,30 @@ func (c *Client) Observe(ctx context.Context, aliasLocalpart string) (*chat.Obse
 		return nil, unset("Observe")
 	}
 	return c.ObserveFn(ctx, aliasLocalpart)
+}
+
+// ObserveID calls ObserveIDFn.
+func (c *Client) ObserveID(ctx context.Context, roomID string) (*chat.ObservedRoom, error) {
+	if c.ObserveIDFn == nil {
+		return nil, unset("ObserveID")
+	}
+	return c.ObserveIDFn(ctx, roomID)
+}
+
+// ResolveAlias calls ResolveAliasFn.
+func (c *Client) ResolveAlias(ctx context.Context, aliasLocalpart string) (string, error) {
+	if c.ResolveAliasFn == nil {
+		return "", unset("ResolveAlias")
+	}
+	return c.ResolveAliasFn(ctx, aliasLocalpart)
+}
+
+// SetAlias calls SetAliasFn.
+func (c *Client) SetAlias(ctx context.Context, aliasLocalpart, roomID string) error {
+	if c.SetAliasFn == nil {
+		return unset("SetAlias")
+	}
+	return c.SetAliasFn(ctx, aliasLocalpart, roomID)
 }
 
 // Create calls CreateFn.

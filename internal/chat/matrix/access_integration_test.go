@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/chatplan"
 )
 
 // TestDepartmentAccess checks the Department visibility as people experience it:
@@ -44,7 +45,7 @@ func TestDepartmentAccess(t *testing.T) {
 	if err := carol.join(ctx, eng.spaceID); err != nil {
 		t.Fatal(err)
 	}
-	if err := carol.join(ctx, "#eng-access-general:localhost"); err != nil {
+	if err := carol.join(ctx, "#dept-eng-access.eng-access.general:localhost"); err != nil {
 		t.Errorf("carol, a member of the space, cannot join its restricted room: %v", err)
 	}
 
@@ -57,7 +58,7 @@ func TestDepartmentAccess(t *testing.T) {
 	if err := bob.join(ctx, eng.rooms["general"]); err == nil {
 		t.Error("bob, outside engineering, joined its restricted general room")
 	}
-	o, err := c.Observe(ctx, "eng-access-general")
+	o, err := c.Observe(ctx, chatplan.RoomAlias("dept-eng-access", "eng-access", "general"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func (c *Client) Create(ctx context.Context, spec chat.RoomSpec) (*chat.Observed
 	req := c.createRequest(spec, self)
 	err = c.do(ctx, call{method: http.MethodPost, op: "createRoom", path: v3 + "/createRoom", body: req}, &out)
 	if hasCode(err, "M_ROOM_IN_USE") {
-		return c.adopt(ctx, spec)
+		return c.adopt(ctx, spec, self)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot create room %s: %w", c.alias(spec.AliasLocalpart), err)
@@ -53,8 +53,9 @@ func (c *Client) Create(ctx context.Context, spec chat.RoomSpec) (*chat.Observed
 	return chat.CreatedRoom(out.RoomID, c.alias(spec.AliasLocalpart), spec, self), nil
 }
 
-// adopt returns the room an earlier pass created, unless another space owns it.
-func (c *Client) adopt(ctx context.Context, spec chat.RoomSpec) (*chat.ObservedRoom, error) {
+// adopt returns the room an earlier pass created, unless it is not provably the
+// operator's room for the same space.
+func (c *Client) adopt(ctx context.Context, spec chat.RoomSpec, self string) (*chat.ObservedRoom, error) {
 	room, err := c.Observe(ctx, spec.AliasLocalpart)
 	if err != nil {
 		return nil, fmt.Errorf("alias %s is taken and its room cannot be read: %w", c.alias(spec.AliasLocalpart), err)
@@ -62,7 +63,7 @@ func (c *Client) adopt(ctx context.Context, spec chat.RoomSpec) (*chat.ObservedR
 	if room == nil {
 		return nil, fmt.Errorf("alias %s was taken, then released: retry", c.alias(spec.AliasLocalpart))
 	}
-	if err := chat.CheckOwner(room, spec.Owner); err != nil {
+	if err := chat.CheckOwner(room, spec.Owner, self); err != nil {
 		return nil, err
 	}
 	return room, nil

@@ -37,12 +37,13 @@ func TestCreateSpaceAndRooms(t *testing.T) {
 		t.Errorf("provisioning made %d write requests, want %d", got, want)
 	}
 
-	sp, err := c.Observe(ctx, "eng-create")
+	sp, err := c.Observe(ctx, chatplan.SpaceAlias("dept-eng-create", "eng-create"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := &chat.ObservedRoom{
-		RoomID: p.spaceID, Alias: "#eng-create:localhost", Name: "Dept eng-create", Topic: "Where eng-create talks",
+		RoomID: p.spaceID, Alias: "#dept-eng-create.eng-create:localhost", Name: "Dept eng-create", Topic: "Where eng-create talks",
+		Creator: hs.operator.ID, OwnerSender: hs.operator.ID, CanonicalAlias: "#dept-eng-create.eng-create:localhost",
 		Space: true, JoinRule: chat.JoinRuleInvite, PowerLevels: p.space.PowerLevels,
 		Members:  map[string]chat.Membership{hs.operator.ID: "join", "@alice:localhost": "invite", "@bob:localhost": "invite"},
 		Children: map[string]bool{p.rooms["general"]: true, p.rooms["announcements"]: true},
@@ -52,7 +53,7 @@ func TestCreateSpaceAndRooms(t *testing.T) {
 		t.Errorf("observed space (-want +got):\n%s", diff)
 	}
 
-	general, err := c.Observe(ctx, "eng-create-general")
+	general, err := c.Observe(ctx, chatplan.RoomAlias("dept-eng-create", "eng-create", "general"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,13 +63,17 @@ func TestCreateSpaceAndRooms(t *testing.T) {
 	if !general.Parents[p.spaceID] || general.Topic != "Everything engineering" || general.Space {
 		t.Errorf("general = parents %v topic %q space %v", general.Parents, general.Topic, general.Space)
 	}
-	ann, err := c.Observe(ctx, "eng-create-announcements")
+	ann, err := c.Observe(ctx, chatplan.RoomAlias("dept-eng-create", "eng-create", "announcements"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ann.PowerLevels.EventsDefault != 100 || ann.PowerLevels.UserLevel("@alice:localhost") != 100 ||
-		ann.PowerLevels.UserLevel("@bob:localhost") != 0 {
-		t.Errorf("announcements levels = %+v, want posting 100, alice 100, bob 0", ann.PowerLevels)
+	if ann.PowerLevels.EventsDefault != 90 || ann.PowerLevels.UserLevel("@alice:localhost") != 90 ||
+		ann.PowerLevels.UserLevel("@bob:localhost") != 0 || ann.PowerLevels.UserLevel(hs.operator.ID) != 100 {
+		t.Errorf("announcements levels = %+v, want posting 90, alice 90, bob 0, the operator 100", ann.PowerLevels)
+	}
+	if ann.Creator != hs.operator.ID || ann.OwnerSender != hs.operator.ID {
+		t.Errorf("announcements created by %q, owner marker by %q, want both by the operator %s",
+			ann.Creator, ann.OwnerSender, hs.operator.ID)
 	}
 
 	assertSteady(t, c, &count, p)

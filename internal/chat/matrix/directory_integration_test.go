@@ -19,7 +19,7 @@ func TestDirectorySpace(t *testing.T) {
 	dave := hs.users["dave"]
 	eng := provision(t, c, space("eng-dir", collabv1.VisibilityOpen,
 		[]collabv1.Member{userMember("alice", collabv1.RoleOwner)}, collabv1.Room{Name: "general"}), nil)
-	dirSpec := chatplan.DesiredDirectory("test-dir", collabv1.DirectorySpace{Name: "Acme", Alias: "acme-dir"}, hs.operator.ID, []string{eng.spaceID})
+	dirSpec := chatplan.DesiredDirectory("test-dir", "localhost", collabv1.DirectorySpace{Name: "Acme", Alias: "acme-dir"}, hs.operator.ID, []string{eng.spaceID})
 	dir, err := c.Create(ctx, dirSpec)
 	if err != nil {
 		t.Fatal(err)

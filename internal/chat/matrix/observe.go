@@ -31,6 +31,16 @@ func (c *Client) Observe(ctx context.Context, aliasLocalpart string) (*chat.Obse
 	return room, nil
 }
 
+// ObserveID reads a room by id, without looking up an alias.
+func (c *Client) ObserveID(ctx context.Context, roomID string) (*chat.ObservedRoom, error) {
+	return c.observeRoom(ctx, roomID)
+}
+
+// ResolveAlias returns the room id the alias points to, "" when it is unknown.
+func (c *Client) ResolveAlias(ctx context.Context, aliasLocalpart string) (string, error) {
+	return c.resolve(ctx, c.alias(aliasLocalpart))
+}
+
 // resolve returns the room id an alias points to, "" when the alias is unknown.
 // Only the Matrix M_NOT_FOUND counts as unknown: a bare 404 more likely means the
 // homeserver URL is wrong, which must not look like "create the room".

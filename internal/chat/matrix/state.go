@@ -32,6 +32,13 @@ func apply(r *chat.ObservedRoom, ev stateEvent) {
 			Type string `json:"type"`
 		}
 		r.Space = unmarshal(ev, &c) && c.Type == roomTypeSpace
+		r.Creator = ev.Sender
+	case evCanonicalAlias:
+		var c struct {
+			Alias string `json:"alias"`
+		}
+		unmarshal(ev, &c)
+		r.CanonicalAlias = c.Alias
 	case evName:
 		var c struct {
 			Name string `json:"name"`
@@ -58,7 +65,7 @@ func apply(r *chat.ObservedRoom, ev stateEvent) {
 	case chat.OwnerEventType:
 		var c ownerContent
 		unmarshal(ev, &c)
-		r.Owner, r.Archived = c.Owner, c.Archived
+		r.Owner, r.Archived, r.OwnerSender = c.Owner, c.Archived, ev.Sender
 	}
 }
 

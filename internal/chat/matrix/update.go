@@ -48,6 +48,8 @@ func (c *Client) apply(ctx context.Context, roomID string, a chat.Action) error 
 		return c.putState(ctx, roomID, evSpaceChild, a.RoomID, struct{}{})
 	case chat.SetParent:
 		return c.putState(ctx, roomID, evSpaceParent, a.SpaceID, spaceLink{Via: c.via(), Canonical: true})
+	case chat.SetCanonicalAlias:
+		return c.putState(ctx, roomID, evCanonicalAlias, "", map[string]string{"alias": a.Alias})
 	default:
 		return fmt.Errorf("matrix: unsupported action %T", a)
 	}
@@ -85,6 +87,26 @@ func (c *Client) setPublished(ctx context.Context, roomID string, published bool
 	}
 	return c.do(ctx, call{method: http.MethodPut, op: "putVisibility", path: directoryListPath(roomID),
 		body: map[string]string{"visibility": v}}, nil)
+}
+
+// SetAlias points a free alias at the room. Matrix answers 409 when the alias
+// exists; it is then left alone unless it already points at the room.
+func (c *Client) SetAlias(ctx context.Context, aliasLocalpart, roomID string) error {
+	alias := c.alias(aliasLocalpart)
+	err := c.do(ctx, call{method: http.MethodPut, op: "putAlias", path: aliasPath(alias),
+		body: map[string]string{"room_id": roomID}}, nil)
+	var e *Error
+	if !errors.As(err, &e) || e.Status != http.StatusConflict {
+		return err
+	}
+	target, rerr := c.resolve(ctx, alias)
+	if rerr != nil {
+		return rerr
+	}
+	if target == roomID {
+		return nil
+	}
+	return fmt.Errorf("alias %s points to room %s: %w", alias, target, chat.ErrAliasConflict)
 }
 
 // membership posts to /rooms/{id}/{invite|kick|leave}.
