@@ -56,6 +56,53 @@ func (u *User) SetTopic(ctx context.Context, roomID, topic string) error {
 		map[string]string{"topic": topic}, nil)
 }
 
+// SetState sends a state event, as a person with the power to (or without it,
+// to show the server refuses).
+func (u *User) SetState(ctx context.Context, roomID, eventType, stateKey string, content any) error {
+	path := v3 + "/rooms/" + url.PathEscape(roomID) + "/state/" + url.PathEscape(eventType) + "/" + url.PathEscape(stateKey)
+	return u.do(ctx, http.MethodPut, path, content, nil)
+}
+
+// CreateRoom creates a room with the given createRoom body and returns its id.
+func (u *User) CreateRoom(ctx context.Context, body map[string]any) (string, error) {
+	var out struct {
+		RoomID string `json:"room_id"`
+	}
+	err := u.do(ctx, http.MethodPost, v3+"/createRoom", body, &out)
+	return out.RoomID, err
+}
+
+// SetAlias points an alias at a room.
+func (u *User) SetAlias(ctx context.Context, alias, roomID string) error {
+	return u.do(ctx, http.MethodPut, v3+"/directory/room/"+url.PathEscape(alias), map[string]string{"room_id": roomID}, nil)
+}
+
+// DeleteAlias removes an alias.
+func (u *User) DeleteAlias(ctx context.Context, alias string) error {
+	return u.do(ctx, http.MethodDelete, v3+"/directory/room/"+url.PathEscape(alias), nil, nil)
+}
+
+// Members returns the membership of every user in a room, as its state says.
+func (u *User) Members(ctx context.Context, roomID string) (map[string]string, error) {
+	var events []struct {
+		Type     string `json:"type"`
+		StateKey string `json:"state_key"`
+		Content  struct {
+			Membership string `json:"membership"`
+		} `json:"content"`
+	}
+	if err := u.do(ctx, http.MethodGet, v3+"/rooms/"+url.PathEscape(roomID)+"/state", nil, &events); err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, ev := range events {
+		if ev.Type == "m.room.member" {
+			out[ev.StateKey] = ev.Content.Membership
+		}
+	}
+	return out, nil
+}
+
 // State reads one state event's content.
 func (u *User) State(ctx context.Context, roomID, eventType string, out any) error {
 	return u.do(ctx, http.MethodGet, v3+"/rooms/"+url.PathEscape(roomID)+"/state/"+eventType+"/", nil, out)
