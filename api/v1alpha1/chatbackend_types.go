@@ -69,6 +69,11 @@ type ChatBackendSpec struct {
 	// +kubebuilder:default="5m"
 	// +optional
 	PollInterval metav1.Duration `json:"pollInterval,omitempty"`
+	// DirectoryRef names the PeopleDirectory through which the Group members of
+	// the spaces on this backend reach chat; the cluster's default directory when
+	// unset.
+	// +optional
+	DirectoryRef *LocalObjectReference `json:"directoryRef,omitempty"`
 }
 
 // ChatBackendStatus is what the operator last saw of the chat server.

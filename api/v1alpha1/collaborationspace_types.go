@@ -405,6 +405,10 @@ type CollaborationSpaceStatus struct {
 	// Permissions lists the RBAC objects made for the space.
 	// +optional
 	Permissions *PermissionsStatus `json:"permissions,omitempty"`
+	// Members are the people the Group members resolved to through the
+	// directory, and the removal budget's accounting.
+	// +optional
+	Members *MembersStatus `json:"members,omitempty"`
 }
 
 // CollaborationSpace is a department's self-service request for chat rooms, a forum

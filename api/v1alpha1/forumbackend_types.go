@@ -28,6 +28,11 @@ type ForumBackendSpec struct {
 	// +kubebuilder:default="5m"
 	// +optional
 	PollInterval metav1.Duration `json:"pollInterval,omitempty"`
+	// DirectoryRef names the PeopleDirectory through which the Group members of
+	// the spaces on this forum reach it, when their ChatBackend names none; the
+	// cluster's default directory when unset.
+	// +optional
+	DirectoryRef *LocalObjectReference `json:"directoryRef,omitempty"`
 }
 
 // ForumBackendStatus is what the operator last saw of the forum.

@@ -93,17 +93,40 @@ func (s *Server) handle(h handler) http.HandlerFunc {
 		q.uid = uid
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		if r.Header.Get("Authorization") == "" && strings.HasPrefix(r.URL.Path, "/api/v3/") && !s.csrfOK(r) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = io.WriteString(w, "Forbidden")
+			return
+		}
 		h(s.state, w, q)
 	}
 }
 
 // authenticate resolves the bearer token. An unknown token is not an error in
 // NodeBB: the request goes on as a guest, and routes that need a login answer
-// 401. The master token needs _uid; ok is false when it is missing.
+// 401. A master token needs _uid; ok is false when it is missing. A request
+// without an Authorization header is served by its session, if any.
 func (s *Server) authenticate(q *request) (uid int64, ok bool) {
-	scheme, token, found := strings.Cut(q.r.Header.Get("Authorization"), " ")
-	if !found || !strings.EqualFold(scheme, "Bearer") || token == "" || token != s.token {
+	header := q.r.Header.Get("Authorization")
+	if header == "" {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if sess := s.session(q.r); sess != nil {
+			return sess.uid, true
+		}
 		return 0, true
+	}
+	scheme, token, found := strings.Cut(header, " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return 0, true
+	}
+	tokenUID, known := s.tokenUID(token)
+	switch {
+	case !known:
+		return 0, true
+	case tokenUID != 0:
+		return tokenUID, true
 	}
 	v, has := q.body["_uid"]
 	if !has {
@@ -248,6 +271,10 @@ func (s *Server) routes() *http.ServeMux {
 	m := http.NewServeMux()
 	h := s.handle
 	m.HandleFunc("GET /api/v3/ping", h(ping))
+	m.HandleFunc("GET /api/config", s.apiConfig)
+	m.HandleFunc("POST /api/v3/utilities/login", h(s.login))
+	m.HandleFunc("POST /api/v3/admin/tokens", h(s.createToken))
+	m.HandleFunc("DELETE /api/v3/admin/tokens/{token}", h(s.deleteToken))
 	m.HandleFunc("GET /api/self", h(self))
 	m.HandleFunc("GET /nodeinfo/2.0", h(nodeinfo))
 	m.HandleFunc("GET /api/user/username/{username}", h(userByUsername))

@@ -5,12 +5,13 @@
 // when no real NodeBB is given, and `make dev` can run it on 127.0.0.1.
 //
 // It knows one master API token, which, as in NodeBB, acts for the user named
-// by the `_uid` query or body parameter. User 1, "admin", is an administrator.
+// by the `_uid` query or body parameter, and the tokens minted through its
+// login and token routes (session.go). User 1, "admin", is an administrator.
 // A request with an unknown token is served as a guest, as NodeBB does.
 //
-// It is not a forum: there are no topics, posts, sessions, plugins, settings or
-// translations (messages are NodeBB's English ones), and only group privileges
-// are kept in full.
+// It is not a forum: there are no topics, posts, plugins, settings or
+// translations (messages are NodeBB's English ones), sessions serve only to
+// mint tokens, and only group privileges are kept in full.
 package fake
 
 import (
@@ -35,6 +36,13 @@ type Server struct {
 
 	mu    sync.Mutex
 	state *state
+	// passwords of accounts set up with SetupAdmin, by uid.
+	passwords map[int64][]string
+	// sessions by cookie value; tokens minted, to the uid they act for (0: a
+	// master token).
+	sessions map[string]*session
+	tokens   map[string]int64
+	minted   int
 
 	srvMu sync.Mutex
 	srv   *http.Server

@@ -47,6 +47,11 @@ type target struct {
 	uid   int64
 	// users are usernames of ordinary accounts the suite may put in groups.
 	users []string
+	// admin and password log in as an administrator (token minting); empty when
+	// not given for a real forum.
+	admin, password string
+	// fake is the stand-in, when the target is one.
+	fake *fake.Server
 	// prefix makes the names of this run unique.
 	prefix string
 }
@@ -69,6 +74,7 @@ func newTarget(t *testing.T) *target {
 			}
 			tg.uid = n
 		}
+		tg.admin, tg.password = os.Getenv("NODEBB_ADMIN_USERNAME"), os.Getenv("NODEBB_ADMIN_PASSWORD")
 	} else {
 		srv := fake.NewServer(fakeToken)
 		if err := srv.Start("127.0.0.1:0"); err != nil {
@@ -76,6 +82,8 @@ func newTarget(t *testing.T) *target {
 		}
 		t.Cleanup(func() { _ = srv.Close() })
 		tg.name, tg.url, tg.token, tg.uid = "fake", srv.URL(), fakeToken, fake.AdminUID
+		tg.admin, tg.password, tg.fake = "admin", "contract-admin-password", srv
+		srv.SetupAdmin(tg.admin, tg.password)
 	}
 	tg.users = testUsers(t, tg)
 	return tg
@@ -220,6 +228,56 @@ func TestContract(t *testing.T) {
 	t.Run("a shared forum group's proof survives the forum", func(t *testing.T) { testGroupProof(t, tg) })
 	t.Run("errors", func(t *testing.T) { testErrors(t, tg) })
 	t.Run("plan and apply converge and then write nothing", func(t *testing.T) { testPlanApply(t, tg) })
+	t.Run("minting a master token with the admin's password", func(t *testing.T) { testMintToken(t, tg) })
+}
+
+// testMintToken: the operator mints its own token for a deployed forum from the
+// admin account NodeBB's setup made. The token is a master token (it acts for
+// any user by _uid) for the administrator who logged in; a wrong password
+// mints nothing and is not quoted.
+func testMintToken(t *testing.T, tg *target) {
+	if tg.admin == "" || tg.password == "" {
+		t.Skip("NODEBB_ADMIN_USERNAME and NODEBB_ADMIN_PASSWORD are not set: no administrator to log in as")
+	}
+	var n nodebb.Counter
+	tok := must(nodebb.MintToken(ctx(t), nodebb.Login{URL: tg.url, Username: tg.admin, Password: tg.password,
+		Description: "collab-operator contract suite " + tg.prefix, Observer: n.Observe})).get(t)
+	c, err := nodebb.New(nodebb.Config{URL: tg.url, Token: tok.Secret, UID: tok.UID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// The token deletes itself (DELETE /api/v3/admin/tokens/{token}).
+		if err := (&target{url: tg.url, token: tok.Secret, uid: tok.UID}).raw(http.MethodDelete, "/api/v3/admin/tokens/"+tok.Secret, nil, nil); err != nil {
+			t.Errorf("cleanup: cannot delete the minted token: %v", err)
+		}
+	})
+	self := must(c.Ping(ctx(t))).get(t)
+	if self.UID != tok.UID || !self.Admin || self.Username != tg.admin {
+		t.Errorf("the minted token acts as %+v, want %s (uid %d), an administrator", self, tg.admin, tok.UID)
+	}
+	if got := n.Writes(); got != 2 {
+		t.Errorf("minting made %d writes, want 2 (login, create token)", got)
+	}
+	// A master token acts for whoever _uid names.
+	uid := must(c.LookupUser(ctx(t), tg.users[0])).get(t)
+	asUser, _ := tg.client(t, func(cfg *nodebb.Config) { cfg.Token, cfg.UID = tok.Secret, uid })
+	if self := must(asUser.Ping(ctx(t))).get(t); self.UID != uid || self.Admin {
+		t.Errorf("the minted token with _uid=%d acts as %+v, want that user: not a master token", uid, self)
+	}
+
+	minted := 0
+	if tg.fake != nil {
+		minted = tg.fake.MintedTokens()
+	}
+	const wrong = "not-the-password-0123"
+	_, err = nodebb.MintToken(ctx(t), nodebb.Login{URL: tg.url, Username: tg.admin, Password: wrong})
+	if !errors.Is(err, forum.ErrForbidden) || strings.Contains(err.Error(), wrong) {
+		t.Errorf("MintToken with a wrong password: %v, want ErrForbidden without the password", err)
+	}
+	if tg.fake != nil && tg.fake.MintedTokens() != minted {
+		t.Errorf("a wrong password minted a token")
+	}
 }
 
 func testPing(t *testing.T, tg *target) {
