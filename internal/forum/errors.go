@@ -19,4 +19,7 @@ var (
 	// ErrConflict: the name is held by something the operator will not adopt,
 	// e.g. one of NodeBB's system groups.
 	ErrConflict = errors.New("name is held by an object the operator does not own")
+	// ErrNoAccount: the user has no forum account (yet; with SSO, one is made at
+	// the first login). Errors that wrap it also wrap ErrNotFound.
+	ErrNoAccount = errors.New("no forum account")
 )

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -164,21 +165,24 @@ func (c *Client) Version(ctx context.Context) (string, error) {
 // versionPattern is what a version may look like to be reported in a status.
 var versionPattern = regexp.MustCompile(`^[0-9][0-9A-Za-z.+_-]{0,63}$`)
 
+// noAccount names the user who has no forum account; it wraps forum.ErrNoAccount.
+func noAccount(username string) error {
+	return fmt.Errorf("%w named %s", forum.ErrNoAccount, strconv.Quote(username))
+}
+
 // LookupUser resolves a username with GET /api/user/username/{username}.
 func (c *Client) LookupUser(ctx context.Context, username string) (int64, error) {
 	var u userJSON
 	err := c.do(ctx, call{method: http.MethodGet, op: "getUser",
 		path: "/api/user/username/" + url.PathEscape(username)}, &u)
 	if errors.Is(err, forum.ErrNotFound) {
-		return 0, &Error{Op: "getUser", Status: http.StatusNotFound, kind: forum.ErrNotFound,
-			cause: errors.New("no forum account named " + strconv.Quote(username))}
+		return 0, &Error{Op: "getUser", Status: http.StatusNotFound, kind: forum.ErrNotFound, cause: noAccount(username)}
 	}
 	if err != nil {
 		return 0, err
 	}
 	if u.UID <= 0 {
-		return 0, &Error{Op: "getUser", Status: http.StatusOK, kind: forum.ErrNotFound,
-			cause: errors.New("no forum account named " + strconv.Quote(username))}
+		return 0, &Error{Op: "getUser", Status: http.StatusOK, kind: forum.ErrNotFound, cause: noAccount(username)}
 	}
 	return int64(u.UID), nil
 }

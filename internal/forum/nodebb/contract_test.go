@@ -580,8 +580,8 @@ func checkUnknownMember(t *testing.T, tg *target, c forum.Client, name string) {
 	err := c.UpdateGroup(ctx, name, []forum.GroupAction{
 		forum.AddMember{Username: tg.prefix + "nobody"}, forum.AddMember{Username: bob},
 	})
-	if !errors.Is(err, forum.ErrNotFound) || !strings.Contains(err.Error(), tg.prefix+"nobody") {
-		t.Errorf("adding an unknown user: %v, want ErrNotFound naming the user", err)
+	if !errors.Is(err, forum.ErrNotFound) || !errors.Is(err, forum.ErrNoAccount) || !strings.Contains(err.Error(), tg.prefix+"nobody") {
+		t.Errorf("adding an unknown user: %v, want ErrNotFound and ErrNoAccount naming the user", err)
 	}
 	if got := must(c.ObserveGroup(ctx, name)).get(t); !got.HasMember(bob) {
 		t.Error("the action after a failed one did not run")

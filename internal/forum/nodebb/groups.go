@@ -182,7 +182,7 @@ func (c *Client) join(ctx context.Context, slug, username string) error {
 	if errors.As(err, &e) && e.Status == http.StatusUnauthorized {
 		if _, perr := c.Ping(ctx); perr == nil {
 			e.kind = forum.ErrNotFound
-			e.cause = fmt.Errorf("the forum no longer knows user %q (uid %d)", username, uid)
+			e.cause = fmt.Errorf("the forum no longer knows user %q (uid %d): %w", username, uid, forum.ErrNoAccount)
 		}
 	}
 	return err
