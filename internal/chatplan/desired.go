@@ -40,19 +40,30 @@ type DesiredInput struct {
 	// of a Department space only admit its members when it is set, so the
 	// controller creates the space room first.
 	DeptSpaceID string
+	// People are the people the space's Group members resolved to through its
+	// directory, each with their highest role. They are projected like User
+	// members; MapPeople leaves out those whose name makes no user id.
+	People []Person
+}
+
+// Person is someone a Group member resolved to: Name is the directory's username,
+// .Name in the userIDTemplate.
+type Person struct {
+	Name string
+	Role collabv1.Role
 }
 
 // DesiredRooms maps a CollaborationSpace to the desired state of its space room and
 // of each of its rooms, in spec order.
 //
-// Only members of kind User reach chat: Group and ServiceAccount members have no
-// Matrix projection, because Matrix has no groups and a Kubernetes group's members
-// cannot be listed. They still get RBAC and forum permissions. Children of the
+// Members of kind User reach chat, and Group members through the people the
+// directory resolved them to (in.People). ServiceAccount members have no Matrix
+// projection. Children of the
 // space room are left nil (unmanaged): the controller sets them to the room ids
 // once the rooms exist.
 func DesiredRooms(space *collabv1.CollaborationSpace, in DesiredInput) (chat.RoomSpec, []chat.RoomSpec, error) {
 	ownerLevel := in.ownerLevel()
-	users, err := memberLevels(space.Spec.Members, in, ownerLevel)
+	users, err := memberLevels(space.Spec.Members, in.People, in, ownerLevel)
 	if err != nil {
 		return chat.RoomSpec{}, nil, err
 	}

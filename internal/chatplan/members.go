@@ -36,11 +36,25 @@ func planInvites(d chat.RoomSpec, o chat.ObservedRoom, opts Options, r *Report) 
 }
 
 // planKicks never removes the operator or anyone whose level is not below the
-// operator's (Matrix would refuse), and stops at opts.MaxRemovals.
+// operator's (Matrix would refuse), stops at opts.MaxRemovals, asks opts.MayRemove
+// before each removal, and removes nobody when nobody besides the operator is
+// declared: a member list that resolved to no people (a directory that answered
+// nothing) must never empty a room.
 func planKicks(d chat.RoomSpec, o chat.ObservedRoom, opts Options, r *Report) []chat.Action {
 	declared := map[string]bool{}
 	for _, u := range d.Invite {
-		declared[u] = true
+		if u != opts.OperatorUserID {
+			declared[u] = true
+		}
+	}
+	if len(declared) == 0 {
+		for u := range o.Members {
+			if u != opts.OperatorUserID && o.Joined(u) {
+				r.Notes = append(r.Notes, "no member is declared, so nobody is removed")
+				break
+			}
+		}
+		return nil
 	}
 	opLevel := max(o.PowerLevels.UserLevel(opts.OperatorUserID), LevelOperator)
 	var out []chat.Action
@@ -53,7 +67,7 @@ func planKicks(d chat.RoomSpec, o chat.ObservedRoom, opts Options, r *Report) []
 				"their power level %d is not below the operator's", u, level))
 			continue
 		}
-		if opts.MaxRemovals > 0 && len(out) >= opts.MaxRemovals {
+		if (opts.MaxRemovals > 0 && len(out) >= opts.MaxRemovals) || (opts.MayRemove != nil && !opts.MayRemove(u)) {
 			r.DeferredRemovals = append(r.DeferredRemovals, u)
 			continue
 		}

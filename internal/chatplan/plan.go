@@ -19,6 +19,10 @@ type Options struct {
 	// MaxRemovals caps the users removed in one plan; the rest are reported in
 	// Report.DeferredRemovals for a later pass. 0 means no cap.
 	MaxRemovals int
+	// MayRemove, when set, is asked before each removal the plan would make: the
+	// space's removal budget (per hour, across rooms and passes). A user it
+	// refuses is reported in Report.DeferredRemovals instead.
+	MayRemove func(userID string) bool
 	// PruneChildren removes the children of a space that desired.Children does
 	// not list (when it is not nil). The member policy is about people, so it
 	// does not decide this: the directory space prunes (a space that stops being
@@ -41,7 +45,7 @@ type Report struct {
 	// "children", "members".
 	Drift []string
 	// DeferredRemovals are user ids that should be removed but were left for a later
-	// pass because of Options.MaxRemovals.
+	// pass because of Options.MaxRemovals or Options.MayRemove.
 	DeferredRemovals []string
 	// Notes explain differences the plan cannot fix, e.g. a user whose level equals
 	// the operator's own, which Matrix does not let it change.

@@ -119,6 +119,23 @@ func TestPlan(t *testing.T) {
 			want: want{[]chat.Action{chat.Kick{UserID: carol, Reason: "not a declared member of this space"}},
 				Report{Drift: []string{"members"}, DeferredRemovals: []string{dave}}},
 		},
+		"authoritative: the removal budget is asked before each removal": {
+			observed: func(o *chat.ObservedRoom) {
+				o.Members[carol] = chat.MembershipJoin
+				o.Members[dave] = chat.MembershipJoin
+			},
+			opts: Options{Authoritative: true, OperatorUserID: op, MayRemove: func(u string) bool { return u == dave }},
+			want: want{[]chat.Action{chat.Kick{UserID: dave, Reason: "not a declared member of this space"}},
+				Report{Drift: []string{"members"}, DeferredRemovals: []string{carol}}},
+		},
+		"authoritative: a member list that resolved to nobody removes nobody": {
+			desired: func(d *chat.RoomSpec) { d.Invite = []string{op} },
+			observed: func(o *chat.ObservedRoom) {
+				o.Members[carol] = chat.MembershipJoin
+			},
+			opts: Options{Authoritative: true, OperatorUserID: op, MayRemove: func(string) bool { return true }},
+			want: want{report: Report{Notes: []string{"no member is declared, so nobody is removed"}}},
+		},
 		"authoritative: users at the operator's level are not removed": {
 			observed: func(o *chat.ObservedRoom) {
 				o.Members[carol] = chat.MembershipJoin

@@ -3,20 +3,22 @@ package chatplan
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"text/template"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 )
 
-// memberLevels maps each User member to a Matrix user id and power level.
-func memberLevels(members []collabv1.Member, in DesiredInput, ownerLevel int) (map[string]int, error) {
+// memberLevels maps each User member and each resolved person to a Matrix user
+// id and power level; the highest role wins.
+func memberLevels(members []collabv1.Member, people []Person, in DesiredInput, ownerLevel int) (map[string]int, error) {
 	tmpl, err := parseUserIDTemplate(in.UserIDTemplate, in.ServerName)
 	if err != nil {
 		return nil, err
 	}
 	users := map[string]int{}
-	for _, m := range members {
+	for _, m := range append(slices.Clone(members), personMembers(people)...) {
 		if m.Kind != collabv1.SubjectUser {
 			continue
 		}
@@ -27,6 +29,42 @@ func memberLevels(members []collabv1.Member, in DesiredInput, ownerLevel int) (m
 		users[id] = max(users[id], roleLevel(m.Role, ownerLevel))
 	}
 	return users, nil
+}
+
+func personMembers(people []Person) []collabv1.Member {
+	out := make([]collabv1.Member, 0, len(people))
+	for _, p := range people {
+		out = append(out, collabv1.Member{Kind: collabv1.SubjectUser, Name: p.Name, Role: p.Role})
+	}
+	return out
+}
+
+// MapPeople splits people into those whose name maps to a Matrix user id through
+// the backend's template and those it does not (a directory may hold names with
+// capitals or spaces): one odd entry in a directory must not stop a space. It
+// fails only when the template itself is broken.
+func MapPeople(people []Person, in DesiredInput) (mapped []Person, unmapped []string, err error) {
+	tmpl, err := parseUserIDTemplate(in.UserIDTemplate, in.ServerName)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, p := range people {
+		if _, err := userID(tmpl, personMembers([]Person{p})[0]); err != nil {
+			unmapped = append(unmapped, p.Name)
+			continue
+		}
+		mapped = append(mapped, p)
+	}
+	return mapped, unmapped, nil
+}
+
+// UserID renders one person's Matrix user id through the backend's template.
+func UserID(p Person, in DesiredInput) (string, error) {
+	tmpl, err := parseUserIDTemplate(in.UserIDTemplate, in.ServerName)
+	if err != nil {
+		return "", err
+	}
+	return userID(tmpl, personMembers([]Person{p})[0])
 }
 
 func roleLevel(r collabv1.Role, ownerLevel int) int {
