@@ -9,9 +9,9 @@
 // Each space gets three NodeBB groups, named after a prefix (GroupPrefix):
 // <prefix>-owners (members with role Owner), <prefix>-moderators (role
 // Moderator) and <prefix>-members (every User member, whatever the role, so the
-// group lists the whole department). Only members of kind User reach the
-// forum: NodeBB groups hold accounts, and a Kubernetes group's members cannot be
-// listed (the same rule as package chatplan).
+// group lists the whole department). Members of kind User reach the forum, and
+// Group members through the people the directory resolved them to
+// (Input.People), each person in the groups of their highest role.
 //
 // # Names in a shared forum
 //
@@ -101,6 +101,16 @@ type Input struct {
 	// space made under the names of earlier releases (LegacyGroupNames) and
 	// that are proven its own (IsLegacyGroupOf).
 	RetiredGroups []string
+	// People are the people the space's Group members resolved to through its
+	// directory (forum usernames), each with their highest role. They join the
+	// groups like User members.
+	People []Person
+}
+
+// Person is someone a Group member resolved to: their forum username and role.
+type Person struct {
+	Username string
+	Role     collabv1.Role
 }
 
 // Category is the desired state of a category with its privileges.
@@ -181,20 +191,32 @@ func DesiredForum(space *collabv1.CollaborationSpace, in Input) Forum {
 	return out
 }
 
-// desiredGroups lists the User members of each role; members holds them all.
-// In a shared forum with a Proof, each description ends with its proof.
+// desiredGroups lists the User members and resolved people of each role, each
+// under their highest role; members holds them all. In a shared forum with a
+// Proof, each description ends with its proof.
 func desiredGroups(space *collabv1.CollaborationSpace, names GroupNames, in Input) []forum.GroupSpec {
-	var owners, moderators, members []string
-	for _, m := range space.Spec.Members {
-		if m.Kind != collabv1.SubjectUser {
-			continue
+	roles := map[string]collabv1.Role{}
+	add := func(name string, role collabv1.Role) {
+		if rank(role) > rank(roles[name]) || roles[name] == "" {
+			roles[name] = role
 		}
-		members = append(members, m.Name)
-		switch m.Role {
+	}
+	for _, m := range space.Spec.Members {
+		if m.Kind == collabv1.SubjectUser {
+			add(m.Name, m.Role)
+		}
+	}
+	for _, p := range in.People {
+		add(p.Username, p.Role)
+	}
+	var owners, moderators, members []string
+	for name, role := range roles {
+		members = append(members, name)
+		switch role {
 		case collabv1.RoleOwner:
-			owners = append(owners, m.Name)
+			owners = append(owners, name)
 		case collabv1.RoleModerator:
-			moderators = append(moderators, m.Name)
+			moderators = append(moderators, name)
 		}
 	}
 	describe := func(what, group string) string {
@@ -209,6 +231,19 @@ func desiredGroups(space *collabv1.CollaborationSpace, names GroupNames, in Inpu
 		{Name: names.Moderators, Description: describe("Moderators", names.Moderators), Members: forum.SortedSet(moderators)},
 		{Name: names.Members, Description: describe("Members", names.Members), Members: forum.SortedSet(members)},
 	}
+}
+
+// rank orders roles: Owner above Moderator above Member.
+func rank(r collabv1.Role) int {
+	switch r {
+	case collabv1.RoleOwner:
+		return 3
+	case collabv1.RoleModerator:
+		return 2
+	case collabv1.RoleMember, "":
+		return 1
+	}
+	return 0
 }
 
 // categoryPrivileges applies the mapping of the package documentation; retired

@@ -20,6 +20,10 @@ type Options struct {
 	// OperatorUID is the operator's own account, which NodeBB makes the first
 	// member of the groups it creates: never removed.
 	OperatorUID int64
+	// MayRemove, when set, is asked before each removal from a group: the
+	// space's removal budget. A member it refuses stays, reported in
+	// Report.DeferredRemovals.
+	MayRemove func(username string) bool
 }
 
 // Report says what a plan found besides its actions.
@@ -30,6 +34,9 @@ type Report struct {
 	Drift []string
 	// Notes explain differences the plan will not fix.
 	Notes []string
+	// DeferredRemovals are usernames that should leave a group but stay because
+	// Options.MayRemove refused.
+	DeferredRemovals []string
 }
 
 // untouchable groups keep their privileges whatever the policy.
@@ -134,11 +141,19 @@ func PlanGroup(desired forum.GroupSpec, observed forum.ObservedGroup, opts Optio
 			actions = append(actions, forum.AddMember{Username: u})
 		}
 	}
-	if opts.Authoritative {
+	// A group whose declared members resolved to nobody (a directory that
+	// answered nothing) is never emptied.
+	if opts.Authoritative && len(declared) == 0 && len(observed.Members) > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("group %q declares no member, so nobody is removed", desired.Name))
+	} else if opts.Authoritative {
 		members := slices.Clone(observed.Members)
 		slices.SortFunc(members, func(a, b forum.Member) int { return strings.Compare(a.Username, b.Username) })
 		for _, m := range members {
 			if declared[m.Username] || (opts.OperatorUID != 0 && m.UID == opts.OperatorUID) {
+				continue
+			}
+			if opts.MayRemove != nil && !opts.MayRemove(m.Username) {
+				r.DeferredRemovals = append(r.DeferredRemovals, m.Username)
 				continue
 			}
 			actions = append(actions, forum.RemoveMember{UID: m.UID, Username: m.Username})

@@ -188,8 +188,9 @@ func inSyncGroup() forum.ObservedGroup {
 func TestPlanGroup(t *testing.T) {
 	type want struct {
 		actions []forum.GroupAction
-		drift   []string
-		notes   []string
+		drift    []string
+		notes    []string
+		deferred []string
 	}
 	cases := map[string]struct {
 		desired  func(*forum.GroupSpec)
@@ -241,6 +242,20 @@ func TestPlanGroup(t *testing.T) {
 				forum.AddMember{Username: "dave"},
 			}, drift: []string{"settings", "members"}},
 		},
+		"authoritative: the removal budget is asked before each removal": {
+			desired: func(d *forum.GroupSpec) { d.Members = []string{"alice"} },
+			observed: func(o *forum.ObservedGroup) {
+				o.Members = append(o.Members, forum.Member{UID: 9, Username: "mallory"})
+			},
+			opts: Options{Authoritative: true, OperatorUID: opUID, MayRemove: func(u string) bool { return u == "mallory" }},
+			want: want{actions: []forum.GroupAction{forum.RemoveMember{UID: 9, Username: "mallory"}},
+				drift: []string{"members"}, deferred: []string{"bob"}},
+		},
+		"authoritative: a group that resolved to nobody is not emptied": {
+			desired: func(d *forum.GroupSpec) { d.Members = nil },
+			opts:    Options{Authoritative: true, OperatorUID: opUID},
+			want:    want{notes: []string{`group "eng-members" declares no member, so nobody is removed`}},
+		},
 		"a system group is never changed": {
 			observed: func(o *forum.ObservedGroup) { o.System = true; o.Members = nil },
 			want:     want{notes: []string{`group "eng-members" is one of the forum's system groups and is not changed`}},
@@ -264,6 +279,9 @@ func TestPlanGroup(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want.notes, r.Notes); diff != "" {
 				t.Errorf("notes (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.want.deferred, r.DeferredRemovals); diff != "" {
+				t.Errorf("deferred (-want +got):\n%s", diff)
 			}
 		})
 	}
