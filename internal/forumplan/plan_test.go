@@ -187,7 +187,7 @@ func inSyncGroup() forum.ObservedGroup {
 
 func TestPlanGroup(t *testing.T) {
 	type want struct {
-		actions []forum.GroupAction
+		actions  []forum.GroupAction
 		drift    []string
 		notes    []string
 		deferred []string
