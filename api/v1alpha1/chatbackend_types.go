@@ -74,6 +74,12 @@ type ChatBackendSpec struct {
 	// unset.
 	// +optional
 	DirectoryRef *LocalObjectReference `json:"directoryRef,omitempty"`
+	// NamespaceSelector reserves the backend for the namespaces whose labels it
+	// selects, e.g. some departments: a space in another namespace that names it is
+	// refused at admission and Stalled (PolicyViolation). Every namespace when unset.
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchExpressions) || self.matchExpressions.all(e, e.operator in ['In', 'NotIn', 'Exists', 'DoesNotExist'] && ((e.operator in ['In', 'NotIn']) == (has(e.values) && size(e.values) > 0)))",message="each matchExpressions operator must be In or NotIn with values, or Exists or DoesNotExist without"
+	// +optional
+	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
 }
 
 // ChatBackendStatus is what the operator last saw of the chat server.
@@ -95,6 +101,10 @@ type ChatBackendStatus struct {
 	// DirectorySpaceID is the id of the organisation's directory space.
 	// +optional
 	DirectorySpaceID string `json:"directorySpaceID,omitempty"`
+	// UsedBy are the CollaborationSpaces that reference the backend. While there
+	// are any, deleting the backend waits.
+	// +optional
+	UsedBy *BackendUsage `json:"usedBy,omitempty"`
 }
 
 // ChatBackend is a chat server that CollaborationSpaces put their rooms on.
@@ -104,6 +114,7 @@ type ChatBackendStatus struct {
 // +kubebuilder:resource:scope=Cluster,categories=collab
 // +kubebuilder:printcolumn:name="Server",type=string,JSONPath=`.spec.matrix.serverName`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Spaces",type=integer,JSONPath=`.status.usedBy.count`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type ChatBackend struct {
 	metav1.TypeMeta   `json:",inline"`

@@ -33,6 +33,12 @@ type ForumBackendSpec struct {
 	// cluster's default directory when unset.
 	// +optional
 	DirectoryRef *LocalObjectReference `json:"directoryRef,omitempty"`
+	// NamespaceSelector reserves the forum for the namespaces whose labels it
+	// selects: a space in another namespace that names it is refused at admission
+	// and Stalled (PolicyViolation). Every namespace when unset.
+	// +kubebuilder:validation:XValidation:rule="!has(self.matchExpressions) || self.matchExpressions.all(e, e.operator in ['In', 'NotIn', 'Exists', 'DoesNotExist'] && ((e.operator in ['In', 'NotIn']) == (has(e.values) && size(e.values) > 0)))",message="each matchExpressions operator must be In or NotIn with values, or Exists or DoesNotExist without"
+	// +optional
+	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
 }
 
 // ForumBackendStatus is what the operator last saw of the forum.
@@ -48,6 +54,10 @@ type ForumBackendStatus struct {
 	// Version of the forum software.
 	// +optional
 	Version string `json:"version,omitempty"`
+	// UsedBy are the CollaborationSpaces that reference the forum. While there are
+	// any, deleting the backend waits.
+	// +optional
+	UsedBy *BackendUsage `json:"usedBy,omitempty"`
 }
 
 // ForumBackend is a shared forum that CollaborationSpaces put their categories in.
@@ -57,6 +67,7 @@ type ForumBackendStatus struct {
 // +kubebuilder:resource:scope=Cluster,categories=collab
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.spec.nodebb.url`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Spaces",type=integer,JSONPath=`.status.usedBy.count`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type ForumBackend struct {
 	metav1.TypeMeta   `json:",inline"`

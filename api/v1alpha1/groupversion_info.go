@@ -29,6 +29,7 @@ func addKnownTypes(s *runtime.Scheme) error {
 		&CollaborationSpace{}, &CollaborationSpaceList{},
 		&ChatBackend{}, &ChatBackendList{},
 		&ForumBackend{}, &ForumBackendList{},
+		&CollaborationPolicy{}, &CollaborationPolicyList{},
 	)
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil

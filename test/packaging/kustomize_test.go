@@ -31,6 +31,7 @@ func TestKustomizeInstall(t *testing.T) {
 		"CustomResourceDefinition/collaborationspaces.collab.opencommons.io",
 		"CustomResourceDefinition/chatbackends.collab.opencommons.io",
 		"CustomResourceDefinition/forumbackends.collab.opencommons.io",
+		"CustomResourceDefinition/collaborationpolicies.collab.opencommons.io",
 		"ServiceAccount/" + operatorNamespace + "/collab-operator-controller-manager",
 		"ClusterRole/collab-operator-manager-role",
 		"ClusterRoleBinding/collab-operator-manager-rolebinding",
@@ -57,8 +58,8 @@ func TestKustomizeInstall(t *testing.T) {
 // TestKustomizeCRDs checks config/crd alone, which `make install` applies.
 func TestKustomizeCRDs(t *testing.T) {
 	objs := kustomize(t, "config/crd")
-	if len(objs) != 3 {
-		t.Errorf("kubectl kustomize config/crd renders %d objects, want the 3 CRDs", len(objs))
+	if len(objs) != 4 {
+		t.Errorf("kubectl kustomize config/crd renders %d objects, want the 4 CRDs", len(objs))
 	}
 	for _, o := range objs {
 		if o.GetKind() != "CustomResourceDefinition" {
