@@ -28,8 +28,8 @@ func TestPodRunsLikeAKubelet(t *testing.T) {
 	mounts := []corev1.VolumeMount{{Name: "data", MountPath: "/app/state", SubPath: "state"}}
 	pod := &Pod{
 		Name: "p", Namespace: "ns",
-		Reader: fake.NewClientBuilder().WithObjects(secret).Build(),
-		Images: func(string) (Image, error) { return Image{Root: image, Path: "/app"}, nil },
+		Reader:  fake.NewClientBuilder().WithObjects(secret).Build(),
+		Images:  func(string) (Image, error) { return Image{Root: image, Path: "/app"}, nil },
 		Volumes: map[string]string{"data": t.TempDir()},
 		Dir:     t.TempDir(),
 		Spec: corev1.PodSpec{
