@@ -60,7 +60,8 @@ func parseFlags() options {
 	flag.IntVar(&o.maxConcurrent, "max-concurrent-reconciles", 4,
 		"How many spaces are reconciled at once. Chat servers serialise room creation, so more rarely helps.")
 	flag.IntVar(&o.maxRemovalsPerPass, "max-member-removals", 5,
-		"With memberPolicy Authoritative, the most people removed from one room per pass; the rest are reported.")
+		"With memberPolicy Authoritative, the most accounts removed from one space per hour (chat and forum together); "+
+			"the rest are held back until the hour passes or the space's approve-removals annotation lets them go.")
 	flag.StringVar(&o.operatorNamespace, "operator-namespace", envOr("POD_NAMESPACE", "collab-operator-system"),
 		"The operator's namespace, admitted by each deployed forum's NetworkPolicy.")
 	flag.StringVar(&o.credentialsNamespace, "credentials-namespace", "",

@@ -154,6 +154,7 @@ func (r *CollaborationSpaceReconciler) desiredInput(ctx context.Context, p *chat
 			in.SharedSpaceIDs[key] = other.Status.Chat.SpaceID
 		}
 	}
+	in.People = p.s.chatPeople(in) // Group members, through the directory (members.go)
 	return in, pending
 }
 
@@ -212,13 +213,9 @@ func (r *CollaborationSpaceReconciler) reportLocation(p *chatPass, spec chat.Roo
 // convergeRoom changes what differs between a room as observed and its spec. A room
 // created from the same spec in this pass plans nothing.
 func (r *CollaborationSpaceReconciler) convergeRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec, observed *chat.ObservedRoom) error {
-	actions, report := chatplan.Plan(spec, *observed, p.planOptions(r.MaxRemovalsPerPass))
+	actions, report := chatplan.Plan(spec, *observed, p.planOptions())
 	ctrl.LoggerFrom(ctx).V(1).Info("Planned room", "alias", observed.Alias, "actions", len(actions),
 		"drift", report.Drift, "notes", report.Notes)
-	if len(report.DeferredRemovals) > 0 {
-		r.recordWarning(p.s.space, "RemovalsDeferred", "Update", "%d removals from %s left for later passes (--max-member-removals)",
-			len(report.DeferredRemovals), observed.Alias)
-	}
 	if len(actions) == 0 {
 		return nil
 	}
@@ -276,12 +273,13 @@ func priorRoomID(space *collabv1.CollaborationSpace, name string) string {
 	return ""
 }
 
-func (p *chatPass) planOptions(maxRemovals int) chatplan.Options {
+// planOptions asks the space's removal budget (members.go) before each kick.
+func (p *chatPass) planOptions() chatplan.Options {
 	return chatplan.Options{
 		Authoritative:  p.s.space.Spec.MemberPolicy == collabv1.MemberPolicyAuthoritative,
 		OperatorUserID: p.operator,
 		OwnerLevel:     ownerLevel(p.backend),
-		MaxRemovals:    maxRemovals,
+		MayRemove:      p.s.mayRemoveChat,
 		LastOwnerGuard: true,
 	}
 }

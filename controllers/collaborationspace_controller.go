@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/directory"
 )
 
 // SpaceFinalizer holds a CollaborationSpace until its deletionPolicy has been carried
@@ -52,6 +53,9 @@ type CollaborationSpaceReconciler struct {
 	// MaxRemovalsPerPass caps the people removed from one room in one pass under
 	// memberPolicy Authoritative; 0 means no cap.
 	MaxRemovalsPerPass int
+	// Directories holds what each PeopleDirectory last resolved; Group members
+	// have no chat or forum projection when nil.
+	Directories *directory.Registry
 }
 
 // spaceScope carries one reconcile pass over one space: the object as read, the
@@ -59,6 +63,9 @@ type CollaborationSpaceReconciler struct {
 type spaceScope struct {
 	space  *collabv1.CollaborationSpace
 	before *collabv1.CollaborationSpace
+	// members are the people the Group members resolved to, and the removal
+	// budget of the pass (members.go).
+	members *memberResolution
 }
 
 // phaseFunc is one ordered step of a reconcile pass. Each phase owns one condition.
@@ -96,9 +103,11 @@ func (r *CollaborationSpaceReconciler) Reconcile(ctx context.Context, req ctrl.R
 		return r.reconcileDelete(ctx, s)
 	}
 	return runPhases(ctx, s, []phaseFunc{
+		r.reconcileMembers,
 		r.reconcilePermissions,
 		r.reconcileChat,
 		r.reconcileForum,
+		r.reportMembers,
 	})
 }
 
@@ -166,6 +175,7 @@ func (r *CollaborationSpaceReconciler) SetupWithManager(ctx context.Context, mgr
 		Owns(&networkingv1.NetworkPolicy{}, changedByOthers).
 		Owns(&networkingv1.Ingress{}, changedByOthers).
 		Watches(&collabv1.ChatBackend{}, spacesOfChatBackend(mgr.GetClient())).
+		Watches(&collabv1.PeopleDirectory{}, spacesOfDirectory(mgr.GetClient())).
 		WithOptions(opts).
 		Named("collaborationspace").
 		Complete(r)

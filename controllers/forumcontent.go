@@ -103,8 +103,9 @@ func (r *CollaborationSpaceReconciler) applyForumContent(ctx context.Context, p 
 	p.opts = forumplan.Options{
 		Authoritative: space.Spec.MemberPolicy == collabv1.MemberPolicyAuthoritative,
 		OperatorUID:   self.UID,
+		MayRemove:     p.s.mayRemoveForum, // the removal budget (members.go)
 	}
-	in := forumplan.Input{Shared: p.shared}
+	in := forumplan.Input{Shared: p.shared, People: r.forumPeople(ctx, p.client, p.name, p.s)}
 	if p.shared {
 		in.Proof = p.client.Proof
 		if in.RetiredGroups, err = legacyGroups(ctx, p); err != nil {

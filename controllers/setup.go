@@ -8,6 +8,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/opencommons/collab-operator/internal/directory"
 )
 
 // Options are the settings main.go's flags give the controllers. A test suite fills
@@ -25,9 +27,12 @@ type Options struct {
 	ForumEndpointOverride string
 	// MaxConcurrentReconciles is how many spaces are reconciled at once; one when 0.
 	MaxConcurrentReconciles int
-	// MaxRemovalsPerPass caps the people removed from one room per pass under
-	// memberPolicy Authoritative; 0 means no cap.
+	// MaxRemovalsPerPass caps the accounts removed from one space per hour
+	// (chat kicks and forum group removals together) under memberPolicy
+	// Authoritative; 0 means no cap. (The name predates the hourly budget.)
 	MaxRemovalsPerPass int
+	// Directories receives what PeopleDirectories resolve; a new one when nil.
+	Directories *directory.Registry
 	// Chat connects to chat servers; a MatrixConnector when nil.
 	Chat ChatConnector
 	// BackendChat is the ChatBackend reconciler's connector; Chat when nil. (The
@@ -63,6 +68,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if o.Metrics == nil {
 		o.Metrics = crmetrics.Registry
 	}
+	if o.Directories == nil {
+		o.Directories = directory.NewRegistry()
+	}
 	opts := func(workers int) controller.Options {
 		c := controller.Options{MaxConcurrentReconciles: workers}
 		if o.SkipNameValidation {
@@ -85,6 +93,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		},
 		ForumConnector:     o.Forum,
 		MaxRemovalsPerPass: o.MaxRemovalsPerPass,
+		Directories:        o.Directories,
 	}
 	if err := spaces.SetupWithManager(ctx, mgr, opts(o.MaxConcurrentReconciles)); err != nil {
 		return err
@@ -108,5 +117,15 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		CredentialsNamespace: o.CredentialsNamespace,
 		Forum:                o.Forum,
 	}
-	return forums.SetupWithManager(mgr, opts(0))
+	if err := forums.SetupWithManager(mgr, opts(0)); err != nil {
+		return err
+	}
+	directories := &PeopleDirectoryReconciler{
+		Client:               mgr.GetClient(),
+		Recorder:             recorder,
+		APIReader:            mgr.GetAPIReader(),
+		CredentialsNamespace: o.CredentialsNamespace,
+		Registry:             o.Directories,
+	}
+	return directories.SetupWithManager(mgr, opts(0))
 }

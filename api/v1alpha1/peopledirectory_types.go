@@ -347,6 +347,10 @@ type MembersStatus struct {
 	// Unmapped are people whose username makes no valid chat user id.
 	// +optional
 	Unmapped []string `json:"unmapped,omitempty"`
+	// WithoutForumAccount counts the people who have no forum account yet: they
+	// join the forum's groups once they have logged in.
+	// +optional
+	WithoutForumAccount int32 `json:"withoutForumAccount,omitempty"`
 	// Removals made in the last hour, which the removal budget counts.
 	// +optional
 	Removals []RemovalRecord `json:"removals,omitempty"`

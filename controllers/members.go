@@ -1,0 +1,687 @@
+package controllers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/chatplan"
+	"github.com/opencommons/collab-operator/internal/forum"
+	"github.com/opencommons/collab-operator/internal/forumplan"
+	"github.com/opencommons/collab-operator/internal/metrics"
+)
+
+// Group members reach chat and forum through a PeopleDirectory (docs/directory.md):
+//
+//   - reconcileMembers, the first phase, resolves the space's Group members to
+//     people through the directory its ChatBackend (else its ForumBackend) names,
+//     else the cluster's default, each person under their highest role, and
+//     records them in status.members;
+//   - the chat and forum phases project those people (chatPeople, forumPeople)
+//     and ask the removal budget (mayRemove) before every removal;
+//   - reportMembers, the last phase, records what was removed and held back and
+//     sets MembersReady.
+//
+// Nobody is removed because of what a directory failed to say: when it cannot be
+// read, spaces keep the membership in their status; a group that is not found or
+// turns up empty keeps its last people; and when the membership cannot be
+// trusted at all (the directory was never read and the status holds nothing),
+// removals pause.
+
+// removalWindow is the period the removal budget counts over.
+const removalWindow = time.Hour
+
+// maxHeldListed bounds the accounts status.members.held lists.
+const maxHeldListed = 500
+
+// Reasons of MembersReady.
+const (
+	ReasonMembersResolved     = "Resolved"
+	ReasonNoDirectory         = "NoDirectory"
+	ReasonDirectoryPending    = "DirectoryPending"
+	ReasonMembersDirectoryOut = "DirectoryUnavailable"
+	ReasonRemovalsCapped      = "RemovalsCapped"
+)
+
+// memberResolution is what reconcileMembers learned for the rest of the pass.
+type memberResolution struct {
+	// people by username, with their highest role.
+	people map[string]collabv1.Role
+	// trusted says removals may go ahead: the membership is complete.
+	trusted bool
+	// reason and message of MembersReady, when not resolved cleanly.
+	reason, message string
+	budget          *removalBudget
+	unmapped        []string
+	// withoutForum counts people without a forum account.
+	withoutForum int
+}
+
+// removalBudget caps the accounts removed from a space per hour, across rooms,
+// forum groups and passes, with the accounting kept in status.members.removals.
+type removalBudget struct {
+	cap      int
+	recent   map[string]bool
+	used     int
+	approved map[string]bool
+	trusted  bool
+	removed  []string
+	held     []string
+	paused   int
+}
+
+// allow says whether account may be removed now, and counts it.
+func (b *removalBudget) allow(account string) bool {
+	switch {
+	case b == nil:
+		return true
+	case !b.trusted:
+		b.paused++
+		return false
+	case b.recent[account] || slices.Contains(b.removed, account):
+		return true // already counted in this window
+	case b.approved[account]:
+	case b.cap > 0 && b.used >= b.cap:
+		if !slices.Contains(b.held, account) {
+			b.held = append(b.held, account)
+		}
+		return false
+	default:
+		b.used++
+	}
+	b.removed = append(b.removed, account)
+	return true
+}
+
+// groupNames returns the names of a space's Group members, sorted.
+func groupNames(space *collabv1.CollaborationSpace) []string {
+	var out []string
+	for _, m := range space.Spec.Members {
+		if m.Kind == collabv1.SubjectGroup && !slices.Contains(out, m.Name) {
+			out = append(out, m.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// directoryOf names the directory a space's groups resolve through: its
+// ChatBackend's, else its ForumBackend's, else the one default directory; "" for
+// none.
+func directoryOf(ctx context.Context, c client.Reader, space *collabv1.CollaborationSpace) (string, error) {
+	if ch := space.Spec.Chat; ch != nil && ch.BackendRef != nil {
+		b := &collabv1.ChatBackend{}
+		if err := c.Get(ctx, client.ObjectKey{Name: ch.BackendRef.Name}, b); client.IgnoreNotFound(err) != nil {
+			return "", err
+		} else if err == nil && b.Spec.DirectoryRef != nil {
+			return b.Spec.DirectoryRef.Name, nil
+		}
+	}
+	if f := space.Spec.Forum; f != nil && f.BackendRef != nil {
+		b := &collabv1.ForumBackend{}
+		if err := c.Get(ctx, client.ObjectKey{Name: f.BackendRef.Name}, b); client.IgnoreNotFound(err) != nil {
+			return "", err
+		} else if err == nil && b.Spec.DirectoryRef != nil {
+			return b.Spec.DirectoryRef.Name, nil
+		}
+	}
+	var dirs collabv1.PeopleDirectoryList
+	if err := c.List(ctx, &dirs); err != nil {
+		return "", err
+	}
+	def := ""
+	for _, d := range dirs.Items {
+		if d.Spec.Default {
+			if def != "" {
+				return "", nil // more than one default: none
+			}
+			def = d.Name
+		}
+	}
+	return def, nil
+}
+
+// reconcileMembers resolves the space's Group members and sets up the removal
+// budget for the pass. It never fails the pass: a directory that cannot be read
+// is reported on MembersReady and the last resolved members are kept.
+func (r *CollaborationSpaceReconciler) reconcileMembers(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
+	space := s.space
+	prev := s.before.Status.Members
+	res := &memberResolution{people: map[string]collabv1.Role{}, trusted: true}
+	s.members = res
+	defer func() { res.budget = r.newBudget(space, prev, res.trusted) }()
+
+	groups := groupRoles(space)
+	if len(groups) == 0 {
+		if prev != nil && (len(prev.Removals) > 0 || prev.Held != nil) {
+			space.Status.Members = &collabv1.MembersStatus{Removals: prev.Removals}
+		} else {
+			space.Status.Members = nil
+		}
+		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.MembersReadyCondition)
+		return ctrl.Result{}, nil
+	}
+	st := &collabv1.MembersStatus{}
+	if prev != nil {
+		st.Removals, st.Held = prev.Removals, prev.Held
+	}
+	space.Status.Members = st
+	dirName, err := directoryOf(ctx, r.Client, space)
+	if err != nil {
+		res.trusted = false
+		res.keep(prev)
+		res.reason, res.message = ReasonMembersDirectoryOut, "Cannot tell which directory the groups resolve through: "+err.Error()
+		res.record(st, prev)
+		return ctrl.Result{}, nil
+	}
+	st.Directory = dirName
+	if dirName == "" {
+		res.reason, res.message = ReasonNoDirectory, "Group members reach chat and forum only through a PeopleDirectory: "+
+			"name one in the ChatBackend's or ForumBackend's directoryRef, or make one the default"
+		return ctrl.Result{}, nil
+	}
+	if r.Directories == nil {
+		res.trusted = false
+		res.keep(prev)
+		res.reason, res.message = ReasonDirectoryPending, "The operator runs without directories"
+		res.record(st, prev)
+		return ctrl.Result{}, nil
+	}
+	found, lastErr, ok := r.Directories.Lookup(dirName)
+	samePrev := prev != nil && prev.Directory == dirName
+	var missing []string
+	for g := range groups {
+		if _, in := found[g]; !in {
+			missing = append(missing, g)
+		}
+	}
+	slices.Sort(missing)
+	switch {
+	case !ok || len(missing) > 0:
+		// Not read yet in this process (a restart), or a group just added: keep
+		// what status says until the directory's poll, which this space's change
+		// has already asked for.
+		res.trusted = samePrev && len(missing) == 0
+		if samePrev {
+			res.keep(prev)
+		}
+		res.reason, res.message = ReasonDirectoryPending, fmt.Sprintf("Waiting for PeopleDirectory %s to resolve %s; "+
+			"the last resolved members are kept and nobody is removed meanwhile", dirName, groupList(missing, groups))
+		if lastErr != nil {
+			res.reason = ReasonMembersDirectoryOut
+		}
+		res.record(st, prev)
+		return ctrl.Result{}, nil
+	case lastErr != nil:
+		res.reason, res.message = ReasonMembersDirectoryOut, fmt.Sprintf("PeopleDirectory %s cannot be read; "+
+			"the members it last resolved are kept", dirName)
+	}
+	emptied := false
+	for g, role := range groups {
+		grp := found[g]
+		if !grp.Found {
+			st.GroupsNotFound = append(st.GroupsNotFound, g)
+		}
+		if len(grp.People) == 0 {
+			emptied = true
+		}
+		for _, p := range grp.People {
+			res.add(p.Username, role)
+		}
+	}
+	slices.Sort(st.GroupsNotFound)
+	if emptied && samePrev {
+		// A group that is gone or empty keeps the people it may have had: an
+		// empty answer is more often a mistake than a department dissolved.
+		res.keep(prev)
+	}
+	if len(st.GroupsNotFound) > 0 && !slices.Equal(st.GroupsNotFound, groupsNotFound(prev)) {
+		r.recordWarning(space, "GroupNotFound", "Resolve", "PeopleDirectory %s has no group %s; its people, if it had "+
+			"any, are kept", dirName, strings.Join(st.GroupsNotFound, ", "))
+	}
+	res.record(st, prev)
+	r.reportJoinsAndLeaves(space, prev, st)
+	return ctrl.Result{}, nil
+}
+
+// groupRoles maps each Group member to its highest role.
+func groupRoles(space *collabv1.CollaborationSpace) map[string]collabv1.Role {
+	out := map[string]collabv1.Role{}
+	for _, m := range space.Spec.Members {
+		if m.Kind == collabv1.SubjectGroup {
+			out[m.Name] = higherRole(out[m.Name], m.Role)
+		}
+	}
+	return out
+}
+
+func roleRank(r collabv1.Role) int {
+	switch r {
+	case collabv1.RoleOwner:
+		return 3
+	case collabv1.RoleModerator:
+		return 2
+	case collabv1.RoleMember, "":
+		return 1
+	}
+	return 0
+}
+
+func higherRole(a, b collabv1.Role) collabv1.Role {
+	if b == "" {
+		b = collabv1.RoleMember
+	}
+	if a == "" || roleRank(b) > roleRank(a) {
+		return b
+	}
+	return a
+}
+
+func groupList(missing []string, groups map[string]collabv1.Role) string {
+	if len(missing) > 0 {
+		return "groups " + strings.Join(missing, ", ")
+	}
+	return fmt.Sprintf("its %d groups", len(groups))
+}
+
+func groupsNotFound(st *collabv1.MembersStatus) []string {
+	if st == nil {
+		return nil
+	}
+	return st.GroupsNotFound
+}
+
+func (m *memberResolution) add(name string, role collabv1.Role) {
+	m.people[name] = higherRole(m.people[name], role)
+}
+
+// keep adds the people status recorded.
+func (m *memberResolution) keep(prev *collabv1.MembersStatus) {
+	if prev == nil {
+		return
+	}
+	for role, names := range map[collabv1.Role][]string{collabv1.RoleOwner: prev.Owners,
+		collabv1.RoleModerator: prev.Moderators, collabv1.RoleMember: prev.Members} {
+		for _, n := range names {
+			m.add(n, role)
+		}
+	}
+}
+
+// record writes the people into status, by role.
+func (m *memberResolution) record(st *collabv1.MembersStatus, prev *collabv1.MembersStatus) {
+	st.Owners, st.Moderators, st.Members = nil, nil, nil
+	for name, role := range m.people {
+		switch role {
+		case collabv1.RoleOwner:
+			st.Owners = append(st.Owners, name)
+		case collabv1.RoleModerator:
+			st.Moderators = append(st.Moderators, name)
+		default:
+			st.Members = append(st.Members, name)
+		}
+	}
+	slices.Sort(st.Owners)
+	slices.Sort(st.Moderators)
+	slices.Sort(st.Members)
+	if prev != nil {
+		st.Unmapped = prev.Unmapped
+	}
+}
+
+func allPeople(st *collabv1.MembersStatus) map[string]bool {
+	out := map[string]bool{}
+	if st == nil {
+		return out
+	}
+	for _, l := range [][]string{st.Owners, st.Moderators, st.Members} {
+		for _, n := range l {
+			out[n] = true
+		}
+	}
+	return out
+}
+
+// reportJoinsAndLeaves emits an event for the people who joined or left the space
+// through its groups.
+func (r *CollaborationSpaceReconciler) reportJoinsAndLeaves(space *collabv1.CollaborationSpace, prev, cur *collabv1.MembersStatus) {
+	before, after := allPeople(prev), allPeople(cur)
+	var joined, left []string
+	for n := range after {
+		if !before[n] {
+			joined = append(joined, n)
+		}
+	}
+	for n := range before {
+		if !after[n] {
+			left = append(left, n)
+		}
+	}
+	slices.Sort(joined)
+	slices.Sort(left)
+	if len(joined) > 0 {
+		metrics.MemberChanges.WithLabelValues(space.Namespace, space.Name, "joined").Add(float64(len(joined)))
+		r.recordChange(space, "MembersJoined", "Resolve", "%d joined through the space's groups: %s", len(joined), shortList(joined))
+	}
+	if len(left) > 0 {
+		metrics.MemberChanges.WithLabelValues(space.Namespace, space.Name, "left").Add(float64(len(left)))
+		r.recordChange(space, "MembersLeft", "Resolve", "%d left the space's groups: %s", len(left), shortList(left))
+	}
+	metrics.SpacePeople.WithLabelValues(space.Namespace, space.Name, "Owner").Set(float64(len(cur.Owners)))
+	metrics.SpacePeople.WithLabelValues(space.Namespace, space.Name, "Moderator").Set(float64(len(cur.Moderators)))
+	metrics.SpacePeople.WithLabelValues(space.Namespace, space.Name, "Member").Set(float64(len(cur.Members)))
+}
+
+// shortList names at most 20 people, then says how many more.
+func shortList(names []string) string {
+	if len(names) <= 20 {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:20], ", ") + fmt.Sprintf(" and %d more", len(names)-20)
+}
+
+// newBudget sets up the removal budget from status: the accounts removed in the
+// last hour count against the cap, and an approval annotation that names the
+// digest of the held removals lets exactly those go.
+func (r *CollaborationSpaceReconciler) newBudget(space *collabv1.CollaborationSpace, prev *collabv1.MembersStatus, trusted bool) *removalBudget {
+	b := &removalBudget{cap: r.MaxRemovalsPerPass, recent: map[string]bool{}, approved: map[string]bool{}, trusted: trusted}
+	if prev == nil {
+		return b
+	}
+	cutoff := time.Now().Add(-removalWindow)
+	for _, rec := range prev.Removals {
+		if rec.Time.Time.After(cutoff) {
+			for _, a := range rec.Accounts {
+				if !b.recent[a] {
+					b.recent[a] = true
+					b.used++
+				}
+			}
+		}
+	}
+	if h := prev.Held; h != nil && h.Digest != "" && space.Annotations[collabv1.ApproveRemovalsAnnotation] == h.Digest {
+		for _, a := range h.Accounts {
+			b.approved[a] = true
+		}
+	}
+	return b
+}
+
+// chatPeople returns the people to project into chat, leaving out (and
+// recording) those whose username makes no Matrix user id.
+func (s *spaceScope) chatPeople(in chatplan.DesiredInput) []chatplan.Person {
+	m := s.members
+	if m == nil || len(m.people) == 0 {
+		return nil
+	}
+	people := make([]chatplan.Person, 0, len(m.people))
+	for name, role := range m.people {
+		people = append(people, chatplan.Person{Name: name, Role: role})
+	}
+	slices.SortFunc(people, func(a, b chatplan.Person) int { return strings.Compare(a.Name, b.Name) })
+	mapped, unmapped, err := chatplan.MapPeople(people, in)
+	if err != nil {
+		return nil // a broken template stalls the chat phase on its own
+	}
+	m.unmapped = unmapped
+	return mapped
+}
+
+// forumPeople returns the people to project into the forum.
+func (s *spaceScope) forumPeople() []forumplan.Person {
+	m := s.members
+	if m == nil {
+		return nil
+	}
+	out := make([]forumplan.Person, 0, len(m.people))
+	for name, role := range m.people {
+		out = append(out, forumplan.Person{Username: name, Role: role})
+	}
+	slices.SortFunc(out, func(a, b forumplan.Person) int { return strings.Compare(a.Username, b.Username) })
+	return out
+}
+
+// mayRemoveChat asks the removal budget before a Matrix user leaves the space.
+func (s *spaceScope) mayRemoveChat(userID string) bool {
+	if s.members == nil {
+		return true
+	}
+	return s.members.budget.allow(userID)
+}
+
+// mayRemoveForum asks the removal budget before a forum user leaves a group.
+func (s *spaceScope) mayRemoveForum(username string) bool {
+	if s.members == nil {
+		return true
+	}
+	return s.members.budget.allow("forum:" + username)
+}
+
+// reportMembers, the last phase, records the pass's removals and the held ones in
+// status, and sets MembersReady. Held removals are retried as the oldest removal
+// leaves the window.
+func (r *CollaborationSpaceReconciler) reportMembers(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
+	space, m := s.space, s.members
+	if m == nil {
+		return ctrl.Result{}, nil
+	}
+	b := m.budget
+	prev := s.before.Status.Members
+	st := space.Status.Members
+	if st == nil && (len(b.removed) > 0 || len(b.held) > 0) {
+		st = &collabv1.MembersStatus{}
+		space.Status.Members = st
+	}
+	if st == nil {
+		return ctrl.Result{}, nil
+	}
+	if len(groupRoles(space)) > 0 {
+		slices.Sort(m.unmapped)
+		st.Unmapped = m.unmapped
+		st.WithoutForumAccount = int32(m.withoutForum)
+	}
+	now := time.Now()
+	var kept []collabv1.RemovalRecord
+	for _, rec := range st.Removals {
+		if rec.Time.Time.After(now.Add(-removalWindow)) {
+			kept = append(kept, rec)
+		}
+	}
+	if len(b.removed) > 0 {
+		removed := slices.Clone(b.removed)
+		slices.Sort(removed)
+		kept = append(kept, collabv1.RemovalRecord{Time: metav1.NewTime(now.Truncate(time.Second)), Accounts: removed})
+	}
+	st.Removals = kept
+	var result ctrl.Result
+	st.Held = nil
+	if len(b.held) > 0 {
+		held := slices.Clone(b.held)
+		slices.Sort(held)
+		listed := held[:min(len(held), maxHeldListed)]
+		st.Held = &collabv1.HeldRemovals{Count: int32(len(held)), Accounts: listed, Digest: heldDigest(listed)}
+		if prev == nil || prev.Held == nil || prev.Held.Digest != st.Held.Digest {
+			r.recordWarning(space, ReasonRemovalsCapped, "Remove", "%d removals held back: at most %d accounts leave the "+
+				"space per hour; annotate %s=%s to let them go now: %s", len(held), b.cap,
+				collabv1.ApproveRemovalsAnnotation, st.Held.Digest, shortList(held))
+		}
+		if len(kept) > 0 {
+			result.RequeueAfter = time.Until(kept[0].Time.Add(removalWindow)) + time.Second
+		}
+	}
+	metrics.RemovalsHeld.WithLabelValues(space.Namespace, space.Name).Set(float64(len(b.held)))
+	if len(b.removed) > 0 {
+		ctrl.LoggerFrom(ctx).Info("Removed accounts within the removal budget", "count", len(b.removed))
+	}
+	r.setMembersReady(s, st)
+	if st.Directory == "" && len(st.Removals) == 0 && st.Held == nil && len(groupRoles(space)) == 0 {
+		space.Status.Members = nil
+	}
+	return result, nil
+}
+
+func heldDigest(accounts []string) string {
+	h := sha256.New()
+	for _, a := range accounts {
+		h.Write([]byte(a))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// setMembersReady reports the resolution and the budget on MembersReady, which
+// is not part of Ready.
+func (r *CollaborationSpaceReconciler) setMembersReady(s *spaceScope, st *collabv1.MembersStatus) {
+	space, m := s.space, s.members
+	if len(groupRoles(space)) == 0 && st.Held == nil {
+		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.MembersReadyCondition)
+		return
+	}
+	switch {
+	case st.Held != nil:
+		setCondition(space, collabv1.MembersReadyCondition, metav1.ConditionFalse, ReasonRemovalsCapped, fmt.Sprintf(
+			"%d removals held back: at most %d accounts leave the space per hour (--max-member-removals). They follow "+
+				"as the hour passes, or annotate the space %s=%s to let the listed ones go now",
+			st.Held.Count, m.budget.cap, collabv1.ApproveRemovalsAnnotation, st.Held.Digest))
+	case m.reason != "":
+		setCondition(space, collabv1.MembersReadyCondition, metav1.ConditionFalse, m.reason, m.message)
+	default:
+		msg := fmt.Sprintf("%d people through %d groups of PeopleDirectory %s: %d owners, %d moderators, %d members",
+			len(allPeople(st)), len(groupRoles(space)), st.Directory, len(st.Owners), len(st.Moderators), len(st.Members))
+		if len(st.GroupsNotFound) > 0 {
+			msg += "; not found: " + strings.Join(st.GroupsNotFound, ", ")
+		}
+		if len(st.Unmapped) > 0 {
+			msg += fmt.Sprintf("; %d people have no valid chat user id", len(st.Unmapped))
+		}
+		if st.WithoutForumAccount > 0 {
+			msg += fmt.Sprintf("; %d have no forum account yet", st.WithoutForumAccount)
+		}
+		setCondition(space, collabv1.MembersReadyCondition, metav1.ConditionTrue, ReasonMembersResolved, msg)
+	}
+}
+
+// spacesOfDirectory wakes the spaces that use a group whose people changed, and
+// every space of the directory when it turns Ready or not.
+func spacesOfDirectory(c client.Reader) handler.TypedEventHandler[client.Object, reconcile.Request] {
+	return handler.Funcs{
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			old, ok1 := e.ObjectOld.(*collabv1.PeopleDirectory)
+			cur, ok2 := e.ObjectNew.(*collabv1.PeopleDirectory)
+			if !ok1 || !ok2 {
+				return
+			}
+			changed := map[string]bool{}
+			digests := map[string]string{}
+			for _, g := range old.Status.Groups {
+				digests[g.Name] = g.Digest
+			}
+			for _, g := range cur.Status.Groups {
+				if d, ok := digests[g.Name]; !ok || d != g.Digest {
+					changed[g.Name] = true
+				}
+			}
+			all := readyStatus(old) != readyStatus(cur)
+			if !all && len(changed) == 0 {
+				return
+			}
+			var spaces collabv1.CollaborationSpaceList
+			if err := c.List(ctx, &spaces); err != nil {
+				return
+			}
+			for _, s := range spaces.Items {
+				for _, g := range groupNames(&s) {
+					if all || changed[g] {
+						q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: s.Namespace, Name: s.Name}})
+						break
+					}
+				}
+			}
+		},
+	}
+}
+
+func readyStatus(d *collabv1.PeopleDirectory) metav1.ConditionStatus {
+	if c := meta.FindStatusCondition(d.Status.Conditions, collabv1.ReadyCondition); c != nil {
+		return c.Status
+	}
+	return metav1.ConditionUnknown
+}
+
+// forumAccounts remembers which usernames have an account on each forum, so a
+// person without one is looked up again only every accountRecheck, not every
+// poll, and is counted rather than planned as drift.
+type forumAccounts struct {
+	mu sync.Mutex
+	// seen[forum][username] is when the account was found missing (zero: found).
+	seen map[string]map[string]time.Time
+}
+
+// accountRecheck is how long a missing forum account is not looked up again.
+const accountRecheck = 10 * time.Minute
+
+var knownForumAccounts = &forumAccounts{seen: map[string]map[string]time.Time{}}
+
+// forumPeople returns the resolved people who have an account on the forum;
+// the others are counted in status.members.withoutForumAccount.
+func (r *CollaborationSpaceReconciler) forumPeople(ctx context.Context, fc forum.Client, forumName string, s *spaceScope) []forumplan.Person {
+	people := s.forumPeople()
+	if len(people) == 0 {
+		return nil
+	}
+	out := make([]forumplan.Person, 0, len(people))
+	missing := 0
+	for _, p := range people {
+		if knownForumAccounts.has(ctx, fc, forumName, p.Username) {
+			out = append(out, p)
+		} else {
+			missing++
+		}
+	}
+	s.members.withoutForum = missing
+	return out
+}
+
+func (a *forumAccounts) has(ctx context.Context, fc forum.Client, forumName, username string) bool {
+	a.mu.Lock()
+	m := a.seen[forumName]
+	if m == nil {
+		m = map[string]time.Time{}
+		a.seen[forumName] = m
+	}
+	at, known := m[username]
+	a.mu.Unlock()
+	if known && (at.IsZero() || time.Since(at) < accountRecheck) {
+		return at.IsZero()
+	}
+	_, err := fc.LookupUser(ctx, username)
+	switch {
+	case err == nil:
+		at = time.Time{}
+	case errors.Is(err, forum.ErrNotFound):
+		at = time.Now()
+	default:
+		return true // the forum cannot say: plan as if the account exists
+	}
+	a.mu.Lock()
+	m[username] = at
+	a.mu.Unlock()
+	return at.IsZero()
+}
