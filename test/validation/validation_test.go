@@ -1,6 +1,7 @@
-// Package validation_test asserts the CRDs' validation on a real kube-apiserver:
-// every manifest of the bad-manifest corpus is refused with a message naming the
-// field, and every sample is accepted.
+// Package validation_test asserts the CRDs' validation and the admission policies
+// of config/admission on a real kube-apiserver: every manifest of the bad-manifest
+// corpus and of the policy corpus is refused with a message naming the field, and
+// every sample is accepted.
 package validation_test
 
 import (
@@ -65,6 +66,12 @@ func run(m *testing.M) int {
 	k, err = client.New(cfg, client.Options{Scheme: testenv.Scheme()})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "cannot build a client: %v\n", err)
+		return 1
+	}
+	// The ValidatingAdmissionPolicies config/default installs, as a cluster has
+	// them; no CollaborationPolicy exists until a test creates one.
+	if err := installAdmission(context.Background()); err != nil {
+		fmt.Fprintf(os.Stderr, "cannot install the admission policies: %v\n", err)
 		return 1
 	}
 	return m.Run()
