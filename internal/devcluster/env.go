@@ -20,6 +20,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/testing/dendrite"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
 	"github.com/opencommons/collab-operator/internal/testing/repo"
+	"github.com/opencommons/collab-operator/internal/testing/slapd"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -37,6 +38,7 @@ type Env struct {
 	metricsAddr string
 	client      client.Client
 	homeserver  *dendrite.Server
+	ldap        *slapd.Server
 	forum       *fake.Server
 	forumToken  string
 	operator    *matrixuser.User
@@ -108,7 +110,7 @@ func (e *Env) startControlPlane(_ context.Context) error {
 func (e *Env) installCRDs(ctx context.Context) error {
 	return e.Kubectl(ctx, io.Discard, "wait", "--for=condition=Established", "--timeout=60s",
 		"crd/collaborationspaces.collab.opencommons.io", "crd/chatbackends.collab.opencommons.io",
-		"crd/forumbackends.collab.opencommons.io")
+		"crd/forumbackends.collab.opencommons.io", "crd/peopledirectories.collab.opencommons.io")
 }
 
 // start runs a long-lived child with its output in <dir>/<name>.log.
@@ -226,6 +228,7 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		{"Starting etcd and kube-apiserver", e.startControlPlane},
 		{"Starting kube-controller-manager, kube-scheduler and a kwok node", e.startNodeSimulation},
 		{"Starting Dendrite", e.startDendrite},
+		{"Starting slapd with the sample organisation", e.startDirectory},
 		{"Starting the stand-in NodeBB forum", e.startForum},
 		{"Installing the CRDs", e.installCRDs},
 		{"Starting the operator", e.startOperator},

@@ -33,6 +33,7 @@ func (e *Env) Report(ctx context.Context) {
 	_ = e.Kubectl(ctx, e.out, "get", "collaborationspaces", "-A", "-o",
 		"custom-columns=NAMESPACE:.metadata.namespace,NAME:.metadata.name,FORUM:.status.forum.url,CATEGORIES:.status.forum.categories[*].name")
 	e.reportChat(ctx)
+	e.reportMembers(ctx)
 	e.say("Cluster: KUBECONFIG=%s  (logs of every process in %s)", e.kubeconfig, e.dir)
 	e.say("Operator metrics: http://%s/metrics", e.metricsAddr)
 	e.say("On a real cluster: make deploy IMG=… (kustomize, config/default) or helm install collab-operator charts/collab-operator")
