@@ -13,7 +13,8 @@
 //     converged spaces should write nothing, to Matrix or to the API server.
 //
 // -mode secrets measures something else: whether the manager's memory grows with the
-// Secrets tenants create (secrets.go).
+// Secrets tenants create (secrets.go). -mode directory measures a directory of
+// 10,000 people in 200 groups on a real slapd (directory.go).
 //
 // The results are printed as Markdown on stdout (progress goes to stderr); see
 // docs/benchmarks.md.
@@ -41,6 +42,7 @@ import (
 type options struct {
 	mode                  string
 	secrets               secretsOptions
+	directory             directoryOptions
 	spaces, rooms, owners int
 	concurrency           int
 	floorConcurrency      int
@@ -71,12 +73,17 @@ func main() {
 	flag.StringVar(&o.out, "o", "", "Also write the Markdown report to this file.")
 	flag.BoolVar(&o.verbose, "v", false, "Log the manager at info level.")
 	flag.StringVar(&o.mode, "mode", "chat",
-		"chat: the operator against the floor; secrets: the manager's memory as tenants create Secrets labelled as the operator's.")
+		"chat: the operator against the floor; secrets: the manager's memory as tenants create Secrets labelled as the operator's; "+
+			"directory: a directory of -people in -groups.")
 	flag.IntVar(&o.secrets.count, "secrets", 500, "-mode secrets: how many Secrets the tenants create.")
 	flag.IntVar(&o.secrets.size, "secret-size", 100<<10, "-mode secrets: bytes of data in each Secret.")
 	flag.DurationVar(&o.secrets.wait, "secrets-wait", time.Minute, "-mode secrets: how long to wait after the last Secret before measuring.")
 	flag.StringVar(&o.secrets.manager, "manager", "", "-mode secrets: a manager binary to measure; this checkout's, built, when empty.")
 	flag.StringVar(&o.secrets.label, "label", "this checkout", "-mode secrets: names the measured manager in the report.")
+	flag.IntVar(&o.directory.people, "people", 10000, "-mode directory: people in the directory.")
+	flag.IntVar(&o.directory.groups, "groups", 200, "-mode directory: groups (and spaces, one per group).")
+	flag.DurationVar(&o.directory.poll, "directory-poll", 5*time.Second, "-mode directory: the PeopleDirectory's pollInterval.")
+	flag.IntVar(&o.directory.steadyPolls, "steady-polls", 6, "-mode directory: polls of an unchanged directory to count.")
 	flag.Parse()
 	o.kubeQPS = float32(qps)
 	if o.floorConcurrency == 0 {
@@ -98,8 +105,10 @@ func main() {
 	case "chat":
 	case "secrets":
 		runMode = runSecrets
+	case "directory":
+		runMode = runDirectory
 	default:
-		fmt.Fprintln(os.Stderr, "bench: -mode must be chat or secrets")
+		fmt.Fprintln(os.Stderr, "bench: -mode must be chat, secrets or directory")
 		os.Exit(2)
 	}
 	if err := runMode(ctx, o); err != nil {

@@ -1,0 +1,333 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/testing/slapd"
+	"github.com/opencommons/collab-operator/internal/testing/testenv"
+)
+
+// directoryOptions are the settings of -mode directory.
+type directoryOptions struct {
+	people, groups int
+	poll           time.Duration // the PeopleDirectory's pollInterval
+	steadyPolls    int           // polls counted in the steady state
+}
+
+// directoryResult is what -mode directory measured.
+type directoryResult struct {
+	people, groups, spaces  int
+	poll                    time.Duration
+	resolve, reachSpaces    time.Duration
+	fullQueries             float64
+	steadyPolls             int
+	steadyQueries           float64
+	steadyWrites            int
+	change                  time.Duration
+	before, after           memSample
+	peak                    uint64
+	changeDetection, reason string
+}
+
+// runDirectory is -mode directory: a directory of o.directory.people people in
+// o.directory.groups groups on a real slapd, one space per group (permissions
+// only), the manager as its own process. It measures the time until the
+// PeopleDirectory has resolved every group and until every space records its
+// people, the queries of that full read, the manager's memory, and then, over a
+// number of polls of an unchanged directory, the queries per poll and the writes
+// to the API server; last, how long one person added to a group takes to reach
+// the space's status.
+func runDirectory(ctx context.Context, o options) error {
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
+	d := o.directory
+	w := workload{spaces: d.groups, rooms: 0, owners: min(o.owners, d.groups)}
+	perGroup := d.people / d.groups
+
+	progress("directory: seeding slapd with %d people in %d groups", d.people, d.groups)
+	var seed strings.Builder
+	sfx := slapd.DefaultSuffix
+	for p := range d.people {
+		fmt.Fprintf(&seed, "dn: uid=person%05d,ou=people,%s\nobjectClass: inetOrgPerson\nuid: person%05d\ncn: p\nsn: p\nmail: person%05d@example.org\n\n", p, sfx, p, p)
+	}
+	for g := range d.groups {
+		fmt.Fprintf(&seed, "dn: cn=%s-staff,ou=groups,%s\nobjectClass: groupOfNames\ncn: %s-staff\n", w.spaceName(g), sfx, w.spaceName(g))
+		for p := g * perGroup; p < (g+1)*perGroup; p++ {
+			fmt.Fprintf(&seed, "member: uid=person%05d,ou=people,%s\n", p, sfx)
+		}
+		seed.WriteString("\n")
+	}
+	ldapSrv, err := slapd.Start(ctx, slapd.Options{Seed: seed.String()})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = ldapSrv.Stop() }()
+
+	progress("directory: starting kube-apiserver + etcd (envtest)")
+	env, err := testenv.New()
+	if err != nil {
+		return err
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		return fmt.Errorf("cannot start the API server: %w", err)
+	}
+	defer func() { _ = env.Stop() }()
+	direct, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "bench-directory-")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(tmp) }()
+	bin, err := managerBinary(ctx, tmp, o.secrets.manager)
+	if err != nil {
+		return err
+	}
+	if err := direct.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNamespace}}); err != nil {
+		return err
+	}
+	mgr, err := startManagerProcess(ctx, env, tmp, bin)
+	if err != nil {
+		return err
+	}
+	defer mgr.stop()
+
+	res := directoryResult{people: d.people, groups: d.groups, spaces: d.groups, poll: d.poll, steadyPolls: d.steadyPolls}
+	progress("directory: %d spaces (permissions only), one per group", w.spaces)
+	for i := range w.spaces {
+		if err := direct.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: w.namespace(i)}}); err != nil {
+			return err
+		}
+		space := w.space(i, "")
+		space.Spec.Chat = nil
+		if err := direct.Create(ctx, space); err != nil {
+			return err
+		}
+	}
+	if err := waitSpacesReady(ctx, direct, w.spaces, o.timeout); err != nil {
+		return err
+	}
+	if err := sleep(ctx, 10*time.Second); err != nil {
+		return err
+	}
+	if res.before, err = mgr.sample(ctx); err != nil {
+		return err
+	}
+
+	progress("directory: the PeopleDirectory appears; resolving")
+	if err := direct.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "directory-bind", Namespace: benchNamespace},
+		Data:       map[string][]byte{"bindDN": []byte(ldapSrv.ReaderDN), "password": []byte(ldapSrv.ReaderPassword)},
+	}); err != nil {
+		return err
+	}
+	q0, err := mgr.counter(ctx, "collab_directory_queries_total")
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	dir := &collabv1.PeopleDirectory{
+		ObjectMeta: metav1.ObjectMeta{Name: "company"},
+		Spec: collabv1.PeopleDirectorySpec{Default: true, PollInterval: metav1.Duration{Duration: d.poll},
+			LDAP: &collabv1.LDAPDirectory{URL: ldapSrv.URL, TLS: collabv1.LDAPTLSNone,
+				BindSecretRef: &collabv1.SecretReference{Name: "directory-bind"},
+				UserBaseDN:    "ou=people," + sfx, GroupBaseDN: "ou=groups," + sfx}},
+	}
+	if err := direct.Create(ctx, dir); err != nil {
+		return err
+	}
+	if err := poll(ctx, o.timeout, func() (bool, error) {
+		if err := direct.Get(ctx, client.ObjectKeyFromObject(dir), dir); err != nil {
+			return false, err
+		}
+		return int(dir.Status.People) == perGroup*d.groups && len(dir.Status.Groups) == d.groups, nil
+	}); err != nil {
+		return fmt.Errorf("the directory did not resolve: %w", err)
+	}
+	res.resolve = time.Since(start)
+	res.changeDetection = dir.Status.ChangeDetection
+	if err := poll(ctx, o.timeout, func() (bool, error) {
+		n, err := spacesWithPeople(ctx, direct, perGroup)
+		return n == w.spaces, err
+	}); err != nil {
+		return fmt.Errorf("the spaces did not record their people: %w", err)
+	}
+	res.reachSpaces = time.Since(start)
+	q1, err := mgr.counter(ctx, "collab_directory_queries_total")
+	if err != nil {
+		return err
+	}
+	res.fullQueries = q1 - q0
+
+	progress("directory: steady state over %d polls of %s", d.steadyPolls, d.poll)
+	if err := sleep(ctx, 2*d.poll); err != nil { // the passes the resolution started end
+		return err
+	}
+	rv0, err := resourceVersions(ctx, direct)
+	if err != nil {
+		return err
+	}
+	q2, err := mgr.counter(ctx, "collab_directory_queries_total")
+	if err != nil {
+		return err
+	}
+	if err := sleep(ctx, time.Duration(d.steadyPolls)*d.poll); err != nil {
+		return err
+	}
+	q3, err := mgr.counter(ctx, "collab_directory_queries_total")
+	if err != nil {
+		return err
+	}
+	rv1, err := resourceVersions(ctx, direct)
+	if err != nil {
+		return err
+	}
+	res.steadyQueries = (q3 - q2) / float64(d.steadyPolls)
+	for k, v := range rv1 {
+		if rv0[k] != v {
+			res.steadyWrites++
+		}
+	}
+	if res.after, err = mgr.sample(ctx); err != nil {
+		return err
+	}
+	res.peak = peakRSS(mgr.cmd.Process.Pid)
+
+	progress("directory: one person joins a group")
+	start = time.Now()
+	if err := ldapSrv.AddMember("cn="+w.spaceName(0)+"-staff,ou=groups,"+sfx, "member", "uid=person09999,ou=people,"+sfx); err != nil {
+		return err
+	}
+	if err := poll(ctx, o.timeout, func() (bool, error) {
+		s := &collabv1.CollaborationSpace{}
+		if err := direct.Get(ctx, client.ObjectKey{Namespace: w.namespace(0), Name: w.spaceName(0)}, s); err != nil {
+			return false, err
+		}
+		return s.Status.Members != nil && len(s.Status.Members.Members) == perGroup+1, nil
+	}); err != nil {
+		return err
+	}
+	res.change = time.Since(start)
+
+	md := res.markdown()
+	fmt.Print(md)
+	if o.out != "" {
+		return os.WriteFile(o.out, []byte(md), 0o644)
+	}
+	return nil
+}
+
+// spacesWithPeople counts the spaces whose status records n people and a True
+// MembersReady.
+func spacesWithPeople(ctx context.Context, c client.Client, n int) (int, error) {
+	var list collabv1.CollaborationSpaceList
+	if err := c.List(ctx, &list); err != nil {
+		return 0, err
+	}
+	done := 0
+	for _, s := range list.Items {
+		cond := meta.FindStatusCondition(s.Status.Conditions, collabv1.MembersReadyCondition)
+		if s.Status.Members != nil && len(s.Status.Members.Members) == n && cond != nil && cond.Status == metav1.ConditionTrue {
+			done++
+		}
+	}
+	return done, nil
+}
+
+// resourceVersions maps every space and directory to its resourceVersion: one
+// that moved was written.
+func resourceVersions(ctx context.Context, c client.Client) (map[string]string, error) {
+	out := map[string]string{}
+	var spaces collabv1.CollaborationSpaceList
+	if err := c.List(ctx, &spaces); err != nil {
+		return nil, err
+	}
+	for _, s := range spaces.Items {
+		out["space/"+s.Namespace+"/"+s.Name] = s.ResourceVersion
+	}
+	var dirs collabv1.PeopleDirectoryList
+	if err := c.List(ctx, &dirs); err != nil {
+		return nil, err
+	}
+	for _, d := range dirs.Items {
+		out["directory/"+d.Name] = d.ResourceVersion
+	}
+	return out, nil
+}
+
+func poll(ctx context.Context, timeout time.Duration, cond func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		ok, err := cond()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("not within %s", timeout)
+}
+
+// counter sums a counter's series from the manager's metrics.
+func (p *managerProcess) counter(ctx context.Context, name string) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.metrics+"/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	sum := 0.0
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, name+"{") || strings.HasPrefix(line, name+" ") {
+			f, _ := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64)
+			sum += f
+		}
+	}
+	return sum, sc.Err()
+}
+
+func (r directoryResult) markdown() string {
+	var b strings.Builder
+	b.WriteString("### A directory of people in groups (-mode directory)\n\n")
+	fmt.Fprintf(&b, "slapd with %d people in %d groups of %d; %d spaces (permissions only), each with one group as a "+
+		"Group member; the manager as its own process; PeopleDirectory pollInterval %s; change detection %s.\n\n",
+		r.people, r.groups, r.people/r.groups, r.spaces, r.poll, r.changeDetection)
+	b.WriteString("| measure | value |\n|---|---|\n")
+	fmt.Fprintf(&b, "| directory resolved (every group's people in its status), from its creation | %s |\n", r.resolve.Round(10*time.Millisecond))
+	fmt.Fprintf(&b, "| every space records its people (status.members, MembersReady) | %s |\n", r.reachSpaces.Round(10*time.Millisecond))
+	fmt.Fprintf(&b, "| LDAP requests of the first full read (binds and searches, pages counted) | %.0f |\n", r.fullQueries)
+	fmt.Fprintf(&b, "| steady state: LDAP requests per poll (%d polls) | %.2f |\n", r.steadyPolls, r.steadyQueries)
+	fmt.Fprintf(&b, "| steady state: objects written to the API server | %d |\n", r.steadyWrites)
+	fmt.Fprintf(&b, "| one person added to a group → the space's status.members | %s |\n", r.change.Round(10*time.Millisecond))
+	fmt.Fprintf(&b, "| manager RSS: spaces Ready, before the directory | %s |\n", mib(r.before.rss))
+	fmt.Fprintf(&b, "| manager RSS: directory resolved, steady state | %s (Go heap in use %s) |\n", mib(r.after.rss), mib(r.after.heap))
+	fmt.Fprintf(&b, "| manager peak RSS (VmHWM) | %s |\n", mib(r.peak))
+	return b.String()
+}
