@@ -198,9 +198,10 @@ func (r *CollaborationSpaceReconciler) reconcileMembers(ctx context.Context, s *
 		return ctrl.Result{}, nil
 	}
 	if r.Directories == nil {
-		res.trusted = false
+		// A dry run (collabctl plan) has no directory of its own: it plans with
+		// the people the running operator last resolved, as recorded in status.
+		res.trusted = prev != nil && prev.Directory == dirName
 		res.keep(prev)
-		res.reason, res.message = ReasonDirectoryPending, "The operator runs without directories"
 		res.record(st, prev)
 		return ctrl.Result{}, nil
 	}

@@ -58,8 +58,8 @@ func TestKustomizeInstall(t *testing.T) {
 // TestKustomizeCRDs checks config/crd alone, which `make install` applies.
 func TestKustomizeCRDs(t *testing.T) {
 	objs := kustomize(t, "config/crd")
-	if len(objs) != 4 {
-		t.Errorf("kubectl kustomize config/crd renders %d objects, want the 4 CRDs", len(objs))
+	if len(objs) != 5 {
+		t.Errorf("kubectl kustomize config/crd renders %d objects, want the 5 CRDs", len(objs))
 	}
 	for _, o := range objs {
 		if o.GetKind() != "CustomResourceDefinition" {
