@@ -38,6 +38,9 @@ type ChatBackendReconciler struct {
 	// CredentialsNamespace is the one namespace backends' credentials Secrets are read from.
 	CredentialsNamespace string
 	Chat                 ChatConnector
+	// Uninstall tells whether the operator is being uninstalled: the directory is
+	// then left as it is, listing the spaces being released (uninstall.go).
+	Uninstall uninstallCheck
 }
 
 // +kubebuilder:rbac:groups=collab.opencommons.io,resources=chatbackends,verbs=get;list;watch
@@ -64,7 +67,9 @@ func (r *ChatBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if err := r.observeServer(ctx, conn, backend); err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.reconcileDirectory(ctx, conn, backend); err != nil {
+	if why, err := r.Uninstall.uninstalling(ctx); err != nil || why != "" {
+		ctrl.LoggerFrom(ctx).Info("Leaving the directory as it is: the operator may be being uninstalled", "why", why, "error", err)
+	} else if err := r.reconcileDirectory(ctx, conn, backend); err != nil {
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{RequeueAfter: conn.pollInterval()}, nil

@@ -102,6 +102,10 @@ func (r *CollaborationSpaceReconciler) Reconcile(ctx context.Context, req ctrl.R
 	if !space.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, s)
 	}
+	// A space that breaks a policy changes nothing (policy.go).
+	if stop, err := r.enforcePolicy(ctx, s); stop {
+		return ctrl.Result{}, err
+	}
 	return runPhases(ctx, s, []phaseFunc{
 		r.reconcileMembers,
 		r.reconcilePermissions,
@@ -163,6 +167,9 @@ func (r *CollaborationSpaceReconciler) SetupWithManager(ctx context.Context, mgr
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &collabv1.CollaborationSpace{}, chatBackendIndex, indexChatBackend); err != nil {
 		return err
 	}
+	if err := indexPolicyInputs(ctx, mgr); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&collabv1.CollaborationSpace{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
@@ -175,6 +182,9 @@ func (r *CollaborationSpaceReconciler) SetupWithManager(ctx context.Context, mgr
 		Owns(&networkingv1.NetworkPolicy{}, changedByOthers).
 		Owns(&networkingv1.Ingress{}, changedByOthers).
 		Watches(&collabv1.ChatBackend{}, spacesOfChatBackend(mgr.GetClient())).
+		Watches(&collabv1.CollaborationPolicy{}, spacesOfPolicy(mgr.GetClient()), policyChanged).
+		WatchesMetadata(&corev1.Namespace{}, spacesInNamespace(mgr.GetClient()), namespaceRelabeled).
+		Watches(&collabv1.ForumBackend{}, spacesOfForumBackend(mgr.GetClient()), backendSpecChanged).
 		Watches(&collabv1.PeopleDirectory{}, spacesOfDirectory(mgr.GetClient())).
 		WithOptions(opts).
 		Named("collaborationspace").

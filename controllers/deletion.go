@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -27,26 +29,69 @@ func deletionPolicy(space *collabv1.CollaborationSpace) collabv1.DeletionPolicy 
 
 // reconcileDelete carries out the deletionPolicy on every backend, then lets the
 // space go. Backends are handled independently; the finalizer stays until all are done,
-// so a failure is retried and nothing is lost.
+// so a failure is retried and nothing is lost. Three things change that:
+//   - while the operator is being uninstalled (uninstall.go), the space is released
+//     untouched, whatever its deletionPolicy;
+//   - Delete, when a policy forbids it now, is carried out as Archive;
+//   - a backend that cannot be reached is given up on only when an admin annotates
+//     the space ReleaseUnreachableAnnotation, and an event says what was left.
 func (r *CollaborationSpaceReconciler) reconcileDelete(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
 	space := s.space
 	if !controllerutil.ContainsFinalizer(space, SpaceFinalizer) {
 		return ctrl.Result{}, nil
 	}
-	policy := deletionPolicy(space)
+	why, err := r.uninstall().uninstalling(ctx)
+	if err != nil {
+		setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, "DeletionFailed",
+			"Cannot tell whether the operator is being uninstalled, so nothing is archived or deleted yet: "+err.Error())
+		return ctrl.Result{}, err
+	}
+	if why != "" {
+		return r.releaseOnUninstall(ctx, s, why)
+	}
+	policy := r.allowedDeletionPolicy(ctx, space)
+	// In memory only, so that every step reads the policy carried out; the
+	// finalizer and status patches below do not write spec.
+	space.Spec.DeletionPolicy = policy
 	ctrl.LoggerFrom(ctx).Info("Carrying out deletion policy", "policy", policy)
 
 	// Backends first: archiving the forum's categories needs the forum running.
-	err := errors.Join(r.deleteChat(ctx, s, policy), r.deleteForumContent(ctx, s, policy))
+	chatErr, forumErr := r.deleteChat(ctx, s, policy), r.deleteForumContent(ctx, s, policy)
+	chatErr, forumErr = r.releaseUnreachable(s, chatErr, forumErr)
+	err = errors.Join(chatErr, forumErr)
 	if err == nil {
 		err = r.releaseOwned(ctx, space, policy)
 	}
 	if err != nil {
-		setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, "DeletionFailed",
-			fmt.Sprintf("Cannot carry out deletionPolicy %s, retrying: %v", policy, err))
+		// On the phase conditions, which Ready summarises.
+		r.deletionFailed(s, collabv1.ChatReadyCondition, "the chat server", policy, chatErr)
+		r.deletionFailed(s, collabv1.ForumReadyCondition, "the forum", policy, forumErr)
+		if chatErr == nil && forumErr == nil {
+			setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, "DeletionFailed",
+				fmt.Sprintf("Cannot carry out deletionPolicy %s, retrying: %v", policy, err))
+		}
 		return ctrl.Result{}, err
 	}
+	return r.removeFinalizer(ctx, space)
+}
 
+// deletionFailed says on a backend's condition that the deletion cannot reach it,
+// and how an admin lets the space go if the backend is gone for good; the Warning
+// event comes once per new message.
+func (r *CollaborationSpaceReconciler) deletionFailed(s *spaceScope, condition, backend string, policy collabv1.DeletionPolicy, err error) {
+	if err == nil {
+		return
+	}
+	msg := fmt.Sprintf("Cannot carry out deletionPolicy %s on %s, retrying: %v; if it is gone for good, annotate the "+
+		"space %s=true to let the space go, leaving what it has there", policy, backend, err, ReleaseUnreachableAnnotation)
+	if c := meta.FindStatusCondition(s.before.Status.Conditions, condition); c == nil || c.Message != msg {
+		r.recordWarning(s.space, "DeletionFailed", "Delete", "%s", msg)
+	}
+	setCondition(s.space, condition, metav1.ConditionFalse, "DeletionFailed", msg)
+}
+
+// removeFinalizer lets the space go, once its deletion is carried out or released.
+func (r *CollaborationSpaceReconciler) removeFinalizer(ctx context.Context, space *collabv1.CollaborationSpace) (ctrl.Result, error) {
 	metrics.ManagedRooms.DeleteLabelValues(space.Namespace, space.Name)
 	metrics.ManagedCategories.DeleteLabelValues(space.Namespace, space.Name)
 	patch := client.MergeFromWithOptions(space.DeepCopy(), client.MergeFromWithOptimisticLock{})
@@ -55,6 +100,46 @@ func (r *CollaborationSpaceReconciler) reconcileDelete(ctx context.Context, s *s
 		return requeueOnConflict(client.IgnoreNotFound(err))
 	}
 	return ctrl.Result{}, nil
+}
+
+// releaseOnUninstall lets a space go while the operator is being uninstalled:
+// nothing on the chat server or the forum is touched, and the Kubernetes objects it
+// owns are released as under Retain, for a reinstall to adopt.
+func (r *CollaborationSpaceReconciler) releaseOnUninstall(ctx context.Context, s *spaceScope, why string) (ctrl.Result, error) {
+	space := s.space
+	ctrl.LoggerFrom(ctx).Info("Releasing the space untouched: the operator is being uninstalled", "why", why)
+	if err := r.releaseOwned(ctx, space, collabv1.DeletionPolicyRetain); err != nil {
+		setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, "DeletionFailed",
+			"Cannot release the space's objects for the uninstall, retrying: "+err.Error())
+		return ctrl.Result{}, err
+	}
+	r.recordChange(space, "ReleasedForUninstall", "Delete",
+		"Released without touching anything, whatever the deletionPolicy, because %s: rooms, categories and the "+
+			"forum's workloads are left as they are, for the same space to adopt when it is applied again", why)
+	return r.removeFinalizer(ctx, space)
+}
+
+// allowedDeletionPolicy is the space's deletionPolicy, but Archive for Delete when a
+// CollaborationPolicy that selects the namespace forbids Delete now: nothing is
+// purged that the platform team does not allow to be.
+func (r *CollaborationSpaceReconciler) allowedDeletionPolicy(ctx context.Context, space *collabv1.CollaborationSpace) collabv1.DeletionPolicy {
+	policy := deletionPolicy(space)
+	if policy != collabv1.DeletionPolicyDelete {
+		return policy
+	}
+	violations, _, err := r.judgeSpace(ctx, space)
+	if err != nil {
+		r.recordWarning(space, "DeletionPolicyUnknown", "Delete",
+			"Archiving instead of deleting: the CollaborationPolicies cannot be read to check that Delete is allowed: %v", err)
+		return collabv1.DeletionPolicyArchive
+	}
+	for _, v := range violations {
+		if v.Field == "spec.deletionPolicy" || v.Field == "" {
+			r.recordWarning(space, "DeletionPolicyNotAllowed", "Delete", "Archiving instead of deleting: %s", v.Message)
+			return collabv1.DeletionPolicyArchive
+		}
+	}
+	return policy
 }
 
 // releaseOwned carries out the deletion policy on the Kubernetes objects the space
@@ -147,4 +232,86 @@ func (r *CollaborationSpaceReconciler) deleteForumContent(ctx context.Context, s
 		return err
 	}
 	return r.retireForumContent(ctx, fc, space)
+}
+
+// ReleaseUnreachableAnnotation, set to "true" on a space being deleted, lets it go
+// when its deletion cannot reach a backend, e.g. a chat server or forum gone for
+// good: what the space had there is left as it is, and a Warning event lists it.
+// Whatever can still be reached is carried out as usual.
+const ReleaseUnreachableAnnotation = "collab.opencommons.io/release-unreachable"
+
+// maxLeftBehind bounds the objects a ReleasedUnreachable event lists.
+const maxLeftBehind = 10
+
+// releaseUnreachable gives up on the backends the deletion could not reach, when
+// the space carries ReleaseUnreachableAnnotation.
+func (r *CollaborationSpaceReconciler) releaseUnreachable(s *spaceScope, chatErr, forumErr error) (error, error) {
+	space := s.space
+	if space.Annotations[ReleaseUnreachableAnnotation] != "true" {
+		return chatErr, forumErr
+	}
+	if chatErr != nil {
+		r.recordWarning(space, "ReleasedUnreachable", "Delete", "Released without reaching the chat server (%v); left behind as they are: %s",
+			chatErr, chatLeftBehind(space))
+		chatErr = nil
+	}
+	if forumErr != nil {
+		r.recordWarning(space, "ReleasedUnreachable", "Delete", "Released without reaching the forum (%v); left behind as they are: %s",
+			forumErr, forumLeftBehind(space))
+		forumErr = nil
+	}
+	return chatErr, forumErr
+}
+
+// chatLeftBehind names what a space has on its chat server, by id.
+func chatLeftBehind(space *collabv1.CollaborationSpace) string {
+	st := space.Status.Chat
+	if st == nil {
+		return "nothing recorded in status"
+	}
+	var items []string
+	if st.SpaceID != "" {
+		items = append(items, "space room "+st.SpaceID)
+	}
+	for _, room := range st.Rooms {
+		items = append(items, fmt.Sprintf("room %s (%s)", room.Name, room.RoomID))
+	}
+	where := ""
+	if c := space.Spec.Chat; c != nil && c.BackendRef != nil {
+		where = "on ChatBackend " + c.BackendRef.Name + ": "
+	}
+	return where + boundedList(items)
+}
+
+// forumLeftBehind names what a space has in its forum, by id.
+func forumLeftBehind(space *collabv1.CollaborationSpace) string {
+	st := space.Status.Forum
+	if st == nil {
+		return "nothing recorded in status"
+	}
+	var items []string
+	if st.ParentCategoryID != 0 {
+		items = append(items, fmt.Sprintf("department category %d", st.ParentCategoryID))
+	}
+	for _, c := range st.Categories {
+		items = append(items, fmt.Sprintf("category %s (%d)", c.Name, c.ID))
+	}
+	for _, g := range st.Groups {
+		items = append(items, "group "+g)
+	}
+	where := ""
+	if f := space.Spec.Forum; f != nil && f.BackendRef != nil {
+		where = "in ForumBackend " + f.BackendRef.Name + ": "
+	}
+	return where + boundedList(items)
+}
+
+func boundedList(items []string) string {
+	if len(items) == 0 {
+		return "nothing recorded in status"
+	}
+	if len(items) > maxLeftBehind {
+		items = append(items[:maxLeftBehind:maxLeftBehind], fmt.Sprintf("and %d more (see status)", len(items)-maxLeftBehind))
+	}
+	return strings.Join(items, ", ")
 }

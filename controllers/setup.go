@@ -101,12 +101,16 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := o.Metrics.Register(NewSpaceCollector(mgr.GetClient())); err != nil {
 		return err
 	}
+	if err := setupBackendProtection(mgr, recorder, opts(0)); err != nil {
+		return err
+	}
 	backends := &ChatBackendReconciler{
 		Client:               mgr.GetClient(),
 		Recorder:             recorder,
 		APIReader:            mgr.GetAPIReader(),
 		CredentialsNamespace: o.CredentialsNamespace,
 		Chat:                 o.BackendChat,
+		Uninstall:            uninstallCheck{reader: mgr.GetAPIReader(), operatorNamespace: o.OperatorNamespace},
 	}
 	if err := backends.SetupWithManager(ctx, mgr, opts(0)); err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 
 // phaseConditions are summarised into Ready, in the order a user reads them.
 var phaseConditions = []string{
+	collabv1.PolicyCompliantCondition,
 	collabv1.PermissionsReadyCondition,
 	collabv1.ChatReadyCondition,
 	collabv1.ForumReadyCondition,

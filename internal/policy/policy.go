@@ -299,3 +299,14 @@ func Unstructured(obj runtime.Object, gvk schema.GroupVersionKind) (*unstructure
 	u.SetGroupVersionKind(gvk)
 	return u, nil
 }
+
+// AddParam adds a typed object (a CollaborationPolicy, ChatBackend or ForumBackend)
+// to the params, as its kind gvk.
+func (in *Input) AddParam(obj runtime.Object, gvk schema.GroupVersionKind) error {
+	u, err := Unstructured(obj, gvk)
+	if err != nil {
+		return err
+	}
+	in.Params = append(in.Params, u)
+	return nil
+}

@@ -1,0 +1,301 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/policy"
+)
+
+// The platform's bounds on a space, enforced on every pass: the CollaborationPolicies
+// that select its namespace, and the namespaceSelector of the backends it names. The
+// rules are the ValidatingAdmissionPolicies of config/admission, evaluated here with
+// the API server's own CEL library (internal/policy), so a space the API server would
+// refuse today is refused here in the same words, whether the policy was tightened
+// after the space was admitted or the cluster has no admission policies at all.
+
+// +kubebuilder:rbac:groups=collab.opencommons.io,resources=collaborationpolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+
+// maxViolationsShown bounds the violations a condition message lists.
+const maxViolationsShown = 5
+
+// policyEvaluator compiles the embedded admission policies once per process.
+var policyEvaluator = sync.OnceValues(policy.New)
+
+// enforcePolicy judges the space before any phase runs and owns PolicyCompliant. A
+// space that breaks a rule is left as it is: stop is true, the condition says which
+// field breaks which rule of which policy, and the returned error is terminal, so
+// the space is Stalled with reason PolicyViolation until it or the policy changes
+// (both wake it). A policy that cannot be read also stops the pass, and is retried:
+// the operator does not act on a space it cannot judge.
+func (r *CollaborationSpaceReconciler) enforcePolicy(ctx context.Context, s *spaceScope) (stop bool, _ error) {
+	space := s.space
+	violations, selecting, err := r.judgeSpace(ctx, space)
+	if err != nil {
+		setCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionUnknown, "PolicyUnknown",
+			"Cannot judge the space against its CollaborationPolicies, retrying: "+err.Error())
+		return true, err
+	}
+	if len(violations) > 0 {
+		msg := violationMessage(violations)
+		if c := meta.FindStatusCondition(s.before.Status.Conditions, collabv1.PolicyCompliantCondition); c == nil || c.Message != msg {
+			r.recordWarning(space, collabv1.ReasonPolicyViolation, "Reconcile", "%s", msg)
+		}
+		setCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionFalse, collabv1.ReasonPolicyViolation, msg)
+		return true, reconcile.TerminalError(errors.New(msg))
+	}
+	if len(selecting) == 0 {
+		setCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionTrue, collabv1.ReasonNoPolicy,
+			fmt.Sprintf("No CollaborationPolicy selects namespace %s", space.Namespace))
+	} else {
+		setCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionTrue, collabv1.ReasonCompliant,
+			"Allowed by CollaborationPolicy "+strings.Join(selecting, ", "))
+	}
+	return false, nil
+}
+
+// violationMessage is PolicyCompliant's message: what breaks which rule, and what
+// to do, bounded in length.
+func violationMessage(violations []policy.Violation) string {
+	msgs := make([]string, 0, maxViolationsShown)
+	for i, v := range violations {
+		if i == maxViolationsShown {
+			msgs = append(msgs, fmt.Sprintf("and %d more", len(violations)-i))
+			break
+		}
+		msgs = append(msgs, v.Message)
+	}
+	return "Nothing is changed until the space or the policy is: " + strings.Join(msgs, "; ")
+}
+
+// judgeSpace evaluates the space against every CollaborationPolicy and the backends
+// it names, and returns what it breaks and the names of the policies that select
+// its namespace.
+func (r *CollaborationSpaceReconciler) judgeSpace(ctx context.Context, space *collabv1.CollaborationSpace) ([]policy.Violation, []string, error) {
+	eval, err := policyEvaluator()
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot compile the admission policies: %w", err)
+	}
+	ns, err := r.namespaceLabels(ctx, space.Namespace)
+	if err != nil {
+		return nil, nil, err
+	}
+	in, selecting, err := r.policyInput(ctx, space, ns)
+	if err != nil {
+		return nil, nil, err
+	}
+	return eval.Evaluate(ctx, in), selecting, nil
+}
+
+// namespaceLabels reads the space's namespace from the manager's metadata cache.
+func (r *CollaborationSpaceReconciler) namespaceLabels(ctx context.Context, name string) (*corev1.Namespace, error) {
+	meta := &metav1.PartialObjectMetadata{}
+	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	if err := r.Get(ctx, client.ObjectKey{Name: name}, meta); err != nil {
+		return nil, fmt.Errorf("cannot read namespace %s: %w", name, err)
+	}
+	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: meta.Name, Labels: meta.Labels}}, nil
+}
+
+// policyInput gathers what the admission policies are evaluated against: every
+// CollaborationPolicy, and the backends the space names (a backend it does not
+// name never forbids anything).
+func (r *CollaborationSpaceReconciler) policyInput(ctx context.Context, space *collabv1.CollaborationSpace,
+	ns *corev1.Namespace) (policy.Input, []string, error) {
+	obj, err := policy.Unstructured(space, collabv1.GroupVersion.WithKind("CollaborationSpace"))
+	if err != nil {
+		return policy.Input{}, nil, err
+	}
+	in := policy.Input{Space: obj, Namespace: ns, Operation: policy.Update}
+	var policies collabv1.CollaborationPolicyList
+	if err := r.List(ctx, &policies); err != nil {
+		return policy.Input{}, nil, fmt.Errorf("cannot list CollaborationPolicies: %w", err)
+	}
+	var selecting []string
+	for i := range policies.Items {
+		p := &policies.Items[i]
+		if selectsNamespace(p.Spec.NamespaceSelector, ns) {
+			selecting = append(selecting, p.Name)
+		}
+		if err := in.AddParam(p, collabv1.GroupVersion.WithKind("CollaborationPolicy")); err != nil {
+			return policy.Input{}, nil, err
+		}
+	}
+	slices.Sort(selecting)
+	if c := space.Spec.Chat; c != nil && c.BackendRef != nil {
+		backend := &collabv1.ChatBackend{}
+		if err := r.getBackend(ctx, c.BackendRef.Name, backend, &in, "ChatBackend"); err != nil {
+			return policy.Input{}, nil, err
+		}
+	}
+	if f := space.Spec.Forum; f != nil && f.BackendRef != nil {
+		backend := &collabv1.ForumBackend{}
+		if err := r.getBackend(ctx, f.BackendRef.Name, backend, &in, "ForumBackend"); err != nil {
+			return policy.Input{}, nil, err
+		}
+	}
+	return in, selecting, nil
+}
+
+// getBackend adds a backend to the input; one that does not exist is left to the
+// chat and forum phases to report.
+func (r *CollaborationSpaceReconciler) getBackend(ctx context.Context, name string, obj client.Object, in *policy.Input, kind string) error {
+	if err := r.Get(ctx, client.ObjectKey{Name: name}, obj); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	return in.AddParam(obj, collabv1.GroupVersion.WithKind(kind))
+}
+
+// selectsNamespace is a label selector's verdict, a nil selector selecting every
+// namespace (CollaborationPolicy's rule). A selector that does not parse selects
+// none here; the admission policies judge it the same way.
+func selectsNamespace(sel *metav1.LabelSelector, ns *corev1.Namespace) bool {
+	if sel == nil {
+		return true
+	}
+	s, err := metav1.LabelSelectorAsSelector(sel)
+	if err != nil {
+		return false
+	}
+	return s.Matches(labels.Set(ns.Labels))
+}
+
+// --- Waking the spaces a policy decision may change ---
+
+// forumBackendIndex indexes spaces by the ForumBackend they use.
+const forumBackendIndex = ".spec.forum.backendRef.name"
+
+// indexForumBackend returns the ForumBackend a space uses, for the field index.
+func indexForumBackend(obj client.Object) []string {
+	space := obj.(*collabv1.CollaborationSpace)
+	if space.Spec.Forum == nil || space.Spec.Forum.BackendRef == nil {
+		return nil
+	}
+	return []string{space.Spec.Forum.BackendRef.Name}
+}
+
+// indexPolicyInputs adds the index spacesOfForumBackend reads.
+func indexPolicyInputs(ctx context.Context, mgr ctrl.Manager) error {
+	return mgr.GetFieldIndexer().IndexField(ctx, &collabv1.CollaborationSpace{}, forumBackendIndex, indexForumBackend)
+}
+
+// The watches of what enforcePolicy reads besides the space (SetupWithManager): a
+// change of a CollaborationPolicy's or a ForumBackend's spec, or of a namespace's
+// labels, wakes the spaces it may concern. ChatBackends already wake their spaces.
+var (
+	policyChanged      = builder.WithPredicates(predicate.GenerationChangedPredicate{})
+	backendSpecChanged = builder.WithPredicates(predicate.GenerationChangedPredicate{})
+	namespaceRelabeled = builder.WithPredicates(namespaceLabelsChanged())
+)
+
+// spacesOfPolicy wakes the spaces of the namespaces a policy selected before or
+// selects now.
+func spacesOfPolicy(c client.Reader) handler.EventHandler {
+	enqueue := func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request], objs ...client.Object) {
+		var sels []*metav1.LabelSelector
+		for _, o := range objs {
+			if p, ok := o.(*collabv1.CollaborationPolicy); ok {
+				sels = append(sels, p.Spec.NamespaceSelector)
+			}
+		}
+		var spaces collabv1.CollaborationSpaceList
+		if err := c.List(ctx, &spaces); err != nil {
+			return
+		}
+		nsSelected := map[string]bool{}
+		for _, s := range spaces.Items {
+			selected, seen := nsSelected[s.Namespace]
+			if !seen {
+				ns, err := namespaceOf(ctx, c, s.Namespace)
+				selected = err == nil && slices.ContainsFunc(sels, func(sel *metav1.LabelSelector) bool { return selectsNamespace(sel, ns) })
+				nsSelected[s.Namespace] = selected
+			}
+			if selected {
+				q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: s.Namespace, Name: s.Name}})
+			}
+		}
+	}
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, q, e.Object)
+		},
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, q, e.ObjectOld, e.ObjectNew)
+		},
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			enqueue(ctx, q, e.Object)
+		},
+	}
+}
+
+func namespaceOf(ctx context.Context, c client.Reader, name string) (*corev1.Namespace, error) {
+	meta := &metav1.PartialObjectMetadata{}
+	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	if err := c.Get(ctx, client.ObjectKey{Name: name}, meta); err != nil {
+		return nil, err
+	}
+	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: meta.Name, Labels: meta.Labels}}, nil
+}
+
+// spacesInNamespace wakes every space of a namespace.
+func spacesInNamespace(c client.Reader) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+		var spaces collabv1.CollaborationSpaceList
+		if err := c.List(ctx, &spaces, client.InNamespace(obj.GetName())); err != nil {
+			return nil
+		}
+		reqs := make([]reconcile.Request, 0, len(spaces.Items))
+		for _, s := range spaces.Items {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: s.Namespace, Name: s.Name}})
+		}
+		return reqs
+	})
+}
+
+// namespaceLabelsChanged lets through only a change of a namespace's labels, which
+// is what decides the policies that select it.
+func namespaceLabelsChanged() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc: func(event.CreateEvent) bool { return false },
+		DeleteFunc: func(event.DeleteEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			return !labels.Equals(e.ObjectOld.GetLabels(), e.ObjectNew.GetLabels())
+		},
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
+}
+
+// spacesOfForumBackend wakes every space on a ForumBackend.
+func spacesOfForumBackend(c client.Reader) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+		var spaces collabv1.CollaborationSpaceList
+		if err := c.List(ctx, &spaces, client.MatchingFields{forumBackendIndex: obj.GetName()}); err != nil {
+			return nil
+		}
+		reqs := make([]reconcile.Request, 0, len(spaces.Items))
+		for _, s := range spaces.Items {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: s.Namespace, Name: s.Name}})
+		}
+		return reqs
+	})
+}
