@@ -266,7 +266,15 @@ func TestDirectoryOutageRemovesNobody(t *testing.T) {
 			}
 		}
 	}
-	stillThere("before")
+	// Ready does not wait for the directory (MembersReady is apart from it).
+	eventually(t, "the groups' people invited", func() (bool, string) {
+		for _, name := range []string{"alice", "bob", "dave"} {
+			if m := membership(t, general, name); m != "invite" && m != "join" {
+				return false, name + " is " + m
+			}
+		}
+		return true, ""
+	})
 
 	if err := o.ldap.Kill(); err != nil {
 		t.Fatal(err)
