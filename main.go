@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"flag"
 	"os"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -40,6 +41,7 @@ type options struct {
 	leaderElect          bool
 	maxConcurrent        int
 	maxRemovalsPerPass   int
+	transientGrace       time.Duration
 	operatorNamespace    string
 	credentialsNamespace string
 	forumEndpoint        string
@@ -59,6 +61,8 @@ func parseFlags() options {
 		"Enable leader election, so only one replica of the manager is active.")
 	flag.IntVar(&o.maxConcurrent, "max-concurrent-reconciles", 4,
 		"How many spaces are reconciled at once. Chat servers serialise room creation, so more rarely helps.")
+	flag.DurationVar(&o.transientGrace, "transient-fault-grace", 2*time.Minute,
+		"How long a Ready space stays Ready while a chat server or forum fails in passing (5xx, no answer, rate limit); the fault shows in Reconciling meanwhile.")
 	flag.IntVar(&o.maxRemovalsPerPass, "max-member-removals", 5,
 		"With memberPolicy Authoritative, the most accounts removed from one space per hour (chat and forum together); "+
 			"the rest are held back until the hour passes or the space's approve-removals annotation lets them go.")
@@ -91,6 +95,7 @@ func main() {
 		ForumEndpointOverride:   o.forumEndpoint,
 		MaxConcurrentReconciles: o.maxConcurrent,
 		MaxRemovalsPerPass:      o.maxRemovalsPerPass,
+		TransientGrace:          o.transientGrace,
 	}); err != nil {
 		setupLog.Error(err, "Unable to set up controllers")
 		os.Exit(1)

@@ -50,23 +50,22 @@ func (r *CollaborationSpaceReconciler) reconcileChat(ctx context.Context, s *spa
 	space := s.space
 	if !wantsChat(space) {
 		if err := r.retireAllRooms(ctx, s); err != nil {
-			return ctrl.Result{}, r.chatFailed(s, err)
+			return ctrl.Result{}, s.fail(collabv1.ChatReadyCondition, "ChatFailed", err)
 		}
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.ChatReadyCondition)
-		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.DriftedCondition)
 		return ctrl.Result{}, nil
 	}
 	conn, err := connectChat(ctx, r.Client, r.credentials(), r.Chat, space.Spec.Chat.BackendRef.Name)
 	if err != nil {
-		return ctrl.Result{}, r.chatFailed(s, err)
+		return ctrl.Result{}, s.fail(collabv1.ChatReadyCondition, "ChatFailed", err)
 	}
 	p := &chatPass{chatConnection: conn, s: s}
 	if p.operator, err = conn.operatorID(ctx); err != nil {
-		return ctrl.Result{}, r.chatFailed(s, err)
+		return ctrl.Result{}, s.fail(collabv1.ChatReadyCondition, "ChatFailed", err)
 	}
 	pending, err := r.applyChat(ctx, p)
 	if err != nil {
-		return ctrl.Result{}, r.chatFailed(s, err)
+		return ctrl.Result{}, s.fail(collabv1.ChatReadyCondition, "ChatFailed", err)
 	}
 	r.reportDrift(p)
 	if len(pending) > 0 {
@@ -78,7 +77,7 @@ func (r *CollaborationSpaceReconciler) reconcileChat(ctx context.Context, s *spa
 	setCondition(space, collabv1.ChatReadyCondition, metav1.ConditionTrue, "RoomsReady",
 		fmt.Sprintf("%d rooms in space %s on ChatBackend %s", len(space.Status.Chat.Rooms),
 			space.Status.Chat.SpaceID, conn.backend.Name))
-	return ctrl.Result{RequeueAfter: conn.pollInterval()}, nil
+	return ctrl.Result{RequeueAfter: r.chatPoll(conn)}, nil
 }
 
 // applyChat brings the space room, then each room, then the space's list of children
@@ -291,27 +290,34 @@ func (p *chatPass) noteDrift(fields []string, alias string) {
 	}
 }
 
-// reportDrift tells the user what was changed by hand and put back, and which
-// aliases point away from the space's rooms, which the operator reports but does
-// not follow: the ids in status are authoritative.
+// reportDrift tells the user, with a Warning event, what was changed by hand and
+// put back, and which aliases point away from the space's rooms, which the
+// operator reports but does not follow: the ids in status are authoritative.
+// summarize turns both into the Drifted condition.
 func (r *CollaborationSpaceReconciler) reportDrift(p *chatPass) {
-	space := p.s.space
+	s := p.s
 	if len(p.drifted) > 0 {
-		msg := "Put back changes made by hand: " + strings.Join(p.drifted, "; ")
-		r.recordWarning(space, "DriftCorrected", "Update", "%s", msg)
-		setCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, "DriftCorrected", msg)
-		return
+		r.recordWarning(s.space, "DriftCorrected", "Update", "Put back changes made by hand: %s", strings.Join(p.drifted, "; "))
+		s.drift = append(s.drift, p.drifted...)
 	}
 	if len(p.aliasMoved) > 0 {
-		msg := "Aliases moved by hand, rooms kept by the ids in status: " + strings.Join(p.aliasMoved, "; ") +
-			"; point the aliases back or remove them"
-		if c := meta.FindStatusCondition(p.s.before.Status.Conditions, collabv1.DriftedCondition); c == nil || c.Message != msg {
-			r.recordWarning(space, "AliasMoved", "Update", "%s", msg)
+		if c := meta.FindStatusCondition(s.before.Status.Conditions, collabv1.DriftedCondition); c == nil || c.Reason != "AliasMoved" {
+			r.recordWarning(s.space, "AliasMoved", "Update", "Aliases moved by hand, rooms kept by the ids in status: %s",
+				strings.Join(p.aliasMoved, "; "))
 		}
-		setCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, "AliasMoved", msg)
-		return
+		s.aliasMoved = append(s.aliasMoved, p.aliasMoved...)
 	}
-	meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.DriftedCondition)
+}
+
+// chatPoll is when a space is next compared with its chat server in full: the
+// backend's safety-net interval while its stream of changes runs, else every
+// fallbackPollInterval (or the safety net, when shorter).
+func (r *CollaborationSpaceReconciler) chatPoll(conn *chatConnection) time.Duration {
+	interval := conn.pollInterval()
+	if healthy, _ := r.Streams.Status(conn.backend.Name); healthy {
+		return interval
+	}
+	return min(interval, fallbackPollInterval)
 }
 
 // ownerLevel is the power level of a space Owner on a backend.
@@ -328,32 +334,6 @@ func (c *chatConnection) operatorID(ctx context.Context) (string, error) {
 		return id, nil
 	}
 	return c.client.Whoami(ctx)
-}
-
-// chatFailed sets ChatReady from an error, with a reason a user can act on.
-func (r *CollaborationSpaceReconciler) chatFailed(s *spaceScope, err error) error {
-	reason, msg := chatErrorReason(err)
-	setCondition(s.space, collabv1.ChatReadyCondition, metav1.ConditionFalse, reason, msg)
-	return err
-}
-
-func chatErrorReason(err error) (string, string) {
-	switch {
-	case errors.Is(err, chat.ErrUnavailable):
-		return "ChatServerUnavailable", "The chat server cannot be reached; retrying with backoff: " + err.Error()
-	case errors.Is(err, chat.ErrRateLimited):
-		return "RateLimited", "The chat server keeps asking to slow down; retrying with backoff"
-	case errors.Is(err, chat.ErrUnauthorized):
-		return "CredentialsRejected", "The chat server refused the ChatBackend's credentials; fix its Secret"
-	case errors.Is(err, chat.ErrAliasConflict):
-		return "AliasConflict", err.Error() + "; the operator adopts only rooms it provably made for this space: " +
-			"ask the chat server's admin to free the alias, or rename the space or the room"
-	case errors.Is(err, errNoCredentials):
-		return "CredentialsInvalid", err.Error()
-	case isCredentialsNamespaceForbidden(err):
-		return ReasonCredentialsNamespaceForbidden, err.Error()
-	}
-	return "ChatFailed", err.Error()
 }
 
 // retireRemovedRooms carries out the deletion policy on rooms that were in the status
@@ -432,16 +412,16 @@ func (r *CollaborationSpaceReconciler) deleteChat(ctx context.Context, s *spaceS
 		return nil
 	}
 	if err != nil {
-		return r.chatFailed(s, err)
+		return s.fail(collabv1.ChatReadyCondition, "ChatFailed", err)
 	}
 	for _, room := range st.Rooms {
 		if err := r.retireRoom(ctx, conn, space, room, st.SpaceID); err != nil {
-			return r.chatFailed(s, err)
+			return s.fail(collabv1.ChatReadyCondition, "ChatFailed", err)
 		}
 	}
 	if st.SpaceID != "" {
 		if err := r.retireRoom(ctx, conn, space, collabv1.RoomStatus{Name: space.Name, RoomID: st.SpaceID}, ""); err != nil {
-			return r.chatFailed(s, err)
+			return s.fail(collabv1.ChatReadyCondition, "ChatFailed", err)
 		}
 	}
 	return nil

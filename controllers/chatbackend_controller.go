@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -20,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -41,6 +43,8 @@ type ChatBackendReconciler struct {
 	// Uninstall tells whether the operator is being uninstalled: the directory is
 	// then left as it is, listing the spaces being released (uninstall.go).
 	Uninstall uninstallCheck
+	// Streams runs each backend's stream of changes (chatsync.go); none when nil.
+	Streams *SyncStreams
 }
 
 // +kubebuilder:rbac:groups=collab.opencommons.io,resources=chatbackends,verbs=get;list;watch
@@ -51,6 +55,9 @@ type ChatBackendReconciler struct {
 func (r *ChatBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
 	backend := &collabv1.ChatBackend{}
 	if err := r.Get(ctx, req.NamespacedName, backend); err != nil {
+		if apierrors.IsNotFound(err) && r.Streams != nil {
+			r.Streams.Stop(req.Name)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	before := backend.DeepCopy()
@@ -66,6 +73,9 @@ func (r *ChatBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 	if err := r.observeServer(ctx, conn, backend); err != nil {
 		return ctrl.Result{}, err
+	}
+	if r.Streams != nil {
+		r.Streams.Ensure(backend.Name, conn.client, backend.Status.SyncToken)
 	}
 	if why, err := r.Uninstall.uninstalling(ctx); err != nil || why != "" {
 		ctrl.LoggerFrom(ctx).Info("Leaving the directory as it is: the operator may be being uninstalled", "why", why, "error", err)
@@ -151,18 +161,53 @@ func (r *ChatBackendReconciler) patchStatus(ctx context.Context, before, backend
 		backend.Status.ObservedGeneration = backend.Generation
 	} else {
 		cond.Status = metav1.ConditionFalse
-		cond.Reason, cond.Message = chatErrorReason(passErr)
+		e := classify(collabv1.ReadyCondition, "ChatFailed", passErr)
+		cond.Reason, cond.Message = e.reason, e.message()
 	}
 	meta.SetStatusCondition(&backend.Status.Conditions, cond)
+	r.setStreaming(backend)
 	if equality.Semantic.DeepEqual(before.Status, backend.Status) {
 		return nil
 	}
 	return client.IgnoreNotFound(r.Status().Patch(ctx, backend, client.MergeFrom(before)))
 }
 
-// SetupWithManager watches backends and the spaces listed in their directories.
+// setStreaming says whether the server's stream of changes runs, or its spaces are
+// polled instead.
+func (r *ChatBackendReconciler) setStreaming(backend *collabv1.ChatBackend) {
+	if r.Streams == nil {
+		return
+	}
+	cond := metav1.Condition{Type: StreamingCondition, ObservedGeneration: backend.Generation, Status: metav1.ConditionTrue,
+		Reason: "Streaming", Message: "Changes made on the server wake their spaces within a second; spaces are also compared in full every " +
+			(&chatConnection{backend: backend}).pollInterval().String()}
+	if healthy, lastErr := r.Streams.Status(backend.Name); !healthy {
+		cond.Status, cond.Reason = metav1.ConditionFalse, "StreamDown"
+		cond.Message = fmt.Sprintf("The server's stream of changes does not run (%s); spaces are compared every %s until it does",
+			orUnknown(lastErr), min((&chatConnection{backend: backend}).pollInterval(), fallbackPollInterval))
+	}
+	meta.SetStatusCondition(&backend.Status.Conditions, cond)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "not started yet"
+	}
+	return s
+}
+
+// StreamingCondition is a ChatBackend's condition that says whether the server's
+// stream of changes runs.
+const StreamingCondition = "Streaming"
+
+// SetupWithManager watches backends and the spaces listed in their directories,
+// and the health of the backends' streams.
 func (r *ChatBackendReconciler) SetupWithManager(_ context.Context, mgr ctrl.Manager, opts controller.Options) error {
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr)
+	if r.Streams != nil {
+		b = b.WatchesRawSource(source.Channel(r.Streams.Backends, &handler.EnqueueRequestForObject{}))
+	}
+	return b.
 		For(&collabv1.ChatBackend{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&collabv1.CollaborationSpace{}, backendOfSpace(), builder.WithPredicates(directoryChanged())).
 		WithOptions(opts).

@@ -133,5 +133,5 @@ func (c *chatConnection) pollInterval() time.Duration {
 	if d := c.backend.Spec.PollInterval.Duration; d > 0 {
 		return d
 	}
-	return 5 * time.Minute
+	return time.Hour
 }

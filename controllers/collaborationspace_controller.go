@@ -20,7 +20,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/directory"
@@ -56,7 +58,22 @@ type CollaborationSpaceReconciler struct {
 	// Directories holds what each PeopleDirectory last resolved; Group members
 	// have no chat or forum projection when nil.
 	Directories *directory.Registry
+	// Streams tells which backends stream their changes, and wakes the spaces
+	// whose rooms changed; spaces are polled often when nil.
+	Streams *SyncStreams
+	// TransientGrace is how long a converged space keeps Ready=True while a
+	// server's passing fault (5xx, no answer, rate limit) lasts; 2m when 0.
+	TransientGrace time.Duration
+	// PassTimeout bounds one pass, so a slow server cannot hold a worker that
+	// other tenants wait for; 2m when 0.
+	PassTimeout time.Duration
 }
+
+// Defaults of the reconciler's durations.
+const (
+	defaultTransientGrace = 2 * time.Minute
+	defaultPassTimeout    = 2 * time.Minute
+)
 
 // spaceScope carries one reconcile pass over one space: the object as read, the
 // object being changed, and what the phases learned.
@@ -66,6 +83,16 @@ type spaceScope struct {
 	// members are the people the Group members resolved to, and the removal
 	// budget of the pass (members.go).
 	members *memberResolution
+	// now is when the pass started; grace is how long a converged space rides
+	// over a server's passing fault before it turns Ready=False.
+	now   time.Time
+	grace time.Duration
+	// errs are the phases' failures, classified (outcome.go).
+	errs []*phaseError
+	// drift describes what the pass put back after it was changed by hand;
+	// aliasMoved the aliases that point away from the rooms in status. Drifted
+	// is derived from both, once, in summarize.
+	drift, aliasMoved []string
 }
 
 // phaseFunc is one ordered step of a reconcile pass. Each phase owns one condition.
@@ -92,7 +119,11 @@ func (r *CollaborationSpaceReconciler) Reconcile(ctx context.Context, req ctrl.R
 		}
 	}
 
-	s := &spaceScope{space: space, before: space.DeepCopy()}
+	s := &spaceScope{space: space, before: space.DeepCopy(), now: time.Now(), grace: orDefault(r.TransientGrace, defaultTransientGrace)}
+	// The status is written with the outer context, so a pass cut off by its
+	// deadline still reports why.
+	passCtx, cancel := context.WithTimeout(ctx, orDefault(r.PassTimeout, defaultPassTimeout))
+	defer cancel()
 	defer func() {
 		if err := r.patchStatus(ctx, s, retErr); err != nil {
 			retErr = errors.Join(retErr, err)
@@ -100,34 +131,50 @@ func (r *CollaborationSpaceReconciler) Reconcile(ctx context.Context, req ctrl.R
 	}()
 
 	if !space.DeletionTimestamp.IsZero() {
-		return r.reconcileDelete(ctx, s)
+		return r.reconcileDelete(passCtx, s)
 	}
 	// A space that breaks a policy changes nothing (policy.go).
 	if stop, err := r.enforcePolicy(ctx, s); stop {
 		return ctrl.Result{}, err
 	}
-	return runPhases(ctx, s, []phaseFunc{
-		r.reconcileMembers,
-		r.reconcilePermissions,
-		r.reconcileChat,
-		r.reconcileForum,
-		r.reportMembers,
-	})
+	return runPhases(passCtx, s, r.phases())
+}
+
+// phases are the projections of a space, in order: Kubernetes RBAC, chat, forum.
+// Reconcile and the dry run (collabctl plan) run the same list.
+func (r *CollaborationSpaceReconciler) phases() []phaseFunc {
+	return []phaseFunc{r.reconcileMembers, r.reconcilePermissions, r.reconcileChat, r.reconcileForum, r.reportMembers}
 }
 
 // runPhases runs every phase even when an earlier one failed, so one broken backend
-// does not hide another's state, and merges their results.
+// does not hide another's state, and merges their results: a lost write race is a
+// quiet retry, every other failure is classified into s.errs, and the pass is
+// terminal only when all of them are (passOutcome).
 func runPhases(ctx context.Context, s *spaceScope, phases []phaseFunc) (ctrl.Result, error) {
 	var result ctrl.Result
-	var errs []error
 	for _, phase := range phases {
 		res, err := phase(ctx, s)
 		result = lowestRequeue(result, res)
-		if err != nil {
-			errs = append(errs, err)
+		switch {
+		case err == nil:
+		case apierrors.IsConflict(err):
+			result = lowestRequeue(result, ctrl.Result{RequeueAfter: conflictRetryDelay})
+		default:
+			s.errs = append(s.errs, classify("", "Failed", err))
 		}
 	}
-	return result, errors.Join(errs...)
+	wait, err := passOutcome(s.errs)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	return lowestRequeue(result, ctrl.Result{RequeueAfter: wait}), nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
 }
 
 // lowestRequeue merges two results, keeping the soonest non-zero requeue.
@@ -170,7 +217,14 @@ func (r *CollaborationSpaceReconciler) SetupWithManager(ctx context.Context, mgr
 	if err := indexPolicyInputs(ctx, mgr); err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &collabv1.CollaborationSpace{}, spaceRoomsIndex, indexSpaceRooms); err != nil {
+		return err
+	}
+	b := ctrl.NewControllerManagedBy(mgr)
+	if r.Streams != nil {
+		b = b.WatchesRawSource(source.Channel(r.Streams.Spaces, &handler.EnqueueRequestForObject{}))
+	}
+	return b.
 		For(&collabv1.CollaborationSpace{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
 				deletionPredicate()))).
@@ -181,7 +235,7 @@ func (r *CollaborationSpaceReconciler) SetupWithManager(ctx context.Context, mgr
 		Owns(&corev1.PersistentVolumeClaim{}, changedByOthers).
 		Owns(&networkingv1.NetworkPolicy{}, changedByOthers).
 		Owns(&networkingv1.Ingress{}, changedByOthers).
-		Watches(&collabv1.ChatBackend{}, spacesOfChatBackend(mgr.GetClient())).
+		Watches(&collabv1.ChatBackend{}, spacesOfChatBackend(mgr.GetClient()), builder.WithPredicates(chatBackendChanged())).
 		Watches(&collabv1.CollaborationPolicy{}, spacesOfPolicy(mgr.GetClient()), policyChanged).
 		WatchesMetadata(&corev1.Namespace{}, spacesInNamespace(mgr.GetClient()), namespaceRelabeled).
 		Watches(&collabv1.ForumBackend{}, spacesOfForumBackend(mgr.GetClient()), backendSpecChanged).

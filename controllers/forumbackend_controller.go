@@ -41,7 +41,8 @@ func (r *ForumBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	cond := metav1.Condition{Type: collabv1.ReadyCondition, ObservedGeneration: backend.Generation,
 		Status: metav1.ConditionTrue, Reason: "Connected", Message: "Connected to NodeBB " + backend.Status.Version}
 	if err != nil {
-		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, forumErrorReason(err), err.Error()
+		e := classify(collabv1.ReadyCondition, "ForumFailed", err)
+		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, e.reason, e.message()
 	} else {
 		backend.Status.ObservedGeneration = backend.Generation
 	}

@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	rbacv1 "k8s.io/api/rbac/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -138,12 +137,8 @@ func (r *CollaborationSpaceReconciler) reconcilePermissions(ctx context.Context,
 }
 
 func (r *CollaborationSpaceReconciler) permissionsFailed(s *spaceScope, err error) error {
-	if apierrors.IsConflict(err) {
-		return err // a lost race, retried; not the user's concern
-	}
-	setCondition(s.space, collabv1.PermissionsReadyCondition, metav1.ConditionFalse, "BindingFailed",
-		"Cannot write the space's Roles or RoleBindings: "+err.Error())
-	return err
+	return s.fail(collabv1.PermissionsReadyCondition, "BindingFailed",
+		fmt.Errorf("cannot write the space's Roles or RoleBindings: %w", err))
 }
 
 func (r *CollaborationSpaceReconciler) applyRole(ctx context.Context, space *collabv1.CollaborationSpace, role spaceRole) (string, error) {

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -46,6 +47,9 @@ type Options struct {
 	// Metrics is where the spaces' collector is registered; controller-runtime's
 	// registry, served at /metrics, when nil.
 	Metrics prometheus.Registerer
+	// TransientGrace is how long a converged space keeps Ready=True through a
+	// server's passing fault (--transient-fault-grace); 2m when 0.
+	TransientGrace time.Duration
 	// SkipNameValidation lets one process start more than one manager (tests).
 	SkipNameValidation bool
 }
@@ -79,6 +83,10 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		return c
 	}
 	recorder := mgr.GetEventRecorder("collab-operator")
+	streams := NewSyncStreams(mgr.GetClient())
+	if err := mgr.Add(streams); err != nil {
+		return err
+	}
 	spaces := &CollaborationSpaceReconciler{
 		Client:               mgr.GetClient(),
 		Scheme:               mgr.GetScheme(),
@@ -94,6 +102,8 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		ForumConnector:     o.Forum,
 		MaxRemovalsPerPass: o.MaxRemovalsPerPass,
 		Directories:        o.Directories,
+		Streams:            streams,
+		TransientGrace:     o.TransientGrace,
 	}
 	if err := spaces.SetupWithManager(ctx, mgr, opts(o.MaxConcurrentReconciles)); err != nil {
 		return err
@@ -111,6 +121,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		CredentialsNamespace: o.CredentialsNamespace,
 		Chat:                 o.BackendChat,
 		Uninstall:            uninstallCheck{reader: mgr.GetAPIReader(), operatorNamespace: o.OperatorNamespace},
+		Streams:              streams,
 	}
 	if err := backends.SetupWithManager(ctx, mgr, opts(0)); err != nil {
 		return err

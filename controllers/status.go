@@ -2,16 +2,15 @@ package controllers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 )
@@ -36,30 +35,110 @@ func setCondition(space *collabv1.CollaborationSpace, condType string, status me
 	})
 }
 
-// summarize sets Ready, Reconciling and Stalled from the phase conditions and the
-// pass's error, the way kstatus reads them: Ready=True and neither of the others when
-// done; Reconciling=True while retrying; Stalled=True when retrying will not help.
-func summarize(space *collabv1.CollaborationSpace, passErr error) {
+// fail records a failed phase on the condition it owns and returns the classified
+// error for the pass. A passing fault of a server (classify's transient) in a phase
+// that was True at this generation leaves the condition True for up to the grace
+// period: a converged space keeps Ready through a single 502, and the fault shows
+// in Reconciling and a Warning event instead.
+func (s *spaceScope) fail(condition, reason string, err error) error {
+	if apierrors.IsConflict(err) {
+		return err // a lost write race: retried quietly, no user's concern
+	}
+	e := classify(condition, reason, err)
+	if !e.transient || !s.withinGrace(condition) {
+		setCondition(s.space, condition, metav1.ConditionFalse, e.reason, e.message())
+	}
+	return e
+}
+
+// withinGrace reports whether a phase's condition was True at this generation
+// and the fault under way (counted from when Reconciling turned True) is younger
+// than the grace period.
+func (s *spaceScope) withinGrace(condition string) bool {
+	c := meta.FindStatusCondition(s.before.Status.Conditions, condition)
+	if c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration != s.space.Generation {
+		return false
+	}
+	since := s.now
+	if rec := meta.FindStatusCondition(s.before.Status.Conditions, collabv1.ReconcilingCondition); rec != nil &&
+		rec.Status == metav1.ConditionTrue {
+		since = rec.LastTransitionTime.Time
+	}
+	return s.now.Sub(since) < s.grace
+}
+
+// summarize sets Ready, Reconciling, Stalled and Drifted from the phase conditions
+// and the pass's classified errors, the way kstatus reads them: Ready=True and
+// neither of the others when done; Stalled=True when every error is terminal;
+// Reconciling=True while retrying. A converged space riding over a passing fault
+// keeps Ready=True and says so in Reconciling.
+func summarize(s *spaceScope) {
+	space, errs := s.space, s.errs
 	notReady := notReadyConditions(space)
 	switch {
-	case passErr == nil && len(notReady) == 0:
+	case len(errs) == 0 && len(notReady) == 0:
 		setCondition(space, collabv1.ReadyCondition, metav1.ConditionTrue, "Succeeded", readyMessage(space))
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.ReconcilingCondition)
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.StalledCondition)
 		space.Status.ObservedGeneration = space.Generation
-	case errors.Is(passErr, reconcile.TerminalError(nil)):
-		first := notReadyOrUnknown(notReady)
+	case len(errs) > 0 && allTerminal(errs):
+		first := firstProblem(notReady, errs)
 		setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, first.Reason, first.Message)
 		setCondition(space, collabv1.StalledCondition, metav1.ConditionTrue, first.Reason, first.Message)
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.ReconcilingCondition)
 		// The spec was read and judged: a user waiting on this generation has an answer.
 		space.Status.ObservedGeneration = space.Generation
+	case len(notReady) == 0:
+		first := errs[0]
+		setCondition(space, collabv1.ReconcilingCondition, metav1.ConditionTrue, first.reason,
+			fmt.Sprintf("%s; Ready holds while the fault lasts less than %s", first.message(), s.grace))
+		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.StalledCondition)
 	default:
-		first := notReadyOrUnknown(notReady)
+		first := firstProblem(notReady, errs)
 		setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, first.Reason, first.Message)
 		setCondition(space, collabv1.ReconcilingCondition, metav1.ConditionTrue, first.Reason, first.Message)
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.StalledCondition)
 	}
+	summarizeDrift(s)
+}
+
+// summarizeDrift derives Drifted: True when the pass put back changes made by hand
+// (DriftCorrected) or found aliases moved away (AliasMoved); gone after a pass
+// that succeeded without either.
+func summarizeDrift(s *spaceScope) {
+	space := s.space
+	switch {
+	case len(s.drift) > 0:
+		setCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, "DriftCorrected",
+			"Put back changes made by hand: "+strings.Join(s.drift, "; "))
+	case len(s.aliasMoved) > 0:
+		setCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, "AliasMoved",
+			"Aliases moved by hand, rooms kept by the ids in status: "+strings.Join(s.aliasMoved, "; ")+
+				"; point the aliases back or remove them")
+	case len(s.errs) == 0:
+		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.DriftedCondition)
+	}
+}
+
+func allTerminal(errs []*phaseError) bool {
+	for _, e := range errs {
+		if !e.terminal {
+			return false
+		}
+	}
+	return true
+}
+
+// firstProblem is what Ready says when it is not True: the first phase condition
+// that is not True, else the first error.
+func firstProblem(notReady []metav1.Condition, errs []*phaseError) metav1.Condition {
+	if len(notReady) > 0 {
+		return notReady[0]
+	}
+	if len(errs) > 0 {
+		return metav1.Condition{Reason: errs[0].reason, Message: errs[0].message()}
+	}
+	return metav1.Condition{Reason: "Progressing", Message: "Reconciliation is in progress"}
 }
 
 // notReadyConditions returns the phase conditions that are present and not True.
@@ -71,13 +150,6 @@ func notReadyConditions(space *collabv1.CollaborationSpace) []metav1.Condition {
 		}
 	}
 	return out
-}
-
-func notReadyOrUnknown(conds []metav1.Condition) metav1.Condition {
-	if len(conds) > 0 {
-		return conds[0]
-	}
-	return metav1.Condition{Reason: "Progressing", Message: "Reconciliation is in progress"}
 }
 
 // readyMessage says what the space has, in one stable line.
@@ -93,12 +165,17 @@ func readyMessage(space *collabv1.CollaborationSpace) string {
 }
 
 // patchStatus writes the status once per pass, and only when it changed, so a
-// steady-state pass makes no write at all.
+// steady-state pass makes no write at all. An error outside the phases (the
+// deletion path) counts as the pass's error.
 func (r *CollaborationSpaceReconciler) patchStatus(ctx context.Context, s *spaceScope, passErr error) error {
 	if !s.space.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(s.space, SpaceFinalizer) {
 		return nil // the finalizer is gone: the object may already be deleted
 	}
-	summarize(s.space, passErr)
+	if passErr != nil && len(s.errs) == 0 && !apierrors.IsConflict(passErr) {
+		s.errs = append(s.errs, classify("", "Failed", passErr))
+	}
+	summarize(s)
+	r.announceTrouble(s)
 	if equality.Semantic.DeepEqual(s.before.Status, s.space.Status) {
 		return nil
 	}
@@ -106,4 +183,20 @@ func (r *CollaborationSpaceReconciler) patchStatus(ctx context.Context, s *space
 		return client.IgnoreNotFound(fmt.Errorf("cannot patch status: %w", err))
 	}
 	return nil
+}
+
+// announceTrouble emits a Warning event when the space starts retrying or stalls,
+// or for another reason than before: once per trouble, not once per pass.
+func (r *CollaborationSpaceReconciler) announceTrouble(s *spaceScope) {
+	for _, t := range []string{collabv1.StalledCondition, collabv1.ReconcilingCondition} {
+		now := meta.FindStatusCondition(s.space.Status.Conditions, t)
+		if now == nil || now.Status != metav1.ConditionTrue || len(s.errs) == 0 {
+			continue
+		}
+		was := meta.FindStatusCondition(s.before.Status.Conditions, t)
+		if was == nil || was.Status != metav1.ConditionTrue || was.Reason != now.Reason {
+			r.recordWarning(s.space, now.Reason, "Reconcile", "%s", now.Message)
+		}
+		return
+	}
 }

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -56,3 +57,20 @@ func deletionPredicate() predicate.Predicate {
 var changedByOthers = builder.WithPredicates(predicate.Funcs{
 	CreateFunc: func(event.CreateEvent) bool { return false },
 })
+
+// chatBackendChanged lets through the backend changes that concern its spaces: a
+// new spec, or its server coming back (Ready turning True). Status writes such as
+// a saved stream position or a server version do not wake every space.
+func chatBackendChanged() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			old, okOld := e.ObjectOld.(*collabv1.ChatBackend)
+			cur, okNew := e.ObjectNew.(*collabv1.ChatBackend)
+			if !okOld || !okNew || old.Generation != cur.Generation {
+				return true
+			}
+			return !meta.IsStatusConditionTrue(old.Status.Conditions, collabv1.ReadyCondition) &&
+				meta.IsStatusConditionTrue(cur.Status.Conditions, collabv1.ReadyCondition)
+		},
+	}
+}

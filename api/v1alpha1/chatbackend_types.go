@@ -65,8 +65,10 @@ type ChatBackendSpec struct {
 	// +optional
 	Matrix *MatrixBackend `json:"matrix,omitempty"`
 	// PollInterval is how often spaces on this backend are compared with the chat
-	// server, which sends no events, to put back changes made by hand.
-	// +kubebuilder:default="5m"
+	// server in full, a safety net: changes made by hand arrive through the
+	// server's event stream within a second. While the stream is down, spaces are
+	// compared every 5m (or this interval, when shorter).
+	// +kubebuilder:default="1h"
 	// +optional
 	PollInterval metav1.Duration `json:"pollInterval,omitempty"`
 	// DirectoryRef names the PeopleDirectory through which the Group members of
@@ -87,7 +89,8 @@ type ChatBackendStatus struct {
 	// ObservedGeneration is the generation the status was last reconciled at.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-	// Conditions: Ready.
+	// Conditions: Ready, and Streaming: whether the server's stream of changes
+	// runs, or spaces fall back to polling.
 	// +listType=map
 	// +listMapKey=type
 	// +optional
@@ -101,6 +104,10 @@ type ChatBackendStatus struct {
 	// DirectorySpaceID is the id of the organisation's directory space.
 	// +optional
 	DirectorySpaceID string `json:"directorySpaceID,omitempty"`
+	// SyncToken is the position of the operator's stream of changes on the
+	// server, saved now and then so a restart resumes from it and misses nothing.
+	// +optional
+	SyncToken string `json:"syncToken,omitempty"`
 	// UsedBy are the CollaborationSpaces that reference the backend. While there
 	// are any, deleting the backend waits.
 	// +optional

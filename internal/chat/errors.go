@@ -3,6 +3,7 @@ package chat
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Errors a Client wraps so the controller can pick a condition reason without
@@ -25,6 +26,16 @@ var (
 	// else) made. The operator will not adopt it.
 	ErrAliasConflict = errors.New("alias is held by a room this space does not own")
 )
+
+// RetryAfter returns how long the server asked to wait before a rate-limited
+// request is tried again, when err carries that.
+func RetryAfter(err error) (time.Duration, bool) {
+	var w interface{ RetryAfter() time.Duration }
+	if errors.As(err, &w) && w.RetryAfter() > 0 {
+		return w.RetryAfter(), true
+	}
+	return 0, false
+}
 
 // CheckOwner returns an error wrapping ErrAliasConflict unless the observed room is
 // provably the operator's, made for owner: the operator's account (operator)

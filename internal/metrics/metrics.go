@@ -37,6 +37,12 @@ var (
 		Help: "Chat rooms, spaces included, kept by the operator, by CollaborationSpace.",
 	}, []string{"namespace", "name"})
 
+	// SyncWakeups counts spaces woken by a change the chat server's stream reported.
+	SyncWakeups = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "collab_sync_wakeups_total",
+		Help: "Spaces woken because the chat server's sync stream reported a change by someone else in one of their rooms.",
+	}, []string{"backend"})
+
 	// ManagedCategories is the number of forum categories the operator keeps.
 	ManagedCategories = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "collab_managed_categories",
@@ -45,7 +51,7 @@ var (
 )
 
 func init() {
-	crmetrics.Registry.MustRegister(DriftCorrections, BackendRequests, BackendRequestDuration, ManagedRooms, ManagedCategories)
+	crmetrics.Registry.MustRegister(DriftCorrections, BackendRequests, BackendRequestDuration, ManagedRooms, ManagedCategories, SyncWakeups)
 }
 
 // ObserveRequest records one backend request.

@@ -94,6 +94,10 @@ func TestHelmRendersConfig(t *testing.T) {
 			if diff := cmp.Diff(k.Object, h.Object); diff != "" {
 				t.Errorf("%s differs (-kustomize +helm): run make helm-sync\n%s", key, diff)
 			}
+		case "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding":
+			if diff := cmp.Diff(meaningful(k), meaningful(h)); diff != "" {
+				t.Errorf("%s differs (-kustomize +helm): run make helm-sync\n%s", key, diff)
+			}
 		case "ServiceAccount", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding":
 			if diff := cmp.Diff(meaningful(k), meaningful(h)); diff != "" {
 				t.Errorf("%s differs (-kustomize +helm); roles are copied by make helm-sync, the rest are %s/templates:\n%s",
@@ -264,6 +268,16 @@ func TestHelmValues(t *testing.T) {
 				want := []any{map[string]any{"kind": "ServiceAccount", "name": "prometheus-k8s", "namespace": "monitoring"}}
 				if role != "collab-operator-metrics-reader" || !has(objs, "ClusterRole/"+role) || !cmp.Equal(subjects, want) {
 					t.Errorf("binding to %s of %v", role, subjects)
+				}
+			},
+		},
+		"admissionPolicies.enabled=false drops the admission policies": {
+			set: []string{"admissionPolicies.enabled=false"},
+			check: func(t *testing.T, objs map[string]*unstructured.Unstructured) {
+				for k, o := range objs {
+					if strings.HasPrefix(o.GetKind(), "ValidatingAdmissionPolicy") {
+						t.Errorf("%s rendered", k)
+					}
 				}
 			},
 		},

@@ -44,9 +44,12 @@ type Config struct {
 	HTTPClient *http.Client
 	// Observer, when set, is called after every request.
 	Observer RequestObserver
-	// MaxRetries bounds the retries of a rate-limited request; 5 when zero.
+	// MaxRetries bounds the retries of a rate-limited request; 3 when zero.
 	MaxRetries int
-	// MaxRetryWait caps each wait asked for by the server; 30s when zero.
+	// MaxRetryWait is the longest wait asked for by the server that the client
+	// sleeps in place; a longer one is returned in the error (see
+	// chat.RetryAfter) so the caller requeues instead of holding a worker. 2s when
+	// zero.
 	MaxRetryWait time.Duration
 }
 
@@ -105,10 +108,10 @@ func (c *Client) defaults() {
 		c.http = defaultHTTPClient()
 	}
 	if c.maxRetries == 0 {
-		c.maxRetries = 5
+		c.maxRetries = 3
 	}
 	if c.maxWait == 0 {
-		c.maxWait = 30 * time.Second
+		c.maxWait = 2 * time.Second
 	}
 }
 

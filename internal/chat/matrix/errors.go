@@ -23,7 +23,14 @@ type Error struct {
 
 	kind  error
 	cause error
+	// wait is how long a rate-limited request should wait before it is tried
+	// again.
+	wait time.Duration
 }
+
+// RetryAfter is how long the server asked to wait before trying again; 0 when
+// the error is not about the rate limit.
+func (e *Error) RetryAfter() time.Duration { return e.wait }
 
 func (e *Error) Error() string {
 	switch {

@@ -33,25 +33,40 @@ type call struct {
 	noAuth bool
 }
 
-// do sends c, retrying while the server asks to slow down (up to MaxRetries, each
-// wait capped and cut short by ctx) and once after logging in again when a
-// password login is configured and the server forgot the token. out, if not nil,
-// receives the decoded JSON answer.
+// do sends c, retrying within bounds so a pass rides over a short fault without
+// holding a worker: a rate-limited request waits as long as the server asks when
+// that is at most MaxRetryWait (MaxRetries times); a longer wait is not slept but
+// returned in the error (RetryAfter), for the controller to requeue. An idempotent
+// request (GET, PUT, DELETE) that met a 5xx or no answer is tried again after a
+// short backoff; a POST is not, since createRoom or an invite may have happened.
+// It logs in again once when a password login is configured and the server forgot
+// the token. out, if not nil, receives the decoded JSON answer.
 func (c *Client) do(ctx context.Context, cl call, out any) error {
 	body, err := encode(cl.body)
 	if err != nil {
 		return fmt.Errorf("matrix %s: cannot encode request: %w", cl.op, err)
 	}
 	relogged := false
+	faults := 0
 	for attempt := 0; ; attempt++ {
 		resp, e := c.send(ctx, cl, body)
 		switch {
 		case e == nil:
 			return decode(cl.op, resp, out)
-		case isRateLimit(e) && attempt < c.maxRetries:
-			if err := c.wait(ctx, e, resp, attempt); err != nil {
-				return err
+		case isRateLimit(e):
+			wait := c.requestedWait(resp, attempt)
+			e.wait = wait
+			if attempt >= c.maxRetries || wait > c.maxWait {
+				return e
 			}
+			if err := sleep(ctx, wait); err != nil {
+				return fmt.Errorf("%w (gave up waiting %s: %w)", e, wait, err)
+			}
+		case errors.Is(e, chat.ErrUnavailable) && idempotent(cl.method) && faults < len(faultBackoff):
+			if err := sleep(ctx, faultBackoff[faults]); err != nil {
+				return e
+			}
+			faults++
 		case errors.Is(e, chat.ErrUnauthorized) && !cl.noAuth && c.canLogin() && !relogged:
 			relogged = true
 			c.forgetToken()
@@ -59,6 +74,14 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 			return e
 		}
 	}
+}
+
+// faultBackoff are the waits before retrying an idempotent request that met a
+// server fault: short, so a pass that meets a transient 502 still completes.
+var faultBackoff = []time.Duration{150 * time.Millisecond, 600 * time.Millisecond}
+
+func idempotent(method string) bool {
+	return method == http.MethodGet || method == http.MethodPut || method == http.MethodDelete
 }
 
 // response is a read answer.
@@ -129,19 +152,22 @@ func (c *Client) observe(cl call, status int, start time.Time) {
 	}
 }
 
-// wait sleeps as long as the server asked (1s, 2s, 4s… when it did not say),
-// capped by MaxRetryWait, or until ctx ends.
-func (c *Client) wait(ctx context.Context, e *Error, r *response, attempt int) error {
-	d := time.Second << attempt
+// requestedWait is how long the server asked to wait, or 1s, 2s, 4s… when it
+// did not say.
+func (c *Client) requestedWait(r *response, attempt int) time.Duration {
 	if r != nil && r.hasWait {
-		d = r.retryAfter
+		return r.retryAfter
 	}
-	d = min(d, c.maxWait)
+	return time.Second << attempt
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return fmt.Errorf("%w (gave up waiting %s: %w)", e, d, ctx.Err())
+		return ctx.Err()
 	case <-t.C:
 		return nil
 	}

@@ -54,6 +54,8 @@ func TestTransport(t *testing.T) {
 		wantCalls  int64
 		minElapsed time.Duration
 		maxElapsed time.Duration
+		// wantRetryAfter is the wait the error must carry for the requeue.
+		wantRetryAfter time.Duration
 	}{
 		"ok": {
 			replies: []reply{{200, whoami, nil}}, wantCalls: 1,
@@ -68,14 +70,21 @@ func TestTransport(t *testing.T) {
 		},
 		"rate limited for good: bounded retries": {
 			replies: []reply{{429, limited, nil}}, maxRetries: 2,
-			wantErr: chat.ErrRateLimited, wantCalls: 3,
+			wantErr: chat.ErrRateLimited, wantCalls: 3, wantRetryAfter: 20 * time.Millisecond,
 		},
-		"long wait cut short by the context": {
+		"a long wait is not slept: it is returned for a requeue": {
 			replies: []reply{{429, `{"errcode":"M_LIMIT_EXCEEDED","retry_after_ms":60000}`, nil}},
-			timeout: 50 * time.Millisecond, wantErr: context.DeadlineExceeded, wantCalls: 1,
+			wantErr: chat.ErrRateLimited, wantCalls: 1, maxElapsed: 500 * time.Millisecond, wantRetryAfter: time.Minute,
 		},
-		"5xx is unavailable": {
-			replies: []reply{{502, `bad gateway`, nil}}, wantErr: chat.ErrUnavailable, wantCalls: 1,
+		"a short wait cut short by the context": {
+			replies: []reply{{429, `{"errcode":"M_LIMIT_EXCEEDED","retry_after_ms":1500}`, nil}},
+			timeout: 50 * time.Millisecond, wantErr: context.DeadlineExceeded, wantCalls: 1, wantRetryAfter: 1500 * time.Millisecond,
+		},
+		"a 5xx on a read is tried again, then unavailable": {
+			replies: []reply{{502, `bad gateway`, nil}}, wantErr: chat.ErrUnavailable, wantCalls: 3,
+		},
+		"a 5xx on a read rides over a transient fault": {
+			replies: []reply{{502, `bad gateway`, nil}, {200, whoami, nil}}, wantCalls: 2,
 		},
 		"unknown token is unauthorized": {
 			replies: []reply{{401, `{"errcode":"M_UNKNOWN_TOKEN","error":"Unknown token"}`, nil}},
@@ -111,6 +120,9 @@ func TestTransport(t *testing.T) {
 			if err != nil && strings.Contains(err.Error(), token) {
 				t.Errorf("error quotes the token: %v", err)
 			}
+			if got, _ := chat.RetryAfter(err); got != tc.wantRetryAfter {
+				t.Errorf("RetryAfter = %s, want %s", got, tc.wantRetryAfter)
+			}
 			if got := srv.n.Load(); got != tc.wantCalls || count.Reads() != tc.wantCalls {
 				t.Errorf("requests = %d, observed %d; want %d", got, count.Reads(), tc.wantCalls)
 			}
@@ -124,6 +136,26 @@ func TestTransport(t *testing.T) {
 				t.Errorf("Authorization = %q", got)
 			}
 		})
+	}
+}
+
+// TestPostIsNotRetriedOnAFault: a createRoom that met a 502 may have made the room
+// behind the proxy, so it is not sent again; the next pass finds the room by its
+// alias instead.
+func TestPostIsNotRetriedOnAFault(t *testing.T) {
+	srv := &script{replies: []reply{{502, `bad gateway`, nil}}}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	c, err := New(Config{HomeserverURL: ts.URL, ServerName: "example.org", AccessToken: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.selfID = "@op:example.org"
+	if _, err := c.Create(context.Background(), chat.RoomSpec{AliasLocalpart: "x"}); !errors.Is(err, chat.ErrUnavailable) {
+		t.Fatalf("Create = %v, want ErrUnavailable", err)
+	}
+	if got := srv.n.Load(); got != 1 {
+		t.Errorf("createRoom sent %d times, want once", got)
 	}
 }
 

@@ -1,0 +1,264 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/chat"
+	"github.com/opencommons/collab-operator/internal/metrics"
+)
+
+// spaceRoomsIndex indexes spaces by the ids of their rooms (space room included),
+// so a change on the chat server finds the space that owns the room.
+const spaceRoomsIndex = ".status.chat.roomIDs"
+
+func indexSpaceRooms(obj client.Object) []string {
+	space := obj.(*collabv1.CollaborationSpace)
+	if space.Status.Chat == nil {
+		return nil
+	}
+	ids := []string{space.Status.Chat.SpaceID}
+	for _, r := range space.Status.Chat.Rooms {
+		ids = append(ids, r.RoomID)
+	}
+	return ids
+}
+
+// Stream timings.
+const (
+	// syncTimeout is how long one long poll waits for a change.
+	syncTimeout = 20 * time.Second
+	// syncTokenSaveInterval is how often a moving stream position is saved in the
+	// backend's status, so a restart resumes from it.
+	syncTokenSaveInterval = 30 * time.Second
+	// fallbackPollInterval is how often spaces are compared with the server while
+	// their backend's stream is down.
+	fallbackPollInterval = 5 * time.Minute
+)
+
+// SyncStreams keeps one /sync stream per ChatBackend. A change someone makes on
+// the chat server wakes the space that owns the room within about a second, at a
+// cost that follows the changes rather than the number of rooms, so the safety
+// net poll (ChatBackend spec.pollInterval) can be rare. It runs on the leader
+// only.
+type SyncStreams struct {
+	// Client reads spaces by room id and saves stream positions.
+	Client client.Client
+	// Spaces receives the spaces to wake; Backends the backends whose stream
+	// started or failed.
+	Spaces, Backends chan event.GenericEvent
+
+	mu      sync.Mutex
+	ctx     context.Context
+	streams map[string]*syncStream
+}
+
+// NewSyncStreams returns streams that wake spaces and backends through channels.
+func NewSyncStreams(c client.Client) *SyncStreams {
+	return &SyncStreams{Client: c, Spaces: make(chan event.GenericEvent, 1024), Backends: make(chan event.GenericEvent, 16),
+		streams: map[string]*syncStream{}}
+}
+
+type syncStream struct {
+	client chat.Client
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	healthy bool
+	lastErr string
+}
+
+// Start runs until the manager stops; streams start once it has.
+func (s *SyncStreams) Start(ctx context.Context) error {
+	s.mu.Lock()
+	s.ctx = ctx
+	s.mu.Unlock()
+	<-ctx.Done()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name, st := range s.streams {
+		st.cancel()
+		delete(s.streams, name)
+	}
+	return nil
+}
+
+// NeedLeaderElection: only the leader streams, as only it reconciles.
+func (s *SyncStreams) NeedLeaderElection() bool { return true }
+
+// Ensure runs the backend's stream with c, resuming from since. A stream that
+// already runs with the same client is left alone; one with another client (new
+// credentials or URL) is restarted. It reports whether the stream runs.
+func (s *SyncStreams) Ensure(backend string, c chat.Client, since string) bool {
+	syncer, ok := c.(chat.Syncer)
+	if !ok {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx == nil {
+		return false // the manager has not started, or does not lead
+	}
+	if st, ok := s.streams[backend]; ok {
+		if st.client == c {
+			return true
+		}
+		st.cancel()
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	st := &syncStream{client: c, cancel: cancel}
+	s.streams[backend] = st
+	go s.run(ctx, backend, st, syncer, since)
+	return true
+}
+
+// Stop ends the backend's stream, when the backend goes.
+func (s *SyncStreams) Stop(backend string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.streams[backend]; ok {
+		st.cancel()
+		delete(s.streams, backend)
+	}
+}
+
+// Status reports whether the backend's stream runs and delivers, and the last
+// failure when it does not.
+func (s *SyncStreams) Status(backend string) (healthy bool, lastErr string) {
+	if s == nil {
+		return false, ""
+	}
+	s.mu.Lock()
+	st, ok := s.streams[backend]
+	s.mu.Unlock()
+	if !ok {
+		return false, ""
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.healthy, st.lastErr
+}
+
+// run long-polls until ctx ends: each batch wakes the spaces that own the rooms
+// it names; a failure marks the stream unhealthy (spaces fall back to polling)
+// and is retried with backoff; the position is saved now and then.
+func (s *SyncStreams) run(ctx context.Context, backend string, st *syncStream, c chat.Syncer, since string) {
+	log := ctrl.Log.WithName("sync").WithValues("ChatBackend", backend)
+	backoff := time.Second
+	saved, savedAt := since, time.Now()
+	for ctx.Err() == nil {
+		batch, err := c.Sync(ctx, since, syncTimeout)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if since != "" && isUnknownPosition(err) {
+				log.Info("Stream position unknown to the server; restarting from now and checking every space")
+				since = ""
+				s.wakeAll(ctx, backend)
+				continue
+			}
+			s.setHealth(backend, st, false, err.Error())
+			log.V(1).Info("Sync failed; retrying", "error", err.Error(), "backoff", backoff)
+			if sleep(ctx, backoff) != nil {
+				return
+			}
+			backoff = min(2*backoff, 30*time.Second)
+			continue
+		}
+		backoff = time.Second
+		s.setHealth(backend, st, true, "")
+		since = batch.Next
+		for _, room := range batch.Changed {
+			s.wakeOwner(ctx, backend, room)
+		}
+		if since != saved && time.Since(savedAt) > syncTokenSaveInterval {
+			if s.save(ctx, backend, since) == nil {
+				saved, savedAt = since, time.Now()
+			}
+		}
+	}
+}
+
+// setHealth records the stream's state and wakes the backend when it changed, so
+// its conditions say so within seconds.
+func (s *SyncStreams) setHealth(backend string, st *syncStream, healthy bool, lastErr string) {
+	st.mu.Lock()
+	changed := st.healthy != healthy
+	st.healthy, st.lastErr = healthy, lastErr
+	st.mu.Unlock()
+	if changed {
+		b := &collabv1.ChatBackend{}
+		b.Name = backend
+		select {
+		case s.Backends <- event.GenericEvent{Object: b}:
+		default:
+		}
+	}
+}
+
+// wakeOwner wakes the space whose room changed.
+func (s *SyncStreams) wakeOwner(ctx context.Context, backend, roomID string) {
+	var spaces collabv1.CollaborationSpaceList
+	if err := s.Client.List(ctx, &spaces, client.MatchingFields{spaceRoomsIndex: roomID}); err != nil {
+		return
+	}
+	for i := range spaces.Items {
+		metrics.SyncWakeups.WithLabelValues(backend).Inc()
+		s.wake(ctx, &spaces.Items[i])
+	}
+}
+
+// wakeAll wakes every space on the backend: the stream lost its place, so any
+// change may have been missed.
+func (s *SyncStreams) wakeAll(ctx context.Context, backend string) {
+	var spaces collabv1.CollaborationSpaceList
+	if err := s.Client.List(ctx, &spaces, client.MatchingFields{chatBackendIndex: backend}); err != nil {
+		return
+	}
+	for i := range spaces.Items {
+		s.wake(ctx, &spaces.Items[i])
+	}
+}
+
+func (s *SyncStreams) wake(ctx context.Context, space *collabv1.CollaborationSpace) {
+	obj := &collabv1.CollaborationSpace{}
+	obj.Namespace, obj.Name = space.Namespace, space.Name
+	select {
+	case s.Spaces <- event.GenericEvent{Object: obj}:
+	case <-ctx.Done():
+	}
+}
+
+// save stores the stream position in the backend's status.
+func (s *SyncStreams) save(ctx context.Context, backend, since string) error {
+	b := &collabv1.ChatBackend{}
+	if err := s.Client.Get(ctx, types.NamespacedName{Name: backend}, b); err != nil {
+		return err
+	}
+	patch := client.MergeFrom(b.DeepCopy())
+	b.Status.SyncToken = since
+	return s.Client.Status().Patch(ctx, b, patch)
+}
+
+// isUnknownPosition reports whether the server no longer knows a stream position.
+func isUnknownPosition(err error) bool { return errors.Is(err, chat.ErrUnknownPosition) }
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
