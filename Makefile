@@ -82,8 +82,8 @@ install: manifests ## Install the CRDs into the cluster of the current kubeconfi
 	$(KUBECTL) apply --server-side -k config/crd
 
 .PHONY: uninstall
-uninstall: ## Remove the CRDs (and every CollaborationSpace) from the cluster.
-	$(KUBECTL) delete --ignore-not-found -k config/crd
+uninstall: ## Remove the CRDs and every CollaborationSpace; a running operator releases them untouched (README: Uninstall).
+	$(KUBECTL) delete --ignore-not-found --wait -k config/crd
 
 .PHONY: deploy
 deploy: manifests ## Deploy the operator (image IMG) to the cluster of the current kubeconfig.
@@ -91,7 +91,8 @@ deploy: manifests ## Deploy the operator (image IMG) to the cluster of the curre
 	$(KUBECTL) kustomize config/default | sed 's#image: controller:latest#image: $(IMG)#' | $(KUBECTL) apply --server-side -f -
 
 .PHONY: undeploy
-undeploy: ## Remove the operator from the cluster.
+undeploy: ## Remove the operator: the CRDs first, while it runs to release every space untouched, then the rest.
+	$(KUBECTL) delete --ignore-not-found --wait -k config/crd
 	$(KUBECTL) delete --ignore-not-found -k config/default
 
 ##@ Tools

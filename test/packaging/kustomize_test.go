@@ -39,6 +39,12 @@ func TestKustomizeInstall(t *testing.T) {
 		"RoleBinding/" + operatorNamespace + "/collab-operator-leader-election-rolebinding",
 		"Deployment/" + operatorNamespace + "/collab-operator-controller-manager",
 		"Service/" + operatorNamespace + "/collab-operator-controller-manager-metrics-service",
+		"ValidatingAdmissionPolicy/collab-operator-collaboration-policy",
+		"ValidatingAdmissionPolicyBinding/collab-operator-collaboration-policy",
+		"ValidatingAdmissionPolicy/collab-operator-chat-backend-selector",
+		"ValidatingAdmissionPolicyBinding/collab-operator-chat-backend-selector",
+		"ValidatingAdmissionPolicy/collab-operator-forum-backend-selector",
+		"ValidatingAdmissionPolicyBinding/collab-operator-forum-backend-selector",
 	} {
 		if objs[want] == nil {
 			t.Errorf("kubectl kustomize config/default renders no %s", want)
