@@ -19,9 +19,10 @@ import (
 	"github.com/opencommons/collab-operator/internal/metrics"
 )
 
-// sharedSpaceRetry is how soon a space whose rooms are shared with a department that
-// has no chat space yet looks again.
-const sharedSpaceRetry = 15 * time.Second
+// sharedSpaceRetry is a safety net only: a space whose rooms are shared with a
+// department that has no chat space yet is woken as soon as that space gets one
+// (sharedWithIndex, watches.go).
+const sharedSpaceRetry = 10 * time.Minute
 
 // +kubebuilder:rbac:groups=collab.opencommons.io,resources=chatbackends,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get

@@ -159,6 +159,41 @@ func TestSharedRoomAdmitsTheOtherDepartment(t *testing.T) {
 	refusedJoin(t, ctx, bob, engGeneral, bob.Join(ctx, engGeneral))
 }
 
+// TestASpaceWaitingForASharedSpaceIsWokenByIt: rooms shared with a department that
+// has no chat space yet wait for it; when it appears, the shared room admits its
+// members without waiting for the sharing space's next poll (which is minutes away).
+func TestASpaceWaitingForASharedSpaceIsWokenByIt(t *testing.T) {
+	ctx := testCtx(t)
+	lateNS, earlyNS := newNamespace(t), newNamespace(t)
+	early := chatSpace(earlyNS, "early", collabv1.VisibilityDepartment,
+		collabv1.Room{Name: "sync", SharedWith: []collabv1.SpaceReference{{Namespace: lateNS, Name: "late"}}})
+	createSpace(t, early)
+	eventually(t, "early to wait for late", func() (bool, string) {
+		got := getSpace(t, early)
+		c := meta.FindStatusCondition(got.Status.Conditions, collabv1.ChatReadyCondition)
+		return c != nil && c.Reason == "SharedSpacePending", fmt.Sprintf("%+v", c)
+	})
+	late := chatSpace(lateNS, "late", collabv1.VisibilityDepartment, collabv1.Room{Name: "general"})
+	createSpace(t, late)
+	late = waitReady(t, client.ObjectKeyFromObject(late))
+	early = waitReady(t, client.ObjectKeyFromObject(early))
+	var rules struct {
+		Allow []struct {
+			RoomID string `json:"room_id"`
+		} `json:"allow"`
+	}
+	if err := operator.State(ctx, roomID(t, early, "sync"), "m.room.join_rules", &rules); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(rules.Allow, func(a struct {
+		RoomID string `json:"room_id"`
+	}) bool {
+		return a.RoomID == late.Status.Chat.SpaceID
+	}) {
+		t.Errorf("the shared room admits %+v, want late's space %s among them", rules.Allow, late.Status.Chat.SpaceID)
+	}
+}
+
 func TestOpenSpaceIsListedInTheDirectory(t *testing.T) {
 	ctx := testCtx(t)
 	space := chatSpace(newNamespace(t), "outreach", collabv1.VisibilityOpen, collabv1.Room{Name: "general"})

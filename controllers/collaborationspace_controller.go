@@ -220,6 +220,9 @@ func (r *CollaborationSpaceReconciler) SetupWithManager(ctx context.Context, mgr
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &collabv1.CollaborationSpace{}, spaceRoomsIndex, indexSpaceRooms); err != nil {
 		return err
 	}
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &collabv1.CollaborationSpace{}, sharedWithIndex, indexSharedWith); err != nil {
+		return err
+	}
 	b := ctrl.NewControllerManagedBy(mgr)
 	if r.Streams != nil {
 		b = b.WatchesRawSource(source.Channel(r.Streams.Spaces, &handler.EnqueueRequestForObject{}))
@@ -236,6 +239,7 @@ func (r *CollaborationSpaceReconciler) SetupWithManager(ctx context.Context, mgr
 		Owns(&networkingv1.NetworkPolicy{}, changedByOthers).
 		Owns(&networkingv1.Ingress{}, changedByOthers).
 		Watches(&collabv1.ChatBackend{}, spacesOfChatBackend(mgr.GetClient()), builder.WithPredicates(chatBackendChanged())).
+		Watches(&collabv1.CollaborationSpace{}, spacesSharingWith(mgr.GetClient()), builder.WithPredicates(chatSpaceChanged())).
 		Watches(&collabv1.CollaborationPolicy{}, spacesOfPolicy(mgr.GetClient()), policyChanged).
 		WatchesMetadata(&corev1.Namespace{}, spacesInNamespace(mgr.GetClient()), namespaceRelabeled).
 		Watches(&collabv1.ForumBackend{}, spacesOfForumBackend(mgr.GetClient()), backendSpecChanged).

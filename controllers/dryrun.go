@@ -16,6 +16,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/dryrun"
 	"github.com/opencommons/collab-operator/internal/forum"
+	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 )
 
 // PlanOptions are the operator's settings a plan must share with it to agree.
@@ -79,6 +80,10 @@ func PlanSpace(ctx context.Context, live client.WithWatch, desired *collabv1.Col
 		Forum:              opts.Forum,
 		ForumConnector:     dryForumConnector{opts.ForumConnector, rec},
 		MaxRemovalsPerPass: opts.MaxRemovalsPerPass,
+	}
+	// A plan writes nothing, not even a deployed forum's first API token.
+	r.Forum.Mint = func(context.Context, nodebb.Login) (nodebb.Token, error) {
+		return nodebb.Token{}, errors.New("a plan creates no API token: the operator creates it on its first pass over the running forum")
 	}
 	s := &spaceScope{space: space, before: space.DeepCopy()}
 	_, err := runPhases(ctx, s, []phaseFunc{r.reconcilePermissions, r.reconcileChat, r.reconcileForum})

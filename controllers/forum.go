@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,8 +40,11 @@ type ForumSettings struct {
 	// EndpointOverride, when set, is where every deployed forum's API is reached
 	// instead of its Service: for a local cluster whose pods do not really run.
 	EndpointOverride string
-	// HTTPClient checks that the forum's API answers.
+	// HTTPClient checks that the forum's API answers and mints its token.
 	HTTPClient *http.Client
+	// Mint creates a deployed forum's API token with its admin login;
+	// nodebb.MintToken when nil. A dry run gives one that makes nothing.
+	Mint func(context.Context, nodebb.Login) (nodebb.Token, error)
 }
 
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
@@ -53,9 +58,7 @@ func (r *CollaborationSpaceReconciler) reconcileForum(ctx context.Context, s *sp
 	space := s.space
 	switch {
 	case space.Spec.Forum == nil:
-		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.ForumReadyCondition)
-		space.Status.Forum = nil
-		return ctrl.Result{}, nil
+		return ctrl.Result{}, r.removeForum(ctx, s)
 	case space.Spec.Forum.Deploy == nil:
 		return r.reconcileSharedForum(ctx, s)
 	}
@@ -64,7 +67,10 @@ func (r *CollaborationSpaceReconciler) reconcileForum(ctx context.Context, s *sp
 			"Cannot write the forum's workloads: "+err.Error())
 		return ctrl.Result{}, err
 	}
-	space.Status.Forum = &collabv1.ForumStatus{URL: forumdeploy.PublicURL(space)}
+	if space.Status.Forum == nil {
+		space.Status.Forum = &collabv1.ForumStatus{}
+	}
+	space.Status.Forum.URL, space.Status.Forum.Backend = forumdeploy.PublicURL(space), ""
 	if ok, why := r.forumAvailable(ctx, space); !ok {
 		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, "WorkloadsProgressing", why)
 		return ctrl.Result{RequeueAfter: forumRetry}, nil
@@ -76,10 +82,105 @@ func (r *CollaborationSpaceReconciler) reconcileForum(ctx context.Context, s *sp
 	}
 	fc, err := r.connectDeployedForum(ctx, space)
 	if err != nil {
-		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, "ForumTokenMissing", err.Error())
-		return ctrl.Result{RequeueAfter: forumRetry}, nil
+		reason, retry := tokenFailure(err)
+		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, reason, err.Error())
+		return ctrl.Result{RequeueAfter: retry}, nil
 	}
-	return r.reconcileForumContent(ctx, s, fc, forumdeploy.Name(space.Name), false, forumPollInterval)
+	reconnect := func(ctx context.Context) (forum.Client, error) { return r.deployedForumClient(ctx, space, true) }
+	return r.reconcileForumContent(ctx, s, &forumPass{s: s, client: fc, name: forumdeploy.Name(space.Name), reconnect: reconnect},
+		forumPollInterval)
+}
+
+// tokenFailure is ForumReady's reason, and when to look again, for a deployed
+// forum the operator has no working token for. A forum that does not answer is
+// still starting. A refused login is retried slowly: NodeBB locks an account
+// after a few failed logins.
+func tokenFailure(err error) (string, time.Duration) {
+	switch {
+	case errors.Is(err, forum.ErrUnavailable):
+		return "ForumStarting", forumRetry
+	case errors.Is(err, forum.ErrForbidden), errors.Is(err, forum.ErrUnauthorized):
+		return "ForumLoginFailed", forumPollInterval
+	}
+	return "ForumTokenFailed", forumRetry
+}
+
+// removeForum carries out the deletionPolicy on the forum a space no longer asks
+// for, as deleting the space would (docs/operations.md): under Archive the
+// categories are disabled and the groups kept, and a deployed forum keeps its
+// volume, its admin Secret and a stopped Deployment while the rest is removed;
+// under Retain everything is let go as it is; under Delete a shared forum's
+// categories and groups are deleted and a deployed forum goes with its volume.
+// Objects that are kept are released (no owner reference), so the space can ask
+// for the forum again and find them.
+func (r *CollaborationSpaceReconciler) removeForum(ctx context.Context, s *spaceScope) error {
+	space := s.space
+	st := space.Status.Forum
+	if st == nil {
+		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.ForumReadyCondition)
+		return nil
+	}
+	policy := deletionPolicy(space)
+	// The deletion code reads the forum from the spec; give it the one removed.
+	was := space.DeepCopy()
+	deployed := st.Backend == "" && st.ParentCategoryID == 0
+	var err error
+	switch {
+	case deployed:
+		was.Spec.Forum = &collabv1.ForumSpec{Deploy: &collabv1.ForumDeploy{}}
+		err = r.deleteForumContent(ctx, &spaceScope{space: was, before: was}, policy)
+		if err == nil {
+			err = r.releaseForumWorkloads(ctx, space, policy)
+		}
+	case st.Backend == "":
+		// A status from a release that did not record the backend.
+		r.recordWarning(space, "ForumBackendUnknown", "Delete", "Forum categories and groups left as they are: "+
+			"the space's status does not say which ForumBackend they are on")
+	default:
+		was.Spec.Forum = &collabv1.ForumSpec{BackendRef: &collabv1.LocalObjectReference{Name: st.Backend}}
+		err = r.deleteForumContent(ctx, &spaceScope{space: was, before: was}, policy)
+	}
+	if err != nil {
+		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, "ForumRemovalFailed",
+			fmt.Sprintf("Cannot carry out deletionPolicy %s on the forum the space no longer lists, retrying: %v", policy, err))
+		return err
+	}
+	meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.ForumReadyCondition)
+	space.Status.Forum = nil
+	metrics.ManagedCategories.DeleteLabelValues(space.Namespace, space.Name)
+	return nil
+}
+
+// releaseForumWorkloads carries out the deletion policy on a deployed forum's
+// workloads and admin Secret (not on the space's other objects).
+func (r *CollaborationSpaceReconciler) releaseForumWorkloads(ctx context.Context, space *collabv1.CollaborationSpace,
+	policy collabv1.DeletionPolicy) error {
+	var kinds []ownedKind
+	for _, k := range ownedKinds {
+		switch k.kind {
+		case "Role", "RoleBinding", "Secret":
+		default:
+			kinds = append(kinds, k)
+		}
+	}
+	objs, err := r.ownedObjects(ctx, space, kinds)
+	if err != nil {
+		return err
+	}
+	secret := &corev1.Secret{}
+	key := client.ObjectKey{Namespace: space.Namespace, Name: forumdeploy.AdminSecretName(space.Name)}
+	switch err := r.Get(ctx, key, secret); {
+	case err == nil && metav1.IsControlledBy(secret, space):
+		objs = append(objs, ownedObject{Object: secret, ownedKind: ownedKind{kind: "Secret", archive: archiveKeep}})
+	case client.IgnoreNotFound(err) != nil:
+		return fmt.Errorf("cannot get Secret %s: %w", key.Name, err)
+	}
+	for _, obj := range objs {
+		if err := r.retireObject(ctx, space, obj, policy); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // forumPollInterval is how often a deployed forum is compared with the spec.
@@ -97,15 +198,18 @@ func (r *CollaborationSpaceReconciler) reconcileSharedForum(ctx context.Context,
 	if interval == 0 {
 		interval = forumPollInterval
 	}
-	return r.reconcileForumContent(ctx, s, fc, "ForumBackend/"+backend.Name, true, interval)
+	if s.space.Status.Forum == nil {
+		s.space.Status.Forum = &collabv1.ForumStatus{}
+	}
+	s.space.Status.Forum.Backend = backend.Name
+	return r.reconcileForumContent(ctx, s, &forumPass{s: s, client: fc, name: "ForumBackend/" + backend.Name, shared: true}, interval)
 }
 
 // reconcileForumContent converges the forum's groups, categories and privileges and
 // sets ForumReady from the outcome.
-func (r *CollaborationSpaceReconciler) reconcileForumContent(ctx context.Context, s *spaceScope, fc forum.Client, name string,
-	shared bool, interval time.Duration) (ctrl.Result, error) {
+func (r *CollaborationSpaceReconciler) reconcileForumContent(ctx context.Context, s *spaceScope, p *forumPass,
+	interval time.Duration) (ctrl.Result, error) {
 	space := s.space
-	p := &forumPass{s: s, client: fc, name: name, shared: shared}
 	status, err := r.applyForumContent(ctx, p)
 	if conflict := (*forumConflictError)(nil); errors.As(err, &conflict) {
 		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, reasonForumConflict, conflict.msg)
@@ -116,7 +220,7 @@ func (r *CollaborationSpaceReconciler) reconcileForumContent(ctx context.Context
 		return ctrl.Result{}, err
 	}
 	if space.Status.Forum != nil {
-		status.URL = space.Status.Forum.URL
+		status.URL, status.Backend = space.Status.Forum.URL, space.Status.Forum.Backend
 	}
 	space.Status.Forum = status
 	metrics.ManagedCategories.WithLabelValues(space.Namespace, space.Name).Set(float64(len(status.Categories)))
@@ -125,9 +229,11 @@ func (r *CollaborationSpaceReconciler) reconcileForumContent(ctx context.Context
 		r.recordWarning(space, "DriftCorrected", "Update", "%s", msg)
 		setCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, "DriftCorrected", msg)
 	}
-	msg := fmt.Sprintf("%d categories with their groups and privileges on %s", len(status.Categories), name)
-	if len(p.pending) > 0 {
-		msg += "; some members of " + strings.Join(p.pending, ", ") + " have no forum account yet and join at their first login"
+	msg := fmt.Sprintf("%d categories with their groups and privileges on %s", len(status.Categories), p.name)
+	if pending := distinct(p.pending); len(pending) > 0 {
+		n := len(pending)
+		msg += fmt.Sprintf("; %d %s no forum account yet and %s at their first login: %s", n,
+			plural(n, "member has", "members have"), plural(n, "joins", "join"), someNames(pending, 5))
 	}
 	setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionTrue, "CategoriesReady", msg)
 	return ctrl.Result{RequeueAfter: interval}, nil
@@ -147,22 +253,76 @@ func forumErrorReason(err error) string {
 	return "ForumFailed"
 }
 
-// connectDeployedForum returns a client for a deployed forum, with the API token an
-// administrator stored in the forum's admin Secret. NodeBB creates master tokens
-// only for a logged-in administrator who re-enters the password, so the first one is
-// made by a person in the admin panel (or by make dev's stand-in forum).
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// distinct returns the names sorted, each once.
+func distinct(names []string) []string {
+	names = slices.Clone(names)
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// someNames lists up to max of the (distinct, sorted) names and says how many
+// more there are.
+func someNames(names []string, max int) string {
+	if len(names) <= max {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:max], ", "), len(names)-max)
+}
+
+// connectDeployedForum returns a client for a deployed forum with the API token in
+// its admin Secret, minted first when there is none yet (deployedForumClient).
 func (r *CollaborationSpaceReconciler) connectDeployedForum(ctx context.Context, space *collabv1.CollaborationSpace) (forum.Client, error) {
+	return r.deployedForumClient(ctx, space, false)
+}
+
+// deployedForumClient returns a client for a deployed forum with the API token in
+// its admin Secret. When there is none yet, or renew says the forum refused the
+// one there, it mints a master token by logging in with the admin credentials
+// it generated (which NodeBB's setup gave the admin account) and stores it in
+// the Secret, so no person has to.
+func (r *CollaborationSpaceReconciler) deployedForumClient(ctx context.Context, space *collabv1.CollaborationSpace, renew bool) (forum.Client, error) {
 	secret := &corev1.Secret{}
 	key := client.ObjectKey{Namespace: space.Namespace, Name: forumdeploy.AdminSecretName(space.Name)}
 	if err := r.Get(ctx, key, secret); err != nil {
 		return nil, fmt.Errorf("cannot read the forum's admin Secret: %w", err)
 	}
-	if len(secret.Data[secretForumToken]) == 0 {
-		return nil, fmt.Errorf("the forum runs; to let the operator create its categories, create a master API token in "+
-			"its admin panel (Settings > API Access) as %s and store it under %q in Secret %s",
-			secret.Data[forumdeploy.AdminUsernameKey], secretForumToken, key)
+	if renew || len(secret.Data[secretForumToken]) == 0 {
+		if err := r.mintForumToken(ctx, space, secret); err != nil {
+			return nil, err
+		}
 	}
 	return r.ForumConnector.Connect(ctx, key.String(), r.forumEndpoint(space), secret)
+}
+
+// mintForumToken mints a master API token for the forum's admin account and
+// stores it, with the account's uid, in the admin Secret.
+func (r *CollaborationSpaceReconciler) mintForumToken(ctx context.Context, space *collabv1.CollaborationSpace, secret *corev1.Secret) error {
+	mint := r.Forum.Mint
+	if mint == nil {
+		mint = nodebb.MintToken
+	}
+	username := string(secret.Data[forumdeploy.AdminUsernameKey])
+	tok, err := mint(ctx, nodebb.Login{
+		URL: r.forumEndpoint(space), Username: username, Password: string(secret.Data[forumdeploy.AdminPasswordKey]),
+		Description: "collab-operator for " + space.Namespace + "/" + space.Name, HTTPClient: r.Forum.HTTPClient,
+	})
+	if err != nil {
+		return fmt.Errorf("cannot create the forum's API token as %s with the password in Secret %s: %w", username, secret.Name, err)
+	}
+	secret.Data[secretForumToken] = []byte(tok.Secret)
+	secret.Data[secretForumUID] = []byte(strconv.FormatInt(tok.UID, 10))
+	if err := r.Update(ctx, secret); err != nil {
+		return fmt.Errorf("cannot store the forum's API token in Secret %s: %w", secret.Name, err)
+	}
+	r.recordChange(space, "ForumTokenCreated", "Create", "Created the forum's API token as %s and stored it in Secret %s", username, secret.Name)
+	return nil
 }
 
 // applyForumWorkloads writes the admin Secret (once), the volume, the Deployment,
@@ -197,9 +357,8 @@ func (r *CollaborationSpaceReconciler) applyForumWorkloads(ctx context.Context, 
 		return err
 	}
 	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.Name(name), Namespace: ns}}
-	ingress := space.Spec.Forum.Deploy.Ingress != nil
 	if err := r.applyOwned(ctx, space, np, "NetworkPolicy", func() error {
-		setIfDiffers(&np.Spec, forumdeploy.NetworkPolicy(name, r.Forum.OperatorNamespace, ingress))
+		setIfDiffers(&np.Spec, forumdeploy.NetworkPolicy(space, r.Forum.OperatorNamespace))
 		return nil
 	}); err != nil {
 		return err

@@ -10,8 +10,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -19,7 +21,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/retry"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
@@ -28,6 +32,8 @@ import (
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 	"github.com/opencommons/collab-operator/internal/forumdeploy"
 	"github.com/opencommons/collab-operator/internal/forumplan"
+	"github.com/opencommons/collab-operator/internal/metrics"
+	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
 // forumToken is the master API token of the suite's stand-in forum.
@@ -43,9 +49,12 @@ func startForumAPI() (*fake.Server, string) {
 	return srv, srv.URL()
 }
 
-// provideForumToken stores the forum's API token in its admin Secret, as the
-// administrator does once after the forum's first start.
-func provideForumToken(t *testing.T, ns, space string) {
+// startForum does for a deployed forum what its pod does before it turns
+// Available: NodeBB's setup creates the admin account from the env vars the
+// Deployment takes from the admin Secret (here on the suite's stand-in forum);
+// then the Deployment is marked Available. The operator then mints its token
+// itself. It returns the admin account's uid.
+func startForum(t *testing.T, ns, space string) int64 {
 	t.Helper()
 	s := &corev1.Secret{}
 	key := client.ObjectKey{Namespace: ns, Name: forumdeploy.AdminSecretName(space)}
@@ -53,10 +62,19 @@ func provideForumToken(t *testing.T, ns, space string) {
 		err := k8sClient.Get(context.Background(), key, s)
 		return err == nil, fmt.Sprint(err)
 	})
-	s.Data["token"] = []byte(forumToken)
-	if err := k8sClient.Update(context.Background(), s); err != nil {
+	uid := forumServer.SetupAdmin(string(s.Data[forumdeploy.AdminUsernameKey]), string(s.Data[forumdeploy.AdminPasswordKey]))
+	markAvailable(t, client.ObjectKey{Namespace: ns, Name: forumdeploy.Name(space)})
+	return uid
+}
+
+// adminSecret reads a deployed forum's admin Secret.
+func adminSecret(t *testing.T, ns, space string) *corev1.Secret {
+	t.Helper()
+	s := &corev1.Secret{}
+	if err := k8sClient.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: forumdeploy.AdminSecretName(space)}, s); err != nil {
 		t.Fatal(err)
 	}
+	return s
 }
 
 // forumSpace returns a space with a deployed forum. The suite's forums all live in
@@ -133,8 +151,11 @@ func TestDeployedForumIsWhatAPlatformEngineerWouldRun(t *testing.T) {
 			t.Errorf("container %s has no memory request", c.Name)
 		}
 	}
-	if names := containerNames(pod.Containers); fmt.Sprint(names) != "[nodebb redis]" {
-		t.Errorf("containers %v, want nodebb with a redis beside it", names)
+	if names := containerNames(pod.Containers); fmt.Sprint(names) != "[nodebb]" {
+		t.Errorf("containers %v, want nodebb", names)
+	}
+	if names := containerNames(pod.InitContainers); fmt.Sprint(names) != "[redis setup]" {
+		t.Errorf("init containers %v, want redis (a sidecar) before setup", names)
 	}
 	if pod.Containers[0].ReadinessProbe == nil || pod.Containers[0].LivenessProbe == nil || pod.Containers[0].StartupProbe == nil {
 		t.Errorf("the forum container lacks probes")
@@ -167,12 +188,9 @@ func TestDeployedForumIsWhatAPlatformEngineerWouldRun(t *testing.T) {
 	if len(password) < 32 {
 		t.Errorf("generated admin password is %d characters, want at least 32", len(password))
 	}
-	markAvailable(t, key)
-	eventually(t, "ForumReady=False asking for the API token", func() (bool, string) {
-		c := forumCondition(t, client.ObjectKeyFromObject(space))
-		return c != nil && c.Reason == "ForumTokenMissing" && strings.Contains(c.Message, "docs-forum-admin"), fmt.Sprint(c)
-	})
-	provideForumToken(t, ns, "docs")
+	// No person makes a token: the operator mints one with the admin password.
+	minted := forumServer.MintedTokens()
+	adminUID := startForum(t, ns, "docs")
 	waitReady(t, client.ObjectKeyFromObject(space))
 	if got := forumCondition(t, client.ObjectKeyFromObject(space)); got.Reason != "CategoriesReady" {
 		t.Errorf("ForumReady reason %s, want CategoriesReady", got.Reason)
@@ -184,6 +202,22 @@ func TestDeployedForumIsWhatAPlatformEngineerWouldRun(t *testing.T) {
 	if got := getSpace(t, space).Status.Forum.URL; got != "https://docs.forum.example.org" {
 		t.Errorf("status.forum.url = %s, want the Ingress host", got)
 	}
+	secret := adminSecret(t, ns, "docs")
+	token := string(secret.Data["token"])
+	if token == "" || token == forumToken || string(secret.Data["uid"]) != fmt.Sprint(adminUID) || forumServer.MintedTokens() != minted+1 {
+		t.Errorf("admin Secret holds token %q for uid %q (%d minted), want one minted token for the admin, uid %d",
+			token, secret.Data["uid"], forumServer.MintedTokens()-minted, adminUID)
+	}
+
+	// An administrator deletes the operator's token in the forum: the next pass
+	// mints a new one.
+	forumServer.RevokeTokens()
+	updateSpace(t, space, func(s *collabv1.CollaborationSpace) { s.Spec.Description = "token revoked" }, false)
+	eventually(t, "a new token", func() (bool, string) {
+		got := string(adminSecret(t, ns, "docs").Data["token"])
+		return got != "" && got != token, "still " + got
+	})
+	waitReady(t, client.ObjectKeyFromObject(space))
 }
 
 func containerNames(cs []corev1.Container) []string {
@@ -237,8 +271,7 @@ func TestForumDeletionPolicies(t *testing.T) {
 			space.Spec.DeletionPolicy = tc.policy
 			createSpace(t, space)
 			key := client.ObjectKey{Namespace: ns, Name: forumdeploy.Name(name)}
-			markAvailable(t, key)
-			provideForumToken(t, ns, name)
+			startForum(t, ns, name)
 			categories := waitReady(t, client.ObjectKeyFromObject(space)).Status.Forum.Categories
 
 			if err := k8sClient.Delete(ctx, space); err != nil {
@@ -770,4 +803,222 @@ func TestSharedForumRetiresItsLegacyGroups(t *testing.T) {
 			t.Errorf("old group %s: %+v, %v; want it left in place", name, g, err)
 		}
 	}
+}
+
+// TestMembersWithoutAForumAccountAreNotDrift: a member who never logged in to the
+// forum cannot be added to a group. That is no drift and no change: passes over
+// the unchanged space emit no event, count no drift correction and write
+// nothing; the condition message counts them. Once the person has an account,
+// a pass adds them.
+func TestMembersWithoutAForumAccountAreNotDrift(t *testing.T) {
+	ctx := testCtx(t)
+	backend := sharedForumBackend(t, "newcomers-forum")
+	space := sharedSpace(newNamespace(t), "newcomers", "Newcomers", backend.Name, "new-owner", "new-member")
+	space.Spec.Members = append(space.Spec.Members,
+		collabv1.Member{Kind: collabv1.SubjectUser, Name: "not-yet-b"},
+		collabv1.Member{Kind: collabv1.SubjectUser, Name: "not-yet-a", Role: collabv1.RoleModerator})
+	createSpace(t, space)
+	space = waitReady(t, client.ObjectKeyFromObject(space))
+	want := "2 members have no forum account yet and join at their first login: not-yet-a, not-yet-b"
+	if c := forumCondition(t, client.ObjectKeyFromObject(space)); !strings.Contains(c.Message, want) {
+		t.Errorf("ForumReady message %q, want it to say %q", c.Message, want)
+	}
+
+	direct, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorder := events.NewFakeRecorder(20)
+	var forumWrites atomic.Int64
+	r := &CollaborationSpaceReconciler{
+		Client: direct, APIReader: direct, Scheme: testenv.Scheme(), Recorder: recorder,
+		Forum: ForumSettings{OperatorNamespace: operatorNamespace},
+		ForumConnector: &NodeBBConnector{Observer: func(method, _ string, _ int, _ time.Duration) {
+			if method != http.MethodGet {
+				forumWrites.Add(1)
+			}
+		}},
+	}
+	drift := func() float64 {
+		return testutil.ToFloat64(metrics.DriftCorrections.WithLabelValues("ForumBackend/"+backend.Name, "forum", "members"))
+	}
+	before := drift()
+	for pass := 1; pass <= 3; pass++ {
+		if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(space)}); err != nil {
+			t.Fatalf("pass %d: %v", pass, err)
+		}
+	}
+	if n := len(recorder.Events); n != 0 {
+		t.Errorf("passes over an unchanged space emitted %d events, first: %s", n, <-recorder.Events)
+	}
+	if n := forumWrites.Load(); n != 0 {
+		t.Errorf("passes over an unchanged space made %d forum writes", n)
+	}
+	if got := drift(); got != before {
+		t.Errorf("drift corrections of members went from %v to %v", before, got)
+	}
+	if c := meta.FindStatusCondition(getSpace(t, space).Status.Conditions, collabv1.DriftedCondition); c != nil && c.Status == metav1.ConditionTrue {
+		t.Errorf("Drifted = %+v, want not True", c)
+	}
+
+	// not-yet-a logs in once: the next pass adds them.
+	forumServer.AddUser("not-yet-a")
+	updateSpace(t, space, func(s *collabv1.CollaborationSpace) { s.Spec.Description = "after a first login" }, false)
+	space = waitReady(t, client.ObjectKeyFromObject(space))
+	want = "1 member has no forum account yet and joins at their first login: not-yet-b"
+	if c := forumCondition(t, client.ObjectKeyFromObject(space)); !strings.Contains(c.Message, want) {
+		t.Errorf("ForumReady message %q, want it to say %q", c.Message, want)
+	}
+	mods, err := forumClient(t).ObserveGroup(ctx, forumplan.GroupNamesFor(space, true).Moderators)
+	if err != nil || mods == nil || !mods.HasMember("not-yet-a") {
+		t.Errorf("moderators group %+v (%v), want not-yet-a in it", mods, err)
+	}
+}
+
+// TestRemovingTheForumAppliesTheDeletionPolicy: a space that stops listing
+// spec.forum has its deletionPolicy carried out on the forum, as deleting the
+// space would: Archive disables a deployed forum's categories, keeps its volume,
+// its admin Secret and a stopped Deployment, and removes the rest; Delete
+// removes a shared forum's categories and groups.
+func TestRemovingTheForumAppliesTheDeletionPolicy(t *testing.T) {
+	gone := func(t *testing.T, obj client.Object) bool {
+		err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(obj), obj)
+		return apierrors.IsNotFound(err) || (err == nil && !obj.GetDeletionTimestamp().IsZero())
+	}
+	forgotten := func(t *testing.T, space *collabv1.CollaborationSpace) *collabv1.CollaborationSpace {
+		t.Helper()
+		updateSpace(t, space, func(s *collabv1.CollaborationSpace) { s.Spec.Forum = nil }, false)
+		got := waitReady(t, client.ObjectKeyFromObject(space))
+		if got.Status.Forum != nil || meta.FindStatusCondition(got.Status.Conditions, collabv1.ForumReadyCondition) != nil {
+			t.Errorf("status.forum = %+v, ForumReady = %v; want both gone", got.Status.Forum,
+				meta.FindStatusCondition(got.Status.Conditions, collabv1.ForumReadyCondition))
+		}
+		return got
+	}
+
+	t.Run("a deployed forum under Archive", func(t *testing.T) {
+		ctx := testCtx(t)
+		ns := newNamespace(t)
+		space := forumSpace(ns, "stopped")
+		space.Spec.Forum.Deploy.Ingress = nil
+		createSpace(t, space)
+		startForum(t, ns, "stopped")
+		categories := waitReady(t, client.ObjectKeyFromObject(space)).Status.Forum.Categories
+		forgotten(t, space)
+		for _, cat := range categories {
+			got, err := forumClient(t).ObserveCategory(ctx, cat.ID, 0, "")
+			if err != nil || got == nil || !got.Disabled {
+				t.Errorf("category %q: %+v, %v; want it kept, disabled", cat.Name, got, err)
+			}
+		}
+		name := forumdeploy.Name("stopped")
+		for _, obj := range []client.Object{
+			&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.VolumeName("stopped"), Namespace: ns}},
+			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.AdminSecretName("stopped"), Namespace: ns}},
+			&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}},
+		} {
+			if gone(t, obj) || len(obj.GetOwnerReferences()) != 0 {
+				t.Errorf("%T %s: gone=%v owners=%v; want it kept and let go", obj, obj.GetName(), gone(t, obj), obj.GetOwnerReferences())
+			}
+		}
+		dep := &appsv1.Deployment{}
+		if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, dep); err == nil && *dep.Spec.Replicas != 0 {
+			t.Errorf("kept Deployment has %d replicas, want 0", *dep.Spec.Replicas)
+		}
+		for _, obj := range []client.Object{
+			&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}},
+			&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}},
+		} {
+			if !gone(t, obj) {
+				t.Errorf("%T %s was kept; Archive removes what holds no data", obj, name)
+			}
+		}
+	})
+
+	t.Run("a shared forum under Delete", func(t *testing.T) {
+		ctx := testCtx(t)
+		backend := sharedForumBackend(t, "removal-forum")
+		space := sharedSpace(newNamespace(t), "leaving", "Leaving", backend.Name, "leave-owner", "leave-member")
+		space.Spec.DeletionPolicy = collabv1.DeletionPolicyDelete
+		createSpace(t, space)
+		view := viewOf(t, waitReady(t, client.ObjectKeyFromObject(space)))
+		forgotten(t, space)
+		for id := range view.Categories {
+			if c, err := forumClient(t).ObserveCategory(ctx, id, 0, ""); err != nil || c != nil {
+				t.Errorf("category %d: %+v, %v; want it deleted", id, c, err)
+			}
+		}
+		for name := range view.Groups {
+			if g, err := forumClient(t).ObserveGroup(ctx, name); err != nil || g != nil {
+				t.Errorf("group %s: %+v, %v; want it deleted", name, g, err)
+			}
+		}
+	})
+}
+
+// TestSharedForumAdoptsItsLegacyDepartmentCategory: releases before namespaced
+// names named a space's department category after the department alone. After
+// the upgrade the operator takes it over (renames it) when the space's status
+// records it and no other space on the forum does; when another space records
+// the same id, the name says nothing about whose it is, and both stay in
+// conflict, the category untouched.
+func TestSharedForumAdoptsItsLegacyDepartmentCategory(t *testing.T) {
+	legacy := func(t *testing.T, space *collabv1.CollaborationSpace) int64 {
+		t.Helper()
+		id := space.Status.Forum.ParentCategoryID
+		if err := forumClient(t).UpdateCategory(testCtx(t), id, []forum.CategoryAction{forum.SetName{Name: space.Spec.Department}}); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	nameOf := func(t *testing.T, id int64) string {
+		t.Helper()
+		c, err := forumClient(t).ObserveCategory(testCtx(t), id, 0, "")
+		if err != nil || c == nil {
+			t.Fatalf("category %d: %+v, %v", id, c, err)
+		}
+		return c.Name
+	}
+
+	t.Run("recorded by this space alone: adopted", func(t *testing.T) {
+		backend := sharedForumBackend(t, "upgrade-forum")
+		space := sharedSpace(newNamespace(t), "travel", "Travel", backend.Name, "trv-owner", "trv-member")
+		createSpace(t, space)
+		space = waitReady(t, client.ObjectKeyFromObject(space))
+		before := viewOf(t, space)
+		id := legacy(t, space)
+		updateSpace(t, space, func(s *collabv1.CollaborationSpace) { s.Spec.Description = "after the upgrade" }, false)
+		space = waitReady(t, client.ObjectKeyFromObject(space))
+		if got, want := nameOf(t, id), forumplan.DepartmentCategoryName(space); got != want {
+			t.Errorf("department category %d is named %q, want %q", id, got, want)
+		}
+		if diff := cmp.Diff(before, viewOf(t, space)); diff != "" {
+			t.Errorf("the space's forum after the adoption (-before +after):\n%s", diff)
+		}
+	})
+
+	t.Run("recorded by another space too: a conflict", func(t *testing.T) {
+		backend := sharedForumBackend(t, "contested-forum")
+		owner := sharedSpace(newNamespace(t), "audit", "Audit", backend.Name, "aud-owner", "aud-member")
+		createSpace(t, owner)
+		owner = waitReady(t, client.ObjectKeyFromObject(owner))
+		other := sharedSpace(newNamespace(t), "audit", "Audit", backend.Name, "aud2-owner", "aud2-member")
+		createSpace(t, other)
+		other = waitReady(t, client.ObjectKeyFromObject(other))
+		// The other space's status names the owner's department category too (a
+		// restored backup, or a forged status).
+		id := owner.Status.Forum.ParentCategoryID
+		updateSpace(t, other, func(s *collabv1.CollaborationSpace) { s.Status.Forum.ParentCategoryID = id }, true)
+		legacy(t, owner)
+		for _, space := range []*collabv1.CollaborationSpace{other, owner} {
+			updateSpace(t, space, func(s *collabv1.CollaborationSpace) { s.Spec.Description = "after the upgrade" }, false)
+			msg := waitForumConflict(t, client.ObjectKeyFromObject(space))
+			if !strings.Contains(msg, fmt.Sprint(id)) {
+				t.Errorf("%s/%s: ForumReady message %q does not name category %d", space.Namespace, space.Name, msg, id)
+			}
+		}
+		if got := nameOf(t, id); got != "Audit" {
+			t.Errorf("the contested category was renamed to %q", got)
+		}
+	})
 }

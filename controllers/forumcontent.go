@@ -44,8 +44,11 @@ type forumPass struct {
 	shared bool
 	opts   forumplan.Options
 	drift  []string
-	// pending names groups with members who have no forum account yet.
+	// pending are the members who have no forum account yet, by username.
 	pending []string
+	// reconnect, when set, gives a client with a new token after the forum
+	// refused the one it has (a deployed forum, whose token the operator mints).
+	reconnect func(context.Context) (forum.Client, error)
 }
 
 // forumConflictError is something the space's status or names point at in a
@@ -67,27 +70,15 @@ func groupConflict(name string) error {
 
 func parentConflict(id int64, want string) error {
 	return &forumConflictError{fmt.Sprintf("Forum category %d, recorded as this space's department category, is not "+
-		"named after this space (%q), so it is left alone. If it is this space's, from a release that named it after "+
-		"the department alone, a forum administrator can rename it to that name%s", id, want, retryAfterChange)}
+		"named after this space (%q), so it is left alone. A category named after the department alone, from an "+
+		"earlier release, is taken over only when no other space records it; if it is this space's, a forum "+
+		"administrator can rename it to that name%s", id, want, retryAfterChange)}
 }
 
 func categoryConflict(id int64, name string, parent int64) error {
 	return &forumConflictError{fmt.Sprintf("Forum category %d, recorded for %q, is not under this space's department "+
 		"category %d, so it is left alone: a forum administrator can move it back, or remove it from "+
 		"status.forum.categories%s", id, name, parent, retryAfterChange)}
-}
-
-// onlyNotFound reports whether err, or every error joined in it, says not found.
-func onlyNotFound(err error) bool {
-	if joined, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range joined.Unwrap() {
-			if !onlyNotFound(e) {
-				return false
-			}
-		}
-		return true
-	}
-	return errors.Is(err, forum.ErrNotFound)
 }
 
 // applyForumContent makes the space's groups, categories and privileges match the
@@ -97,6 +88,11 @@ func onlyNotFound(err error) bool {
 func (r *CollaborationSpaceReconciler) applyForumContent(ctx context.Context, p *forumPass) (*collabv1.ForumStatus, error) {
 	space := p.s.space
 	self, err := p.client.Ping(ctx)
+	if errors.Is(err, forum.ErrUnauthorized) && p.reconnect != nil {
+		if p.client, err = p.reconnect(ctx); err == nil {
+			self, err = p.client.Ping(ctx)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach the forum's API: %w", err)
 	}
@@ -121,7 +117,7 @@ func (r *CollaborationSpaceReconciler) applyForumContent(ctx context.Context, p 
 		status.Groups = append(status.Groups, g.Name)
 	}
 	if p.shared {
-		parent, err := r.ensureCategory(ctx, p, *want.Department, priorParentID(space), isDepartmentCategory(space))
+		parent, err := r.ensureDepartmentCategory(ctx, p, *want.Department)
 		if err != nil {
 			return nil, err
 		}
@@ -193,19 +189,46 @@ func (r *CollaborationSpaceReconciler) ensureGroup(ctx context.Context, p *forum
 	case p.shared && !recordedGroup(p.s.space, g.Name) && !forumplan.Proven(g, *observed):
 		return groupConflict(g.Name)
 	}
-	actions, report := forumplan.PlanGroup(g, *observed, p.opts)
-	if len(actions) == 0 {
+	actions, _ := forumplan.PlanGroup(g, *observed, p.opts)
+	// One action at a time (NodeBB takes one request per action anyway), so that
+	// adding a member who has no forum account yet is told apart: it writes
+	// nothing, is no drift and no change, and waits for their first login.
+	var settings, members bool
+	var errs []error
+	for _, a := range actions {
+		err := p.client.UpdateGroup(ctx, g.Name, []forum.GroupAction{a})
+		if add, ok := a.(forum.AddMember); ok && err != nil && errors.Is(err, forum.ErrNoAccount) {
+			p.pending = append(p.pending, add.Username)
+			continue
+		}
+		if err != nil {
+			errs = append(errs, err)
+			if errors.Is(err, forum.ErrNotFound) {
+				break // the group is gone
+			}
+			continue
+		}
+		if _, ok := a.(forum.SetGroupSettings); ok {
+			settings = true
+		} else {
+			members = true
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("cannot update forum group %s: %w", g.Name, err)
+	}
+	var changed []string
+	if settings {
+		changed = append(changed, "settings")
+	}
+	if members {
+		changed = append(changed, "members")
+	}
+	if len(changed) == 0 {
 		return nil
 	}
-	if err := p.client.UpdateGroup(ctx, g.Name, actions); err != nil {
-		if !onlyNotFound(err) {
-			return fmt.Errorf("cannot update forum group %s: %w", g.Name, err)
-		}
-		// Members join the forum at their first login; until then they wait.
-		p.pending = append(p.pending, g.Name)
-	}
-	r.recordChange(p.s.space, "ForumGroupUpdated", "Update", "Updated %s of forum group %s", strings.Join(report.Drift, ", "), g.Name)
-	p.noteDrift("group "+g.Name, report.Drift)
+	r.recordChange(p.s.space, "ForumGroupUpdated", "Update", "Updated %s of forum group %s", strings.Join(changed, ", "), g.Name)
+	p.noteDrift("group "+g.Name, changed)
 	return nil
 }
 
@@ -218,6 +241,81 @@ func isDepartmentCategory(space *collabv1.CollaborationSpace) func(*forum.Observ
 		}
 		return nil
 	}
+}
+
+// ensureDepartmentCategory finds or creates the space's department category in a
+// shared forum. A department category that a release before namespaced names
+// made is named after the department alone; it is adopted (renamed) only when
+// that is provably safe (adoptLegacyDepartmentCategory), otherwise it stays a
+// conflict.
+func (r *CollaborationSpaceReconciler) ensureDepartmentCategory(ctx context.Context, p *forumPass, cat forumplan.Category) (int64, error) {
+	prior := priorParentID(p.s.space)
+	id, err := r.ensureCategory(ctx, p, cat, prior, isDepartmentCategory(p.s.space))
+	var conflict *forumConflictError
+	if prior == 0 || !errors.As(err, &conflict) {
+		return id, err
+	}
+	adopted, aerr := r.adoptLegacyDepartmentCategory(ctx, p, cat, prior)
+	switch {
+	case aerr != nil:
+		return 0, aerr
+	case !adopted:
+		return 0, err
+	}
+	return r.ensureCategory(ctx, p, cat, prior, isDepartmentCategory(p.s.space))
+}
+
+// adoptLegacyDepartmentCategory renames the category recorded as the space's
+// department category to the space's own name when all of these hold: its id is
+// in this space's status (only the operator writes status), it is at the root,
+// it is named exactly after the space's department, as releases before
+// namespaced names named it, and no other CollaborationSpace on the same
+// ForumBackend records that id (two spaces of the same department in different
+// namespaces, or a status restored into the wrong namespace, could both point
+// at it, and then the name does not say whose it is).
+func (r *CollaborationSpaceReconciler) adoptLegacyDepartmentCategory(ctx context.Context, p *forumPass, cat forumplan.Category,
+	id int64) (bool, error) {
+	space := p.s.space
+	c, err := p.client.ObserveCategory(ctx, id, 0, "")
+	if err != nil {
+		return false, fmt.Errorf("cannot read forum category %d: %w", id, err)
+	}
+	if c == nil || c.ID != id || c.ParentID != 0 || c.Name != space.Spec.Department {
+		return false, nil
+	}
+	backend := space.Spec.Forum.BackendRef.Name
+	shared, err := r.otherSpacesRecording(ctx, space, backend, id)
+	if err != nil || shared {
+		return false, err
+	}
+	if err := p.client.UpdateCategory(ctx, id, []forum.CategoryAction{forum.SetName{Name: cat.Spec.Name}}); err != nil {
+		return false, fmt.Errorf("cannot rename forum category %d: %w", id, err)
+	}
+	r.recordChange(space, "ForumCategoryAdopted", "Update", "Renamed forum category %d, this space's department "+
+		"category from a release that named it after the department alone, to %q", id, cat.Spec.Name)
+	return true, nil
+}
+
+// otherSpacesRecording reports whether a CollaborationSpace other than space, on
+// the ForumBackend backend (or of unknown backend), records id as its
+// department category.
+func (r *CollaborationSpaceReconciler) otherSpacesRecording(ctx context.Context, space *collabv1.CollaborationSpace,
+	backend string, id int64) (bool, error) {
+	var spaces collabv1.CollaborationSpaceList
+	if err := r.List(ctx, &spaces); err != nil {
+		return false, fmt.Errorf("cannot list CollaborationSpaces: %w", err)
+	}
+	for _, o := range spaces.Items {
+		if o.UID == space.UID || o.Status.Forum == nil || o.Status.Forum.ParentCategoryID != id {
+			continue
+		}
+		onBackend := o.Status.Forum.Backend == backend || o.Status.Forum.Backend == "" ||
+			(o.Spec.Forum != nil && o.Spec.Forum.BackendRef != nil && o.Spec.Forum.BackendRef.Name == backend)
+		if onBackend {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // isUnder verifies that a category lies under the space's department category.

@@ -23,8 +23,7 @@ func TestSteadyStateMakesNoWrites(t *testing.T) {
 	ns := newNamespace(t)
 	space := forumSpace(ns, "finance") // RBAC and a deployed forum with all its objects
 	createSpace(t, space)
-	markAvailable(t, client.ObjectKey{Namespace: ns, Name: "finance-forum"})
-	provideForumToken(t, ns, "finance")
+	startForum(t, ns, "finance")
 	waitReady(t, client.ObjectKeyFromObject(space))
 
 	direct, err := client.NewWithWatch(cfg, client.Options{Scheme: testenv.Scheme()})

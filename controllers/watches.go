@@ -74,3 +74,52 @@ func chatBackendChanged() predicate.Predicate {
 		},
 	}
 }
+
+// sharedWithIndex indexes spaces by the spaces ("namespace/name") their rooms are
+// shared with, so a space that gets its chat space wakes those waiting for it.
+const sharedWithIndex = ".spec.chat.rooms.sharedWith"
+
+func indexSharedWith(obj client.Object) []string {
+	space := obj.(*collabv1.CollaborationSpace)
+	if space.Spec.Chat == nil {
+		return nil
+	}
+	var keys []string
+	for _, r := range space.Spec.Chat.Rooms {
+		for _, ref := range r.SharedWith {
+			keys = append(keys, ref.Namespace+"/"+ref.Name)
+		}
+	}
+	return keys
+}
+
+// spacesSharingWith wakes the spaces whose rooms are shared with a space that just
+// got its chat space, so the shared room admits its members at once.
+func spacesSharingWith(c client.Client) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+		var spaces collabv1.CollaborationSpaceList
+		key := obj.GetNamespace() + "/" + obj.GetName()
+		if err := c.List(ctx, &spaces, client.MatchingFields{sharedWithIndex: key}); err != nil {
+			return nil
+		}
+		reqs := make([]reconcile.Request, 0, len(spaces.Items))
+		for _, s := range spaces.Items {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: s.Namespace, Name: s.Name}})
+		}
+		return reqs
+	})
+}
+
+// chatSpaceChanged lets through a space getting, changing or losing its chat
+// space room: what the spaces sharing rooms with it wait for.
+func chatSpaceChanged() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			old, okOld := e.ObjectOld.(*collabv1.CollaborationSpace)
+			cur, okNew := e.ObjectNew.(*collabv1.CollaborationSpace)
+			return okOld && okNew && spaceRoomID(old) != spaceRoomID(cur)
+		},
+	}
+}

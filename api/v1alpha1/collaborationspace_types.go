@@ -356,6 +356,11 @@ type ForumStatus struct {
 	// URL of the forum.
 	// +optional
 	URL string `json:"url,omitempty"`
+	// Backend is the ForumBackend of a shared forum, kept so that removing
+	// spec.forum can still carry out the deletionPolicy there.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	Backend string `json:"backend,omitempty"`
 	// ParentCategoryID is the department's own category in a shared forum. The
 	// operator acts on it only while the forum names it after this space.
 	// +optional

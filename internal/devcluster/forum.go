@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -42,7 +43,7 @@ func (e *Env) startForum(ctx context.Context) error {
 	if err := e.client.Create(ctx, secret); err != nil {
 		return err
 	}
-	go e.actAsForumAdministrator(ctx)
+	go e.playForumSetup(ctx)
 	return e.client.Create(ctx, &collabv1.ForumBackend{
 		ObjectMeta: metav1.ObjectMeta{Name: devForumBackend},
 		Spec: collabv1.ForumBackendSpec{
@@ -55,24 +56,57 @@ func (e *Env) startForum(ctx context.Context) error {
 	})
 }
 
-// actAsForumAdministrator does for each deployed forum what its administrator does
-// once after the first start: create an API token in the admin panel and store it in
-// the forum's admin Secret, so the operator can create the categories.
-func (e *Env) actAsForumAdministrator(ctx context.Context) {
+// playForumSetup does for each deployed forum what its pod's setup container does,
+// since the pods on the kwok node do not really run: NodeBB's setup creates the
+// administrator account from NODEBB_ADMIN_USERNAME and NODEBB_ADMIN_PASSWORD,
+// which the Deployment takes from the forum's admin Secret; here the stand-in
+// forum gets that account. No token is made: the operator logs in with that
+// account and mints its own, as it does on a real cluster.
+func (e *Env) playForumSetup(ctx context.Context) {
+	done := map[string]bool{}
 	for ctx.Err() == nil {
-		var secrets corev1.SecretList
-		if err := e.client.List(ctx, &secrets, client.MatchingLabels{"app.kubernetes.io/managed-by": "collab-operator"}); err == nil {
-			for i := range secrets.Items {
-				s := &secrets.Items[i]
-				if len(s.Data["password"]) > 0 && len(s.Data["token"]) == 0 {
-					s.Data["token"] = []byte(e.forumToken)
-					_ = e.client.Update(ctx, s)
+		var deps appsv1.DeploymentList
+		if err := e.client.List(ctx, &deps, client.MatchingLabels{"app.kubernetes.io/name": "nodebb"}); err == nil {
+			for i := range deps.Items {
+				d := &deps.Items[i]
+				key := d.Namespace + "/" + d.Name + "/" + string(d.UID)
+				if done[key] {
+					continue
+				}
+				if username, password, ok := e.adminLogin(ctx, d); ok {
+					e.forum.SetupAdmin(username, password)
+					done[key] = true
 				}
 			}
 		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(2 * time.Second):
+		case <-time.After(time.Second):
 		}
 	}
+}
+
+// adminLogin reads the admin username and password the Deployment's setup
+// container is given, as the kubelet would resolve its env.
+func (e *Env) adminLogin(ctx context.Context, d *appsv1.Deployment) (username, password string, ok bool) {
+	for _, c := range d.Spec.Template.Spec.InitContainers {
+		if c.Name != "setup" {
+			continue
+		}
+		values := map[string]string{}
+		for _, env := range c.Env {
+			ref := env.ValueFrom
+			if ref == nil || ref.SecretKeyRef == nil {
+				continue
+			}
+			s := &corev1.Secret{}
+			if err := e.client.Get(ctx, client.ObjectKey{Namespace: d.Namespace, Name: ref.SecretKeyRef.Name}, s); err != nil {
+				return "", "", false
+			}
+			values[env.Name] = string(s.Data[ref.SecretKeyRef.Key])
+		}
+		username, password = values["NODEBB_ADMIN_USERNAME"], values["NODEBB_ADMIN_PASSWORD"]
+		return username, password, username != "" && password != ""
+	}
+	return "", "", false
 }

@@ -18,10 +18,32 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 )
 
-// Pinned images; spec.forum.deploy.image overrides the forum's.
+// Pinned images; spec.forum.deploy.image overrides the forum's. NodeBBVersion is
+// the version the forum contract suite and the deployed-pod test ran against
+// (docs/forum-contract.md).
 const (
-	DefaultNodeBBImage = "ghcr.io/nodebb/nodebb:4.1.0"
+	NodeBBVersion      = "4.15.1"
+	DefaultNodeBBImage = "ghcr.io/nodebb/nodebb:" + NodeBBVersion
 	RedisImage         = "docker.io/library/redis:7.4.1-alpine"
+)
+
+// Paths inside the NodeBB image (its Dockerfile: WORKDIR /usr/src/app) and the
+// volume's mount points.
+const (
+	AppDir     = "/usr/src/app"
+	ConfigDir  = "/opt/config"
+	ConfigFile = ConfigDir + "/config.json"
+	BuildDir   = AppDir + "/build"
+	UploadsDir = AppDir + "/public/uploads"
+	RedisDir   = "/data"
+	// BuildStampFile records which package.json the assets in BuildDir were built
+	// for; the setup container rebuilds when the image brings another.
+	BuildStampFile = BuildDir + "/collab-build-stamp"
+	// RedisPort is Redis's port on the pod's loopback.
+	RedisPort = 6379
+	// ReadinessPath is a page NodeBB renders from its built templates: it answers
+	// 500 when the assets are missing, while /api/config still answers 200.
+	ReadinessPath = "/login"
 )
 
 const (
@@ -98,7 +120,14 @@ func Service(space string) corev1.ServiceSpec {
 // namespace, the operator (which configures it through its API), and, when the
 // forum has an Ingress, ingress controllers from any namespace — on the forum's port
 // only. Redis listens on the pod's loopback and is reachable from nowhere else.
-func NetworkPolicy(space, operatorNamespace string, ingress bool) networkingv1.NetworkPolicySpec {
+//
+// Egress is what a running NodeBB uses: DNS; HTTP and HTTPS (ActivityPub
+// federation, link previews, web push); mail submission (25, 465, 587); and,
+// for an external store, the database wherever it is (its address is in the
+// user's Secret, which the operator does not read). The pod never installs
+// packages, so it needs no package registry; HTTPS to anywhere allows one, and a
+// cluster that blocks the internet loses only federation, previews and mail.
+func NetworkPolicy(space *collabv1.CollaborationSpace, operatorNamespace string) networkingv1.NetworkPolicySpec {
 	port := intstr.FromInt32(Port)
 	tcp := corev1.ProtocolTCP
 	peers := []networkingv1.NetworkPolicyPeer{
@@ -107,17 +136,39 @@ func NetworkPolicy(space, operatorNamespace string, ingress bool) networkingv1.N
 			"kubernetes.io/metadata.name": operatorNamespace,
 		}}},
 	}
-	if ingress {
+	if space.Spec.Forum.Deploy.Ingress != nil {
 		peers = append(peers, networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{}})
 	}
 	return networkingv1.NetworkPolicySpec{
-		PodSelector: metav1.LabelSelector{MatchLabels: Labels(space)},
-		PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+		PodSelector: metav1.LabelSelector{MatchLabels: Labels(space.Name)},
+		PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
 		Ingress: []networkingv1.NetworkPolicyIngressRule{{
 			From:  peers,
 			Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &port}},
 		}},
+		Egress: Egress(!usesRedis(space)),
 	}
+}
+
+// Egress are the forum's egress rules (see NetworkPolicy).
+func Egress(externalStore bool) []networkingv1.NetworkPolicyEgressRule {
+	udp, tcp := corev1.ProtocolUDP, corev1.ProtocolTCP
+	ports := func(proto *corev1.Protocol, nums ...int32) []networkingv1.NetworkPolicyPort {
+		var out []networkingv1.NetworkPolicyPort
+		for _, n := range nums {
+			p := intstr.FromInt32(n)
+			out = append(out, networkingv1.NetworkPolicyPort{Protocol: proto, Port: &p})
+		}
+		return out
+	}
+	rules := []networkingv1.NetworkPolicyEgressRule{
+		{Ports: append(ports(&udp, 53), ports(&tcp, 53)...)},
+		{Ports: ports(&tcp, 80, 443, 25, 465, 587)},
+	}
+	if externalStore {
+		rules = append(rules, networkingv1.NetworkPolicyEgressRule{})
+	}
+	return rules
 }
 
 // Ingress returns the desired Ingress spec, or nil when the forum has none.
@@ -168,12 +219,23 @@ func containerSecurity(readOnlyRoot bool) *corev1.SecurityContext {
 
 // Deployment returns the desired Deployment spec. One replica, recreated rather
 // than rolled: the volume is ReadWriteOnce and NodeBB's setup must not run twice.
+//
+// The pod starts in order: Redis as a native sidecar (an init container that
+// keeps running), whose startup probe holds the next step until it answers;
+// then the setup container, which installs NodeBB on first start and builds its
+// assets onto the volume whenever the image brings another package.json; then
+// NodeBB itself, which only starts. Nothing runs npm, so the pod needs no
+// package registry.
 func Deployment(space *collabv1.CollaborationSpace, replicas int32) appsv1.DeploymentSpec {
 	labels := Labels(space.Name)
+	var inits []corev1.Container
+	if usesRedis(space) {
+		inits = append(inits, redisContainer())
+	}
 	pod := corev1.PodSpec{
 		SecurityContext:              podSecurity(),
 		AutomountServiceAccountToken: ptr.To(false),
-		InitContainers:               []corev1.Container{setupContainer(space)},
+		InitContainers:               append(inits, setupContainer(space)),
 		Containers:                   []corev1.Container{forumContainer(space)},
 		Volumes: []corev1.Volume{{
 			Name: "data",
@@ -181,9 +243,6 @@ func Deployment(space *collabv1.CollaborationSpace, replicas int32) appsv1.Deplo
 				ClaimName: VolumeName(space.Name),
 			}},
 		}},
-	}
-	if usesRedis(space) {
-		pod.Containers = append(pod.Containers, redisContainer())
 	}
 	return appsv1.DeploymentSpec{
 		Replicas: ptr.To(replicas),
@@ -204,65 +263,102 @@ func image(space *collabv1.CollaborationSpace) string {
 	return DefaultNodeBBImage
 }
 
+// dataMounts put NodeBB's configuration, its built assets and the uploads on the
+// volume, so a new pod (a restart, a new image) finds them.
 var dataMounts = []corev1.VolumeMount{
-	{Name: "data", MountPath: "/opt/config", SubPath: "config"},
-	{Name: "data", MountPath: "/usr/src/app/public/uploads", SubPath: "uploads"},
+	{Name: "data", MountPath: ConfigDir, SubPath: "config"},
+	{Name: "data", MountPath: BuildDir, SubPath: "build"},
+	{Name: "data", MountPath: UploadsDir, SubPath: "uploads"},
 }
 
-// setupContainer runs NodeBB's non-interactive setup once: it creates the schema and
-// the admin account from the generated Secret, and writes config.json to the volume.
+// SetupScript runs in the setup container. On the first start it installs NodeBB
+// (schema and admin account, from the environment) and writes config.json onto
+// the volume; then it builds the assets onto the volume, with the data store's
+// upgrade scripts, whenever the image's package.json is not the one they were
+// built for — a new image, or a volume that never finished a build. A failure
+// stops the pod before NodeBB starts, and the next start tries again.
+const SetupScript = `set -eu
+cd ` + AppDir + `
+if [ ! -f ` + ConfigFile + ` ]; then
+  ./nodebb setup --skip-build --config=` + ConfigFile + `
+fi
+want="$(md5sum package.json | cut -c1-32)"
+if [ "$(cat ` + BuildStampFile + ` 2>/dev/null || true)" != "$want" ]; then
+  ./nodebb upgrade --schema --build --config=` + ConfigFile + `
+  echo "$want" > ` + BuildStampFile + `
+fi
+`
+
 func setupContainer(space *collabv1.CollaborationSpace) corev1.Container {
 	return corev1.Container{
 		Name:            "setup",
 		Image:           image(space),
-		Command:         []string{"sh", "-c", "[ -f /opt/config/config.json ] || /usr/src/app/nodebb setup --config=/opt/config/config.json"},
+		Command:         []string{"sh", "-c", SetupScript},
+		WorkingDir:      AppDir,
 		Env:             forumEnv(space),
 		EnvFrom:         storeEnvFrom(space),
 		VolumeMounts:    dataMounts,
 		SecurityContext: containerSecurity(false),
-		Resources:       resources(space),
+		Resources:       resources(space, buildMemory),
 	}
 }
 
+// forumContainer runs NodeBB's loader in the foreground, without the image's
+// entrypoint (which runs npm install at every start and builds on its own terms).
 func forumContainer(space *collabv1.CollaborationSpace) corev1.Container {
 	return corev1.Container{
 		Name:            "nodebb",
 		Image:           image(space),
+		Command:         []string{"node", "loader.js", "--config=" + ConfigFile, "--no-daemon", "--no-silent"},
+		WorkingDir:      AppDir,
 		Ports:           []corev1.ContainerPort{{Name: "http", ContainerPort: Port, Protocol: corev1.ProtocolTCP}},
 		Env:             forumEnv(space),
 		EnvFrom:         storeEnvFrom(space),
 		VolumeMounts:    dataMounts,
 		SecurityContext: containerSecurity(false),
-		Resources:       resources(space),
-		// Building assets on the first start takes minutes.
-		StartupProbe:   probe(httpGet("/api/config"), 10, 60),
-		ReadinessProbe: probe(httpGet("/api/config"), 10, 3),
+		Resources:       resources(space, runMemory),
+		// Readiness asks for a page rendered from the built templates, so a forum
+		// whose assets are missing is not Ready although its API answers.
+		StartupProbe:   probe(httpGet(ReadinessPath), 5, 60),
+		ReadinessProbe: probe(httpGet(ReadinessPath), 10, 3),
 		LivenessProbe:  probe(corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("http")}}, 20, 3),
 	}
 }
 
+// redisContainer is Redis as a native sidecar: an init container that keeps
+// running, started before setup and stopped after NodeBB.
 func redisContainer() corev1.Container {
+	ping := corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"redis-cli", "-p", fmt.Sprint(RedisPort), "ping"}}}
 	return corev1.Container{
-		Name:  "redis",
-		Image: RedisImage,
+		Name:          "redis",
+		Image:         RedisImage,
+		RestartPolicy: ptr.To(corev1.ContainerRestartPolicyAlways),
+		Command:       []string{"redis-server"},
 		// Loopback only: the forum in the same pod is Redis's only client.
-		Args:            []string{"--bind", "127.0.0.1", "--appendonly", "yes", "--dir", "/data"},
-		VolumeMounts:    []corev1.VolumeMount{{Name: "data", MountPath: "/data", SubPath: "redis"}},
+		Args: []string{"--bind", "127.0.0.1", "--port", fmt.Sprint(RedisPort),
+			"--appendonly", "yes", "--dir", RedisDir},
+		VolumeMounts:    []corev1.VolumeMount{{Name: "data", MountPath: RedisDir, SubPath: "redis"}},
 		SecurityContext: containerSecurity(true),
 		Resources: corev1.ResourceRequirements{
 			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
 			Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("512Mi")},
 		},
-		LivenessProbe: probe(corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"redis-cli", "ping"}}}, 20, 3),
+		// The setup container starts only once this passes.
+		StartupProbe:  probe(ping, 1, 60),
+		LivenessProbe: probe(ping, 20, 3),
 	}
 }
 
 // probe spells out every field the API server would default, so the Deployment as
 // stored compares equal to the one built and a steady state writes nothing.
 func probe(handler corev1.ProbeHandler, period, failures int32) *corev1.Probe {
+	timeout := int32(1)
+	if handler.HTTPGet != nil {
+		timeout = 5 // a page is rendered
+	}
 	return &corev1.Probe{
 		ProbeHandler: handler, PeriodSeconds: period, FailureThreshold: failures,
-		TimeoutSeconds: 1, SuccessThreshold: 1,
+		TimeoutSeconds: timeout, SuccessThreshold: 1,
 	}
 }
 
@@ -278,6 +374,9 @@ func forumEnv(space *collabv1.CollaborationSpace) []corev1.EnvVar {
 	env := []corev1.EnvVar{
 		{Name: "NODEBB_URL", Value: PublicURL(space)},
 		{Name: "NODEBB_PORT", Value: fmt.Sprint(Port)},
+		// NodeBB's loader reads its configuration's path from CONFIG, not from
+		// --config; without it the forum starts its web installer.
+		{Name: "CONFIG", Value: ConfigFile},
 		fromSecret("NODEBB_ADMIN_USERNAME", secret, AdminUsernameKey),
 		fromSecret("NODEBB_ADMIN_PASSWORD", secret, AdminPasswordKey),
 		fromSecret("NODEBB_ADMIN_EMAIL", secret, AdminEmailKey),
@@ -310,11 +409,21 @@ func fromSecret(name, secret, key string) corev1.EnvVar {
 	}}}
 }
 
-// resources are the spec's, or requests that fit NodeBB's build on first start.
-func resources(space *collabv1.CollaborationSpace) corev1.ResourceRequirements {
+// Memory of the NodeBB containers. Building the assets (the setup container)
+// peaked at about 730 MiB on NodeBB 4.15.1; running the forum takes less.
+var (
+	buildMemory = memory{request: resource.MustParse("768Mi"), limit: resource.MustParse("2Gi")}
+	runMemory   = memory{request: resource.MustParse("512Mi"), limit: resource.MustParse("1Gi")}
+)
+
+type memory struct{ request, limit resource.Quantity }
+
+// resources are the spec's where it says, otherwise requests and limits that
+// fit what the container does.
+func resources(space *collabv1.CollaborationSpace, mem memory) corev1.ResourceRequirements {
 	out := corev1.ResourceRequirements{
-		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("512Mi")},
-		Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")},
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: mem.request},
+		Limits:   corev1.ResourceList{corev1.ResourceMemory: mem.limit},
 	}
 	r := space.Spec.Forum.Deploy.Resources
 	if r == nil {

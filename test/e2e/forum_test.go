@@ -19,7 +19,7 @@ import (
 )
 
 // TestDeployedForumLifecycle: the forum's Deployment turns Available on the kwok
-// node and ForumReady follows; deleting the space removes what it owns through the
+// node and ForumReady follows, with the API token the operator minted itself; deleting the space removes what it owns through the
 // cluster's own controllers, and keeps the volume under Archive.
 func TestDeployedForumLifecycle(t *testing.T) {
 	for _, policy := range []collabv1.DeletionPolicy{collabv1.DeletionPolicyArchive, collabv1.DeletionPolicyDelete} {
@@ -56,6 +56,13 @@ func TestDeployedForumLifecycle(t *testing.T) {
 				return dep.Status.AvailableReplicas == 1 && cond != nil && cond.Status == metav1.ConditionTrue,
 					fmt.Sprintf("available=%d ForumReady=%v", dep.Status.AvailableReplicas, cond)
 			})
+			// No person made the forum's API token: the environment only plays the
+			// pod's setup (the admin account); the operator minted the token.
+			secret := &corev1.Secret{}
+			if err := c.Get(ctx, client.ObjectKey{Namespace: name, Name: forumdeploy.AdminSecretName(name)}, secret); err != nil ||
+				len(secret.Data["token"]) == 0 || len(secret.Data["uid"]) == 0 {
+				t.Errorf("the forum's admin Secret holds no token and uid the operator minted (%v)", err)
+			}
 
 			if err := c.Delete(ctx, space); err != nil {
 				t.Fatal(err)

@@ -78,7 +78,8 @@ type Pod struct {
 	Images func(image string) (Image, error)
 	// Volumes maps each volume name to its host directory.
 	Volumes map[string]string
-	// Dir holds the containers' writable copies and logs.
+	// Dir holds the containers' writable copies and logs. Dir and the volume
+	// directories must be reachable by the pod's user (runAsUser).
 	Dir string
 
 	mu      sync.Mutex
