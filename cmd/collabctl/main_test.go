@@ -54,6 +54,8 @@ func TestExitCodes(t *testing.T) {
 		"help for validate":            {[]string{"help", "validate"}, exitOK},
 		"a warning does not fail":      {[]string{"validate", filepath.Join(samplesDir, "engineering.yaml")}, exitOK},
 		"unless references are strict": {[]string{"validate", "--strict-refs", filepath.Join(samplesDir, "engineering.yaml")}, exitFindings},
+		"samples under their policy":   {[]string{"validate", samplesDir, "--policy", filepath.Join(samplesDir, "policy.yaml")}, exitOK},
+		"a missing policy file":        {[]string{"validate", samplesDir, "--policy", "no/such/policy.yaml"}, exitUsage},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -130,5 +132,20 @@ func TestKubectlPlugin(t *testing.T) {
 	r := collabctl(t, "kubectl collab", "", "validate", "--help")
 	if !strings.Contains(r.stdout, "kubectl collab validate [flags]") {
 		t.Errorf("help does not show the plugin's name:\n%s", r.stdout)
+	}
+}
+
+// TestPolicy: --policy refuses a space its policy forbids, with the API server's
+// message at the offending line; the same space passes without it.
+func TestPolicy(t *testing.T) {
+	file := "../../test/validation/testdata/policy/09-deletion-policy-delete.yaml"
+	r := collabctl(t, "collabctl", "", "validate", file, "--policy", file)
+	want := file + ":20: spec.deletionPolicy: Delete is not allowed by CollaborationPolicy policy-delete " +
+		"(spec.allowDeletionPolicyDelete is false); use Archive or Retain\n"
+	if r.code != exitFindings || r.stdout != want {
+		t.Errorf("exit code %d, stdout %q; want %d and %q\nstderr: %s", r.code, r.stdout, exitFindings, want, r.stderr)
+	}
+	if r := collabctl(t, "collabctl", "", "validate", file); r.code != exitOK {
+		t.Errorf("without --policy: exit code %d, stdout %q", r.code, r.stdout)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/opencommons/collab-operator/internal/validate"
 )
@@ -25,6 +26,12 @@ Directories are walked for *.yaml and *.yml, skipping kustomization.yaml and
 hidden directories; "-" reads standard input (e.g. kustomize build | ...).
 Objects of other API groups (Namespace, Secret...) are ignored.
 
+With --policy FILE|DIR (repeatable), each space is also judged by the
+CollaborationPolicies there, as the API server's admission policies would
+judge it on create, in the same words: the policies that select the space's
+namespace (by the labels of its Namespace manifest, from either set of files),
+and the namespaceSelector of the ChatBackends and ForumBackends in either.
+
 Exit status: 0 when there is no error (warnings do not count), 1 when there
 is, 2 when the arguments or a file cannot be used.
 
@@ -36,7 +43,14 @@ type validateFlags struct {
 	output     string
 	namespace  string
 	strictRefs bool
+	policies   pathList
 }
+
+// pathList is a repeatable flag of paths.
+type pathList []string
+
+func (p *pathList) String() string     { return strings.Join(*p, ",") }
+func (p *pathList) Set(v string) error { *p = append(*p, v); return nil }
 
 func (f *validateFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.output, "output", "text", "output format: text (file:line: field: message) or json")
@@ -44,6 +58,7 @@ func (f *validateFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.namespace, "namespace", "default", "namespace of namespaced objects that name none, as kubectl's current namespace")
 	fs.StringVar(&f.namespace, "n", "default", "shorthand for --namespace")
 	fs.BoolVar(&f.strictRefs, "strict-refs", false, "make a sharedWith reference to a space not among the files an error, not a warning")
+	fs.Var(&f.policies, "policy", "judge the spaces by the CollaborationPolicies (and backends, Namespaces) in this file or directory; repeatable")
 }
 
 // runValidate is `collabctl validate`.
@@ -85,7 +100,14 @@ func validatePaths(ctx context.Context, e env, flags validateFlags, paths []stri
 		say(e.stderr, "%s validate: %v\n", e.prog, err)
 		return exitUsage
 	}
-	report := v.Check(ctx, inputs, validate.Options{Namespace: flags.namespace, StrictRefs: flags.strictRefs})
+	opts := validate.Options{Namespace: flags.namespace, StrictRefs: flags.strictRefs}
+	if len(flags.policies) > 0 {
+		if opts.Policies, err = validate.ReadInputs(flags.policies, e.stdin); err != nil {
+			say(e.stderr, "%s validate: --policy: %v\n", e.prog, err)
+			return exitUsage
+		}
+	}
+	report := v.Check(ctx, inputs, opts)
 	if flags.output == "json" {
 		err = printJSON(e.stdout, report.Findings)
 	} else {

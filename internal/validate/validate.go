@@ -19,6 +19,10 @@ type Options struct {
 	// checked files an error. It is a warning by default because the space may
 	// be kept in another repository.
 	StrictRefs bool
+	// Policies, when given, are files whose CollaborationPolicies (and backends
+	// and Namespaces) every space is judged by, as the API server's admission
+	// policies would judge it (policy.go).
+	Policies []Input
 }
 
 func (o Options) namespace() string {
@@ -96,9 +100,11 @@ func ReadInputs(paths []string, stdin io.Reader) ([]Input, error) {
 func (v *Validator) Check(ctx context.Context, inputs []Input, opts Options) Report {
 	var findings []Finding
 	var objs []checkedObject
+	var allDocs []*document
 	checked := 0
 	for _, in := range inputs {
 		docs, probs := parseDocuments(in.Name, in.Data)
+		allDocs = append(allDocs, docs...)
 		for _, p := range probs {
 			findings = append(findings, Finding{File: in.Name, Line: p.line, Field: p.field, Message: p.message, Severity: SeverityError})
 		}
@@ -108,6 +114,10 @@ func (v *Validator) Check(ctx context.Context, inputs []Input, opts Options) Rep
 		findings = append(findings, fileFindings...)
 	}
 	findings = append(findings, crossFileFindings(objs, opts)...)
+	if len(opts.Policies) > 0 {
+		last, _ := lastDefinitions(objs) // crossFileFindings reported the duplicates
+		findings = append(findings, v.policyFindings(ctx, last, allDocs, opts)...)
+	}
 	sortFindings(findings)
 	return Report{Files: len(inputs), Objects: checked, Findings: findings}
 }
