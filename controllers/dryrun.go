@@ -86,7 +86,7 @@ func PlanSpace(ctx context.Context, live client.WithWatch, desired *collabv1.Col
 		return nodebb.Token{}, errors.New("a plan creates no API token: the operator creates it on its first pass over the running forum")
 	}
 	s := &spaceScope{space: space, before: space.DeepCopy()}
-	_, err := runPhases(ctx, s, []phaseFunc{r.reconcilePermissions, r.reconcileChat, r.reconcileForum})
+	_, err := runPhases(ctx, s, r.phases())
 	plan.Changes = rec.Changes()
 	for _, c := range space.Status.Conditions {
 		if c.Status != metav1.ConditionTrue && c.Type != collabv1.DriftedCondition {

@@ -20,7 +20,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/forum"
@@ -63,9 +62,8 @@ func (r *CollaborationSpaceReconciler) reconcileForum(ctx context.Context, s *sp
 		return r.reconcileSharedForum(ctx, s)
 	}
 	if err := r.applyForumWorkloads(ctx, space); err != nil {
-		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, "WorkloadsFailed",
-			"Cannot write the forum's workloads: "+err.Error())
-		return ctrl.Result{}, err
+		return ctrl.Result{}, s.fail(collabv1.ForumReadyCondition, "WorkloadsFailed",
+			fmt.Errorf("cannot write the forum's workloads: %w", err))
 	}
 	if space.Status.Forum == nil {
 		space.Status.Forum = &collabv1.ForumStatus{}
@@ -191,8 +189,7 @@ const forumPollInterval = 5 * time.Minute
 func (r *CollaborationSpaceReconciler) reconcileSharedForum(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
 	fc, backend, err := connectForumBackend(ctx, r.Client, r.credentials(), r.ForumConnector, s.space.Spec.Forum.BackendRef.Name)
 	if err != nil {
-		setCondition(s.space, collabv1.ForumReadyCondition, metav1.ConditionFalse, credentialsReason(err, "ForumBackendUnavailable"), err.Error())
-		return ctrl.Result{}, err
+		return ctrl.Result{}, s.fail(collabv1.ForumReadyCondition, "ForumBackendUnavailable", err)
 	}
 	interval := backend.Spec.PollInterval.Duration
 	if interval == 0 {
@@ -211,13 +208,8 @@ func (r *CollaborationSpaceReconciler) reconcileForumContent(ctx context.Context
 	interval time.Duration) (ctrl.Result, error) {
 	space := s.space
 	status, err := r.applyForumContent(ctx, p)
-	if conflict := (*forumConflictError)(nil); errors.As(err, &conflict) {
-		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, reasonForumConflict, conflict.msg)
-		return ctrl.Result{}, reconcile.TerminalError(err)
-	}
 	if err != nil {
-		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, forumErrorReason(err), err.Error())
-		return ctrl.Result{}, err
+		return ctrl.Result{}, s.fail(collabv1.ForumReadyCondition, "ForumFailed", err)
 	}
 	if space.Status.Forum != nil {
 		status.URL, status.Backend = space.Status.Forum.URL, space.Status.Forum.Backend
@@ -225,9 +217,8 @@ func (r *CollaborationSpaceReconciler) reconcileForumContent(ctx context.Context
 	space.Status.Forum = status
 	metrics.ManagedCategories.WithLabelValues(space.Namespace, space.Name).Set(float64(len(status.Categories)))
 	if len(p.drift) > 0 {
-		msg := "Put back forum changes made by hand: " + strings.Join(p.drift, "; ")
-		r.recordWarning(space, "DriftCorrected", "Update", "%s", msg)
-		setCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, "DriftCorrected", msg)
+		r.recordWarning(space, "DriftCorrected", "Update", "Put back forum changes made by hand: %s", strings.Join(p.drift, "; "))
+		s.drift = append(s.drift, p.drift...)
 	}
 	msg := fmt.Sprintf("%d categories with their groups and privileges on %s", len(status.Categories), p.name)
 	if pending := distinct(p.pending); len(pending) > 0 {
@@ -237,20 +228,6 @@ func (r *CollaborationSpaceReconciler) reconcileForumContent(ctx context.Context
 	}
 	setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionTrue, "CategoriesReady", msg)
 	return ctrl.Result{RequeueAfter: interval}, nil
-}
-
-func forumErrorReason(err error) string {
-	switch {
-	case errors.Is(err, forum.ErrUnavailable):
-		return "ForumUnavailable"
-	case errors.Is(err, forum.ErrUnauthorized), errors.Is(err, forum.ErrForbidden):
-		return "CredentialsRejected"
-	case errors.Is(err, forum.ErrConflict):
-		return "NameConflict"
-	case isCredentialsNamespaceForbidden(err):
-		return ReasonCredentialsNamespaceForbidden
-	}
-	return "ForumFailed"
 }
 
 func plural(n int, one, many string) string {

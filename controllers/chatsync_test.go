@@ -1,0 +1,111 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	fakeclient "sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/chat"
+	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
+	"github.com/opencommons/collab-operator/internal/testing/testenv"
+)
+
+// scriptedSyncer answers Sync calls from a script and records the positions it
+// was asked to resume from.
+type scriptedSyncer struct {
+	chatfake.Client
+	mu      sync.Mutex
+	sinces  []string
+	answers []func() (chat.SyncBatch, error)
+}
+
+func (s *scriptedSyncer) Sync(ctx context.Context, since string, _ time.Duration) (chat.SyncBatch, error) {
+	s.mu.Lock()
+	s.sinces = append(s.sinces, since)
+	var next func() (chat.SyncBatch, error)
+	if len(s.answers) > 0 {
+		next, s.answers = s.answers[0], s.answers[1:]
+	}
+	s.mu.Unlock()
+	if next == nil {
+		<-ctx.Done() // nothing more happens: a long poll that never returns
+		return chat.SyncBatch{}, ctx.Err()
+	}
+	return next()
+}
+
+func (s *scriptedSyncer) since() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.sinces...)
+}
+
+// TestSyncStreamResumesAndWakesOwners: after a restart the stream resumes from the
+// position saved in the backend's status, so a change made while the operator was
+// down is delivered; each changed room wakes the space that owns it; a position
+// the server forgot restarts the stream and wakes every space; a failure turns the
+// stream unhealthy and wakes the backend to say so.
+func TestSyncStreamResumesAndWakesOwners(t *testing.T) {
+	owner := &collabv1.CollaborationSpace{
+		ObjectMeta: metav1.ObjectMeta{Name: "eng", Namespace: "ns"},
+		Spec:       collabv1.CollaborationSpaceSpec{Chat: &collabv1.ChatSpec{BackendRef: &collabv1.LocalObjectReference{Name: "chat"}}},
+		Status:     collabv1.CollaborationSpaceStatus{Chat: &collabv1.ChatStatus{SpaceID: "!space", Rooms: []collabv1.RoomStatus{{Name: "general", RoomID: "!general"}}}},
+	}
+	other := owner.DeepCopy()
+	other.Name, other.Status.Chat = "ops", &collabv1.ChatStatus{SpaceID: "!ops"}
+	c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).
+		WithObjects(owner, other, &collabv1.ChatBackend{ObjectMeta: metav1.ObjectMeta{Name: "chat"}}).
+		WithStatusSubresource(&collabv1.ChatBackend{}).
+		WithIndex(&collabv1.CollaborationSpace{}, spaceRoomsIndex, indexSpaceRooms).
+		WithIndex(&collabv1.CollaborationSpace{}, chatBackendIndex, indexChatBackend).Build()
+
+	syncer := &scriptedSyncer{answers: []func() (chat.SyncBatch, error){
+		func() (chat.SyncBatch, error) { return chat.SyncBatch{Next: "t2", Changed: []string{"!general"}}, nil },
+		func() (chat.SyncBatch, error) { return chat.SyncBatch{}, fmt.Errorf("gone: %w", chat.ErrUnknownPosition) },
+		func() (chat.SyncBatch, error) { return chat.SyncBatch{Next: "t3"}, nil },
+		func() (chat.SyncBatch, error) { return chat.SyncBatch{}, fmt.Errorf("down: %w", chat.ErrUnavailable) },
+	}}
+	streams := NewSyncStreams(c)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = streams.Start(ctx) }()
+	eventually(t, "the streams to start", func() (bool, string) {
+		return streams.Ensure("chat", syncer, "saved-before-restart"), "not started"
+	})
+
+	woken := func() string {
+		select {
+		case e := <-streams.Spaces:
+			return client.ObjectKeyFromObject(e.Object).String()
+		case <-time.After(10 * time.Second):
+			return "(nothing)"
+		}
+	}
+	if got := woken(); got != "ns/eng" {
+		t.Errorf("a change in !general woke %s, want ns/eng", got)
+	}
+	// The forgotten position wakes every space on the backend.
+	got := map[string]bool{woken(): true, woken(): true}
+	if !got["ns/eng"] || !got["ns/ops"] {
+		t.Errorf("a lost position woke %v, want every space", got)
+	}
+	select {
+	case <-streams.Backends:
+	case <-time.After(10 * time.Second):
+		t.Error("the backend was not woken when its stream started or failed")
+	}
+	eventually(t, "the stream to report the failure", func() (bool, string) {
+		healthy, lastErr := streams.Status("chat")
+		return !healthy && lastErr != "", fmt.Sprintf("healthy=%v %q", healthy, lastErr)
+	})
+	if s := syncer.since(); len(s) < 4 || s[0] != "saved-before-restart" || s[1] != "t2" || s[2] != "" || s[3] != "t3" {
+		t.Errorf("Sync resumed from %q, want the saved position, then t2, then from now after the loss, then t3", s)
+	}
+}
