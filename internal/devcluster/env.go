@@ -106,11 +106,17 @@ func (e *Env) startControlPlane(_ context.Context) error {
 	return err
 }
 
-// installCRDs is done by the control plane's start; this step checks they serve.
+// installCRDs is done by the control plane's start; this step checks they serve,
+// then installs the admission policies of config/admission, as config/default does.
 func (e *Env) installCRDs(ctx context.Context) error {
-	return e.Kubectl(ctx, io.Discard, "wait", "--for=condition=Established", "--timeout=60s",
+	err := e.Kubectl(ctx, io.Discard, "wait", "--for=condition=Established", "--timeout=60s",
 		"crd/collaborationspaces.collab.opencommons.io", "crd/chatbackends.collab.opencommons.io",
-		"crd/forumbackends.collab.opencommons.io", "crd/peopledirectories.collab.opencommons.io")
+		"crd/forumbackends.collab.opencommons.io", "crd/peopledirectories.collab.opencommons.io",
+		"crd/collaborationpolicies.collab.opencommons.io")
+	if err != nil {
+		return err
+	}
+	return e.Kubectl(ctx, io.Discard, "apply", "--server-side", "-k", "config/admission")
 }
 
 // start runs a long-lived child with its output in <dir>/<name>.log.
@@ -230,7 +236,7 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		{"Starting Dendrite", e.startDendrite},
 		{"Starting slapd with the sample organisation", e.startDirectory},
 		{"Starting the stand-in NodeBB forum", e.startForum},
-		{"Installing the CRDs", e.installCRDs},
+		{"Installing the CRDs and the admission policies", e.installCRDs},
 		{"Starting the operator", e.startOperator},
 	}
 	for _, s := range steps {
