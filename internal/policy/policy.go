@@ -129,8 +129,10 @@ func (e *Evaluator) ParamKinds() []schema.GroupVersionKind {
 }
 
 // Evaluate returns every rule the space breaks, in the order of the policies and
-// their params. A rule that cannot be evaluated counts as broken, as the
-// policies' failurePolicy Fail makes it at admission.
+// their params. A rule that cannot be evaluated counts as broken, whatever the
+// policy's failurePolicy: the API server may admit what it cannot judge (Ignore,
+// so that an uninstall never hangs on a missing CRD), the operator does not act
+// on it.
 func (e *Evaluator) Evaluate(ctx context.Context, in Input) []Violation {
 	op := in.Operation
 	if op == "" {
@@ -166,11 +168,10 @@ func (e *Evaluator) Evaluate(ctx context.Context, in Input) []Violation {
 				celconfig.RuntimeCELCostBudget, nil)
 			for _, d := range result.Decisions {
 				switch {
-				case d.Action != validating.ActionDeny:
 				case d.Evaluation == validating.EvalError:
 					out = append(out, Violation{Source: source,
 						Message: fmt.Sprintf("%s cannot be evaluated by ValidatingAdmissionPolicy %s: %s", source, p.name, d.Message)})
-				default:
+				case d.Action == validating.ActionDeny:
 					out = append(out, Violation{Source: source, Field: fieldOf(d.Message), Message: d.Message})
 				}
 			}

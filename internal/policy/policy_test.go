@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -309,5 +310,29 @@ spec:
 				t.Log(err)
 			}
 		})
+	}
+}
+
+// TestEvaluationErrorsFailClosed: a policy the CEL cannot evaluate (here a param
+// with a value of the wrong type, which its CRD would refuse) is a violation for
+// the operator, although the admission policies admit it (failurePolicy Ignore).
+func TestEvaluationErrorsFailClosed(t *testing.T) {
+	e, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "collab.opencommons.io/v1alpha1", "kind": "CollaborationPolicy",
+		"metadata": map[string]any{"name": "broken"},
+		"spec":     map[string]any{"limits": map[string]any{"rooms": "three"}},
+	}}
+	got := e.Evaluate(t.Context(), Input{
+		Space:     mustUnstructured(t, space(), "CollaborationSpace"),
+		Namespace: &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
+		Params:    []*unstructured.Unstructured{broken},
+	})
+	if len(got) != 1 || got[0].Field != "" || got[0].Source != "CollaborationPolicy/broken" ||
+		!strings.Contains(got[0].Message, "cannot be evaluated") {
+		t.Errorf("violations %+v, want one saying CollaborationPolicy/broken cannot be evaluated", got)
 	}
 }

@@ -1,16 +1,20 @@
 // Package uninstall is the uninstall drill: spaces Ready on a real kube-apiserver,
-// Dendrite and the NodeBB stand-in; the CollaborationSpace CRD is deleted, as `make
-// uninstall` does; every room keeps its name, join rule and alias, and no category
-// is disabled; then the CRD and the same spaces are applied again to a new manager,
-// which adopts the same rooms and categories without creating any.
+// with the admission policies installed, Dendrite and the NodeBB stand-in; every CRD
+// is deleted, as `make uninstall` does; every room keeps its name, join rule and
+// alias, and no category is disabled; then the CRDs, the backends, the policy and
+// the same spaces are applied again to a new manager, which adopts the same rooms
+// and categories without creating any.
 //
 // Deleting a CRD takes it from every test of the API server, so the drill has a
 // package, and an API server, of its own.
 package uninstall
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -28,7 +32,10 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -50,7 +57,6 @@ const (
 	forumBackend      = "forum"
 	forumToken        = "uninstall-forum-token"
 	pollInterval      = 2 * time.Second
-	spacesCRD         = "collaborationspaces.collab.opencommons.io"
 )
 
 var (
@@ -112,6 +118,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer func() { _ = forumSrv.Close() }()
+	if err := installAdmission(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	if err := startManager(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -122,6 +132,45 @@ func run(m *testing.M) int {
 		return 1
 	}
 	return m.Run()
+}
+
+// installAdmission creates the ValidatingAdmissionPolicies and bindings of
+// config/admission, as config/default installs them: the uninstall must not hang
+// on them once the CollaborationPolicy CRD is gone.
+func installAdmission(ctx context.Context) error {
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		return err
+	}
+	files, err := filepath.Glob(filepath.Join(root, "config", "admission", "*.yaml"))
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if filepath.Base(f) == "kustomization.yaml" {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		r := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+		for {
+			obj := &unstructured.Unstructured{}
+			if err := r.Decode(&obj.Object); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				return fmt.Errorf("%s: %w", f, err)
+			}
+			if len(obj.Object) == 0 {
+				continue
+			}
+			if err := k8s.Create(ctx, obj); err != nil {
+				return fmt.Errorf("%s: %w", f, err)
+			}
+		}
+	}
+	return nil
 }
 
 func zapLevel() zapcore.Level {
@@ -220,8 +269,8 @@ func startManager() error {
 	return nil
 }
 
-// createBackends makes the operator's namespace, a ChatBackend on Dendrite with a
-// directory space, and a ForumBackend on the stand-in forum.
+// createBackends makes the operator's namespace with the backends' Secrets, then
+// the platform team's objects (createPlatform).
 func createBackends(ctx context.Context) error {
 	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: operatorNamespace}}); err != nil {
 		return err
@@ -233,6 +282,29 @@ func createBackends(ctx context.Context) error {
 		if err := k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: operatorNamespace}, Data: data}); err != nil {
 			return err
 		}
+	}
+	return createPlatform(ctx)
+}
+
+// createPlatform makes what the platform team applies besides the operator: a
+// ChatBackend on Dendrite with a directory space, a ForumBackend on the stand-in
+// forum, and a CollaborationPolicy over the departments, enforced at admission by
+// config/admission (installed by TestMain) and by the operator.
+func createPlatform(ctx context.Context) error {
+	if err := k8s.Create(ctx, &collabv1.CollaborationPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "departments"},
+		Spec: collabv1.CollaborationPolicySpec{
+			NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+				Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpIn,
+				Values: []string{"dept-engineering", "dept-marketing", "dept-design", "dept-people"},
+			}}},
+			ChatBackends:              []string{chatBackend},
+			ForumBackends:             []string{forumBackend},
+			AllowDeletionPolicyDelete: true,
+			Limits:                    &collabv1.PolicyLimits{Rooms: ptr.To[int32](10)},
+		},
+	}); err != nil {
+		return err
 	}
 	if err := k8s.Create(ctx, &collabv1.ChatBackend{
 		ObjectMeta: metav1.ObjectMeta{Name: chatBackend},
@@ -439,13 +511,33 @@ func ownerUIDs(t *testing.T, ctx context.Context, obj client.Object) []string {
 	return uids
 }
 
-func spacesCRDFile(t *testing.T) string {
+// crdDir holds the CRDs `make install` applies and `make uninstall` deletes.
+func crdDir(t *testing.T) string {
 	t.Helper()
 	root, err := testenv.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return filepath.Join(root, "config", "crd", "bases", "collab.opencommons.io_collaborationspaces.yaml")
+	return filepath.Join(root, "config", "crd", "bases")
+}
+
+// ourCRDs are the operator's CRDs as installed.
+func ourCRDs(t *testing.T, ctx context.Context) []*apiextensionsv1.CustomResourceDefinition {
+	t.Helper()
+	var list apiextensionsv1.CustomResourceDefinitionList
+	if err := k8s.List(ctx, &list); err != nil {
+		t.Fatal(err)
+	}
+	var out []*apiextensionsv1.CustomResourceDefinition
+	for i := range list.Items {
+		if list.Items[i].Spec.Group == collabv1.GroupVersion.Group {
+			out = append(out, &list.Items[i])
+		}
+	}
+	if len(out) < 4 {
+		t.Fatalf("found %d CRDs of %s, want every one of config/crd", len(out), collabv1.GroupVersion.Group)
+	}
+	return out
 }
 
 // TestUninstallAndReinstallLoseNothing is the drill.
@@ -483,18 +575,23 @@ func TestUninstallAndReinstallLoseNothing(t *testing.T) {
 	time.Sleep(2 * pollInterval) // let the passes the spaces' creation started settle
 	requests.reset()
 
-	// Uninstall: delete the CRD, as `make uninstall` does, while the operator runs.
-	crd := &apiextensionsv1.CustomResourceDefinition{ObjectMeta: metav1.ObjectMeta{Name: spacesCRD}}
-	if err := k8s.Delete(ctx, crd); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the CRD and every space to be gone", 2*time.Minute, func() (bool, string) {
-		err := k8s.Get(ctx, client.ObjectKeyFromObject(crd), crd)
-		if err == nil {
-			return false, fmt.Sprintf("CRD still there, finalizers %v, conditions %v", crd.Finalizers, crd.Status.Conditions)
+	// Uninstall: delete every CRD, as `make uninstall` does, while the operator runs
+	// and the admission policies are still installed.
+	crds := ourCRDs(t, ctx)
+	for _, crd := range crds {
+		if err := k8s.Delete(ctx, crd); err != nil {
+			t.Fatal(err)
 		}
-		return client.IgnoreNotFound(err) == nil, err.Error()
-	})
+	}
+	for _, crd := range crds {
+		eventually(t, "CRD "+crd.Name+" and its objects to be gone", 2*time.Minute, func() (bool, string) {
+			err := k8s.Get(ctx, client.ObjectKeyFromObject(crd), crd)
+			if err == nil {
+				return false, fmt.Sprintf("CRD still there, finalizers %v, conditions %v", crd.Finalizers, crd.Status.Conditions)
+			}
+			return client.IgnoreNotFound(err) == nil, err.Error()
+		})
+	}
 	time.Sleep(2 * pollInterval) // a ChatBackend poll would have pruned the directory by now
 	if n := requests.writes.Load(); n != 0 {
 		t.Errorf("the uninstall wrote %d times to Matrix or the forum, want 0: %v", n, requests.writeOps())
@@ -511,7 +608,10 @@ func TestUninstallAndReinstallLoseNothing(t *testing.T) {
 	// Reinstall: the CRD and the same spaces are applied, and the operator comes
 	// back, as `kubectl apply` of the whole configuration would do it.
 	stopManager()
-	if _, err := envtest.InstallCRDs(cfg, envtest.CRDInstallOptions{Paths: []string{spacesCRDFile(t)}, ErrorIfPathMissing: true}); err != nil {
+	if _, err := envtest.InstallCRDs(cfg, envtest.CRDInstallOptions{Paths: []string{crdDir(t)}, ErrorIfPathMissing: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := createPlatform(ctx); err != nil {
 		t.Fatal(err)
 	}
 	apply(t, ctx, spaces()...)
