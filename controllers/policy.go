@@ -96,25 +96,15 @@ func (r *CollaborationSpaceReconciler) judgeSpace(ctx context.Context, space *co
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot compile the admission policies: %w", err)
 	}
-	ns, err := r.namespaceLabels(ctx, space.Namespace)
+	ns, err := namespaceOf(ctx, r.Client, space.Namespace)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("cannot read namespace %s: %w", space.Namespace, err)
 	}
 	in, selecting, err := r.policyInput(ctx, space, ns)
 	if err != nil {
 		return nil, nil, err
 	}
 	return eval.Evaluate(ctx, in), selecting, nil
-}
-
-// namespaceLabels reads the space's namespace from the manager's metadata cache.
-func (r *CollaborationSpaceReconciler) namespaceLabels(ctx context.Context, name string) (*corev1.Namespace, error) {
-	meta := &metav1.PartialObjectMetadata{}
-	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
-	if err := r.Get(ctx, client.ObjectKey{Name: name}, meta); err != nil {
-		return nil, fmt.Errorf("cannot read namespace %s: %w", name, err)
-	}
-	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: meta.Name, Labels: meta.Labels}}, nil
 }
 
 // policyInput gathers what the admission policies are evaluated against: every
@@ -248,6 +238,8 @@ func spacesOfPolicy(c client.Reader) handler.EventHandler {
 	}
 }
 
+// namespaceOf reads a namespace's name and labels, from the manager's metadata cache
+// of namespaces (SetupWithManager watches them).
 func namespaceOf(ctx context.Context, c client.Reader, name string) (*corev1.Namespace, error) {
 	meta := &metav1.PartialObjectMetadata{}
 	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
