@@ -45,6 +45,8 @@ type ChatBackendReconciler struct {
 	Uninstall uninstallCheck
 	// Streams runs each backend's stream of changes (chatsync.go); none when nil.
 	Streams *SyncStreams
+	// Reaper finds rooms interrupted creates left behind (chatreap.go).
+	Reaper orphanReaper
 }
 
 // +kubebuilder:rbac:groups=collab.opencommons.io,resources=chatbackends,verbs=get;list;watch
@@ -81,8 +83,10 @@ func (r *ChatBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		ctrl.LoggerFrom(ctx).Info("Leaving the directory as it is: the operator may be being uninstalled", "why", why, "error", err)
 	} else if err := r.reconcileDirectory(ctx, conn, backend); err != nil {
 		return ctrl.Result{}, err
+	} else if err := r.reapOrphans(ctx, conn, backend); err != nil {
+		return ctrl.Result{}, err
 	}
-	return ctrl.Result{RequeueAfter: conn.pollInterval()}, nil
+	return ctrl.Result{RequeueAfter: min(conn.pollInterval(), orDefault(r.Reaper.interval, defaultReapInterval))}, nil
 }
 
 func (r *ChatBackendReconciler) observeServer(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend) error {

@@ -47,9 +47,16 @@ type Options struct {
 	// Metrics is where the spaces' collector is registered; controller-runtime's
 	// registry, served at /metrics, when nil.
 	Metrics prometheus.Registerer
+	// OrphanGrace and ReapInterval tune the reaper of rooms interrupted creates
+	// left behind: how old such a room must be, how often to look; 2m and 5m
+	// when 0.
+	OrphanGrace, ReapInterval time.Duration
 	// TransientGrace is how long a converged space keeps Ready=True through a
 	// server's passing fault (--transient-fault-grace); 2m when 0.
 	TransientGrace time.Duration
+	// PassTimeout bounds one pass over a space, so a slow server cannot hold a
+	// worker; 2m when 0.
+	PassTimeout time.Duration
 	// SkipNameValidation lets one process start more than one manager (tests).
 	SkipNameValidation bool
 }
@@ -104,6 +111,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		Directories:        o.Directories,
 		Streams:            streams,
 		TransientGrace:     o.TransientGrace,
+		PassTimeout:        o.PassTimeout,
 	}
 	if err := spaces.SetupWithManager(ctx, mgr, opts(o.MaxConcurrentReconciles)); err != nil {
 		return err
@@ -122,6 +130,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		Chat:                 o.BackendChat,
 		Uninstall:            uninstallCheck{reader: mgr.GetAPIReader(), operatorNamespace: o.OperatorNamespace},
 		Streams:              streams,
+		Reaper:               orphanReaper{grace: o.OrphanGrace, interval: o.ReapInterval},
 	}
 	if err := backends.SetupWithManager(ctx, mgr, opts(0)); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -102,11 +103,20 @@ func summarize(s *spaceScope) {
 	summarizeDrift(s)
 }
 
+// driftHold is how long Drifted stays after the last correction: changes now
+// wake a pass within a second, so without it the condition would be gone before
+// anyone could read it.
+const driftHold = 10 * time.Minute
+
 // summarizeDrift derives Drifted: True when the pass put back changes made by hand
 // (DriftCorrected) or found aliases moved away (AliasMoved); gone after a pass
-// that succeeded without either.
+// that succeeded without either, once driftHold has passed.
 func summarizeDrift(s *spaceScope) {
 	space := s.space
+	if c := meta.FindStatusCondition(space.Status.Conditions, collabv1.DriftedCondition); c != nil &&
+		len(s.drift) == 0 && len(s.aliasMoved) == 0 && s.now.Sub(c.LastTransitionTime.Time) < driftHold {
+		return
+	}
 	switch {
 	case len(s.drift) > 0:
 		setCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, "DriftCorrected",

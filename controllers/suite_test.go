@@ -107,6 +107,9 @@ func startManager(ctx context.Context) error {
 		MaxRemovalsPerPass:      5,
 		Chat:                    connector,
 		SkipNameValidation:      true,
+		// Rooms interrupted creates leave behind are judged quickly here.
+		OrphanGrace:  time.Second,
+		ReapInterval: time.Second,
 	}); err != nil {
 		return err
 	}

@@ -27,3 +27,10 @@ type SyncBatch struct {
 	// changed, or that the operator left or was removed from.
 	Changed []string
 }
+
+// RoomLister is a Client that can list the rooms the operator's account is in,
+// so rooms an interrupted create left behind can be found (see the ChatBackend's
+// orphan reaper).
+type RoomLister interface {
+	JoinedRooms(ctx context.Context) ([]string, error)
+}

@@ -1,6 +1,9 @@
 package chat
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // JoinRule says who may join a room without an invitation.
 type JoinRule string
@@ -99,8 +102,9 @@ type ObservedRoom struct {
 	RoomID string
 	// Alias is the full alias the room was found by, e.g. "#eng-general:example.org".
 	Alias string
-	// Creator sent the room's m.room.create event.
+	// Creator sent the room's m.room.create event, at Created.
 	Creator string
+	Created time.Time
 	// CanonicalAlias is the alias of the room's m.room.canonical_alias event.
 	CanonicalAlias string
 	Name, Topic    string

@@ -43,6 +43,12 @@ var (
 		Help: "Spaces woken because the chat server's sync stream reported a change by someone else in one of their rooms.",
 	}, []string{"backend"})
 
+	// OrphanRooms counts rooms interrupted creates left behind, by what became of them.
+	OrphanRooms = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "collab_orphan_rooms_total",
+		Help: "Rooms an interrupted create left without an alias: adopted (the alias pointed at them), deleted or archived (duplicates).",
+	}, []string{"backend", "action"})
+
 	// ManagedCategories is the number of forum categories the operator keeps.
 	ManagedCategories = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "collab_managed_categories",
@@ -51,7 +57,7 @@ var (
 )
 
 func init() {
-	crmetrics.Registry.MustRegister(DriftCorrections, BackendRequests, BackendRequestDuration, ManagedRooms, ManagedCategories, SyncWakeups)
+	crmetrics.Registry.MustRegister(DriftCorrections, BackendRequests, BackendRequestDuration, ManagedRooms, ManagedCategories, SyncWakeups, OrphanRooms)
 }
 
 // ObserveRequest records one backend request.

@@ -49,6 +49,10 @@ func TestCreateSpaceAndRooms(t *testing.T) {
 		Children: map[string]bool{p.rooms["general"]: true, p.rooms["announcements"]: true},
 		Owner:    "dept-eng-create/eng-create",
 	}
+	if time.Since(sp.Created) > time.Minute {
+		t.Errorf("the space was created at %s, want just now", sp.Created)
+	}
+	sp.Created = time.Time{}
 	if diff := cmp.Diff(want, sp, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("observed space (-want +got):\n%s", diff)
 	}

@@ -87,3 +87,12 @@ func (c *Client) published(ctx context.Context, roomID string) (bool, error) {
 	}
 	return out.Visibility == "public", nil
 }
+
+// JoinedRooms lists the rooms the operator's account is in.
+func (c *Client) JoinedRooms(ctx context.Context) ([]string, error) {
+	var out struct {
+		Rooms []string `json:"joined_rooms"`
+	}
+	err := c.do(ctx, call{method: http.MethodGet, op: "joinedRooms", path: v3 + "/joined_rooms"}, &out)
+	return out.Rooms, err
+}

@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/opencommons/collab-operator/internal/chat"
 )
@@ -33,6 +34,9 @@ func apply(r *chat.ObservedRoom, ev stateEvent) {
 		}
 		r.Space = unmarshal(ev, &c) && c.Type == roomTypeSpace
 		r.Creator = ev.Sender
+		if ev.OriginServerTS > 0 {
+			r.Created = time.UnixMilli(ev.OriginServerTS)
+		}
 	case evCanonicalAlias:
 		var c struct {
 			Alias string `json:"alias"`

@@ -29,6 +29,8 @@ type stateEvent struct {
 	StateKey string          `json:"state_key"`
 	Sender   string          `json:"sender"`
 	Content  json.RawMessage `json:"content"`
+	// OriginServerTS is when the event was sent, in ms since the epoch.
+	OriginServerTS int64 `json:"origin_server_ts"`
 }
 
 type joinRulesContent struct {

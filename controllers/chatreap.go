@@ -1,0 +1,226 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/chat"
+	"github.com/opencommons/collab-operator/internal/metrics"
+)
+
+// Orphan reaping timings.
+const (
+	// defaultOrphanGrace is how old a room must be before the reaper judges it,
+	// so a create still in flight is never taken for an orphan.
+	defaultOrphanGrace = 2 * time.Minute
+	// defaultReapInterval is how often a backend looks for orphans.
+	defaultReapInterval = 5 * time.Minute
+)
+
+// orphanReaper finds the rooms an interrupted create left behind: createRoom made
+// the room (with the operator's owner marker and its canonical alias) but the
+// process died before the alias was stored, so nothing points at it, and the next
+// pass made the room again. A room the operator created for a space, older than
+// the grace period, that neither a space's status nor its alias points at, is an
+// orphan: while its alias is free it is adopted (the alias is pointed at it, and
+// the space finds it on its next pass); when the alias holds the operator's room
+// for the same space, it is a duplicate and is deleted, or archived if anyone
+// joined it. Each is reported in an event on the ChatBackend.
+type orphanReaper struct {
+	grace, interval time.Duration
+
+	mu sync.Mutex
+	// last is when each backend was last reaped; judged the rooms each backend
+	// found not to be orphans (archived, someone else's), so they are read once.
+	last   map[string]time.Time
+	judged map[string]map[string]bool
+}
+
+func (o *orphanReaper) due(backend string, now time.Time) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.last == nil {
+		o.last, o.judged = map[string]time.Time{}, map[string]map[string]bool{}
+	}
+	if now.Sub(o.last[backend]) < orDefault(o.interval, defaultReapInterval) {
+		return false
+	}
+	o.last[backend] = now
+	return true
+}
+
+func (o *orphanReaper) isJudged(backend, room string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.judged[backend][room]
+}
+
+func (o *orphanReaper) judge(backend, room string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.judged[backend] == nil {
+		o.judged[backend] = map[string]bool{}
+	}
+	o.judged[backend][room] = true
+}
+
+// reapOrphans runs the reaper over a backend when it is due.
+func (r *ChatBackendReconciler) reapOrphans(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend) error {
+	lister, ok := conn.client.(chat.RoomLister)
+	if !ok || !r.Reaper.due(backend.Name, time.Now()) {
+		return nil
+	}
+	joined, err := lister.JoinedRooms(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot list the operator's rooms: %w", err)
+	}
+	known, err := r.knownRooms(ctx, backend)
+	if err != nil {
+		return err
+	}
+	ctrl.LoggerFrom(ctx).V(1).Info("Looking for rooms interrupted creates left behind", "joined", len(joined), "known", len(known))
+	for _, id := range joined {
+		if known[id] || r.Reaper.isJudged(backend.Name, id) {
+			continue
+		}
+		if err := r.judgeRoom(ctx, conn, backend, id); err != nil {
+			ctrl.LoggerFrom(ctx).Info("Cannot judge a room the operator is in; trying again later", "room", id, "error", err.Error())
+		}
+	}
+	return nil
+}
+
+// knownRooms are the rooms the spaces on the backend record, and its directory.
+func (r *ChatBackendReconciler) knownRooms(ctx context.Context, backend *collabv1.ChatBackend) (map[string]bool, error) {
+	var spaces collabv1.CollaborationSpaceList
+	if err := r.List(ctx, &spaces, client.MatchingFields{chatBackendIndex: backend.Name}); err != nil {
+		return nil, fmt.Errorf("cannot list spaces: %w", err)
+	}
+	known := map[string]bool{backend.Status.DirectorySpaceID: true}
+	for i := range spaces.Items {
+		for _, id := range indexSpaceRooms(&spaces.Items[i]) {
+			known[id] = true
+		}
+	}
+	return known, nil
+}
+
+// judgeRoom decides about one room no status points at.
+func (r *ChatBackendReconciler) judgeRoom(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend, id string) error {
+	room, err := conn.client.ObserveID(ctx, id)
+	if err != nil {
+		return err
+	}
+	operator := backend.Status.UserID
+	ours := room.Creator == operator && room.OwnerSender == operator && room.Owner != ""
+	if !ours || room.Archived || room.CanonicalAlias == "" {
+		r.Reaper.judge(backend.Name, id) // not an interrupted create: never read again
+		return nil
+	}
+	if time.Since(room.Created) < orDefault(r.Reaper.grace, defaultOrphanGrace) {
+		return nil // perhaps a create still in flight: judged on a later pass
+	}
+	localpart, ok := aliasLocalpart(room.CanonicalAlias, backend.Spec.Matrix.ServerName)
+	if !ok {
+		r.Reaper.judge(backend.Name, id)
+		return nil
+	}
+	target, err := conn.client.ResolveAlias(ctx, localpart)
+	if err != nil {
+		return err
+	}
+	switch target {
+	case id:
+		return nil // its space will record it on its next pass
+	case "":
+		return r.adoptOrphan(ctx, conn, backend, room, localpart)
+	}
+	return r.removeDuplicate(ctx, conn, backend, room, target)
+}
+
+// adoptOrphan points the room's own alias at it and wakes its space, which then
+// finds it by alias, with proof, instead of making it again.
+func (r *ChatBackendReconciler) adoptOrphan(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
+	room *chat.ObservedRoom, localpart string) error {
+	if err := conn.client.SetAlias(ctx, localpart, room.RoomID); err != nil {
+		return err
+	}
+	metrics.OrphanRooms.WithLabelValues(backend.Name, "adopted").Inc()
+	r.Recorder.Eventf(backend, nil, corev1.EventTypeNormal, "OrphanAdopted", "Reap",
+		"Pointed alias %s at room %s, which an interrupted create left without it", room.CanonicalAlias, room.RoomID)
+	r.wakeSpace(room.Owner)
+	return nil
+}
+
+// removeDuplicate deletes a room that an interrupted create left behind while the
+// next pass made it again, when the alias holds the operator's room for the same
+// space. A duplicate someone joined is archived instead: nothing said is lost.
+func (r *ChatBackendReconciler) removeDuplicate(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
+	room *chat.ObservedRoom, keeperID string) error {
+	keeper, err := conn.client.ObserveID(ctx, keeperID)
+	if err != nil || chat.CheckOwner(keeper, room.Owner, backend.Status.UserID) != nil {
+		r.Reaper.judge(backend.Name, room.RoomID) // the alias is someone else's: not ours to settle
+		return nil
+	}
+	if joinedByPeople(room, backend.Status.UserID) {
+		if err := conn.client.Archive(ctx, room.RoomID, ""); err != nil {
+			return err
+		}
+		metrics.OrphanRooms.WithLabelValues(backend.Name, "archived").Inc()
+		r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, "OrphanArchived", "Reap",
+			"Archived room %s, a duplicate of %s (%s) that an interrupted create left behind; people had joined it",
+			room.RoomID, room.CanonicalAlias, keeperID)
+		return nil
+	}
+	if err := conn.client.Delete(ctx, room.RoomID); err != nil {
+		return err
+	}
+	metrics.OrphanRooms.WithLabelValues(backend.Name, "deleted").Inc()
+	r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, "OrphanDeleted", "Reap",
+		"Deleted room %s, an unused duplicate of %s (%s) that an interrupted create left behind",
+		room.RoomID, room.CanonicalAlias, keeperID)
+	return nil
+}
+
+// joinedByPeople reports whether anyone besides the operator joined the room.
+func joinedByPeople(room *chat.ObservedRoom, operator string) bool {
+	for u, m := range room.Members {
+		if u != operator && m == chat.MembershipJoin {
+			return true
+		}
+	}
+	return false
+}
+
+// aliasLocalpart returns the local part of #<localpart>:<serverName>.
+func aliasLocalpart(alias, serverName string) (string, bool) {
+	rest, ok := strings.CutPrefix(alias, "#")
+	if !ok {
+		return "", false
+	}
+	return strings.CutSuffix(rest, ":"+serverName)
+}
+
+// wakeSpace asks for a pass over the space an owner marker ("namespace/name")
+// names, when the streams' channel is there.
+func (r *ChatBackendReconciler) wakeSpace(owner string) {
+	ns, name, ok := strings.Cut(owner, "/")
+	if !ok || r.Streams == nil {
+		return
+	}
+	obj := &collabv1.CollaborationSpace{}
+	obj.Namespace, obj.Name = ns, name
+	select {
+	case r.Streams.Spaces <- event.GenericEvent{Object: obj}:
+	default:
+	}
+}
