@@ -81,6 +81,9 @@ func (r *CollaborationSpaceReconciler) reconcileForum(ctx context.Context, s *sp
 	fc, err := r.connectDeployedForum(ctx, space)
 	if err != nil {
 		reason, retry := tokenFailure(err)
+		if prev := meta.FindStatusCondition(s.before.Status.Conditions, collabv1.ForumReadyCondition); prev == nil || prev.Reason != reason {
+			retry = min(retry, forumRetry) // one quick second try: the admin account may just be being made
+		}
 		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, reason, err.Error())
 		return ctrl.Result{RequeueAfter: retry}, nil
 	}
@@ -98,6 +101,8 @@ func tokenFailure(err error) (string, time.Duration) {
 	case errors.Is(err, forum.ErrUnavailable):
 		return "ForumStarting", forumRetry
 	case errors.Is(err, forum.ErrForbidden), errors.Is(err, forum.ErrUnauthorized):
+		// After one quick second try (reconcileForum): NodeBB locks an account
+		// after a few failed logins.
 		return "ForumLoginFailed", forumPollInterval
 	}
 	return "ForumTokenFailed", forumRetry

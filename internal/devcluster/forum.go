@@ -66,9 +66,13 @@ func (e *Env) playForumSetup(ctx context.Context) {
 	done := map[string]bool{}
 	for ctx.Err() == nil {
 		var deps appsv1.DeploymentList
-		if err := e.client.List(ctx, &deps, client.MatchingLabels{"app.kubernetes.io/name": "nodebb"}); err == nil {
+		// The forum's labels are on its pods; the Deployment carries the operator's.
+		if err := e.client.List(ctx, &deps, client.MatchingLabels{"app.kubernetes.io/managed-by": "collab-operator"}); err == nil {
 			for i := range deps.Items {
 				d := &deps.Items[i]
+				if d.Spec.Template.Labels["app.kubernetes.io/name"] != "nodebb" {
+					continue
+				}
 				key := d.Namespace + "/" + d.Name + "/" + string(d.UID)
 				if done[key] {
 					continue
@@ -81,7 +85,7 @@ func (e *Env) playForumSetup(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(time.Second):
+		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }
