@@ -53,6 +53,10 @@ type options struct {
 	floorState            string
 	out                   string
 	verbose               bool
+	// streamWindow > 0 measures the cost and speed of keeping rooms true after
+	// convergence (stream.go); probes is how many changes and edits to time.
+	streamWindow time.Duration
+	probes       int
 }
 
 func main() {
@@ -71,6 +75,9 @@ func main() {
 		"The ChatBackend's pollInterval; long, so periodic resyncs stay out of the converge time.")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "How long to wait for the operator to converge.")
 	flag.StringVar(&o.out, "o", "", "Also write the Markdown report to this file.")
+	flag.DurationVar(&o.streamWindow, "stream-window", 0,
+		"After convergence, count the Matrix requests of an idle window this long, then time hand-made changes and spec edits (0: skip).")
+	flag.IntVar(&o.probes, "probes", 50, "How many hand-made changes and spec edits -stream-window times.")
 	flag.BoolVar(&o.verbose, "v", false, "Log the manager at info level.")
 	flag.StringVar(&o.mode, "mode", "chat",
 		"chat: the operator against the floor; secrets: the manager's memory as tenants create Secrets labelled as the operator's; "+
@@ -186,7 +193,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
-	md := rep.markdown()
+	md := rep.markdown() + rep.operator.Stream.markdown()
 	fmt.Print(md)
 	if o.out != "" {
 		if err := os.WriteFile(o.out, []byte(md), 0o644); err != nil {

@@ -50,6 +50,8 @@ type operatorResult struct {
 	Setup []opStat
 	// CPU is where the CPU went from the first create until every space was Ready.
 	CPU cpuUsage
+	// Stream is what keeping the rooms true cost afterwards (-stream-window).
+	Stream streamResult
 }
 
 // Matrix is every Matrix request of the manager until Ready.
@@ -132,6 +134,12 @@ func runOperator(ctx context.Context, cfg *rest.Config, direct client.WithWatch,
 	res.BackendSettled = subtract(backendStats.snapshot(), backendBase)
 	res.APISettled = subtract(apiStats.snapshot(), apiBase)
 	res.PassesSettled = subtractPasses(reconcilePasses(), passBase)
+	if o.streamWindow > 0 {
+		all := func() []opStat { return merge(spaceStats.snapshot(), backendStats.snapshot()) }
+		if res.Stream, err = measureStream(ctx, direct, hs, w, all, o); err != nil {
+			return res, fmt.Errorf("stream: %w", err)
+		}
+	}
 	return res, nil
 }
 
