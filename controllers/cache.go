@@ -1,11 +1,16 @@
 package controllers
 
 import (
+	"context"
+	"errors"
+	"io"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -16,8 +21,23 @@ import (
 // manager share it, so they cache what the operator caches and nothing more.
 func ManagerOptions(opts ctrl.Options) ctrl.Options {
 	opts.Cache.ByObject = CacheOptions().ByObject
+	opts.Cache.DefaultWatchErrorHandler = logWatchError
 	opts.Client.Cache = ClientOptions().Cache
 	return opts
+}
+
+// logWatchError says, at the default level, when the cache loses a watch (the API
+// server restarted or cannot be reached), which client-go otherwise logs only
+// through klog: changes to that kind arrive again once client-go's reflector
+// reconnects, after a backoff of up to a minute that client-go does not let
+// informers shorten.
+func logWatchError(ctx context.Context, r *toolscache.Reflector, err error) {
+	if errors.Is(err, io.EOF) {
+		return // a watch closed normally
+	}
+	ctrl.Log.WithName("cache").Info("Lost a watch of the API server; reconnecting with backoff",
+		"reflector", r.TypeDescription(), "error", err.Error())
+	toolscache.DefaultWatchErrorHandler(ctx, r, err)
 }
 
 // CacheOptions keep only the operator's own objects of the kinds a space owns in the
