@@ -1,0 +1,327 @@
+package drills
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/opencommons/collab-operator/internal/testing/repo"
+)
+
+// The kill drill of issue 9.
+const (
+	// kills is how many times the manager is killed with SIGKILL, each 3–6 s after
+	// it turned ready; at least minKillsConverging of them must hit it while
+	// spaces are still converging.
+	kills              = 5
+	minKillsConverging = 3
+	killMinDelay       = 3 * time.Second
+	killMaxDelay       = 6 * time.Second
+	// killConverge bounds the wait, after the last restart, until every space is
+	// Ready together.
+	killConverge = 5 * time.Minute
+	// killCleanup bounds the wait, once all are Ready, until the rooms interrupted
+	// creates left behind are adopted or removed: the reaper's default grace (2m)
+	// and interval (5m) after the last start, with a margin.
+	killCleanup = 7 * time.Minute
+	// killPoll is the backend's poll interval.
+	killPoll = 30 * time.Second
+)
+
+// killFlags are extra flags for the manager in the drill: none yet. Flags for the
+// reaper's grace and interval would let killCleanup shrink from minutes to about
+// one.
+var killFlags []string
+
+var killWorkload = workload{prefix: "kill", n: 60, rooms: []string{"general", "random"}}
+
+// TestKillDrill runs the manager's binary as its own process, as a Deployment
+// would, while 60 spaces × 2 rooms converge on Dendrite, and kills it with SIGKILL
+// kills times at random moments, restarting it each time. Afterwards every space
+// turns Ready, every expected alias points at exactly one room of its space, no
+// other room carries the owner marker of a drill space, and the operator's
+// account is in exactly spaces × 3 rooms of the drill's spaces and in no room
+// without a marker. Rooms an interrupted create left behind (the owner marker,
+// but no alias pointing at them) are counted when all turn Ready, and must be
+// gone within killCleanup. Dendrite is restarted if it wedges (healHomeserver).
+func TestKillDrill(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	dir := r.dir
+	bin := buildManager(t, t.TempDir())
+	kubeconfig := r.kubeconfig(t, dir)
+	r.createChatBackend(t, r.homeserver.URL, killPoll)
+	w := killWorkload
+	r.createSpaces(t, w)
+
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 0))
+	t.Logf("Kill moments drawn with seed %d", seed)
+	start := time.Now()
+	var mgr *managerProcess
+	var atKill []string
+	converging := 0
+	for i := 0; ; i++ {
+		var err error
+		if mgr, err = startManager(ctx, bin, kubeconfig, filepath.Join(dir, fmt.Sprintf("manager-%d.log", i))); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(mgr.stop)
+		if i == kills {
+			break
+		}
+		delay := killMinDelay + time.Duration(rng.Int64N(int64(killMaxDelay-killMinDelay)))
+		time.Sleep(delay)
+		s, err := r.sampleReady(ctx, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !s.all() {
+			converging++
+		}
+		if err := mgr.kill(); err != nil {
+			t.Fatal(err)
+		}
+		atKill = append(atKill, fmt.Sprintf("%d Ready at +%s", len(s.ready), time.Since(start).Round(100*time.Millisecond)))
+	}
+	t.Logf("Killed the manager %d times (%d while spaces converged): %s", kills, converging, strings.Join(atKill, ", "))
+	if converging < minKillsConverging {
+		t.Errorf("only %d of %d kills hit the manager while spaces converged, want at least %d", converging, kills, minKillsConverging)
+	}
+
+	converge := r.waitAllReady(t, w, killConverge, true)
+	total := time.Since(start)
+	atReady, err := r.takeCensus(ctx, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("All %d spaces Ready %s after the last restart (%s after the first start): %v", w.n, converge.Round(time.Second),
+		total.Round(time.Second), atReady)
+
+	// The rooms interrupted creates left behind must be adopted or removed.
+	final := atReady
+	cleanupStart := time.Now()
+	for !final.clean(w) && time.Since(cleanupStart) < killCleanup {
+		r.healHomeserver(t)
+		time.Sleep(5 * time.Second)
+		if final, err = r.takeCensus(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cleanup := time.Since(cleanupStart)
+	// What the reaper did, as the last manager counted it (the events of a kind
+	// on the backend fold into one series, so they cannot be counted).
+	reaped, err := mgr.counter(ctx, "collab_orphan_rooms_total", "action")
+	if err != nil {
+		t.Error(err)
+	}
+	if !final.clean(w) {
+		t.Errorf("%s after all were Ready: want each of the %d aliases on exactly one room of its space and the operator in no other "+
+			"room of the drill's spaces: %v", cleanup.Round(time.Second), w.n*w.roomsPerSpace(), final)
+	}
+	if len(final.unmarked) > 0 {
+		t.Errorf("the operator stays joined to %d rooms without an owner marker, which createRooms cut off before the "+
+			"marker's event left behind (nothing can tell whose they are): %v", len(final.unmarked), final.unmarked)
+	}
+	if s, err := r.sampleReady(ctx, w); err != nil || !s.all() {
+		t.Errorf("after the cleanup, spaces not Ready: %v %s", err, describe(s.notReady))
+	}
+	t.Logf("drill result: kill %d spaces × %d rooms; %d kills (%d during convergence); all Ready %s after the last restart; "+
+		"at Ready: %d orphans, %d duplicated aliases, %d misplaced, %d unmarked; reaper (collab_orphan_rooms_total) %v; "+
+		"after %s: %d rooms owned (want %d), %d orphans, %d duplicated aliases, %d misplaced, %d unmarked; Dendrite restarted %d times (wedged) %v",
+		w.n, len(w.rooms), kills, converging, converge.Round(time.Second), len(atReady.orphans), len(atReady.duplicates),
+		len(atReady.misplaced), len(atReady.unmarked), reaped, cleanup.Round(time.Second), len(final.owned), w.n*w.roomsPerSpace(),
+		len(final.orphans), len(final.duplicates), len(final.misplaced), len(final.unmarked), len(r.restarts), r.restarts)
+	if t.Failed() {
+		t.Logf("the last manager's log ends:\n%s", tail(mgr.log, 40))
+	}
+}
+
+// buildManager builds this checkout's manager (main.go) into dir.
+func buildManager(t *testing.T, dir string) string {
+	t.Helper()
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "manager")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("cannot build the manager: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// kubeconfig writes a kubeconfig of an administrator of the rig's API server.
+func (r *rig) kubeconfig(t *testing.T, dir string) string {
+	t.Helper()
+	admin, err := r.env.AddUser(envtest.User{Name: "drill-manager", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := admin.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// managerProcess is the manager's binary running as its own process.
+type managerProcess struct {
+	cmd     *exec.Cmd
+	log     string
+	metrics string // the URL of its /metrics
+	done    chan struct{}
+}
+
+// startManager runs the manager against the API server of kubeconfig, as main.go
+// runs in a Deployment (no leader election, so a restart starts at once), and
+// waits until it is ready.
+func startManager(ctx context.Context, bin, kubeconfig, logPath string) (*managerProcess, error) {
+	probes, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	metrics, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	args := append([]string{"--kubeconfig=" + kubeconfig, "--metrics-bind-address=" + metrics,
+		"--health-probe-bind-address=" + probes, "--operator-namespace=" + operatorNamespace}, killFlags...)
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		_ = logFile.Close()
+		return nil, fmt.Errorf("cannot start the manager: %w", err)
+	}
+	p := &managerProcess{cmd: cmd, log: logPath, metrics: "http://" + metrics + "/metrics", done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); _ = logFile.Close(); close(p.done) }()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		if status, _, err := httpGet(ctx, "http://"+probes+"/readyz"); err == nil && status == http.StatusOK {
+			return p, nil
+		}
+		select {
+		case <-p.done:
+			return nil, fmt.Errorf("the manager exited; its log ends:\n%s", tail(logPath, 20))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	p.stop()
+	return nil, errors.New("the manager was not ready within a minute")
+}
+
+// counter sums the samples of a counter on the manager's /metrics, by the value
+// of one label.
+func (p *managerProcess) counter(ctx context.Context, name, label string) (map[string]int, error) {
+	status, body, err := httpGet(ctx, p.metrics)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the manager's metrics: %w", err)
+	}
+	if status != http.StatusOK {
+		return nil, fmt.Errorf("cannot read the manager's metrics: HTTP %d", status)
+	}
+	out := map[string]int{}
+	for _, line := range strings.Split(body, "\n") {
+		rest, ok := strings.CutPrefix(line, name+"{")
+		if !ok {
+			continue
+		}
+		labels, value, _ := strings.Cut(rest, "} ")
+		key := ""
+		for _, kv := range strings.Split(labels, ",") {
+			if k, v, _ := strings.Cut(kv, "="); k == label {
+				key = strings.Trim(v, `"`)
+			}
+		}
+		n, _ := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		out[key] += int(n)
+	}
+	return out, nil
+}
+
+func httpGet(ctx context.Context, url string) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// kill sends SIGKILL to the manager's own PID and waits until it is gone.
+func (p *managerProcess) kill() error {
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		return fmt.Errorf("cannot kill the manager: %w", err)
+	}
+	<-p.done
+	return nil
+}
+
+// stop stops the manager by its PID: SIGTERM, then SIGKILL after a grace period.
+func (p *managerProcess) stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(15 * time.Second):
+		_ = p.cmd.Process.Signal(syscall.SIGKILL)
+		<-p.done
+	}
+}
+
+// freeAddr returns a free loopback address.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().String(), nil
+}
+
+// tail returns the last n lines of a file.
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
