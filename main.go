@@ -42,6 +42,8 @@ type options struct {
 	maxConcurrent        int
 	maxRemovalsPerPass   int
 	transientGrace       time.Duration
+	orphanGrace          time.Duration
+	reapInterval         time.Duration
 	operatorNamespace    string
 	credentialsNamespace string
 	forumEndpoint        string
@@ -63,6 +65,10 @@ func parseFlags() options {
 		"How many spaces are reconciled at once. Chat servers serialise room creation, so more rarely helps.")
 	flag.DurationVar(&o.transientGrace, "transient-fault-grace", 2*time.Minute,
 		"How long a Ready space stays Ready while a chat server or forum fails in passing (5xx, no answer, rate limit); the fault shows in Reconciling meanwhile.")
+	flag.DurationVar(&o.orphanGrace, "orphan-grace", 2*time.Minute,
+		"How old a room an interrupted create left behind must be before the reaper adopts or removes it.")
+	flag.DurationVar(&o.reapInterval, "reap-interval", 5*time.Minute,
+		"How often each ChatBackend looks for rooms interrupted creates left behind.")
 	flag.IntVar(&o.maxRemovalsPerPass, "max-member-removals", 5,
 		"With memberPolicy Authoritative, the most accounts removed from one space per hour (chat and forum together); "+
 			"the rest are held back until the hour passes or the space's approve-removals annotation lets them go.")
@@ -96,6 +102,8 @@ func main() {
 		MaxConcurrentReconciles: o.maxConcurrent,
 		MaxRemovalsPerPass:      o.maxRemovalsPerPass,
 		TransientGrace:          o.transientGrace,
+		OrphanGrace:             o.orphanGrace,
+		ReapInterval:            o.reapInterval,
 	}); err != nil {
 		setupLog.Error(err, "Unable to set up controllers")
 		os.Exit(1)

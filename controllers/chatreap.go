@@ -121,6 +121,9 @@ func (r *ChatBackendReconciler) judgeRoom(ctx context.Context, conn *chatConnect
 		return err
 	}
 	operator := backend.Status.UserID
+	if room.Creator == operator && room.OwnerSender == "" && room.CreatedFor != "" {
+		return r.removeHalfMade(ctx, conn, backend, room)
+	}
 	ours := room.Creator == operator && room.OwnerSender == operator && room.Owner != ""
 	if !ours || room.Archived || room.CanonicalAlias == "" {
 		r.Reaper.judge(backend.Name, id) // not an interrupted create: never read again
@@ -188,6 +191,27 @@ func (r *ChatBackendReconciler) removeDuplicate(ctx context.Context, conn *chatC
 	r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, "OrphanDeleted", "Reap",
 		"Deleted room %s, an unused duplicate of %s (%s) that an interrupted create left behind",
 		room.RoomID, room.CanonicalAlias, keeperID)
+	return nil
+}
+
+// removeHalfMade deletes a room whose createRoom was cut off after the room was
+// made but before its state: no marker, no name, no alias, nothing anyone can find;
+// the space made it again on its next pass. One someone joined is left alone.
+func (r *ChatBackendReconciler) removeHalfMade(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
+	room *chat.ObservedRoom) error {
+	if time.Since(room.Created) < orDefault(r.Reaper.grace, defaultOrphanGrace) {
+		return nil
+	}
+	if joinedByPeople(room, backend.Status.UserID) {
+		r.Reaper.judge(backend.Name, room.RoomID)
+		return nil
+	}
+	if err := conn.client.Delete(ctx, room.RoomID); err != nil {
+		return err
+	}
+	metrics.OrphanRooms.WithLabelValues(backend.Name, "deleted").Inc()
+	r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, "OrphanDeleted", "Reap",
+		"Deleted room %s, left half made by an interrupted create", room.RoomID)
 	return nil
 }
 

@@ -66,6 +66,17 @@ func TestOrphansOfInterruptedCreatesAreAdoptedOrRemoved(t *testing.T) {
 		joined, err := operator.JoinedRooms(ctx)
 		return err == nil && !slices.Contains(joined, duplicate), fmt.Sprintf("operator still in %s (%v)", duplicate, err)
 	})
+	// A createRoom cut off right after the room was made: only the creation
+	// event, which names the space, and nothing else.
+	halfMade, err := operator.CreateRoom(ctx, map[string]any{"room_version": "10",
+		"creation_content": map[string]string{chat.OwnerEventType: ns + "/orphans"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the half-made room to be removed", func() (bool, string) {
+		joined, err := operator.JoinedRooms(ctx)
+		return err == nil && !slices.Contains(joined, halfMade), fmt.Sprintf("operator still in %s (%v)", halfMade, err)
+	})
 	if owned := roomsOwnedBy(t, ctx, getSpace(t, space)); len(owned) != 3 {
 		t.Errorf("the operator holds %d rooms of the space, want 3 (space, general, extra): %v", len(owned), owned)
 	}

@@ -9,7 +9,7 @@ import "slices"
 // a real pass would.
 func CreatedRoom(roomID, alias string, spec RoomSpec, self string) *ObservedRoom {
 	r := &ObservedRoom{
-		RoomID: roomID, Alias: alias, Creator: self, CanonicalAlias: alias, OwnerSender: self,
+		RoomID: roomID, Alias: alias, Creator: self, CreatedFor: spec.Owner, CanonicalAlias: alias, OwnerSender: self,
 		Name: spec.Name, Topic: spec.Topic,
 		Space: spec.Space, JoinRule: spec.JoinRule, Published: spec.Published,
 		PowerLevels: WithOperator(spec.PowerLevels, self), Owner: spec.Owner,

@@ -102,9 +102,12 @@ type ObservedRoom struct {
 	RoomID string
 	// Alias is the full alias the room was found by, e.g. "#eng-general:example.org".
 	Alias string
-	// Creator sent the room's m.room.create event, at Created.
-	Creator string
-	Created time.Time
+	// Creator sent the room's m.room.create event, at Created. CreatedFor is the
+	// owner the operator put into that event, which tells a room whose create was
+	// cut off before its state apart from anyone else's.
+	Creator    string
+	Created    time.Time
+	CreatedFor string
 	// CanonicalAlias is the alias of the room's m.room.canonical_alias event.
 	CanonicalAlias string
 	Name, Topic    string

@@ -35,17 +35,16 @@ const (
 	// Ready together.
 	killConverge = 5 * time.Minute
 	// killCleanup bounds the wait, once all are Ready, until the rooms interrupted
-	// creates left behind are adopted or removed: the reaper's default grace (2m)
-	// and interval (5m) after the last start, with a margin.
-	killCleanup = 7 * time.Minute
+	// creates left behind are adopted or removed: the reaper's grace and interval
+	// (killFlags) after the last start, with a margin.
+	killCleanup = 2 * time.Minute
 	// killPoll is the backend's poll interval.
 	killPoll = 30 * time.Second
 )
 
-// killFlags are extra flags for the manager in the drill: none yet. Flags for the
-// reaper's grace and interval would let killCleanup shrink from minutes to about
-// one.
-var killFlags []string
+// killFlags are extra flags for the manager in the drill: the reaper looks every
+// 10s at rooms older than 20s, so the drill waits seconds, not minutes.
+var killFlags = []string{"--orphan-grace=20s", "--reap-interval=10s"}
 
 var killWorkload = workload{prefix: "kill", n: 60, rooms: []string{"general", "random"}}
 

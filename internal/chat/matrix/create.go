@@ -87,8 +87,12 @@ func (c *Client) createRequest(spec chat.RoomSpec, self string) createRoomReques
 	if spec.Published {
 		req.Visibility = "public"
 	}
+	// The owner goes into the creation event too: a createRoom cut off after
+	// the room was made but before its state leaves a room with nothing else to
+	// say whose it is (see the ChatBackend's reaper).
+	req.CreationContent = map[string]any{chat.OwnerEventType: spec.Owner}
 	if spec.Space {
-		req.CreationContent = map[string]any{"type": roomTypeSpace}
+		req.CreationContent["type"] = roomTypeSpace
 	}
 	return req
 }

@@ -44,7 +44,8 @@ func TestCreateSpaceAndRooms(t *testing.T) {
 	want := &chat.ObservedRoom{
 		RoomID: p.spaceID, Alias: "#dept-eng-create.eng-create:localhost", Name: "Dept eng-create", Topic: "Where eng-create talks",
 		Creator: hs.operator.ID, OwnerSender: hs.operator.ID, CanonicalAlias: "#dept-eng-create.eng-create:localhost",
-		Space: true, JoinRule: chat.JoinRuleInvite, PowerLevels: p.space.PowerLevels,
+		CreatedFor: "dept-eng-create/eng-create",
+		Space:      true, JoinRule: chat.JoinRuleInvite, PowerLevels: p.space.PowerLevels,
 		Members:  map[string]chat.Membership{hs.operator.ID: "join", "@alice:localhost": "invite", "@bob:localhost": "invite"},
 		Children: map[string]bool{p.rooms["general"]: true, p.rooms["announcements"]: true},
 		Owner:    "dept-eng-create/eng-create",

@@ -30,9 +30,12 @@ func apply(r *chat.ObservedRoom, ev stateEvent) {
 	switch ev.Type {
 	case evCreate:
 		var c struct {
-			Type string `json:"type"`
+			Type  string `json:"type"`
+			Owner string `json:"io.opencommons.collab.owner"`
 		}
-		r.Space = unmarshal(ev, &c) && c.Type == roomTypeSpace
+		ok := unmarshal(ev, &c)
+		r.Space = ok && c.Type == roomTypeSpace
+		r.CreatedFor = c.Owner
 		r.Creator = ev.Sender
 		if ev.OriginServerTS > 0 {
 			r.Created = time.UnixMilli(ev.OriginServerTS)
