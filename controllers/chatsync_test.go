@@ -68,7 +68,9 @@ func TestSyncStreamResumesAndWakesOwners(t *testing.T) {
 
 	syncer := &scriptedSyncer{answers: []func() (chat.SyncBatch, error){
 		func() (chat.SyncBatch, error) { return chat.SyncBatch{Next: "t2", Changed: []string{"!general"}}, nil },
-		func() (chat.SyncBatch, error) { return chat.SyncBatch{}, fmt.Errorf("gone: %w", chat.ErrUnknownPosition) },
+		func() (chat.SyncBatch, error) {
+			return chat.SyncBatch{}, fmt.Errorf("gone: %w", chat.ErrUnknownPosition)
+		},
 		func() (chat.SyncBatch, error) { return chat.SyncBatch{Next: "t3"}, nil },
 		func() (chat.SyncBatch, error) { return chat.SyncBatch{}, fmt.Errorf("down: %w", chat.ErrUnavailable) },
 	}}
