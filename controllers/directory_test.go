@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/forumplan"
 	"github.com/opencommons/collab-operator/internal/testing/slapd"
 )
 
@@ -500,5 +501,56 @@ func TestStaticDirectory(t *testing.T) {
 		}
 		m := membership(t, roomID(t, space, "general"), "bob")
 		return m == "invite", "bob is " + m
+	})
+}
+
+// TestForumAccountsAreFoundByEmail: a person whose forum account has another name
+// than the directory's is found by the e-mail address the directory gives, and
+// joins the department's forum group under the forum's name.
+func TestForumAccountsAreFoundByEmail(t *testing.T) {
+	name := "org-email"
+	mustCreate(t, &collabv1.PeopleDirectory{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: collabv1.PeopleDirectorySpec{
+			Static: &collabv1.StaticDirectory{
+				People: []collabv1.StaticPerson{{Username: "wendy", Email: "wendy@corp.example"}, {Username: "vic"}},
+				Groups: []collabv1.StaticGroup{{Name: "writers", Members: []string{"wendy", "vic"}}},
+			},
+			PollInterval: metav1.Duration{Duration: time.Second},
+		}})
+	forumServer.AddUserWithEmail("wendy.w", "wendy@corp.example")
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name + "-credentials", Namespace: operatorNamespace},
+		Data: map[string][]byte{"token": []byte(forumToken), "uid": []byte("1")}}
+	mustCreate(t, secret)
+	mustCreate(t, &collabv1.ForumBackend{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: collabv1.ForumBackendSpec{NodeBB: &collabv1.NodeBBBackend{URL: forumAPI,
+			CredentialsSecretRef: collabv1.SecretReference{Name: secret.Name}},
+			DirectoryRef: &collabv1.LocalObjectReference{Name: name}}})
+	forumServer.AddUser("lead")
+	space := &collabv1.CollaborationSpace{
+		ObjectMeta: metav1.ObjectMeta{Name: "writers", Namespace: newNamespace(t)},
+		Spec: collabv1.CollaborationSpaceSpec{
+			Department: "Writers",
+			Members: []collabv1.Member{{Kind: collabv1.SubjectUser, Name: "lead", Role: collabv1.RoleOwner},
+				{Kind: collabv1.SubjectGroup, Name: "writers"}},
+			Forum: &collabv1.ForumSpec{BackendRef: &collabv1.LocalObjectReference{Name: name},
+				Categories: []collabv1.Category{{Name: "Drafts"}}},
+		},
+	}
+	createSpace(t, space)
+	eventually(t, "wendy in the members group under her forum name", func() (bool, string) {
+		got := getSpace(t, space)
+		if got.Status.Forum == nil || len(got.Status.Forum.Groups) != 3 {
+			return false, fmt.Sprintf("forum status %+v", got.Status.Forum)
+		}
+		g, err := forumClient(t).ObserveGroup(context.Background(), forumplan.GroupNamesFor(got, true).Members)
+		if err != nil || g == nil {
+			return false, fmt.Sprint(err)
+		}
+		return g.HasMember("wendy.w"), fmt.Sprintf("members %+v", g.Members)
+	})
+	eventually(t, "vic, with no account at all, counted", func() (bool, string) {
+		got := getSpace(t, space)
+		return got.Status.Members != nil && got.Status.Members.WithoutForumAccount == 1,
+			fmt.Sprintf("%+v", got.Status.Members)
 	})
 }

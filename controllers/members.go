@@ -62,8 +62,10 @@ const (
 
 // memberResolution is what reconcileMembers learned for the rest of the pass.
 type memberResolution struct {
-	// people by username, with their highest role.
+	// people by username, with their highest role, and the e-mail address the
+	// directory gave each, by which a forum account under another name is found.
 	people map[string]collabv1.Role
+	emails map[string]string
 	// trusted says removals may go ahead: the membership is complete.
 	trusted bool
 	// reason and message of MembersReady, when not resolved cleanly.
@@ -164,7 +166,7 @@ func directoryOf(ctx context.Context, c client.Reader, space *collabv1.Collabora
 func (r *CollaborationSpaceReconciler) reconcileMembers(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
 	space := s.space
 	prev := s.before.Status.Members
-	res := &memberResolution{people: map[string]collabv1.Role{}, trusted: true}
+	res := &memberResolution{people: map[string]collabv1.Role{}, emails: map[string]string{}, trusted: true}
 	s.members = res
 	defer func() { res.budget = r.newBudget(space, prev, res.trusted) }()
 
@@ -245,6 +247,9 @@ func (r *CollaborationSpaceReconciler) reconcileMembers(ctx context.Context, s *
 		}
 		for _, p := range grp.People {
 			res.add(p.Username, role)
+			if p.Email != "" {
+				res.emails[p.Username] = p.Email
+			}
 		}
 	}
 	slices.Sort(st.GroupsNotFound)
@@ -633,6 +638,10 @@ type forumAccounts struct {
 	mu sync.Mutex
 	// seen[forum][username] is when the account was found missing (zero: found).
 	seen map[string]map[string]time.Time
+	// byEmail[forum][email] is the username of the account with that address,
+	// "" when none was found at checked[forum][email].
+	byEmail map[string]map[string]string
+	checked map[string]map[string]time.Time
 }
 
 // accountRecheck is how long a missing forum account is not looked up again.
@@ -650,14 +659,46 @@ func (r *CollaborationSpaceReconciler) forumPeople(ctx context.Context, fc forum
 	out := make([]forumplan.Person, 0, len(people))
 	missing := 0
 	for _, p := range people {
-		if knownForumAccounts.has(ctx, fc, forumName, p.Username) {
+		switch {
+		case knownForumAccounts.has(ctx, fc, forumName, p.Username):
 			out = append(out, p)
-		} else {
+		case s.members.emails[p.Username] != "":
+			if name := knownForumAccounts.usernameOf(ctx, fc, forumName, s.members.emails[p.Username]); name != "" {
+				out = append(out, forumplan.Person{Username: name, Role: p.Role})
+				continue
+			}
+			missing++
+		default:
 			missing++
 		}
 	}
 	s.members.withoutForum = missing
 	return out
+}
+
+// usernameOf returns the forum username of the account registered with email,
+// "" when there is none (looked up again only every accountRecheck).
+func (a *forumAccounts) usernameOf(ctx context.Context, fc forum.Client, forumName, email string) string {
+	a.mu.Lock()
+	if a.byEmail == nil {
+		a.byEmail, a.checked = map[string]map[string]string{}, map[string]map[string]time.Time{}
+	}
+	if a.byEmail[forumName] == nil {
+		a.byEmail[forumName], a.checked[forumName] = map[string]string{}, map[string]time.Time{}
+	}
+	name, at := a.byEmail[forumName][email], a.checked[forumName][email]
+	a.mu.Unlock()
+	if name != "" || (!at.IsZero() && time.Since(at) < accountRecheck) {
+		return name
+	}
+	name, err := fc.LookupEmail(ctx, email)
+	if err != nil && !errors.Is(err, forum.ErrNotFound) {
+		return "" // the forum cannot say: counted as without an account this pass
+	}
+	a.mu.Lock()
+	a.byEmail[forumName][email], a.checked[forumName][email] = name, time.Now()
+	a.mu.Unlock()
+	return name
 }
 
 func (a *forumAccounts) has(ctx context.Context, fc forum.Client, forumName, username string) bool {

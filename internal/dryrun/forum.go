@@ -150,6 +150,11 @@ func (f *Forum) DeleteGroup(_ context.Context, name string) error {
 	return nil
 }
 
+// LookupEmail reads through.
+func (f *Forum) LookupEmail(ctx context.Context, email string) (string, error) {
+	return f.real.LookupEmail(ctx, email)
+}
+
 // LookupUser reads through.
 func (f *Forum) LookupUser(ctx context.Context, username string) (int64, error) {
 	return f.real.LookupUser(ctx, username)

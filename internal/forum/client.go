@@ -63,6 +63,11 @@ type Client interface {
 	// ErrNotFound when the forum has no such user.
 	LookupUser(ctx context.Context, username string) (int64, error)
 
+	// LookupEmail returns the username of the account with that e-mail address,
+	// for people whose forum username is not their directory name; an error
+	// wrapping ErrNotFound when there is none. It needs an administrator.
+	LookupEmail(ctx context.Context, email string) (string, error)
+
 	// Ping checks the credentials and returns the account they act as; it doubles
 	// as the ForumBackend's readiness check.
 	Ping(ctx context.Context) (Self, error)

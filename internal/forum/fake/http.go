@@ -278,6 +278,7 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("GET /api/self", h(self))
 	m.HandleFunc("GET /nodeinfo/2.0", h(nodeinfo))
 	m.HandleFunc("GET /api/user/username/{username}", h(userByUsername))
+	m.HandleFunc("GET /api/user/email/{email}", h(userByEmail))
 	m.HandleFunc("POST /api/v3/users", h(createUser))
 	m.HandleFunc("DELETE /api/v3/users/{uid}", h(deleteUser))
 

@@ -116,3 +116,13 @@ func (s *Server) AddUser(username string) int64 {
 	}
 	return s.state.createUser(username)
 }
+
+// AddUserWithEmail is AddUser for an account that registered with an e-mail
+// address, which administrators can look it up by.
+func (s *Server) AddUserWithEmail(username, email string) int64 {
+	uid := s.AddUser(username)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state.users[uid].email = email
+	return uid
+}

@@ -44,6 +44,7 @@ type user struct {
 	uid      int64
 	username string
 	slug     string
+	email    string
 }
 
 type category struct {

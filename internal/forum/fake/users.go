@@ -53,6 +53,24 @@ func userByUsername(st *state, w http.ResponseWriter, q *request) {
 	writeJSON(w, http.StatusOK, userJSON(st.users[uid]))
 }
 
+// userByEmail is GET /api/user/email/{email} (controllers/user.js
+// getUserDataByField): found only for administrators and global moderators (the
+// fake keeps no "show e-mail" setting), else NodeBB's plain 404.
+func userByEmail(st *state, w http.ResponseWriter, q *request) {
+	email := q.param("email")
+	if !st.isAdmin(q.uid) && !st.isMember("Global Moderators", q.uid) {
+		notFoundText(w)
+		return
+	}
+	for _, u := range st.users {
+		if email != "" && u.email == email {
+			writeJSON(w, http.StatusOK, userJSON(u))
+			return
+		}
+	}
+	notFoundText(w)
+}
+
 // createUser is POST /api/v3/users (api/users.js create): administrators only;
 // a taken username is renamed, as User.create does.
 func createUser(st *state, w http.ResponseWriter, q *request) {

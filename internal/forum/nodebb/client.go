@@ -170,6 +170,20 @@ func noAccount(username string) error {
 	return fmt.Errorf("%w named %s", forum.ErrNoAccount, strconv.Quote(username))
 }
 
+// LookupEmail finds an account by e-mail address with GET
+// /api/user/email/{email}, which NodeBB answers for administrators (and for
+// accounts that show their address).
+func (c *Client) LookupEmail(ctx context.Context, email string) (string, error) {
+	var u userJSON
+	err := c.do(ctx, call{method: http.MethodGet, op: "getUserByEmail",
+		path: "/api/user/email/" + url.PathEscape(email)}, &u)
+	if errors.Is(err, forum.ErrNotFound) || (err == nil && (u.UID <= 0 || u.Username == "")) {
+		return "", &Error{Op: "getUserByEmail", Status: http.StatusNotFound, kind: forum.ErrNotFound,
+			cause: errors.New("no forum account has that e-mail address")}
+	}
+	return u.Username, err
+}
+
 // LookupUser resolves a username with GET /api/user/username/{username}.
 func (c *Client) LookupUser(ctx context.Context, username string) (int64, error) {
 	var u userJSON

@@ -1,0 +1,32 @@
+package nodebb_test
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/opencommons/collab-operator/internal/forum"
+	"github.com/opencommons/collab-operator/internal/forum/fake"
+	"github.com/opencommons/collab-operator/internal/forum/nodebb"
+)
+
+// TestLookupEmail finds an account by its e-mail address, as an administrator, and
+// says ErrNotFound for an address no account has.
+func TestLookupEmail(t *testing.T) {
+	srv := fake.NewServer(fakeToken)
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	srv.AddUserWithEmail("wendy.w", "wendy@corp.example")
+	c, err := nodebb.New(nodebb.Config{URL: ts.URL, Token: fakeToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if name, err := c.LookupEmail(ctx, "wendy@corp.example"); err != nil || name != "wendy.w" {
+		t.Errorf("LookupEmail = %q, %v; want wendy.w", name, err)
+	}
+	if name, err := c.LookupEmail(ctx, "nobody@corp.example"); !errors.Is(err, forum.ErrNotFound) {
+		t.Errorf("LookupEmail of an unknown address = %q, %v; want ErrNotFound", name, err)
+	}
+}
