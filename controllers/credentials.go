@@ -95,11 +95,3 @@ func isCredentialsNamespaceForbidden(err error) bool {
 	return errors.As(err, &e)
 }
 
-// credentialsReason returns ReasonCredentialsNamespaceForbidden for a refused
-// credentialsSecretRef, and reason for any other error.
-func credentialsReason(err error, reason string) string {
-	if isCredentialsNamespaceForbidden(err) {
-		return ReasonCredentialsNamespaceForbidden
-	}
-	return reason
-}

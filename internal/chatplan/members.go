@@ -41,18 +41,10 @@ func planInvites(d chat.RoomSpec, o chat.ObservedRoom, opts Options, r *Report) 
 // declared: a member list that resolved to no people (a directory that answered
 // nothing) must never empty a room.
 func planKicks(d chat.RoomSpec, o chat.ObservedRoom, opts Options, r *Report) []chat.Action {
-	declared := map[string]bool{}
-	for _, u := range d.Invite {
-		if u != opts.OperatorUserID {
-			declared[u] = true
-		}
-	}
+	declared := declaredUsers(d, opts.OperatorUserID)
 	if len(declared) == 0 {
-		for u := range o.Members {
-			if u != opts.OperatorUserID && o.Joined(u) {
-				r.Notes = append(r.Notes, "no member is declared, so nobody is removed")
-				break
-			}
+		if anyoneJoined(o, opts.OperatorUserID) {
+			r.Notes = append(r.Notes, "no member is declared, so nobody is removed")
 		}
 		return nil
 	}
@@ -74,4 +66,25 @@ func planKicks(d chat.RoomSpec, o chat.ObservedRoom, opts Options, r *Report) []
 		out = append(out, chat.Kick{UserID: u, Reason: "not a declared member of this space"})
 	}
 	return out
+}
+
+// declaredUsers are the users the spec invites, the operator aside.
+func declaredUsers(d chat.RoomSpec, operator string) map[string]bool {
+	declared := map[string]bool{}
+	for _, u := range d.Invite {
+		if u != operator {
+			declared[u] = true
+		}
+	}
+	return declared
+}
+
+// anyoneJoined reports whether someone besides the operator is joined or invited.
+func anyoneJoined(o chat.ObservedRoom, operator string) bool {
+	for u := range o.Members {
+		if u != operator && o.Joined(u) {
+			return true
+		}
+	}
+	return false
 }

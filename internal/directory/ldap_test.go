@@ -45,7 +45,7 @@ func organisation() string {
 	b.WriteString(group("platform", uidDN("bob"), cnDN("engineering")))
 	b.WriteString(group("leads", uidDN("dave")))
 	b.WriteString(group("r&d (lab)", uidDN("erin")))
-	b.WriteString(fmt.Sprintf("dn: cn=staff,ou=groups,%s\nobjectClass: posixGroup\ncn: staff\ngidNumber: 1000\nmemberUid: carol\nmemberUid: nobody\n\n", sfx))
+	fmt.Fprintf(&b, "dn: cn=staff,ou=groups,%s\nobjectClass: posixGroup\ncn: staff\ngidNumber: 1000\nmemberUid: carol\nmemberUid: nobody\n\n", sfx)
 	return b.String()
 }
 

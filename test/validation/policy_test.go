@@ -185,7 +185,6 @@ func refusedEventually(ctx context.Context, t *testing.T, pc policyCase) error {
 // writes, and a user's), while a change of its spec is judged by the policy.
 func TestPolicyLetsTheOperatorWriteMetadata(t *testing.T) {
 	ctx := t.Context()
-	const ns = "policy-tightened"
 	objs, err := decodeAll([]byte(`
 apiVersion: v1
 kind: Namespace

@@ -46,34 +46,52 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	if err != nil {
 		return fmt.Errorf("matrix %s: cannot encode request: %w", cl.op, err)
 	}
-	relogged := false
-	faults := 0
+	r := retrier{c: c, cl: cl}
 	for attempt := 0; ; attempt++ {
 		resp, e := c.send(ctx, cl, body)
-		switch {
-		case e == nil:
+		if e == nil {
 			return decode(cl.op, resp, out)
-		case isRateLimit(e):
-			wait := c.requestedWait(resp, attempt)
-			e.wait = wait
-			if attempt >= c.maxRetries || wait > c.maxWait {
-				return e
-			}
-			if err := sleep(ctx, wait); err != nil {
-				return fmt.Errorf("%w (gave up waiting %s: %w)", e, wait, err)
-			}
-		case errors.Is(e, chat.ErrUnavailable) && idempotent(cl.method) && faults < len(faultBackoff):
-			if err := sleep(ctx, faultBackoff[faults]); err != nil {
-				return e
-			}
-			faults++
-		case errors.Is(e, chat.ErrUnauthorized) && !cl.noAuth && c.canLogin() && !relogged:
-			relogged = true
-			c.forgetToken()
-		default:
-			return e
+		}
+		if err := r.again(ctx, e, resp, attempt); err != nil {
+			return err
 		}
 	}
+}
+
+// retrier decides, after each failed attempt of one request, whether to try again.
+type retrier struct {
+	c        *Client
+	cl       call
+	faults   int
+	relogged bool
+}
+
+// again waits when the request is to be tried again and returns nil, or returns
+// the error to give up with.
+func (r *retrier) again(ctx context.Context, e *Error, resp *response, attempt int) error {
+	switch {
+	case isRateLimit(e):
+		wait := r.c.requestedWait(resp, attempt)
+		e.wait = wait
+		if attempt >= r.c.maxRetries || wait > r.c.maxWait {
+			return e
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return fmt.Errorf("%w (gave up waiting %s: %w)", e, wait, err)
+		}
+		return nil
+	case errors.Is(e, chat.ErrUnavailable) && idempotent(r.cl.method) && r.faults < len(faultBackoff):
+		if err := sleep(ctx, faultBackoff[r.faults]); err != nil {
+			return e
+		}
+		r.faults++
+		return nil
+	case errors.Is(e, chat.ErrUnauthorized) && !r.cl.noAuth && r.c.canLogin() && !r.relogged:
+		r.relogged = true
+		r.c.forgetToken()
+		return nil
+	}
+	return e
 }
 
 // faultBackoff are the waits before retrying an idempotent request that met a

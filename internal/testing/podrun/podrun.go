@@ -214,7 +214,7 @@ func (p *Pod) Probe(ctx context.Context, c *Container, probe *corev1.Probe) erro
 			return err
 		}
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out)))
+			return fmt.Errorf("%w: %s", err, strings.TrimSpace(string(out)))
 		}
 		return nil
 	case h.HTTPGet != nil:
@@ -267,13 +267,13 @@ func (p *Pod) waitProbe(ctx context.Context, c *Container, probe *corev1.Probe, 
 		}
 		select {
 		case <-c.done:
-			return fmt.Errorf("container %s exited before its %s probe passed: %v (log: %s)", c.Name, kind, c.err, c.Log)
+			return fmt.Errorf("container %s exited before its %s probe passed: %w (log: %s)", c.Name, kind, c.err, c.Log)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(poll):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s probe of container %s did not pass in %s: %v (log: %s)", kind, c.Name, budget, last, c.Log)
+			return fmt.Errorf("%s probe of container %s did not pass in %s: %w (log: %s)", kind, c.Name, budget, last, c.Log)
 		}
 	}
 }
@@ -603,7 +603,7 @@ func (p *Pod) valueFrom(ctx context.Context, from *corev1.EnvVarSource) (string,
 		}
 		v, ok := s.Data[ref.Key]
 		if !ok {
-			return "", fmt.Errorf("Secret %s has no key %s", ref.Name, ref.Key)
+			return "", fmt.Errorf("the Secret %s has no key %s", ref.Name, ref.Key)
 		}
 		return string(v), nil
 	case from.ConfigMapKeyRef != nil:
