@@ -171,32 +171,58 @@ func recordedGroup(space *collabv1.CollaborationSpace, name string) bool {
 // found by name is the space's only when its status records it or it carries the
 // space's proof; anything else is a conflict.
 func (r *CollaborationSpaceReconciler) ensureGroup(ctx context.Context, p *forumPass, g forum.GroupSpec) error {
+	observed, err := r.findOrCreateGroup(ctx, p, g)
+	if err != nil {
+		return err
+	}
+	actions, _ := forumplan.PlanGroup(g, *observed, p.opts)
+	settings, members, err := applyGroupActions(ctx, p, g.Name, actions)
+	if err != nil {
+		return fmt.Errorf("cannot update forum group %s: %w", g.Name, err)
+	}
+	changed := groupChanges(settings, members)
+	if len(changed) == 0 {
+		return nil
+	}
+	r.recordChange(p.s.space, "ForumGroupUpdated", "Update", "Updated %s of forum group %s", strings.Join(changed, ", "), g.Name)
+	p.noteDrift("group "+g.Name, changed)
+	return nil
+}
+
+// findOrCreateGroup observes the group, creating it when it is missing, and
+// returns it once it is known to be the space's.
+func (r *CollaborationSpaceReconciler) findOrCreateGroup(ctx context.Context, p *forumPass, g forum.GroupSpec) (*forum.ObservedGroup, error) {
 	observed, err := p.client.ObserveGroup(ctx, g.Name)
 	if err != nil {
-		return fmt.Errorf("cannot ensure forum group %s: %w", g.Name, err)
+		return nil, fmt.Errorf("cannot ensure forum group %s: %w", g.Name, err)
 	}
 	switch {
 	case observed == nil:
 		if observed, err = p.client.CreateGroup(ctx, g); err != nil {
-			return fmt.Errorf("cannot ensure forum group %s: %w", g.Name, err)
+			return nil, fmt.Errorf("cannot ensure forum group %s: %w", g.Name, err)
 		}
 		// CreateGroup adopts a group made between the read and the create: it
 		// must carry the proof just written.
 		if p.shared && !forumplan.Proven(g, *observed) {
-			return groupConflict(g.Name)
+			return nil, groupConflict(g.Name)
 		}
 		r.recordChange(p.s.space, "ForumGroupCreated", "Create", "Created forum group %s", g.Name)
 	case p.shared && !recordedGroup(p.s.space, g.Name) && !forumplan.Proven(g, *observed):
-		return groupConflict(g.Name)
+		return nil, groupConflict(g.Name)
 	}
-	actions, _ := forumplan.PlanGroup(g, *observed, p.opts)
-	// One action at a time (NodeBB takes one request per action anyway), so that
-	// adding a member who has no forum account yet is told apart: it writes
-	// nothing, is no drift and no change, and waits for their first login.
-	var settings, members bool
+	return observed, nil
+}
+
+// applyGroupActions applies the planned actions to the group and reports whether
+// its settings and its members changed.
+//
+// One action at a time (NodeBB takes one request per action anyway), so that
+// adding a member who has no forum account yet is told apart: it writes
+// nothing, is no drift and no change, and waits for their first login.
+func applyGroupActions(ctx context.Context, p *forumPass, name string, actions []forum.GroupAction) (settings, members bool, err error) {
 	var errs []error
 	for _, a := range actions {
-		err := p.client.UpdateGroup(ctx, g.Name, []forum.GroupAction{a})
+		err := p.client.UpdateGroup(ctx, name, []forum.GroupAction{a})
 		if add, ok := a.(forum.AddMember); ok && err != nil && errors.Is(err, forum.ErrNoAccount) {
 			p.pending = append(p.pending, add.Username)
 			continue
@@ -214,9 +240,11 @@ func (r *CollaborationSpaceReconciler) ensureGroup(ctx context.Context, p *forum
 			members = true
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("cannot update forum group %s: %w", g.Name, err)
-	}
+	return settings, members, errors.Join(errs...)
+}
+
+// groupChanges names what of a group changed, for events and drift.
+func groupChanges(settings, members bool) []string {
 	var changed []string
 	if settings {
 		changed = append(changed, "settings")
@@ -224,12 +252,7 @@ func (r *CollaborationSpaceReconciler) ensureGroup(ctx context.Context, p *forum
 	if members {
 		changed = append(changed, "members")
 	}
-	if len(changed) == 0 {
-		return nil
-	}
-	r.recordChange(p.s.space, "ForumGroupUpdated", "Update", "Updated %s of forum group %s", strings.Join(changed, ", "), g.Name)
-	p.noteDrift("group "+g.Name, changed)
-	return nil
+	return changed
 }
 
 // isDepartmentCategory verifies that a category is the space's department

@@ -23,6 +23,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chatplan"
+	"github.com/opencommons/collab-operator/internal/directory"
 	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/forumplan"
 	"github.com/opencommons/collab-operator/internal/metrics"
@@ -172,12 +173,7 @@ func (r *CollaborationSpaceReconciler) reconcileMembers(ctx context.Context, s *
 
 	groups := groupRoles(space)
 	if len(groups) == 0 {
-		if prev != nil && (len(prev.Removals) > 0 || prev.Held != nil) {
-			space.Status.Members = &collabv1.MembersStatus{Removals: prev.Removals}
-		} else {
-			space.Status.Members = nil
-		}
-		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.MembersReadyCondition)
+		clearMembers(space, prev)
 		return ctrl.Result{}, nil
 	}
 	st := &collabv1.MembersStatus{}
@@ -207,15 +203,28 @@ func (r *CollaborationSpaceReconciler) reconcileMembers(ctx context.Context, s *
 		res.record(st, prev)
 		return ctrl.Result{}, nil
 	}
+	r.resolveGroups(res, space, st, prev, dirName, groups)
+	return ctrl.Result{}, nil
+}
+
+// clearMembers drops the members status of a space without Group members,
+// keeping the removals and held removals still in the window.
+func clearMembers(space *collabv1.CollaborationSpace, prev *collabv1.MembersStatus) {
+	if prev != nil && (len(prev.Removals) > 0 || prev.Held != nil) {
+		space.Status.Members = &collabv1.MembersStatus{Removals: prev.Removals}
+	} else {
+		space.Status.Members = nil
+	}
+	meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.MembersReadyCondition)
+}
+
+// resolveGroups resolves the space's groups through the directory dirName of
+// the running operator and records the people in st.
+func (r *CollaborationSpaceReconciler) resolveGroups(res *memberResolution, space *collabv1.CollaborationSpace,
+	st, prev *collabv1.MembersStatus, dirName string, groups map[string]collabv1.Role) {
 	found, lastErr, ok := r.Directories.Lookup(dirName)
 	samePrev := prev != nil && prev.Directory == dirName
-	var missing []string
-	for g := range groups {
-		if _, in := found[g]; !in {
-			missing = append(missing, g)
-		}
-	}
-	slices.Sort(missing)
+	missing := missingGroups(found, groups)
 	switch {
 	case !ok || len(missing) > 0:
 		// Not read yet in this process (a restart), or a group just added: keep
@@ -231,28 +240,12 @@ func (r *CollaborationSpaceReconciler) reconcileMembers(ctx context.Context, s *
 			res.reason = ReasonMembersDirectoryOut
 		}
 		res.record(st, prev)
-		return ctrl.Result{}, nil
+		return
 	case lastErr != nil:
 		res.reason, res.message = ReasonMembersDirectoryOut, fmt.Sprintf("PeopleDirectory %s cannot be read; "+
 			"the members it last resolved are kept", dirName)
 	}
-	emptied := false
-	for g, role := range groups {
-		grp := found[g]
-		if !grp.Found {
-			st.GroupsNotFound = append(st.GroupsNotFound, g)
-		}
-		if len(grp.People) == 0 {
-			emptied = true
-		}
-		for _, p := range grp.People {
-			res.add(p.Username, role)
-			if p.Email != "" {
-				res.emails[p.Username] = p.Email
-			}
-		}
-	}
-	slices.Sort(st.GroupsNotFound)
+	emptied := res.addGroups(st, found, groups)
 	if emptied && samePrev {
 		// A group that is gone or empty keeps the people it may have had: an
 		// empty answer is more often a mistake than a department dissolved.
@@ -264,7 +257,42 @@ func (r *CollaborationSpaceReconciler) reconcileMembers(ctx context.Context, s *
 	}
 	res.record(st, prev)
 	r.reportJoinsAndLeaves(space, prev, st)
-	return ctrl.Result{}, nil
+}
+
+// missingGroups lists, sorted, the groups the directory has not resolved yet.
+func missingGroups(found map[string]directory.Group, groups map[string]collabv1.Role) []string {
+	var missing []string
+	for g := range groups {
+		if _, in := found[g]; !in {
+			missing = append(missing, g)
+		}
+	}
+	slices.Sort(missing)
+	return missing
+}
+
+// addGroups adds the people of the resolved groups with their group's role,
+// records in st the groups the directory does not have, and reports whether
+// any group came back without people.
+func (m *memberResolution) addGroups(st *collabv1.MembersStatus, found map[string]directory.Group,
+	groups map[string]collabv1.Role) (emptied bool) {
+	for g, role := range groups {
+		grp := found[g]
+		if !grp.Found {
+			st.GroupsNotFound = append(st.GroupsNotFound, g)
+		}
+		if len(grp.People) == 0 {
+			emptied = true
+		}
+		for _, p := range grp.People {
+			m.add(p.Username, role)
+			if p.Email != "" {
+				m.emails[p.Username] = p.Email
+			}
+		}
+	}
+	slices.Sort(st.GroupsNotFound)
+	return emptied
 }
 
 // groupRoles maps each Group member to its highest role.
@@ -413,7 +441,7 @@ func (r *CollaborationSpaceReconciler) newBudget(space *collabv1.CollaborationSp
 	}
 	cutoff := time.Now().Add(-removalWindow)
 	for _, rec := range prev.Removals {
-		if rec.Time.Time.After(cutoff) {
+		if rec.Time.After(cutoff) {
 			for _, a := range rec.Accounts {
 				if !b.recent[a] {
 					b.recent[a] = true
@@ -503,35 +531,8 @@ func (r *CollaborationSpaceReconciler) reportMembers(ctx context.Context, s *spa
 		st.Unmapped = m.unmapped
 		st.WithoutForumAccount = int32(m.withoutForum)
 	}
-	now := time.Now()
-	var kept []collabv1.RemovalRecord
-	for _, rec := range st.Removals {
-		if rec.Time.Time.After(now.Add(-removalWindow)) {
-			kept = append(kept, rec)
-		}
-	}
-	if len(b.removed) > 0 {
-		removed := slices.Clone(b.removed)
-		slices.Sort(removed)
-		kept = append(kept, collabv1.RemovalRecord{Time: metav1.NewTime(now.Truncate(time.Second)), Accounts: removed})
-	}
-	st.Removals = kept
-	var result ctrl.Result
-	st.Held = nil
-	if len(b.held) > 0 {
-		held := slices.Clone(b.held)
-		slices.Sort(held)
-		listed := held[:min(len(held), maxHeldListed)]
-		st.Held = &collabv1.HeldRemovals{Count: int32(len(held)), Accounts: listed, Digest: heldDigest(listed)}
-		if prev == nil || prev.Held == nil || prev.Held.Digest != st.Held.Digest {
-			r.recordWarning(space, ReasonRemovalsCapped, "Remove", "%d removals held back: at most %d accounts leave the "+
-				"space per hour; annotate %s=%s to let them go now: %s", len(held), b.cap,
-				collabv1.ApproveRemovalsAnnotation, st.Held.Digest, shortList(held))
-		}
-		if len(kept) > 0 {
-			result.RequeueAfter = time.Until(kept[0].Time.Add(removalWindow)) + time.Second
-		}
-	}
+	st.Removals = windowRemovals(st.Removals, b.removed)
+	result := r.recordHeld(space, st, prev, b)
 	metrics.RemovalsHeld.WithLabelValues(space.Namespace, space.Name).Set(float64(len(b.held)))
 	if len(b.removed) > 0 {
 		ctrl.LoggerFrom(ctx).Info("Removed accounts within the removal budget", "count", len(b.removed))
@@ -541,6 +542,48 @@ func (r *CollaborationSpaceReconciler) reportMembers(ctx context.Context, s *spa
 		space.Status.Members = nil
 	}
 	return result, nil
+}
+
+// windowRemovals keeps the removal records still in the window and adds one for
+// the accounts this pass removed.
+func windowRemovals(records []collabv1.RemovalRecord, removed []string) []collabv1.RemovalRecord {
+	now := time.Now()
+	var kept []collabv1.RemovalRecord
+	for _, rec := range records {
+		if rec.Time.After(now.Add(-removalWindow)) {
+			kept = append(kept, rec)
+		}
+	}
+	if len(removed) > 0 {
+		accounts := slices.Clone(removed)
+		slices.Sort(accounts)
+		kept = append(kept, collabv1.RemovalRecord{Time: metav1.NewTime(now.Truncate(time.Second)), Accounts: accounts})
+	}
+	return kept
+}
+
+// recordHeld records the removals the budget held back in st, warns when they
+// changed, and asks to be requeued as the oldest removal leaves the window.
+func (r *CollaborationSpaceReconciler) recordHeld(space *collabv1.CollaborationSpace, st, prev *collabv1.MembersStatus,
+	b *removalBudget) ctrl.Result {
+	var result ctrl.Result
+	st.Held = nil
+	if len(b.held) == 0 {
+		return result
+	}
+	held := slices.Clone(b.held)
+	slices.Sort(held)
+	listed := held[:min(len(held), maxHeldListed)]
+	st.Held = &collabv1.HeldRemovals{Count: int32(len(held)), Accounts: listed, Digest: heldDigest(listed)}
+	if prev == nil || prev.Held == nil || prev.Held.Digest != st.Held.Digest {
+		r.recordWarning(space, ReasonRemovalsCapped, "Remove", "%d removals held back: at most %d accounts leave the "+
+			"space per hour; annotate %s=%s to let them go now: %s", len(held), b.cap,
+			collabv1.ApproveRemovalsAnnotation, st.Held.Digest, shortList(held))
+	}
+	if kept := st.Removals; len(kept) > 0 {
+		result.RequeueAfter = time.Until(kept[0].Time.Add(removalWindow)) + time.Second
+	}
+	return result
 }
 
 func heldDigest(accounts []string) string {

@@ -32,17 +32,17 @@ type directoryOptions struct {
 
 // directoryResult is what -mode directory measured.
 type directoryResult struct {
-	people, groups, spaces  int
-	poll                    time.Duration
-	resolve, reachSpaces    time.Duration
-	fullQueries             float64
-	steadyPolls             int
-	steadyQueries           float64
-	steadyWrites            int
-	change                  time.Duration
-	before, after           memSample
-	peak                    uint64
-	changeDetection, reason string
+	people, groups, spaces int
+	poll                   time.Duration
+	resolve, reachSpaces   time.Duration
+	fullQueries            float64
+	steadyPolls            int
+	steadyQueries          float64
+	steadyWrites           int
+	change                 time.Duration
+	before, after          memSample
+	peak                   uint64
+	changeDetection        string
 }
 
 // runDirectory is -mode directory: a directory of o.directory.people people in
@@ -56,10 +56,76 @@ type directoryResult struct {
 func runDirectory(ctx context.Context, o options) error {
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
 	d := o.directory
-	w := workload{spaces: d.groups, rooms: 0, owners: min(o.owners, d.groups)}
-	perGroup := d.people / d.groups
+	b := &directoryBench{
+		o:        o,
+		w:        workload{spaces: d.groups, rooms: 0, owners: min(o.owners, d.groups)},
+		perGroup: d.people / d.groups,
+		res:      directoryResult{people: d.people, groups: d.groups, spaces: d.groups, poll: d.poll, steadyPolls: d.steadyPolls},
+	}
 
 	progress("directory: seeding slapd with %d people in %d groups", d.people, d.groups)
+	ldapSrv, err := slapd.Start(ctx, slapd.Options{Seed: directorySeed(b.w, d, b.perGroup)})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = ldapSrv.Stop() }()
+	b.ldap = ldapSrv
+
+	progress("directory: starting kube-apiserver + etcd (envtest)")
+	env, err := testenv.New()
+	if err != nil {
+		return err
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		return fmt.Errorf("cannot start the API server: %w", err)
+	}
+	defer func() { _ = env.Stop() }()
+	if b.direct, err = client.New(cfg, client.Options{Scheme: testenv.Scheme()}); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "bench-directory-")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(tmp) }()
+	bin, err := managerBinary(ctx, tmp, o.secrets.manager)
+	if err != nil {
+		return err
+	}
+	if err := b.direct.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNamespace}}); err != nil {
+		return err
+	}
+	if b.mgr, err = startManagerProcess(ctx, env, tmp, bin); err != nil {
+		return err
+	}
+	defer b.mgr.stop()
+
+	if err := b.measure(ctx); err != nil {
+		return err
+	}
+	md := b.res.markdown()
+	fmt.Print(md)
+	if o.out != "" {
+		return os.WriteFile(o.out, []byte(md), 0o644)
+	}
+	return nil
+}
+
+// directoryBench is what the phases of -mode directory share.
+type directoryBench struct {
+	o        options
+	w        workload
+	perGroup int
+	ldap     *slapd.Server
+	direct   client.Client
+	mgr      *managerProcess
+	res      directoryResult
+}
+
+// directorySeed is the LDIF of d.people people, perGroup of them in each of
+// d.groups groups, one group per space of w.
+func directorySeed(w workload, d directoryOptions, perGroup int) string {
 	var seed strings.Builder
 	sfx := slapd.DefaultSuffix
 	for p := range d.people {
@@ -72,45 +138,28 @@ func runDirectory(ctx context.Context, o options) error {
 		}
 		seed.WriteString("\n")
 	}
-	ldapSrv, err := slapd.Start(ctx, slapd.Options{Seed: seed.String()})
-	if err != nil {
-		return err
-	}
-	defer func() { _ = ldapSrv.Stop() }()
+	return seed.String()
+}
 
-	progress("directory: starting kube-apiserver + etcd (envtest)")
-	env, err := testenv.New()
-	if err != nil {
+// measure runs the phases of -mode directory against the running slapd, API
+// server and manager, and records what they measured in b.res.
+func (b *directoryBench) measure(ctx context.Context) error {
+	if err := b.createSpaces(ctx); err != nil {
 		return err
 	}
-	cfg, err := env.Start()
-	if err != nil {
-		return fmt.Errorf("cannot start the API server: %w", err)
-	}
-	defer func() { _ = env.Stop() }()
-	direct, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
-	if err != nil {
+	if err := b.resolve(ctx); err != nil {
 		return err
 	}
-	tmp, err := os.MkdirTemp("", "bench-directory-")
-	if err != nil {
+	if err := b.steadyState(ctx); err != nil {
 		return err
 	}
-	defer func() { _ = os.RemoveAll(tmp) }()
-	bin, err := managerBinary(ctx, tmp, o.secrets.manager)
-	if err != nil {
-		return err
-	}
-	if err := direct.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNamespace}}); err != nil {
-		return err
-	}
-	mgr, err := startManagerProcess(ctx, env, tmp, bin)
-	if err != nil {
-		return err
-	}
-	defer mgr.stop()
+	return b.change(ctx)
+}
 
-	res := directoryResult{people: d.people, groups: d.groups, spaces: d.groups, poll: d.poll, steadyPolls: d.steadyPolls}
+// createSpaces creates one space per group, waits for them to be Ready and
+// samples the manager's memory before any directory exists.
+func (b *directoryBench) createSpaces(ctx context.Context) error {
+	w, direct := b.w, b.direct
 	progress("directory: %d spaces (permissions only), one per group", w.spaces)
 	for i := range w.spaces {
 		if err := direct.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: w.namespace(i)}}); err != nil {
@@ -122,24 +171,30 @@ func runDirectory(ctx context.Context, o options) error {
 			return err
 		}
 	}
-	if err := waitSpacesReady(ctx, direct, w.spaces, o.timeout); err != nil {
+	if err := waitSpacesReady(ctx, direct, w.spaces, b.o.timeout); err != nil {
 		return err
 	}
 	if err := sleep(ctx, 10*time.Second); err != nil {
 		return err
 	}
-	if res.before, err = mgr.sample(ctx); err != nil {
-		return err
-	}
+	var err error
+	b.res.before, err = b.mgr.sample(ctx)
+	return err
+}
 
+// resolve creates the PeopleDirectory and measures the time until it has
+// resolved every group and until every space records its people, and the
+// queries of that full read.
+func (b *directoryBench) resolve(ctx context.Context) error {
+	o, d, direct, mgr, sfx := b.o, b.o.directory, b.direct, b.mgr, slapd.DefaultSuffix
 	progress("directory: the PeopleDirectory appears; resolving")
 	if err := direct.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "directory-bind", Namespace: benchNamespace},
-		Data:       map[string][]byte{"bindDN": []byte(ldapSrv.ReaderDN), "password": []byte(ldapSrv.ReaderPassword)},
+		Data:       map[string][]byte{"bindDN": []byte(b.ldap.ReaderDN), "password": []byte(b.ldap.ReaderPassword)},
 	}); err != nil {
 		return err
 	}
-	q0, err := mgr.counter(ctx, "collab_directory_queries_total")
+	q0, err := mgr.directoryQueries(ctx)
 	if err != nil {
 		return err
 	}
@@ -147,7 +202,7 @@ func runDirectory(ctx context.Context, o options) error {
 	dir := &collabv1.PeopleDirectory{
 		ObjectMeta: metav1.ObjectMeta{Name: "company"},
 		Spec: collabv1.PeopleDirectorySpec{Default: true, PollInterval: metav1.Duration{Duration: d.poll},
-			LDAP: &collabv1.LDAPDirectory{URL: ldapSrv.URL, TLS: collabv1.LDAPTLSNone,
+			LDAP: &collabv1.LDAPDirectory{URL: b.ldap.URL, TLS: collabv1.LDAPTLSNone,
 				BindSecretRef: &collabv1.SecretReference{Name: "directory-bind"},
 				UserBaseDN:    "ou=people," + sfx, GroupBaseDN: "ou=groups," + sfx}},
 	}
@@ -158,25 +213,31 @@ func runDirectory(ctx context.Context, o options) error {
 		if err := direct.Get(ctx, client.ObjectKeyFromObject(dir), dir); err != nil {
 			return false, err
 		}
-		return int(dir.Status.People) == perGroup*d.groups && len(dir.Status.Groups) == d.groups, nil
+		return int(dir.Status.People) == b.perGroup*d.groups && len(dir.Status.Groups) == d.groups, nil
 	}); err != nil {
 		return fmt.Errorf("the directory did not resolve: %w", err)
 	}
-	res.resolve = time.Since(start)
-	res.changeDetection = dir.Status.ChangeDetection
+	b.res.resolve = time.Since(start)
+	b.res.changeDetection = dir.Status.ChangeDetection
 	if err := poll(ctx, o.timeout, func() (bool, error) {
-		n, err := spacesWithPeople(ctx, direct, perGroup)
-		return n == w.spaces, err
+		n, err := spacesWithPeople(ctx, direct, b.perGroup)
+		return n == b.w.spaces, err
 	}); err != nil {
 		return fmt.Errorf("the spaces did not record their people: %w", err)
 	}
-	res.reachSpaces = time.Since(start)
-	q1, err := mgr.counter(ctx, "collab_directory_queries_total")
+	b.res.reachSpaces = time.Since(start)
+	q1, err := mgr.directoryQueries(ctx)
 	if err != nil {
 		return err
 	}
-	res.fullQueries = q1 - q0
+	b.res.fullQueries = q1 - q0
+	return nil
+}
 
+// steadyState measures, over a number of polls of an unchanged directory, the
+// queries per poll, the writes to the API server and the manager's memory.
+func (b *directoryBench) steadyState(ctx context.Context) error {
+	d, direct, mgr, res := b.o.directory, b.direct, b.mgr, &b.res
 	progress("directory: steady state over %d polls of %s", d.steadyPolls, d.poll)
 	if err := sleep(ctx, 2*d.poll); err != nil { // the passes the resolution started end
 		return err
@@ -185,14 +246,14 @@ func runDirectory(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	q2, err := mgr.counter(ctx, "collab_directory_queries_total")
+	q2, err := mgr.directoryQueries(ctx)
 	if err != nil {
 		return err
 	}
 	if err := sleep(ctx, time.Duration(d.steadyPolls)*d.poll); err != nil {
 		return err
 	}
-	q3, err := mgr.counter(ctx, "collab_directory_queries_total")
+	q3, err := mgr.directoryQueries(ctx)
 	if err != nil {
 		return err
 	}
@@ -210,28 +271,28 @@ func runDirectory(ctx context.Context, o options) error {
 		return err
 	}
 	res.peak = peakRSS(mgr.cmd.Process.Pid)
+	return nil
+}
 
+// change measures how long one person added to a group takes to reach the
+// space's status.
+func (b *directoryBench) change(ctx context.Context) error {
+	w, direct, sfx := b.w, b.direct, slapd.DefaultSuffix
 	progress("directory: one person joins a group")
-	start = time.Now()
-	if err := ldapSrv.AddMember("cn="+w.spaceName(0)+"-staff,ou=groups,"+sfx, "member", "uid=person09999,ou=people,"+sfx); err != nil {
+	start := time.Now()
+	if err := b.ldap.AddMember("cn="+w.spaceName(0)+"-staff,ou=groups,"+sfx, "member", "uid=person09999,ou=people,"+sfx); err != nil {
 		return err
 	}
-	if err := poll(ctx, o.timeout, func() (bool, error) {
+	if err := poll(ctx, b.o.timeout, func() (bool, error) {
 		s := &collabv1.CollaborationSpace{}
 		if err := direct.Get(ctx, client.ObjectKey{Namespace: w.namespace(0), Name: w.spaceName(0)}, s); err != nil {
 			return false, err
 		}
-		return s.Status.Members != nil && len(s.Status.Members.Members) == perGroup+1, nil
+		return s.Status.Members != nil && len(s.Status.Members.Members) == b.perGroup+1, nil
 	}); err != nil {
 		return err
 	}
-	res.change = time.Since(start)
-
-	md := res.markdown()
-	fmt.Print(md)
-	if o.out != "" {
-		return os.WriteFile(o.out, []byte(md), 0o644)
-	}
+	b.res.change = time.Since(start)
 	return nil
 }
 
@@ -290,8 +351,9 @@ func poll(ctx context.Context, timeout time.Duration, cond func() (bool, error))
 	return fmt.Errorf("not within %s", timeout)
 }
 
-// counter sums a counter's series from the manager's metrics.
-func (p *managerProcess) counter(ctx context.Context, name string) (float64, error) {
+// directoryQueries sums collab_directory_queries_total from the manager's metrics.
+func (p *managerProcess) directoryQueries(ctx context.Context) (float64, error) {
+	const name = "collab_directory_queries_total"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.metrics+"/metrics", nil)
 	if err != nil {
 		return 0, err

@@ -373,109 +373,151 @@ func (s *LDAPSource) Resolve(ctx context.Context, names []string) (map[string]Gr
 }
 
 func (s *LDAPSource) resolve(ctx context.Context, conn *ldap.Conn, names []string) (map[string]Group, error) {
-	sp := s.spec
-	people, err := s.search(conn, sp.UserBaseDN, ldap.ScopeWholeSubtree, sp.UserFilter,
-		[]string{sp.UsernameAttribute, sp.EmailAttribute})
-	if err != nil {
+	r := &groupResolver{s: s, conn: conn, nameKey: map[string]string{}, found: map[string]bool{}, seenDN: map[string]bool{},
+		g: graph{people: map[string][]Person{}, subgroups: map[string][]string{}}}
+	if err := r.readPeople(); err != nil {
 		return nil, err
 	}
-	byDN := map[string]Person{}
-	byUsername := map[string]Person{}
+	for _, n := range names {
+		r.nameKey[strings.ToLower(n)] = n
+	}
+	for batch := range slices.Chunk(slices.Sorted(maps.Keys(r.nameKey)), groupBatch) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := r.readGroups(batch); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.readNested(ctx); err != nil {
+		return nil, err
+	}
+	out := make(map[string]Group, len(names))
+	for _, n := range names {
+		req := r.nameKey[strings.ToLower(n)]
+		if !r.found[req] {
+			out[n] = Group{}
+			continue
+		}
+		out[n] = Group{Found: true, People: r.g.resolve(req)}
+	}
+	return out, nil
+}
+
+// groupResolver is the state of one Resolve on one connection.
+type groupResolver struct {
+	s    *LDAPSource
+	conn *ldap.Conn
+	// people by normalised DN and by username.
+	byDN, byUsername map[string]Person
+	g                graph
+	// Each requested name is its own key (its entries' DNs, by name); nested
+	// groups are keyed by DN.
+	nameKey map[string]string // lower-cased name -> requested name
+	found   map[string]bool
+	pending []string // nested group DNs to read
+	seenDN  map[string]bool
+}
+
+// readPeople reads the people below UserBaseDN.
+func (r *groupResolver) readPeople() error {
+	sp := r.s.spec
+	people, err := r.s.search(r.conn, sp.UserBaseDN, ldap.ScopeWholeSubtree, sp.UserFilter,
+		[]string{sp.UsernameAttribute, sp.EmailAttribute})
+	if err != nil {
+		return err
+	}
+	r.byDN = map[string]Person{}
+	r.byUsername = map[string]Person{}
 	for _, e := range people {
 		p := Person{Username: e.GetAttributeValue(sp.UsernameAttribute), Email: e.GetAttributeValue(sp.EmailAttribute)}
 		if p.Username == "" {
 			continue
 		}
-		byDN[normDN(e.DN)] = p
-		byUsername[p.Username] = p
+		r.byDN[normDN(e.DN)] = p
+		r.byUsername[p.Username] = p
 	}
+	return nil
+}
 
-	g := graph{people: map[string][]Person{}, subgroups: map[string][]string{}}
-	// Each requested name is its own key (its entries' DNs, by name); nested
-	// groups are keyed by DN.
-	found := map[string]bool{}
-	var pending []string // nested group DNs to read
-	seenDN := map[string]bool{}
-	addMembers := func(key string, e *ldap.Entry) {
-		for _, v := range e.GetAttributeValues(sp.MemberAttribute) {
-			if sp.MemberValue == collabv1.MemberValueUsername {
-				if p, ok := byUsername[v]; ok {
-					g.people[key] = append(g.people[key], p)
-				}
+// readGroups reads one batch of requested groups, by lower-cased name, below
+// GroupBaseDN.
+func (r *groupResolver) readGroups(batch []string) error {
+	sp := r.s.spec
+	var f strings.Builder
+	f.WriteString("(&" + sp.GroupFilter + "(|")
+	for _, n := range batch {
+		// The name is a tenant's: escaped, it can only ever be a value.
+		f.WriteString("(" + sp.GroupNameAttribute + "=" + ldap.EscapeFilter(r.nameKey[n]) + ")")
+	}
+	f.WriteString("))")
+	entries, err := r.s.search(r.conn, sp.GroupBaseDN, ldap.ScopeWholeSubtree, f.String(),
+		[]string{sp.GroupNameAttribute, sp.MemberAttribute})
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		for _, v := range e.GetAttributeValues(sp.GroupNameAttribute) {
+			req, ok := r.nameKey[strings.ToLower(v)]
+			if !ok || !slices.Contains(batch, strings.ToLower(v)) {
 				continue
 			}
-			dn := normDN(v)
-			if p, ok := byDN[dn]; ok {
-				g.people[key] = append(g.people[key], p)
-				continue
-			}
-			if *sp.NestedGroups {
-				g.subgroups[key] = append(g.subgroups[key], "dn:"+dn)
-				if !seenDN[dn] {
-					seenDN[dn] = true
-					pending = append(pending, v)
-				}
-			}
+			r.found[req] = true
+			r.seenDN[normDN(e.DN)] = true
+			// The requested group and its own DN are one node, so a nested
+			// cycle back to it closes.
+			r.g.subgroups[req] = append(r.g.subgroups[req], "dn:"+normDN(e.DN))
+			r.addMembers("dn:"+normDN(e.DN), e)
 		}
 	}
-	nameKey := map[string]string{} // lower-cased name -> requested name
-	for _, n := range names {
-		nameKey[strings.ToLower(n)] = n
-	}
-	for batch := range slices.Chunk(slices.Sorted(maps.Keys(nameKey)), groupBatch) {
+	return nil
+}
+
+// readNested reads the nested groups found so far, and those they name, each
+// DN once.
+func (r *groupResolver) readNested(ctx context.Context) error {
+	sp := r.s.spec
+	for len(r.pending) > 0 {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
-		var f strings.Builder
-		f.WriteString("(&" + sp.GroupFilter + "(|")
-		for _, n := range batch {
-			// The name is a tenant's: escaped, it can only ever be a value.
-			f.WriteString("(" + sp.GroupNameAttribute + "=" + ldap.EscapeFilter(nameKey[n]) + ")")
-		}
-		f.WriteString("))")
-		entries, err := s.search(conn, sp.GroupBaseDN, ldap.ScopeWholeSubtree, f.String(),
+		dn := r.pending[0]
+		r.pending = r.pending[1:]
+		entries, err := r.s.search(r.conn, dn, ldap.ScopeBaseObject, sp.GroupFilter,
 			[]string{sp.GroupNameAttribute, sp.MemberAttribute})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, e := range entries {
-			for _, v := range e.GetAttributeValues(sp.GroupNameAttribute) {
-				req, ok := nameKey[strings.ToLower(v)]
-				if !ok || !slices.Contains(batch, strings.ToLower(v)) {
-					continue
-				}
-				found[req] = true
-				seenDN[normDN(e.DN)] = true
-				// The requested group and its own DN are one node, so a nested
-				// cycle back to it closes.
-				g.subgroups[req] = append(g.subgroups[req], "dn:"+normDN(e.DN))
-				addMembers("dn:"+normDN(e.DN), e)
+			r.addMembers("dn:"+normDN(dn), e)
+		}
+	}
+	return nil
+}
+
+// addMembers adds the members of the group entry e to the node key: people
+// directly, and, with nested groups, DN members that are not people as
+// subgroups still to read.
+func (r *groupResolver) addMembers(key string, e *ldap.Entry) {
+	sp := r.s.spec
+	for _, v := range e.GetAttributeValues(sp.MemberAttribute) {
+		if sp.MemberValue == collabv1.MemberValueUsername {
+			if p, ok := r.byUsername[v]; ok {
+				r.g.people[key] = append(r.g.people[key], p)
 			}
-		}
-	}
-	for len(pending) > 0 {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		dn := pending[0]
-		pending = pending[1:]
-		entries, err := s.search(conn, dn, ldap.ScopeBaseObject, sp.GroupFilter,
-			[]string{sp.GroupNameAttribute, sp.MemberAttribute})
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range entries {
-			addMembers("dn:"+normDN(dn), e)
-		}
-	}
-	out := make(map[string]Group, len(names))
-	for _, n := range names {
-		req := nameKey[strings.ToLower(n)]
-		if !found[req] {
-			out[n] = Group{}
 			continue
 		}
-		out[n] = Group{Found: true, People: g.resolve(req)}
+		dn := normDN(v)
+		if p, ok := r.byDN[dn]; ok {
+			r.g.people[key] = append(r.g.people[key], p)
+			continue
+		}
+		if *sp.NestedGroups {
+			r.g.subgroups[key] = append(r.g.subgroups[key], "dn:"+dn)
+			if !r.seenDN[dn] {
+				r.seenDN[dn] = true
+				r.pending = append(r.pending, v)
+			}
+		}
 	}
-	return out, nil
 }

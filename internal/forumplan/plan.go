@@ -146,21 +146,30 @@ func PlanGroup(desired forum.GroupSpec, observed forum.ObservedGroup, opts Optio
 	if opts.Authoritative && len(declared) == 0 && len(observed.Members) > 0 {
 		r.Notes = append(r.Notes, fmt.Sprintf("group %q declares no member, so nobody is removed", desired.Name))
 	} else if opts.Authoritative {
-		members := slices.Clone(observed.Members)
-		slices.SortFunc(members, func(a, b forum.Member) int { return strings.Compare(a.Username, b.Username) })
-		for _, m := range members {
-			if declared[m.Username] || (opts.OperatorUID != 0 && m.UID == opts.OperatorUID) {
-				continue
-			}
-			if opts.MayRemove != nil && !opts.MayRemove(m.Username) {
-				r.DeferredRemovals = append(r.DeferredRemovals, m.Username)
-				continue
-			}
-			actions = append(actions, forum.RemoveMember{UID: m.UID, Username: m.Username})
-		}
+		actions = append(actions, planGroupRemovals(observed, declared, opts, &r)...)
 	}
 	if len(actions) > n {
 		r.Drift = append(r.Drift, "members")
 	}
 	return actions, r
+}
+
+// planGroupRemovals removes the group's members that are not declared, except
+// the operator's own account; removals the budget does not allow are deferred
+// in r.
+func planGroupRemovals(observed forum.ObservedGroup, declared map[string]bool, opts Options, r *Report) []forum.GroupAction {
+	var actions []forum.GroupAction
+	members := slices.Clone(observed.Members)
+	slices.SortFunc(members, func(a, b forum.Member) int { return strings.Compare(a.Username, b.Username) })
+	for _, m := range members {
+		if declared[m.Username] || (opts.OperatorUID != 0 && m.UID == opts.OperatorUID) {
+			continue
+		}
+		if opts.MayRemove != nil && !opts.MayRemove(m.Username) {
+			r.DeferredRemovals = append(r.DeferredRemovals, m.Username)
+			continue
+		}
+		actions = append(actions, forum.RemoveMember{UID: m.UID, Username: m.Username})
+	}
+	return actions
 }

@@ -461,17 +461,8 @@ func (p *Pod) layout(spec corev1.Container, img Image, dir string) (*strings.Rep
 	root := ""
 	if img.Path != "" {
 		root = filepath.Join(dir, "rootfs")
-		if out, err := exec.Command("cp", "-a", img.Root, root).CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("cannot copy the image's files from %s: %v: %s", img.Root, err, out)
-		}
-		if uid, gid := p.ids(spec); uid != nil && os.Geteuid() == 0 {
-			owner := strconv.FormatInt(*uid, 10)
-			if gid != nil {
-				owner += ":" + strconv.FormatInt(*gid, 10)
-			}
-			if out, err := exec.Command("chown", "-R", owner, root).CombinedOutput(); err != nil {
-				return nil, fmt.Errorf("cannot give the image's files to %s: %v: %s", owner, err, out)
-			}
+		if err := p.copyImage(spec, img, root); err != nil {
+			return nil, err
 		}
 		maps = append(maps, mapping{img.Path, root})
 	}
@@ -489,14 +480,7 @@ func (p *Pod) layout(spec corev1.Container, img Image, dir string) (*strings.Rep
 		}
 		maps = append(maps, mapping{m.MountPath, host})
 		if root != "" && (m.MountPath == img.Path || strings.HasPrefix(m.MountPath, img.Path+"/")) {
-			at := filepath.Join(root, strings.TrimPrefix(m.MountPath, img.Path))
-			if err := os.RemoveAll(at); err != nil {
-				return nil, err
-			}
-			if err := os.MkdirAll(filepath.Dir(at), 0o755); err != nil {
-				return nil, err
-			}
-			if err := os.Symlink(host, at); err != nil {
+			if err := linkMount(root, strings.TrimPrefix(m.MountPath, img.Path), host); err != nil {
 				return nil, err
 			}
 		}
@@ -507,6 +491,37 @@ func (p *Pod) layout(spec corev1.Container, img Image, dir string) (*strings.Rep
 		pairs = append(pairs, m.from, m.to)
 	}
 	return strings.NewReplacer(pairs...), nil
+}
+
+// copyImage copies the image's files to root and, run as root, gives them to
+// the container's user.
+func (p *Pod) copyImage(spec corev1.Container, img Image, root string) error {
+	if out, err := exec.Command("cp", "-a", img.Root, root).CombinedOutput(); err != nil {
+		return fmt.Errorf("cannot copy the image's files from %s: %v: %s", img.Root, err, out)
+	}
+	if uid, gid := p.ids(spec); uid != nil && os.Geteuid() == 0 {
+		owner := strconv.FormatInt(*uid, 10)
+		if gid != nil {
+			owner += ":" + strconv.FormatInt(*gid, 10)
+		}
+		if out, err := exec.Command("chown", "-R", owner, root).CombinedOutput(); err != nil {
+			return fmt.Errorf("cannot give the image's files to %s: %v: %s", owner, err, out)
+		}
+	}
+	return nil
+}
+
+// linkMount replaces path, inside the image's files at root, with a link to the
+// volume directory host mounted there.
+func linkMount(root, path, host string) error {
+	at := filepath.Join(root, path)
+	if err := os.RemoveAll(at); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(at), 0o755); err != nil {
+		return err
+	}
+	return os.Symlink(host, at)
 }
 
 // giveToFSGroup does what the kubelet does with fsGroup: the volume's files

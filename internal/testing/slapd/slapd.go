@@ -141,29 +141,35 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := s.configure(opts); err != nil {
 		return nil, err
 	}
-	port, ldapsPort := opts.Port, 0
-	for attempt := 0; ; attempt++ {
-		if opts.Port == 0 {
-			if port, err = freePort(); err != nil {
-				return nil, err
-			}
-		}
-		if opts.TLS != nil {
-			if ldapsPort, err = freePort(); err != nil {
-				return nil, err
-			}
-		}
-		err = s.run(ctx, opts, port, ldapsPort)
-		if err == nil || opts.Port != 0 || attempt == 2 {
-			break
-		}
-		s.exited = make(chan struct{}) // a port taken meanwhile: try another
-	}
-	if err != nil {
+	if err := s.runOnFreePorts(ctx, opts); err != nil {
 		return nil, err
 	}
 	ok = true
 	return s, nil
+}
+
+// runOnFreePorts runs slapd on opts.Port, or on a free port, tried up to three
+// times.
+func (s *Server) runOnFreePorts(ctx context.Context, opts Options) error {
+	var err error
+	port, ldapsPort := opts.Port, 0
+	for attempt := 0; ; attempt++ {
+		if opts.Port == 0 {
+			if port, err = freePort(); err != nil {
+				return err
+			}
+		}
+		if opts.TLS != nil {
+			if ldapsPort, err = freePort(); err != nil {
+				return err
+			}
+		}
+		err = s.run(ctx, opts, port, ldapsPort)
+		if err == nil || opts.Port != 0 || attempt == 2 {
+			return err
+		}
+		s.exited = make(chan struct{}) // a port taken meanwhile: try another
+	}
 }
 
 func freePort() (int, error) {
