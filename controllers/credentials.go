@@ -94,4 +94,3 @@ func isCredentialsNamespaceForbidden(err error) bool {
 	var e *credentialsNamespaceError
 	return errors.As(err, &e)
 }
-

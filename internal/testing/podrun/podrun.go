@@ -497,7 +497,7 @@ func (p *Pod) layout(spec corev1.Container, img Image, dir string) (*strings.Rep
 // the container's user.
 func (p *Pod) copyImage(spec corev1.Container, img Image, root string) error {
 	if out, err := exec.Command("cp", "-a", img.Root, root).CombinedOutput(); err != nil {
-		return fmt.Errorf("cannot copy the image's files from %s: %v: %s", img.Root, err, out)
+		return fmt.Errorf("cannot copy the image's files from %s: %w: %s", img.Root, err, out)
 	}
 	if uid, gid := p.ids(spec); uid != nil && os.Geteuid() == 0 {
 		owner := strconv.FormatInt(*uid, 10)
@@ -505,7 +505,7 @@ func (p *Pod) copyImage(spec corev1.Container, img Image, root string) error {
 			owner += ":" + strconv.FormatInt(*gid, 10)
 		}
 		if out, err := exec.Command("chown", "-R", owner, root).CombinedOutput(); err != nil {
-			return fmt.Errorf("cannot give the image's files to %s: %v: %s", owner, err, out)
+			return fmt.Errorf("cannot give the image's files to %s: %w: %s", owner, err, out)
 		}
 	}
 	return nil

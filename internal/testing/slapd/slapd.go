@@ -350,7 +350,7 @@ func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
 		}
 		select {
 		case <-s.exited:
-			return fmt.Errorf("slapd exited: %v", s.waitErr)
+			return fmt.Errorf("slapd exited: %w", s.waitErr)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-tick.C:
