@@ -59,6 +59,7 @@ local-bins: ## Build the local control plane and Dendrite into the machine's cac
 
 .PHONY: dev
 dev: ## Run the operator on a local control plane + Dendrite with the samples (Ctrl-C stops it).
+	hack/install-prereqs.sh
 	go run ./hack/devenv $(DEV_ARGS)
 
 ##@ Build

@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# What a fresh machine lacks (slapd for the directory tests, the Go modules): a
+# no-op when it is all there.
+hack/install-prereqs.sh
 hack/local-bins.sh envtest
 hack/local-bins.sh dendrite
 hack/local-bins.sh helm
