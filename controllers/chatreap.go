@@ -125,9 +125,15 @@ func (r *ChatBackendReconciler) judgeRoom(ctx context.Context, conn *chatConnect
 		return r.removeHalfMade(ctx, conn, backend, room)
 	}
 	ours := room.Creator == operator && room.OwnerSender == operator && room.Owner != ""
-	if !ours || room.Archived || room.CanonicalAlias == "" {
+	if !ours || room.Archived {
 		r.Reaper.judge(backend.Name, id) // not an interrupted create: never read again
 		return nil
+	}
+	if room.CanonicalAlias == "" {
+		// Cut off after the marker but before the canonical alias: nothing says
+		// which of its space's rooms it was to be, and the space made that room
+		// again.
+		return r.removeHalfMade(ctx, conn, backend, room)
 	}
 	if time.Since(room.Created) < orDefault(r.Reaper.grace, defaultOrphanGrace) {
 		return nil // perhaps a create still in flight: judged on a later pass
@@ -195,8 +201,9 @@ func (r *ChatBackendReconciler) removeDuplicate(ctx context.Context, conn *chatC
 }
 
 // removeHalfMade deletes a room whose createRoom was cut off after the room was
-// made but before its state: no marker, no name, no alias, nothing anyone can find;
-// the space made it again on its next pass. One someone joined is left alone.
+// made but before all its state: no alias and no canonical alias, nothing anyone
+// can find; the space made it again on its next pass. One someone joined is left
+// alone.
 func (r *ChatBackendReconciler) removeHalfMade(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom) error {
 	if time.Since(room.Created) < orDefault(r.Reaper.grace, defaultOrphanGrace) {
