@@ -116,6 +116,9 @@ func chatSpaceChanged() predicate.Predicate {
 	return predicate.Funcs{
 		CreateFunc:  func(event.CreateEvent) bool { return false },
 		GenericFunc: func(event.GenericEvent) bool { return false },
+		// A space going away gives its sharers nothing to add; waking them would
+		// narrow their allow lists mid-uninstall.
+		DeleteFunc: func(event.DeleteEvent) bool { return false },
 		UpdateFunc: func(e event.UpdateEvent) bool {
 			old, okOld := e.ObjectOld.(*collabv1.CollaborationSpace)
 			cur, okNew := e.ObjectNew.(*collabv1.CollaborationSpace)
