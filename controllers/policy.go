@@ -251,17 +251,7 @@ func namespaceOf(ctx context.Context, c client.Reader, name string) (*corev1.Nam
 
 // spacesInNamespace wakes every space of a namespace.
 func spacesInNamespace(c client.Reader) handler.EventHandler {
-	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
-		var spaces collabv1.CollaborationSpaceList
-		if err := c.List(ctx, &spaces, client.InNamespace(obj.GetName())); err != nil {
-			return nil
-		}
-		reqs := make([]reconcile.Request, 0, len(spaces.Items))
-		for _, s := range spaces.Items {
-			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: s.Namespace, Name: s.Name}})
-		}
-		return reqs
-	})
+	return spacesListed(c, func(obj client.Object) client.ListOption { return client.InNamespace(obj.GetName()) })
 }
 
 // namespaceLabelsChanged lets through only a change of a namespace's labels, which
@@ -279,15 +269,7 @@ func namespaceLabelsChanged() predicate.Predicate {
 
 // spacesOfForumBackend wakes every space on a ForumBackend.
 func spacesOfForumBackend(c client.Reader) handler.EventHandler {
-	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
-		var spaces collabv1.CollaborationSpaceList
-		if err := c.List(ctx, &spaces, client.MatchingFields{forumBackendIndex: obj.GetName()}); err != nil {
-			return nil
-		}
-		reqs := make([]reconcile.Request, 0, len(spaces.Items))
-		for _, s := range spaces.Items {
-			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: s.Namespace, Name: s.Name}})
-		}
-		return reqs
+	return spacesListed(c, func(obj client.Object) client.ListOption {
+		return client.MatchingFields{forumBackendIndex: obj.GetName()}
 	})
 }

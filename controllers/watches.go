@@ -29,10 +29,18 @@ func indexChatBackend(obj client.Object) []string {
 
 // spacesOfChatBackend requeues every space on a ChatBackend when the backend changes,
 // e.g. when it turns Ready after the server came back.
-func spacesOfChatBackend(c client.Client) handler.EventHandler {
+func spacesOfChatBackend(c client.Reader) handler.EventHandler {
+	return spacesListed(c, func(obj client.Object) client.ListOption {
+		return client.MatchingFields{chatBackendIndex: obj.GetName()}
+	})
+}
+
+// spacesListed wakes the spaces a list with the option built from the event's
+// object finds.
+func spacesListed(c client.Reader, option func(client.Object) client.ListOption) handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		var spaces collabv1.CollaborationSpaceList
-		if err := c.List(ctx, &spaces, client.MatchingFields{chatBackendIndex: obj.GetName()}); err != nil {
+		if err := c.List(ctx, &spaces, option(obj)); err != nil {
 			return nil
 		}
 		reqs := make([]reconcile.Request, 0, len(spaces.Items))
@@ -95,18 +103,9 @@ func indexSharedWith(obj client.Object) []string {
 
 // spacesSharingWith wakes the spaces whose rooms are shared with a space that just
 // got its chat space, so the shared room admits its members at once.
-func spacesSharingWith(c client.Client) handler.EventHandler {
-	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
-		var spaces collabv1.CollaborationSpaceList
-		key := obj.GetNamespace() + "/" + obj.GetName()
-		if err := c.List(ctx, &spaces, client.MatchingFields{sharedWithIndex: key}); err != nil {
-			return nil
-		}
-		reqs := make([]reconcile.Request, 0, len(spaces.Items))
-		for _, s := range spaces.Items {
-			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: s.Namespace, Name: s.Name}})
-		}
-		return reqs
+func spacesSharingWith(c client.Reader) handler.EventHandler {
+	return spacesListed(c, func(obj client.Object) client.ListOption {
+		return client.MatchingFields{sharedWithIndex: obj.GetNamespace() + "/" + obj.GetName()}
 	})
 }
 
