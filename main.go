@@ -90,7 +90,8 @@ func main() {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
 	ctx := ctrl.SetupSignalHandler()
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), managerOptions(o))
+	cfg := controllers.ReconnectingConfig(ctrl.GetConfigOrDie(), ctrl.Log.WithName("apiserver"))
+	mgr, err := ctrl.NewManager(cfg, managerOptions(o))
 	if err != nil {
 		setupLog.Error(err, "Unable to create manager")
 		os.Exit(1)

@@ -26,11 +26,9 @@ func ManagerOptions(opts ctrl.Options) ctrl.Options {
 	return opts
 }
 
-// logWatchError says, at the default level, when the cache loses a watch (the API
-// server restarted or cannot be reached), which client-go otherwise logs only
-// through klog: changes to that kind arrive again once client-go's reflector
-// reconnects, after a backoff of up to a minute that client-go does not let
-// informers shorten.
+// logWatchError says, at the default level, when the cache loses a watch with an
+// error, which client-go otherwise logs only through klog. How quickly watches come
+// back after the API server restarts is ReconnectingConfig's concern.
 func logWatchError(ctx context.Context, r *toolscache.Reflector, err error) {
 	if errors.Is(err, io.EOF) {
 		return // a watch closed normally
