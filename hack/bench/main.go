@@ -41,6 +41,7 @@ import (
 
 type options struct {
 	mode                  string
+	shareProbes           int
 	secrets               secretsOptions
 	directory             directoryOptions
 	spaces, rooms, owners int
@@ -78,6 +79,7 @@ func main() {
 	flag.DurationVar(&o.streamWindow, "stream-window", 0,
 		"After convergence, count the Matrix requests of an idle window this long, then time hand-made changes and spec edits (0: skip).")
 	flag.IntVar(&o.probes, "probes", 50, "How many hand-made changes and spec edits -stream-window times.")
+	flag.IntVar(&o.shareProbes, "share-probes", 20, "How many shared rooms -stream-window times: from the Ready of the space a room is shared with to its member's join.")
 	flag.BoolVar(&o.verbose, "v", false, "Log the manager at info level.")
 	flag.StringVar(&o.mode, "mode", "chat",
 		"chat: the operator against the floor; secrets: the manager's memory as tenants create Secrets labelled as the operator's; "+

@@ -21,9 +21,12 @@ import (
 // how long a change made by hand stays, and how long a spec edit takes to reach
 // Matrix.
 type streamResult struct {
-	Window        time.Duration
-	Idle          []opStat
-	Drift, Edit   []time.Duration
+	Window      time.Duration
+	Idle        []opStat
+	Drift, Edit []time.Duration
+	// Share is, per share probe, how long after a space turned Ready its member
+	// could join a room another space shares with it (share.go).
+	Share         []time.Duration
 	Rooms, Probes int
 }
 
@@ -98,7 +101,9 @@ func measureStream(ctx context.Context, c client.Client, hs *dendrite.Server, w 
 		}
 		res.Edit = append(res.Edit, time.Since(start))
 	}
-	return res, nil
+	progress("stream: %d share probes", o.shareProbes)
+	res.Share, err = measureShare(ctx, c, hs, o.shareProbes)
+	return res, err
 }
 
 func waitRoom(ctx context.Context, c client.Client, space *collabv1.CollaborationSpace) (string, error) {
@@ -163,8 +168,10 @@ func (r streamResult) markdown() string {
 		"| Matrix requests per minute, sync long-polls | %.1f |\n"+
 		"| Matrix requests per minute, everything else (reads / writes) | %.1f / %.1f |\n"+
 		"| hand-made topic change put back, p50 / p99 (%d changes) | %s / %s |\n"+
-		"| spec edit on Matrix, p50 / p99 (%d edits) | %s / %s |\n\n",
+		"| spec edit on Matrix, p50 / p99 (%d edits) | %s / %s |\n"+
+		"| shared room joinable after the space it is shared with turned Ready, p50 / p99 (%d probes) | %s / %s |\n\n",
 		r.Rooms, r.Window, perMin(syncs), perMin(reads), perMin(writes),
 		len(r.Drift), percentile(r.Drift, 50).Round(time.Millisecond), percentile(r.Drift, 99).Round(time.Millisecond),
-		len(r.Edit), percentile(r.Edit, 50).Round(time.Millisecond), percentile(r.Edit, 99).Round(time.Millisecond))
+		len(r.Edit), percentile(r.Edit, 50).Round(time.Millisecond), percentile(r.Edit, 99).Round(time.Millisecond),
+		len(r.Share), percentile(r.Share, 50).Round(time.Millisecond), percentile(r.Share, 99).Round(time.Millisecond))
 }
