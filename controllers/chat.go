@@ -427,3 +427,23 @@ func (r *CollaborationSpaceReconciler) deleteChat(ctx context.Context, s *spaceS
 	}
 	return nil
 }
+
+// chatLeftBehind names what a space has on its chat server, by id.
+func chatLeftBehind(space *collabv1.CollaborationSpace) string {
+	st := space.Status.Chat
+	if st == nil {
+		return "nothing recorded in status"
+	}
+	var items []string
+	if st.SpaceID != "" {
+		items = append(items, "space room "+st.SpaceID)
+	}
+	for _, room := range st.Rooms {
+		items = append(items, fmt.Sprintf("room %s (%s)", room.Name, room.RoomID))
+	}
+	where := ""
+	if c := space.Spec.Chat; c != nil && c.BackendRef != nil {
+		where = "on ChatBackend " + c.BackendRef.Name + ": "
+	}
+	return where + boundedList(items)
+}

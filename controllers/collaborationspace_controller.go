@@ -95,9 +95,6 @@ type spaceScope struct {
 	drift, aliasMoved []string
 }
 
-// phaseFunc is one ordered step of a reconcile pass. Each phase owns one condition.
-type phaseFunc func(ctx context.Context, s *spaceScope) (ctrl.Result, error)
-
 // +kubebuilder:rbac:groups=collab.opencommons.io,resources=collaborationspaces,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=collab.opencommons.io,resources=collaborationspaces/status,verbs=get;patch
 // +kubebuilder:rbac:groups=collab.opencommons.io,resources=collaborationspaces/finalizers,verbs=update
@@ -138,36 +135,6 @@ func (r *CollaborationSpaceReconciler) Reconcile(ctx context.Context, req ctrl.R
 		return ctrl.Result{}, err
 	}
 	return runPhases(passCtx, s, r.phases())
-}
-
-// phases are the projections of a space, in order: Kubernetes RBAC, chat, forum.
-// Reconcile and the dry run (collabctl plan) run the same list.
-func (r *CollaborationSpaceReconciler) phases() []phaseFunc {
-	return []phaseFunc{r.reconcileMembers, r.reconcilePermissions, r.reconcileChat, r.reconcileForum, r.reportMembers}
-}
-
-// runPhases runs every phase even when an earlier one failed, so one broken backend
-// does not hide another's state, and merges their results: a lost write race is a
-// quiet retry, every other failure is classified into s.errs, and the pass is
-// terminal only when all of them are (passOutcome).
-func runPhases(ctx context.Context, s *spaceScope, phases []phaseFunc) (ctrl.Result, error) {
-	var result ctrl.Result
-	for _, phase := range phases {
-		res, err := phase(ctx, s)
-		result = lowestRequeue(result, res)
-		switch {
-		case err == nil:
-		case apierrors.IsConflict(err):
-			result = lowestRequeue(result, ctrl.Result{RequeueAfter: conflictRetryDelay})
-		default:
-			s.errs = append(s.errs, classify("", "Failed", err))
-		}
-	}
-	wait, err := passOutcome(s.errs)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	return lowestRequeue(result, ctrl.Result{RequeueAfter: wait}), nil
 }
 
 func orDefault(d, def time.Duration) time.Duration {

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -27,7 +26,8 @@ func deletionPolicy(space *collabv1.CollaborationSpace) collabv1.DeletionPolicy 
 	return space.Spec.DeletionPolicy
 }
 
-// reconcileDelete carries out the deletionPolicy on every backend, then lets the
+// reconcileDelete carries out the deletionPolicy on every backend (the phases that
+// have one, phases.go), then on the Kubernetes objects the space owns, then lets the
 // space go. Backends are handled independently; the finalizer stays until all are done,
 // so a failure is retried and nothing is lost. Three things change that:
 //   - while the operator is being uninstalled (uninstall.go), the space is released
@@ -56,17 +56,18 @@ func (r *CollaborationSpaceReconciler) reconcileDelete(ctx context.Context, s *s
 	ctrl.LoggerFrom(ctx).Info("Carrying out deletion policy", "policy", policy)
 
 	// Backends first: archiving the forum's categories needs the forum running.
-	chatErr, forumErr := r.deleteChat(ctx, s, policy), r.deleteForumContent(ctx, s, policy)
-	chatErr, forumErr = r.releaseUnreachable(s, chatErr, forumErr)
-	err = errors.Join(chatErr, forumErr)
+	failed := r.deleteBackends(ctx, s, policy)
+	err = joinFailures(failed)
 	if err == nil {
 		err = r.releaseOwned(ctx, space, policy)
 	}
 	if err != nil {
-		// On the phase conditions, which Ready summarises.
-		r.deletionFailed(s, collabv1.ChatReadyCondition, "the chat server", policy, chatErr)
-		r.deletionFailed(s, collabv1.ForumReadyCondition, "the forum", policy, forumErr)
-		if chatErr == nil && forumErr == nil {
+		// On the backends' conditions, which Ready summarises; on Ready itself when
+		// the backends are done and the Kubernetes objects are not.
+		for _, f := range failed {
+			r.deletionFailed(s, f, policy)
+		}
+		if len(failed) == 0 {
 			setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, "DeletionFailed",
 				fmt.Sprintf("Cannot carry out deletionPolicy %s, retrying: %v", policy, err))
 		}
@@ -75,15 +76,43 @@ func (r *CollaborationSpaceReconciler) reconcileDelete(ctx context.Context, s *s
 	return r.removeFinalizer(ctx, space)
 }
 
+// backendFailure is a backend the deletion could not carry out its policy on.
+type backendFailure struct {
+	phase spacePhase
+	err   error
+}
+
+// deleteBackends carries out the policy on every backend of the space, each
+// independently of the others, and returns those it could not reach and may not
+// give up on.
+func (r *CollaborationSpaceReconciler) deleteBackends(ctx context.Context, s *spaceScope, policy collabv1.DeletionPolicy) []backendFailure {
+	var failed []backendFailure
+	for _, p := range r.phases() {
+		if p.backend == nil {
+			continue
+		}
+		if err := p.backend.delete(ctx, s, policy); err != nil {
+			failed = append(failed, backendFailure{phase: p, err: err})
+		}
+	}
+	return r.releaseUnreachable(s, failed)
+}
+
+func joinFailures(failed []backendFailure) error {
+	errs := make([]error, 0, len(failed))
+	for _, f := range failed {
+		errs = append(errs, f.err)
+	}
+	return errors.Join(errs...)
+}
+
 // deletionFailed says on a backend's condition that the deletion cannot reach it,
 // and how an admin lets the space go if the backend is gone for good; the Warning
 // event comes once per new message.
-func (r *CollaborationSpaceReconciler) deletionFailed(s *spaceScope, condition, backend string, policy collabv1.DeletionPolicy, err error) {
-	if err == nil {
-		return
-	}
+func (r *CollaborationSpaceReconciler) deletionFailed(s *spaceScope, f backendFailure, policy collabv1.DeletionPolicy) {
+	condition := f.phase.condition
 	msg := fmt.Sprintf("Cannot carry out deletionPolicy %s on %s, retrying: %v; if it is gone for good, annotate the "+
-		"space %s=true to let the space go, leaving what it has there", policy, backend, err, ReleaseUnreachableAnnotation)
+		"space %s=true to let the space go, leaving what it has there", policy, f.phase.backend.name, f.err, ReleaseUnreachableAnnotation)
 	if c := meta.FindStatusCondition(s.before.Status.Conditions, condition); c == nil || c.Message != msg {
 		r.recordWarning(s.space, "DeletionFailed", "Delete", "%s", msg)
 	}
@@ -203,37 +232,6 @@ func (r *CollaborationSpaceReconciler) deleteObject(ctx context.Context, space *
 	return nil
 }
 
-// deleteForumContent carries out the deletion policy on the space's categories
-// (and, under Delete, its groups) through the forum's API. A deployed forum deleted
-// with its volume needs no API calls; a forum the operator never had a token for
-// holds nothing the operator made.
-func (r *CollaborationSpaceReconciler) deleteForumContent(ctx context.Context, s *spaceScope, policy collabv1.DeletionPolicy) error {
-	space := s.space
-	f := space.Spec.Forum
-	if f == nil || space.Status.Forum == nil || policy == collabv1.DeletionPolicyRetain {
-		return nil
-	}
-	if f.Deploy != nil {
-		if policy == collabv1.DeletionPolicyDelete {
-			return nil
-		}
-		fc, err := r.connectDeployedForum(ctx, space)
-		if err != nil {
-			return nil
-		}
-		return r.retireForumContent(ctx, fc, space)
-	}
-	fc, _, err := connectForumBackend(ctx, r.Client, r.credentials(), r.ForumConnector, f.BackendRef.Name)
-	if apierrors.IsNotFound(err) {
-		r.recordWarning(space, "ForumBackendMissing", "Delete", "Categories left as they are: %v", err)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return r.retireForumContent(ctx, fc, space)
-}
-
 // ReleaseUnreachableAnnotation, set to "true" on a space being deleted, lets it go
 // when its deletion cannot reach a backend, e.g. a chat server or forum gone for
 // good: what the space had there is left as it is, and a Warning event lists it.
@@ -244,66 +242,19 @@ const ReleaseUnreachableAnnotation = "collab.opencommons.io/release-unreachable"
 const maxLeftBehind = 10
 
 // releaseUnreachable gives up on the backends the deletion could not reach, when
-// the space carries ReleaseUnreachableAnnotation.
-func (r *CollaborationSpaceReconciler) releaseUnreachable(s *spaceScope, chatErr, forumErr error) (error, error) {
+// the space carries ReleaseUnreachableAnnotation: a Warning event says what each
+// leaves behind. It returns the failures that stand.
+func (r *CollaborationSpaceReconciler) releaseUnreachable(s *spaceScope, failed []backendFailure) []backendFailure {
 	space := s.space
 	if space.Annotations[ReleaseUnreachableAnnotation] != "true" {
-		return chatErr, forumErr
+		return failed
 	}
-	if chatErr != nil {
-		r.recordWarning(space, "ReleasedUnreachable", "Delete", "Released without reaching the chat server (%v); left behind as they are: %s",
-			chatErr, chatLeftBehind(space))
-		chatErr = nil
+	for _, f := range failed {
+		b := f.phase.backend
+		r.recordWarning(space, "ReleasedUnreachable", "Delete", "Released without reaching %s (%v); left behind as they are: %s",
+			b.name, f.err, b.leftBehind(space))
 	}
-	if forumErr != nil {
-		r.recordWarning(space, "ReleasedUnreachable", "Delete", "Released without reaching the forum (%v); left behind as they are: %s",
-			forumErr, forumLeftBehind(space))
-		forumErr = nil
-	}
-	return chatErr, forumErr
-}
-
-// chatLeftBehind names what a space has on its chat server, by id.
-func chatLeftBehind(space *collabv1.CollaborationSpace) string {
-	st := space.Status.Chat
-	if st == nil {
-		return "nothing recorded in status"
-	}
-	var items []string
-	if st.SpaceID != "" {
-		items = append(items, "space room "+st.SpaceID)
-	}
-	for _, room := range st.Rooms {
-		items = append(items, fmt.Sprintf("room %s (%s)", room.Name, room.RoomID))
-	}
-	where := ""
-	if c := space.Spec.Chat; c != nil && c.BackendRef != nil {
-		where = "on ChatBackend " + c.BackendRef.Name + ": "
-	}
-	return where + boundedList(items)
-}
-
-// forumLeftBehind names what a space has in its forum, by id.
-func forumLeftBehind(space *collabv1.CollaborationSpace) string {
-	st := space.Status.Forum
-	if st == nil {
-		return "nothing recorded in status"
-	}
-	var items []string
-	if st.ParentCategoryID != 0 {
-		items = append(items, fmt.Sprintf("department category %d", st.ParentCategoryID))
-	}
-	for _, c := range st.Categories {
-		items = append(items, fmt.Sprintf("category %s (%d)", c.Name, c.ID))
-	}
-	for _, g := range st.Groups {
-		items = append(items, "group "+g)
-	}
-	where := ""
-	if f := space.Spec.Forum; f != nil && f.BackendRef != nil {
-		where = "in ForumBackend " + f.BackendRef.Name + ": "
-	}
-	return where + boundedList(items)
+	return nil
 }
 
 func boundedList(items []string) string {

@@ -16,6 +16,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -152,6 +153,60 @@ func (r *CollaborationSpaceReconciler) removeForum(ctx context.Context, s *space
 	space.Status.Forum = nil
 	metrics.ManagedCategories.DeleteLabelValues(space.Namespace, space.Name)
 	return nil
+}
+
+// deleteForumContent carries out the deletion policy on the space's categories
+// (and, under Delete, its groups) through the forum's API. A deployed forum deleted
+// with its volume needs no API calls; a forum the operator never had a token for
+// holds nothing the operator made.
+func (r *CollaborationSpaceReconciler) deleteForumContent(ctx context.Context, s *spaceScope, policy collabv1.DeletionPolicy) error {
+	space := s.space
+	f := space.Spec.Forum
+	if f == nil || space.Status.Forum == nil || policy == collabv1.DeletionPolicyRetain {
+		return nil
+	}
+	if f.Deploy != nil {
+		if policy == collabv1.DeletionPolicyDelete {
+			return nil
+		}
+		fc, err := r.connectDeployedForum(ctx, space)
+		if err != nil {
+			return nil
+		}
+		return r.retireForumContent(ctx, fc, space)
+	}
+	fc, _, err := connectForumBackend(ctx, r.Client, r.credentials(), r.ForumConnector, f.BackendRef.Name)
+	if apierrors.IsNotFound(err) {
+		r.recordWarning(space, "ForumBackendMissing", "Delete", "Categories left as they are: %v", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return r.retireForumContent(ctx, fc, space)
+}
+
+// forumLeftBehind names what a space has in its forum, by id.
+func forumLeftBehind(space *collabv1.CollaborationSpace) string {
+	st := space.Status.Forum
+	if st == nil {
+		return "nothing recorded in status"
+	}
+	var items []string
+	if st.ParentCategoryID != 0 {
+		items = append(items, fmt.Sprintf("department category %d", st.ParentCategoryID))
+	}
+	for _, c := range st.Categories {
+		items = append(items, fmt.Sprintf("category %s (%d)", c.Name, c.ID))
+	}
+	for _, g := range st.Groups {
+		items = append(items, "group "+g)
+	}
+	where := ""
+	if f := space.Spec.Forum; f != nil && f.BackendRef != nil {
+		where = "in ForumBackend " + f.BackendRef.Name + ": "
+	}
+	return where + boundedList(items)
 }
 
 // releaseForumWorkloads carries out the deletion policy on a deployed forum's
