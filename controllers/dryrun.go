@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -16,7 +17,6 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/dryrun"
 	"github.com/opencommons/collab-operator/internal/forum"
-	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 )
 
 // PlanOptions are the operator's settings a plan must share with it to agree.
@@ -81,10 +81,6 @@ func PlanSpace(ctx context.Context, live client.WithWatch, desired *collabv1.Col
 		ForumConnector:     dryForumConnector{opts.ForumConnector, rec},
 		MaxRemovalsPerPass: opts.MaxRemovalsPerPass,
 	}
-	// A plan writes nothing, not even a deployed forum's first API token.
-	r.Forum.Mint = func(context.Context, nodebb.Login) (nodebb.Token, error) {
-		return nodebb.Token{}, errors.New("a plan creates no API token: the operator creates it on its first pass over the running forum")
-	}
 	s := &spaceScope{space: space, before: space.DeepCopy()}
 	_, err := runPhases(ctx, s, r.phases())
 	plan.Changes = rec.Changes()
@@ -140,4 +136,18 @@ func (d dryForumConnector) Connect(ctx context.Context, name, url string, secret
 		return nil, err
 	}
 	return dryrun.NewForum(c, name, d.rec), nil
+}
+
+// Ping only reads.
+func (d dryForumConnector) Ping(ctx context.Context, url string, hc *http.Client) error {
+	if d.real == nil {
+		return errors.New("no forum connector")
+	}
+	return d.real.Ping(ctx, url, hc)
+}
+
+// MintToken makes nothing: a plan writes nothing, not even a deployed forum's
+// first API token.
+func (dryForumConnector) MintToken(context.Context, forum.Login) (forum.Token, error) {
+	return forum.Token{}, errors.New("a plan creates no API token: the operator creates it on its first pass over the running forum")
 }

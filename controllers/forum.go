@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -24,7 +23,6 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/forum"
-	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 	"github.com/opencommons/collab-operator/internal/forumdeploy"
 	"github.com/opencommons/collab-operator/internal/metrics"
 )
@@ -42,9 +40,6 @@ type ForumSettings struct {
 	EndpointOverride string
 	// HTTPClient checks that the forum's API answers and mints its token.
 	HTTPClient *http.Client
-	// Mint creates a deployed forum's API token with its admin login;
-	// nodebb.MintToken when nil. A dry run gives one that makes nothing.
-	Mint func(context.Context, nodebb.Login) (nodebb.Token, error)
 }
 
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
@@ -95,15 +90,15 @@ func (r *CollaborationSpaceReconciler) reconcileForum(ctx context.Context, s *sp
 
 // tokenFailure is ForumReady's reason, and when to look again, for a deployed
 // forum the operator has no working token for. A forum that does not answer is
-// still starting. A refused login is retried slowly: NodeBB locks an account
+// still starting. A refused login is retried slowly: a forum may lock an account
 // after a few failed logins.
 func tokenFailure(err error) (string, time.Duration) {
 	switch {
 	case errors.Is(err, forum.ErrUnavailable):
 		return "ForumStarting", forumRetry
 	case errors.Is(err, forum.ErrForbidden), errors.Is(err, forum.ErrUnauthorized):
-		// After one quick second try (reconcileForum): NodeBB locks an account
-		// after a few failed logins.
+		// After one quick second try (reconcileForum): a forum may lock an
+		// account after a few failed logins.
 		return "ForumLoginFailed", forumPollInterval
 	}
 	return "ForumTokenFailed", forumRetry
@@ -321,9 +316,9 @@ func (r *CollaborationSpaceReconciler) connectDeployedForum(ctx context.Context,
 
 // deployedForumClient returns a client for a deployed forum with the API token in
 // its admin Secret. When there is none yet, or renew says the forum refused the
-// one there, it mints a master token by logging in with the admin credentials
-// it generated (which NodeBB's setup gave the admin account) and stores it in
-// the Secret, so no person has to.
+// one there, it has the connector mint one by logging in with the admin
+// credentials it generated (which the forum's setup gave the admin account) and
+// stores it in the Secret, so no person has to.
 func (r *CollaborationSpaceReconciler) deployedForumClient(ctx context.Context, space *collabv1.CollaborationSpace, renew bool) (forum.Client, error) {
 	secret := &corev1.Secret{}
 	key := client.ObjectKey{Namespace: space.Namespace, Name: forumdeploy.AdminSecretName(space.Name)}
@@ -338,15 +333,11 @@ func (r *CollaborationSpaceReconciler) deployedForumClient(ctx context.Context, 
 	return r.ForumConnector.Connect(ctx, key.String(), r.forumEndpoint(space), secret)
 }
 
-// mintForumToken mints a master API token for the forum's admin account and
-// stores it, with the account's uid, in the admin Secret.
+// mintForumToken mints an API token for the forum's admin account and stores it,
+// with the account's uid, in the admin Secret.
 func (r *CollaborationSpaceReconciler) mintForumToken(ctx context.Context, space *collabv1.CollaborationSpace, secret *corev1.Secret) error {
-	mint := r.Forum.Mint
-	if mint == nil {
-		mint = nodebb.MintToken
-	}
 	username := string(secret.Data[forumdeploy.AdminUsernameKey])
-	tok, err := mint(ctx, nodebb.Login{
+	tok, err := r.ForumConnector.MintToken(ctx, forum.Login{
 		URL: r.forumEndpoint(space), Username: username, Password: string(secret.Data[forumdeploy.AdminPasswordKey]),
 		Description: "collab-operator for " + space.Namespace + "/" + space.Name, HTTPClient: r.Forum.HTTPClient,
 	})
@@ -474,31 +465,7 @@ func (r *CollaborationSpaceReconciler) forumEndpoint(space *collabv1.Collaborati
 	return forumdeploy.ServiceURL(space.Name, space.Namespace)
 }
 
-// pingForum checks that the forum's API answers: NodeBB serves /api/v3/ping to anyone.
-// The forum is the tenant's, so the check follows no redirect (which could send the
-// operator to any address) and quotes nothing of the answer.
+// pingForum checks that the forum's API answers, before the operator has a token for it.
 func (r *CollaborationSpaceReconciler) pingForum(ctx context.Context, space *collabv1.CollaborationSpace) error {
-	hc := &http.Client{Timeout: 10 * time.Second}
-	if r.Forum.HTTPClient != nil {
-		c := *r.Forum.HTTPClient
-		hc = &c
-	}
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.forumEndpoint(space)+"/api/v3/ping", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("GET /api/v3/ping: %w", nodebb.NoAnswer(err))
-	}
-	defer func() { _ = resp.Body.Close() }()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-	switch {
-	case resp.StatusCode/100 == 3:
-		return fmt.Errorf("GET /api/v3/ping: unexpected redirect (HTTP %d)", resp.StatusCode)
-	case resp.StatusCode != http.StatusOK:
-		return fmt.Errorf("GET /api/v3/ping answered HTTP %d", resp.StatusCode)
-	}
-	return nil
+	return r.ForumConnector.Ping(ctx, r.forumEndpoint(space), r.Forum.HTTPClient)
 }

@@ -741,7 +741,8 @@ func TestPingForumQuotesNothing(t *testing.T) {
 		redirecting.URL: "unexpected redirect (HTTP 302)",
 		failing.URL:     "HTTP 500",
 	} {
-		r := &CollaborationSpaceReconciler{Forum: ForumSettings{EndpointOverride: url, HTTPClient: &http.Client{}}}
+		r := &CollaborationSpaceReconciler{Forum: ForumSettings{EndpointOverride: url, HTTPClient: &http.Client{}},
+			ForumConnector: &NodeBBConnector{}}
 		err := r.pingForum(testCtx(t), space)
 		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "PWNED") ||
 			strings.Contains(err.Error(), elsewhere.URL) {

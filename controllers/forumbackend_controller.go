@@ -39,7 +39,7 @@ func (r *ForumBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	before := backend.DeepCopy()
 	err := r.check(ctx, backend)
 	cond := metav1.Condition{Type: collabv1.ReadyCondition, ObservedGeneration: backend.Generation,
-		Status: metav1.ConditionTrue, Reason: "Connected", Message: "Connected to NodeBB " + backend.Status.Version}
+		Status: metav1.ConditionTrue, Reason: "Connected", Message: "Connected to " + forumSiteOf(backend).engine + " " + backend.Status.Version}
 	if err != nil {
 		e := classify(collabv1.ReadyCondition, "ForumFailed", err)
 		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, e.reason, e.message()

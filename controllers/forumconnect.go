@@ -3,6 +3,8 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -23,9 +25,15 @@ const (
 	secretForumUID   = "uid"
 )
 
-// ForumConnector builds a client for a forum's API.
+// ForumConnector is a forum engine as the controllers reach it: a client for a
+// forum's API, and, for the forums the operator deploys, the two calls it makes
+// before it has a token.
 type ForumConnector interface {
 	Connect(ctx context.Context, name, url string, secret *corev1.Secret) (forum.Client, error)
+	// Ping checks, without credentials, that the forum's API at url answers.
+	Ping(ctx context.Context, url string, hc *http.Client) error
+	// MintToken creates an API token with an administrator's login.
+	MintToken(ctx context.Context, login forum.Login) (forum.Token, error)
 }
 
 // NodeBBConnector connects to NodeBB forums, keeping one client per forum and token.
@@ -88,6 +96,61 @@ func (n *NodeBBConnector) observer(name string) nodebb.RequestObserver {
 	}
 }
 
+// MintToken creates a master API token as NodeBB's admin panel does (nodebb.MintToken).
+func (n *NodeBBConnector) MintToken(ctx context.Context, l forum.Login) (forum.Token, error) {
+	tok, err := nodebb.MintToken(ctx, nodebb.Login{URL: l.URL, Username: l.Username, Password: l.Password,
+		Description: l.Description, HTTPClient: l.HTTPClient})
+	return forum.Token{Secret: tok.Secret, UID: tok.UID}, err
+}
+
+// Ping asks /api/v3/ping, which NodeBB serves to anyone. The forum is the
+// tenant's, so the check follows no redirect (which could send the operator to
+// any address) and quotes nothing of the answer.
+func (n *NodeBBConnector) Ping(ctx context.Context, url string, hc *http.Client) error {
+	c := &http.Client{Timeout: 10 * time.Second}
+	if hc != nil {
+		cc := *hc
+		c = &cc
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/api/v3/ping", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return fmt.Errorf("GET /api/v3/ping: %w", nodebb.NoAnswer(err))
+	}
+	defer func() { _ = resp.Body.Close() }()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	switch {
+	case resp.StatusCode/100 == 3:
+		return fmt.Errorf("GET /api/v3/ping: unexpected redirect (HTTP %d)", resp.StatusCode)
+	case resp.StatusCode != http.StatusOK:
+		return fmt.Errorf("GET /api/v3/ping answered HTTP %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// forumSite is what the engine-neutral controllers read of a ForumBackend's
+// engine section, so that only this file names the engine.
+type forumSite struct {
+	// engine names the forum software, for messages.
+	engine string
+	url    string
+	// credentials is the Secret with the operator's token.
+	credentials collabv1.SecretReference
+}
+
+// forumSiteOf reads a ForumBackend's engine section (the API requires one).
+func forumSiteOf(backend *collabv1.ForumBackend) forumSite {
+	n := backend.Spec.NodeBB
+	if n == nil {
+		return forumSite{engine: "the forum"}
+	}
+	return forumSite{engine: "NodeBB", url: n.URL, credentials: n.CredentialsSecretRef}
+}
+
 // connectForumBackend reads a shared forum's ForumBackend and Secret, the Secret
 // straight from the API server and only from the credentials namespace.
 func connectForumBackend(ctx context.Context, c client.Reader, creds credentials, connector ForumConnector, name string) (forum.Client, *collabv1.ForumBackend, error) {
@@ -95,11 +158,12 @@ func connectForumBackend(ctx context.Context, c client.Reader, creds credentials
 	if err := c.Get(ctx, client.ObjectKey{Name: name}, backend); err != nil {
 		return nil, nil, fmt.Errorf("cannot get ForumBackend %s: %w", name, err)
 	}
-	secret, err := creds.secret(ctx, "ForumBackend "+name, backend.Spec.NodeBB.CredentialsSecretRef)
+	srv := forumSiteOf(backend)
+	secret, err := creds.secret(ctx, "ForumBackend "+name, srv.credentials)
 	if err != nil {
 		return nil, nil, err
 	}
-	fc, err := connector.Connect(ctx, "ForumBackend/"+name, backend.Spec.NodeBB.URL, secret)
+	fc, err := connector.Connect(ctx, "ForumBackend/"+name, srv.url, secret)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot connect to ForumBackend %s: %w", name, err)
 	}

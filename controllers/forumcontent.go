@@ -216,7 +216,7 @@ func (r *CollaborationSpaceReconciler) findOrCreateGroup(ctx context.Context, p 
 // applyGroupActions applies the planned actions to the group and reports whether
 // its settings and its members changed.
 //
-// One action at a time (NodeBB takes one request per action anyway), so that
+// One action at a time (a forum API takes one request per action anyway), so that
 // adding a member who has no forum account yet is told apart: it writes
 // nothing, is no drift and no change, and waits for their first login.
 func applyGroupActions(ctx context.Context, p *forumPass, name string, actions []forum.GroupAction) (settings, members bool, err error) {
