@@ -130,12 +130,12 @@ func (r *CollaborationSpaceReconciler) applyChat(ctx context.Context, p *chatPas
 // desiredInput gathers what the planner needs besides the space: the server's facts
 // and the space rooms of the departments rooms are shared with.
 func (r *CollaborationSpaceReconciler) desiredInput(ctx context.Context, p *chatPass) (chatplan.DesiredInput, []string) {
-	m := p.backend.Spec.Matrix
+	srv := serverOf(p.backend)
 	in := chatplan.DesiredInput{
-		ServerName:     m.ServerName,
-		UserIDTemplate: m.UserIDTemplate,
+		ServerName:     srv.name,
+		UserIDTemplate: srv.userIDTemplate,
 		OperatorUserID: p.operator,
-		OwnerLevel:     ownerLevel(p.backend),
+		OwnerLevel:     srv.ownerLevel,
 		SharedSpaceIDs: map[string]string{},
 	}
 	var pending []string
@@ -278,7 +278,7 @@ func (p *chatPass) planOptions() chatplan.Options {
 	return chatplan.Options{
 		Authoritative:  p.s.space.Spec.MemberPolicy == collabv1.MemberPolicyAuthoritative,
 		OperatorUserID: p.operator,
-		OwnerLevel:     ownerLevel(p.backend),
+		OwnerLevel:     serverOf(p.backend).ownerLevel,
 		MayRemove:      p.s.mayRemoveChat,
 		LastOwnerGuard: true,
 	}
@@ -319,14 +319,6 @@ func (r *CollaborationSpaceReconciler) chatPoll(conn *chatConnection) time.Durat
 		return interval
 	}
 	return min(interval, fallbackPollInterval)
-}
-
-// ownerLevel is the power level of a space Owner on a backend.
-func ownerLevel(backend *collabv1.ChatBackend) int {
-	if m := backend.Spec.Matrix; m != nil && m.OwnerPowerLevel != nil {
-		return int(*m.OwnerPowerLevel)
-	}
-	return chatplan.DefaultOwnerLevel
 }
 
 // operatorID is the operator's own account, from the backend's status when known.

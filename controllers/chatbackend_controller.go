@@ -106,7 +106,7 @@ func (r *ChatBackendReconciler) observeServer(ctx context.Context, conn *chatCon
 // reconcileDirectory keeps the directory space listing every Open space on this
 // backend, so anyone in the organisation can find them.
 func (r *ChatBackendReconciler) reconcileDirectory(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend) error {
-	dir := backend.Spec.Matrix.DirectorySpace
+	dir := serverOf(backend).directorySpace
 	if dir == nil {
 		backend.Status.DirectorySpaceID = ""
 		return nil
@@ -115,7 +115,7 @@ func (r *ChatBackendReconciler) reconcileDirectory(ctx context.Context, conn *ch
 	if err != nil {
 		return err
 	}
-	spec := chatplan.DesiredDirectory(backend.Name, backend.Spec.Matrix.ServerName, *dir, backend.Status.UserID, children)
+	spec := chatplan.DesiredDirectory(backend.Name, serverOf(backend).name, *dir, backend.Status.UserID, children)
 	lookup := chat.Lookup{KnownID: backend.Status.DirectorySpaceID, Operator: backend.Status.UserID}
 	observed, _, err := chat.Locate(ctx, conn.client, spec, lookup)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
+	"github.com/opencommons/collab-operator/internal/chatplan"
 	"github.com/opencommons/collab-operator/internal/metrics"
 )
 
@@ -103,6 +104,35 @@ func fingerprint(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// chatServer is what the engine-neutral controllers read of a ChatBackend's
+// engine section, so that only this file names the engine.
+type chatServer struct {
+	// name is the server's name: the domain of its user ids and aliases.
+	name string
+	// userIDTemplate renders a person's user id; the planner's default when "".
+	userIDTemplate string
+	// ownerLevel is the power level of a space Owner.
+	ownerLevel int
+	// directorySpace, when set, is the space that lists the Open spaces.
+	directorySpace *collabv1.DirectorySpace
+	// credentials is the Secret with the operator's credentials.
+	credentials collabv1.SecretReference
+}
+
+// serverOf reads a ChatBackend's engine section (the API requires one).
+func serverOf(backend *collabv1.ChatBackend) chatServer {
+	m := backend.Spec.Matrix
+	if m == nil {
+		return chatServer{ownerLevel: chatplan.DefaultOwnerLevel}
+	}
+	srv := chatServer{name: m.ServerName, userIDTemplate: m.UserIDTemplate, ownerLevel: chatplan.DefaultOwnerLevel,
+		directorySpace: m.DirectorySpace, credentials: m.CredentialsSecretRef}
+	if m.OwnerPowerLevel != nil {
+		srv.ownerLevel = int(*m.OwnerPowerLevel)
+	}
+	return srv
+}
+
 // chatConnection is a backend and a client for it, ready to use.
 type chatConnection struct {
 	backend *collabv1.ChatBackend
@@ -117,7 +147,7 @@ func connectChat(ctx context.Context, c client.Reader, creds credentials, connec
 	if err := c.Get(ctx, client.ObjectKey{Name: name}, backend); err != nil {
 		return nil, fmt.Errorf("cannot get ChatBackend %s: %w", name, err)
 	}
-	secret, err := creds.secret(ctx, "ChatBackend "+name, backend.Spec.Matrix.CredentialsSecretRef)
+	secret, err := creds.secret(ctx, "ChatBackend "+name, serverOf(backend).credentials)
 	if err != nil {
 		return nil, err
 	}

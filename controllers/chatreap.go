@@ -138,7 +138,7 @@ func (r *ChatBackendReconciler) judgeRoom(ctx context.Context, conn *chatConnect
 	if time.Since(room.Created) < orDefault(r.Reaper.grace, defaultOrphanGrace) {
 		return nil // perhaps a create still in flight: judged on a later pass
 	}
-	localpart, ok := aliasLocalpart(room.CanonicalAlias, backend.Spec.Matrix.ServerName)
+	localpart, ok := aliasLocalpart(room.CanonicalAlias, serverOf(backend).name)
 	if !ok {
 		r.Reaper.judge(backend.Name, id)
 		return nil

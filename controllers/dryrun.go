@@ -118,7 +118,7 @@ func (d dryChatConnector) Connect(ctx context.Context, backend *collabv1.ChatBac
 	if err != nil {
 		return nil, err
 	}
-	return dryrun.NewChat(c, backend.Spec.Matrix.ServerName, d.rec), nil
+	return dryrun.NewChat(c, serverOf(backend).name, d.rec), nil
 }
 
 // dryForumConnector hands out forum clients that only read.

@@ -459,7 +459,7 @@ func (r *CollaborationSpaceReconciler) newBudget(space *collabv1.CollaborationSp
 }
 
 // chatPeople returns the people to project into chat, leaving out (and
-// recording) those whose username makes no Matrix user id.
+// recording) those whose username makes no chat user id.
 func (s *spaceScope) chatPeople(in chatplan.DesiredInput) []chatplan.Person {
 	m := s.members
 	if m == nil || len(m.people) == 0 {
@@ -492,7 +492,7 @@ func (s *spaceScope) forumPeople() []forumplan.Person {
 	return out
 }
 
-// mayRemoveChat asks the removal budget before a Matrix user leaves the space.
+// mayRemoveChat asks the removal budget before a chat user leaves the space.
 func (s *spaceScope) mayRemoveChat(userID string) bool {
 	if s.members == nil {
 		return true

@@ -60,7 +60,7 @@ func deletionPredicate() predicate.Predicate {
 
 // changedByOthers ignores the creation of owned objects: the pass that created them
 // already knows, and requeueing on it ran a second full pass over every new space
-// (three Matrix reads per room, measured by make bench). Updates and deletions, by
+// (three chat-server reads per room, measured by make bench). Updates and deletions, by
 // hand or by the cluster, still start a pass.
 var changedByOthers = builder.WithPredicates(predicate.Funcs{
 	CreateFunc: func(event.CreateEvent) bool { return false },
