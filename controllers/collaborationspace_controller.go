@@ -1,6 +1,9 @@
 // Package controllers holds one reconciler per kind of the collab.opencommons.io API.
 // Inside a reconciler, each owned concern has its own file: rbac.go, chat.go, forum.go,
-// status.go, deletion.go.
+// status.go, deletion.go. phases.go lists a space's phases once: Reconcile, the
+// deletion and the dry run (dryrun.go) all walk it. A chat or forum engine's client
+// and spec section are reached only through its connector (chatconnect.go,
+// forumconnect.go), chosen in setup.go.
 package controllers
 
 import (

@@ -2,7 +2,9 @@
 // department's forum true: the desired state of a category and of a group
 // (CategorySpec, GroupSpec), what the forum holds (ObservedCategory,
 // ObservedGroup), the changes that turn one into the other (CategoryAction,
-// GroupAction), and the small idempotent Client that reads and applies them.
+// GroupAction), and the small idempotent Client that reads and applies them;
+// Login and Token are what a connector mints the operator's API token of a forum
+// it deployed with.
 //
 // It mirrors package chat and crossplane-runtime's external clients: Observe*
 // only reads, so a pass that finds nothing to change makes no write to the forum;
