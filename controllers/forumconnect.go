@@ -158,12 +158,12 @@ func connectForumBackend(ctx context.Context, c client.Reader, creds credentials
 	if err := c.Get(ctx, client.ObjectKey{Name: name}, backend); err != nil {
 		return nil, nil, fmt.Errorf("cannot get ForumBackend %s: %w", name, err)
 	}
-	srv := forumSiteOf(backend)
-	secret, err := creds.secret(ctx, "ForumBackend "+name, srv.credentials)
+	site := forumSiteOf(backend)
+	secret, err := creds.secret(ctx, "ForumBackend "+name, site.credentials)
 	if err != nil {
 		return nil, nil, err
 	}
-	fc, err := connector.Connect(ctx, "ForumBackend/"+name, srv.url, secret)
+	fc, err := connector.Connect(ctx, "ForumBackend/"+name, site.url, secret)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot connect to ForumBackend %s: %w", name, err)
 	}
