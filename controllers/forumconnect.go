@@ -98,9 +98,7 @@ func (n *NodeBBConnector) observer(name string) nodebb.RequestObserver {
 
 // MintToken creates a master API token as NodeBB's admin panel does (nodebb.MintToken).
 func (n *NodeBBConnector) MintToken(ctx context.Context, l forum.Login) (forum.Token, error) {
-	tok, err := nodebb.MintToken(ctx, nodebb.Login{URL: l.URL, Username: l.Username, Password: l.Password,
-		Description: l.Description, HTTPClient: l.HTTPClient})
-	return forum.Token{Secret: tok.Secret, UID: tok.UID}, err
+	return nodebb.MintToken(ctx, l, nil)
 }
 
 // Ping asks /api/v3/ping, which NodeBB serves to anyone. The forum is the

@@ -240,8 +240,8 @@ func testMintToken(t *testing.T, tg *target) {
 		t.Skip("NODEBB_ADMIN_USERNAME and NODEBB_ADMIN_PASSWORD are not set: no administrator to log in as")
 	}
 	var n nodebb.Counter
-	tok := must(nodebb.MintToken(ctx(t), nodebb.Login{URL: tg.url, Username: tg.admin, Password: tg.password,
-		Description: "collab-operator contract suite " + tg.prefix, Observer: n.Observe})).get(t)
+	tok := must(nodebb.MintToken(ctx(t), forum.Login{URL: tg.url, Username: tg.admin, Password: tg.password,
+		Description: "collab-operator contract suite " + tg.prefix}, n.Observe)).get(t)
 	c, err := nodebb.New(nodebb.Config{URL: tg.url, Token: tok.Secret, UID: tok.UID})
 	if err != nil {
 		t.Fatal(err)
@@ -271,7 +271,7 @@ func testMintToken(t *testing.T, tg *target) {
 		minted = tg.fake.MintedTokens()
 	}
 	const wrong = "not-the-password-0123"
-	_, err = nodebb.MintToken(ctx(t), nodebb.Login{URL: tg.url, Username: tg.admin, Password: wrong})
+	_, err = nodebb.MintToken(ctx(t), forum.Login{URL: tg.url, Username: tg.admin, Password: wrong}, nil)
 	if !errors.Is(err, forum.ErrForbidden) || strings.Contains(err.Error(), wrong) {
 		t.Errorf("MintToken with a wrong password: %v, want ErrForbidden without the password", err)
 	}

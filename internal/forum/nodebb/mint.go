@@ -11,33 +11,13 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/opencommons/collab-operator/internal/forum"
 )
 
-// Login is an administrator account of a forum, as NodeBB's setup made it from
-// NODEBB_ADMIN_USERNAME and NODEBB_ADMIN_PASSWORD.
-type Login struct {
-	// URL of the forum, as in Config.
-	URL      string
-	Username string
-	Password string
-	// Description is stored with the token, shown in the admin panel's list of
-	// API tokens.
-	Description string
-	// HTTPClient to use; one with a 30 s timeout when nil. Its cookie jar and
-	// CheckRedirect are replaced.
-	HTTPClient *http.Client
-	// Observer, when set, is called after every request.
-	Observer RequestObserver
-}
-
-// Token is a master API token minted by MintToken, and the administrator it is
-// to act for (Config.UID).
-type Token struct {
-	Secret string
-	UID    int64
-}
-
-// MintToken logs in as the administrator and creates a master API token (uid 0),
+// MintToken logs in with an administrator's login (as NodeBB's setup made it from
+// NODEBB_ADMIN_USERNAME and NODEBB_ADMIN_PASSWORD) and creates a master API token
+// (uid 0) to act for that administrator (Config.UID),
 // as a person would in the admin panel (Settings > API Access), over the same
 // HTTP routes (NodeBB v4, measured on 4.15.1):
 //
@@ -50,18 +30,20 @@ type Token struct {
 //
 // The session lives only for the call. Errors are *Error, built as the client's
 // (never quoting the password, the answer or a cookie): a forum still starting
-// gives ErrUnavailable, a wrong password ErrForbidden.
-func MintToken(ctx context.Context, l Login) (Token, error) {
+// gives ErrUnavailable, a wrong password ErrForbidden. The login's HTTPClient,
+// when set, is copied and its cookie jar and CheckRedirect replaced; observer,
+// when set, is called after every request.
+func MintToken(ctx context.Context, l forum.Login, observer RequestObserver) (forum.Token, error) {
 	u, err := url.Parse(l.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Token{}, errors.New("nodebb: the forum URL must be an absolute http(s) URL")
+		return forum.Token{}, errors.New("nodebb: the forum URL must be an absolute http(s) URL")
 	}
 	if l.Username == "" || l.Password == "" {
-		return Token{}, errors.New("nodebb: a username and password are required to mint a token")
+		return forum.Token{}, errors.New("nodebb: a username and password are required to mint a token")
 	}
 	jar, err := cookiejar.New(nil)
 	if err != nil {
-		return Token{}, err
+		return forum.Token{}, err
 	}
 	hc := &http.Client{Timeout: 30 * time.Second}
 	if l.HTTPClient != nil {
@@ -69,37 +51,37 @@ func MintToken(ctx context.Context, l Login) (Token, error) {
 		hc = &c
 	}
 	hc.Jar, hc.CheckRedirect = jar, noRedirects
-	m := &minter{base: strings.TrimRight(l.URL, "/"), http: hc, observer: l.Observer}
+	m := &minter{base: strings.TrimRight(l.URL, "/"), http: hc, observer: observer}
 
 	csrf, err := m.csrfToken(ctx)
 	if err != nil {
-		return Token{}, err
+		return forum.Token{}, err
 	}
 	var self struct {
 		UID flexInt `json:"uid"`
 	}
 	login := map[string]string{"username": l.Username, "password": l.Password}
 	if err := m.post(ctx, "login", "/api/v3/utilities/login", csrf, login, &self); err != nil {
-		return Token{}, err
+		return forum.Token{}, err
 	}
 	if self.UID <= 0 {
-		return Token{}, &Error{Op: "login", Status: http.StatusOK, cause: errUndecodable}
+		return forum.Token{}, &Error{Op: "login", Status: http.StatusOK, cause: errUndecodable}
 	}
 	// The login may start a new session; ask for its token.
 	if csrf, err = m.csrfToken(ctx); err != nil {
-		return Token{}, err
+		return forum.Token{}, err
 	}
 	var created struct {
 		Secret string `json:"secret"`
 	}
 	body := map[string]any{"uid": 0, "password": l.Password, "description": l.Description}
 	if err := m.post(ctx, "createToken", "/api/v3/admin/tokens", csrf, body, &created); err != nil {
-		return Token{}, err
+		return forum.Token{}, err
 	}
 	if created.Secret == "" {
-		return Token{}, &Error{Op: "createToken", Status: http.StatusOK, cause: errUndecodable}
+		return forum.Token{}, &Error{Op: "createToken", Status: http.StatusOK, cause: errUndecodable}
 	}
-	return Token{Secret: created.Secret, UID: int64(self.UID)}, nil
+	return forum.Token{Secret: created.Secret, UID: int64(self.UID)}, nil
 }
 
 // minter makes the requests of MintToken, with a session cookie.

@@ -54,7 +54,7 @@ func TestMintTokenFailures(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, err := nodebb.MintToken(context.Background(), nodebb.Login{URL: tc.url, Username: "admin", Password: password})
+			_, err := nodebb.MintToken(context.Background(), forum.Login{URL: tc.url, Username: "admin", Password: password}, nil)
 			switch {
 			case err == nil:
 				t.Fatal("MintToken succeeded")
@@ -90,7 +90,7 @@ func TestMintTokenNeedsTheSessionsCSRFToken(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a login without a CSRF token answered %d, want 403", resp.StatusCode)
 	}
-	tok, err := nodebb.MintToken(context.Background(), nodebb.Login{URL: srv.URL(), Username: "collab-admin", Password: "pw-1"})
+	tok, err := nodebb.MintToken(context.Background(), forum.Login{URL: srv.URL(), Username: "collab-admin", Password: "pw-1"}, nil)
 	if err != nil || tok.Secret == "" || srv.MintedTokens() != 1 {
 		t.Fatalf("MintToken = %+v, %v (%d minted)", tok, err, srv.MintedTokens())
 	}
