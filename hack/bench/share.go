@@ -67,25 +67,9 @@ func shareProbe(ctx context.Context, c client.Client, sharer *matrixuser.User, i
 	if err := c.Create(ctx, b); err != nil {
 		return 0, err
 	}
-	var bReady, joined time.Time
-	joinedSpace := false
-	deadline := time.Now().Add(time.Minute)
-	for joined.IsZero() || bReady.IsZero() {
-		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("within a minute: b Ready %v, joined %v", !bReady.IsZero(), !joined.IsZero())
-		}
-		if now := time.Now(); bReady.IsZero() && ready(ctx, c, b) {
-			bReady = now
-		}
-		if !joinedSpace && b.Status.Chat != nil && b.Status.Chat.SpaceID != "" {
-			joinedSpace = sharer.Join(ctx, b.Status.Chat.SpaceID) == nil
-		}
-		if joinedSpace && joined.IsZero() && sharer.Join(ctx, joint) == nil {
-			joined = time.Now()
-		}
-		if err := sleep(ctx, sharePoll); err != nil {
-			return 0, err
-		}
+	bReady, joined, err := timeJoin(ctx, c, sharer, b, joint)
+	if err != nil {
+		return 0, err
 	}
 	if !ready(ctx, c, a) {
 		return 0, fmt.Errorf("%s is not Ready once its shared room is joinable", a.Namespace)
@@ -93,20 +77,31 @@ func shareProbe(ctx context.Context, c client.Client, sharer *matrixuser.User, i
 	return max(0, joined.Sub(bReady)), nil
 }
 
-// waitPending waits until space has recorded its one room while it waits for the
-// space the room is shared with, and returns the room's id.
-func waitPending(ctx context.Context, c client.Client, space *collabv1.CollaborationSpace) (string, error) {
-	for ctx.Err() == nil {
-		if err := c.Get(ctx, client.ObjectKeyFromObject(space), space); err == nil && space.Status.Chat != nil &&
-			len(space.Status.Chat.Rooms) == 1 {
-			if cond := meta.FindStatusCondition(space.Status.Conditions, collabv1.ChatReadyCondition); cond != nil &&
-				cond.Reason == "SharedSpacePending" {
-				return space.Status.Chat.Rooms[0].RoomID, nil
-			}
+// timeJoin samples every sharePoll, for up to a minute, when space b turns Ready
+// and when its member can join the room joint (after accepting the invitation to
+// b's own space, which the restricted join rule asks for).
+func timeJoin(ctx context.Context, c client.Client, member *matrixuser.User, b *collabv1.CollaborationSpace,
+	joint string) (bReady, joined time.Time, err error) {
+	inSpace := false
+	deadline := time.Now().Add(time.Minute)
+	for joined.IsZero() || bReady.IsZero() {
+		if time.Now().After(deadline) {
+			return bReady, joined, fmt.Errorf("within a minute: %s Ready %v, joined %v", b.Namespace, !bReady.IsZero(), !joined.IsZero())
 		}
-		_ = sleep(ctx, 100*time.Millisecond)
+		if now := time.Now(); bReady.IsZero() && ready(ctx, c, b) {
+			bReady = now
+		}
+		if !inSpace && b.Status.Chat != nil && b.Status.Chat.SpaceID != "" {
+			inSpace = member.Join(ctx, b.Status.Chat.SpaceID) == nil
+		}
+		if inSpace && joined.IsZero() && member.Join(ctx, joint) == nil {
+			joined = time.Now()
+		}
+		if err := sleep(ctx, sharePoll); err != nil {
+			return bReady, joined, err
+		}
 	}
-	return "", ctx.Err()
+	return bReady, joined, nil
 }
 
 // ready reads the space into s and reports whether it is Ready at its generation.
@@ -126,4 +121,20 @@ func shareSpace(ns, owner string) *collabv1.CollaborationSpace {
 				Rooms: []collabv1.Room{{Name: "joint", Topic: "shared"}}},
 		},
 	}
+}
+
+// waitPending waits until space has recorded its one room while it waits for the
+// space the room is shared with, and returns the room's id.
+func waitPending(ctx context.Context, c client.Client, space *collabv1.CollaborationSpace) (string, error) {
+	for ctx.Err() == nil {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(space), space); err == nil && space.Status.Chat != nil &&
+			len(space.Status.Chat.Rooms) == 1 {
+			if cond := meta.FindStatusCondition(space.Status.Conditions, collabv1.ChatReadyCondition); cond != nil &&
+				cond.Reason == "SharedSpacePending" {
+				return space.Status.Chat.Rooms[0].RoomID, nil
+			}
+		}
+		_ = sleep(ctx, 100*time.Millisecond)
+	}
+	return "", ctx.Err()
 }
