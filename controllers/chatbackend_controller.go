@@ -219,21 +219,35 @@ func (r *ChatBackendReconciler) SetupWithManager(_ context.Context, mgr ctrl.Man
 		Complete(r)
 }
 
-// directoryChanged lets through the space events that can change the directory: a
-// space appearing or going, turning Open or not, or getting its space room. Without
-// it every status write of every space would cost its backend a pass.
+// directoryChanged lets through the space events that can change the directory:
+// an Open space appearing or going, a space turning Open or not, or an Open space
+// getting its space room. Without it every space's creation and status writes
+// would cost its backend a pass (six Matrix requests), though only Open spaces
+// are listed.
 func directoryChanged() predicate.Predicate {
 	return predicate.Funcs{
+		CreateFunc: func(e event.CreateEvent) bool { return isOpen(e.Object) },
+		DeleteFunc: func(e event.DeleteEvent) bool { return isOpen(e.Object) },
 		UpdateFunc: func(e event.UpdateEvent) bool {
 			old, okOld := e.ObjectOld.(*collabv1.CollaborationSpace)
 			cur, okNew := e.ObjectNew.(*collabv1.CollaborationSpace)
 			if !okOld || !okNew {
 				return true
 			}
+			if !isOpen(old) && !isOpen(cur) {
+				return false
+			}
 			return old.Spec.Visibility != cur.Spec.Visibility || spaceRoomID(old) != spaceRoomID(cur) ||
 				old.DeletionTimestamp.IsZero() != cur.DeletionTimestamp.IsZero()
 		},
 	}
+}
+
+// isOpen reports whether obj is an Open space, one the directory lists; anything
+// that is not a space counts as Open, so its events are not lost.
+func isOpen(obj client.Object) bool {
+	s, ok := obj.(*collabv1.CollaborationSpace)
+	return !ok || s.Spec.Visibility == collabv1.VisibilityOpen
 }
 
 func spaceRoomID(s *collabv1.CollaborationSpace) string {

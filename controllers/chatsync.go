@@ -47,6 +47,11 @@ const (
 	// own ends a long poll at once, and the server's work for that would otherwise
 	// grow with the operator's (measured by make bench).
 	syncQuiet = time.Second
+	// syncRetryMax caps the wait between failed long polls. The stream is also how
+	// a ChatBackend learns that its server is back (setHealth wakes it), so the
+	// cap is what "within seconds" costs: one refused request every 5 s while the
+	// server is down.
+	syncRetryMax = 5 * time.Second
 )
 
 // SyncStreams keeps one /sync stream per ChatBackend. A change someone makes on
@@ -177,7 +182,7 @@ func (s *SyncStreams) run(ctx context.Context, backend string, st *syncStream, c
 			if sleep(ctx, backoff) != nil {
 				return
 			}
-			backoff = min(2*backoff, 30*time.Second)
+			backoff = min(2*backoff, syncRetryMax)
 			continue
 		}
 		backoff = time.Second

@@ -14,6 +14,9 @@
 //   - TestAPIServerRestart: the kube-apiserver stops for 45 s and starts again; a
 //     spec edit made as it answers reaches Matrix within 10 s, and the manager
 //     logs losing and reaching it.
+//   - TestChatBackendFollowsItsServer: Dendrite stops for 45 s; the ChatBackend,
+//     whose own poll is an hour away, says Ready=False and then Ready=True again
+//     within 10 s of each.
 //
 // The numbers each drill measured are logged on one line starting "drill result"
 // (go test -v), and recorded in docs/benchmarks.md. With DRILL_LOG_DIR set, each
