@@ -143,6 +143,17 @@ func (r *ChatBackendReconciler) judgeRoom(ctx context.Context, conn *chatConnect
 		r.Reaper.judge(backend.Name, id)
 		return nil
 	}
+	if !inOwnersNamespace(localpart, room.Owner) {
+		// Not what a create leaves: the operator only ever gives a room an alias
+		// of its own space's namespace. Someone with power level 100 in a room of
+		// their own (an Owner from before levels were capped) pointed it at
+		// another tenant's alias; claiming it would stall that tenant.
+		r.Reaper.judge(backend.Name, id)
+		r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, "OrphanIgnored", "Reap",
+			"Left room %s alone: it carries the owner marker of %s but names %s, outside that namespace, as its alias",
+			id, room.Owner, room.CanonicalAlias)
+		return nil
+	}
 	target, err := conn.client.ResolveAlias(ctx, localpart)
 	if err != nil {
 		return err
@@ -230,6 +241,14 @@ func joinedByPeople(room *chat.ObservedRoom, operator string) bool {
 		}
 	}
 	return false
+}
+
+// inOwnersNamespace reports whether an alias local part lies in the namespace of
+// owner ("namespace/name"): aliases are <namespace>.<space>[.<room>], and
+// namespaces hold no dots.
+func inOwnersNamespace(localpart, owner string) bool {
+	ns, _, ok := strings.Cut(owner, "/")
+	return ok && ns != "" && strings.HasPrefix(localpart, ns+".")
 }
 
 // aliasLocalpart returns the local part of #<localpart>:<serverName>.

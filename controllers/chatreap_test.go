@@ -81,3 +81,66 @@ func TestOrphansOfInterruptedCreatesAreAdoptedOrRemoved(t *testing.T) {
 		t.Errorf("the operator holds %d rooms of the space, want 3 (space, general, extra): %v", len(owned), owned)
 	}
 }
+
+// TestTheReaperClaimsNoAliasOutsideTheMarkersNamespace: an Owner who still holds
+// power level 100 (rooms made before Owners were capped at 90) can point their
+// own room's canonical alias at an alias of another namespace, and a room whose
+// space was deleted under Retain is no space's any more. The reaper must not take
+// such a room for an interrupted create and claim the other tenant's alias for
+// it, which would stall that tenant's next room (AliasConflict).
+func TestTheReaperClaimsNoAliasOutsideTheMarkersNamespace(t *testing.T) {
+	ctx := testCtx(t)
+	attacker, victim := newNamespace(t), newNamespace(t)
+	squat := "#" + chatplan.RoomAlias(victim, "dept", "future") + ":" + homeserver.ServerName
+	forged, err := operator.CreateRoom(ctx, map[string]any{
+		"preset": "private_chat", "name": "not an orphan", "room_version": "10",
+		"initial_state": []map[string]any{
+			{"type": chat.OwnerEventType, "state_key": "", "content": map[string]string{"owner": attacker + "/gone"}},
+			{"type": "m.room.canonical_alias", "state_key": "", "content": map[string]string{"alias": squat}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A real orphan of the attacker's own namespace, made after the forged room:
+	// once it is adopted, the reaper has been over the forged room too.
+	own := "#" + chatplan.RoomAlias(attacker, "gone", "own") + ":" + homeserver.ServerName
+	orphan, err := operator.CreateRoom(ctx, map[string]any{
+		"preset": "private_chat", "name": "orphan", "room_version": "10",
+		"initial_state": []map[string]any{
+			{"type": chat.OwnerEventType, "state_key": "", "content": map[string]string{"owner": attacker + "/gone"}},
+			{"type": "m.room.canonical_alias", "state_key": "", "content": map[string]string{"alias": own}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the attacker's own orphan to be adopted", func() (bool, string) {
+		id, err := operator.ResolveAlias(ctx, own)
+		return id == orphan, fmt.Sprintf("%s -> %q (%v)", own, id, err)
+	})
+	if id, _ := operator.ResolveAlias(ctx, squat); id != "" {
+		t.Errorf("the reaper pointed %s, the other namespace's alias, at %s (the forged room is %s)", squat, id, forged)
+	}
+}
+
+func TestInOwnersNamespace(t *testing.T) {
+	for _, tc := range []struct {
+		localpart, owner string
+		want             bool
+	}{
+		{"eng.dept", "eng/dept", true},
+		{"eng.dept.general", "eng/dept", true},
+		{"eng.other.general", "eng/dept", true}, // the same tenant: its namespace is the boundary
+		{"engineering.dept", "eng/dept", false},
+		{"sales.dept.general", "eng/dept", false},
+		{"eng", "eng/dept", false},
+		{"dept-general", "eng/dept", false}, // a legacy alias: never what a create leaves now
+		{"eng.dept", "", false},
+		{"eng.dept", "eng", false},
+	} {
+		if got := inOwnersNamespace(tc.localpart, tc.owner); got != tc.want {
+			t.Errorf("inOwnersNamespace(%q, %q) = %v, want %v", tc.localpart, tc.owner, got, tc.want)
+		}
+	}
+}
