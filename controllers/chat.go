@@ -15,7 +15,6 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
-	"github.com/opencommons/collab-operator/internal/chatplan"
 	"github.com/opencommons/collab-operator/internal/metrics"
 )
 
@@ -87,19 +86,19 @@ func (r *CollaborationSpaceReconciler) reconcileChat(ctx context.Context, s *spa
 func (r *CollaborationSpaceReconciler) applyChat(ctx context.Context, p *chatPass) ([]string, error) {
 	space := p.s.space
 	input, pending := r.desiredInput(ctx, p)
-	spaceSpec, _, err := chatplan.DesiredRooms(space, input)
+	spaceSpec, _, err := p.planner.DesiredRooms(space, input)
 	if err != nil {
 		return nil, reconcile.TerminalError(err)
 	}
 	// The space room is converged last, once its children's ids are known, so it is
 	// read once and written at most once.
-	spaceRoom, err := r.findOrCreateRoom(ctx, p, spaceSpec, priorSpaceID(space), chatplan.LegacySpaceAlias(space.Name))
+	spaceRoom, err := r.findOrCreateRoom(ctx, p, spaceSpec, priorSpaceID(space), p.planner.LegacySpaceAlias(space.Name))
 	if err != nil {
 		return nil, err
 	}
 	// The rooms' allow lists and parent link need the space room's id.
 	input.DeptSpaceID = spaceRoom.RoomID
-	_, roomSpecs, err := chatplan.DesiredRooms(space, input)
+	_, roomSpecs, err := p.planner.DesiredRooms(space, input)
 	if err != nil {
 		return nil, reconcile.TerminalError(err)
 	}
@@ -108,7 +107,7 @@ func (r *CollaborationSpaceReconciler) applyChat(ctx context.Context, p *chatPas
 	for i, spec := range roomSpecs {
 		name := space.Spec.Chat.Rooms[i].Name
 		spec.Parent = spaceRoom.RoomID
-		room, err := r.ensureRoom(ctx, p, spec, priorRoomID(space, name), chatplan.LegacyRoomAlias(space.Name, name))
+		room, err := r.ensureRoom(ctx, p, spec, priorRoomID(space, name), p.planner.LegacyRoomAlias(space.Name, name))
 		if err != nil {
 			return nil, err
 		}
@@ -127,15 +126,12 @@ func (r *CollaborationSpaceReconciler) applyChat(ctx context.Context, p *chatPas
 	return pending, nil
 }
 
-// desiredInput gathers what the planner needs besides the space: the server's facts
-// and the space rooms of the departments rooms are shared with.
-func (r *CollaborationSpaceReconciler) desiredInput(ctx context.Context, p *chatPass) (chatplan.DesiredInput, []string) {
-	srv := serverOf(p.backend)
-	in := chatplan.DesiredInput{
-		ServerName:     srv.name,
-		UserIDTemplate: srv.userIDTemplate,
+// desiredInput gathers what the planner needs besides the space: the operator's
+// account, the space rooms of the departments rooms are shared with and the
+// people of its Group members.
+func (r *CollaborationSpaceReconciler) desiredInput(ctx context.Context, p *chatPass) (chat.DesiredInput, []string) {
+	in := chat.DesiredInput{
 		OperatorUserID: p.operator,
-		OwnerLevel:     srv.ownerLevel,
 		SharedSpaceIDs: map[string]string{},
 	}
 	var pending []string
@@ -154,7 +150,7 @@ func (r *CollaborationSpaceReconciler) desiredInput(ctx context.Context, p *chat
 			in.SharedSpaceIDs[key] = other.Status.Chat.SpaceID
 		}
 	}
-	in.People = p.s.chatPeople(in) // Group members, through the directory (members.go)
+	in.People = p.s.chatPeople(p.planner) // Group members, through the directory (members.go)
 	return in, pending
 }
 
@@ -213,7 +209,7 @@ func (r *CollaborationSpaceReconciler) reportLocation(p *chatPass, spec chat.Roo
 // convergeRoom changes what differs between a room as observed and its spec. A room
 // created from the same spec in this pass plans nothing.
 func (r *CollaborationSpaceReconciler) convergeRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec, observed *chat.ObservedRoom) error {
-	actions, report := chatplan.Plan(spec, *observed, p.planOptions())
+	actions, report := p.planner.Plan(spec, *observed, p.planOptions())
 	ctrl.LoggerFrom(ctx).V(1).Info("Planned room", "alias", observed.Alias, "actions", len(actions),
 		"drift", report.Drift, "notes", report.Notes)
 	if len(actions) == 0 {
@@ -274,11 +270,10 @@ func priorRoomID(space *collabv1.CollaborationSpace, name string) string {
 }
 
 // planOptions asks the space's removal budget (members.go) before each kick.
-func (p *chatPass) planOptions() chatplan.Options {
-	return chatplan.Options{
+func (p *chatPass) planOptions() chat.PlanOptions {
+	return chat.PlanOptions{
 		Authoritative:  p.s.space.Spec.MemberPolicy == collabv1.MemberPolicyAuthoritative,
 		OperatorUserID: p.operator,
-		OwnerLevel:     serverOf(p.backend).ownerLevel,
 		MayRemove:      p.s.mayRemoveChat,
 		LastOwnerGuard: true,
 	}

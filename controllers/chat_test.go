@@ -20,7 +20,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
-	"github.com/opencommons/collab-operator/internal/chatplan"
+	"github.com/opencommons/collab-operator/internal/chat/matrix/plan"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 	"github.com/opencommons/collab-operator/internal/testing/writecount"
@@ -348,8 +348,9 @@ func TestACrashBetweenCreateAndStatusLeavesNoDuplicate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := chatplan.DesiredInput{ServerName: homeserver.ServerName, OperatorUserID: operator.ID}
-	spaceSpec, _, err := chatplan.DesiredRooms(space, in)
+	planner := plan.New(plan.Config{ServerName: homeserver.ServerName})
+	in := chat.DesiredInput{OperatorUserID: operator.ID}
+	spaceSpec, _, err := planner.DesiredRooms(space, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,7 +359,7 @@ func TestACrashBetweenCreateAndStatusLeavesNoDuplicate(t *testing.T) {
 		t.Fatal(err)
 	}
 	in.DeptSpaceID = spaceRoom.RoomID
-	_, rooms, err := chatplan.DesiredRooms(space, in)
+	_, rooms, err := planner.DesiredRooms(space, in)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,6 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
-	"github.com/opencommons/collab-operator/internal/chatplan"
 )
 
 // ChatBackendReconciler checks that a chat server answers and accepts the operator's
@@ -115,7 +114,7 @@ func (r *ChatBackendReconciler) reconcileDirectory(ctx context.Context, conn *ch
 	if err != nil {
 		return err
 	}
-	spec := chatplan.DesiredDirectory(backend.Name, serverOf(backend).name, *dir, backend.Status.UserID, children)
+	spec := conn.planner.Directory(backend.Name, *dir, backend.Status.UserID, children)
 	lookup := chat.Lookup{KnownID: backend.Status.DirectorySpaceID, Operator: backend.Status.UserID}
 	observed, _, err := chat.Locate(ctx, conn.client, spec, lookup)
 	if err != nil {
@@ -127,7 +126,7 @@ func (r *ChatBackendReconciler) reconcileDirectory(ctx context.Context, conn *ch
 		}
 		r.Recorder.Eventf(backend, nil, corev1.EventTypeNormal, "DirectoryCreated", "Create",
 			"Created directory space %s listing %d open spaces", observed.Alias, len(children))
-	} else if actions, report := chatplan.Plan(spec, *observed, chatplan.Options{OperatorUserID: backend.Status.UserID, PruneChildren: true}); len(actions) > 0 {
+	} else if actions, report := conn.planner.Plan(spec, *observed, chat.PlanOptions{OperatorUserID: backend.Status.UserID, PruneChildren: true}); len(actions) > 0 {
 		if err := conn.client.Update(ctx, observed.RoomID, actions); err != nil {
 			return fmt.Errorf("cannot update the directory space: %w", err)
 		}

@@ -15,7 +15,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
-	"github.com/opencommons/collab-operator/internal/chatplan"
+	"github.com/opencommons/collab-operator/internal/chat/matrix/plan"
 	"github.com/opencommons/collab-operator/internal/metrics"
 )
 
@@ -30,9 +30,15 @@ const (
 // never a value.
 var errNoCredentials = errors.New("the credentials Secret must hold accessToken, or username and password")
 
-// ChatConnector builds a client for a chat backend from its spec and credentials.
+// errNoMatrix says a ChatBackend has no engine section this connector serves.
+var errNoMatrix = errors.New("the ChatBackend has no matrix section")
+
+// ChatConnector gives the controllers what they need of a chat backend's engine:
+// a client built from its spec and credentials, and the planner that maps spaces
+// onto its rooms, configured from its engine section.
 type ChatConnector interface {
 	Connect(ctx context.Context, backend *collabv1.ChatBackend, secret *corev1.Secret) (chat.Client, error)
+	Planner(backend *collabv1.ChatBackend) (chat.Planner, error)
 }
 
 // MatrixConnector connects to Matrix homeservers. It keeps one client per backend
@@ -54,7 +60,7 @@ type cachedClient struct {
 func (m *MatrixConnector) Connect(_ context.Context, backend *collabv1.ChatBackend, secret *corev1.Secret) (chat.Client, error) {
 	spec := backend.Spec.Matrix
 	if spec == nil {
-		return nil, errors.New("the ChatBackend has no matrix section")
+		return nil, errNoMatrix
 	}
 	token, user, pass := string(secret.Data[secretAccessToken]), string(secret.Data[secretUsername]), string(secret.Data[secretPassword])
 	if token == "" && (user == "" || pass == "") {
@@ -85,6 +91,21 @@ func (m *MatrixConnector) Connect(_ context.Context, backend *collabv1.ChatBacke
 	return c, nil
 }
 
+// Planner returns the Matrix planner for the backend's homeserver: its server
+// name, user id template and Owner power level. It holds no session, so it is
+// not cached.
+func (*MatrixConnector) Planner(backend *collabv1.ChatBackend) (chat.Planner, error) {
+	spec := backend.Spec.Matrix
+	if spec == nil {
+		return nil, errNoMatrix
+	}
+	cfg := plan.Config{ServerName: spec.ServerName, UserIDTemplate: spec.UserIDTemplate}
+	if spec.OwnerPowerLevel != nil {
+		cfg.OwnerLevel = int(*spec.OwnerPowerLevel)
+	}
+	return plan.New(cfg), nil
+}
+
 func (m *MatrixConnector) observer(backend string) matrix.RequestObserver {
 	return func(method, op string, status int, d time.Duration) {
 		metrics.ObserveRequest(backend, op, status, d)
@@ -109,10 +130,6 @@ func fingerprint(parts ...string) string {
 type chatServer struct {
 	// name is the server's name: the domain of its user ids and aliases.
 	name string
-	// userIDTemplate renders a person's user id; the planner's default when "".
-	userIDTemplate string
-	// ownerLevel is the power level of a space Owner.
-	ownerLevel int
 	// directorySpace, when set, is the space that lists the Open spaces.
 	directorySpace *collabv1.DirectorySpace
 	// credentials is the Secret with the operator's credentials.
@@ -123,20 +140,17 @@ type chatServer struct {
 func serverOf(backend *collabv1.ChatBackend) chatServer {
 	m := backend.Spec.Matrix
 	if m == nil {
-		return chatServer{ownerLevel: chatplan.DefaultOwnerLevel}
+		return chatServer{}
 	}
-	srv := chatServer{name: m.ServerName, userIDTemplate: m.UserIDTemplate, ownerLevel: chatplan.DefaultOwnerLevel,
-		directorySpace: m.DirectorySpace, credentials: m.CredentialsSecretRef}
-	if m.OwnerPowerLevel != nil {
-		srv.ownerLevel = int(*m.OwnerPowerLevel)
-	}
-	return srv
+	return chatServer{name: m.ServerName, directorySpace: m.DirectorySpace, credentials: m.CredentialsSecretRef}
 }
 
-// chatConnection is a backend and a client for it, ready to use.
+// chatConnection is a backend, a client for it and its engine's planner, ready
+// to use.
 type chatConnection struct {
 	backend *collabv1.ChatBackend
 	client  chat.Client
+	planner chat.Planner
 }
 
 // connectChat reads a ChatBackend and its Secret and returns a client for it.
@@ -155,7 +169,11 @@ func connectChat(ctx context.Context, c client.Reader, creds credentials, connec
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to ChatBackend %s: %w", name, err)
 	}
-	return &chatConnection{backend: backend, client: cl}, nil
+	planner, err := connector.Planner(backend)
+	if err != nil {
+		return nil, fmt.Errorf("cannot connect to ChatBackend %s: %w", name, err)
+	}
+	return &chatConnection{backend: backend, client: cl, planner: planner}, nil
 }
 
 // pollInterval is how often a backend is compared with what it should hold.

@@ -9,7 +9,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
-	"github.com/opencommons/collab-operator/internal/chatplan"
+	"github.com/opencommons/collab-operator/internal/chat/matrix/plan"
 )
 
 // TestOrphansOfInterruptedCreatesAreAdoptedOrRemoved recreates what a manager
@@ -33,7 +33,7 @@ func TestOrphansOfInterruptedCreatesAreAdoptedOrRemoved(t *testing.T) {
 			"initial_state": []map[string]any{
 				{"type": chat.OwnerEventType, "state_key": "", "content": map[string]string{"owner": ns + "/orphans"}},
 				{"type": "m.room.canonical_alias", "state_key": "", "content": map[string]string{
-					"alias": "#" + chatplan.RoomAlias(ns, "orphans", room) + ":" + homeserver.ServerName}},
+					"alias": "#" + plan.RoomAlias(ns, "orphans", room) + ":" + homeserver.ServerName}},
 			},
 		})
 		if err != nil {

@@ -104,7 +104,7 @@ func flatten(err error) []error {
 	return []error{err}
 }
 
-// dryChatConnector hands out chat clients that only read.
+// dryChatConnector hands out chat clients that only read, and the real planner.
 type dryChatConnector struct {
 	real ChatConnector
 	rec  *dryrun.Recorder
@@ -119,6 +119,15 @@ func (d dryChatConnector) Connect(ctx context.Context, backend *collabv1.ChatBac
 		return nil, err
 	}
 	return dryrun.NewChat(c, serverOf(backend).name, d.rec), nil
+}
+
+// Planner is the real connector's: a plan must map spaces onto rooms exactly as
+// the operator does.
+func (d dryChatConnector) Planner(backend *collabv1.ChatBackend) (chat.Planner, error) {
+	if d.real == nil {
+		return nil, errors.New("no chat connector")
+	}
+	return d.real.Planner(backend)
 }
 
 // dryForumConnector hands out forum clients that only read.

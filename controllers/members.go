@@ -22,7 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/internal/chatplan"
+	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/directory"
 	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/forumplan"
@@ -459,18 +459,18 @@ func (r *CollaborationSpaceReconciler) newBudget(space *collabv1.CollaborationSp
 }
 
 // chatPeople returns the people to project into chat, leaving out (and
-// recording) those whose username makes no chat user id.
-func (s *spaceScope) chatPeople(in chatplan.DesiredInput) []chatplan.Person {
+// recording) those whose username makes no user id on the chat engine.
+func (s *spaceScope) chatPeople(planner chat.Planner) []chat.Person {
 	m := s.members
 	if m == nil || len(m.people) == 0 {
 		return nil
 	}
-	people := make([]chatplan.Person, 0, len(m.people))
+	people := make([]chat.Person, 0, len(m.people))
 	for name, role := range m.people {
-		people = append(people, chatplan.Person{Name: name, Role: role})
+		people = append(people, chat.Person{Name: name, Role: role})
 	}
-	slices.SortFunc(people, func(a, b chatplan.Person) int { return strings.Compare(a.Name, b.Name) })
-	mapped, unmapped, err := chatplan.MapPeople(people, in)
+	slices.SortFunc(people, func(a, b chat.Person) int { return strings.Compare(a.Name, b.Name) })
+	mapped, unmapped, err := planner.MapPeople(people)
 	if err != nil {
 		return nil // a broken template stalls the chat phase on its own
 	}

@@ -53,6 +53,10 @@ func (f fixedChat) Connect(context.Context, *collabv1.ChatBackend, *corev1.Secre
 	return f.c, nil
 }
 
+func (fixedChat) Planner(backend *collabv1.ChatBackend) (chat.Planner, error) {
+	return (&MatrixConnector{}).Planner(backend)
+}
+
 // TestPassOutcome drives one pass of the reconciler over a space whose backends
 // fail in the ways a user meets, with a fake Kubernetes client and fake chat
 // server, and checks the conditions a user reads and what the pass returns.

@@ -10,7 +10,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
-	"github.com/opencommons/collab-operator/internal/chatplan"
+	"github.com/opencommons/collab-operator/internal/chat/matrix/plan"
 )
 
 // TestUpgradeKeepsLegacyRooms: rooms the previous version made — aliases #<space>
@@ -85,7 +85,8 @@ func createLegacyRooms(t *testing.T, ctx context.Context, space *collabv1.Collab
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := chatplan.DesiredInput{ServerName: homeserver.ServerName, OperatorUserID: operator.ID, OwnerLevel: 100}
+	planner := plan.New(plan.Config{ServerName: homeserver.ServerName, OwnerLevel: 100})
+	in := chat.DesiredInput{OperatorUserID: operator.ID}
 	legacy := func(spec chat.RoomSpec, alias string) chat.RoomSpec {
 		spec.AliasLocalpart, spec.CanonicalAlias = alias, ""
 		spec.PowerLevels.Events = maps.Clone(spec.PowerLevels.Events)
@@ -93,20 +94,20 @@ func createLegacyRooms(t *testing.T, ctx context.Context, space *collabv1.Collab
 		delete(spec.PowerLevels.Events, "m.room.guest_access")
 		return spec
 	}
-	spaceSpec, _, err := chatplan.DesiredRooms(space, in)
+	spaceSpec, _, err := planner.DesiredRooms(space, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp, err := c.Create(ctx, legacy(spaceSpec, chatplan.LegacySpaceAlias(space.Name)))
+	sp, err := c.Create(ctx, legacy(spaceSpec, plan.LegacySpaceAlias(space.Name)))
 	if err != nil {
 		t.Fatalf("create the legacy space room: %v", err)
 	}
 	in.DeptSpaceID = sp.RoomID
-	_, rooms, err := chatplan.DesiredRooms(space, in)
+	_, rooms, err := planner.DesiredRooms(space, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	general, err := c.Create(ctx, legacy(rooms[0], chatplan.LegacyRoomAlias(space.Name, "general")))
+	general, err := c.Create(ctx, legacy(rooms[0], plan.LegacyRoomAlias(space.Name, "general")))
 	if err != nil {
 		t.Fatalf("create the legacy room: %v", err)
 	}

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/opencommons/collab-operator/internal/chatplan"
+	"github.com/opencommons/collab-operator/internal/chat/matrix/plan"
 )
 
 // The floor is the least a client can do to make the same rooms: for each space one
@@ -106,7 +106,7 @@ func (c *floorClient) makeSpace(ctx context.Context, w workload, i int) error {
 		"preset":           "private_chat",
 		"visibility":       "private",
 		"room_version":     "10",
-		"room_alias_name":  chatplan.SpaceAlias(w.namespace(i), w.spaceName(i)),
+		"room_alias_name":  plan.SpaceAlias(w.namespace(i), w.spaceName(i)),
 		"name":             w.department(i),
 		"topic":            w.description(i),
 		"invite":           []string{owner},
@@ -126,7 +126,7 @@ func (c *floorClient) makeSpace(ctx context.Context, w workload, i int) error {
 			"preset":          "private_chat",
 			"visibility":      "private",
 			"room_version":    "10",
-			"room_alias_name": chatplan.RoomAlias(w.namespace(i), w.spaceName(i), w.roomName(j)),
+			"room_alias_name": plan.RoomAlias(w.namespace(i), w.spaceName(i), w.roomName(j)),
 			"name":            w.roomName(j),
 			"topic":           w.roomTopic(i, j),
 			"invite":          []string{owner},

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Action is one change to an existing room. Package chatplan plans them, a Client
+// Action is one change to an existing room. A Planner plans them, a Client
 // applies them in order with Update. The set is closed (the unexported method) so
 // every Client can handle every action.
 type Action interface {

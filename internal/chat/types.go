@@ -81,7 +81,7 @@ type RoomSpec struct {
 	// Published lists the room in the server's public room directory.
 	Published bool
 	// PowerLevels of the room, written as given: the zero value would let anyone
-	// do anything, so build specs with chatplan.DesiredRooms.
+	// do anything, so build specs with a Planner.
 	PowerLevels PowerLevels
 	// Invite lists the user ids that should be members; they are invited when they
 	// are neither joined nor invited.

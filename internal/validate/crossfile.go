@@ -168,7 +168,7 @@ func directoryAlias(obj *unstructured.Unstructured) (backend, alias, field strin
 		return "", "", "", false
 	}
 	field = "spec.matrix.directorySpace"
-	alias = "directory" // the operator's default, see chatplan.DesiredDirectory
+	alias = "directory" // the operator's default, see plan.DesiredDirectory in internal/chat/matrix/plan
 	if a, ok := dir["alias"].(string); ok && a != "" {
 		alias, field = a, field+".alias"
 	}

@@ -48,7 +48,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
-	"github.com/opencommons/collab-operator/internal/chatplan"
+	"github.com/opencommons/collab-operator/internal/chat/matrix/plan"
 	"github.com/opencommons/collab-operator/internal/testing/dendrite"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
@@ -408,9 +408,9 @@ func (r *rig) expectedAliases(w workload) map[string]string {
 	server := r.homeserver.ServerName
 	for _, key := range w.keys() {
 		owner := key.Namespace + "/" + key.Name
-		out[chatplan.FullAlias(chatplan.SpaceAlias(key.Namespace, key.Name), server)] = owner
+		out[plan.FullAlias(plan.SpaceAlias(key.Namespace, key.Name), server)] = owner
 		for _, room := range w.rooms {
-			out[chatplan.FullAlias(chatplan.RoomAlias(key.Namespace, key.Name, room), server)] = owner
+			out[plan.FullAlias(plan.RoomAlias(key.Namespace, key.Name, room), server)] = owner
 		}
 	}
 	return out

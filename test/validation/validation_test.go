@@ -354,7 +354,7 @@ func TestSamplesKustomization(t *testing.T) {
 }
 
 // TestUserIDTemplatesAccepted guards the userIDTemplate rule against refusing
-// templates the operator renders fine (see internal/chatplan).
+// templates the operator renders fine (see internal/chat/matrix/plan).
 func TestUserIDTemplatesAccepted(t *testing.T) {
 	for name, tmpl := range map[string]string{
 		"plain":          "@{{.Name}}:example.org",

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/internal/chatplan"
+	"github.com/opencommons/collab-operator/internal/chat/matrix/plan"
 )
 
 // TestDepartmentAccess checks the Department visibility as people experience it:
@@ -58,7 +58,7 @@ func TestDepartmentAccess(t *testing.T) {
 	if err := bob.join(ctx, eng.rooms["general"]); err == nil {
 		t.Error("bob, outside engineering, joined its restricted general room")
 	}
-	o, err := c.Observe(ctx, chatplan.RoomAlias("dept-eng-access", "eng-access", "general"))
+	o, err := c.Observe(ctx, plan.RoomAlias("dept-eng-access", "eng-access", "general"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
-	"github.com/opencommons/collab-operator/internal/chatplan"
+	"github.com/opencommons/collab-operator/internal/chat/matrix/plan"
 )
 
 // TestArchive: after archiving, the room is closed (renamed, invite-only, posting
@@ -40,7 +40,7 @@ func TestArchive(t *testing.T) {
 		t.Fatalf("Archive: %v", err)
 	}
 
-	if o, err := c.Observe(ctx, chatplan.RoomAlias("dept-eng-arch", "eng-arch", "general")); err != nil || o != nil {
+	if o, err := c.Observe(ctx, plan.RoomAlias("dept-eng-arch", "eng-arch", "general")); err != nil || o != nil {
 		t.Errorf("Observe by the old alias = %v, %v; want the alias freed", o, err)
 	}
 	o, err := c.observeRoom(ctx, room)
@@ -52,7 +52,7 @@ func TestArchive(t *testing.T) {
 		t.Errorf("archived room = name %q, join rule %s, published %v, posting %d, archived %v, owner %q",
 			o.Name, o.JoinRule, o.Published, o.PowerLevels.EventsDefault, o.Archived, o.Owner)
 	}
-	sp, err := c.Observe(ctx, chatplan.SpaceAlias("dept-eng-arch", "eng-arch"))
+	sp, err := c.Observe(ctx, plan.SpaceAlias("dept-eng-arch", "eng-arch"))
 	if err != nil {
 		t.Fatal(err)
 	}

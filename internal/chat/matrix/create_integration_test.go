@@ -11,7 +11,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
-	"github.com/opencommons/collab-operator/internal/chatplan"
+	"github.com/opencommons/collab-operator/internal/chat/matrix/plan"
 )
 
 // TestCreateSpaceAndRooms creates a department the way the controller does and
@@ -37,7 +37,7 @@ func TestCreateSpaceAndRooms(t *testing.T) {
 		t.Errorf("provisioning made %d write requests, want %d", got, want)
 	}
 
-	sp, err := c.Observe(ctx, chatplan.SpaceAlias("dept-eng-create", "eng-create"))
+	sp, err := c.Observe(ctx, plan.SpaceAlias("dept-eng-create", "eng-create"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestCreateSpaceAndRooms(t *testing.T) {
 		t.Errorf("observed space (-want +got):\n%s", diff)
 	}
 
-	general, err := c.Observe(ctx, chatplan.RoomAlias("dept-eng-create", "eng-create", "general"))
+	general, err := c.Observe(ctx, plan.RoomAlias("dept-eng-create", "eng-create", "general"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestCreateSpaceAndRooms(t *testing.T) {
 	if !general.Parents[p.spaceID] || general.Topic != "Everything engineering" || general.Space {
 		t.Errorf("general = parents %v topic %q space %v", general.Parents, general.Topic, general.Space)
 	}
-	ann, err := c.Observe(ctx, chatplan.RoomAlias("dept-eng-create", "eng-create", "announcements"))
+	ann, err := c.Observe(ctx, plan.RoomAlias("dept-eng-create", "eng-create", "announcements"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func assertSteady(t *testing.T, c *Client, count *Counter, p provisioned) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		actions, report := chatplan.Plan(spec, *o, chatplan.Options{OperatorUserID: hs.operator.ID, Authoritative: true})
+		actions, report := planner.Plan(spec, *o, chat.PlanOptions{OperatorUserID: hs.operator.ID, Authoritative: true})
 		if len(actions) != 0 || len(report.Drift) != 0 {
 			t.Errorf("steady pass over %s planned %v (drift %v)", spec.AliasLocalpart, actions, report.Drift)
 		}

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/internal/chatplan"
+	"github.com/opencommons/collab-operator/internal/chat"
 )
 
 // TestDirectorySpace: anyone on the server joins the organisation's directory
@@ -19,7 +19,7 @@ func TestDirectorySpace(t *testing.T) {
 	dave := hs.users["dave"]
 	eng := provision(t, c, space("eng-dir", collabv1.VisibilityOpen,
 		[]collabv1.Member{userMember("alice", collabv1.RoleOwner)}, collabv1.Room{Name: "general"}), nil)
-	dirSpec := chatplan.DesiredDirectory("test-dir", "localhost", collabv1.DirectorySpace{Name: "Acme", Alias: "acme-dir"}, hs.operator.ID, []string{eng.spaceID})
+	dirSpec := planner.Directory("test-dir", collabv1.DirectorySpace{Name: "Acme", Alias: "acme-dir"}, hs.operator.ID, []string{eng.spaceID})
 	dir, err := c.Create(ctx, dirSpec)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +39,7 @@ func TestDirectorySpace(t *testing.T) {
 	}
 
 	dirSpec.Children = []string{}
-	opts := chatplan.Options{OperatorUserID: hs.operator.ID, PruneChildren: true}
+	opts := chat.PlanOptions{OperatorUserID: hs.operator.ID, PruneChildren: true}
 	reconcile(t, c, dirSpec, opts)
 	if seen, err = dave.hierarchy(ctx, dir.RoomID); err != nil || seen[eng.spaceID] {
 		t.Errorf("after pruning, dave still sees the department: %v, %v", seen, err)

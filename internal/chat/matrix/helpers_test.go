@@ -14,7 +14,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
-	"github.com/opencommons/collab-operator/internal/chatplan"
+	"github.com/opencommons/collab-operator/internal/chat/matrix/plan"
 )
 
 // user is a person on the homeserver, doing what they would do in a Matrix client.
@@ -131,13 +131,16 @@ type provisioned struct {
 	space   chat.RoomSpec
 }
 
+// planner plans for the test homeserver, whose server name is localhost.
+var planner = plan.New(plan.Config{ServerName: "localhost"})
+
 // provision does what the controller does for a space: create the space room,
 // then each room inside it, then link the rooms from the space.
 func provision(t *testing.T, c *Client, cs *collabv1.CollaborationSpace, shared map[string]string) provisioned {
 	t.Helper()
 	ctx := testContext(t)
-	in := chatplan.DesiredInput{ServerName: "localhost", OperatorUserID: hs.operator.ID, SharedSpaceIDs: shared}
-	spaceSpec, _, err := chatplan.DesiredRooms(cs, in)
+	in := chat.DesiredInput{OperatorUserID: hs.operator.ID, SharedSpaceIDs: shared}
+	spaceSpec, _, err := planner.DesiredRooms(cs, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +149,7 @@ func provision(t *testing.T, c *Client, cs *collabv1.CollaborationSpace, shared 
 		t.Fatalf("Create space: %v", err)
 	}
 	in.DeptSpaceID = sp.RoomID
-	spaceSpec, roomSpecs, err := chatplan.DesiredRooms(cs, in)
+	spaceSpec, roomSpecs, err := planner.DesiredRooms(cs, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,20 +165,20 @@ func provision(t *testing.T, c *Client, cs *collabv1.CollaborationSpace, shared 
 		spaceSpec.Children = append(spaceSpec.Children, r.RoomID)
 	}
 	p.space = spaceSpec
-	reconcile(t, c, spaceSpec, chatplan.Options{OperatorUserID: hs.operator.ID})
+	reconcile(t, c, spaceSpec, chat.PlanOptions{OperatorUserID: hs.operator.ID})
 	return p
 }
 
 // reconcile observes a room and applies the plan, as one controller pass; it
 // returns the plan's report.
-func reconcile(t *testing.T, c *Client, spec chat.RoomSpec, opts chatplan.Options) chatplan.Report {
+func reconcile(t *testing.T, c *Client, spec chat.RoomSpec, opts chat.PlanOptions) chat.PlanReport {
 	t.Helper()
 	ctx := testContext(t)
 	o, err := c.Observe(ctx, spec.AliasLocalpart)
 	if err != nil || o == nil {
 		t.Fatalf("Observe %s = %v, %v", spec.AliasLocalpart, o, err)
 	}
-	actions, report := chatplan.Plan(spec, *o, opts)
+	actions, report := planner.Plan(spec, *o, opts)
 	if err := c.Update(ctx, o.RoomID, actions); err != nil {
 		t.Fatalf("Update %s: %v", spec.AliasLocalpart, err)
 	}

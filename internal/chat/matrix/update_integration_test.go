@@ -7,7 +7,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
-	"github.com/opencommons/collab-operator/internal/chatplan"
+	"github.com/opencommons/collab-operator/internal/chat/matrix/plan"
 )
 
 // TestUpdateRevertsChangesByHand: an owner changes the topic, the join rule and a
@@ -39,7 +39,7 @@ func TestUpdateRevertsChangesByHand(t *testing.T) {
 	if err := c.Update(ctx, room, open); err != nil {
 		t.Fatal(err)
 	}
-	o, err := c.Observe(ctx, chatplan.RoomAlias("dept-eng-drift", "eng-drift", "general"))
+	o, err := c.Observe(ctx, plan.RoomAlias("dept-eng-drift", "eng-drift", "general"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,11 +53,11 @@ func TestUpdateRevertsChangesByHand(t *testing.T) {
 		t.Fatalf("dave made a moderator by hand: %v", err)
 	}
 
-	report := reconcile(t, c, p.specs["general"], chatplan.Options{OperatorUserID: hs.operator.ID})
+	report := reconcile(t, c, p.specs["general"], chat.PlanOptions{OperatorUserID: hs.operator.ID})
 	if want := []string{"topic", "joinRule", "powerLevels"}; !slices.Equal(report.Drift, want) {
 		t.Errorf("drift = %v, want %v", report.Drift, want)
 	}
-	o, err = c.Observe(ctx, chatplan.RoomAlias("dept-eng-drift", "eng-drift", "general"))
+	o, err = c.Observe(ctx, plan.RoomAlias("dept-eng-drift", "eng-drift", "general"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,10 +81,10 @@ func TestAuthoritativeRemovesUndeclared(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec := p.specs["general"]
-	if r := reconcile(t, c, spec, chatplan.Options{OperatorUserID: hs.operator.ID}); len(r.Drift) != 0 {
+	if r := reconcile(t, c, spec, chat.PlanOptions{OperatorUserID: hs.operator.ID}); len(r.Drift) != 0 {
 		t.Errorf("additive pass found drift %v, want none: carol may stay", r.Drift)
 	}
-	reconcile(t, c, spec, chatplan.Options{OperatorUserID: hs.operator.ID, Authoritative: true})
+	reconcile(t, c, spec, chat.PlanOptions{OperatorUserID: hs.operator.ID, Authoritative: true})
 	o, err := c.Observe(ctx, spec.AliasLocalpart)
 	if err != nil {
 		t.Fatal(err)

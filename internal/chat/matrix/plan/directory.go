@@ -1,4 +1,4 @@
-package chatplan
+package plan
 
 import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
@@ -9,6 +9,11 @@ import (
 // cannot clash with a CollaborationSpace's "namespace/name", as namespaces are
 // lower case.
 func DirectorySpaceOwner(backendName string) string { return "ChatBackend/" + backendName }
+
+// Directory implements chat.Planner.
+func (p *Planner) Directory(backend string, dir collabv1.DirectorySpace, operator string, children []string) chat.RoomSpec {
+	return DesiredDirectory(backend, p.cfg.ServerName, dir, operator, children)
+}
 
 // DesiredDirectory is the organisation-wide directory space of a ChatBackend: a
 // public, published space listing children (the Open department spaces). Plan

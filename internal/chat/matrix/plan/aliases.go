@@ -1,4 +1,4 @@
-package chatplan
+package plan
 
 // Aliases are scoped by namespace, so no tenant can claim a name another will
 // need. The parts are separated by dots, which neither namespaces nor space or
@@ -17,6 +17,12 @@ func SpaceAlias(namespace, space string) string { return namespace + "." + space
 func RoomAlias(namespace, space, room string) string {
 	return SpaceAlias(namespace, space) + "." + room
 }
+
+// LegacySpaceAlias implements chat.Planner.
+func (*Planner) LegacySpaceAlias(space string) string { return LegacySpaceAlias(space) }
+
+// LegacyRoomAlias implements chat.Planner.
+func (*Planner) LegacyRoomAlias(space, room string) string { return LegacyRoomAlias(space, room) }
 
 // LegacySpaceAlias and LegacyRoomAlias are the aliases of operator versions
 // before namespaced aliases: #<space> and #<space>-<room>. They are only ever

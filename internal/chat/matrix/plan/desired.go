@@ -1,4 +1,4 @@
-package chatplan
+package plan
 
 import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
@@ -20,50 +20,14 @@ const (
 	levelMember       = 0
 )
 
-// DesiredInput is what DesiredRooms needs besides the CollaborationSpace: facts
-// about the chat server and ids the controller has already resolved.
-type DesiredInput struct {
-	// ServerName of the homeserver, the part after the colon in ids.
-	ServerName string
-	// UserIDTemplate maps a member to a Matrix user id; "@{{.Name}}:<ServerName>"
-	// when empty. See UserID.
-	UserIDTemplate string
-	// OperatorUserID is the operator's account, given power 100 everywhere.
-	OperatorUserID string
-	// OwnerLevel is the power level of an Owner; DefaultOwnerLevel when 0.
-	OwnerLevel int
-	// SharedSpaceIDs maps "namespace/name" of other CollaborationSpaces to their
-	// space room ids. Spaces missing from it (not created yet) are left out of
-	// allow lists until a later pass resolves them.
-	SharedSpaceIDs map[string]string
-	// DeptSpaceID is the id of this space's own space room, once it exists. Rooms
-	// of a Department space only admit its members when it is set, so the
-	// controller creates the space room first.
-	DeptSpaceID string
-	// People are the people the space's Group members resolved to through its
-	// directory, each with their highest role. They are projected like User
-	// members; MapPeople leaves out those whose name makes no user id.
-	People []Person
-}
-
-// Person is someone a Group member resolved to: Name is the directory's username,
-// .Name in the userIDTemplate.
-type Person struct {
-	Name string
-	Role collabv1.Role
-}
-
-// DesiredRooms maps a CollaborationSpace to the desired state of its space room and
-// of each of its rooms, in spec order.
+// DesiredRooms implements chat.Planner.
 //
 // Members of kind User reach chat, and Group members through the people the
 // directory resolved them to (in.People). ServiceAccount members have no Matrix
-// projection. Children of the
-// space room are left nil (unmanaged): the controller sets them to the room ids
-// once the rooms exist.
-func DesiredRooms(space *collabv1.CollaborationSpace, in DesiredInput) (chat.RoomSpec, []chat.RoomSpec, error) {
-	ownerLevel := in.ownerLevel()
-	users, err := memberLevels(space.Spec.Members, in.People, in, ownerLevel)
+// projection.
+func (p *Planner) DesiredRooms(space *collabv1.CollaborationSpace, in chat.DesiredInput) (chat.RoomSpec, []chat.RoomSpec, error) {
+	ownerLevel := p.ownerLevel()
+	users, err := p.memberLevels(space.Spec.Members, in.People, ownerLevel)
 	if err != nil {
 		return chat.RoomSpec{}, nil, err
 	}
@@ -72,7 +36,7 @@ func DesiredRooms(space *collabv1.CollaborationSpace, in DesiredInput) (chat.Roo
 	spaceAlias := SpaceAlias(space.Namespace, space.Name)
 	spaceRoom := chat.RoomSpec{
 		AliasLocalpart: spaceAlias,
-		CanonicalAlias: FullAlias(spaceAlias, in.ServerName),
+		CanonicalAlias: FullAlias(spaceAlias, p.cfg.ServerName),
 		Name:           space.Spec.Department,
 		Topic:          space.Spec.Description,
 		Space:          true,
@@ -88,7 +52,7 @@ func DesiredRooms(space *collabv1.CollaborationSpace, in DesiredInput) (chat.Roo
 			alias := RoomAlias(space.Namespace, space.Name, r.Name)
 			room := chat.RoomSpec{
 				AliasLocalpart: alias,
-				CanonicalAlias: FullAlias(alias, in.ServerName),
+				CanonicalAlias: FullAlias(alias, p.cfg.ServerName),
 				Name:           r.Name,
 				Topic:          r.Topic,
 				Published:      space.Spec.Visibility == collabv1.VisibilityOpen,
@@ -116,7 +80,7 @@ func spaceJoinRule(v collabv1.Visibility) chat.JoinRule {
 // roomJoinRule maps visibility: Open is public, Department is restricted to the
 // members of the department's space and of the spaces the room is shared with,
 // Private (and anything unknown) is invite-only.
-func roomJoinRule(v collabv1.Visibility, shared []collabv1.SpaceReference, in DesiredInput) (chat.JoinRule, []string) {
+func roomJoinRule(v collabv1.Visibility, shared []collabv1.SpaceReference, in chat.DesiredInput) (chat.JoinRule, []string) {
 	switch v {
 	case collabv1.VisibilityOpen:
 		return chat.JoinRulePublic, nil
@@ -134,13 +98,6 @@ func roomJoinRule(v collabv1.Visibility, shared []collabv1.SpaceReference, in De
 	default:
 		return chat.JoinRuleInvite, nil
 	}
-}
-
-func (in DesiredInput) ownerLevel() int {
-	if in.OwnerLevel > 0 {
-		return in.OwnerLevel
-	}
-	return DefaultOwnerLevel
 }
 
 // postingLevel is the events_default of a room: the level needed to post.

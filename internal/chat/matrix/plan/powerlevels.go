@@ -1,4 +1,4 @@
-package chatplan
+package plan
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 // any level the operator manages differs. Managed are the defaults, the event
 // levels the spec names and the levels of declared users; undeclared users keep
 // their level unless opts.Authoritative.
-func planPowerLevels(d chat.RoomSpec, o chat.ObservedRoom, opts Options, r *Report) []chat.Action {
+func planPowerLevels(d chat.RoomSpec, o chat.ObservedRoom, opts options, r *chat.PlanReport) []chat.Action {
 	next, notes := mergePowerLevels(d.PowerLevels, o.PowerLevels, opts)
 	r.Notes = append(r.Notes, notes...)
 	if equivalent(next, o.PowerLevels) {
@@ -21,7 +21,7 @@ func planPowerLevels(d chat.RoomSpec, o chat.ObservedRoom, opts Options, r *Repo
 }
 
 // mergePowerLevels lays the managed parts of desired over observed.
-func mergePowerLevels(desired, observed chat.PowerLevels, opts Options) (chat.PowerLevels, []string) {
+func mergePowerLevels(desired, observed chat.PowerLevels, opts options) (chat.PowerLevels, []string) {
 	next := desired
 	next.Events = maps.Clone(observed.Events)
 	if next.Events == nil {
@@ -41,7 +41,7 @@ func mergePowerLevels(desired, observed chat.PowerLevels, opts Options) (chat.Po
 // userTargets computes the level every user named on either side should end at.
 // Matrix refuses to change a user whose level is at least the sender's, so such
 // users keep theirs and a note says why.
-func userTargets(desired, observed chat.PowerLevels, opts Options) (map[string]int, []string) {
+func userTargets(desired, observed chat.PowerLevels, opts options) (map[string]int, []string) {
 	opLevel := LevelOperator
 	if opts.OperatorUserID != "" {
 		opLevel = max(observed.UserLevel(opts.OperatorUserID), LevelOperator)
@@ -66,13 +66,13 @@ func userTargets(desired, observed chat.PowerLevels, opts Options) (map[string]i
 		targets[u] = t
 	}
 	if opts.LastOwnerGuard {
-		notes = append(notes, guardLastOwner(targets, observed, opts.OperatorUserID, opts.ownerLevel())...)
+		notes = append(notes, guardLastOwner(targets, observed, opts.OperatorUserID, opts.ownerLevel)...)
 	}
 	return targets, notes
 }
 
 // target is the level the spec asks for one user, before Matrix's limits.
-func target(u string, cur int, desired chat.PowerLevels, opts Options) int {
+func target(u string, cur int, desired chat.PowerLevels, opts options) int {
 	want, declared := desired.Users[u]
 	switch {
 	case u == opts.OperatorUserID && declared:

@@ -1,4 +1,4 @@
-package chatplan
+package plan
 
 import (
 	"testing"
@@ -22,10 +22,11 @@ func TestPlanPowerLevels(t *testing.T) {
 		return &p
 	}
 	cases := map[string]struct {
-		desired  chat.PowerLevels
-		observed chat.PowerLevels
-		opts     Options
-		want     want
+		desired    chat.PowerLevels
+		observed   chat.PowerLevels
+		opts       chat.PlanOptions
+		ownerLevel int
+		want       want
 	}{
 		"same meaning, different spelling: no change": {
 			desired:  levels(map[string]int{op: 100, alice: 0}),
@@ -51,7 +52,7 @@ func TestPlanPowerLevels(t *testing.T) {
 		"authoritative: an undeclared user's level is dropped": {
 			desired:  levels(map[string]int{op: 100, alice: 100}),
 			observed: levels(map[string]int{op: 100, alice: 100, carol: 50}),
-			opts:     Options{Authoritative: true},
+			opts:     chat.PlanOptions{Authoritative: true},
 			want:     want{levels: pl(map[string]int{op: 100, alice: 100}, nil)},
 		},
 		"the operator is never lowered": {
@@ -67,41 +68,43 @@ func TestPlanPowerLevels(t *testing.T) {
 		"last owner guard keeps the only human owner": {
 			desired:  levels(map[string]int{op: 150}),
 			observed: levels(map[string]int{op: 150, alice: 100}),
-			opts:     Options{Authoritative: true, LastOwnerGuard: true},
+			opts:     chat.PlanOptions{Authoritative: true, LastOwnerGuard: true},
 			want:     want{notes: []string{"@alice:x keeps power level 100: the room would have no owner besides the operator"}},
 		},
 		"an owner at 90 who loses the role is lowered: the operator sits above owners": {
 			desired:  levels(map[string]int{op: 100, alice: 90, bob: 50}),
 			observed: levels(map[string]int{op: 100, alice: 90, bob: 90}),
-			opts:     Options{LastOwnerGuard: true},
+			opts:     chat.PlanOptions{LastOwnerGuard: true},
 			want:     want{levels: pl(map[string]int{op: 100, alice: 90, bob: 50}, nil)},
 		},
 		"a legacy owner at 100 stays, with a note, while new owners get 90": {
 			desired:  levels(map[string]int{op: 100, alice: 90, bob: 90}),
 			observed: levels(map[string]int{op: 100, alice: 100}),
-			opts:     Options{LastOwnerGuard: true},
+			opts:     chat.PlanOptions{LastOwnerGuard: true},
 			want: want{levels: pl(map[string]int{op: 100, alice: 100, bob: 90}, nil), notes: []string{
 				"@alice:x keeps power level 100 instead of 90: " +
 					"it is not below the operator's own level, which Matrix does not let the operator change"}},
 		},
 		"last owner guard counts owners at the configured level": {
-			desired:  levels(map[string]int{op: 100}),
-			observed: levels(map[string]int{op: 100, alice: 75}),
-			opts:     Options{Authoritative: true, LastOwnerGuard: true, OwnerLevel: 75},
-			want:     want{notes: []string{"@alice:x keeps power level 75: the room would have no owner besides the operator"}},
+			desired:    levels(map[string]int{op: 100}),
+			observed:   levels(map[string]int{op: 100, alice: 75}),
+			opts:       chat.PlanOptions{Authoritative: true, LastOwnerGuard: true},
+			ownerLevel: 75,
+			want:       want{notes: []string{"@alice:x keeps power level 75: the room would have no owner besides the operator"}},
 		},
 		"without the guard the owner is dropped": {
 			desired:  levels(map[string]int{op: 150}),
 			observed: levels(map[string]int{op: 150, alice: 100}),
-			opts:     Options{Authoritative: true},
+			opts:     chat.PlanOptions{Authoritative: true},
 			want:     want{levels: pl(map[string]int{op: 150}, nil)},
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			tc.opts.OperatorUserID = op
-			var r Report
-			actions := planPowerLevels(chat.RoomSpec{PowerLevels: tc.desired}, chat.ObservedRoom{PowerLevels: tc.observed}, tc.opts, &r)
+			var r chat.PlanReport
+			opts := options{PlanOptions: tc.opts, ownerLevel: New(Config{OwnerLevel: tc.ownerLevel}).ownerLevel()}
+			actions := planPowerLevels(chat.RoomSpec{PowerLevels: tc.desired}, chat.ObservedRoom{PowerLevels: tc.observed}, opts, &r)
 			var got *chat.PowerLevels
 			if len(actions) == 1 {
 				p := actions[0].(chat.SetPowerLevels).PowerLevels

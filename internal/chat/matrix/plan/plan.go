@@ -1,72 +1,61 @@
-// Package chatplan decides, without any I/O, what must change in a chat room for it
-// to match its desired state, and maps a CollaborationSpace to the desired rooms.
-// Keeping it pure makes every rule a table test and lets the controller prove that
-// a pass over an unchanged room plans nothing, hence writes nothing.
-package chatplan
+// Package plan is the Matrix engine's chat.Planner: it maps a CollaborationSpace
+// onto Matrix rooms (power levels, the m.room.* event levels, @user:server ids,
+// #namespace.space.room aliases) and decides, without any I/O, what must change
+// in a room for it to match. Keeping it pure makes every rule a table test and
+// lets the controller prove that a pass over an unchanged room plans nothing,
+// hence writes nothing.
+package plan
 
 import (
 	"github.com/opencommons/collab-operator/internal/chat"
 )
 
-// Options tune how far a plan may go.
-type Options struct {
-	// Authoritative removes members and power levels that are not declared. When
-	// false (the Additive member policy) nobody is removed: people who joined on
-	// their own, and levels granted by hand to undeclared users, stay.
-	Authoritative bool
-	// OperatorUserID is the operator's own account: never removed, never lowered.
-	OperatorUserID string
-	// MaxRemovals caps the users removed in one plan; the rest are reported in
-	// Report.DeferredRemovals for a later pass. 0 means no cap.
-	MaxRemovals int
-	// MayRemove, when set, is asked before each removal the plan would make: the
-	// space's removal budget (per hour, across rooms and passes). A user it
-	// refuses is reported in Report.DeferredRemovals instead.
-	MayRemove func(userID string) bool
-	// PruneChildren removes the children of a space that desired.Children does
-	// not list (when it is not nil). The member policy is about people, so it
-	// does not decide this: the directory space prunes (a space that stops being
-	// Open leaves it), a department space does not (rooms owners linked by hand
-	// stay; rooms dropped from the spec leave through Archive or Delete).
-	PruneChildren bool
-	// OwnerLevel is the level of an Owner, for LastOwnerGuard; DefaultOwnerLevel
-	// when 0.
+// Config is the engine's side of a ChatBackend's matrix section, which the
+// connector reads.
+type Config struct {
+	// ServerName of the homeserver, the part after the colon in ids.
+	ServerName string
+	// UserIDTemplate maps a member to a Matrix user id; "@{{.Name}}:<ServerName>"
+	// when empty. See UserID.
+	UserIDTemplate string
+	// OwnerLevel is the power level of an Owner; DefaultOwnerLevel when 0.
 	OwnerLevel int
-	// LastOwnerGuard keeps, at their level, the users with an owner's power that a plan
-	// would otherwise lower or drop when none would be left besides the operator,
-	// so a room always keeps a human owner.
-	LastOwnerGuard bool
 }
 
-// Report says what a plan found besides its actions.
-type Report struct {
-	// Drift names the fields that differed, in a stable order: "name", "topic",
-	// "joinRule", "powerLevels", "published", "canonicalAlias", "parent",
-	// "children", "members".
-	Drift []string
-	// DeferredRemovals are user ids that should be removed but were left for a later
-	// pass because of Options.MaxRemovals or Options.MayRemove.
-	DeferredRemovals []string
-	// Notes explain differences the plan cannot fix, e.g. a user whose level equals
-	// the operator's own, which Matrix does not let it change.
-	Notes []string
-}
+// Planner plans Matrix rooms for one homeserver.
+type Planner struct{ cfg Config }
 
-func (o Options) ownerLevel() int {
-	if o.OwnerLevel > 0 {
-		return o.OwnerLevel
+var _ chat.Planner = (*Planner)(nil)
+
+// New returns the planner for a homeserver. A broken UserIDTemplate is reported
+// by the calls that render user ids, so it stalls the spaces that use it.
+func New(cfg Config) *Planner { return &Planner{cfg: cfg} }
+
+func (p *Planner) ownerLevel() int {
+	if p.cfg.OwnerLevel > 0 {
+		return p.cfg.OwnerLevel
 	}
 	return DefaultOwnerLevel
 }
 
-func (r *Report) drift(field string) { r.Drift = append(r.Drift, field) }
+// options are the controller's options with the engine's Owner level, which
+// the last owner guard needs.
+type options struct {
+	chat.PlanOptions
+	ownerLevel int
+}
 
-// Plan returns the actions that turn observed into desired, in the order they must
-// be applied, and a report. It plans nothing when the two already match in every
-// field the operator manages.
-func Plan(desired chat.RoomSpec, observed chat.ObservedRoom, opts Options) ([]chat.Action, Report) {
+// Plan implements chat.Planner. It plans nothing when observed already matches
+// desired in every field the operator manages.
+func (p *Planner) Plan(desired chat.RoomSpec, observed chat.ObservedRoom, opts chat.PlanOptions) ([]chat.Action, chat.PlanReport) {
+	return plan(desired, observed, options{PlanOptions: opts, ownerLevel: p.ownerLevel()})
+}
+
+// plan returns the actions that turn observed into desired, in the order they must
+// be applied, and a report.
+func plan(desired chat.RoomSpec, observed chat.ObservedRoom, opts options) ([]chat.Action, chat.PlanReport) {
 	var actions []chat.Action
-	var report Report
+	var report chat.PlanReport
 	if desired.Space != observed.Space {
 		report.Notes = append(report.Notes, "whether a room is a space is fixed when it is created: "+
 			"archive or delete it to make it anew")
@@ -74,7 +63,7 @@ func Plan(desired chat.RoomSpec, observed chat.ObservedRoom, opts Options) ([]ch
 	add := func(field string, a ...chat.Action) {
 		if len(a) > 0 {
 			actions = append(actions, a...)
-			report.drift(field)
+			report.Drift = append(report.Drift, field)
 		}
 	}
 	add("name", planName(desired, observed)...)
@@ -144,7 +133,7 @@ func planParent(d chat.RoomSpec, o chat.ObservedRoom) []chat.Action {
 
 // planChildren adds missing children, and removes the others when asked to and
 // the children are managed (non-nil).
-func planChildren(d chat.RoomSpec, o chat.ObservedRoom, opts Options) []chat.Action {
+func planChildren(d chat.RoomSpec, o chat.ObservedRoom, opts options) []chat.Action {
 	var out []chat.Action
 	want := map[string]bool{}
 	for _, id := range sortedUnique(d.Children) {

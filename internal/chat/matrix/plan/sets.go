@@ -1,4 +1,4 @@
-package chatplan
+package plan
 
 import (
 	"maps"

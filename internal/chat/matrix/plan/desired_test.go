@@ -1,4 +1,4 @@
-package chatplan
+package plan
 
 import (
 	"strings"
@@ -39,8 +39,9 @@ func wantLevels(posting int) chat.PowerLevels {
 var members = []string{"@alice:example.org", "@bob:example.org", "@carol:example.org"}
 
 func TestDesiredRooms(t *testing.T) {
-	in := DesiredInput{
-		ServerName: "example.org", OperatorUserID: "@op:example.org", DeptSpaceID: "!eng:example.org",
+	planner := New(Config{ServerName: "example.org"})
+	in := chat.DesiredInput{
+		OperatorUserID: "@op:example.org", DeptSpaceID: "!eng:example.org",
 		SharedSpaceIDs: map[string]string{"dept-marketing/marketing": "!mkt:example.org"},
 	}
 	shared := []collabv1.SpaceReference{{Namespace: "dept-marketing", Name: "marketing"}, {Namespace: "dept-sales", Name: "sales"}}
@@ -105,7 +106,7 @@ func TestDesiredRooms(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			sp, rooms, err := DesiredRooms(tc.space, in)
+			sp, rooms, err := planner.DesiredRooms(tc.space, in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -137,7 +138,7 @@ func TestDesiredRoomsUserIDTemplate(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cs := engineering(collabv1.VisibilityPrivate)
 			cs.Spec.Members = []collabv1.Member{{Kind: collabv1.SubjectUser, Name: tc.name, Role: collabv1.RoleOwner}}
-			sp, _, err := DesiredRooms(cs, DesiredInput{ServerName: "example.org", UserIDTemplate: tc.template})
+			sp, _, err := New(Config{ServerName: "example.org", UserIDTemplate: tc.template}).DesiredRooms(cs, chat.DesiredInput{})
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
@@ -158,7 +159,7 @@ func TestDesiredRoomsUserIDTemplate(t *testing.T) {
 // below the operator's; announcement rooms follow it.
 func TestDesiredRoomsOwnerLevel(t *testing.T) {
 	cs := engineering(collabv1.VisibilityPrivate, collabv1.Room{Name: "news", Posting: collabv1.PostingOwners})
-	sp, rooms, err := DesiredRooms(cs, DesiredInput{ServerName: "example.org", OperatorUserID: "@op:example.org", OwnerLevel: 75})
+	sp, rooms, err := New(Config{ServerName: "example.org", OwnerLevel: 75}).DesiredRooms(cs, chat.DesiredInput{OperatorUserID: "@op:example.org"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package chatplan
+package plan
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 
 // planMembers invites declared users who are not in the room and, when
 // authoritative, removes joined or invited users who are not declared.
-func planMembers(d chat.RoomSpec, o chat.ObservedRoom, opts Options, r *Report) []chat.Action {
+func planMembers(d chat.RoomSpec, o chat.ObservedRoom, opts options, r *chat.PlanReport) []chat.Action {
 	actions := planInvites(d, o, opts, r)
 	if opts.Authoritative {
 		actions = append(actions, planKicks(d, o, opts, r)...)
@@ -19,7 +19,7 @@ func planMembers(d chat.RoomSpec, o chat.ObservedRoom, opts Options, r *Report) 
 // planInvites skips banned users (a moderator's decision wins) and users who left
 // or declined on their own (so they are not pestered every poll); a user removed
 // by someone else is invited again.
-func planInvites(d chat.RoomSpec, o chat.ObservedRoom, opts Options, r *Report) []chat.Action {
+func planInvites(d chat.RoomSpec, o chat.ObservedRoom, opts options, r *chat.PlanReport) []chat.Action {
 	var out []chat.Action
 	for _, u := range sortedUnique(d.Invite) {
 		switch m := o.Members[u]; {
@@ -40,7 +40,7 @@ func planInvites(d chat.RoomSpec, o chat.ObservedRoom, opts Options, r *Report) 
 // before each removal, and removes nobody when nobody besides the operator is
 // declared: a member list that resolved to no people (a directory that answered
 // nothing) must never empty a room.
-func planKicks(d chat.RoomSpec, o chat.ObservedRoom, opts Options, r *Report) []chat.Action {
+func planKicks(d chat.RoomSpec, o chat.ObservedRoom, opts options, r *chat.PlanReport) []chat.Action {
 	declared := declaredUsers(d, opts.OperatorUserID)
 	if len(declared) == 0 {
 		if anyoneJoined(o, opts.OperatorUserID) {

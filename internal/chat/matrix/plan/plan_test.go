@@ -1,4 +1,4 @@
-package chatplan
+package plan
 
 import (
 	"testing"
@@ -49,31 +49,31 @@ func inSync() chat.ObservedRoom {
 func TestPlan(t *testing.T) {
 	type want struct {
 		actions []chat.Action
-		report  Report
+		report  chat.PlanReport
 	}
 	cases := map[string]struct {
 		desired  func(*chat.RoomSpec)
 		observed func(*chat.ObservedRoom)
-		opts     Options
+		opts     chat.PlanOptions
 		want     want
 	}{
 		"in sync: nothing to do (bob's 0 equals users_default)": {},
 		"topic changed by hand": {
 			observed: func(o *chat.ObservedRoom) { o.Topic = "lunch" },
-			want:     want{[]chat.Action{chat.SetTopic{Topic: "talk"}}, Report{Drift: []string{"topic"}}},
+			want:     want{[]chat.Action{chat.SetTopic{Topic: "talk"}}, chat.PlanReport{Drift: []string{"topic"}}},
 		},
 		"name and join rule changed": {
 			observed: func(o *chat.ObservedRoom) { o.Name = "random"; o.JoinRule = chat.JoinRulePublic; o.AllowRoomIDs = nil },
 			want: want{[]chat.Action{
 				chat.SetName{Name: "general"},
 				chat.SetJoinRules{JoinRule: chat.JoinRuleRestricted, AllowRoomIDs: []string{"!space:x", "!mkt:x"}},
-			}, Report{Drift: []string{"name", "joinRule"}}},
+			}, chat.PlanReport{Drift: []string{"name", "joinRule"}}},
 		},
 		"allow list lost a shared space": {
 			observed: func(o *chat.ObservedRoom) { o.AllowRoomIDs = []string{"!space:x"} },
 			want: want{[]chat.Action{
 				chat.SetJoinRules{JoinRule: chat.JoinRuleRestricted, AllowRoomIDs: []string{"!space:x", "!mkt:x"}},
-			}, Report{Drift: []string{"joinRule"}}},
+			}, chat.PlanReport{Drift: []string{"joinRule"}}},
 		},
 		"allow list is ignored for invite-only rooms": {
 			desired:  func(d *chat.RoomSpec) { d.JoinRule = chat.JoinRuleInvite; d.AllowRoomIDs = nil },
@@ -81,30 +81,30 @@ func TestPlan(t *testing.T) {
 		},
 		"published by hand": {
 			observed: func(o *chat.ObservedRoom) { o.Published = true },
-			want:     want{[]chat.Action{chat.SetPublished{Published: false}}, Report{Drift: []string{"published"}}},
+			want:     want{[]chat.Action{chat.SetPublished{Published: false}}, chat.PlanReport{Drift: []string{"published"}}},
 		},
 		"parent missing; extra parents kept": {
 			observed: func(o *chat.ObservedRoom) { o.Parents = map[string]bool{"!other:x": true} },
-			want:     want{[]chat.Action{chat.SetParent{SpaceID: "!space:x"}}, Report{Drift: []string{"parent"}}},
+			want:     want{[]chat.Action{chat.SetParent{SpaceID: "!space:x"}}, chat.PlanReport{Drift: []string{"parent"}}},
 		},
 		"declared member never invited": {
 			observed: func(o *chat.ObservedRoom) { delete(o.Members, bob) },
-			want:     want{[]chat.Action{chat.Invite{UserID: bob}}, Report{Drift: []string{"members"}}},
+			want:     want{[]chat.Action{chat.Invite{UserID: bob}}, chat.PlanReport{Drift: []string{"members"}}},
 		},
 		"declared member kicked by someone is invited again": {
 			observed: func(o *chat.ObservedRoom) { o.Members[bob] = chat.MembershipLeave },
-			want:     want{[]chat.Action{chat.Invite{UserID: bob}}, Report{Drift: []string{"members"}}},
+			want:     want{[]chat.Action{chat.Invite{UserID: bob}}, chat.PlanReport{Drift: []string{"members"}}},
 		},
 		"declared member who left or declined is not pestered": {
 			observed: func(o *chat.ObservedRoom) {
 				o.Members[bob] = chat.MembershipLeave
 				o.Declined = map[string]bool{bob: true}
 			},
-			want: want{report: Report{Notes: []string{"@bob:x left or declined the invitation and is not invited again"}}},
+			want: want{report: chat.PlanReport{Notes: []string{"@bob:x left or declined the invitation and is not invited again"}}},
 		},
 		"banned declared member is not invited": {
 			observed: func(o *chat.ObservedRoom) { o.Members[bob] = chat.MembershipBan },
-			want:     want{report: Report{Notes: []string{"@bob:x is banned from the room and is not invited"}}},
+			want:     want{report: chat.PlanReport{Notes: []string{"@bob:x is banned from the room and is not invited"}}},
 		},
 		"additive: people who joined on their own stay": {
 			observed: func(o *chat.ObservedRoom) { o.Members[carol] = chat.MembershipJoin },
@@ -115,34 +115,34 @@ func TestPlan(t *testing.T) {
 				o.Members[dave] = chat.MembershipInvite
 				o.Members["@erin:x"] = chat.MembershipLeave
 			},
-			opts: Options{Authoritative: true, OperatorUserID: op, MaxRemovals: 1},
+			opts: chat.PlanOptions{Authoritative: true, OperatorUserID: op, MaxRemovals: 1},
 			want: want{[]chat.Action{chat.Kick{UserID: carol, Reason: "not a declared member of this space"}},
-				Report{Drift: []string{"members"}, DeferredRemovals: []string{dave}}},
+				chat.PlanReport{Drift: []string{"members"}, DeferredRemovals: []string{dave}}},
 		},
 		"authoritative: the removal budget is asked before each removal": {
 			observed: func(o *chat.ObservedRoom) {
 				o.Members[carol] = chat.MembershipJoin
 				o.Members[dave] = chat.MembershipJoin
 			},
-			opts: Options{Authoritative: true, OperatorUserID: op, MayRemove: func(u string) bool { return u == dave }},
+			opts: chat.PlanOptions{Authoritative: true, OperatorUserID: op, MayRemove: func(u string) bool { return u == dave }},
 			want: want{[]chat.Action{chat.Kick{UserID: dave, Reason: "not a declared member of this space"}},
-				Report{Drift: []string{"members"}, DeferredRemovals: []string{carol}}},
+				chat.PlanReport{Drift: []string{"members"}, DeferredRemovals: []string{carol}}},
 		},
 		"authoritative: a member list that resolved to nobody removes nobody": {
 			desired: func(d *chat.RoomSpec) { d.Invite = []string{op} },
 			observed: func(o *chat.ObservedRoom) {
 				o.Members[carol] = chat.MembershipJoin
 			},
-			opts: Options{Authoritative: true, OperatorUserID: op, MayRemove: func(string) bool { return true }},
-			want: want{report: Report{Notes: []string{"no member is declared, so nobody is removed"}}},
+			opts: chat.PlanOptions{Authoritative: true, OperatorUserID: op, MayRemove: func(string) bool { return true }},
+			want: want{report: chat.PlanReport{Notes: []string{"no member is declared, so nobody is removed"}}},
 		},
 		"authoritative: users at the operator's level are not removed": {
 			observed: func(o *chat.ObservedRoom) {
 				o.Members[carol] = chat.MembershipJoin
 				o.PowerLevels.Users[carol] = 100
 			},
-			opts: Options{Authoritative: true, OperatorUserID: op},
-			want: want{report: Report{Notes: []string{
+			opts: chat.PlanOptions{Authoritative: true, OperatorUserID: op},
+			want: want{report: chat.PlanReport{Notes: []string{
 				"@carol:x keeps power level 100 instead of 0: it is not below the operator's own level, which Matrix does not let the operator change",
 				"@carol:x is not declared but stays: their power level 100 is not below the operator's",
 			}}},
@@ -150,7 +150,7 @@ func TestPlan(t *testing.T) {
 		"the operator is never removed even if undeclared": {
 			desired:  func(d *chat.RoomSpec) { delete(d.PowerLevels.Users, op) },
 			observed: func(o *chat.ObservedRoom) {},
-			opts:     Options{Authoritative: true, OperatorUserID: op},
+			opts:     chat.PlanOptions{Authoritative: true, OperatorUserID: op},
 		},
 	}
 	for name, tc := range cases {
@@ -165,7 +165,7 @@ func TestPlan(t *testing.T) {
 			if tc.opts.OperatorUserID == "" {
 				tc.opts.OperatorUserID = op
 			}
-			actions, report := Plan(d, o, tc.opts)
+			actions, report := New(Config{}).Plan(d, o, tc.opts)
 			if diff := cmp.Diff(tc.want.actions, actions, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("actions (-want +got):\n%s", diff)
 			}
@@ -180,7 +180,7 @@ func TestPlanChildren(t *testing.T) {
 	cases := map[string]struct {
 		desired  []string
 		observed map[string]bool
-		opts     Options
+		opts     chat.PlanOptions
 		want     []chat.Action
 	}{
 		"missing children added in order": {
@@ -189,23 +189,23 @@ func TestPlanChildren(t *testing.T) {
 		},
 		"children linked by hand stay, even when authoritative about people": {
 			desired: []string{"!a:x"}, observed: map[string]bool{"!a:x": true, "!hand:x": true},
-			opts: Options{Authoritative: true},
+			opts: chat.PlanOptions{Authoritative: true},
 		},
 		"pruning: undeclared children removed": {
 			desired: []string{"!a:x"}, observed: map[string]bool{"!a:x": true, "!hand:x": true},
-			opts: Options{PruneChildren: true},
+			opts: chat.PlanOptions{PruneChildren: true},
 			want: []chat.Action{chat.RemoveChild{RoomID: "!hand:x"}},
 		},
 		"pruning but unmanaged (nil): nothing removed": {
 			desired: nil, observed: map[string]bool{"!hand:x": true},
-			opts: Options{PruneChildren: true},
+			opts: chat.PlanOptions{PruneChildren: true},
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			d := chat.RoomSpec{Space: true, Children: tc.desired}
 			o := chat.ObservedRoom{Space: true, Children: tc.observed}
-			actions, _ := Plan(d, o, tc.opts)
+			actions, _ := New(Config{}).Plan(d, o, tc.opts)
 			if diff := cmp.Diff(tc.want, actions, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("actions (-want +got):\n%s", diff)
 			}

@@ -1,4 +1,4 @@
-package chatplan
+package plan
 
 import (
 	"fmt"
@@ -8,12 +8,13 @@ import (
 	"text/template"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/chat"
 )
 
 // memberLevels maps each User member and each resolved person to a Matrix user
 // id and power level; the highest role wins.
-func memberLevels(members []collabv1.Member, people []Person, in DesiredInput, ownerLevel int) (map[string]int, error) {
-	tmpl, err := parseUserIDTemplate(in.UserIDTemplate, in.ServerName)
+func (p *Planner) memberLevels(members []collabv1.Member, people []chat.Person, ownerLevel int) (map[string]int, error) {
+	tmpl, err := p.userIDTemplate()
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +32,7 @@ func memberLevels(members []collabv1.Member, people []Person, in DesiredInput, o
 	return users, nil
 }
 
-func personMembers(people []Person) []collabv1.Member {
+func personMembers(people []chat.Person) []collabv1.Member {
 	out := make([]collabv1.Member, 0, len(people))
 	for _, p := range people {
 		out = append(out, collabv1.Member{Kind: collabv1.SubjectUser, Name: p.Name, Role: p.Role})
@@ -39,32 +40,36 @@ func personMembers(people []Person) []collabv1.Member {
 	return out
 }
 
-// MapPeople splits people into those whose name maps to a Matrix user id through
-// the backend's template and those it does not (a directory may hold names with
-// capitals or spaces): one odd entry in a directory must not stop a space. It
-// fails only when the template itself is broken.
-func MapPeople(people []Person, in DesiredInput) (mapped []Person, unmapped []string, err error) {
-	tmpl, err := parseUserIDTemplate(in.UserIDTemplate, in.ServerName)
+// MapPeople implements chat.Planner: people whose name maps to a Matrix user id
+// through the backend's template, and those it does not (a directory may hold
+// names with capitals or spaces): one odd entry in a directory must not stop a
+// space. It fails only when the template itself is broken.
+func (p *Planner) MapPeople(people []chat.Person) (mapped []chat.Person, unmapped []string, err error) {
+	tmpl, err := p.userIDTemplate()
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, p := range people {
-		if _, err := userID(tmpl, personMembers([]Person{p})[0]); err != nil {
-			unmapped = append(unmapped, p.Name)
+	for _, person := range people {
+		if _, err := userID(tmpl, personMembers([]chat.Person{person})[0]); err != nil {
+			unmapped = append(unmapped, person.Name)
 			continue
 		}
-		mapped = append(mapped, p)
+		mapped = append(mapped, person)
 	}
 	return mapped, unmapped, nil
 }
 
 // UserID renders one person's Matrix user id through the backend's template.
-func UserID(p Person, in DesiredInput) (string, error) {
-	tmpl, err := parseUserIDTemplate(in.UserIDTemplate, in.ServerName)
+func (p *Planner) UserID(person chat.Person) (string, error) {
+	tmpl, err := p.userIDTemplate()
 	if err != nil {
 		return "", err
 	}
-	return userID(tmpl, personMembers([]Person{p})[0])
+	return userID(tmpl, personMembers([]chat.Person{person})[0])
+}
+
+func (p *Planner) userIDTemplate() (*template.Template, error) {
+	return parseUserIDTemplate(p.cfg.UserIDTemplate, p.cfg.ServerName)
 }
 
 func roleLevel(r collabv1.Role, ownerLevel int) int {
