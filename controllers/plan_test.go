@@ -122,7 +122,7 @@ func matrixChanges(t *testing.T, writes []matrixRequest, names map[string]string
 	var out []changeKey
 	for _, w := range writes {
 		s := w.segments
-		k := changeKey{Backend: dryrun.BackendMatrix}
+		k := changeKey{Backend: dryrun.BackendChat}
 		switch {
 		case len(s) == 1 && s[0] == "createRoom":
 			k.Verb, k.Target = "create", "#"+fmt.Sprint(w.body["room_alias_name"])+":"+homeserver.ServerName

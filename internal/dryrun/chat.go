@@ -54,7 +54,7 @@ func (c *Chat) ResolveAlias(ctx context.Context, aliasLocalpart string) (string,
 // SetAlias records the alias pointed at the room.
 func (c *Chat) SetAlias(_ context.Context, aliasLocalpart, roomID string) error {
 	alias := "#" + aliasLocalpart + ":" + c.serverName
-	c.rec.Add(Change{Backend: BackendMatrix, Verb: "set-alias", Target: c.rec.display(roomID), Object: alias})
+	c.rec.Add(Change{Backend: BackendChat, Verb: "set-alias", Target: c.rec.display(roomID), Object: alias})
 	return nil
 }
 
@@ -78,7 +78,7 @@ func (c *Chat) Create(ctx context.Context, spec chat.RoomSpec) (*chat.ObservedRo
 	if len(spec.Invite) > 0 {
 		detail += ", inviting " + strings.Join(spec.Invite, ", ")
 	}
-	c.rec.Add(Change{Backend: BackendMatrix, Verb: "create", Target: alias, Detail: c.rec.replaceIDs(detail)})
+	c.rec.Add(Change{Backend: BackendChat, Verb: "create", Target: alias, Detail: c.rec.replaceIDs(detail)})
 
 	// Mirror what the real Create returns (the spec with the operator joined at
 	// power 100), so the rest of the pass plans against what will be there.
@@ -93,7 +93,7 @@ func (c *Chat) Create(ctx context.Context, spec chat.RoomSpec) (*chat.ObservedRo
 func (c *Chat) Update(_ context.Context, roomID string, actions []chat.Action) error {
 	target := c.rec.display(roomID)
 	for _, a := range actions {
-		ch := Change{Backend: BackendMatrix, Target: target, Detail: c.rec.replaceIDs(a.String())}
+		ch := Change{Backend: BackendChat, Target: target, Detail: c.rec.replaceIDs(a.String())}
 		switch a := a.(type) {
 		case chat.SetName:
 			ch.Verb = "set-name"
@@ -143,13 +143,13 @@ func (c *Chat) Archive(_ context.Context, roomID, parentSpaceID string) error {
 	if parentSpaceID != "" {
 		detail += ", unlinked from " + c.rec.display(parentSpaceID)
 	}
-	c.rec.Add(Change{Backend: BackendMatrix, Verb: "archive", Target: c.rec.display(roomID), Detail: detail})
+	c.rec.Add(Change{Backend: BackendChat, Verb: "archive", Target: c.rec.display(roomID), Detail: detail})
 	return nil
 }
 
 // Delete records the room's deletion.
 func (c *Chat) Delete(_ context.Context, roomID string) error {
-	c.rec.Add(Change{Backend: BackendMatrix, Verb: "delete", Target: c.rec.display(roomID), Detail: "purge the room and its history"})
+	c.rec.Add(Change{Backend: BackendChat, Verb: "delete", Target: c.rec.display(roomID), Detail: "purge the room and its history"})
 	return nil
 }
 

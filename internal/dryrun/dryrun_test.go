@@ -64,12 +64,12 @@ func TestChatRecordsWritesAndSendsNone(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Change{
-		{Backend: "matrix", Verb: "create", Target: "#eng-general:x",
+		{Backend: "chat", Verb: "create", Target: "#eng-general:x",
 			Detail: `room "general", join rule invite, inviting @a:x, @op:x`},
-		{Backend: "matrix", Verb: "link", Target: "#eng:x", Object: "#eng-general:x", Detail: "add child room #eng-general:x"},
-		{Backend: "matrix", Verb: "remove", Target: "#eng:x", Object: "@b:x", Detail: "remove @b:x"},
-		{Backend: "matrix", Verb: "set-topic", Target: "#eng:x", Detail: `set topic to "t"`},
-		{Backend: "matrix", Verb: "archive", Target: "!old:x",
+		{Backend: "chat", Verb: "link", Target: "#eng:x", Object: "#eng-general:x", Detail: "add child room #eng-general:x"},
+		{Backend: "chat", Verb: "remove", Target: "#eng:x", Object: "@b:x", Detail: "remove @b:x"},
+		{Backend: "chat", Verb: "set-topic", Target: "#eng:x", Detail: `set topic to "t"`},
+		{Backend: "chat", Verb: "archive", Target: "!old:x",
 			Detail: "rename to [archived] …, invite only, read only, history kept, unlinked from #eng:x"},
 	}
 	if diff := cmp.Diff(want, rec.Changes()); diff != "" {
@@ -126,8 +126,8 @@ func TestKubeClientRecordsWritesAndSendsNone(t *testing.T) {
 var samplePlans = []Plan{
 	{Space: "eng/engineering", Changes: []Change{
 		{Backend: "kubernetes", Verb: "update", Target: "RoleBinding eng/collab-engineering-members", Detail: "add User bob"},
-		{Backend: "matrix", Verb: "set-topic", Target: "#engineering-general:x", Detail: `set topic to "a|b"`},
-		{Backend: "matrix", Verb: "archive", Target: "#engineering-old:x"},
+		{Backend: "chat", Verb: "set-topic", Target: "#engineering-general:x", Detail: `set topic to "a|b"`},
+		{Backend: "chat", Verb: "archive", Target: "#engineering-old:x"},
 	}},
 	{Space: "mkt/marketing", New: true, Notes: []string{"WorkloadsProgressing: waiting"}},
 }
@@ -141,8 +141,8 @@ func TestRenderers(t *testing.T) {
 			write: func(b *bytes.Buffer, p []Plan) error { return WriteText(b, p) },
 			want: `CollaborationSpace eng/engineering
   ~ kubernetes update       RoleBinding eng/collab-engineering-members: add User bob
-  ~ matrix     set-topic    #engineering-general:x: set topic to "a|b"
-  ! matrix     archive      #engineering-old:x
+  ~ chat       set-topic    #engineering-general:x: set topic to "a|b"
+  ! chat       archive      #engineering-old:x
 
 CollaborationSpace mkt/marketing (new)
   no changes
@@ -157,8 +157,8 @@ CollaborationSpace mkt/marketing (new)
 				"#### `eng/engineering`\n\n" +
 				"| | Backend | Action | Target | Detail |\n|---|---|---|---|---|\n" +
 				"| ~ | kubernetes | update | `RoleBinding eng/collab-engineering-members` | add User bob |\n" +
-				"| ~ | matrix | set-topic | `#engineering-general:x` | set topic to \"a\\|b\" |\n" +
-				"| ! | matrix | archive | `#engineering-old:x` |  |\n\n" +
+				"| ~ | chat | set-topic | `#engineering-general:x` | set topic to \"a\\|b\" |\n" +
+				"| ! | chat | archive | `#engineering-old:x` |  |\n\n" +
 				"#### `mkt/marketing` (new)\n\nNo changes.\n\n" +
 				"> **Note:** WorkloadsProgressing: waiting\n\n",
 		},

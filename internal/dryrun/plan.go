@@ -15,13 +15,14 @@ import (
 // Backends a Change can be made on.
 const (
 	BackendKubernetes = "kubernetes"
-	BackendMatrix     = "matrix"
+	BackendChat       = "chat"
 	BackendForum      = "forum"
 )
 
 // Change is one write the operator would make.
 type Change struct {
-	// Backend is BackendKubernetes, BackendMatrix or BackendForum.
+	// Backend is BackendKubernetes, BackendChat or BackendForum: the kind of
+	// backend, not its engine, as the pass that plans is engine-neutral.
 	Backend string `json:"backend"`
 	// Verb says what kind of write: create, update, delete, archive, invite,
 	// remove, link, set-topic...
