@@ -2,6 +2,8 @@ package validate
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -158,21 +160,27 @@ func aliasFindings(spaces []spaceObject, objs []checkedObject) []Finding {
 }
 
 // directoryAlias returns the alias of a ChatBackend's directory space, which
-// shares the server's alias namespace with the department spaces.
+// shares the server's alias namespace with the department spaces. The space is
+// declared in the backend's engine section (spec.<engine>.directorySpace),
+// whichever engine that is; the API allows one section.
 func directoryAlias(obj *unstructured.Unstructured) (backend, alias, field string, ok bool) {
 	if obj.GetKind() != "ChatBackend" {
 		return "", "", "", false
 	}
-	dir, found, err := unstructured.NestedMap(obj.Object, "spec", "matrix", "directorySpace")
-	if !found || err != nil {
-		return "", "", "", false
+	spec, _, _ := unstructured.NestedMap(obj.Object, "spec")
+	for _, engine := range slices.Sorted(maps.Keys(spec)) {
+		dir, found, err := unstructured.NestedMap(spec, engine, "directorySpace")
+		if !found || err != nil {
+			continue
+		}
+		field = "spec." + engine + ".directorySpace"
+		alias = "directory" // the engines' default, see plan.DesiredDirectory in internal/chat/matrix/plan
+		if a, ok := dir["alias"].(string); ok && a != "" {
+			alias, field = a, field+".alias"
+		}
+		return obj.GetName(), alias, field, true
 	}
-	field = "spec.matrix.directorySpace"
-	alias = "directory" // the operator's default, see plan.DesiredDirectory in internal/chat/matrix/plan
-	if a, ok := dir["alias"].(string); ok && a != "" {
-		alias, field = a, field+".alias"
-	}
-	return obj.GetName(), alias, field, true
+	return "", "", "", false
 }
 
 // sharedWithFindings reports sharedWith references to spaces not among the
