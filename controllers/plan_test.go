@@ -316,7 +316,7 @@ func TestPlanIsWhatTheOperatorThenDoes(t *testing.T) {
 		t.Errorf("the plan differs from what the operator did (-planned +performed):\n%s", diff)
 	}
 	// The change exercises every kind of write it was meant to.
-	for _, v := range []string{"matrix create", "matrix set-topic", "matrix invite", "matrix remove", "matrix link", "kubernetes update"} {
+	for _, v := range []string{"chat create", "chat set-topic", "chat invite", "chat remove", "chat link", "kubernetes update"} {
 		if !verbs[v] {
 			t.Errorf("the plan holds no %q change; the test no longer covers it", v)
 		}
