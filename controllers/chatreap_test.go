@@ -91,7 +91,7 @@ func TestOrphansOfInterruptedCreatesAreAdoptedOrRemoved(t *testing.T) {
 func TestTheReaperClaimsNoAliasOutsideTheMarkersNamespace(t *testing.T) {
 	ctx := testCtx(t)
 	attacker, victim := newNamespace(t), newNamespace(t)
-	squat := "#" + chatplan.RoomAlias(victim, "dept", "future") + ":" + homeserver.ServerName
+	squat := "#" + plan.RoomAlias(victim, "dept", "future") + ":" + homeserver.ServerName
 	forged, err := operator.CreateRoom(ctx, map[string]any{
 		"preset": "private_chat", "name": "not an orphan", "room_version": "10",
 		"initial_state": []map[string]any{
@@ -104,7 +104,7 @@ func TestTheReaperClaimsNoAliasOutsideTheMarkersNamespace(t *testing.T) {
 	}
 	// A real orphan of the attacker's own namespace, made after the forged room:
 	// once it is adopted, the reaper has been over the forged room too.
-	own := "#" + chatplan.RoomAlias(attacker, "gone", "own") + ":" + homeserver.ServerName
+	own := "#" + plan.RoomAlias(attacker, "gone", "own") + ":" + homeserver.ServerName
 	orphan, err := operator.CreateRoom(ctx, map[string]any{
 		"preset": "private_chat", "name": "orphan", "room_version": "10",
 		"initial_state": []map[string]any{
