@@ -138,20 +138,9 @@ func (r *ChatBackendReconciler) judgeRoom(ctx context.Context, conn *chatConnect
 	if time.Since(room.Created) < orDefault(r.Reaper.grace, defaultOrphanGrace) {
 		return nil // perhaps a create still in flight: judged on a later pass
 	}
-	localpart, ok := aliasLocalpart(room.CanonicalAlias, serverOf(backend).name)
+	localpart, ok := r.ownAlias(backend, room)
 	if !ok {
 		r.Reaper.judge(backend.Name, id)
-		return nil
-	}
-	if !inOwnersNamespace(localpart, room.Owner) {
-		// Not what a create leaves: the operator only ever gives a room an alias
-		// of its own space's namespace. Someone with power level 100 in a room of
-		// their own (an Owner from before levels were capped) pointed it at
-		// another tenant's alias; claiming it would stall that tenant.
-		r.Reaper.judge(backend.Name, id)
-		r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, "OrphanIgnored", "Reap",
-			"Left room %s alone: it carries the owner marker of %s but names %s, outside that namespace, as its alias",
-			id, room.Owner, room.CanonicalAlias)
 		return nil
 	}
 	target, err := conn.client.ResolveAlias(ctx, localpart)
@@ -165,6 +154,27 @@ func (r *ChatBackendReconciler) judgeRoom(ctx context.Context, conn *chatConnect
 		return r.adoptOrphan(ctx, conn, backend, room, localpart)
 	}
 	return r.removeDuplicate(ctx, conn, backend, room, target)
+}
+
+// ownAlias returns the local part of the room's canonical alias when it is one a
+// create of the marker's space could have given it: on the backend's server and in
+// the space's namespace. Otherwise the room is not what a create leaves: the
+// operator only ever gives a room an alias of its own space's namespace, and
+// someone with power level 100 in a room of their own (an Owner from before levels
+// were capped) may have pointed it at another tenant's alias, which claiming would
+// stall. That is said in a Warning event.
+func (r *ChatBackendReconciler) ownAlias(backend *collabv1.ChatBackend, room *chat.ObservedRoom) (string, bool) {
+	localpart, ok := aliasLocalpart(room.CanonicalAlias, serverOf(backend).name)
+	if !ok {
+		return "", false
+	}
+	if !inOwnersNamespace(localpart, room.Owner) {
+		r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, "OrphanIgnored", "Reap",
+			"Left room %s alone: it carries the owner marker of %s but names %s, outside that namespace, as its alias",
+			room.RoomID, room.Owner, room.CanonicalAlias)
+		return "", false
+	}
+	return localpart, true
 }
 
 // adoptOrphan points the room's own alias at it and wakes its space, which then
