@@ -39,9 +39,7 @@ func TestChatBackendFollowsItsServer(t *testing.T) {
 	ctx := context.Background()
 	r.createChatBackend(t, r.homeserver.URL, time.Hour)
 	r.createSpaces(t, backendWorkload)
-	mgrCtx, stopManager := context.WithCancel(ctx)
-	t.Cleanup(stopManager)
-	startInProcessManager(t, mgrCtx, r.cfg)
+	r.startManagerProcess(t)
 	r.waitAllReady(t, backendWorkload, 2*time.Minute, false)
 	if _, err := r.waitBackend(ctx, metav1.ConditionTrue, time.Minute); err != nil {
 		t.Fatal(err)

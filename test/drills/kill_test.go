@@ -150,6 +150,26 @@ func TestKillDrill(t *testing.T) {
 	}
 }
 
+// startManagerProcess builds this checkout's manager and runs it as its own
+// process, as main.go wires it, until the test ends. Drills that need no kills
+// use it too: controller-runtime's metrics registry is the process's, so a second
+// in-process manager would mix its passes into the storm drill's figures.
+func (r *rig) startManagerProcess(t *testing.T) *managerProcess {
+	t.Helper()
+	mgr, err := startManager(context.Background(), buildManager(t, t.TempDir()), r.kubeconfig(t, r.dir),
+		filepath.Join(r.dir, "manager.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(mgr.stop)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the manager's log ends:\n%s", tail(mgr.log, 40))
+		}
+	})
+	return mgr
+}
+
 // buildManager builds this checkout's manager (main.go) into dir.
 func buildManager(t *testing.T, dir string) string {
 	t.Helper()
