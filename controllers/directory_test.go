@@ -19,7 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/internal/forumplan"
+	nodebbplan "github.com/opencommons/collab-operator/internal/forum/nodebb/plan"
 	"github.com/opencommons/collab-operator/internal/testing/slapd"
 )
 
@@ -542,7 +542,7 @@ func TestForumAccountsAreFoundByEmail(t *testing.T) {
 		if got.Status.Forum == nil || len(got.Status.Forum.Groups) != 3 {
 			return false, fmt.Sprintf("forum status %+v", got.Status.Forum)
 		}
-		g, err := forumClient(t).ObserveGroup(context.Background(), forumplan.GroupNamesFor(got, true).Members)
+		g, err := forumClient(t).ObserveGroup(context.Background(), nodebbplan.GroupNamesFor(got, true).Members)
 		if err != nil || g == nil {
 			return false, fmt.Sprint(err)
 		}

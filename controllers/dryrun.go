@@ -130,7 +130,7 @@ func (d dryChatConnector) Planner(backend *collabv1.ChatBackend) (chat.Planner, 
 	return d.real.Planner(backend)
 }
 
-// dryForumConnector hands out forum clients that only read.
+// dryForumConnector hands out forum clients that only read, and the real planner.
 type dryForumConnector struct {
 	real ForumConnector
 	rec  *dryrun.Recorder
@@ -145,6 +145,16 @@ func (d dryForumConnector) Connect(ctx context.Context, name, url string, secret
 		return nil, err
 	}
 	return dryrun.NewForum(c, name, d.rec), nil
+}
+
+// Planner is the real connector's: a plan must map spaces onto groups and
+// categories exactly as the operator does. Without a connector it is nil, and
+// Connect fails before anything asks it.
+func (d dryForumConnector) Planner() forum.Planner {
+	if d.real == nil {
+		return nil
+	}
+	return d.real.Planner()
 }
 
 // Ping only reads.

@@ -84,8 +84,8 @@ func (r *CollaborationSpaceReconciler) reconcileForum(ctx context.Context, s *sp
 		return ctrl.Result{RequeueAfter: retry}, nil
 	}
 	reconnect := func(ctx context.Context) (forum.Client, error) { return r.deployedForumClient(ctx, space, true) }
-	return r.reconcileForumContent(ctx, s, &forumPass{s: s, client: fc, name: forumdeploy.Name(space.Name), reconnect: reconnect},
-		forumPollInterval)
+	p := &forumPass{s: s, client: fc, planner: r.ForumConnector.Planner(), name: forumdeploy.Name(space.Name), reconnect: reconnect}
+	return r.reconcileForumContent(ctx, s, p, forumPollInterval)
 }
 
 // tokenFailure is ForumReady's reason, and when to look again, for a deployed
@@ -254,7 +254,8 @@ func (r *CollaborationSpaceReconciler) reconcileSharedForum(ctx context.Context,
 		s.space.Status.Forum = &collabv1.ForumStatus{}
 	}
 	s.space.Status.Forum.Backend = backend.Name
-	return r.reconcileForumContent(ctx, s, &forumPass{s: s, client: fc, name: "ForumBackend/" + backend.Name, shared: true}, interval)
+	p := &forumPass{s: s, client: fc, planner: r.ForumConnector.Planner(), name: "ForumBackend/" + backend.Name, shared: true}
+	return r.reconcileForumContent(ctx, s, p, interval)
 }
 
 // reconcileForumContent converges the forum's groups, categories and privileges and

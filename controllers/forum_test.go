@@ -30,8 +30,8 @@ import (
 	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/forum/fake"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
+	nodebbplan "github.com/opencommons/collab-operator/internal/forum/nodebb/plan"
 	"github.com/opencommons/collab-operator/internal/forumdeploy"
-	"github.com/opencommons/collab-operator/internal/forumplan"
 	"github.com/opencommons/collab-operator/internal/metrics"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
@@ -384,9 +384,9 @@ func TestSharedForumGivesTheDepartmentItsOwnCategory(t *testing.T) {
 	createSpace(t, space)
 	space = waitReady(t, client.ObjectKeyFromObject(space))
 	// In a shared forum, names carry the space's namespace and name.
-	groups := forumplan.GroupNamesFor(space, true)
+	groups := nodebbplan.GroupNamesFor(space, true)
 	checkCategoriesInForum(t, space, "shared", strings.TrimSuffix(groups.Owners, "-owners"))
-	if want := "shared-" + forumplan.Digest(space) + "-owners"; groups.Owners != want {
+	if want := "shared-" + nodebbplan.Digest(space) + "-owners"; groups.Owners != want {
 		t.Errorf("owners group %s, want %s", groups.Owners, want)
 	}
 	if diff := cmp.Diff(groups.All(), space.Status.Forum.Groups); diff != "" {
@@ -539,7 +539,7 @@ func TestSharedForumKeepsTenantsApart(t *testing.T) {
 			t.Errorf("group %s is both the victim's and the attacker's", name)
 		}
 	}
-	if got, want := attacker.Status.Forum.Groups, forumplan.GroupNamesFor(attacker, true).All(); !slices.Equal(got, want) {
+	if got, want := attacker.Status.Forum.Groups, nodebbplan.GroupNamesFor(attacker, true).All(); !slices.Equal(got, want) {
 		t.Errorf("attacker's groups %v, want %v", got, want)
 	}
 	if diff := cmp.Diff(before, viewOf(t, getSpace(t, victim))); diff != "" {
@@ -619,7 +619,7 @@ func TestSharedForumDoesNotAdoptAGroupItDidNotMake(t *testing.T) {
 	backend := sharedForumBackend(t, "squatted-forum")
 	space := sharedSpace(newNamespace(t), "payroll", "Payroll", backend.Name, "pay-owner", "pay-member")
 	space.Spec.MemberPolicy = collabv1.MemberPolicyAuthoritative
-	squatted := forumplan.GroupNamesFor(space, true).Owners
+	squatted := nodebbplan.GroupNamesFor(space, true).Owners
 	forumServer.AddUser("squatter")
 	fc := forumClient(t)
 	if _, err := fc.CreateGroup(ctx, forum.GroupSpec{Name: squatted,
@@ -769,7 +769,7 @@ func TestSharedForumRetiresItsLegacyGroups(t *testing.T) {
 	groups := space.Status.Forum.Groups
 	budget := space.Status.Forum.Categories[0].ID
 	fc := forumClient(t)
-	legacy := forumplan.LegacyGroupNames(space)
+	legacy := nodebbplan.LegacyGroupNames(space)
 	for name, ns := range map[string]string{legacy.Owners: space.Namespace, legacy.Members: "elsewhere"} {
 		if _, err := fc.CreateGroup(ctx, forum.GroupSpec{Name: name,
 			Description: "Owners of Archive. Kept by collab-operator for CollaborationSpace " + ns + "/archive."}); err != nil {
@@ -870,7 +870,7 @@ func TestMembersWithoutAForumAccountAreNotDrift(t *testing.T) {
 	if c := forumCondition(t, client.ObjectKeyFromObject(space)); !strings.Contains(c.Message, want) {
 		t.Errorf("ForumReady message %q, want it to say %q", c.Message, want)
 	}
-	mods, err := forumClient(t).ObserveGroup(ctx, forumplan.GroupNamesFor(space, true).Moderators)
+	mods, err := forumClient(t).ObserveGroup(ctx, nodebbplan.GroupNamesFor(space, true).Moderators)
 	if err != nil || mods == nil || !mods.HasMember("not-yet-a") {
 		t.Errorf("moderators group %+v (%v), want not-yet-a in it", mods, err)
 	}
@@ -990,7 +990,7 @@ func TestSharedForumAdoptsItsLegacyDepartmentCategory(t *testing.T) {
 		id := legacy(t, space)
 		updateSpace(t, space, func(s *collabv1.CollaborationSpace) { s.Spec.Description = "after the upgrade" }, false)
 		space = waitReady(t, client.ObjectKeyFromObject(space))
-		if got, want := nameOf(t, id), forumplan.DepartmentCategoryName(space); got != want {
+		if got, want := nameOf(t, id), nodebbplan.DepartmentCategoryName(space); got != want {
 			t.Errorf("department category %d is named %q, want %q", id, got, want)
 		}
 		if diff := cmp.Diff(before, viewOf(t, space)); diff != "" {

@@ -15,6 +15,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
+	"github.com/opencommons/collab-operator/internal/forum/nodebb/plan"
 	"github.com/opencommons/collab-operator/internal/metrics"
 )
 
@@ -26,10 +27,15 @@ const (
 )
 
 // ForumConnector is a forum engine as the controllers reach it: a client for a
-// forum's API, and, for the forums the operator deploys, the two calls it makes
-// before it has a token.
+// forum's API, the planner that maps spaces onto its groups and categories, and,
+// for the forums the operator deploys, the two calls it makes before it has a
+// token.
 type ForumConnector interface {
 	Connect(ctx context.Context, name, url string, secret *corev1.Secret) (forum.Client, error)
+	// Planner is the engine's planner, for deployed forums and ForumBackends
+	// alike: a connector serves one engine, and Connect too takes no engine
+	// section.
+	Planner() forum.Planner
 	// Ping checks, without credentials, that the forum's API at url answers.
 	Ping(ctx context.Context, url string, hc *http.Client) error
 	// MintToken creates an API token with an administrator's login.
@@ -95,6 +101,10 @@ func (n *NodeBBConnector) observer(name string) nodebb.RequestObserver {
 		}
 	}
 }
+
+// Planner returns NodeBB's planner. NodeBB's rules take no setting from a
+// ForumBackend or a deployed forum's spec, so every forum shares it.
+func (*NodeBBConnector) Planner() forum.Planner { return plan.New() }
 
 // MintToken creates a master API token as NodeBB's admin panel does (nodebb.MintToken).
 func (n *NodeBBConnector) MintToken(ctx context.Context, l forum.Login) (forum.Token, error) {

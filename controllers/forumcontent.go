@@ -9,13 +9,12 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/forum"
-	"github.com/opencommons/collab-operator/internal/forumplan"
 	"github.com/opencommons/collab-operator/internal/metrics"
 )
 
 // Identity in a shared forum. A shared forum serves every namespace, and every
 // namespace is a tenant that may be hostile, so the operator acts there only on
-// what it can show is this space's own (names: package forumplan):
+// what it can show is this space's own (names: the engine's forum.Planner):
 //
 //   - its department category: the id in status, only while the forum names it
 //     after this space ("<department> (<namespace>/<name>)"); otherwise found by
@@ -24,7 +23,7 @@ import (
 //     that department category; otherwise found by name beneath it;
 //   - its groups ("<name>-<digest>-owners"…): those recorded in status, and,
 //     after a crash between create and status write, a group of that name only
-//     with the proof the operator wrote into its description (forumplan.Proven),
+//     with the proof the operator wrote into its description (forum.Planner.Proven),
 //     since forum users may be able to create groups.
 //
 // Anything else in the way is a conflict: ForumReady=False with reason
@@ -42,8 +41,10 @@ type forumPass struct {
 	// shared: a ForumBackend's forum, where names carry the space's identity and
 	// everything found is verified as the space's own.
 	shared bool
-	opts   forumplan.Options
-	drift  []string
+	// planner is the forum engine's (ForumConnector.Planner).
+	planner forum.Planner
+	opts    forum.PlanOptions
+	drift   []string
 	// pending are the members who have no forum account yet, by username.
 	pending []string
 	// reconnect, when set, gives a client with a new token after the forum
@@ -96,19 +97,19 @@ func (r *CollaborationSpaceReconciler) applyForumContent(ctx context.Context, p 
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach the forum's API: %w", err)
 	}
-	p.opts = forumplan.Options{
+	p.opts = forum.PlanOptions{
 		Authoritative: space.Spec.MemberPolicy == collabv1.MemberPolicyAuthoritative,
 		OperatorUID:   self.UID,
 		MayRemove:     p.s.mayRemoveForum, // the removal budget (members.go)
 	}
-	in := forumplan.Input{Shared: p.shared, People: r.forumPeople(ctx, p.client, p.name, p.s)}
+	in := forum.DesiredInput{Shared: p.shared, People: r.forumPeople(ctx, p.client, p.name, p.s)}
 	if p.shared {
 		in.Proof = p.client.Proof
 		if in.RetiredGroups, err = legacyGroups(ctx, p); err != nil {
 			return nil, err
 		}
 	}
-	want := forumplan.DesiredForum(space, in)
+	want := p.planner.DesiredForum(space, in)
 	status := &collabv1.ForumStatus{}
 	for _, g := range want.Groups {
 		if err := r.ensureGroup(ctx, p, g); err != nil {
@@ -122,7 +123,7 @@ func (r *CollaborationSpaceReconciler) applyForumContent(ctx context.Context, p 
 			return nil, err
 		}
 		in.ParentCategoryID, status.ParentCategoryID = parent, parent
-		want = forumplan.DesiredForum(space, in)
+		want = p.planner.DesiredForum(space, in)
 	}
 	for _, cat := range want.Categories {
 		var verify func(*forum.ObservedCategory) error
@@ -149,12 +150,12 @@ func legacyGroups(ctx context.Context, p *forumPass) ([]string, error) {
 		return nil, nil
 	}
 	var out []string
-	for _, name := range forumplan.LegacyGroupNames(space).All() {
+	for _, name := range p.planner.LegacyGroupNames(space) {
 		g, err := p.client.ObserveGroup(ctx, name)
 		if err != nil {
 			return nil, fmt.Errorf("cannot read forum group %s: %w", name, err)
 		}
-		if g != nil && forumplan.IsLegacyGroupOf(space, *g) {
+		if g != nil && p.planner.IsLegacyGroupOf(space, *g) {
 			out = append(out, name)
 		}
 	}
@@ -175,7 +176,7 @@ func (r *CollaborationSpaceReconciler) ensureGroup(ctx context.Context, p *forum
 	if err != nil {
 		return err
 	}
-	actions, _ := forumplan.PlanGroup(g, *observed, p.opts)
+	actions, _ := p.planner.PlanGroup(g, *observed, p.opts)
 	settings, members, err := applyGroupActions(ctx, p, g.Name, actions)
 	if err != nil {
 		return fmt.Errorf("cannot update forum group %s: %w", g.Name, err)
@@ -203,11 +204,11 @@ func (r *CollaborationSpaceReconciler) findOrCreateGroup(ctx context.Context, p 
 		}
 		// CreateGroup adopts a group made between the read and the create: it
 		// must carry the proof just written.
-		if p.shared && !forumplan.Proven(g, *observed) {
+		if p.shared && !p.planner.Proven(g, *observed) {
 			return nil, groupConflict(g.Name)
 		}
 		r.recordChange(p.s.space, "ForumGroupCreated", "Create", "Created forum group %s", g.Name)
-	case p.shared && !recordedGroup(p.s.space, g.Name) && !forumplan.Proven(g, *observed):
+	case p.shared && !recordedGroup(p.s.space, g.Name) && !p.planner.Proven(g, *observed):
 		return nil, groupConflict(g.Name)
 	}
 	return observed, nil
@@ -257,10 +258,10 @@ func groupChanges(settings, members bool) []string {
 
 // isDepartmentCategory verifies that a category is the space's department
 // category: named after the space, whatever its department was.
-func isDepartmentCategory(space *collabv1.CollaborationSpace) func(*forum.ObservedCategory) error {
+func isDepartmentCategory(pl forum.Planner, space *collabv1.CollaborationSpace) func(*forum.ObservedCategory) error {
 	return func(c *forum.ObservedCategory) error {
-		if !forumplan.IsDepartmentCategoryOf(space, c.Name) {
-			return parentConflict(c.ID, forumplan.DepartmentCategoryName(space))
+		if !pl.IsDepartmentCategoryOf(space, c.Name) {
+			return parentConflict(c.ID, pl.DepartmentCategoryName(space))
 		}
 		return nil
 	}
@@ -271,9 +272,9 @@ func isDepartmentCategory(space *collabv1.CollaborationSpace) func(*forum.Observ
 // made is named after the department alone; it is adopted (renamed) only when
 // that is provably safe (adoptLegacyDepartmentCategory), otherwise it stays a
 // conflict.
-func (r *CollaborationSpaceReconciler) ensureDepartmentCategory(ctx context.Context, p *forumPass, cat forumplan.Category) (int64, error) {
+func (r *CollaborationSpaceReconciler) ensureDepartmentCategory(ctx context.Context, p *forumPass, cat forum.DesiredCategory) (int64, error) {
 	prior := priorParentID(p.s.space)
-	id, err := r.ensureCategory(ctx, p, cat, prior, isDepartmentCategory(p.s.space))
+	id, err := r.ensureCategory(ctx, p, cat, prior, isDepartmentCategory(p.planner, p.s.space))
 	var conflict *forumConflictError
 	if prior == 0 || !errors.As(err, &conflict) {
 		return id, err
@@ -285,7 +286,7 @@ func (r *CollaborationSpaceReconciler) ensureDepartmentCategory(ctx context.Cont
 	case !adopted:
 		return 0, err
 	}
-	return r.ensureCategory(ctx, p, cat, prior, isDepartmentCategory(p.s.space))
+	return r.ensureCategory(ctx, p, cat, prior, isDepartmentCategory(p.planner, p.s.space))
 }
 
 // adoptLegacyDepartmentCategory renames the category recorded as the space's
@@ -296,7 +297,7 @@ func (r *CollaborationSpaceReconciler) ensureDepartmentCategory(ctx context.Cont
 // ForumBackend records that id (two spaces of the same department in different
 // namespaces, or a status restored into the wrong namespace, could both point
 // at it, and then the name does not say whose it is).
-func (r *CollaborationSpaceReconciler) adoptLegacyDepartmentCategory(ctx context.Context, p *forumPass, cat forumplan.Category,
+func (r *CollaborationSpaceReconciler) adoptLegacyDepartmentCategory(ctx context.Context, p *forumPass, cat forum.DesiredCategory,
 	id int64) (bool, error) {
 	space := p.s.space
 	c, err := p.client.ObserveCategory(ctx, id, 0, "")
@@ -354,7 +355,7 @@ func isUnder(name string, parent int64) func(*forum.ObservedCategory) error {
 // ensureCategory finds a category by its recorded id, or by name under its parent
 // after a crash lost the id, creates it if need be, and converges it. verify, when
 // set, must accept what was found before anything is changed.
-func (r *CollaborationSpaceReconciler) ensureCategory(ctx context.Context, p *forumPass, cat forumplan.Category, priorID int64,
+func (r *CollaborationSpaceReconciler) ensureCategory(ctx context.Context, p *forumPass, cat forum.DesiredCategory, priorID int64,
 	verify func(*forum.ObservedCategory) error) (int64, error) {
 	observed, err := p.client.ObserveCategory(ctx, priorID, cat.Spec.ParentID, cat.Spec.Name)
 	if err == nil && observed == nil {
@@ -370,7 +371,7 @@ func (r *CollaborationSpaceReconciler) ensureCategory(ctx context.Context, p *fo
 			return 0, err
 		}
 	}
-	actions, report := forumplan.PlanCategory(cat, *observed, p.opts)
+	actions, report := p.planner.PlanCategory(cat, *observed, p.opts)
 	if len(actions) == 0 {
 		return observed.ID, nil
 	}
@@ -491,7 +492,7 @@ func (r *CollaborationSpaceReconciler) retireForumContent(ctx context.Context, c
 		return nil
 	}
 	if space.Spec.Forum != nil && space.Spec.Forum.Deploy == nil {
-		return r.retireSharedForumContent(ctx, c, space)
+		return r.retireSharedForumContent(ctx, c, r.ForumConnector.Planner(), space)
 	}
 	// A deployed forum runs for this space alone: what status records is its own.
 	var errs []error
@@ -506,9 +507,10 @@ func (r *CollaborationSpaceReconciler) retireForumContent(ctx context.Context, c
 // that, and under Delete the groups its status records or that carry its proof.
 // What it cannot show is left alone with a warning and does not hold the deletion
 // up: retrying would not change whose it is.
-func (r *CollaborationSpaceReconciler) retireSharedForumContent(ctx context.Context, c forum.Client, space *collabv1.CollaborationSpace) error {
+func (r *CollaborationSpaceReconciler) retireSharedForumContent(ctx context.Context, c forum.Client, pl forum.Planner,
+	space *collabv1.CollaborationSpace) error {
 	st := space.Status.Forum
-	parent, err := c.ObserveCategory(ctx, st.ParentCategoryID, 0, forumplan.DepartmentCategoryName(space))
+	parent, err := c.ObserveCategory(ctx, st.ParentCategoryID, 0, pl.DepartmentCategoryName(space))
 	if err != nil {
 		return fmt.Errorf("cannot read the forum's department category: %w", err)
 	}
@@ -516,7 +518,7 @@ func (r *CollaborationSpaceReconciler) retireSharedForumContent(ctx context.Cont
 	switch {
 	case parent == nil:
 		// Gone, or never made: nothing beneath it can be shown to be this space's.
-	case !forumplan.IsDepartmentCategoryOf(space, parent.Name):
+	case !pl.IsDepartmentCategoryOf(space, parent.Name):
 		r.recordWarning(space, reasonForumConflict, "Delete", "Left forum category %d and the categories recorded "+
 			"under it alone: it is not named after this space", parent.ID)
 	default:
@@ -537,11 +539,11 @@ func (r *CollaborationSpaceReconciler) retireSharedForumContent(ctx context.Cont
 			return err // the department category goes last, once it is empty
 		}
 		errs = append(errs, r.retireCategory(ctx, c, space,
-			collabv1.CategoryStatus{Name: forumplan.DepartmentCategoryName(space), ID: parent.ID}))
+			collabv1.CategoryStatus{Name: pl.DepartmentCategoryName(space), ID: parent.ID}))
 	}
 	if deletionPolicy(space) == collabv1.DeletionPolicyDelete {
-		for _, g := range forumplan.DesiredForum(space, forumplan.Input{Shared: true, Proof: c.Proof}).Groups {
-			errs = append(errs, r.deleteOwnGroup(ctx, c, space, g))
+		for _, g := range pl.DesiredForum(space, forum.DesiredInput{Shared: true, Proof: c.Proof}).Groups {
+			errs = append(errs, r.deleteOwnGroup(ctx, c, pl, space, g))
 		}
 	}
 	return errors.Join(errs...)
@@ -549,8 +551,8 @@ func (r *CollaborationSpaceReconciler) retireSharedForumContent(ctx context.Cont
 
 // deleteOwnGroup deletes one of the space's groups in a shared forum when status
 // records it or it carries the space's proof.
-func (r *CollaborationSpaceReconciler) deleteOwnGroup(ctx context.Context, c forum.Client, space *collabv1.CollaborationSpace,
-	g forum.GroupSpec) error {
+func (r *CollaborationSpaceReconciler) deleteOwnGroup(ctx context.Context, c forum.Client, pl forum.Planner,
+	space *collabv1.CollaborationSpace, g forum.GroupSpec) error {
 	if !recordedGroup(space, g.Name) {
 		observed, err := c.ObserveGroup(ctx, g.Name)
 		if err != nil {
@@ -559,7 +561,7 @@ func (r *CollaborationSpaceReconciler) deleteOwnGroup(ctx context.Context, c for
 		if observed == nil {
 			return nil
 		}
-		if !forumplan.Proven(g, *observed) {
+		if !pl.Proven(g, *observed) {
 			r.recordWarning(space, reasonForumConflict, "Delete", "Left forum group %s alone: the operator did not make it for this space", g.Name)
 			return nil
 		}

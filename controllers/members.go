@@ -25,7 +25,6 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/directory"
 	"github.com/opencommons/collab-operator/internal/forum"
-	"github.com/opencommons/collab-operator/internal/forumplan"
 	"github.com/opencommons/collab-operator/internal/metrics"
 )
 
@@ -479,16 +478,16 @@ func (s *spaceScope) chatPeople(planner chat.Planner) []chat.Person {
 }
 
 // forumPeople returns the people to project into the forum.
-func (s *spaceScope) forumPeople() []forumplan.Person {
+func (s *spaceScope) forumPeople() []forum.Person {
 	m := s.members
 	if m == nil {
 		return nil
 	}
-	out := make([]forumplan.Person, 0, len(m.people))
+	out := make([]forum.Person, 0, len(m.people))
 	for name, role := range m.people {
-		out = append(out, forumplan.Person{Username: name, Role: role})
+		out = append(out, forum.Person{Username: name, Role: role})
 	}
-	slices.SortFunc(out, func(a, b forumplan.Person) int { return strings.Compare(a.Username, b.Username) })
+	slices.SortFunc(out, func(a, b forum.Person) int { return strings.Compare(a.Username, b.Username) })
 	return out
 }
 
@@ -694,12 +693,12 @@ var knownForumAccounts = &forumAccounts{seen: map[string]map[string]time.Time{}}
 
 // forumPeople returns the resolved people who have an account on the forum;
 // the others are counted in status.members.withoutForumAccount.
-func (r *CollaborationSpaceReconciler) forumPeople(ctx context.Context, fc forum.Client, forumName string, s *spaceScope) []forumplan.Person {
+func (r *CollaborationSpaceReconciler) forumPeople(ctx context.Context, fc forum.Client, forumName string, s *spaceScope) []forum.Person {
 	people := s.forumPeople()
 	if len(people) == 0 {
 		return nil
 	}
-	out := make([]forumplan.Person, 0, len(people))
+	out := make([]forum.Person, 0, len(people))
 	missing := 0
 	for _, p := range people {
 		switch {
@@ -707,7 +706,7 @@ func (r *CollaborationSpaceReconciler) forumPeople(ctx context.Context, fc forum
 			out = append(out, p)
 		case s.members.emails[p.Username] != "":
 			if name := knownForumAccounts.usernameOf(ctx, fc, forumName, s.members.emails[p.Username]); name != "" {
-				out = append(out, forumplan.Person{Username: name, Role: p.Role})
+				out = append(out, forum.Person{Username: name, Role: p.Role})
 				continue
 			}
 			missing++

@@ -16,7 +16,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/forum/fake"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
-	"github.com/opencommons/collab-operator/internal/forumplan"
+	nodebbplan "github.com/opencommons/collab-operator/internal/forum/nodebb/plan"
 )
 
 // sharedForum is the forum the suite's shared-forum attacks run on: a real NodeBB
@@ -168,7 +168,7 @@ func TestSharedForumIsolation(t *testing.T) {
 
 	t.Run("a group made by someone else under a space's group name is not adopted", func(t *testing.T) {
 		late := forumSpace("tenant-forum-late", "hr", "HR", backend, "vera", "walt")
-		owners := forumplan.GroupNamesFor(late, true).Owners
+		owners := nodebbplan.GroupNamesFor(late, true).Owners
 		squat, err := f.client(t).CreateGroup(context.Background(), forum.GroupSpec{Name: owners, Description: "mine now"})
 		if err != nil {
 			t.Fatal(err)

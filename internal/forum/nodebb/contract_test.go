@@ -36,7 +36,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/forum/fake"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
-	"github.com/opencommons/collab-operator/internal/forumplan"
+	"github.com/opencommons/collab-operator/internal/forum/nodebb/plan"
 )
 
 // target is the forum the suite runs against.
@@ -519,22 +519,22 @@ func testGroups(t *testing.T, tg *target) {
 func testGroupProof(t *testing.T, tg *target) {
 	c, _ := tg.client(t)
 	ctx := ctx(t)
-	want := forumplan.DesiredForum(tg.space(), forumplan.Input{Shared: true, Proof: c.Proof}).Groups[0]
+	want := plan.DesiredForum(tg.space(), forum.DesiredInput{Shared: true, Proof: c.Proof}).Groups[0]
 	cleanupGroup(t, c, want.Name)
 	g := must(c.CreateGroup(ctx, want)).get(t)
-	if !forumplan.Proven(want, *g) {
+	if !plan.Proven(want, *g) {
 		t.Errorf("created group's description %q does not carry its proof (desired %q)", g.Description, want.Description)
 	}
 	if err := c.UpdateGroup(ctx, want.Name, []forum.GroupAction{forum.SetGroupSettings{Description: "by hand"}}); err != nil {
 		t.Fatal(err)
 	}
-	if g := must(c.ObserveGroup(ctx, want.Name)).get(t); forumplan.Proven(want, *g) {
+	if g := must(c.ObserveGroup(ctx, want.Name)).get(t); plan.Proven(want, *g) {
 		t.Errorf("a description without the proof proves the group: %q", g.Description)
 	}
 	if err := c.UpdateGroup(ctx, want.Name, []forum.GroupAction{forum.SetGroupSettings{Description: want.Description}}); err != nil {
 		t.Fatal(err)
 	}
-	if g := must(c.ObserveGroup(ctx, want.Name)).get(t); !forumplan.Proven(want, *g) {
+	if g := must(c.ObserveGroup(ctx, want.Name)).get(t); !plan.Proven(want, *g) {
 		t.Errorf("updated group's description %q does not carry its proof", g.Description)
 	}
 }
@@ -733,7 +733,7 @@ func (tg *target) space() *collabv1.CollaborationSpace {
 // first (categories' privileges name them), then categories; for each, observe,
 // create when missing, plan, update when the plan is not empty. ids plays the
 // status: category name → id.
-func pass(ctx context.Context, c forum.Client, want forumplan.Forum, ids map[string]int64, opts forumplan.Options) ([]string, error) {
+func pass(ctx context.Context, c forum.Client, want forum.Desired, ids map[string]int64, opts forum.PlanOptions) ([]string, error) {
 	var drift []string
 	for _, g := range want.Groups {
 		obs, err := c.ObserveGroup(ctx, g.Name)
@@ -743,7 +743,7 @@ func pass(ctx context.Context, c forum.Client, want forumplan.Forum, ids map[str
 		if err != nil {
 			return drift, err
 		}
-		actions, r := forumplan.PlanGroup(g, *obs, opts)
+		actions, r := plan.PlanGroup(g, *obs, opts)
 		for _, f := range r.Drift {
 			drift = append(drift, g.Name+"."+f)
 		}
@@ -762,7 +762,7 @@ func pass(ctx context.Context, c forum.Client, want forumplan.Forum, ids map[str
 			return drift, err
 		}
 		ids[cat.Spec.Name] = obs.ID
-		actions, r := forumplan.PlanCategory(cat, *obs, opts)
+		actions, r := plan.PlanCategory(cat, *obs, opts)
 		for _, f := range r.Drift {
 			drift = append(drift, cat.Spec.Name+"."+f)
 		}
@@ -779,8 +779,8 @@ func testPlanApply(t *testing.T, tg *target) {
 	c, n := tg.client(t)
 	ctx := ctx(t)
 	self := must(c.Ping(ctx)).get(t)
-	want := forumplan.DesiredForum(tg.space(), forumplan.Input{})
-	opts := forumplan.Options{Authoritative: true, OperatorUID: self.UID}
+	want := plan.DesiredForum(tg.space(), forum.DesiredInput{})
+	opts := forum.PlanOptions{Authoritative: true, OperatorUID: self.UID}
 	for _, g := range want.Groups {
 		cleanupGroup(t, c, g.Name)
 	}
@@ -828,7 +828,7 @@ func testPlanApply(t *testing.T, tg *target) {
 
 // checkOutcome checks what a user would: the groups hold the people, the
 // categories give the right access.
-func checkOutcome(t *testing.T, tg *target, c forum.Client, want forumplan.Forum, ids map[string]int64) {
+func checkOutcome(t *testing.T, tg *target, c forum.Client, want forum.Desired, ids map[string]int64) {
 	t.Helper()
 	ctx := ctx(t)
 	owners := must(c.ObserveGroup(ctx, tg.prefix+"-owners")).get(t)
@@ -855,7 +855,7 @@ func checkOutcome(t *testing.T, tg *target, c forum.Client, want forumplan.Forum
 }
 
 // checkQuietPass runs a pass that must find no drift and make no write.
-func checkQuietPass(t *testing.T, what string, c forum.Client, n *nodebb.Counter, want forumplan.Forum, ids map[string]int64, opts forumplan.Options) {
+func checkQuietPass(t *testing.T, what string, c forum.Client, n *nodebb.Counter, want forum.Desired, ids map[string]int64, opts forum.PlanOptions) {
 	t.Helper()
 	writes := n.Writes()
 	drift, err := pass(ctx(t), c, want, ids, opts)

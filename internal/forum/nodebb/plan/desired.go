@@ -1,17 +1,18 @@
-// Package forumplan decides, without any I/O, what a department's forum should
-// hold (DesiredForum) and what must change in a category or group for it to
-// match (PlanCategory, PlanGroup). Keeping it pure makes every rule a table test
-// and lets the controller prove that a pass over an unchanged forum plans
-// nothing, hence writes nothing.
+// Package plan is the NodeBB engine's forum.Planner: it decides, without any
+// I/O, what a department's NodeBB forum should hold (DesiredForum) and what must
+// change in a category or group for it to match (PlanCategory, PlanGroup), with
+// NodeBB's groups, privilege names and system groups. Keeping it pure makes every
+// rule a table test and lets the controller prove that a pass over an unchanged
+// forum plans nothing, hence writes nothing.
 //
 // # Role model in the forum
 //
-// Each space gets three NodeBB groups, named after a prefix (GroupPrefix):
+// Each space gets three NodeBB groups, named after a prefix (GroupPrefixFor):
 // <prefix>-owners (members with role Owner), <prefix>-moderators (role
 // Moderator) and <prefix>-members (every User member, whatever the role, so the
 // group lists the whole department). Members of kind User reach the forum, and
 // Group members through the people the directory resolved them to
-// (Input.People), each person in the groups of their highest role.
+// (forum.DesiredInput.People), each person in the groups of their highest role.
 //
 // # Names in a shared forum
 //
@@ -68,7 +69,7 @@
 // NodeBB only knows the named accounts; they differ in chat, where Department
 // rooms admit the department space's members and rooms shared with it.
 // administrators and Global Moderators are never touched.
-package forumplan
+package plan
 
 import (
 	"fmt"
@@ -77,60 +78,6 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/forum"
 )
-
-// Input is what DesiredForum needs besides the CollaborationSpace.
-type Input struct {
-	// ParentCategoryID is the category the space's categories live in: 0, the
-	// root, in a forum deployed for the department; the department's own
-	// category in a shared forum, once it exists.
-	ParentCategoryID int64
-	// Shared says the forum is a shared one (spec.forum.backendRef): the space
-	// then gets a department category (Forum.Department) that holds its
-	// categories, and names that carry its identity (see the package
-	// documentation). Until the department category's id is known
-	// (ParentCategoryID 0) no categories are returned, so none is ever created
-	// at the shared forum's root.
-	Shared bool
-	// GroupPrefix starts the names of the space's groups; GroupPrefixFor the
-	// space when empty.
-	GroupPrefix string
-	// Proof, when set in a shared forum, signs each group's ProofSubject; the
-	// tag ends the group's description (see Proven). forum.Client.Proof.
-	Proof func(subject string) string
-	// RetiredGroups lose every privilege in the space's categories: groups the
-	// space made under the names of earlier releases (LegacyGroupNames) and
-	// that are proven its own (IsLegacyGroupOf).
-	RetiredGroups []string
-	// People are the people the space's Group members resolved to through its
-	// directory (forum usernames), each with their highest role. They join the
-	// groups like User members.
-	People []Person
-}
-
-// Person is someone a Group member resolved to: their forum username and role.
-type Person struct {
-	Username string
-	Role     collabv1.Role
-}
-
-// Category is the desired state of a category with its privileges.
-type Category struct {
-	Spec forum.CategorySpec
-	// Privileges of every group the plan manages. A group listed with no
-	// privileges has every privilege taken away.
-	Privileges forum.Privileges
-}
-
-// Forum is what a space should have on its forum.
-type Forum struct {
-	// Groups: owners, moderators, members, in that order. The controller makes
-	// them before the categories, whose privileges name them.
-	Groups []forum.GroupSpec
-	// Department is the space's own category in a shared forum; nil otherwise.
-	Department *Category
-	// Categories in spec order.
-	Categories []Category
-}
 
 // Privilege bundles; see the package documentation.
 var (
@@ -154,19 +101,20 @@ var publicGroups = []string{forum.GroupRegisteredUsers, forum.GroupGuests, forum
 
 // DesiredForum maps a CollaborationSpace to its groups and categories. A space
 // without spec.forum wants nothing.
-func DesiredForum(space *collabv1.CollaborationSpace, in Input) Forum {
+func DesiredForum(space *collabv1.CollaborationSpace, in forum.DesiredInput) forum.Desired {
+	return desiredForum(space, in, GroupPrefixFor(space, in.Shared))
+}
+
+// desiredForum is DesiredForum with the groups named after prefix.
+func desiredForum(space *collabv1.CollaborationSpace, in forum.DesiredInput, prefix string) forum.Desired {
 	if space.Spec.Forum == nil {
-		return Forum{}
-	}
-	prefix := in.GroupPrefix
-	if prefix == "" {
-		prefix = GroupPrefixFor(space, in.Shared)
+		return forum.Desired{}
 	}
 	names := NamesFor(prefix)
-	out := Forum{Groups: desiredGroups(space, names, in)}
+	out := forum.Desired{Groups: desiredGroups(space, names, in)}
 	vis := space.Spec.Visibility
 	if in.Shared {
-		out.Department = &Category{
+		out.Department = &forum.DesiredCategory{
 			Spec: forum.CategorySpec{
 				Name:        DepartmentCategoryName(space),
 				Description: space.Spec.Description,
@@ -178,7 +126,7 @@ func DesiredForum(space *collabv1.CollaborationSpace, in Input) Forum {
 		}
 	}
 	for i, c := range space.Spec.Forum.Categories {
-		out.Categories = append(out.Categories, Category{
+		out.Categories = append(out.Categories, forum.DesiredCategory{
 			Spec: forum.CategorySpec{
 				Name:        c.Name,
 				Description: c.Description,
@@ -194,7 +142,7 @@ func DesiredForum(space *collabv1.CollaborationSpace, in Input) Forum {
 // desiredGroups lists the User members and resolved people of each role, each
 // under their highest role; members holds them all. In a shared forum with a
 // Proof, each description ends with its proof.
-func desiredGroups(space *collabv1.CollaborationSpace, names GroupNames, in Input) []forum.GroupSpec {
+func desiredGroups(space *collabv1.CollaborationSpace, names GroupNames, in forum.DesiredInput) []forum.GroupSpec {
 	roles := map[string]collabv1.Role{}
 	add := func(name string, role collabv1.Role) {
 		if rank(role) > rank(roles[name]) || roles[name] == "" {

@@ -1,4 +1,4 @@
-package forumplan
+package plan
 
 import (
 	"strings"
@@ -29,7 +29,7 @@ func TestSharedNamesCarryTheIdentity(t *testing.T) {
 		Department string
 	}
 	of := func(s *collabv1.CollaborationSpace, shared bool) names {
-		f := DesiredForum(s, Input{Shared: shared})
+		f := DesiredForum(s, forum.DesiredInput{Shared: shared})
 		var n names
 		for _, g := range f.Groups {
 			n.Groups = append(n.Groups, g.Name)
@@ -99,7 +99,7 @@ func TestProven(t *testing.T) {
 		return func(subject string) string { return k + ":" + subject }
 	}
 	desired := func(s *collabv1.CollaborationSpace, proof func(string) string) forum.GroupSpec {
-		return DesiredForum(s, Input{Shared: true, Proof: proof}).Groups[0]
+		return DesiredForum(s, forum.DesiredInput{Shared: true, Proof: proof}).Groups[0]
 	}
 	want := desired(victim, key("operator"))
 	cases := map[string]struct {
@@ -116,7 +116,7 @@ func TestProven(t *testing.T) {
 		"another space's tag": {forum.ObservedGroup{Name: want.Name,
 			Description: desired(named("attacker", "finance", "Finance"), key("operator")).Description}, false},
 		"a tag for another group of the space": {forum.ObservedGroup{Name: want.Name,
-			Description: DesiredForum(victim, Input{Shared: true, Proof: key("operator")}).Groups[2].Description}, false},
+			Description: DesiredForum(victim, forum.DesiredInput{Shared: true, Proof: key("operator")}).Groups[2].Description}, false},
 		"a system group": {forum.ObservedGroup{Name: want.Name, Description: want.Description, System: true}, false},
 		"empty":          {forum.ObservedGroup{Name: want.Name}, false},
 	}
@@ -125,7 +125,7 @@ func TestProven(t *testing.T) {
 			t.Errorf("%s: Proven = %v, want %v", name, got, tc.want)
 		}
 	}
-	if Proven(DesiredForum(victim, Input{Shared: true}).Groups[0], forum.ObservedGroup{Description: want.Description}) {
+	if Proven(DesiredForum(victim, forum.DesiredInput{Shared: true}).Groups[0], forum.ObservedGroup{Description: want.Description}) {
 		t.Error("a desired group without a proof proves something")
 	}
 }

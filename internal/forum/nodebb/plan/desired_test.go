@@ -1,4 +1,4 @@
-package forumplan
+package plan
 
 import (
 	"fmt"
@@ -76,42 +76,44 @@ func TestDesiredForum(t *testing.T) {
 	news := collabv1.Category{Name: "News", Posting: collabv1.PostingOwners}
 	chat := collabv1.Category{Name: "Lounge", Posting: collabv1.PostingEveryone}
 	review := collabv1.Category{Name: "Review", Posting: collabv1.PostingModerators}
-	cat := func(name, desc string, parent int64, order int, p forum.Privileges) Category {
-		return Category{Spec: forum.CategorySpec{Name: name, Description: desc, ParentID: parent, Order: order}, Privileges: p}
+	cat := func(name, desc string, parent int64, order int, p forum.Privileges) forum.DesiredCategory {
+		return forum.DesiredCategory{Spec: forum.CategorySpec{Name: name, Description: desc, ParentID: parent, Order: order}, Privileges: p}
 	}
 	// Members posting, not Open: the space's groups only.
 	membersPost := privs(union(tView, tPost, tMod), union(tView, tPost, tMod), union(tView, tPost), nil)
 
 	cases := map[string]struct {
 		space *collabv1.CollaborationSpace
-		in    Input
-		want  Forum
+		in    forum.DesiredInput
+		// prefix, when set, names the groups instead of GroupPrefixFor.
+		prefix string
+		want   forum.Desired
 	}{
 		"no forum wanted": {
 			space: func() *collabv1.CollaborationSpace { s := space(collabv1.VisibilityOpen); s.Spec.Forum = nil; return s }(),
-			want:  Forum{},
+			want:  forum.Desired{},
 		},
 		"department space: only its groups see and post": {
 			space: space(collabv1.VisibilityDepartment, rfcs),
-			want: Forum{Groups: wantGroups("eng"), Categories: []Category{
+			want: forum.Desired{Groups: wantGroups("eng"), Categories: []forum.DesiredCategory{
 				cat("RFCs", "Proposals", 0, 1, membersPost),
 			}},
 		},
 		"private space projects like a department space": {
 			space: space(collabv1.VisibilityPrivate, rfcs),
-			want: Forum{Groups: wantGroups("eng"), Categories: []Category{
+			want: forum.Desired{Groups: wantGroups("eng"), Categories: []forum.DesiredCategory{
 				cat("RFCs", "Proposals", 0, 1, membersPost),
 			}},
 		},
 		"unset visibility is Department": {
 			space: space("", rfcs),
-			want: Forum{Groups: wantGroups("eng"), Categories: []Category{
+			want: forum.Desired{Groups: wantGroups("eng"), Categories: []forum.DesiredCategory{
 				cat("RFCs", "Proposals", 0, 1, membersPost),
 			}},
 		},
 		"open space: registered users read; posting per category": {
 			space: space(collabv1.VisibilityOpen, rfcs, news, chat, review),
-			want: Forum{Groups: wantGroups("eng"), Categories: []Category{
+			want: forum.Desired{Groups: wantGroups("eng"), Categories: []forum.DesiredCategory{
 				cat("RFCs", "Proposals", 0, 1, privs(union(tView, tPost, tMod), union(tView, tPost, tMod), union(tView, tPost),
 					forum.Privileges{"registered-users": tView})),
 				cat("News", "", 0, 2, privs(union(tView, tPost, tMod), union(tView, tMod), tView,
@@ -124,29 +126,30 @@ func TestDesiredForum(t *testing.T) {
 		},
 		"Everyone posting outside an Open space is the members": {
 			space: space(collabv1.VisibilityDepartment, chat),
-			want: Forum{Groups: wantGroups("eng"), Categories: []Category{
+			want: forum.Desired{Groups: wantGroups("eng"), Categories: []forum.DesiredCategory{
 				cat("Lounge", "", 0, 1, membersPost),
 			}},
 		},
 		"unset posting is Members": {
 			space: space(collabv1.VisibilityDepartment, collabv1.Category{Name: "RFCs"}),
-			want: Forum{Groups: wantGroups("eng"), Categories: []Category{
+			want: forum.Desired{Groups: wantGroups("eng"), Categories: []forum.DesiredCategory{
 				cat("RFCs", "", 0, 1, membersPost),
 			}},
 		},
 		"deployed forum under a given parent": {
 			space: space(collabv1.VisibilityDepartment, rfcs),
-			in:    Input{ParentCategoryID: 7},
-			want: Forum{Groups: wantGroups("eng"), Categories: []Category{
+			in:    forum.DesiredInput{ParentCategoryID: 7},
+			want: forum.Desired{Groups: wantGroups("eng"), Categories: []forum.DesiredCategory{
 				cat("RFCs", "Proposals", 7, 1, membersPost),
 			}},
 		},
 		"shared forum before the department category exists: no categories yet": {
-			space: space(collabv1.VisibilityDepartment, rfcs),
-			in:    Input{Shared: true, GroupPrefix: "dept-eng-eng"},
-			want: Forum{
+			space:  space(collabv1.VisibilityDepartment, rfcs),
+			in:     forum.DesiredInput{Shared: true},
+			prefix: "dept-eng-eng",
+			want: forum.Desired{
 				Groups: wantGroups("dept-eng-eng"),
-				Department: &Category{
+				Department: &forum.DesiredCategory{
 					Spec:       forum.CategorySpec{Name: "Engineering (dept-eng/eng)", Description: "Where engineering talks"},
 					Privileges: renamePrivs(membersPost, "eng", "dept-eng-eng"),
 				},
@@ -154,22 +157,22 @@ func TestDesiredForum(t *testing.T) {
 		},
 		"shared forum: names carry the space's identity, categories inside the department category": {
 			space: space(collabv1.VisibilityDepartment, rfcs),
-			in:    Input{Shared: true, ParentCategoryID: 12},
-			want: Forum{
+			in:    forum.DesiredInput{Shared: true, ParentCategoryID: 12},
+			want: forum.Desired{
 				Groups: wantGroups(sharedPrefix),
-				Department: &Category{
+				Department: &forum.DesiredCategory{
 					Spec:       forum.CategorySpec{Name: "Engineering (dept-eng/eng)", Description: "Where engineering talks"},
 					Privileges: renamePrivs(membersPost, "eng", sharedPrefix),
 				},
-				Categories: []Category{cat("RFCs", "Proposals", 12, 1, renamePrivs(membersPost, "eng", sharedPrefix))},
+				Categories: []forum.DesiredCategory{cat("RFCs", "Proposals", 12, 1, renamePrivs(membersPost, "eng", sharedPrefix))},
 			},
 		},
 		"shared forum with a proof: each description ends with its group's tag": {
 			space: space(collabv1.VisibilityDepartment),
-			in:    Input{Shared: true, Proof: fakeProof},
-			want: Forum{
+			in:    forum.DesiredInput{Shared: true, Proof: fakeProof},
+			want: forum.Desired{
 				Groups: withProofs(wantGroups(sharedPrefix)),
-				Department: &Category{
+				Department: &forum.DesiredCategory{
 					Spec:       forum.CategorySpec{Name: "Engineering (dept-eng/eng)", Description: "Where engineering talks"},
 					Privileges: renamePrivs(membersPost, "eng", sharedPrefix),
 				},
@@ -177,21 +180,21 @@ func TestDesiredForum(t *testing.T) {
 		},
 		"a deployed forum writes no proof": {
 			space: space(collabv1.VisibilityDepartment, rfcs),
-			in:    Input{Proof: fakeProof},
-			want: Forum{Groups: wantGroups("eng"), Categories: []Category{
+			in:    forum.DesiredInput{Proof: fakeProof},
+			want: forum.Desired{Groups: wantGroups("eng"), Categories: []forum.DesiredCategory{
 				cat("RFCs", "Proposals", 0, 1, membersPost),
 			}},
 		},
 		"retired groups lose everything, administrators are never listed": {
 			space: space(collabv1.VisibilityDepartment, rfcs),
-			in:    Input{Shared: true, ParentCategoryID: 12, RetiredGroups: []string{"eng-owners", "eng-members", "administrators"}},
-			want: Forum{
+			in:    forum.DesiredInput{Shared: true, ParentCategoryID: 12, RetiredGroups: []string{"eng-owners", "eng-members", "administrators"}},
+			want: forum.Desired{
 				Groups: wantGroups(sharedPrefix),
-				Department: &Category{
+				Department: &forum.DesiredCategory{
 					Spec:       forum.CategorySpec{Name: "Engineering (dept-eng/eng)", Description: "Where engineering talks"},
 					Privileges: withRetired(renamePrivs(membersPost, "eng", sharedPrefix), "eng-owners", "eng-members"),
 				},
-				Categories: []Category{cat("RFCs", "Proposals", 12, 1,
+				Categories: []forum.DesiredCategory{cat("RFCs", "Proposals", 12, 1,
 					withRetired(renamePrivs(membersPost, "eng", sharedPrefix), "eng-owners", "eng-members"))},
 			},
 		},
@@ -199,6 +202,9 @@ func TestDesiredForum(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			got := DesiredForum(tc.space, tc.in)
+			if tc.prefix != "" {
+				got = desiredForum(tc.space, tc.in, tc.prefix)
+			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("DesiredForum (-want +got):\n%s", diff)
 			}
@@ -254,10 +260,10 @@ func renamePrivs(p forum.Privileges, from, to string) forum.Privileges {
 func TestDesiredForumPlansNothingForItself(t *testing.T) {
 	// A category observed exactly as desired needs no action: the mapping and
 	// the plan agree on every privilege.
-	f := DesiredForum(space(collabv1.VisibilityOpen, collabv1.Category{Name: "RFCs"}), Input{})
+	f := DesiredForum(space(collabv1.VisibilityOpen, collabv1.Category{Name: "RFCs"}), forum.DesiredInput{})
 	c := f.Categories[0]
 	obs := forum.ObservedCategory{ID: 3, Name: c.Spec.Name, Privileges: c.Privileges, KnownPrivileges: forum.CorePrivileges}
-	if actions, r := PlanCategory(c, obs, Options{Authoritative: true}); len(actions) != 0 || len(r.Drift) != 0 {
+	if actions, r := PlanCategory(c, obs, forum.PlanOptions{Authoritative: true}); len(actions) != 0 || len(r.Drift) != 0 {
 		t.Errorf("PlanCategory on its own desired state = %v, %+v; want nothing", actions, r)
 	}
 }

@@ -1,4 +1,4 @@
-package forumplan
+package plan
 
 import (
 	"testing"
@@ -9,8 +9,8 @@ import (
 )
 
 // desiredCat is a small category: owners moderate, members read.
-func desiredCat() Category {
-	return Category{
+func desiredCat() forum.DesiredCategory {
+	return forum.DesiredCategory{
 		Spec: forum.CategorySpec{Name: "RFCs", Description: "Proposals", ParentID: 4, Order: 1},
 		Privileges: forum.Privileges{
 			"registered-users": nil, "guests": nil,
@@ -43,9 +43,9 @@ func TestPlanCategory(t *testing.T) {
 		drift   []string
 	}
 	cases := map[string]struct {
-		desired  func(*Category)
+		desired  func(*forum.DesiredCategory)
 		observed func(*forum.ObservedCategory)
-		opts     Options
+		opts     forum.PlanOptions
 		want     want
 	}{
 		"in sync: nothing to do (order and privilege order do not matter)": {},
@@ -62,7 +62,7 @@ func TestPlanCategory(t *testing.T) {
 			}, []string{"parent", "disabled"}},
 		},
 		"archiving: desired disabled": {
-			desired: func(d *Category) { d.Spec.Disabled = true },
+			desired: func(d *forum.DesiredCategory) { d.Spec.Disabled = true },
 			want:    want{[]forum.CategoryAction{forum.SetDisabled{Disabled: true}}, []string{"disabled"}},
 		},
 		"new category with NodeBB's defaults: revocations come first, grants last": {
@@ -100,7 +100,7 @@ func TestPlanCategory(t *testing.T) {
 			}, []string{"name", "privileges"}},
 		},
 		"privileges the forum does not know are never planned": {
-			desired: func(d *Category) {
+			desired: func(d *forum.DesiredCategory) {
 				d.Privileges["eng-members"] = []string{"find", "read", "topics:crosspost"}
 			},
 			observed: func(o *forum.ObservedCategory) {
@@ -112,7 +112,7 @@ func TestPlanCategory(t *testing.T) {
 				o.KnownPrivileges = append(o.KnownPrivileges, "my-plugin:thing")
 				o.Privileges["eng-members"] = []string{"find", "read", "my-plugin:thing"}
 			},
-			opts: Options{Authoritative: true},
+			opts: forum.PlanOptions{Authoritative: true},
 			want: want{[]forum.CategoryAction{
 				forum.Revoke{Group: "partners", Privilege: "find"},
 			}, []string{"privileges"}},
@@ -125,7 +125,7 @@ func TestPlanCategory(t *testing.T) {
 				o.Privileges["administrators"] = []string{"read"}
 				o.Privileges["Global Moderators"] = []string{"read", "purge"}
 			},
-			opts: Options{Authoritative: true},
+			opts: forum.PlanOptions{Authoritative: true},
 			want: want{[]forum.CategoryAction{
 				forum.Revoke{Group: "partners", Privilege: "find"},
 			}, []string{"privileges"}},
@@ -195,11 +195,11 @@ func TestPlanGroup(t *testing.T) {
 	cases := map[string]struct {
 		desired  func(*forum.GroupSpec)
 		observed func(*forum.ObservedGroup)
-		opts     Options
+		opts     forum.PlanOptions
 		want     want
 	}{
 		"in sync: nothing to do (the operator's own membership is fine)": {},
-		"in sync and authoritative: the operator is never removed":       {opts: Options{Authoritative: true, OperatorUID: opUID}},
+		"in sync and authoritative: the operator is never removed":       {opts: forum.PlanOptions{Authoritative: true, OperatorUID: opUID}},
 		"description changed by hand": {
 			observed: func(o *forum.ObservedGroup) { o.Description = "ours now" },
 			want: want{actions: []forum.GroupAction{forum.SetGroupSettings{Description: "Members of Engineering"}},
@@ -228,7 +228,7 @@ func TestPlanGroup(t *testing.T) {
 			observed: func(o *forum.ObservedGroup) {
 				o.Members = append(o.Members, forum.Member{UID: 9, Username: "mallory"})
 			},
-			opts: Options{Authoritative: true, OperatorUID: opUID},
+			opts: forum.PlanOptions{Authoritative: true, OperatorUID: opUID},
 			want: want{actions: []forum.GroupAction{
 				forum.RemoveMember{UID: 6, Username: "bob"},
 				forum.RemoveMember{UID: 9, Username: "mallory"},
@@ -247,13 +247,13 @@ func TestPlanGroup(t *testing.T) {
 			observed: func(o *forum.ObservedGroup) {
 				o.Members = append(o.Members, forum.Member{UID: 9, Username: "mallory"})
 			},
-			opts: Options{Authoritative: true, OperatorUID: opUID, MayRemove: func(u string) bool { return u == "mallory" }},
+			opts: forum.PlanOptions{Authoritative: true, OperatorUID: opUID, MayRemove: func(u string) bool { return u == "mallory" }},
 			want: want{actions: []forum.GroupAction{forum.RemoveMember{UID: 9, Username: "mallory"}},
 				drift: []string{"members"}, deferred: []string{"bob"}},
 		},
 		"authoritative: a group that resolved to nobody is not emptied": {
 			desired: func(d *forum.GroupSpec) { d.Members = nil },
-			opts:    Options{Authoritative: true, OperatorUID: opUID},
+			opts:    forum.PlanOptions{Authoritative: true, OperatorUID: opUID},
 			want:    want{notes: []string{`group "eng-members" declares no member, so nobody is removed`}},
 		},
 		"a system group is never changed": {

@@ -1,4 +1,4 @@
-package forumplan
+package plan
 
 import (
 	"crypto/sha256"
@@ -81,7 +81,7 @@ func proofTag(proof string) string { return proofTagPrefix + proof + "]" }
 
 // Proven reports whether observed carries desired's proof: it was made (or last
 // written) by the operator for the space desired belongs to. A desired group
-// without a proof (no Input.Proof) proves nothing.
+// without a proof (no forum.DesiredInput.Proof) proves nothing.
 func Proven(desired forum.GroupSpec, observed forum.ObservedGroup) bool {
 	i := strings.LastIndex(desired.Description, proofTagPrefix)
 	if i < 0 || observed.System {

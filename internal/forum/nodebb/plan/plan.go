@@ -1,4 +1,4 @@
-package forumplan
+package plan
 
 import (
 	"fmt"
@@ -8,36 +8,6 @@ import (
 
 	"github.com/opencommons/collab-operator/internal/forum"
 )
-
-// Options tune how far a plan may go.
-type Options struct {
-	// Authoritative (member policy Authoritative) removes group members that are
-	// not declared, and takes category privileges away from every group the
-	// space does not name except administrators and Global Moderators. When
-	// false (Additive) people who joined a group, and groups given access by
-	// hand, stay.
-	Authoritative bool
-	// OperatorUID is the operator's own account, which NodeBB makes the first
-	// member of the groups it creates: never removed.
-	OperatorUID int64
-	// MayRemove, when set, is asked before each removal from a group: the
-	// space's removal budget. A member it refuses stays, reported in
-	// Report.DeferredRemovals.
-	MayRemove func(username string) bool
-}
-
-// Report says what a plan found besides its actions.
-type Report struct {
-	// Drift names the fields that differed, in a stable order: for a category
-	// "name", "description", "parent", "disabled", "privileges"; for a group
-	// "settings", "members".
-	Drift []string
-	// Notes explain differences the plan will not fix.
-	Notes []string
-	// DeferredRemovals are usernames that should leave a group but stay because
-	// Options.MayRemove refused.
-	DeferredRemovals []string
-}
 
 // untouchable groups keep their privileges whatever the policy.
 var untouchable = map[string]bool{
@@ -49,8 +19,8 @@ var untouchable = map[string]bool{
 // It plans nothing when they match in every field the operator manages. Actions
 // come in the order that never widens access before narrowing it: revocations,
 // then field changes, then grants.
-func PlanCategory(desired Category, observed forum.ObservedCategory, opts Options) ([]forum.CategoryAction, Report) {
-	var r Report
+func PlanCategory(desired forum.DesiredCategory, observed forum.ObservedCategory, opts forum.PlanOptions) ([]forum.CategoryAction, forum.PlanReport) {
+	var r forum.PlanReport
 	revokes, grants := planPrivileges(desired.Privileges, observed, opts)
 	fields := planFields(desired.Spec, observed, &r)
 
@@ -64,7 +34,7 @@ func PlanCategory(desired Category, observed forum.ObservedCategory, opts Option
 	return actions, r
 }
 
-func planFields(d forum.CategorySpec, o forum.ObservedCategory, r *Report) []forum.CategoryAction {
+func planFields(d forum.CategorySpec, o forum.ObservedCategory, r *forum.PlanReport) []forum.CategoryAction {
 	var out []forum.CategoryAction
 	if d.Name != o.Name {
 		out = append(out, forum.SetName{Name: d.Name})
@@ -88,7 +58,7 @@ func planFields(d forum.CategorySpec, o forum.ObservedCategory, r *Report) []for
 // planPrivileges compares only privileges the forum supports and the core
 // defines (plugin privileges are left alone), for the groups desired names and,
 // when authoritative, every other group but the untouchable ones.
-func planPrivileges(desired forum.Privileges, o forum.ObservedCategory, opts Options) (revokes, grants []forum.CategoryAction) {
+func planPrivileges(desired forum.Privileges, o forum.ObservedCategory, opts forum.PlanOptions) (revokes, grants []forum.CategoryAction) {
 	known := forum.CorePrivileges
 	if len(o.KnownPrivileges) > 0 {
 		known = slices.DeleteFunc(slices.Clone(forum.CorePrivileges), func(p string) bool {
@@ -122,8 +92,8 @@ func planPrivileges(desired forum.Privileges, o forum.ObservedCategory, opts Opt
 }
 
 // PlanGroup returns the actions that turn observed into desired and a report.
-func PlanGroup(desired forum.GroupSpec, observed forum.ObservedGroup, opts Options) ([]forum.GroupAction, Report) {
-	var r Report
+func PlanGroup(desired forum.GroupSpec, observed forum.ObservedGroup, opts forum.PlanOptions) ([]forum.GroupAction, forum.PlanReport) {
+	var r forum.PlanReport
 	var actions []forum.GroupAction
 	if observed.System {
 		r.Notes = append(r.Notes, fmt.Sprintf("group %q is one of the forum's system groups and is not changed", observed.Name))
@@ -157,7 +127,7 @@ func PlanGroup(desired forum.GroupSpec, observed forum.ObservedGroup, opts Optio
 // planGroupRemovals removes the group's members that are not declared, except
 // the operator's own account; removals the budget does not allow are deferred
 // in r.
-func planGroupRemovals(observed forum.ObservedGroup, declared map[string]bool, opts Options, r *Report) []forum.GroupAction {
+func planGroupRemovals(observed forum.ObservedGroup, declared map[string]bool, opts forum.PlanOptions, r *forum.PlanReport) []forum.GroupAction {
 	var actions []forum.GroupAction
 	members := slices.Clone(observed.Members)
 	slices.SortFunc(members, func(a, b forum.Member) int { return strings.Compare(a.Username, b.Username) })
