@@ -2,8 +2,8 @@ package forum
 
 import "fmt"
 
-// CategoryAction is one change to an existing category. Package forumplan plans
-// them and a Client applies them in order with UpdateCategory; consecutive field
+// CategoryAction is one change to an existing category. A Planner plans them
+// and a Client applies them in order with UpdateCategory; consecutive field
 // changes (SetName, SetDescription, SetParent, SetDisabled) may travel in one
 // request. The set is closed (the unexported method) so every Client handles
 // every action.

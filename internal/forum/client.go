@@ -8,7 +8,7 @@ import "context"
 // something that exists adopts it, and removing something gone succeeds.
 //
 // The shape follows the controller's pass: for each object, Observe; Create when
-// nothing was found; plan against what was observed (package forumplan); Update
+// nothing was found; plan against what was observed (Planner); Update
 // with the planned actions, none when nothing drifted. Create does not apply
 // privileges or members: the returned object shows what the forum made (NodeBB
 // gives a new category its default privileges), and the plan brings it to the

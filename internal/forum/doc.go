@@ -2,16 +2,22 @@
 // department's forum true: the desired state of a category and of a group
 // (CategorySpec, GroupSpec), what the forum holds (ObservedCategory,
 // ObservedGroup), the changes that turn one into the other (CategoryAction,
-// GroupAction), and the small idempotent Client that reads and applies them;
-// Login and Token are what a connector mints the operator's API token of a forum
-// it deployed with.
+// GroupAction), the small idempotent Client that reads and applies them, and the
+// pure Planner that decides them; Login and Token are what a connector mints the
+// operator's API token of a forum it deployed with.
 //
 // It mirrors package chat and crossplane-runtime's external clients: Observe*
 // only reads, so a pass that finds nothing to change makes no write to the forum;
-// the pure package forumplan decides what to change; Create*, Update*, Disable*
-// and Delete* write. The NodeBB implementation lives in package nodebb, and an
-// in-memory NodeBB stand-in for tests and `make dev` in package fake, so the
-// controller depends on this interface, never on a server.
+// the engine's Planner decides what to change; Create*, Update*, Disable* and
+// Delete* write. The NodeBB implementation lives in package nodebb (its planner
+// in nodebb/plan), and an in-memory NodeBB stand-in for tests and `make dev` in
+// package fake, so the controller depends on these interfaces, never on a
+// server or an engine.
+//
+// Not engine-neutral yet: the model is NodeBB-shaped. The privilege names
+// (Priv*, CorePrivileges) and built-in groups (Group*) in types.go are NodeBB's,
+// and so are the group settings a plan keeps (private, join requests disabled);
+// a second engine maps its own notions onto them in its Client and Planner.
 //
 // Identity: a category is found by the id the controller stored in the
 // CollaborationSpace's status and, when that id is gone or was never recorded
@@ -22,6 +28,6 @@
 // Groups are found by name, which NodeBB keeps unique. In a shared forum the
 // controller also checks that what it found is the space's own (an id from
 // status under the space's department category; a group it recorded, or one
-// carrying the proof Client.Proof lets it write): see package forumplan and
-// controllers/forumcontent.go.
+// carrying the proof Client.Proof lets it write): see Planner, NodeBB's rules in
+// package nodebb/plan, and controllers/forumcontent.go.
 package forum

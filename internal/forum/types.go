@@ -89,7 +89,7 @@ func (p Privileges) Equal(q Privileges) bool {
 }
 
 // CategorySpec is the desired state of one category. Its privileges are planned
-// separately (forumplan), because a new category starts with NodeBB's defaults
+// separately (Planner.PlanCategory), because a new category starts with NodeBB's defaults
 // and is brought to the desired ones by Update.
 type CategorySpec struct {
 	// Name shown in the forum. With ParentID it finds the category again.

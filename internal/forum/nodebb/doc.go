@@ -17,6 +17,9 @@
 // `_uid` would be stored as a category field. For a user's own token NodeBB
 // ignores `_uid`.
 //
+// NodeBB's rules for a space's groups, categories and privileges are its
+// forum.Planner, in package nodebb/plan, which makes no request.
+//
 // docs/forum-contract.md lists the NodeBB behaviour this package relies on,
 // where it was read in NodeBB's source, and the contract suite that checks it.
 package nodebb
