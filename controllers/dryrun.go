@@ -82,6 +82,12 @@ func PlanSpace(ctx context.Context, live client.WithWatch, desired *collabv1.Col
 		MaxRemovalsPerPass: opts.MaxRemovalsPerPass,
 	}
 	s := &spaceScope{space: space, before: space.DeepCopy()}
+	if stop, err := r.enforcePolicy(ctx, s); stop {
+		// The operator changes nothing of a space its CollaborationPolicies
+		// forbid (or that it cannot judge against them), so neither does a plan.
+		plan.Errors = append(plan.Errors, err.Error())
+		return plan, err
+	}
 	_, err := runPhases(ctx, s, r.phases())
 	plan.Changes = rec.Changes()
 	for _, c := range space.Status.Conditions {

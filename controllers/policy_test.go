@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
 // The suite's API server has no admission policies, like a cluster where they were
@@ -223,5 +224,31 @@ func TestABackendReservedForOtherDepartmentsStallsTheSpace(t *testing.T) {
 	ready := waitReady(t, key)
 	if ready.Status.Chat == nil || len(ready.Status.Chat.Rooms) != 1 {
 		t.Errorf("once selected, the space has rooms %+v, want general", ready.Status.Chat)
+	}
+}
+
+// TestPlanRefusesWhatAPolicyForbids: collabctl plan judges a space against its
+// CollaborationPolicies as the operator does, so a pull request that breaks one is
+// told why, with nothing planned.
+func TestPlanRefusesWhatAPolicyForbids(t *testing.T) {
+	ctx := testCtx(t)
+	ns := newNamespace(t)
+	labelNamespace(t, ns, "policy-test", ns)
+	policyName := "plan-" + ns
+	createPolicy(t, policyName, ns, collabv1.CollaborationPolicySpec{
+		Limits: &collabv1.PolicyLimits{Rooms: ptr.To[int32](1)},
+	})
+	desired := chatSpace(ns, "planned", collabv1.VisibilityDepartment, collabv1.Room{Name: "general"}, collabv1.Room{Name: "random"})
+	live, err := client.NewWithWatch(cfg, client.Options{Scheme: testenv.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := PlanSpace(ctx, live, desired, PlanOptions{Chat: &MatrixConnector{}, ForumConnector: &NodeBBConnector{}})
+	want := "spec.chat.rooms: 2 rooms, more than the 1 CollaborationPolicy " + policyName + " allows (spec.limits.rooms)"
+	if err == nil || len(plan.Errors) != 1 || !strings.Contains(plan.Errors[0], want) {
+		t.Errorf("plan errors %q (%v), want one saying %q", plan.Errors, err, want)
+	}
+	if len(plan.Changes) != 0 {
+		t.Errorf("a plan of a space the policy forbids lists changes: %+v", plan.Changes)
 	}
 }
