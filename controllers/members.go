@@ -299,32 +299,10 @@ func groupRoles(space *collabv1.CollaborationSpace) map[string]collabv1.Role {
 	out := map[string]collabv1.Role{}
 	for _, m := range space.Spec.Members {
 		if m.Kind == collabv1.SubjectGroup {
-			out[m.Name] = higherRole(out[m.Name], m.Role)
+			out[m.Name] = out[m.Name].Higher(m.Role)
 		}
 	}
 	return out
-}
-
-func roleRank(r collabv1.Role) int {
-	switch r {
-	case collabv1.RoleOwner:
-		return 3
-	case collabv1.RoleModerator:
-		return 2
-	case collabv1.RoleMember, "":
-		return 1
-	}
-	return 0
-}
-
-func higherRole(a, b collabv1.Role) collabv1.Role {
-	if b == "" {
-		b = collabv1.RoleMember
-	}
-	if a == "" || roleRank(b) > roleRank(a) {
-		return b
-	}
-	return a
 }
 
 func groupList(missing []string, groups map[string]collabv1.Role) string {
@@ -342,7 +320,7 @@ func groupsNotFound(st *collabv1.MembersStatus) []string {
 }
 
 func (m *memberResolution) add(name string, role collabv1.Role) {
-	m.people[name] = higherRole(m.people[name], role)
+	m.people[name] = m.people[name].Higher(role)
 }
 
 // keep adds the people status recorded.

@@ -15,6 +15,35 @@ const (
 	RoleMember Role = "Member"
 )
 
+// Higher returns the higher of two roles, Owner above Moderator above Member; an
+// empty role counts as Member, the API's default. Someone listed under several
+// roles, directly or through groups, holds the highest.
+func (r Role) Higher(o Role) Role {
+	if r.rank() >= o.rank() {
+		return r.orMember()
+	}
+	return o.orMember()
+}
+
+func (r Role) orMember() Role {
+	if r == "" {
+		return RoleMember
+	}
+	return r
+}
+
+func (r Role) rank() int {
+	switch r {
+	case RoleOwner:
+		return 3
+	case RoleModerator:
+		return 2
+	case RoleMember, "":
+		return 1
+	}
+	return 0
+}
+
 // Posting says who may write in a room or category.
 // +kubebuilder:validation:Enum=Everyone;Members;Moderators;Owners
 type Posting string

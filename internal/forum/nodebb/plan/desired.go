@@ -144,11 +144,7 @@ func desiredForum(space *collabv1.CollaborationSpace, in forum.DesiredInput, pre
 // Proof, each description ends with its proof.
 func desiredGroups(space *collabv1.CollaborationSpace, names GroupNames, in forum.DesiredInput) []forum.GroupSpec {
 	roles := map[string]collabv1.Role{}
-	add := func(name string, role collabv1.Role) {
-		if rank(role) > rank(roles[name]) || roles[name] == "" {
-			roles[name] = role
-		}
-	}
+	add := func(name string, role collabv1.Role) { roles[name] = roles[name].Higher(role) }
 	for _, m := range space.Spec.Members {
 		if m.Kind == collabv1.SubjectUser {
 			add(m.Name, m.Role)
@@ -179,19 +175,6 @@ func desiredGroups(space *collabv1.CollaborationSpace, names GroupNames, in foru
 		{Name: names.Moderators, Description: describe("Moderators", names.Moderators), Members: forum.SortedSet(moderators)},
 		{Name: names.Members, Description: describe("Members", names.Members), Members: forum.SortedSet(members)},
 	}
-}
-
-// rank orders roles: Owner above Moderator above Member.
-func rank(r collabv1.Role) int {
-	switch r {
-	case collabv1.RoleOwner:
-		return 3
-	case collabv1.RoleModerator:
-		return 2
-	case collabv1.RoleMember, "":
-		return 1
-	}
-	return 0
 }
 
 // categoryPrivileges applies the mapping of the package documentation; retired
