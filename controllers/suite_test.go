@@ -44,16 +44,13 @@ func TestMain(m *testing.M) {
 
 func runSuite(m *testing.M) int {
 	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
-	env, err := testenv.New()
+	env, c, err := testenv.Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if cfg, err = env.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "cannot start the API server:", err)
-		return 1
-	}
 	defer func() { _ = env.Stop() }()
+	cfg = c
 
 	forumServer.AddUser("alice") // she has logged in to the forum once
 	hs, err := startHomeserver(context.Background())

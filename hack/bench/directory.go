@@ -72,13 +72,9 @@ func runDirectory(ctx context.Context, o options) error {
 	b.ldap = ldapSrv
 
 	progress("directory: starting kube-apiserver + etcd (envtest)")
-	env, err := testenv.New()
+	env, cfg, err := testenv.Start()
 	if err != nil {
 		return err
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		return fmt.Errorf("cannot start the API server: %w", err)
 	}
 	defer func() { _ = env.Stop() }()
 	if b.direct, err = client.New(cfg, client.Options{Scheme: testenv.Scheme()}); err != nil {

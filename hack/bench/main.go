@@ -135,13 +135,9 @@ func run(ctx context.Context, o options) error {
 	w := workload{spaces: o.spaces, rooms: o.rooms, owners: min(o.owners, o.spaces)}
 
 	progress("starting kube-apiserver + etcd (envtest)")
-	env, err := testenv.New()
+	env, cfg, err := testenv.Start()
 	if err != nil {
 		return err
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		return fmt.Errorf("cannot start the API server: %w", err)
 	}
 	defer func() { _ = env.Stop() }()
 	direct, err := client.NewWithWatch(cfg, client.Options{Scheme: testenv.Scheme()})

@@ -64,13 +64,9 @@ func runSecrets(ctx context.Context, o options) error {
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
 	w := workload{spaces: o.spaces, rooms: 0, owners: min(o.owners, o.spaces)}
 	progress("secrets: starting kube-apiserver + etcd (envtest)")
-	env, err := testenv.New()
+	env, cfg, err := testenv.Start()
 	if err != nil {
 		return err
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		return fmt.Errorf("cannot start the API server: %w", err)
 	}
 	defer func() { _ = env.Stop() }()
 	direct, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})

@@ -100,16 +100,9 @@ type rig struct {
 // given, adjusts the API server before it starts.
 func newRig(t *testing.T, configure ...func(*envtest.Environment)) *rig {
 	t.Helper()
-	env, err := testenv.New()
+	env, cfg, err := testenv.Start(configure...)
 	if err != nil {
 		t.Fatal(err)
-	}
-	for _, c := range configure {
-		c(env)
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatalf("cannot start the API server: %v", err)
 	}
 	t.Cleanup(func() { _ = env.Stop() })
 	k8s, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})

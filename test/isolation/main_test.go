@@ -50,16 +50,13 @@ func TestMain(m *testing.M) { os.Exit(run(m)) }
 
 func run(m *testing.M) int {
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
-	env, err := testenv.New()
+	env, c, err := testenv.Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if cfg, err = env.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "cannot start the API server:", err)
-		return 1
-	}
 	defer func() { _ = env.Stop() }()
+	cfg = c
 	if k8s, err = client.New(cfg, client.Options{Scheme: testenv.Scheme()}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

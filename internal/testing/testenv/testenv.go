@@ -13,6 +13,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
@@ -50,6 +51,23 @@ func assetsDir(root string) (string, error) {
 		return "", fmt.Errorf("cannot locate the envtest binaries: %w", err)
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// Start starts a new environment (New), after configure has adjusted it, and
+// returns it with its rest config; the caller stops it.
+func Start(configure ...func(*envtest.Environment)) (*envtest.Environment, *rest.Config, error) {
+	env, err := New()
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, c := range configure {
+		c(env)
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot start the API server: %w", err)
+	}
+	return env, cfg, nil
 }
 
 // New returns an envtest environment with the project's CRDs, ready to Start.
