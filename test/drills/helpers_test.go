@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -428,6 +429,12 @@ func (r *rig) takeCensus(ctx context.Context, w workload) (census, error) {
 			Owner string `json:"owner"`
 		}
 		if err := r.operator.State(ctx, id, chat.OwnerEventType, &marker); err != nil {
+			if left, lerr := r.leftSince(ctx, id, err); lerr != nil {
+				return c, lerr
+			} else if left {
+				c.joined-- // the reaper removed it after the listing
+				continue
+			}
 			if !notFound(err) {
 				return c, fmt.Errorf("cannot read the owner marker of %s: %w", id, err)
 			}
@@ -469,6 +476,26 @@ func (r *rig) takeCensus(ctx context.Context, w workload) (census, error) {
 	sort.Strings(c.duplicates)
 	sort.Strings(c.misplaced)
 	return c, nil
+}
+
+// leftSince reports whether a state read of a room the operator was listed in
+// failed because the operator has left it since (the reaper, running alongside
+// the census, removes rooms): the server answers M_FORBIDDEN, and the room is no
+// longer among the operator's rooms. A refused read of a room it is still in is
+// not that.
+func (r *rig) leftSince(ctx context.Context, id string, readErr error) (bool, error) {
+	var e *matrixuser.Error
+	if !errors.As(readErr, &e) || e.Code != "M_FORBIDDEN" {
+		return false, nil
+	}
+	joined, err := r.operator.JoinedRooms(ctx)
+	if err != nil {
+		return false, fmt.Errorf("cannot list the operator's rooms: %w", err)
+	}
+	if slices.Contains(joined, id) {
+		return false, fmt.Errorf("cannot read the owner marker of %s, a room the operator is in: %w", id, readErr)
+	}
+	return true, nil
 }
 
 // notFound reports whether the chat server answered M_NOT_FOUND.
