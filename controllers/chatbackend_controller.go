@@ -78,11 +78,10 @@ func (r *ChatBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if r.Streams != nil {
 		r.Streams.Ensure(backend.Name, conn.client, backend.Status.SyncToken)
 	}
-	if why, err := r.Uninstall.uninstalling(ctx); err != nil || why != "" {
-		ctrl.LoggerFrom(ctx).Info("Leaving the directory as it is: the operator may be being uninstalled", "why", why, "error", err)
-	} else if err := r.reconcileDirectory(ctx, conn, backend); err != nil {
+	if err := r.reconcileDirectory(ctx, conn, backend); err != nil {
 		return ctrl.Result{}, err
-	} else if err := r.reapOrphans(ctx, conn, backend); err != nil {
+	}
+	if err := r.reapOrphans(ctx, conn, backend); err != nil {
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{RequeueAfter: min(conn.pollInterval(), orDefault(r.Reaper.interval, defaultReapInterval))}, nil
@@ -121,12 +120,18 @@ func (r *ChatBackendReconciler) reconcileDirectory(ctx context.Context, conn *ch
 		return fmt.Errorf("cannot find the directory space: %w", terminalIfConflict(err))
 	}
 	if observed == nil {
+		if r.leaveForUninstall(ctx, "the directory") {
+			return nil
+		}
 		if observed, err = conn.client.Create(ctx, spec); err != nil {
 			return fmt.Errorf("cannot create the directory space: %w", terminalIfConflict(err))
 		}
 		r.Recorder.Eventf(backend, nil, corev1.EventTypeNormal, "DirectoryCreated", "Create",
 			"Created directory space %s listing %d open spaces", observed.Alias, len(children))
 	} else if actions, report := conn.planner.Plan(spec, *observed, chat.PlanOptions{OperatorUserID: backend.Status.UserID, PruneChildren: true}); len(actions) > 0 {
+		if r.leaveForUninstall(ctx, "the directory") {
+			return nil
+		}
 		if err := conn.client.Update(ctx, observed.RoomID, actions); err != nil {
 			return fmt.Errorf("cannot update the directory space: %w", err)
 		}
@@ -135,6 +140,22 @@ func (r *ChatBackendReconciler) reconcileDirectory(ctx context.Context, conn *ch
 	}
 	backend.Status.DirectorySpaceID = observed.RoomID
 	return nil
+}
+
+// leaveForUninstall reports whether a write to what must wait because the operator
+// may be being uninstalled (uninstall.go): deleting the CRD deletes every space, and
+// a directory or reaper acting on that would prune and re-alias rooms that must be
+// kept. It is asked after what the write is based on was read, not before: the CRD
+// is marked for deletion before its spaces are, so a space list that already shows
+// their deletion is always followed by an answer that says so. Asked first, a
+// deletion starting in between slipped a write through.
+func (r *ChatBackendReconciler) leaveForUninstall(ctx context.Context, what string) bool {
+	why, err := r.Uninstall.uninstalling(ctx)
+	if err != nil || why != "" {
+		ctrl.LoggerFrom(ctx).Info("Leaving "+what+" as it is: the operator may be being uninstalled", "why", why, "error", err)
+		return true
+	}
+	return false
 }
 
 // openSpaceIDs lists the space rooms of the Open spaces on a backend.

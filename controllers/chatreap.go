@@ -87,6 +87,9 @@ func (r *ChatBackendReconciler) reapOrphans(ctx context.Context, conn *chatConne
 	if err != nil {
 		return err
 	}
+	if r.leaveForUninstall(ctx, "rooms no space records") {
+		return nil // the spaces going away would make every room look unclaimed
+	}
 	ctrl.LoggerFrom(ctx).V(1).Info("Looking for rooms interrupted creates left behind", "joined", len(joined), "known", len(known))
 	for _, id := range joined {
 		if known[id] || r.Reaper.isJudged(backend.Name, id) {

@@ -40,7 +40,7 @@ var crdKind = schema.GroupVersionKind{Group: "apiextensions.k8s.io", Version: "v
 
 // uninstallCheck tells whether the operator is being uninstalled. It reads straight
 // from the API server (the CRD by name, the operator's namespace), only when a space
-// is being deleted or a directory is about to be pruned.
+// is being deleted, or just before the directory or the orphan reaper writes.
 type uninstallCheck struct {
 	reader            client.Reader
 	operatorNamespace string
