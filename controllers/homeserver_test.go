@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -28,8 +29,8 @@ var (
 	people   = map[string]*matrixuser.User{}
 )
 
-func startHomeserver(ctx context.Context) (*dendrite.Server, error) {
-	hs, err := dendrite.Start(ctx, dendrite.Options{})
+func startHomeserver(ctx context.Context, dir string) (*dendrite.Server, error) {
+	hs, err := dendrite.Start(ctx, dendrite.Options{Dir: dir})
 	if err != nil {
 		return nil, err
 	}
@@ -43,6 +44,25 @@ func startHomeserver(ctx context.Context) (*dendrite.Server, error) {
 		}
 	}
 	return hs, nil
+}
+
+// startHealer probes Dendrite every 10 s and restarts it if it wedges
+// (dendrite.Healer); the returned func ends the healer and waits for it.
+func startHealer(hs *dendrite.Server) (func(), error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	healer, err := dendrite.NewHealer(ctx, hs)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		healer.Run(ctx, 10*time.Second, func(format string, args ...any) {
+			fmt.Fprintf(os.Stderr, "healer: "+format+"\n", args...)
+		})
+	}()
+	return func() { cancel(); <-done }, nil
 }
 
 func register(ctx context.Context, localpart string, admin bool) (*matrixuser.User, error) {

@@ -53,12 +53,26 @@ func runSuite(m *testing.M) int {
 	cfg = c
 
 	forumServer.AddUser("alice") // she has logged in to the forum once
-	hs, err := startHomeserver(context.Background())
+	// Dendrite keeps its data in a directory of its own, so the healer can
+	// restart it with the same rooms and tokens if it wedges.
+	dir, err := os.MkdirTemp("", "controllers-dendrite-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	hs, err := startHomeserver(context.Background(), dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cannot start Dendrite:", err)
 		return 1
 	}
 	defer func() { _ = hs.Stop() }()
+	stopHealer, err := startHealer(hs)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer stopHealer()
 	// The manager stops first (defers run last-in first-out), then Dendrite and
 	// the API server, so no pass runs against a server that is going away.
 	ctx, cancel := context.WithCancel(context.Background())

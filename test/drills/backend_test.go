@@ -3,8 +3,6 @@ package drills
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +11,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/internal/testing/dendrite"
 )
 
 // The ChatBackend status drill of issue 9: before, a ChatBackend said Ready=True
@@ -45,11 +42,7 @@ func TestChatBackendFollowsItsServer(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	port, err := strconv.Atoi(r.homeserver.URL[strings.LastIndex(r.homeserver.URL, ":")+1:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.homeserver.Stop(); err != nil {
+	if err := r.homeserver.Halt(); err != nil {
 		t.Fatalf("cannot stop Dendrite: %v", err)
 	}
 	down, err := r.waitBackend(ctx, metav1.ConditionFalse, backendOutage)
@@ -57,11 +50,9 @@ func TestChatBackendFollowsItsServer(t *testing.T) {
 		t.Error(err)
 	}
 	time.Sleep(backendOutage - down)
-	hs, err := dendrite.Start(ctx, dendrite.Options{Dir: r.homeserver.Dir, Port: port})
-	if err != nil {
+	if err := r.homeserver.Restart(ctx); err != nil {
 		t.Fatalf("cannot start Dendrite again: %v", err)
 	}
-	r.homeserver = hs
 	up, err := r.waitBackend(ctx, metav1.ConditionTrue, time.Minute)
 	if err != nil {
 		t.Fatal(err)

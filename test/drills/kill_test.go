@@ -144,7 +144,7 @@ func TestKillDrill(t *testing.T) {
 		"after %s: %d rooms owned (want %d), %d orphans, %d duplicated aliases, %d misplaced, %d unmarked; Dendrite restarted %d times (wedged) %v",
 		w.n, len(w.rooms), kills, converging, converge.Round(time.Second), len(atReady.orphans), len(atReady.duplicates),
 		len(atReady.misplaced), len(atReady.unmarked), reaped, cleanup.Round(time.Second), len(final.owned), w.n*w.roomsPerSpace(),
-		len(final.orphans), len(final.duplicates), len(final.misplaced), len(final.unmarked), len(r.restarts), r.restarts)
+		len(final.orphans), len(final.duplicates), len(final.misplaced), len(final.unmarked), len(r.healer.Restarts), r.healer.Restarts)
 	if t.Failed() {
 		t.Logf("the last manager's log ends:\n%s", tail(mgr.log, 40))
 	}

@@ -57,7 +57,10 @@ type Server struct {
 	// Dir holds the configuration and data.
 	Dir string
 
-	secret  string
+	secret string
+	// opts are the options the server was started with, all defaults filled
+	// in, so Restart starts it alike.
+	opts    Options
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	waitErr error
@@ -73,20 +76,24 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.start(opts); err != nil {
+	s.opts = opts
+	if err := s.start(); err != nil {
 		s.cleanup()
 		return nil, err
 	}
-	timeout := opts.StartTimeout
-	if timeout == 0 {
-		timeout = 30 * time.Second
-	}
-	if err := s.waitReady(ctx, timeout); err != nil {
+	if err := s.waitReady(ctx, s.startTimeout()); err != nil {
 		log := s.logTail()
 		_ = s.Stop()
 		return nil, fmt.Errorf("dendrite did not become ready: %w%s", err, log)
 	}
 	return s, nil
+}
+
+func (s *Server) startTimeout() time.Duration {
+	if s.opts.StartTimeout == 0 {
+		return 30 * time.Second
+	}
+	return s.opts.StartTimeout
 }
 
 // prepare fills in defaults and writes the configuration and key.

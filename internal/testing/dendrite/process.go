@@ -14,7 +14,8 @@ import (
 	"time"
 )
 
-func (s *Server) start(opts Options) error {
+func (s *Server) start() error {
+	opts := s.opts
 	s.cmd = exec.Command(filepath.Join(opts.BinDir, "dendrite"),
 		"--config", filepath.Join(s.Dir, configFile),
 		"--http-bind-address", "127.0.0.1:"+strconv.Itoa(opts.Port))
@@ -37,10 +38,46 @@ func (s *Server) start(opts Options) error {
 	if err := s.cmd.Start(); err != nil {
 		return fmt.Errorf("cannot start dendrite: %w", err)
 	}
+	cmd, exited := s.cmd, make(chan struct{})
+	s.exited = exited
 	go func() {
-		s.waitErr = s.cmd.Wait()
-		close(s.exited)
+		s.waitErr = cmd.Wait()
+		close(exited)
 	}()
+	return nil
+}
+
+// Halt ends the process and keeps everything else: Restart starts it again on
+// the same port with the same data. It needs a persistent Options.Dir.
+func (s *Server) Halt() error {
+	if s.tempDir {
+		return errors.New("dendrite: only a server with a persistent Options.Dir can restart")
+	}
+	if err := s.terminate(); err != nil {
+		return err
+	}
+	if s.logFile != nil {
+		_ = s.logFile.Close()
+		s.logFile = nil
+	}
+	return nil
+}
+
+// Restart ends the process (unless Halt did) and starts a new one on the same port with the same
+// Dir, so accounts, rooms and access tokens survive, and waits until it answers.
+// It needs a persistent Options.Dir: a throwaway server keeps JetStream in
+// memory, which a restart would lose. Call it from one goroutine, never after
+// Stop.
+func (s *Server) Restart(ctx context.Context) error {
+	if err := s.Halt(); err != nil {
+		return err
+	}
+	if err := s.start(); err != nil {
+		return err
+	}
+	if err := s.waitReady(ctx, s.startTimeout()); err != nil {
+		return fmt.Errorf("dendrite did not answer after a restart: %w%s", err, s.logTail())
+	}
 	return nil
 }
 
