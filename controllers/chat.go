@@ -96,6 +96,8 @@ func (r *CollaborationSpaceReconciler) applyChat(ctx context.Context, p *chatPas
 	if err != nil {
 		return nil, err
 	}
+	// The server answered: a fault later in this pass is a passing one.
+	p.s.heard(collabv1.ChatReadyCondition)
 	// The rooms' allow lists and parent link need the space room's id.
 	input.DeptSpaceID = spaceRoom.RoomID
 	_, roomSpecs, err := p.planner.DesiredRooms(space, input)

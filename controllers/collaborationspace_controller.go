@@ -70,6 +70,9 @@ type CollaborationSpaceReconciler struct {
 	// PassTimeout bounds one pass, so a slow server cannot hold a worker that
 	// other tenants wait for; 2m when 0.
 	PassTimeout time.Duration
+
+	// answers is when each space's servers last answered a pass.
+	answers answerClock
 }
 
 // Defaults of the reconciler's durations.
@@ -90,6 +93,8 @@ type spaceScope struct {
 	// over a server's passing fault before it turns Ready=False.
 	now   time.Time
 	grace time.Duration
+	// answers is when the phases' servers last answered a pass (faultclock.go).
+	answers *answerClock
 	// errs are the phases' failures, classified (outcome.go).
 	errs []*phaseError
 	// drift describes what the pass put back after it was changed by hand;
@@ -107,9 +112,12 @@ type spaceScope struct {
 
 // Reconcile reads top to bottom: get, finalizer first, one deferred status patch,
 // deletion or the ordered phases.
-func (r *CollaborationSpaceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
+func (r *CollaborationSpaceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	space := &collabv1.CollaborationSpace{}
 	if err := r.Get(ctx, req.NamespacedName, space); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.answers.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 
@@ -119,7 +127,8 @@ func (r *CollaborationSpaceReconciler) Reconcile(ctx context.Context, req ctrl.R
 		}
 	}
 
-	s := &spaceScope{space: space, before: space.DeepCopy(), now: time.Now(), grace: orDefault(r.TransientGrace, defaultTransientGrace)}
+	s := &spaceScope{space: space, before: space.DeepCopy(), now: time.Now(), grace: orDefault(r.TransientGrace, defaultTransientGrace),
+		answers: &r.answers}
 	// The status is written with the outer context, so a pass cut off by its
 	// deadline still reports why.
 	passCtx, cancel := context.WithTimeout(ctx, orDefault(r.PassTimeout, defaultPassTimeout))
@@ -128,6 +137,7 @@ func (r *CollaborationSpaceReconciler) Reconcile(ctx context.Context, req ctrl.R
 		if err := r.patchStatus(ctx, s, retErr); err != nil {
 			retErr = errors.Join(retErr, err)
 		}
+		logPassEnd(ctx, s, result)
 	}()
 
 	if !space.DeletionTimestamp.IsZero() {

@@ -32,8 +32,9 @@ func (e rateLimited) Is(target error) bool      { return target == chat.ErrRateL
 func (e rateLimited) RetryAfter() time.Duration { return e.wait }
 
 // chatAnswering is a chat server that answers every read with err, or, when err is
-// nil, holds the space's aliases in a room someone else made.
-func chatAnswering(err error) *chatfake.Client {
+// nil, holds the space's aliases in a room someone else made. With spaceRoom, it
+// finds the space room the operator made (!space:x) and answers err after that.
+func chatAnswering(err error, spaceRoom bool) *chatfake.Client {
 	squatted := &chat.ObservedRoom{RoomID: "!squat:x", Creator: "@mallory:x", OwnerSender: "@mallory:x", Owner: "ns/eng"}
 	return &chatfake.Client{
 		ObserveFn: func(context.Context, string) (*chat.ObservedRoom, error) {
@@ -42,8 +43,18 @@ func chatAnswering(err error) *chatfake.Client {
 			}
 			return squatted, nil
 		},
-		ObserveIDFn:    func(context.Context, string) (*chat.ObservedRoom, error) { return nil, err },
-		ResolveAliasFn: func(context.Context, string) (string, error) { return "", err },
+		ObserveIDFn: func(_ context.Context, id string) (*chat.ObservedRoom, error) {
+			if spaceRoom && id == "!space:x" {
+				return &chat.ObservedRoom{RoomID: id, Creator: "@op:x", OwnerSender: "@op:x", Owner: "ns/eng"}, nil
+			}
+			return nil, err
+		},
+		ResolveAliasFn: func(_ context.Context, alias string) (string, error) {
+			if spaceRoom && alias == "ns.eng" {
+				return "!space:x", nil
+			}
+			return "", err
+		},
 	}
 }
 
@@ -77,7 +88,12 @@ func TestPassOutcome(t *testing.T) {
 		forumDown bool
 		converged time.Duration // how long ago the space became Ready; 0: never
 		faultFor  time.Duration // how long Reconciling has said so
-		want      want
+		// answeredAgo > 0: the chat server last answered a pass that long ago.
+		answeredAgo time.Duration
+		// spaceRoomAnswers: the server finds the space room; chatErr is for the
+		// rooms after it.
+		spaceRoomAnswers bool
+		want             want
 	}{
 		"chat server down on a new space": {
 			chatErr: down,
@@ -90,6 +106,18 @@ func TestPassOutcome(t *testing.T) {
 		"chat server down for longer than the grace: Ready goes": {
 			chatErr: down, converged: time.Hour, faultFor: 3 * time.Minute,
 			want: want{err: true, ready: metav1.ConditionFalse, reconciling: reasonChatUnavailable, chatReady: reasonChatUnavailable},
+		},
+		"faults for longer than the grace, but the server answered a pass 30s ago: Ready holds": {
+			chatErr: down, converged: time.Hour, faultFor: 3 * time.Minute, answeredAgo: 30 * time.Second,
+			want: want{err: true, ready: metav1.ConditionTrue, reconciling: reasonChatUnavailable, chatReady: "RoomsReady"},
+		},
+		"faults for longer than the grace, the server's last answer older than the grace: Ready goes": {
+			chatErr: down, converged: time.Hour, faultFor: 5 * time.Minute, answeredAgo: 3 * time.Minute,
+			want: want{err: true, ready: metav1.ConditionFalse, reconciling: reasonChatUnavailable, chatReady: reasonChatUnavailable},
+		},
+		"faults in every pass for longer than the grace, the space room answering: Ready holds": {
+			chatErr: down, converged: time.Hour, faultFor: 3 * time.Minute, spaceRoomAnswers: true,
+			want: want{err: true, ready: metav1.ConditionTrue, reconciling: reasonChatUnavailable, chatReady: "RoomsReady"},
 		},
 		"rate limited with a long wait: a requeue, not an error": {
 			chatErr: rateLimited{wait: 40 * time.Second},
@@ -113,8 +141,11 @@ func TestPassOutcome(t *testing.T) {
 				WithStatusSubresource(&collabv1.CollaborationSpace{}).Build()
 			r := &CollaborationSpaceReconciler{
 				Client: c, APIReader: c, Scheme: testenv.Scheme(), Recorder: events.NewFakeRecorder(20),
-				CredentialsNamespace: "collab-system", Chat: fixedChat{chatAnswering(tc.chatErr)},
+				CredentialsNamespace: "collab-system", Chat: fixedChat{chatAnswering(tc.chatErr, tc.spaceRoomAnswers)},
 				ForumConnector: &NodeBBConnector{}, Forum: ForumSettings{OperatorNamespace: "collab-system"},
+			}
+			if tc.answeredAgo > 0 {
+				r.answers.heard(client.ObjectKeyFromObject(space), collabv1.ChatReadyCondition, time.Now().Add(-tc.answeredAgo))
 			}
 			res, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(space)})
 			if got := errors.Is(err, reconcile.TerminalError(nil)); got != tc.want.terminal {

@@ -10,8 +10,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 )
@@ -53,19 +55,31 @@ func (s *spaceScope) fail(condition, reason string, err error) error {
 }
 
 // withinGrace reports whether a phase's condition was True at this generation
-// and the fault under way (counted from when Reconciling turned True) is younger
-// than the grace period.
+// and the fault under way is younger than the grace period. The fault is
+// counted from when Reconciling turned True, or from when the phase's server
+// last answered a pass, when that is later (answerClock).
 func (s *spaceScope) withinGrace(condition string) bool {
 	c := meta.FindStatusCondition(s.before.Status.Conditions, condition)
 	if c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration != s.space.Generation {
 		return false
 	}
-	since := s.now
+	var reconcilingSince, lastAnswer time.Time
 	if rec := meta.FindStatusCondition(s.before.Status.Conditions, collabv1.ReconcilingCondition); rec != nil &&
 		rec.Status == metav1.ConditionTrue {
-		since = rec.LastTransitionTime.Time
+		reconcilingSince = rec.LastTransitionTime.Time
 	}
-	return s.now.Sub(since) < s.grace
+	if s.answers != nil {
+		lastAnswer = s.answers.last(client.ObjectKeyFromObject(s.space), condition)
+	}
+	return faultUnderWay(s.now, reconcilingSince, lastAnswer) < s.grace
+}
+
+// heard records that the server of the phase owning condition answered during
+// this pass, even if the pass then met a fault.
+func (s *spaceScope) heard(condition string) {
+	if s.answers != nil {
+		s.answers.heard(client.ObjectKeyFromObject(s.space), condition, s.now)
+	}
 }
 
 // summarize sets Ready, Reconciling, Stalled and Drifted from the phase conditions
@@ -209,4 +223,21 @@ func (r *CollaborationSpaceReconciler) announceTrouble(s *spaceScope) {
 		}
 		return
 	}
+}
+
+// logPassEnd says at debug level how a pass ended, the way Flux's controllers
+// do: how long it took, when the next one runs, the reasons of its faults and
+// Ready. Reasons only: error messages are already logged by controller-runtime.
+func logPassEnd(ctx context.Context, s *spaceScope, result ctrl.Result) {
+	reasons := make([]string, 0, len(s.errs))
+	for _, e := range s.errs {
+		reasons = append(reasons, e.reason)
+	}
+	ready := meta.FindStatusCondition(s.space.Status.Conditions, collabv1.ReadyCondition)
+	readyStatus := metav1.ConditionUnknown
+	if ready != nil {
+		readyStatus = ready.Status
+	}
+	log.FromContext(ctx).V(1).Info("Reconciliation finished", "took", time.Since(s.now).Round(time.Millisecond),
+		"requeueAfter", result.RequeueAfter, "faults", reasons, "ready", readyStatus)
 }
