@@ -41,6 +41,9 @@ type chatPass struct {
 	// aliasMoved describes aliases that point away from the rooms in status:
 	// reported, never followed.
 	aliasMoved []string
+	// resume holds the rooms a cut-off pass already found or converged, and
+	// records this pass's; nil when the stream of changes cannot vouch for them.
+	resume *checkpoint
 }
 
 // reconcileChat makes the department's space and rooms match the spec, in as few
@@ -59,11 +62,12 @@ func (r *CollaborationSpaceReconciler) reconcileChat(ctx context.Context, s *spa
 	if err != nil {
 		return ctrl.Result{}, s.fail(collabv1.ChatReadyCondition, "ChatFailed", err)
 	}
-	p := &chatPass{chatConnection: conn, s: s}
+	p := &chatPass{chatConnection: conn, s: s, resume: r.resumeChat(s, conn)}
 	if p.operator, err = conn.operatorID(ctx); err != nil {
 		return ctrl.Result{}, s.fail(collabv1.ChatReadyCondition, "ChatFailed", err)
 	}
 	pending, err := r.applyChat(ctx, p)
+	r.leaveCheckpoint(p, err)
 	if err != nil {
 		return ctrl.Result{}, s.fail(collabv1.ChatReadyCondition, "ChatFailed", err)
 	}
@@ -92,12 +96,15 @@ func (r *CollaborationSpaceReconciler) applyChat(ctx context.Context, p *chatPas
 	}
 	// The space room is converged last, once its children's ids are known, so it is
 	// read once and written at most once.
-	spaceRoom, err := r.findOrCreateRoom(ctx, p, spaceSpec, priorSpaceID(space), p.planner.LegacySpaceAlias(space.Name))
-	if err != nil {
-		return nil, err
+	spaceRoom := p.resume.room(spaceSpec)
+	if spaceRoom == nil {
+		if spaceRoom, err = r.findOrCreateRoom(ctx, p, spaceSpec, priorSpaceID(space), p.planner.LegacySpaceAlias(space.Name)); err != nil {
+			return nil, err
+		}
+		// The server answered: a fault later in this pass is a passing one.
+		p.s.heard(collabv1.ChatReadyCondition)
+		p.resume.record(spaceSpec, spaceRoom, p.s.now)
 	}
-	// The server answered: a fault later in this pass is a passing one.
-	p.s.heard(collabv1.ChatReadyCondition)
 	// The rooms' allow lists and parent link need the space room's id.
 	input.DeptSpaceID = spaceRoom.RoomID
 	_, roomSpecs, err := p.planner.DesiredRooms(space, input)
@@ -109,9 +116,13 @@ func (r *CollaborationSpaceReconciler) applyChat(ctx context.Context, p *chatPas
 	for i, spec := range roomSpecs {
 		name := space.Spec.Chat.Rooms[i].Name
 		spec.Parent = spaceRoom.RoomID
-		room, err := r.ensureRoom(ctx, p, spec, priorRoomID(space, name), p.planner.LegacyRoomAlias(space.Name, name))
-		if err != nil {
-			return nil, err
+		room := p.resume.room(spec)
+		if room == nil {
+			if room, err = r.ensureRoom(ctx, p, spec, priorRoomID(space, name), p.planner.LegacyRoomAlias(space.Name, name)); err != nil {
+				return nil, err
+			}
+			p.s.heard(collabv1.ChatReadyCondition)
+			p.resume.record(spec, room, p.s.now)
 		}
 		children = append(children, room.RoomID)
 		status.Rooms = append(status.Rooms, collabv1.RoomStatus{Name: name, RoomID: room.RoomID, Alias: room.Alias})
@@ -120,6 +131,7 @@ func (r *CollaborationSpaceReconciler) applyChat(ctx context.Context, p *chatPas
 	if err := r.convergeRoom(ctx, p, spaceSpec, spaceRoom); err != nil {
 		return nil, err
 	}
+	p.resume.drop(spaceSpec) // what was read of it is now out of date
 	if err := r.retireRemovedRooms(ctx, p, status); err != nil {
 		return nil, err
 	}
@@ -305,6 +317,30 @@ func (r *CollaborationSpaceReconciler) reportDrift(p *chatPass) {
 		}
 		s.aliasMoved = append(s.aliasMoved, p.aliasMoved...)
 	}
+}
+
+// resumeChat returns the checkpoint the pass resumes from and adds to (resume.go),
+// or nil when the backend's stream of changes is not running.
+func (r *CollaborationSpaceReconciler) resumeChat(s *spaceScope, conn *chatConnection) *checkpoint {
+	key := client.ObjectKeyFromObject(s.space)
+	epoch, ok := r.Streams.Epoch(conn.backend.Name)
+	if !ok {
+		r.checkpoints.forget(key)
+		return nil
+	}
+	return r.checkpoints.resume(key, conn.backend.Name, epoch, s.now)
+}
+
+// leaveCheckpoint keeps what a pass cut off by a passing fault found, for the
+// next one; a pass that completed, or failed for good, leaves nothing, so the
+// next periodic check reads every room.
+func (r *CollaborationSpaceReconciler) leaveCheckpoint(p *chatPass, err error) {
+	key := client.ObjectKeyFromObject(p.s.space)
+	if p.resume == nil || err == nil || errors.Is(err, reconcile.TerminalError(nil)) {
+		r.checkpoints.forget(key)
+		return
+	}
+	r.checkpoints.keep(key, p.resume)
 }
 
 // chatPoll is when a space is next compared with its chat server in full: the

@@ -69,12 +69,16 @@ type SyncStreams struct {
 	mu      sync.Mutex
 	ctx     context.Context
 	streams map[string]*syncStream
+	// epochs count, per backend, the moments after which a room may have
+	// changed unseen: a change reported, a failure, a (re)start. A pass resumed
+	// from a checkpoint (resume.go) trusts what it read only within one epoch.
+	epochs map[string]uint64
 }
 
 // NewSyncStreams returns streams that wake spaces and backends through channels.
 func NewSyncStreams(c client.Client) *SyncStreams {
 	return &SyncStreams{Client: c, Spaces: make(chan event.GenericEvent, 1024), Backends: make(chan event.GenericEvent, 16),
-		streams: map[string]*syncStream{}}
+		streams: map[string]*syncStream{}, epochs: map[string]uint64{}}
 }
 
 type syncStream struct {
@@ -126,6 +130,7 @@ func (s *SyncStreams) Ensure(backend string, c chat.Client, since string) bool {
 	ctx, cancel := context.WithCancel(s.ctx)
 	st := &syncStream{client: c, cancel: cancel}
 	s.streams[backend] = st
+	s.bumpLocked(backend)
 	go s.run(ctx, backend, st, syncer, since)
 	return true
 }
@@ -157,6 +162,32 @@ func (s *SyncStreams) Status(backend string) (healthy bool, lastErr string) {
 	return st.healthy, st.lastErr
 }
 
+// Epoch is the backend's current epoch, and whether its stream runs and
+// delivers: only then does an unchanged epoch mean no room changed unseen.
+func (s *SyncStreams) Epoch(backend string) (uint64, bool) {
+	healthy, _ := s.Status(backend)
+	if !healthy {
+		return 0, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.epochs[backend], true
+}
+
+// bump starts a new epoch for the backend.
+func (s *SyncStreams) bump(backend string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.bumpLocked(backend)
+}
+
+func (s *SyncStreams) bumpLocked(backend string) {
+	if s.epochs == nil {
+		s.epochs = map[string]uint64{}
+	}
+	s.epochs[backend]++
+}
+
 // run long-polls until ctx ends: each batch wakes the spaces that own the rooms
 // it names; a failure marks the stream unhealthy (spaces fall back to polling)
 // and is retried with backoff; the position is saved now and then.
@@ -174,9 +205,11 @@ func (s *SyncStreams) run(ctx context.Context, backend string, st *syncStream, c
 			if since != "" && isUnknownPosition(err) {
 				log.Info("Stream position unknown to the server; restarting from now and checking every space")
 				since = ""
+				s.bump(backend)
 				s.wakeAll(ctx, backend)
 				continue
 			}
+			s.bump(backend)
 			s.setHealth(backend, st, false, err.Error())
 			log.V(1).Info("Sync failed; retrying", "error", err.Error(), "backoff", backoff)
 			if sleep(ctx, backoff) != nil {
@@ -188,6 +221,9 @@ func (s *SyncStreams) run(ctx context.Context, backend string, st *syncStream, c
 		backoff = time.Second
 		s.setHealth(backend, st, true, "")
 		since = batch.Next
+		if len(batch.Changed) > 0 {
+			s.bump(backend) // before the wake-ups, so the passes they cause read afresh
+		}
 		for _, room := range batch.Changed {
 			s.wakeOwner(ctx, backend, room)
 		}

@@ -111,3 +111,59 @@ func TestSyncStreamResumesAndWakesOwners(t *testing.T) {
 		t.Errorf("Sync resumed from %q, want the saved position, then t2, then from now after the loss, then t3", s)
 	}
 }
+
+// TestSyncStreamEpochs: a checkpoint (resume.go) is trusted only within one
+// epoch, so the epoch must move on whenever a room may have changed unseen — a
+// change reported (before its owner is woken) or a failure — and stay put while
+// the stream runs and reports nothing.
+func TestSyncStreamEpochs(t *testing.T) {
+	owner := &collabv1.CollaborationSpace{
+		ObjectMeta: metav1.ObjectMeta{Name: "eng", Namespace: "ns"},
+		Status:     collabv1.CollaborationSpaceStatus{Chat: &collabv1.ChatStatus{SpaceID: "!space", Rooms: []collabv1.RoomStatus{{Name: "general", RoomID: "!general"}}}},
+	}
+	c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(owner).
+		WithIndex(&collabv1.CollaborationSpace{}, spaceRoomsIndex, indexSpaceRooms).Build()
+	gate := make(chan struct{})
+	syncer := &scriptedSyncer{answers: []func() (chat.SyncBatch, error){
+		func() (chat.SyncBatch, error) { return chat.SyncBatch{Next: "t1"}, nil },
+		func() (chat.SyncBatch, error) { <-gate; return chat.SyncBatch{Next: "t2"}, nil },
+		func() (chat.SyncBatch, error) {
+			<-gate
+			return chat.SyncBatch{Next: "t3", Changed: []string{"!general"}}, nil
+		},
+		func() (chat.SyncBatch, error) {
+			<-gate
+			return chat.SyncBatch{}, fmt.Errorf("down: %w", chat.ErrUnavailable)
+		},
+	}}
+	streams := NewSyncStreams(c)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = streams.Start(ctx) }()
+	if _, ok := streams.Epoch("chat"); ok {
+		t.Fatal("Epoch vouches for a backend whose stream has not started")
+	}
+	eventually(t, "the streams to start", func() (bool, string) { return streams.Ensure("chat", syncer, ""), "not started" })
+	var first uint64
+	eventually(t, "the stream to deliver", func() (bool, string) {
+		e, ok := streams.Epoch("chat")
+		first = e
+		return ok, "not healthy"
+	})
+
+	gate <- struct{}{} // a batch with no change
+	gate <- struct{}{} // is taken once it has been handled; then a change is reported
+	select {
+	case <-streams.Spaces:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the change woke nobody")
+	}
+	if e, ok := streams.Epoch("chat"); !ok || e != first+1 {
+		t.Errorf("after a quiet batch and a change, Epoch = %d, %v; want %d: the quiet batch keeps it, the change moves it on", e, ok, first+1)
+	}
+	gate <- struct{}{} // a failure
+	eventually(t, "the failure to end what the stream vouches for", func() (bool, string) {
+		_, ok := streams.Epoch("chat")
+		return !ok, "still healthy"
+	})
+}

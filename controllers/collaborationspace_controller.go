@@ -73,6 +73,8 @@ type CollaborationSpaceReconciler struct {
 
 	// answers is when each space's servers last answered a pass.
 	answers answerClock
+	// checkpoints are what chat passes cut off by a passing fault found (resume.go).
+	checkpoints checkpoints
 }
 
 // Defaults of the reconciler's durations.
@@ -117,6 +119,7 @@ func (r *CollaborationSpaceReconciler) Reconcile(ctx context.Context, req ctrl.R
 	if err := r.Get(ctx, req.NamespacedName, space); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.answers.forget(req.NamespacedName)
+			r.checkpoints.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
