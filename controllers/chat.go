@@ -96,14 +96,11 @@ func (r *CollaborationSpaceReconciler) applyChat(ctx context.Context, p *chatPas
 	}
 	// The space room is converged last, once its children's ids are known, so it is
 	// read once and written at most once.
-	spaceRoom := p.resume.room(spaceSpec)
-	if spaceRoom == nil {
-		if spaceRoom, err = r.findOrCreateRoom(ctx, p, spaceSpec, priorSpaceID(space), p.planner.LegacySpaceAlias(space.Name)); err != nil {
-			return nil, err
-		}
-		// The server answered: a fault later in this pass is a passing one.
-		p.s.heard(collabv1.ChatReadyCondition)
-		p.resume.record(spaceSpec, spaceRoom, p.s.now)
+	spaceRoom, err := p.resumeOr(spaceSpec, func() (*chat.ObservedRoom, error) {
+		return r.findOrCreateRoom(ctx, p, spaceSpec, priorSpaceID(space), p.planner.LegacySpaceAlias(space.Name))
+	})
+	if err != nil {
+		return nil, err
 	}
 	// The rooms' allow lists and parent link need the space room's id.
 	input.DeptSpaceID = spaceRoom.RoomID
@@ -116,13 +113,11 @@ func (r *CollaborationSpaceReconciler) applyChat(ctx context.Context, p *chatPas
 	for i, spec := range roomSpecs {
 		name := space.Spec.Chat.Rooms[i].Name
 		spec.Parent = spaceRoom.RoomID
-		room := p.resume.room(spec)
-		if room == nil {
-			if room, err = r.ensureRoom(ctx, p, spec, priorRoomID(space, name), p.planner.LegacyRoomAlias(space.Name, name)); err != nil {
-				return nil, err
-			}
-			p.s.heard(collabv1.ChatReadyCondition)
-			p.resume.record(spec, room, p.s.now)
+		room, err := p.resumeOr(spec, func() (*chat.ObservedRoom, error) {
+			return r.ensureRoom(ctx, p, spec, priorRoomID(space, name), p.planner.LegacyRoomAlias(space.Name, name))
+		})
+		if err != nil {
+			return nil, err
 		}
 		children = append(children, room.RoomID)
 		status.Rooms = append(status.Rooms, collabv1.RoomStatus{Name: name, RoomID: room.RoomID, Alias: room.Alias})
@@ -317,6 +312,22 @@ func (r *CollaborationSpaceReconciler) reportDrift(p *chatPass) {
 		}
 		s.aliasMoved = append(s.aliasMoved, p.aliasMoved...)
 	}
+}
+
+// resumeOr returns the room the checkpoint holds for spec, or else finds (and
+// converges) it with read and records it for a pass that may resume this one.
+func (p *chatPass) resumeOr(spec chat.RoomSpec, read func() (*chat.ObservedRoom, error)) (*chat.ObservedRoom, error) {
+	if room := p.resume.room(spec); room != nil {
+		return room, nil
+	}
+	room, err := read()
+	if err != nil {
+		return nil, err
+	}
+	// The server answered: a fault later in this pass is a passing one.
+	p.s.heard(collabv1.ChatReadyCondition)
+	p.resume.record(spec, room, p.s.now)
+	return room, nil
 }
 
 // resumeChat returns the checkpoint the pass resumes from and adds to (resume.go),

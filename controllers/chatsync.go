@@ -78,7 +78,7 @@ type SyncStreams struct {
 // NewSyncStreams returns streams that wake spaces and backends through channels.
 func NewSyncStreams(c client.Client) *SyncStreams {
 	return &SyncStreams{Client: c, Spaces: make(chan event.GenericEvent, 1024), Backends: make(chan event.GenericEvent, 16),
-		streams: map[string]*syncStream{}, epochs: map[string]uint64{}}
+		streams: map[string]*syncStream{}}
 }
 
 type syncStream struct {
