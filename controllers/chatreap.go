@@ -95,9 +95,12 @@ func (r *ChatBackendReconciler) reapOrphans(ctx context.Context, conn *chatConne
 		if known[id] || r.Reaper.isJudged(backend.Name, id) {
 			continue
 		}
-		if err := r.judgeRoom(ctx, conn, backend, id); err != nil {
+		verdict, err := r.judgeRoom(ctx, conn, backend, id)
+		if err != nil {
 			ctrl.LoggerFrom(ctx).Info("Cannot judge a room the operator is in; trying again later", "room", id, "error", err.Error())
+			continue
 		}
+		ctrl.LoggerFrom(ctx).V(1).Info("Judged a room no space records", "room", id, "verdict", verdict)
 	}
 	return nil
 }
@@ -117,11 +120,18 @@ func (r *ChatBackendReconciler) knownRooms(ctx context.Context, backend *collabv
 	return known, nil
 }
 
-// judgeRoom decides about one room no status points at.
-func (r *ChatBackendReconciler) judgeRoom(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend, id string) error {
+// judgeRoom decides about one room no status points at, and says what it decided.
+func (r *ChatBackendReconciler) judgeRoom(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend, id string) (string, error) {
 	room, err := conn.client.ObserveID(ctx, id)
 	if err != nil {
-		return err
+		return "", err
+	}
+	// Age comes first: a createRoom in flight is joined before the rest of its
+	// initial state is stored, so a young room read without its owner marker may
+	// yet get one. Judged on that read, a room an interrupted create left behind
+	// was taken for someone else's and never read again.
+	if r.tooYoung(room) {
+		return "too young: perhaps a create still in flight", nil
 	}
 	operator := backend.Status.UserID
 	if room.Creator == operator && room.OwnerSender == "" && room.CreatedFor != "" {
@@ -130,7 +140,7 @@ func (r *ChatBackendReconciler) judgeRoom(ctx context.Context, conn *chatConnect
 	ours := room.Creator == operator && room.OwnerSender == operator && room.Owner != ""
 	if !ours || room.Archived {
 		r.Reaper.judge(backend.Name, id) // not an interrupted create: never read again
-		return nil
+		return "not an interrupted create", nil
 	}
 	if room.CanonicalAlias == "" {
 		// Cut off after the marker but before the canonical alias: nothing says
@@ -138,25 +148,32 @@ func (r *ChatBackendReconciler) judgeRoom(ctx context.Context, conn *chatConnect
 		// again.
 		return r.removeHalfMade(ctx, conn, backend, room)
 	}
-	if time.Since(room.Created) < orDefault(r.Reaper.grace, defaultOrphanGrace) {
-		return nil // perhaps a create still in flight: judged on a later pass
-	}
 	localpart, ok := r.ownAlias(backend, room)
 	if !ok {
 		r.Reaper.judge(backend.Name, id)
-		return nil
+		return "its alias is outside its owner's namespace", nil
 	}
 	target, err := conn.client.ResolveAlias(ctx, localpart)
 	if err != nil {
-		return err
+		return "", err
 	}
 	switch target {
 	case id:
-		return nil // its space will record it on its next pass
+		// Found by its alias, so not lost: its space records it on its next pass,
+		// or it outlived its space (Retain, uninstall). Either way it is never
+		// read again, so what the reaper costs does not grow with such rooms.
+		r.Reaper.judge(backend.Name, id)
+		return "its alias points at it", nil
 	case "":
-		return r.adoptOrphan(ctx, conn, backend, room, localpart)
+		return "adopted", r.adoptOrphan(ctx, conn, backend, room, localpart)
 	}
 	return r.removeDuplicate(ctx, conn, backend, room, target)
+}
+
+// tooYoung reports whether a room is younger than the grace period, or of an age
+// its state does not tell (no creation event read).
+func (r *ChatBackendReconciler) tooYoung(room *chat.ObservedRoom) bool {
+	return room.Created.IsZero() || time.Since(room.Created) < orDefault(r.Reaper.grace, defaultOrphanGrace)
 }
 
 // ownAlias returns the local part of the room's canonical alias when it is one a
@@ -198,30 +215,30 @@ func (r *ChatBackendReconciler) adoptOrphan(ctx context.Context, conn *chatConne
 // next pass made it again, when the alias holds the operator's room for the same
 // space. A duplicate someone joined is archived instead: nothing said is lost.
 func (r *ChatBackendReconciler) removeDuplicate(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
-	room *chat.ObservedRoom, keeperID string) error {
+	room *chat.ObservedRoom, keeperID string) (string, error) {
 	keeper, err := conn.client.ObserveID(ctx, keeperID)
 	if err != nil || chat.CheckOwner(keeper, room.Owner, backend.Status.UserID) != nil {
 		r.Reaper.judge(backend.Name, room.RoomID) // the alias is someone else's: not ours to settle
-		return nil
+		return "its alias holds a room that is not its space's", nil
 	}
 	if joinedByPeople(room, backend.Status.UserID) {
 		if err := conn.client.Archive(ctx, room.RoomID, ""); err != nil {
-			return err
+			return "", err
 		}
 		metrics.OrphanRooms.WithLabelValues(backend.Name, "archived").Inc()
 		r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, "OrphanArchived", "Reap",
 			"Archived room %s, a duplicate of %s (%s) that an interrupted create left behind; people had joined it",
 			room.RoomID, room.CanonicalAlias, keeperID)
-		return nil
+		return "archived: a duplicate people joined", nil
 	}
 	if err := conn.client.Delete(ctx, room.RoomID); err != nil {
-		return err
+		return "", err
 	}
 	metrics.OrphanRooms.WithLabelValues(backend.Name, "deleted").Inc()
 	r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, "OrphanDeleted", "Reap",
 		"Deleted room %s, an unused duplicate of %s (%s) that an interrupted create left behind",
 		room.RoomID, room.CanonicalAlias, keeperID)
-	return nil
+	return "deleted: an unused duplicate", nil
 }
 
 // removeHalfMade deletes a room whose createRoom was cut off after the room was
@@ -229,21 +246,18 @@ func (r *ChatBackendReconciler) removeDuplicate(ctx context.Context, conn *chatC
 // can find; the space made it again on its next pass. One someone joined is left
 // alone.
 func (r *ChatBackendReconciler) removeHalfMade(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
-	room *chat.ObservedRoom) error {
-	if time.Since(room.Created) < orDefault(r.Reaper.grace, defaultOrphanGrace) {
-		return nil
-	}
+	room *chat.ObservedRoom) (string, error) {
 	if joinedByPeople(room, backend.Status.UserID) {
 		r.Reaper.judge(backend.Name, room.RoomID)
-		return nil
+		return "half made, but people joined it", nil
 	}
 	if err := conn.client.Delete(ctx, room.RoomID); err != nil {
-		return err
+		return "", err
 	}
 	metrics.OrphanRooms.WithLabelValues(backend.Name, "deleted").Inc()
 	r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, "OrphanDeleted", "Reap",
 		"Deleted room %s, left half made by an interrupted create", room.RoomID)
-	return nil
+	return "deleted: half made", nil
 }
 
 // joinedByPeople reports whether anyone besides the operator joined the room.

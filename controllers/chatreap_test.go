@@ -43,6 +43,7 @@ func TestOrphansOfInterruptedCreatesAreAdoptedOrRemoved(t *testing.T) {
 	}
 
 	adoptable := orphan("extra")
+	t.Logf("the orphan an interrupted create left: %s", adoptable)
 	alias := "#" + ns + ".orphans.extra:" + homeserver.ServerName
 	eventually(t, "the orphan to get its alias back", func() (bool, string) {
 		id, err := operator.ResolveAlias(ctx, alias)
