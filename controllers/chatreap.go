@@ -9,7 +9,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
@@ -105,13 +104,25 @@ func (r *ChatBackendReconciler) reapOrphans(ctx context.Context, conn *chatConne
 	return nil
 }
 
-// knownRooms are the rooms the spaces on the backend record, and its directory.
+// knownRooms are the rooms any space records, and every backend's directory: not
+// only this backend's, since two ChatBackends may share a server and its account
+// (one reserved for some departments, say), and each would otherwise take the
+// other's rooms for unclaimed ones. Room ids name their server, so rooms of other
+// servers never mix in.
 func (r *ChatBackendReconciler) knownRooms(ctx context.Context, backend *collabv1.ChatBackend) (map[string]bool, error) {
 	var spaces collabv1.CollaborationSpaceList
-	if err := r.List(ctx, &spaces, client.MatchingFields{chatBackendIndex: backend.Name}); err != nil {
+	if err := r.List(ctx, &spaces); err != nil {
 		return nil, fmt.Errorf("cannot list spaces: %w", err)
 	}
+	var backends collabv1.ChatBackendList
+	if err := r.List(ctx, &backends); err != nil {
+		return nil, fmt.Errorf("cannot list chat backends: %w", err)
+	}
+	// This backend's directory as this pass found it: the cache may not have it yet.
 	known := map[string]bool{backend.Status.DirectorySpaceID: true}
+	for i := range backends.Items {
+		known[backends.Items[i].Status.DirectorySpaceID] = true
+	}
 	for i := range spaces.Items {
 		for _, id := range indexSpaceRooms(&spaces.Items[i]) {
 			known[id] = true

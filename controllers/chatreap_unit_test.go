@@ -2,10 +2,14 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	fakeclient "sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
@@ -22,12 +26,11 @@ type listingChat struct {
 
 func (l *listingChat) JoinedRooms(context.Context) ([]string, error) { return l.joined, nil }
 
-// reaperOver returns a reaper pass over the fake's rooms, due every time it is
-// called, for a backend no space uses.
-func reaperOver(t *testing.T, fake *listingChat, grace time.Duration) func() {
+// reaperOver returns a reaper pass of backend "chat" over the fake's rooms, due
+// every time it is called, with objs in the cluster.
+func reaperOver(t *testing.T, fake *listingChat, grace time.Duration, objs ...client.Object) func() {
 	backend := outcomeBackend()
-	c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).
-		WithIndex(&collabv1.CollaborationSpace{}, chatBackendIndex, indexChatBackend).Build()
+	c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(objs...).Build()
 	r := &ChatBackendReconciler{Client: c, Recorder: events.NewFakeRecorder(10),
 		Reaper: orphanReaper{grace: grace, interval: time.Nanosecond}}
 	conn := &chatConnection{backend: backend, client: fake}
@@ -105,5 +108,33 @@ func TestTheReaperReadsARoomItsAliasFindsOnce(t *testing.T) {
 	}
 	if reads != 1 {
 		t.Errorf("the room was read %d times over 3 passes, want once", reads)
+	}
+}
+
+// TestTheReaperLeavesASiblingBackendsRoomsAlone: two ChatBackends may use one
+// server and one account, say one reserved for some departments. The rooms the
+// other backend's spaces record, and its directory, are in the account's room list
+// too; the reaper must not take them for rooms nobody records. It used to read
+// each of them, and warn (OrphanIgnored) about the other backend's directory on
+// every backend, in every pass.
+func TestTheReaperLeavesASiblingBackendsRoomsAlone(t *testing.T) {
+	sibling := outcomeBackend()
+	sibling.Name, sibling.Status.DirectorySpaceID = "reserved", "!directory:x"
+	space := &collabv1.CollaborationSpace{
+		ObjectMeta: metav1.ObjectMeta{Name: "eng", Namespace: "ns"},
+		Spec:       collabv1.CollaborationSpaceSpec{Chat: &collabv1.ChatSpec{BackendRef: &collabv1.LocalObjectReference{Name: "reserved"}}},
+		Status: collabv1.CollaborationSpaceStatus{Chat: &collabv1.ChatStatus{SpaceID: "!space:x",
+			Rooms: []collabv1.RoomStatus{{Name: "general", RoomID: "!general:x"}}}},
+	}
+	var read []string
+	fake := &listingChat{joined: []string{"!directory:x", "!space:x", "!general:x"}, Client: chatfake.Client{
+		ObserveIDFn: func(_ context.Context, id string) (*chat.ObservedRoom, error) {
+			read = append(read, id)
+			return nil, errors.New("not expected")
+		},
+	}}
+	reaperOver(t, fake, time.Minute, sibling, space, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns"}})()
+	if len(read) != 0 {
+		t.Errorf("the reaper of backend chat read %v, rooms backend reserved records", read)
 	}
 }
