@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -264,6 +265,9 @@ func (s *SyncStreams) wakeOwner(ctx context.Context, backend, roomID string) {
 		return
 	}
 	for i := range spaces.Items {
+		if !slices.Contains(indexChatBackend(&spaces.Items[i]), backend) {
+			continue // a space of another backend on the same server and account: its own stream wakes it
+		}
 		metrics.SyncWakeups.WithLabelValues(backend).Inc()
 		s.wake(ctx, &spaces.Items[i])
 	}

@@ -60,8 +60,12 @@ func TestSyncStreamResumesAndWakesOwners(t *testing.T) {
 	}
 	other := owner.DeepCopy()
 	other.Name, other.Status.Chat = "ops", &collabv1.ChatStatus{SpaceID: "!ops"}
+	// A space of another backend on the same server and account records the room
+	// too (as a shared room would): that backend's own stream wakes it, not this one.
+	sibling := owner.DeepCopy()
+	sibling.Name, sibling.Spec.Chat.BackendRef.Name = "sib", "reserved"
 	c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).
-		WithObjects(owner, other, &collabv1.ChatBackend{ObjectMeta: metav1.ObjectMeta{Name: "chat"}}).
+		WithObjects(owner, other, sibling, &collabv1.ChatBackend{ObjectMeta: metav1.ObjectMeta{Name: "chat"}}).
 		WithStatusSubresource(&collabv1.ChatBackend{}).
 		WithIndex(&collabv1.CollaborationSpace{}, spaceRoomsIndex, indexSpaceRooms).
 		WithIndex(&collabv1.CollaborationSpace{}, chatBackendIndex, indexChatBackend).Build()
@@ -96,7 +100,7 @@ func TestSyncStreamResumesAndWakesOwners(t *testing.T) {
 	// The forgotten position wakes every space on the backend.
 	got := map[string]bool{woken(): true, woken(): true}
 	if !got["ns/eng"] || !got["ns/ops"] {
-		t.Errorf("a lost position woke %v, want every space", got)
+		t.Errorf("a lost position woke %v, want every space of the backend (and before it, the change only ns/eng)", got)
 	}
 	select {
 	case <-streams.Backends:
@@ -119,6 +123,7 @@ func TestSyncStreamResumesAndWakesOwners(t *testing.T) {
 func TestSyncStreamEpochs(t *testing.T) {
 	owner := &collabv1.CollaborationSpace{
 		ObjectMeta: metav1.ObjectMeta{Name: "eng", Namespace: "ns"},
+		Spec:       collabv1.CollaborationSpaceSpec{Chat: &collabv1.ChatSpec{BackendRef: &collabv1.LocalObjectReference{Name: "chat"}}},
 		Status:     collabv1.CollaborationSpaceStatus{Chat: &collabv1.ChatStatus{SpaceID: "!space", Rooms: []collabv1.RoomStatus{{Name: "general", RoomID: "!general"}}}},
 	}
 	c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(owner).
