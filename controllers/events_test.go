@@ -1,0 +1,59 @@
+package controllers
+
+import (
+	"testing"
+	"unicode/utf8"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+)
+
+// TestEveryChangeIsItsOwnEvent: a lead reading `kubectl get events` or `kubectl
+// describe` after creating a space sees every room and every RBAC object the
+// operator made, not one event (x2) hiding the others. The events API folds
+// events with the same reason and action into one series that keeps the first
+// note only.
+func TestEveryChangeIsItsOwnEvent(t *testing.T) {
+	ns := newNamespace(t)
+	space := chatSpace(ns, "events", collabv1.VisibilityDepartment,
+		collabv1.Room{Name: "general"}, collabv1.Room{Name: "announcements", Posting: collabv1.PostingOwners},
+		collabv1.Room{Name: "random"})
+	createSpace(t, space)
+	space = waitReady(t, client.ObjectKeyFromObject(space))
+	for _, room := range []string{"general", "announcements", "random"} {
+		waitEvent(t, space, "RoomCreated", "#"+ns+".events."+room+":")
+	}
+	for _, obj := range space.Status.Permissions.Roles {
+		waitEvent(t, space, "Created", "Role "+obj)
+	}
+	for _, obj := range space.Status.Permissions.RoleBindings {
+		waitEvent(t, space, "Created", "RoleBinding "+obj)
+	}
+}
+
+func TestSeriesAction(t *testing.T) {
+	long := ""
+	for range 40 {
+		long += "é-x"
+	}
+	cases := map[string]struct {
+		action, target string
+		want           string
+	}{
+		"short":          {action: "Create", target: "room general", want: "Create: room general"},
+		"cut at 128":     {action: "Create", target: long, want: ("Create: " + long)[:128]},
+		"no broken rune": {action: "Create", target: "abc" + long, want: ("Create: abc" + long)[:127]},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := seriesAction(tc.action, tc.target)
+			if len(got) > maxActionLength || !utf8.ValidString(got) {
+				t.Fatalf("seriesAction = %q (%d bytes), want at most %d bytes of valid UTF-8", got, len(got), maxActionLength)
+			}
+			if got != tc.want {
+				t.Errorf("seriesAction = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
