@@ -39,6 +39,7 @@ const (
 	reasonRateLimited        = "RateLimited"
 	reasonCredentialsRefused = "CredentialsRejected"
 	reasonAliasConflict      = "AliasConflict"
+	reasonNameConflict       = "NameConflict"
 )
 
 // classify turns a phase's error into a phaseError. An error already classified
@@ -57,7 +58,7 @@ func classify(condition, reason string, err error) *phaseError {
 	case errors.As(err, new(*forumConflictError)):
 		e.reason, e.terminal = reasonForumConflict, true
 	case errors.Is(err, forum.ErrConflict):
-		e.reason, e.terminal = "NameConflict", true
+		e.reason, e.terminal = reasonNameConflict, true
 	case isCredentialsNamespaceForbidden(err):
 		e.reason = ReasonCredentialsNamespaceForbidden
 	case errors.Is(err, errNoCredentials):

@@ -99,7 +99,7 @@ func summarize(s *spaceScope) {
 	case len(errs) > 0 && allTerminal(errs):
 		first := firstProblem(notReady, errs)
 		setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, first.Reason, first.Message)
-		setCondition(space, collabv1.StalledCondition, metav1.ConditionTrue, first.Reason, first.Message)
+		setCondition(space, collabv1.StalledCondition, metav1.ConditionTrue, first.Reason, whatToChange(first))
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.ReconcilingCondition)
 		// The spec was read and judged: a user waiting on this generation has an answer.
 		space.Status.ObservedGeneration = space.Generation
@@ -113,8 +113,51 @@ func summarize(s *spaceScope) {
 		setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, first.Reason, first.Message)
 		setCondition(space, collabv1.ReconcilingCondition, metav1.ConditionTrue, first.Reason, first.Message)
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.StalledCondition)
+		// The conditions describe this generation, and Ready=False says it is not
+		// done: kstatus (Flux's wait, kubectl wait, Argo CD) then shows Reconciling's
+		// reason, e.g. SharedSpacePending, instead of only "generation is 3, but
+		// latest observed generation is 2".
+		space.Status.ObservedGeneration = space.Generation
 	}
 	summarizeDrift(s)
+}
+
+// whatToChange is Stalled's message: one sentence that tells a department lead
+// what to change. The full detail stays in Ready's message and in the Warning
+// event announceTrouble emits.
+func whatToChange(c metav1.Condition) string {
+	detail := firstClause(c.Message)
+	switch c.Reason {
+	case reasonAliasConflict:
+		if alias := firstAlias(c.Message); alias != "" {
+			return "Rename the room or the space, or ask the chat server's admin to free " + alias +
+				": a room this space did not make holds it."
+		}
+		return "Rename the room or the space: an alias it needs is held by a room this space did not make."
+	case collabv1.ReasonPolicyViolation:
+		return "Change the space to follow its CollaborationPolicy (see PolicyCompliant for every rule it breaks): " +
+			strings.TrimPrefix(detail, "Nothing is changed until the space or the policy is: ") + "."
+	case reasonForumConflict, reasonNameConflict:
+		return "Rename the forum category or group, or remove it from the forum by hand: " + detail + "."
+	}
+	return detail + "."
+}
+
+// firstClause is a message up to its first "; ", without a final full stop.
+func firstClause(msg string) string {
+	msg, _, _ = strings.Cut(msg, "; ")
+	return strings.TrimRight(msg, ". ")
+}
+
+// firstAlias finds the first room alias (#local:server) in a message.
+func firstAlias(msg string) string {
+	for _, word := range strings.Fields(msg) {
+		word = strings.TrimRight(word, ",;:()")
+		if strings.HasPrefix(word, "#") && strings.Contains(word, ":") {
+			return word
+		}
+	}
+	return ""
 }
 
 // driftHold is how long Drifted stays after the last correction: changes now
@@ -219,7 +262,12 @@ func (r *CollaborationSpaceReconciler) announceTrouble(s *spaceScope) {
 		}
 		was := meta.FindStatusCondition(s.before.Status.Conditions, t)
 		if was == nil || was.Status != metav1.ConditionTrue || was.Reason != now.Reason {
-			r.recordWarning(s.space, now.Reason, "Reconcile", "%s", now.Message)
+			// Ready carries the full detail; Stalled only the sentence of what to change.
+			msg := now.Message
+			if ready := meta.FindStatusCondition(s.space.Status.Conditions, collabv1.ReadyCondition); ready != nil && t == collabv1.StalledCondition {
+				msg = ready.Message
+			}
+			r.recordWarning(s.space, now.Reason, "Reconcile", "%s", msg)
 		}
 		return
 	}

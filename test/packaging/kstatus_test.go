@@ -64,6 +64,7 @@ func summarized(space *collabv1.CollaborationSpace, out outcome, phases ...metav
 		set(collabv1.ReadyCondition, metav1.ConditionFalse, first.Reason, first.Message)
 		set(collabv1.ReconcilingCondition, metav1.ConditionTrue, first.Reason, first.Message)
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.StalledCondition)
+		space.Status.ObservedGeneration = space.Generation
 	}
 	return space
 }
@@ -83,6 +84,12 @@ func newSpace(generation int64) *collabv1.CollaborationSpace {
 	}
 }
 
+// outdatedBy is space after a department lead merged a change to its spec.
+func outdatedBy(space *collabv1.CollaborationSpace) *collabv1.CollaborationSpace {
+	space.Generation++
+	return space
+}
+
 func cond(t string, s metav1.ConditionStatus, reason, msg string) metav1.Condition {
 	return metav1.Condition{Type: t, Status: s, Reason: reason, Message: msg}
 }
@@ -92,6 +99,8 @@ var (
 	chatReady        = cond(collabv1.ChatReadyCondition, metav1.ConditionTrue, "Synced", "2 rooms match the spec")
 	chatDown         = cond(collabv1.ChatReadyCondition, metav1.ConditionFalse, "ChatServerUnavailable",
 		"The chat server cannot be reached; retrying with backoff: connection refused")
+	sharedPending = cond(collabv1.ChatReadyCondition, metav1.ConditionFalse, "SharedSpacePending",
+		"Waiting for space dept-marketing/marketing, which room platform-sync is shared with, to be created")
 	aliasConflict = cond(collabv1.ChatReadyCondition, metav1.ConditionFalse, "AliasConflict",
 		"#engineering-general:example.org: alias is held by a room this space does not own; rename the space or the room")
 )
@@ -119,9 +128,14 @@ func TestKstatusReadsSpaces(t *testing.T) {
 			space: summarized(newSpace(3), passSucceeded, permissionsBound, chatReady),
 			want:  status.CurrentStatus, wantMessage: "Resource is Ready",
 		},
-		"Reconciling on the first pass is InProgress": {
+		"Reconciling on the first pass is InProgress, with Reconciling's message": {
 			space: summarized(newSpace(1), passRetrying, permissionsBound, chatDown),
-			want:  status.InProgressStatus,
+			want:  status.InProgressStatus, wantMessage: chatDown.Message,
+		},
+		"Waiting for a shared space after a spec change says so": {
+			space: summarized(outdatedBy(summarized(newSpace(2), passSucceeded, permissionsBound, chatReady)),
+				passRetrying, permissionsBound, sharedPending),
+			want: status.InProgressStatus, wantMessage: sharedPending.Message,
 		},
 		"Reconciling after a drift poll at a generation once Ready is InProgress": {
 			space: summarized(summarized(newSpace(3), passSucceeded, permissionsBound, chatReady), passRetrying, permissionsBound, chatDown),
