@@ -128,7 +128,9 @@ type Room struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.rooms) || size(self.rooms) == 0 || has(self.backendRef)",message="backendRef is required when rooms are listed",fieldPath=".backendRef"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.backendRef) || (has(self.backendRef) && self.backendRef == oldSelf.backendRef)",message="backendRef is immutable: moving to another chat server would orphan the rooms",fieldPath=".backendRef"
 type ChatSpec struct {
-	// BackendRef names the cluster-scoped ChatBackend the rooms live on.
+	// BackendRef names the cluster-scoped ChatBackend the rooms live on. Required
+	// when rooms are listed. Immutable once set, and cannot be removed again:
+	// moving to another chat server would orphan the rooms.
 	// +optional
 	BackendRef *LocalObjectReference `json:"backendRef,omitempty"`
 	// Rooms of the department, created inside its chat space.
@@ -153,7 +155,8 @@ type ForumStorage struct {
 	// +kubebuilder:default="5Gi"
 	// +optional
 	Size resource.Quantity `json:"size,omitempty"`
-	// StorageClassName of the volume; the cluster default when empty.
+	// StorageClassName of the volume; the cluster default when empty. Immutable
+	// once set: the forum's data lives on that volume.
 	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	StorageClassName *string `json:"storageClassName,omitempty"`
@@ -174,7 +177,7 @@ const (
 // +kubebuilder:validation:XValidation:rule="self.type == 'External' ? has(self.secretRef) : !has(self.secretRef)",message="secretRef must be set exactly when type is External",fieldPath=".secretRef"
 // +kubebuilder:validation:XValidation:rule="self.type == oldSelf.type",message="type is immutable: the forum's data lives in the current store",fieldPath=".type"
 type ForumStore struct {
-	// Type of the store.
+	// Type of the store. Immutable: the forum's data lives in the current store.
 	// +kubebuilder:default=Redis
 	// +optional
 	Type ForumStoreType `json:"type,omitempty"`
@@ -204,7 +207,7 @@ type ForumIngress struct {
 // ForumDeploy asks the operator to run a forum for the department.
 // +kubebuilder:validation:XValidation:rule="self.engine == oldSelf.engine",message="engine is immutable",fieldPath=".engine"
 type ForumDeploy struct {
-	// Engine of the forum.
+	// Engine of the forum. Immutable.
 	// +kubebuilder:default=nodebb
 	// +optional
 	Engine ForumEngine `json:"engine,omitempty"`
@@ -260,11 +263,14 @@ type Category struct {
 // +kubebuilder:validation:XValidation:rule="has(self.deploy) == has(oldSelf.deploy)",message="cannot switch between deploy and backendRef (a deployed and a shared forum): the categories would be orphaned"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.backendRef) || !has(self.backendRef) || self.backendRef == oldSelf.backendRef",message="backendRef is immutable: moving to another forum would orphan the categories",fieldPath=".backendRef"
 type ForumSpec struct {
-	// Deploy runs a forum for the department in its namespace.
+	// Deploy runs a forum for the department in its namespace. Exactly one of
+	// deploy and backendRef is set, and a space cannot switch between them: the
+	// categories would be orphaned.
 	// +optional
 	Deploy *ForumDeploy `json:"deploy,omitempty"`
 	// BackendRef names a cluster-scoped ForumBackend (a shared forum) in which the
-	// department gets a parent category of its own.
+	// department gets a parent category of its own. Immutable once set: moving to
+	// another forum would orphan the categories.
 	// +optional
 	BackendRef *LocalObjectReference `json:"backendRef,omitempty"`
 	// Categories of the department.
@@ -291,7 +297,13 @@ type CollaborationSpaceSpec struct {
 	// +kubebuilder:validation:MaxLength=500
 	// +optional
 	Description string `json:"description,omitempty"`
-	// Visibility says who may find and join the space.
+	// Visibility says who may find and join the space; Department when unset.
+	// Open: anyone with an account on the chat server may find and join its rooms
+	// (public join rule, listed in the room directory and under the ChatBackend's
+	// directory space), and registered forum users may read its categories.
+	// Department: members of the department's chat space may join (restricted join
+	// rule), and per room the departments it is shared with. Private: invitation
+	// only; its rooms cannot be shared.
 	// +kubebuilder:default=Department
 	// +optional
 	Visibility Visibility `json:"visibility,omitempty"`
@@ -391,12 +403,26 @@ type PermissionsStatus struct {
 
 // CollaborationSpaceStatus is what the operator has made of the space.
 type CollaborationSpaceStatus struct {
-	// ObservedGeneration is the generation the status was last fully reconciled at.
+	// ObservedGeneration is the generation of the spec the conditions describe:
+	// Ready=True at this generation means the space is converged to it;
+	// Reconciling=True says why it is not yet, Stalled=True what to change.
 	// +kubebuilder:default=0
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-	// Conditions: Ready, Reconciling, Stalled, PermissionsReady, ChatReady,
-	// ForumReady, Drifted.
+	// Conditions, each with a CamelCase reason and a message that says what to do:
+	// Ready summarises the others (True when the space is converged);
+	// Reconciling is True while the operator is still converging the space, and its
+	// reason says what it waits for (e.g. SharedSpacePending, RateLimited);
+	// Stalled is True when retrying cannot help until the space, a policy or a
+	// backend changes, and its message says what to change;
+	// PolicyCompliant is False when the space breaks a rule of a
+	// CollaborationPolicy that selects its namespace (nothing is changed then);
+	// MembersReady is False when the space's Group members cannot be resolved
+	// through the PeopleDirectory, or removals wait for approval;
+	// PermissionsReady, ChatReady and ForumReady say whether the Roles and
+	// RoleBindings, the chat rooms and the forum match the spec;
+	// Drifted is True for a while after the operator put back changes made by hand
+	// on the chat server or the forum.
 	// +listType=map
 	// +listMapKey=type
 	// +optional
