@@ -79,7 +79,7 @@ func (r *CollaborationSpaceReconciler) reconcileChat(ctx context.Context, s *spa
 		return ctrl.Result{RequeueAfter: sharedSpaceRetry}, nil
 	}
 	setCondition(space, collabv1.ChatReadyCondition, metav1.ConditionTrue, "RoomsReady",
-		fmt.Sprintf("%d rooms in space %s on ChatBackend %s", len(space.Status.Chat.Rooms),
+		fmt.Sprintf("%s in space %s on ChatBackend %s", counted(len(space.Status.Chat.Rooms), "room"),
 			space.Status.Chat.SpaceID, conn.backend.Name))
 	return ctrl.Result{RequeueAfter: r.chatPoll(conn)}, nil
 }
@@ -283,7 +283,7 @@ func (p *chatPass) planOptions() chat.PlanOptions {
 	return chat.PlanOptions{
 		Authoritative:  p.s.space.Spec.MemberPolicy == collabv1.MemberPolicyAuthoritative,
 		OperatorUserID: p.operator,
-		MayRemove:      p.s.mayRemoveChat,
+		MayRemove:      p.s.mayRemoveChat(p.planner),
 		LastOwnerGuard: true,
 	}
 }

@@ -276,7 +276,7 @@ func (r *CollaborationSpaceReconciler) reconcileForumContent(ctx context.Context
 		r.recordWarning(space, "DriftCorrected", "Update", "Put back forum changes made by hand: %s", strings.Join(p.drift, "; "))
 		s.drift = append(s.drift, p.drift...)
 	}
-	msg := fmt.Sprintf("%d categories with their groups and privileges on %s", len(status.Categories), p.name)
+	msg := fmt.Sprintf("%s with their groups and privileges on %s", counted(len(status.Categories), "category"), p.name)
 	if pending := distinct(p.pending); len(pending) > 0 {
 		n := len(pending)
 		msg += fmt.Sprintf("; %d %s no forum account yet and %s at their first login: %s", n,

@@ -132,7 +132,7 @@ func (r *CollaborationSpaceReconciler) reconcilePermissions(ctx context.Context,
 
 	space.Status.Permissions = &collabv1.PermissionsStatus{Roles: roles, RoleBindings: bindings}
 	setCondition(space, collabv1.PermissionsReadyCondition, metav1.ConditionTrue, "Bound",
-		fmt.Sprintf("%d roles bound to %d members", len(roles), len(space.Spec.Members)))
+		fmt.Sprintf("%s bound to %s", counted(len(roles), "role"), counted(len(space.Spec.Members), "member")))
 	return ctrl.Result{}, nil
 }
 

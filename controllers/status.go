@@ -221,14 +221,25 @@ func notReadyConditions(space *collabv1.CollaborationSpace) []metav1.Condition {
 
 // readyMessage says what the space has, in one stable line.
 func readyMessage(space *collabv1.CollaborationSpace) string {
-	parts := []string{fmt.Sprintf("%d members bound", len(space.Spec.Members))}
+	parts := []string{counted(len(space.Spec.Members), "member") + " bound"}
 	if space.Status.Chat != nil {
-		parts = append(parts, fmt.Sprintf("%d rooms", len(space.Status.Chat.Rooms)))
+		parts = append(parts, counted(len(space.Status.Chat.Rooms), "room"))
 	}
 	if space.Status.Forum != nil {
-		parts = append(parts, fmt.Sprintf("%d categories", len(space.Status.Forum.Categories)))
+		parts = append(parts, counted(len(space.Status.Forum.Categories), "category"))
 	}
 	return "Space is ready: " + strings.Join(parts, ", ")
+}
+
+// counted says "1 room", "2 rooms", "0 categories".
+func counted(n int, noun string) string {
+	switch {
+	case n == 1:
+		return "1 " + noun
+	case strings.HasSuffix(noun, "y"):
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // patchStatus writes the status once per pass, and only when it changed, so a

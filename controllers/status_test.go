@@ -14,6 +14,27 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat"
 )
 
+func TestCounted(t *testing.T) {
+	cases := map[string]struct {
+		n    int
+		noun string
+		want string
+	}{
+		"one room":       {1, "room", "1 room"},
+		"no rooms":       {0, "room", "0 rooms"},
+		"two categories": {2, "category", "2 categories"},
+		"one category":   {1, "category", "1 category"},
+		"three members":  {3, "member", "3 members"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := counted(tc.n, tc.noun); got != tc.want {
+				t.Errorf("counted(%d, %q) = %q, want %q", tc.n, tc.noun, got, tc.want)
+			}
+		})
+	}
+}
+
 // TestSummarizeTellsALeadWhatIsGoingOn: what `kubectl describe` and kstatus
 // (Flux's wait, Argo CD) show a department lead after each kind of pass at a new
 // generation.

@@ -91,6 +91,58 @@ func (e *Env) startDirectory(ctx context.Context) error {
 	})
 }
 
+// personInSpace is one person of a space, under the highest role they hold
+// there, directly or through groups: the role their power level shows.
+type personInSpace struct {
+	name string
+	role collabv1.Role
+	via  string // "user", "group" or "user+group"
+}
+
+// peopleByRole lists the people of a space with Group members: those the groups
+// resolved to and the User members, each once under their highest role.
+func peopleByRole(s collabv1.CollaborationSpace) []personInSpace {
+	byName := map[string]*personInSpace{}
+	add := func(name string, role collabv1.Role, via string) {
+		p, ok := byName[name]
+		if !ok {
+			byName[name] = &personInSpace{name: name, role: role, via: via}
+			return
+		}
+		p.role = p.role.Higher(role)
+		if !strings.Contains(p.via, via) {
+			p.via = "user+group"
+		}
+	}
+	if st := s.Status.Members; st != nil {
+		for role, people := range map[collabv1.Role][]string{
+			collabv1.RoleOwner: st.Owners, collabv1.RoleModerator: st.Moderators, collabv1.RoleMember: st.Members} {
+			for _, name := range people {
+				add(name, role, "group")
+			}
+		}
+	}
+	for _, m := range s.Spec.Members {
+		if m.Kind == collabv1.SubjectUser {
+			add(m.Name, m.Role.Higher(collabv1.RoleMember), "user")
+		}
+	}
+	out := make([]personInSpace, 0, len(byName))
+	for _, p := range byName {
+		out = append(out, *p)
+	}
+	slices.SortFunc(out, func(a, b personInSpace) int {
+		switch {
+		case a.role == b.role:
+			return strings.Compare(a.name, b.name)
+		case a.role.Higher(b.role) == a.role:
+			return -1 // Owners first
+		}
+		return 1
+	})
+	return out
+}
+
 // reportMembers prints, for each space with Group members, who they resolved to
 // and where each person stands in the space's rooms, as Matrix reports it.
 func (e *Env) reportMembers(ctx context.Context) {
@@ -101,7 +153,7 @@ func (e *Env) reportMembers(ctx context.Context) {
 		return
 	}
 	w := tabwriter.NewWriter(e.out, 0, 4, 2, ' ', 0)
-	_, _ = fmt.Fprintln(w, "SPACE\tPERSON\tROLE\tIN ROOMS")
+	_, _ = fmt.Fprintln(w, "SPACE\tPERSON\tROLE\tVIA\tIN ROOMS")
 	for _, s := range spaces.Items {
 		st := s.Status.Members
 		if st == nil {
@@ -123,22 +175,16 @@ func (e *Env) reportMembers(ctx context.Context) {
 				members[id] = m
 			}
 		}
-		for _, rp := range []struct {
-			role   string
-			people []string
-		}{{"Owner", st.Owners}, {"Moderator", st.Moderators}, {"Member", st.Members}} {
-			role := rp.role
-			for _, p := range rp.people {
-				uid := "@" + p + ":" + e.homeserver.ServerName
-				var where []string
-				for _, id := range rooms {
-					if ms := members[id][uid]; ms != "" {
-						where = append(where, names[id]+" ("+ms+")")
-					}
+		for _, p := range peopleByRole(s) {
+			uid := "@" + p.name + ":" + e.homeserver.ServerName
+			var where []string
+			for _, id := range rooms {
+				if ms := members[id][uid]; ms != "" {
+					where = append(where, names[id]+" ("+ms+")")
 				}
-				slices.Sort(where)
-				_, _ = fmt.Fprintf(w, "%s/%s\t%s\t%s\t%s\n", s.Namespace, s.Name, uid, role, strings.Join(where, ", "))
 			}
+			slices.Sort(where)
+			_, _ = fmt.Fprintf(w, "%s/%s\t%s\t%s\t%s\t%s\n", s.Namespace, s.Name, uid, p.role, p.via, strings.Join(where, ", "))
 		}
 	}
 	_ = w.Flush()
