@@ -2,11 +2,8 @@ package validate
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
@@ -15,15 +12,15 @@ import (
 // The cross-file checks catch what the API server cannot see, because each
 // object is valid on its own:
 //
-//   - two spaces claiming the same department name (case-insensitively): the
-//     department names the chat space and the forum's parent category, and two
-//     alike would be indistinguishable to members;
-//   - two rooms, spaces or directory spaces claiming the same alias on one
-//     ChatBackend: aliases (#<space>, #<space>-<room>) are global to the chat
-//     server, so the second space would fail with AliasConflict, or, worse,
-//     adopt the other's room. Same-named spaces in two namespaces collide this
-//     way, and so do space "eng" with room "platform-sync" and space
-//     "eng-platform" with room "sync";
+//   - two rooms, spaces or directory spaces claiming the same alias on one chat
+//     server, and two spaces claiming the same group name on one shared forum,
+//     as the operator's own planners name them (names.go): the second would
+//     stall with AliasConflict. Aliases are #<namespace>.<space>[.<room>], so
+//     spaces never collide with each other; two ChatBackends on one server
+//     whose directory spaces take one alias do;
+//   - two spaces claiming the same department name (case-insensitively): a
+//     warning, as the operator makes both, but members would see two spaces
+//     of one name in chat;
 //   - a sharedWith reference to a space that is not among the files: a warning,
 //     or an error with Options.StrictRefs, as the space may live elsewhere;
 //   - the same object defined in two files: a warning, as only the last
@@ -58,6 +55,7 @@ func crossFileFindings(objs []checkedObject, opts Options) []Finding {
 	spaces := collaborationSpaces(objs)
 	findings = append(findings, departmentFindings(spaces)...)
 	findings = append(findings, aliasFindings(spaces, objs)...)
+	findings = append(findings, forumGroupFindings(spaces)...)
 	return append(findings, sharedWithFindings(spaces, opts.StrictRefs)...)
 }
 
@@ -103,7 +101,7 @@ func collaborationSpaces(objs []checkedObject) []spaceObject {
 	return spaces
 }
 
-// departmentFindings reports departments claimed by two spaces.
+// departmentFindings warns about departments claimed by two spaces.
 func departmentFindings(spaces []spaceObject) []Finding {
 	var findings []Finding
 	claimed := map[string]claim{}
@@ -112,75 +110,15 @@ func departmentFindings(spaces []spaceObject) []Finding {
 		key := strings.ToLower(dept)
 		if first, ok := claimed[key]; ok {
 			findings = append(findings, s.place([]problem{{
-				field:   "spec.department",
-				message: fmt.Sprintf("Duplicate value: %q: department already claimed by %s", dept, first),
+				field:    "spec.department",
+				message:  fmt.Sprintf("Duplicate value: %q: department already claimed by %s; members would see two spaces of that name", dept, first),
+				severity: SeverityWarning,
 			}})...)
 			continue
 		}
 		claimed[key] = s.claimAt("spec.department")
 	}
 	return findings
-}
-
-// aliasFindings reports aliases claimed twice on one ChatBackend.
-func aliasFindings(spaces []spaceObject, objs []checkedObject) []Finding {
-	var findings []Finding
-	claimed := map[string]claim{} // "<backend>\x00<alias>"
-	take := func(o checkedObject, backend, alias, field string) {
-		key := backend + "\x00" + alias
-		if first, ok := claimed[key]; ok {
-			if first.by == o.ref() {
-				return // two rooms of one space: the server reports the duplicate
-			}
-			findings = append(findings, o.place([]problem{{
-				field:   field,
-				message: fmt.Sprintf("Duplicate value: %q: alias already claimed on ChatBackend %s by %s", "#"+alias, backend, first),
-			}})...)
-			return
-		}
-		claimed[key] = o.claimAt(field)
-	}
-	for _, o := range objs {
-		if backend, alias, field, ok := directoryAlias(o.obj); ok {
-			take(o, backend, alias, field)
-		}
-	}
-	for _, s := range spaces {
-		chat := s.space.Spec.Chat
-		if chat == nil || chat.BackendRef == nil {
-			continue
-		}
-		backend := chat.BackendRef.Name
-		take(s.checkedObject, backend, s.space.Name, "metadata.name")
-		for i, r := range chat.Rooms {
-			take(s.checkedObject, backend, s.space.Name+"-"+r.Name, fmt.Sprintf("spec.chat.rooms[%d].name", i))
-		}
-	}
-	return findings
-}
-
-// directoryAlias returns the alias of a ChatBackend's directory space, which
-// shares the server's alias namespace with the department spaces. The space is
-// declared in the backend's engine section (spec.<engine>.directorySpace),
-// whichever engine that is; the API allows one section.
-func directoryAlias(obj *unstructured.Unstructured) (backend, alias, field string, ok bool) {
-	if obj.GetKind() != "ChatBackend" {
-		return "", "", "", false
-	}
-	spec, _, _ := unstructured.NestedMap(obj.Object, "spec")
-	for _, engine := range slices.Sorted(maps.Keys(spec)) {
-		dir, found, err := unstructured.NestedMap(spec, engine, "directorySpace")
-		if !found || err != nil {
-			continue
-		}
-		field = "spec." + engine + ".directorySpace"
-		alias = "directory" // the engines' default, see plan.DesiredDirectory in internal/chat/matrix/plan
-		if a, ok := dir["alias"].(string); ok && a != "" {
-			alias, field = a, field+".alias"
-		}
-		return obj.GetName(), alias, field, true
-	}
-	return "", "", "", false
 }
 
 // sharedWithFindings reports sharedWith references to spaces not among the

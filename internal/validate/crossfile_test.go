@@ -33,6 +33,21 @@ func room(name string, sharedWith ...string) string {
 	return fmt.Sprintf("{name: %s, sharedWith: [%s]}", name, strings.Join(refs, ", "))
 }
 
+// sharedForumSpace is a valid CollaborationSpace with a category on the shared
+// forum "forum".
+func sharedForumSpace(ns, name, dept string) string {
+	return fmt.Sprintf(`apiVersion: collab.opencommons.io/v1alpha1
+kind: CollaborationSpace
+metadata: {name: %s, namespace: %s}
+spec:
+  department: %s
+  members: [{kind: Group, name: leads, role: Owner}]
+  forum:
+    backendRef: {name: forum}
+    categories: [{name: general}]
+`, name, ns, dept)
+}
+
 const directoryBackend = `apiVersion: collab.opencommons.io/v1alpha1
 kind: ChatBackend
 metadata: {name: matrix}
@@ -57,42 +72,64 @@ func TestCrossFile(t *testing.T) {
 				"b.yaml", space("dept-b", "marketing", "Marketing", "matrix", room("general", "dept-a/eng")),
 			},
 		},
-		"a department claimed twice, in another case": {
+		"a department claimed twice, in another case, warns": {
 			files: []string{
 				"a.yaml", space("dept-a", "eng", "Engineering", "matrix"),
 				"b.yaml", space("dept-b", "platform", "ENGINEERING", "matrix"),
 			},
-			want: []string{`b.yaml:5: spec.department: Duplicate value: "ENGINEERING": department already claimed by CollaborationSpace/dept-a/eng (a.yaml:5)`},
+			want: []string{`b.yaml:5: warning: spec.department: Duplicate value: "ENGINEERING": department already claimed by CollaborationSpace/dept-a/eng (a.yaml:5); members would see two spaces of that name`},
 		},
-		"same-named spaces on one chat server": {
+		// Aliases are <namespace>.<space>[.<room>] (internal/chat/matrix/plan), so
+		// the same space name in two namespaces gives two aliases.
+		"same-named spaces in two namespaces on one chat server": {
 			files: []string{
-				"a.yaml", space("dept-a", "eng", "A", "matrix", room("general")),
-				"b.yaml", space("dept-b", "eng", "B", "matrix", room("general")),
-			},
-			want: []string{
-				`b.yaml:3: metadata.name: Duplicate value: "#eng": alias already claimed on ChatBackend matrix by CollaborationSpace/dept-a/eng (a.yaml:3)`,
-				`b.yaml:9: spec.chat.rooms[0].name: Duplicate value: "#eng-general": alias already claimed on ChatBackend matrix by CollaborationSpace/dept-a/eng (a.yaml:9)`,
+				"a.yaml", space("dept-a", "team", "A", "matrix", room("general")),
+				"b.yaml", space("dept-b", "team", "B", "matrix", room("general")),
 			},
 		},
-		"same-named spaces on two chat servers": {
-			files: []string{
-				"a.yaml", space("dept-a", "eng", "A", "matrix", room("general")),
-				"b.yaml", space("dept-b", "eng", "B", "other-matrix", room("general")),
-			},
-		},
-		"a space and a room that make the same alias": {
+		"a space and a room that made one alias before namespaced aliases": {
 			files: []string{
 				"a.yaml", space("dept-a", "eng", "A", "matrix", room("platform-sync")),
-				"b.yaml", space("dept-b", "eng-platform", "B", "matrix", room("sync")),
+				"b.yaml", space("dept-a", "eng-platform", "B", "matrix", room("sync")),
 			},
-			want: []string{`b.yaml:9: spec.chat.rooms[0].name: Duplicate value: "#eng-platform-sync": alias already claimed on ChatBackend matrix by CollaborationSpace/dept-a/eng (a.yaml:9)`},
 		},
 		"a space named like the directory space": {
 			files: []string{
 				"backend.yaml", directoryBackend,
 				"a.yaml", space("dept-a", "directory", "A", "matrix"),
 			},
-			want: []string{`a.yaml:3: metadata.name: Duplicate value: "#directory": alias already claimed on ChatBackend matrix by ChatBackend/matrix (backend.yaml:9)`},
+		},
+		"two directory spaces on one chat server": {
+			files: []string{
+				"backend.yaml", directoryBackend,
+				"other.yaml", strings.Replace(directoryBackend, "{name: matrix}", "{name: matrix-2}", 1),
+			},
+			want: []string{`other.yaml:9: spec.matrix.directorySpace: Duplicate value: "#directory:example.org": alias already claimed on ChatBackend matrix-2 by ChatBackend/matrix (backend.yaml:9)`},
+		},
+		"two directory spaces on two chat servers": {
+			files: []string{
+				"backend.yaml", directoryBackend,
+				"other.yaml", strings.NewReplacer("{name: matrix}", "{name: matrix-2}", "serverName: example.org", "serverName: example.com").Replace(directoryBackend),
+			},
+		},
+		"two directory spaces on one chat server, one with its own alias": {
+			files: []string{
+				"backend.yaml", directoryBackend,
+				"other.yaml", strings.NewReplacer("{name: matrix}", "{name: matrix-2}", "{name: Example Org}", "{name: Example Org, alias: org}").Replace(directoryBackend),
+			},
+		},
+		"members the ChatBackend cannot map to user ids": {
+			files: []string{
+				"backend.yaml", strings.Replace(directoryBackend, "    directorySpace:", "    userIDTemplate: \"@{{.Name}}:example.org\"\n    directorySpace:", 1),
+				"a.yaml", strings.Replace(space("dept-a", "eng", "A", "matrix"), "{kind: Group, name: leads, role: Owner}", "{kind: User, name: Alice, role: Owner}", 1),
+			},
+			want: []string{`a.yaml:6: spec.members: Invalid value: ChatBackend matrix cannot map the members to user ids: member "Alice" maps to "@Alice:example.org", which is not a Matrix user id (@localpart:server, lower case): fix the member name or the ChatBackend's userIDTemplate`},
+		},
+		"same-named spaces in two namespaces on one shared forum": {
+			files: []string{
+				"a.yaml", sharedForumSpace("dept-a", "team", "A"),
+				"b.yaml", sharedForumSpace("dept-b", "team", "B"),
+			},
 		},
 		"sharedWith a space not among the files warns": {
 			files: []string{

@@ -12,7 +12,8 @@
 // cluster.
 //
 // On top of that, Check runs checks no single object can make and the server
-// therefore never does: departments claimed twice, chat room aliases that
-// collide on a ChatBackend, and sharedWith references to spaces that are not
-// among the files (see crossfile.go).
+// therefore never does: chat aliases and shared forum group names claimed by
+// two objects, computed by the operator's own planners (names.go), departments
+// claimed twice, and sharedWith references to spaces that are not among the
+// files (see crossfile.go).
 package validate
