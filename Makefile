@@ -60,7 +60,10 @@ local-bins: ## Build the local control plane and Dendrite into the machine's cac
 .PHONY: dev
 dev: ## Run the operator on a local control plane + Dendrite with the samples (Ctrl-C stops it).
 	hack/install-prereqs.sh
-	go run ./hack/devenv $(DEV_ARGS)
+	go build -o $(LOCALBIN)/devenv ./hack/devenv
+	@# The binary runs in make's place so Ctrl-C reaches it alone and it exits 0
+	@# once everything it started has stopped (go run would exit 1 after SIGINT).
+	exec $(LOCALBIN)/devenv $(DEV_ARGS)
 
 ##@ Build
 

@@ -37,6 +37,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, o); err != nil {
+		if ctx.Err() != nil {
+			// Ctrl-C while starting up: stopped as asked, not a failure.
+			fmt.Println("==> Stopped")
+			return
+		}
 		fmt.Fprintln(os.Stderr, "make dev:", err)
 		os.Exit(1)
 	}
