@@ -32,6 +32,10 @@ judge it on create, in the same words: the policies that select the space's
 namespace (by the labels of its Namespace manifest, from either set of files),
 and the namespaceSelector of the ChatBackends and ForumBackends in either.
 
+With -o markdown, prints what a pull request comment shows: a heading, a
+table of the findings (file:line, field, message) and a summary line, or "No
+findings" when there are none.
+
 Exit status: 0 when there is no error (warnings do not count), 1 when there
 is, 2 when the arguments or a file cannot be used.
 
@@ -53,7 +57,7 @@ func (p *pathList) String() string     { return strings.Join(*p, ",") }
 func (p *pathList) Set(v string) error { *p = append(*p, v); return nil }
 
 func (f *validateFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.output, "output", "text", "output format: text (file:line: field: message) or json")
+	fs.StringVar(&f.output, "output", "text", "output format: text (file:line: field: message), json, or markdown (a pull request comment)")
 	fs.StringVar(&f.output, "o", "text", "shorthand for --output")
 	fs.StringVar(&f.namespace, "namespace", "default", "namespace of namespaced objects that name none, as kubectl's current namespace")
 	fs.StringVar(&f.namespace, "n", "default", "shorthand for --namespace")
@@ -81,8 +85,8 @@ func runValidate(ctx context.Context, e env, args []string) int {
 	case len(paths) == 0:
 		say(e.stderr, "%s validate: no FILE, DIR or - given\n", e.prog)
 		return exitUsage
-	case flags.output != "text" && flags.output != "json":
-		say(e.stderr, "%s validate: -o must be text or json, not %q\n", e.prog, flags.output)
+	case flags.output != "text" && flags.output != "json" && flags.output != "markdown":
+		say(e.stderr, "%s validate: -o must be text, json or markdown, not %q\n", e.prog, flags.output)
 		return exitUsage
 	}
 	return validatePaths(ctx, e, flags, paths)
@@ -108,9 +112,12 @@ func validatePaths(ctx context.Context, e env, flags validateFlags, paths []stri
 		}
 	}
 	report := v.Check(ctx, inputs, opts)
-	if flags.output == "json" {
+	switch flags.output {
+	case "json":
 		err = printJSON(e.stdout, report.Findings)
-	} else {
+	case "markdown":
+		err = printMarkdown(e.stdout, report)
+	default:
 		err = printText(e.stdout, e.stderr, report)
 	}
 	if err != nil {
@@ -126,21 +133,74 @@ func validatePaths(ctx context.Context, e env, flags validateFlags, paths []stri
 // printText writes one file:line line per finding to stdout, and a summary to
 // stderr so that stdout holds only findings.
 func printText(stdout, stderr io.Writer, report validate.Report) error {
-	errs, warnings := 0, 0
 	for _, f := range report.Findings {
 		if _, err := fmt.Fprintln(stdout, f); err != nil {
 			return err
 		}
+	}
+	say(stderr, "%s\n", summary(report))
+	return nil
+}
+
+// summary is "1 error, 2 warnings in 3 files (4 objects checked)".
+func summary(report validate.Report) string {
+	errs, warnings := 0, 0
+	for _, f := range report.Findings {
 		if f.Severity == validate.SeverityError {
 			errs++
 		} else {
 			warnings++
 		}
 	}
-	say(stderr, "%d %s, %d %s in %d %s (%d %s checked)\n",
+	return fmt.Sprintf("%d %s, %d %s in %d %s (%d %s checked)",
 		errs, plural(errs, "error"), warnings, plural(warnings, "warning"),
 		report.Files, plural(report.Files, "file"), report.Objects, plural(report.Objects, "object"))
-	return nil
+}
+
+// printMarkdown writes the report as a pull request comment: a heading, a
+// table of the findings (a warning's message starts with "warning:") and the
+// summary, or "No findings" and the summary.
+func printMarkdown(w io.Writer, report validate.Report) error {
+	var b strings.Builder
+	b.WriteString("### collabctl validate\n\n")
+	if len(report.Findings) == 0 {
+		fmt.Fprintf(&b, "No findings: %s.\n", summary(report))
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	b.WriteString("| File | Field | Message |\n| --- | --- | --- |\n")
+	for _, f := range report.Findings {
+		msg := f.Message
+		if f.Severity == validate.SeverityWarning {
+			msg = "warning: " + msg
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n",
+			markdownCode(fmt.Sprintf("%s:%d", f.File, f.Line)), markdownCode(f.Field), markdownCell(msg))
+	}
+	fmt.Fprintf(&b, "\n**%s**\n", summary(report))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// markdownCell makes s safe in a table cell: one line, pipes escaped, and
+// nothing a renderer would take for markup or HTML.
+func markdownCell(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	return markdownEscaper.Replace(s)
+}
+
+var markdownEscaper = strings.NewReplacer(
+	`\`, `\\`, "|", `\|`, "`", "\\`", "*", `\*`, "_", `\_`,
+	"[", `\[`, "]", `\]`, "<", "&lt;", ">", "&gt;",
+)
+
+// markdownCode is s as inline code in a table cell, or empty for "".
+func markdownCode(s string) string {
+	if s == "" {
+		return ""
+	}
+	s = strings.Join(strings.Fields(s), " ")
+	return "`" + strings.ReplaceAll(strings.ReplaceAll(s, "`", "'"), "|", `\|`) + "`"
 }
 
 // printJSON writes the findings as a JSON array, [] when there are none.

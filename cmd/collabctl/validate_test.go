@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // teamSpace is a valid CollaborationSpace on the ChatBackend company-matrix.
@@ -53,6 +55,44 @@ func TestValidateAcceptsNamespacedAliases(t *testing.T) {
 			r := collabctl(t, "collabctl", "", "validate", writeFiles(t, files...))
 			if r.code != exitOK || r.stdout != "" {
 				t.Errorf("exit code %d, stdout:\n%s\nwant 0 and no findings", r.code, r.stdout)
+			}
+		})
+	}
+}
+
+// TestValidateMarkdown: -o markdown prints the comment a pull request shows,
+// on stdout alone, with the exit code of the text output.
+func TestValidateMarkdown(t *testing.T) {
+	cases := map[string]struct {
+		dir, golden string
+		code        int
+	}{
+		"clean":    {"testdata/validate/clean", "validate-clean.md", exitOK},
+		"findings": {"testdata/validate/findings", "validate-findings.md", exitFindings},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := collabctl(t, "collabctl", "", "validate", "-o", "markdown", tc.dir)
+			if r.code != tc.code || r.stderr != "" {
+				t.Errorf("exit code %d, stderr %q; want %d and nothing", r.code, r.stderr, tc.code)
+			}
+			golden(t, tc.golden, r.stdout)
+		})
+	}
+}
+
+func TestMarkdownCell(t *testing.T) {
+	cases := map[string]struct{ in, want string }{
+		"plain":       {"Duplicate value: \"#a.b:example.org\"", "Duplicate value: \"#a.b:example.org\""},
+		"a pipe":      {`"Q1|Q2"`, `"Q1\|Q2"`},
+		"markup":      {"*bold* _it_ `code` [link](x) <b>", `\*bold\* \_it\_ \` + "`" + `code\` + "`" + ` \[link\](x) &lt;b&gt;`},
+		"line breaks": {"one\ntwo\r\n  three", "one two three"},
+		"a backslash": {`a\b`, `a\\b`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, markdownCell(tc.in)); diff != "" {
+				t.Errorf("markdownCell(%q) (-want +got):\n%s", tc.in, diff)
 			}
 		})
 	}
