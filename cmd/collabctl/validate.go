@@ -18,9 +18,11 @@ const validateHelp = `Usage:
 Checks collab-operator manifests offline, as the API server would: the CRDs'
 OpenAPI schema and CEL rules, after defaulting. A file holding an object and
 then the same object again is checked as that update (transition rules such as
-"backendRef is immutable"). Then checks what no single object can show:
-departments claimed twice, room aliases that collide on a ChatBackend, and
-sharedWith references to spaces that are not among the files.
+"backendRef is immutable"). Then checks what no single object can show, with
+the names the operator's own planners give: aliases two objects would claim on
+one chat server (#<namespace>.<space>[.<room>], directory spaces), group names
+two spaces would claim on one shared forum, departments claimed twice (a
+warning), and sharedWith references to spaces that are not among the files.
 
 Directories are walked for *.yaml and *.yml, skipping kustomization.yaml and
 hidden directories; "-" reads standard input (e.g. kustomize build | ...).
