@@ -152,6 +152,15 @@ dev_assets() {
   build_kwok
 }
 
+# One build at a time per machine: test runs started side by side would otherwise
+# build the same binaries at once, into the same files. The second waits, then
+# finds them built.
+if [ "${1:-}" != path ]; then
+  mkdir -p "$CACHE_DIR"
+  exec 9>"$CACHE_DIR/.build.lock"
+  flock 9
+fi
+
 case "${1:-}" in
   envtest) envtest_assets ;;
   dev) dev_assets; build_dendrite ;;
