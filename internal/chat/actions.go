@@ -52,6 +52,10 @@ type SetParent struct{ SpaceID string }
 // room's own (m.room.canonical_alias).
 type SetCanonicalAlias struct{ Alias string }
 
+// SetOwner writes the owner marker (OwnerEventType) naming the space again, e.g.
+// after someone redacted it.
+type SetOwner struct{ Owner string }
+
 func (SetName) isAction()           {}
 func (SetTopic) isAction()          {}
 func (SetJoinRules) isAction()      {}
@@ -63,6 +67,7 @@ func (AddChild) isAction()          {}
 func (RemoveChild) isAction()       {}
 func (SetParent) isAction()         {}
 func (SetCanonicalAlias) isAction() {}
+func (SetOwner) isAction()          {}
 
 func (a SetName) String() string  { return fmt.Sprintf("set name to %q", a.Name) }
 func (a SetTopic) String() string { return fmt.Sprintf("set topic to %q", a.Topic) }
@@ -85,6 +90,7 @@ func (a Kick) String() string        { return "remove " + a.UserID }
 func (a AddChild) String() string    { return "add child room " + a.RoomID }
 func (a RemoveChild) String() string { return "remove child room " + a.RoomID }
 func (a SetParent) String() string   { return "set parent space " + a.SpaceID }
+func (a SetOwner) String() string    { return "set owner marker to " + a.Owner }
 func (a SetCanonicalAlias) String() string {
 	return "set canonical alias " + a.Alias
 }

@@ -66,7 +66,7 @@ func Locate(ctx context.Context, c Client, spec RoomSpec, l Lookup) (*ObservedRo
 		return nil, loc, err
 	}
 	if room != nil {
-		if err := CheckOwner(room, spec.Owner, l.Operator); err != nil {
+		if err := checkLocated(room, spec.Owner, l.Operator, false); err != nil {
 			return nil, loc, err
 		}
 		loc.Found = FoundByAlias
@@ -95,7 +95,7 @@ func locateByID(ctx context.Context, c Client, spec RoomSpec, l Lookup, loc *Loc
 		return nil, err
 	}
 	room.Alias = spec.CanonicalAlias
-	if err := CheckOwner(room, spec.Owner, l.Operator); err != nil {
+	if err := checkLocated(room, spec.Owner, l.Operator, true); err != nil {
 		return nil, fmt.Errorf("room %s recorded in status: %w", l.KnownID, err)
 	}
 	loc.Found = FoundByID
@@ -127,7 +127,7 @@ func locateByLegacyAlias(ctx context.Context, c Client, spec RoomSpec, l Lookup)
 		if err != nil {
 			return nil, err
 		}
-		if CheckOwner(room, spec.Owner, l.Operator) != nil {
+		if checkLocated(room, spec.Owner, l.Operator, false) != nil {
 			continue
 		}
 		if err := c.SetAlias(ctx, spec.AliasLocalpart, room.RoomID); err != nil {
@@ -137,4 +137,33 @@ func locateByLegacyAlias(ctx context.Context, c Client, spec RoomSpec, l Lookup)
 		return room, nil
 	}
 	return nil, nil
+}
+
+// checkLocated is CheckOwner, except for an owner marker someone redacted. Anyone
+// at the room's redact level (a Moderator) can empty the marker: the event stays,
+// sent by the operator, with no owner in it. Taking that for another space's room
+// would stall the space and leave whoever redacted it at their level, so such a
+// room is still this space's when something else only the operator writes says
+// so:
+//
+//   - the room's creation event, sent by the operator, names owner; or
+//   - the creation event names no one (it was redacted too, or the room predates
+//     the field) and the room's id is the one this space's status records
+//     (recorded): ids in status are the operator's own record, written when it
+//     made the room for this space.
+//
+// A creation event naming another space always loses. A room found only by an
+// alias, with neither marker nor creation event naming owner, is not adopted:
+// anyone can point an alias at a room, so that would let another namespace take
+// a room whose proof was redacted. The caller puts the marker back (the planner
+// plans chat.SetOwner when the observed owner differs).
+func checkLocated(o *ObservedRoom, owner, operator string, recorded bool) error {
+	err := CheckOwner(o, owner, operator)
+	if err == nil || !o.MarkerRedacted(operator) || o.Creator != operator {
+		return err
+	}
+	if o.CreatedFor == owner || (o.CreatedFor == "" && recorded) {
+		return nil
+	}
+	return err
 }

@@ -66,6 +66,13 @@ func ours(id string, forge func(*chat.ObservedRoom)) *chat.ObservedRoom {
 	return r
 }
 
+// redactMarker empties the owner marker, as a redaction does; the creation
+// event still names the space.
+func redactMarker(r *chat.ObservedRoom) { r.Owner, r.CreatedFor = "", owner }
+
+// redactMarkerAndCreate empties the marker and the creation event's owner.
+func redactMarkerAndCreate(r *chat.ObservedRoom) { r.Owner, r.CreatedFor = "", "" }
+
 func TestLocate(t *testing.T) {
 	spec := chat.RoomSpec{AliasLocalpart: "ns.eng.general", CanonicalAlias: "#ns.eng.general:x", Owner: owner}
 	type want struct {
@@ -128,6 +135,67 @@ func TestLocate(t *testing.T) {
 		"legacy alias of another namespace's space of the same name: not ours, create": {
 			aliases: map[string]string{"eng-general": "!other"},
 			rooms:   []*chat.ObservedRoom{ours("!other", func(r *chat.ObservedRoom) { r.Owner = "other/eng" })},
+			lookup:  chat.Lookup{LegacyAliases: []string{"eng-general"}}, want: want{found: chat.FoundNone},
+		},
+		// A Moderator can redact the marker: the operator's event stays, empty.
+		"by id in status, marker redacted: still this space's": {
+			aliases: map[string]string{"ns.eng.general": "!a"},
+			rooms:   []*chat.ObservedRoom{ours("!a", redactMarker)},
+			lookup:  chat.Lookup{KnownID: "!a"}, want: want{roomID: "!a", found: chat.FoundByID},
+		},
+		"by id in status, marker and creation event redacted: still this space's": {
+			aliases: map[string]string{"ns.eng.general": "!a"},
+			rooms:   []*chat.ObservedRoom{ours("!a", redactMarkerAndCreate)},
+			lookup:  chat.Lookup{KnownID: "!a"}, want: want{roomID: "!a", found: chat.FoundByID},
+		},
+		"by id in status, marker redacted, creation event names another space: conflict": {
+			rooms: []*chat.ObservedRoom{ours("!victim", func(r *chat.ObservedRoom) {
+				redactMarker(r)
+				r.CreatedFor = "victim/finance"
+			})},
+			lookup: chat.Lookup{KnownID: "!victim"}, want: want{conflict: true},
+		},
+		"by id in status, marker redacted in a room someone else created: conflict": {
+			rooms: []*chat.ObservedRoom{ours("!s", func(r *chat.ObservedRoom) {
+				redactMarkerAndCreate(r)
+				r.Creator = "@mallory:x"
+			})},
+			lookup: chat.Lookup{KnownID: "!s"}, want: want{conflict: true},
+		},
+		"by id in status, an empty marker someone else wrote: conflict": {
+			rooms: []*chat.ObservedRoom{ours("!s", func(r *chat.ObservedRoom) {
+				redactMarkerAndCreate(r)
+				r.OwnerSender = "@mallory:x"
+			})},
+			lookup: chat.Lookup{KnownID: "!s"}, want: want{conflict: true},
+		},
+		"by alias, marker redacted, creation event names this space: adopted": {
+			aliases: map[string]string{"ns.eng.general": "!a"}, rooms: []*chat.ObservedRoom{ours("!a", redactMarker)},
+			want: want{roomID: "!a", found: chat.FoundByAlias},
+		},
+		// The hostile case: another namespace's room whose proof was redacted, which
+		// a user pointed this space's alias at.
+		"by alias, marker and creation event redacted, not in status: conflict": {
+			aliases: map[string]string{"ns.eng.general": "!victim"},
+			rooms:   []*chat.ObservedRoom{ours("!victim", redactMarkerAndCreate)},
+			want:    want{conflict: true},
+		},
+		"by alias, marker redacted, creation event names another space: conflict": {
+			aliases: map[string]string{"ns.eng.general": "!victim"},
+			rooms: []*chat.ObservedRoom{ours("!victim", func(r *chat.ObservedRoom) {
+				redactMarker(r)
+				r.CreatedFor = "victim/finance"
+			})},
+			want: want{conflict: true},
+		},
+		"status records a room lost, alias points at a room whose proof was redacted: conflict": {
+			aliases: map[string]string{"ns.eng.general": "!victim"},
+			rooms:   []*chat.ObservedRoom{ours("!victim", redactMarkerAndCreate)},
+			lookup:  chat.Lookup{KnownID: "!gone"}, want: want{conflict: true},
+		},
+		"legacy alias of a room whose proof was redacted: not ours, create": {
+			aliases: map[string]string{"eng-general": "!other"},
+			rooms:   []*chat.ObservedRoom{ours("!other", redactMarkerAndCreate)},
 			lookup:  chat.Lookup{LegacyAliases: []string{"eng-general"}}, want: want{found: chat.FoundNone},
 		},
 		"legacy alias squatted by a user: not ours, create": {

@@ -116,6 +116,10 @@ type ObservedRoom struct {
 	AllowRoomIDs   []string
 	Published      bool
 	PowerLevels    PowerLevels
+	// PowerLevelsMissing names the fields of the power levels event the operator
+	// writes but the server's event lacks (their Matrix defaults are in
+	// PowerLevels). A redaction strips some; the planner writes them back.
+	PowerLevelsMissing []string
 	// Members maps every user with a membership event to their membership.
 	Members map[string]Membership
 	// Declined holds the users whose "leave" was their own doing: they left, or
@@ -131,6 +135,13 @@ type ObservedRoom struct {
 	OwnerSender string
 	// Archived is set once Archive has begun on the room.
 	Archived bool
+}
+
+// MarkerRedacted reports whether the room holds an owner marker the operator sent
+// whose content is gone: the operator always names the owner, so a marker of its
+// own without one was redacted.
+func (o *ObservedRoom) MarkerRedacted(operator string) bool {
+	return o.OwnerSender != "" && o.OwnerSender == operator && o.Owner == ""
 }
 
 // Joined reports whether the user is joined or invited.

@@ -121,6 +121,8 @@ func (c *Chat) Update(_ context.Context, roomID string, actions []chat.Action) e
 			ch.Verb, ch.Object = "set-parent", c.rec.display(a.SpaceID)
 		case chat.SetCanonicalAlias:
 			ch.Verb, ch.Object = "set-canonical-alias", a.Alias
+		case chat.SetOwner:
+			ch.Verb, ch.Object = "set-owner", a.Owner
 		default:
 			ch.Verb = "update"
 		}

@@ -63,7 +63,7 @@ func apply(r *chat.ObservedRoom, ev stateEvent) {
 	case evPowerLevels:
 		var c powerLevelsContent
 		if unmarshal(ev, &c) {
-			r.PowerLevels = c.toPowerLevels()
+			r.PowerLevels, r.PowerLevelsMissing = c.toPowerLevels(), c.missing()
 		}
 	case evMember:
 		applyMember(r, ev)

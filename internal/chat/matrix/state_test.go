@@ -52,7 +52,19 @@ func TestParseState(t *testing.T) {
 			want: chat.ObservedRoom{RoomID: "!r:x", PowerLevels: chat.PowerLevels{
 				Users: map[string]int{"@op:x": 100, "@m:x": 50}, Events: map[string]int{"m.room.name": 50},
 				StateDefault: 50, Kick: 50, Ban: 50, Redact: 50,
-			}},
+			}, PowerLevelsMissing: []string{"ban", "invite", "kick", "redact", "state_default", "users_default"}},
+		},
+		// What a redaction leaves in a room of version 10: "invite" goes, so anyone
+		// could invite, and the owner marker is empty but still the operator's.
+		"redacted power levels and owner marker": {
+			events: []stateEvent{
+				ev(evPowerLevels, "", "@op:x", `{"users":{"@op:x":100},"users_default":0,"events":{},"events_default":0,`+
+					`"state_default":50,"kick":50,"ban":50,"redact":50}`),
+				ev(chat.OwnerEventType, "", "@op:x", `{}`),
+			},
+			want: chat.ObservedRoom{RoomID: "!r:x", OwnerSender: "@op:x", PowerLevels: chat.PowerLevels{
+				Users: map[string]int{"@op:x": 100}, StateDefault: 50, Kick: 50, Ban: 50, Redact: 50,
+			}, PowerLevelsMissing: []string{"invite"}},
 		},
 		"malformed events are skipped": {
 			events: []stateEvent{

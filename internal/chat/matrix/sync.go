@@ -22,14 +22,26 @@ var stateTypes = []string{
 	evCanonicalAlias, evSpaceChild, evSpaceParent, chat.OwnerEventType,
 }
 
-// syncFilter keeps the stream to the managed state events of joined rooms: no
-// messages, presence, receipts or account data, so its cost follows the changes,
-// not the number of rooms or how much people talk.
+// evRedaction redacts an event. Redacting a state event empties its content in
+// place, with no new state event, so the stream must carry redactions too: a
+// Moderator (level 50 may redact) who redacts the owner marker or the power
+// levels must wake the space as a changed topic would.
+const evRedaction = "m.room.redaction"
+
+// timelineTypes are what the stream's timeline carries: the managed state events
+// and redactions. A redacted message wakes a pass that finds nothing to do; the
+// event does not say what it redacted, and one read is cheaper than a missed
+// redaction of state.
+var timelineTypes = append(slices.Clone(stateTypes), evRedaction)
+
+// syncFilter keeps the stream to the managed state events of joined rooms and
+// redactions: no messages, presence, receipts or account data, so its cost
+// follows the changes, not the number of rooms or how much people talk.
 var syncFilter = mustJSON(map[string]any{
 	"presence":     map[string]any{"types": []string{}},
 	"account_data": map[string]any{"types": []string{}},
 	"room": map[string]any{
-		"timeline":     map[string]any{"types": stateTypes, "limit": 50},
+		"timeline":     map[string]any{"types": timelineTypes, "limit": 50},
 		"state":        map[string]any{"types": stateTypes, "lazy_load_members": true},
 		"ephemeral":    map[string]any{"types": []string{}},
 		"account_data": map[string]any{"types": []string{}},

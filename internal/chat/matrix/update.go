@@ -50,6 +50,8 @@ func (c *Client) apply(ctx context.Context, roomID string, a chat.Action) error 
 		return c.putState(ctx, roomID, evSpaceParent, a.SpaceID, spaceLink{Via: c.via(), Canonical: true})
 	case chat.SetCanonicalAlias:
 		return c.putState(ctx, roomID, evCanonicalAlias, "", map[string]string{"alias": a.Alias})
+	case chat.SetOwner:
+		return c.putState(ctx, roomID, chat.OwnerEventType, "", ownerContent{Owner: a.Owner})
 	default:
 		return fmt.Errorf("matrix: unsupported action %T", a)
 	}

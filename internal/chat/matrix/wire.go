@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 
 	"github.com/opencommons/collab-operator/internal/chat"
@@ -107,6 +108,24 @@ func (p powerLevelsContent) toPowerLevels() chat.PowerLevels {
 	for e, l := range p.Events {
 		out.Events[e] = int(l)
 	}
+	return out
+}
+
+// missing names the fields the operator writes (managedPowerLevels) that the
+// event lacks. The operator always writes them all, so a missing one was taken
+// out by someone else: a redaction drops "invite" in room versions up to 10.
+func (p powerLevelsContent) missing() []string {
+	var out []string
+	for name, absent := range map[string]bool{
+		"users": p.Users == nil, "users_default": p.UsersDefault == nil, "events_default": p.EventsDefault == nil,
+		"state_default": p.StateDefault == nil, "invite": p.Invite == nil, "kick": p.Kick == nil,
+		"ban": p.Ban == nil, "redact": p.Redact == nil, "events": p.Events == nil,
+	} {
+		if absent {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
 	return out
 }
 

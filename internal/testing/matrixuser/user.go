@@ -82,6 +82,31 @@ func (u *User) DeleteAlias(ctx context.Context, alias string) error {
 	return u.do(ctx, http.MethodDelete, v3+"/directory/room/"+url.PathEscape(alias), nil, nil)
 }
 
+// StateEventID returns the id of a room's current state event of the given type
+// and state key, as GET /state lists it.
+func (u *User) StateEventID(ctx context.Context, roomID, eventType, stateKey string) (string, error) {
+	var events []struct {
+		Type     string `json:"type"`
+		StateKey string `json:"state_key"`
+		EventID  string `json:"event_id"`
+	}
+	if err := u.do(ctx, http.MethodGet, v3+"/rooms/"+url.PathEscape(roomID)+"/state", nil, &events); err != nil {
+		return "", err
+	}
+	for _, ev := range events {
+		if ev.Type == eventType && ev.StateKey == stateKey {
+			return ev.EventID, nil
+		}
+	}
+	return "", fmt.Errorf("room %s has no %s event with state key %q", roomID, eventType, stateKey)
+}
+
+// Redact redacts an event, as a person with the room's redact level may.
+func (u *User) Redact(ctx context.Context, roomID, eventID string) error {
+	path := fmt.Sprintf("%s/rooms/%s/redact/%s/r%d", v3, url.PathEscape(roomID), url.PathEscape(eventID), txn.Add(1))
+	return u.do(ctx, http.MethodPut, path, map[string]string{"reason": "test"}, nil)
+}
+
 // Members returns the membership of every user in a room, as its state says.
 func (u *User) Members(ctx context.Context, roomID string) (map[string]string, error) {
 	var events []struct {

@@ -66,6 +66,7 @@ func plan(desired chat.RoomSpec, observed chat.ObservedRoom, opts options) ([]ch
 			report.Drift = append(report.Drift, field)
 		}
 	}
+	add("owner", planOwner(desired, observed)...)
 	add("name", planName(desired, observed)...)
 	add("topic", planTopic(desired, observed)...)
 	add("joinRule", planJoinRules(desired, observed)...)
@@ -76,6 +77,17 @@ func plan(desired chat.RoomSpec, observed chat.ObservedRoom, opts options) ([]ch
 	add("children", planChildren(desired, observed, opts)...)
 	add("members", planMembers(desired, observed, opts, &report)...)
 	return actions, report
+}
+
+// planOwner writes the owner marker again when it no longer names the space:
+// the room was proven this space's by other means (chat.Locate), e.g. after a
+// Moderator redacted the marker. It goes first, so the proof is back before
+// anything else is written.
+func planOwner(d chat.RoomSpec, o chat.ObservedRoom) []chat.Action {
+	if d.Owner == "" || d.Owner == o.Owner {
+		return nil
+	}
+	return []chat.Action{chat.SetOwner{Owner: d.Owner}}
 }
 
 func planName(d chat.RoomSpec, o chat.ObservedRoom) []chat.Action {

@@ -79,6 +79,11 @@ func TestPlan(t *testing.T) {
 			desired:  func(d *chat.RoomSpec) { d.JoinRule = chat.JoinRuleInvite; d.AllowRoomIDs = nil },
 			observed: func(o *chat.ObservedRoom) { o.JoinRule = chat.JoinRuleInvite },
 		},
+		"owner marker redacted: written again, first": {
+			observed: func(o *chat.ObservedRoom) { o.Owner = ""; o.Topic = "lunch" },
+			want: want{[]chat.Action{chat.SetOwner{Owner: "ns/eng"}, chat.SetTopic{Topic: "talk"}},
+				chat.PlanReport{Drift: []string{"owner", "topic"}}},
+		},
 		"published by hand": {
 			observed: func(o *chat.ObservedRoom) { o.Published = true },
 			want:     want{[]chat.Action{chat.SetPublished{Published: false}}, chat.PlanReport{Drift: []string{"published"}}},

@@ -14,7 +14,9 @@ import (
 func planPowerLevels(d chat.RoomSpec, o chat.ObservedRoom, opts options, r *chat.PlanReport) []chat.Action {
 	next, notes := mergePowerLevels(d.PowerLevels, o.PowerLevels, opts)
 	r.Notes = append(r.Notes, notes...)
-	if equivalent(next, o.PowerLevels) {
+	// A field the event lacks is drift even when its default grants the same:
+	// it was taken out (a redaction), and what is written is what is kept.
+	if equivalent(next, o.PowerLevels) && len(o.PowerLevelsMissing) == 0 {
 		return nil
 	}
 	return []chat.Action{chat.SetPowerLevels{PowerLevels: next}}

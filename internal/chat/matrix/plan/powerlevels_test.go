@@ -24,6 +24,7 @@ func TestPlanPowerLevels(t *testing.T) {
 	cases := map[string]struct {
 		desired    chat.PowerLevels
 		observed   chat.PowerLevels
+		missing    []string // fields the server's event lacks
 		opts       chat.PlanOptions
 		ownerLevel int
 		want       want
@@ -92,6 +93,20 @@ func TestPlanPowerLevels(t *testing.T) {
 			ownerLevel: 75,
 			want:       want{notes: []string{"@alice:x keeps power level 75: the room would have no owner besides the operator"}},
 		},
+		// A redaction in a version 10 room drops "invite": its default, 0, lets
+		// anyone invite.
+		"redacted: invite missing, defaulted to 0, is put back": {
+			desired:  levels(map[string]int{op: 100}),
+			observed: *pl(map[string]int{op: 100}, func(p *chat.PowerLevels) { p.Invite = 0 }),
+			missing:  []string{"invite"},
+			want:     want{levels: pl(map[string]int{op: 100}, nil)},
+		},
+		"a missing field whose default matches is written back all the same": {
+			desired:  levels(map[string]int{op: 100}),
+			observed: levels(map[string]int{op: 100}),
+			missing:  []string{"redact"},
+			want:     want{levels: pl(map[string]int{op: 100}, nil)},
+		},
 		"without the guard the owner is dropped": {
 			desired:  levels(map[string]int{op: 150}),
 			observed: levels(map[string]int{op: 150, alice: 100}),
@@ -104,7 +119,7 @@ func TestPlanPowerLevels(t *testing.T) {
 			tc.opts.OperatorUserID = op
 			var r chat.PlanReport
 			opts := options{PlanOptions: tc.opts, ownerLevel: New(Config{OwnerLevel: tc.ownerLevel}).ownerLevel()}
-			actions := planPowerLevels(chat.RoomSpec{PowerLevels: tc.desired}, chat.ObservedRoom{PowerLevels: tc.observed}, opts, &r)
+			actions := planPowerLevels(chat.RoomSpec{PowerLevels: tc.desired}, chat.ObservedRoom{PowerLevels: tc.observed, PowerLevelsMissing: tc.missing}, opts, &r)
 			var got *chat.PowerLevels
 			if len(actions) == 1 {
 				p := actions[0].(chat.SetPowerLevels).PowerLevels
