@@ -143,9 +143,10 @@ func whatToChange(c metav1.Condition) string {
 	return detail + "."
 }
 
-// firstClause is a message up to its first "; ", without a final full stop.
+// firstClause is a message up to its first "; ", without a final full stop or
+// controller-runtime's "terminal error: " prefix.
 func firstClause(msg string) string {
-	msg, _, _ = strings.Cut(msg, "; ")
+	msg, _, _ = strings.Cut(strings.TrimPrefix(msg, "terminal error: "), "; ")
 	return strings.TrimRight(msg, ". ")
 }
 
