@@ -99,11 +99,7 @@ func (*MatrixConnector) Planner(backend *collabv1.ChatBackend) (chat.Planner, er
 	if spec == nil {
 		return nil, errNoMatrix
 	}
-	cfg := plan.Config{ServerName: spec.ServerName, UserIDTemplate: spec.UserIDTemplate}
-	if spec.OwnerPowerLevel != nil {
-		cfg.OwnerLevel = int(*spec.OwnerPowerLevel)
-	}
-	return plan.New(cfg), nil
+	return plan.New(plan.ConfigFor(spec)), nil
 }
 
 func (m *MatrixConnector) observer(backend string) matrix.RequestObserver {

@@ -100,7 +100,8 @@ type SpaceReference struct {
 // Room is one chat room inside the department's chat space.
 type Room struct {
 	// Name of the room: lower case letters, digits and dashes. It forms the room's
-	// alias #<space>-<name>:<serverName>, so renaming a room makes a new one.
+	// alias #<namespace>.<space>.<name>:<serverName>, so renaming a room makes a
+	// new one (the old one is archived).
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=40
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`
