@@ -339,7 +339,9 @@ func (r *CollaborationSpaceReconciler) resumeChat(s *spaceScope, conn *chatConne
 		r.checkpoints.forget(key)
 		return nil
 	}
-	return r.checkpoints.resume(key, conn.backend.Name, epoch, s.now)
+	return r.checkpoints.resume(key, conn.backend.Name, epoch, s.now, func(room string, since uint64) bool {
+		return r.Streams.ChangedSince(conn.backend.Name, since, room)
+	})
 }
 
 // leaveCheckpoint keeps what a pass cut off by a passing fault found, for the

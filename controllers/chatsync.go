@@ -53,6 +53,11 @@ const (
 	// cap is what "within seconds" costs: one refused request every 5 s while the
 	// server is down.
 	syncRetryMax = 5 * time.Second
+	// wakeInterval is the least time between two wake-ups of one space by the
+	// stream. A person's display name change is an m.room.member event in every
+	// room they are in, and a flood of them must not cost a full pass per event:
+	// the wake-ups of one space within the interval become one, at its end.
+	wakeInterval = time.Second
 )
 
 // SyncStreams keeps one /sync stream per ChatBackend. A change someone makes on
@@ -72,14 +77,92 @@ type SyncStreams struct {
 	streams map[string]*syncStream
 	// epochs count, per backend, the moments after which a room may have
 	// changed unseen: a change reported, a failure, a (re)start. A pass resumed
-	// from a checkpoint (resume.go) trusts what it read only within one epoch.
+	// from a checkpoint (resume.go) trusts a room it read in an earlier epoch
+	// only if the stream has not broken since (breaks) and reported no change
+	// of that room since (changed).
 	epochs map[string]uint64
+	// breaks is, per backend, the epoch of the last failure or (re)start: any
+	// room may have changed unseen then.
+	breaks map[string]uint64
+	// changed is, per backend, the epoch in which each room was last reported
+	// changed. It is cleared when it grows past maxChangedRooms, which counts as
+	// a break.
+	changed map[string]map[string]uint64
+
+	wakeOnce sync.Once
+	wakes    *coalescer
 }
 
 // NewSyncStreams returns streams that wake spaces and backends through channels.
 func NewSyncStreams(c client.Client) *SyncStreams {
 	return &SyncStreams{Client: c, Spaces: make(chan event.GenericEvent, 1024), Backends: make(chan event.GenericEvent, 16),
 		streams: map[string]*syncStream{}}
+}
+
+// coalescer passes on at most one wake-up per space per interval. The first
+// wake-up after a quiet interval goes at once; the ones that follow within the
+// interval are held, and one of them goes at its end, so the last change is
+// never left unseen. now and after are the clock (time.Now, time.AfterFunc),
+// send delivers a wake-up.
+type coalescer struct {
+	interval time.Duration
+	now      func() time.Time
+	after    func(time.Duration, func())
+	send     func(types.NamespacedName)
+
+	mu      sync.Mutex
+	last    map[types.NamespacedName]time.Time
+	pending map[types.NamespacedName]bool
+}
+
+func newCoalescer(interval time.Duration, send func(types.NamespacedName)) *coalescer {
+	return &coalescer{interval: interval, now: time.Now, send: send,
+		after: func(d time.Duration, f func()) { time.AfterFunc(d, f) }}
+}
+
+// wake asks for a wake-up of space.
+func (c *coalescer) wake(space types.NamespacedName) {
+	c.mu.Lock()
+	if c.last == nil {
+		c.last, c.pending = map[types.NamespacedName]time.Time{}, map[types.NamespacedName]bool{}
+	}
+	if c.pending[space] {
+		c.mu.Unlock()
+		return // a wake-up is already due at the end of the interval
+	}
+	now := c.now()
+	if last, ok := c.last[space]; ok && now.Sub(last) < c.interval {
+		c.pending[space] = true
+		c.after(last.Add(c.interval).Sub(now), func() { c.fire(space) })
+		c.mu.Unlock()
+		return
+	}
+	c.last[space] = now
+	c.forgetQuiet(now)
+	c.mu.Unlock()
+	c.send(space)
+}
+
+// fire sends the wake-up held for space.
+func (c *coalescer) fire(space types.NamespacedName) {
+	c.mu.Lock()
+	delete(c.pending, space)
+	c.last[space] = c.now()
+	c.mu.Unlock()
+	c.send(space)
+}
+
+// forgetQuiet drops the spaces not woken for an interval, so the map holds only
+// the spaces that are busy now; called with mu held.
+func (c *coalescer) forgetQuiet(now time.Time) {
+	if len(c.last) < 1024 {
+		return
+	}
+	for space, last := range c.last {
+		if now.Sub(last) >= c.interval && !c.pending[space] {
+			delete(c.last, space)
+		}
+	}
 }
 
 type syncStream struct {
@@ -131,7 +214,7 @@ func (s *SyncStreams) Ensure(backend string, c chat.Client, since string) bool {
 	ctx, cancel := context.WithCancel(s.ctx)
 	st := &syncStream{client: c, cancel: cancel}
 	s.streams[backend] = st
-	s.bumpLocked(backend)
+	s.breakLocked(backend)
 	go s.run(ctx, backend, st, syncer, since)
 	return true
 }
@@ -175,18 +258,58 @@ func (s *SyncStreams) Epoch(backend string) (uint64, bool) {
 	return s.epochs[backend], true
 }
 
-// bump starts a new epoch for the backend.
+// maxChangedRooms bounds the rooms a backend's changed map holds.
+const maxChangedRooms = 4096
+
+// ChangedSince reports whether room may have changed on the backend after epoch:
+// the stream reported a change of it, or broke, since.
+func (s *SyncStreams) ChangedSince(backend string, epoch uint64, room string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.breaks[backend] > epoch || s.changed[backend][room] > epoch
+}
+
+// bump starts a new epoch for the backend in which any room may have changed.
 func (s *SyncStreams) bump(backend string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.bumpLocked(backend)
+	s.breakLocked(backend)
 }
 
-func (s *SyncStreams) bumpLocked(backend string) {
+func (s *SyncStreams) breakLocked(backend string) {
+	if s.breaks == nil {
+		s.breaks = map[string]uint64{}
+	}
+	s.breaks[backend] = s.bumpLocked(backend)
+	delete(s.changed, backend)
+}
+
+// changedRooms starts a new epoch for the backend in which rooms changed.
+func (s *SyncStreams) changedRooms(backend string, rooms []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.changed[backend])+len(rooms) > maxChangedRooms {
+		s.breakLocked(backend)
+		return
+	}
+	epoch := s.bumpLocked(backend)
+	if s.changed == nil {
+		s.changed = map[string]map[string]uint64{}
+	}
+	if s.changed[backend] == nil {
+		s.changed[backend] = map[string]uint64{}
+	}
+	for _, room := range rooms {
+		s.changed[backend][room] = epoch
+	}
+}
+
+func (s *SyncStreams) bumpLocked(backend string) uint64 {
 	if s.epochs == nil {
 		s.epochs = map[string]uint64{}
 	}
 	s.epochs[backend]++
+	return s.epochs[backend]
 }
 
 // run long-polls until ctx ends: each batch wakes the spaces that own the rooms
@@ -223,7 +346,7 @@ func (s *SyncStreams) run(ctx context.Context, backend string, st *syncStream, c
 		s.setHealth(backend, st, true, "")
 		since = batch.Next
 		if len(batch.Changed) > 0 {
-			s.bump(backend) // before the wake-ups, so the passes they cause read afresh
+			s.changedRooms(backend, batch.Changed) // before the wake-ups, so the passes they cause read those rooms afresh
 		}
 		for _, room := range batch.Changed {
 			s.wakeOwner(ctx, backend, room)
@@ -269,7 +392,7 @@ func (s *SyncStreams) wakeOwner(ctx context.Context, backend, roomID string) {
 			continue // a space of another backend on the same server and account: its own stream wakes it
 		}
 		metrics.SyncWakeups.WithLabelValues(backend).Inc()
-		s.wake(ctx, &spaces.Items[i])
+		s.wake(&spaces.Items[i])
 	}
 }
 
@@ -281,16 +404,33 @@ func (s *SyncStreams) wakeAll(ctx context.Context, backend string) {
 		return
 	}
 	for i := range spaces.Items {
-		s.wake(ctx, &spaces.Items[i])
+		s.wake(&spaces.Items[i])
 	}
 }
 
-func (s *SyncStreams) wake(ctx context.Context, space *collabv1.CollaborationSpace) {
+// wake wakes a space, at most once per wakeInterval (coalescer).
+func (s *SyncStreams) wake(space *collabv1.CollaborationSpace) {
+	s.wakeOnce.Do(func() {
+		if s.wakes == nil {
+			s.wakes = newCoalescer(wakeInterval, s.send)
+		}
+	})
+	s.wakes.wake(types.NamespacedName{Namespace: space.Namespace, Name: space.Name})
+}
+
+// send puts a wake-up on the Spaces channel, unless the manager is stopping.
+func (s *SyncStreams) send(space types.NamespacedName) {
+	s.mu.Lock()
+	done := s.ctx
+	s.mu.Unlock()
+	if done == nil {
+		done = context.Background()
+	}
 	obj := &collabv1.CollaborationSpace{}
 	obj.Namespace, obj.Name = space.Namespace, space.Name
 	select {
 	case s.Spaces <- event.GenericEvent{Object: obj}:
-	case <-ctx.Done():
+	case <-done.Done():
 	}
 }
 

@@ -166,9 +166,17 @@ func TestSyncStreamEpochs(t *testing.T) {
 	if e, ok := streams.Epoch("chat"); !ok || e != first+1 {
 		t.Errorf("after a quiet batch and a change, Epoch = %d, %v; want %d: the quiet batch keeps it, the change moves it on", e, ok, first+1)
 	}
+	// Only the room that changed is to be read again; the space room was not.
+	if !streams.ChangedSince("chat", first, "!general") || streams.ChangedSince("chat", first, "!space") {
+		t.Errorf("ChangedSince(%d): general %v, space %v; want general only", first,
+			streams.ChangedSince("chat", first, "!general"), streams.ChangedSince("chat", first, "!space"))
+	}
 	gate <- struct{}{} // a failure
 	eventually(t, "the failure to end what the stream vouches for", func() (bool, string) {
 		_, ok := streams.Epoch("chat")
 		return !ok, "still healthy"
 	})
+	if !streams.ChangedSince("chat", first+1, "!space") {
+		t.Error("after a failure, a room the stream reported nothing of counts as unchanged; any room may have changed unseen")
+	}
 }

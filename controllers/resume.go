@@ -20,8 +20,8 @@ const resumeWithin = time.Minute
 // a pass that must read every room again rarely gets through them all. A room
 // found or converged less than resumeWithin ago, for the same desired state, is
 // not read again, as long as the backend's stream of changes has run without a
-// break and reported no change since the pass that read it began
-// (SyncStreams.Epoch). A pass that completes, or fails for good, forgets its
+// break and reported no change of that room since the pass that read it began
+// (SyncStreams.Epoch, SyncStreams.ChangedSince). A pass that completes, or fails for good, forgets its
 // checkpoint: the next periodic check reads everything. In memory only.
 type checkpoints struct {
 	mu sync.Mutex
@@ -44,20 +44,28 @@ type checkpointRoom struct {
 }
 
 // resume returns the checkpoint a pass on backend starting in epoch may use: the
-// one left on the same backend in the same epoch, without rooms older than
-// resumeWithin; empty otherwise.
-func (c *checkpoints) resume(space types.NamespacedName, backend string, epoch uint64, now time.Time) *checkpoint {
+// rooms the one left on the same backend holds, without those read longer than
+// resumeWithin ago and, when the epoch moved on, without those that changed
+// (changed: the room's id may have changed after the left checkpoint's epoch,
+// SyncStreams.ChangedSince). A change in one room, or in another space's,
+// discards nothing else.
+func (c *checkpoints) resume(space types.NamespacedName, backend string, epoch uint64, now time.Time,
+	changed func(roomID string, since uint64) bool) *checkpoint {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	next := &checkpoint{backend: backend, epoch: epoch, rooms: map[string]checkpointRoom{}}
 	left := c.at[space]
-	if left == nil || left.backend != backend || left.epoch != epoch {
+	if left == nil || left.backend != backend || left.epoch > epoch {
 		return next
 	}
 	for alias, r := range left.rooms {
-		if now.Sub(r.at) < resumeWithin {
-			next.rooms[alias] = r
+		if now.Sub(r.at) >= resumeWithin || r.room == nil {
+			continue
 		}
+		if left.epoch != epoch && changed(r.room.RoomID, left.epoch) {
+			continue
+		}
+		next.rooms[alias] = r
 	}
 	return next
 }
