@@ -68,6 +68,10 @@ type Source interface {
 // timed out or refused a TLS handshake. Retrying may help.
 var ErrUnavailable = errors.New("directory unavailable")
 
+// ErrTooLarge wraps a directory that answered more than the operator reads in
+// one pass. Like an unreachable directory, it removes nobody.
+var ErrTooLarge = errors.New("the directory is larger than the operator reads")
+
 // ErrBindRejected wraps a refused bind: the bind Secret is wrong.
 var ErrBindRejected = errors.New("the directory refused the bind credentials")
 

@@ -42,11 +42,23 @@ type LDAPSource struct {
 	changeDN, mechanism string
 
 	queries atomic.Int64
+	limits  ldapLimits
 }
+
+// ldapLimits bound what one Resolve reads, so that a directory (or whoever can
+// write groups in it) cannot make the operator read without end: a group nested
+// in itself through thousands of others, or a subtree of millions of entries.
+type ldapLimits struct {
+	entries      int // entries of one paged search
+	nestedGroups int // nested groups read by one Resolve
+}
+
+// defaultLDAPLimits fit an organisation of 100,000 people with deep group trees.
+var defaultLDAPLimits = ldapLimits{entries: 200_000, nestedGroups: 5_000}
 
 // NewLDAP checks the configuration and returns a source; it does not dial.
 func NewLDAP(cfg LDAPConfig) (*LDAPSource, error) {
-	s := &LDAPSource{cfg: cfg, spec: withDefaults(cfg.Spec)}
+	s := &LDAPSource{cfg: cfg, spec: withDefaults(cfg.Spec), limits: defaultLDAPLimits}
 	u, err := url.Parse(s.spec.URL)
 	if err != nil || (u.Scheme != "ldap" && u.Scheme != "ldaps") || u.Host == "" {
 		return nil, errors.New("the directory's url must be ldap://host[:port] or ldaps://host[:port]")
@@ -200,8 +212,10 @@ func sanitize(what string, err error) error {
 	return fmt.Errorf("%s: %w", what, ErrUnavailable)
 }
 
-// search runs one search, paged (RFC 2696) when the scope is not base.
-func (s *LDAPSource) search(conn *ldap.Conn, base string, scope int, filter string, attrs []string) ([]*ldap.Entry, error) {
+// search runs one search, paged (RFC 2696) when the scope is not base. A paged
+// search stops when ctx ends, between pages, and fails with ErrTooLarge past
+// limits.entries: a directory is an input, bounded like any other.
+func (s *LDAPSource) search(ctx context.Context, conn *ldap.Conn, base string, scope int, filter string, attrs []string) ([]*ldap.Entry, error) {
 	req := ldap.NewSearchRequest(base, scope, ldap.NeverDerefAliases, 0, int(s.spec.Timeout.Seconds()), false,
 		filter, attrs, nil)
 	if scope == ldap.ScopeBaseObject {
@@ -219,6 +233,9 @@ func (s *LDAPSource) search(conn *ldap.Conn, base string, scope int, filter stri
 	paging := ldap.NewControlPaging(uint32(s.spec.PageSize))
 	req.Controls = []ldap.Control{paging}
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		s.queries.Add(1)
 		res, err := conn.Search(req)
 		if ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
@@ -228,6 +245,9 @@ func (s *LDAPSource) search(conn *ldap.Conn, base string, scope int, filter stri
 			return nil, err
 		}
 		out = append(out, res.Entries...)
+		if len(out) > s.limits.entries {
+			return nil, fmt.Errorf("a search below %s answered more than %d entries: %w", base, s.limits.entries, ErrTooLarge)
+		}
 		ctrl, ok := ldap.FindControl(res.Controls, ldap.ControlTypePaging).(*ldap.ControlPaging)
 		if !ok || len(ctrl.Cookie) == 0 {
 			return out, nil
@@ -246,12 +266,12 @@ func (s *LDAPSource) Token(ctx context.Context) (string, string, error) {
 	var token string
 	err := s.do(ctx, func(conn *ldap.Conn) error {
 		if s.mechanism == "" {
-			if err := s.discover(conn); err != nil {
+			if err := s.discover(ctx, conn); err != nil {
 				return err
 			}
 		}
 		var err error
-		token, err = s.readToken(conn)
+		token, err = s.readToken(ctx, conn)
 		return err
 	})
 	if err != nil {
@@ -265,12 +285,15 @@ func sanitizeOnce(what string, err error) error {
 	if errors.Is(err, ErrUnavailable) || errors.Is(err, ErrBindRejected) || errors.Is(err, context.Canceled) {
 		return err
 	}
+	if errors.Is(err, ErrTooLarge) {
+		return fmt.Errorf("%s: %w", what, err) // the operator's own words: nothing of the server's
+	}
 	return sanitize(what, err)
 }
 
-func (s *LDAPSource) discover(conn *ldap.Conn) error {
+func (s *LDAPSource) discover(ctx context.Context, conn *ldap.Conn) error {
 	want := s.spec.ChangeDetection
-	root, err := s.search(conn, "", ldap.ScopeBaseObject, "(objectClass=*)", []string{"namingContexts", "highestCommittedUSN"})
+	root, err := s.search(ctx, conn, "", ldap.ScopeBaseObject, "(objectClass=*)", []string{"namingContexts", "highestCommittedUSN"})
 	if err != nil {
 		return err
 	}
@@ -282,7 +305,7 @@ func (s *LDAPSource) discover(conn *ldap.Conn) error {
 	}
 	if want == collabv1.ChangeDetectionAuto || want == collabv1.ChangeDetectionContextCSN {
 		if nc := namingContextOf(s.spec.GroupBaseDN, contexts); nc != "" {
-			e, err := s.search(conn, nc, ldap.ScopeBaseObject, "(objectClass=*)", []string{"contextCSN"})
+			e, err := s.search(ctx, conn, nc, ldap.ScopeBaseObject, "(objectClass=*)", []string{"contextCSN"})
 			if err != nil {
 				return err
 			}
@@ -314,10 +337,10 @@ func namingContextOf(dn string, contexts []string) string {
 	return best
 }
 
-func (s *LDAPSource) readToken(conn *ldap.Conn) (string, error) {
+func (s *LDAPSource) readToken(ctx context.Context, conn *ldap.Conn) (string, error) {
 	switch s.mechanism {
 	case "ContextCSN":
-		e, err := s.search(conn, s.changeDN, ldap.ScopeBaseObject, "(objectClass=*)", []string{"contextCSN"})
+		e, err := s.search(ctx, conn, s.changeDN, ldap.ScopeBaseObject, "(objectClass=*)", []string{"contextCSN"})
 		if err != nil || len(e) != 1 {
 			return "", err
 		}
@@ -325,7 +348,7 @@ func (s *LDAPSource) readToken(conn *ldap.Conn) (string, error) {
 		slices.Sort(v)
 		return strings.Join(v, ";"), nil
 	case "HighestCommittedUSN":
-		e, err := s.search(conn, "", ldap.ScopeBaseObject, "(objectClass=*)", []string{"highestCommittedUSN"})
+		e, err := s.search(ctx, conn, "", ldap.ScopeBaseObject, "(objectClass=*)", []string{"highestCommittedUSN"})
 		if err != nil || len(e) != 1 {
 			return "", err
 		}
@@ -375,7 +398,7 @@ func (s *LDAPSource) Resolve(ctx context.Context, names []string) (map[string]Gr
 func (s *LDAPSource) resolve(ctx context.Context, conn *ldap.Conn, names []string) (map[string]Group, error) {
 	r := &groupResolver{s: s, conn: conn, nameKey: map[string]string{}, found: map[string]bool{}, seenDN: map[string]bool{},
 		g: graph{people: map[string][]Person{}, subgroups: map[string][]string{}}}
-	if err := r.readPeople(); err != nil {
+	if err := r.readPeople(ctx); err != nil {
 		return nil, err
 	}
 	for _, n := range names {
@@ -385,7 +408,7 @@ func (s *LDAPSource) resolve(ctx context.Context, conn *ldap.Conn, names []strin
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if err := r.readGroups(batch); err != nil {
+		if err := r.readGroups(ctx, batch); err != nil {
 			return nil, err
 		}
 	}
@@ -417,12 +440,14 @@ type groupResolver struct {
 	found   map[string]bool
 	pending []string // nested group DNs to read
 	seenDN  map[string]bool
+	// nestedReads counts the nested groups read, bounded by limits.nestedGroups.
+	nestedReads int
 }
 
 // readPeople reads the people below UserBaseDN.
-func (r *groupResolver) readPeople() error {
+func (r *groupResolver) readPeople(ctx context.Context) error {
 	sp := r.s.spec
-	people, err := r.s.search(r.conn, sp.UserBaseDN, ldap.ScopeWholeSubtree, sp.UserFilter,
+	people, err := r.s.search(ctx, r.conn, sp.UserBaseDN, ldap.ScopeWholeSubtree, sp.UserFilter,
 		[]string{sp.UsernameAttribute, sp.EmailAttribute})
 	if err != nil {
 		return err
@@ -442,7 +467,7 @@ func (r *groupResolver) readPeople() error {
 
 // readGroups reads one batch of requested groups, by lower-cased name, below
 // GroupBaseDN.
-func (r *groupResolver) readGroups(batch []string) error {
+func (r *groupResolver) readGroups(ctx context.Context, batch []string) error {
 	sp := r.s.spec
 	var f strings.Builder
 	f.WriteString("(&" + sp.GroupFilter + "(|")
@@ -451,7 +476,7 @@ func (r *groupResolver) readGroups(batch []string) error {
 		f.WriteString("(" + sp.GroupNameAttribute + "=" + ldap.EscapeFilter(r.nameKey[n]) + ")")
 	}
 	f.WriteString("))")
-	entries, err := r.s.search(r.conn, sp.GroupBaseDN, ldap.ScopeWholeSubtree, f.String(),
+	entries, err := r.s.search(ctx, r.conn, sp.GroupBaseDN, ldap.ScopeWholeSubtree, f.String(),
 		[]string{sp.GroupNameAttribute, sp.MemberAttribute})
 	if err != nil {
 		return err
@@ -481,9 +506,13 @@ func (r *groupResolver) readNested(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if r.nestedReads == r.s.limits.nestedGroups {
+			return fmt.Errorf("the groups nest more than %d groups deep and wide: %w", r.s.limits.nestedGroups, ErrTooLarge)
+		}
+		r.nestedReads++
 		dn := r.pending[0]
 		r.pending = r.pending[1:]
-		entries, err := r.s.search(r.conn, dn, ldap.ScopeBaseObject, sp.GroupFilter,
+		entries, err := r.s.search(ctx, r.conn, dn, ldap.ScopeBaseObject, sp.GroupFilter,
 			[]string{sp.GroupNameAttribute, sp.MemberAttribute})
 		if err != nil {
 			return err
