@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -17,6 +20,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/dryrun"
 	"github.com/opencommons/collab-operator/internal/forum"
+	"github.com/opencommons/collab-operator/internal/forumdeploy"
 )
 
 // PlanOptions are the operator's settings a plan must share with it to agree.
@@ -39,6 +43,12 @@ type PlanOptions struct {
 // When the space exists, the pass starts from its live metadata and status (which
 // hold the ids of its rooms and categories) with desired's spec; otherwise from
 // desired as a new object. A space being deleted is not planned.
+//
+// What a phase could not see (a backend unreachable, credentials the plan may not
+// read) is in the plan's Unknown and the rest of the plan stands; the error is
+// set only when the plan could not be made (the cluster could not be read, a
+// CollaborationPolicy forbids the space, the operator would stall on it), as are
+// the plan's Errors.
 func PlanSpace(ctx context.Context, live client.WithWatch, desired *collabv1.CollaborationSpace, opts PlanOptions) (dryrun.Plan, error) {
 	key := client.ObjectKeyFromObject(desired)
 	plan := dryrun.Plan{Space: key.String()}
@@ -71,60 +81,214 @@ func PlanSpace(ctx context.Context, live client.WithWatch, desired *collabv1.Col
 		}
 	}
 
+	before := space.DeepCopy()
 	r := &CollaborationSpaceReconciler{
 		Client:             dryrun.NewKubeClient(live, rec),
 		Scheme:             live.Scheme(),
 		Recorder:           &events.FakeRecorder{}, // drops events
-		APIReader:          live,
-		Chat:               dryChatConnector{opts.Chat, rec},
+		APIReader:          credentialsReader{live},
+		Chat:               dryChatConnector{real: opts.Chat, rec: rec, space: before},
 		Forum:              opts.Forum,
-		ForumConnector:     dryForumConnector{opts.ForumConnector, rec},
+		ForumConnector:     dryForumConnector{real: opts.ForumConnector, rec: rec, space: before},
 		MaxRemovalsPerPass: opts.MaxRemovalsPerPass,
 	}
-	s := &spaceScope{space: space, before: space.DeepCopy()}
+	s := &spaceScope{space: space, before: before}
 	if stop, err := r.enforcePolicy(ctx, s); stop {
 		// The operator changes nothing of a space its CollaborationPolicies
 		// forbid (or that it cannot judge against them), so neither does a plan.
 		plan.Errors = append(plan.Errors, err.Error())
 		return plan, err
 	}
-	_, err := runPhases(ctx, s, r.phases())
+	_, _ = runPhases(ctx, s, r.phases()) // its errors are s.errs, read below
+	r.planForumToCome(ctx, s, rec)
 	plan.Changes = rec.Changes()
+	plan.Notes = rec.Notes()
+	plan.Unknown = rec.Unknowns()
+	// A phase that failed leaves its part of the plan unknown, and the rest of
+	// the plan stands; one that the operator would stall on (a name held by
+	// someone else) is an error of the plan, as of the space.
+	failed := map[string]bool{}
+	for _, e := range s.errs {
+		failed[e.condition] = true
+		msg := e.Error()
+		if !e.terminal && !strings.HasPrefix(msg, "cannot tell") {
+			msg = "cannot tell what changes on " + phaseSubject(space, e.condition) + ": " + msg
+		}
+		switch {
+		case e.terminal:
+			plan.Errors = append(plan.Errors, msg)
+		case !slices.Contains(plan.Unknown, msg):
+			plan.Unknown = append(plan.Unknown, msg)
+		}
+	}
 	for _, c := range space.Status.Conditions {
-		if c.Status != metav1.ConditionTrue && c.Type != collabv1.DriftedCondition {
-			plan.Notes = append(plan.Notes, fmt.Sprintf("%s: %s", c.Reason, c.Message))
+		if c.Status == metav1.ConditionTrue || c.Type == collabv1.DriftedCondition || failed[c.Type] {
+			continue
+		}
+		line := fmt.Sprintf("%s: %s", c.Reason, c.Message)
+		switch {
+		case c.Type == collabv1.ForumReadyCondition && forumToComeReasons[c.Reason] && slices.Contains(plan.Notes, forumToComeNote):
+			// planned on an empty forum instead
+		case unknownReasons[c.Reason]:
+			plan.Unknown = append(plan.Unknown, line)
+		default:
+			plan.Notes = append(plan.Notes, line)
 		}
 	}
-	if err != nil {
-		for _, e := range flatten(err) {
-			plan.Errors = append(plan.Errors, e.Error())
-		}
+	if len(plan.Errors) > 0 {
+		return plan, errors.New(strings.Join(plan.Errors, "; "))
 	}
-	return plan, err
+	return plan, nil
 }
 
-func flatten(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
+// phaseSubject names what the phase owning condition writes to, for a plan's
+// "cannot tell" lines.
+func phaseSubject(space *collabv1.CollaborationSpace, condition string) string {
+	switch condition {
+	case collabv1.ChatReadyCondition:
+		if c := space.Spec.Chat; c != nil && c.BackendRef != nil {
+			return "ChatBackend " + c.BackendRef.Name
+		}
+		return "the chat server"
+	case collabv1.ForumReadyCondition:
+		if f := space.Spec.Forum; f != nil && f.BackendRef != nil {
+			return "ForumBackend " + f.BackendRef.Name
+		}
+		return deployedForumName(space)
+	case collabv1.PermissionsReadyCondition:
+		return "the space's Roles and RoleBindings"
+	case collabv1.MembersReadyCondition:
+		return "the space's members"
 	}
-	return []error{err}
+	return "the space"
+}
+
+// unknownReasons are the conditions' reasons that say the plan could not see a
+// backend the space already has content on.
+var unknownReasons = map[string]bool{
+	"ForumAPIUnreachable": true, "ForumStarting": true, "ForumLoginFailed": true, "ForumTokenFailed": true,
+	"ChatFailed": true, "ForumBackendUnavailable": true, "ForumFailed": true, "WorkloadsProgressing": true,
+}
+
+// forumToComeReasons say a deployed forum is not running yet; when the plan
+// has planned its content on an empty forum instead, they are not repeated.
+var forumToComeReasons = map[string]bool{
+	"WorkloadsProgressing": true, "ForumAPIUnreachable": true, "ForumStarting": true, "ForumTokenFailed": true,
+}
+
+// forumToComeNote says the forum's content was planned on an empty forum.
+const forumToComeNote = "The forum is not running yet: once it is, the operator creates its groups and categories as planned here"
+
+// planForumToCome plans the content of a deployed forum the operator has not set
+// up yet (no group or category in status) whose API the pass could not use: the
+// forum is being deployed, or runs where the plan cannot reach it. Once it runs,
+// the operator creates every group and category, so the plan shows that, on an
+// empty forum, rather than "no changes". A forum with content recorded that does
+// not answer is something the plan cannot tell (unknownReasons).
+func (r *CollaborationSpaceReconciler) planForumToCome(ctx context.Context, s *spaceScope, rec *dryrun.Recorder) {
+	space := s.space
+	if space.Spec.Forum == nil || space.Spec.Forum.Deploy == nil {
+		return
+	}
+	c := meta.FindStatusCondition(space.Status.Conditions, collabv1.ForumReadyCondition)
+	if c == nil || c.Status == metav1.ConditionTrue || !forumToComeReasons[c.Reason] {
+		return
+	}
+	if st := s.before.Status.Forum; st != nil && (len(st.Groups) > 0 || len(st.Categories) > 0) {
+		return
+	}
+	self := forum.Self{UID: 1, Username: "admin", Admin: true} // the account the forum's setup makes
+	p := &forumPass{s: s, planner: r.ForumConnector.Planner(), name: forumdeploy.Name(space.Name),
+		client: dryrun.NewForum(dryrun.EmptyForum{Self: self}, deployedForumName(space), rec)}
+	if p.planner == nil {
+		return
+	}
+	rec.Note(forumToComeNote)
+	if _, err := r.applyForumContent(ctx, p); err != nil {
+		rec.Unknown("the forum's content: " + err.Error())
+	}
+}
+
+// deployedForumName names a deployed forum in a plan by its space.
+func deployedForumName(space *collabv1.CollaborationSpace) string {
+	return "forum " + space.Namespace + "/" + space.Name
+}
+
+// credentialsReader reads backends' credentials for a plan. A Secret that is not
+// there or that the plan may not read reads as a stand-in (dryrun.Unreadable):
+// the dry connectors then plan a space that has nothing on the backend yet as
+// new there, and say what they cannot tell about the others.
+type credentialsReader struct{ client.Reader }
+
+func (c credentialsReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	err := c.Reader.Get(ctx, key, obj, opts...)
+	secret, isSecret := obj.(*corev1.Secret)
+	if !isSecret || (!apierrors.IsNotFound(err) && !apierrors.IsForbidden(err)) {
+		return err
+	}
+	why := "it is not there"
+	if apierrors.IsForbidden(err) {
+		why = "the plan's role may not read Secrets"
+	}
+	*secret = corev1.Secret{}
+	secret.Namespace, secret.Name = key.Namespace, key.Name
+	secret.Annotations = map[string]string{dryrun.UnreadableAnnotation: why}
+	return nil
 }
 
 // dryChatConnector hands out chat clients that only read, and the real planner.
 type dryChatConnector struct {
 	real ChatConnector
 	rec  *dryrun.Recorder
+	// space is the space planned, as the cluster holds it (its status says
+	// what it has on the chat server).
+	space *collabv1.CollaborationSpace
 }
 
+// Connect connects to the backend, or, when the plan cannot, stands in an empty
+// server: for a backend that only the files name (the operator has made nothing
+// on it), and for a space with no rooms yet whose backend's credentials the plan
+// may not read (said as unknown: whether the rooms' aliases are free is not
+// checked). A space with rooms on a backend the plan cannot read is not planned
+// there.
 func (d dryChatConnector) Connect(ctx context.Context, backend *collabv1.ChatBackend, secret *corev1.Secret) (chat.Client, error) {
 	if d.real == nil {
 		return nil, errors.New("no chat connector")
+	}
+	server := serverOf(backend).name
+	empty := dryrun.EmptyChat{Self: operatorOf(secret, server)}
+	if dryrun.FromFiles(backend) {
+		d.rec.Note(fmt.Sprintf("ChatBackend %s is not in the cluster yet: its rooms are planned as on an empty server, "+
+			"the operator's account shown as %s", backend.Name, empty.Self))
+		return dryrun.NewChat(empty, server, d.rec), nil
+	}
+	if why, unreadable := dryrun.Unreadable(secret); unreadable {
+		if d.space.Status.Chat != nil && d.space.Status.Chat.SpaceID != "" {
+			return nil, fmt.Errorf("cannot tell what changes on ChatBackend %s: its credentials Secret %s/%s cannot be read (%s)",
+				backend.Name, secret.Namespace, secret.Name, why)
+		}
+		d.rec.Unknown(fmt.Sprintf("ChatBackend %s: its credentials Secret %s/%s cannot be read (%s), so the rooms are "+
+			"planned as new without checking that their aliases are free", backend.Name, secret.Namespace, secret.Name, why))
+		return dryrun.NewChat(empty, server, d.rec), nil
 	}
 	c, err := d.real.Connect(ctx, backend, secret)
 	if err != nil {
 		return nil, err
 	}
-	return dryrun.NewChat(c, serverOf(backend).name, d.rec), nil
+	return dryrun.NewChat(c, server, d.rec), nil
+}
+
+// operatorOf is the operator's user id on a server, as a plan that cannot ask
+// the server shows it: from the credentials' username, else the usual account.
+func operatorOf(secret *corev1.Secret, server string) string {
+	user := "collab-operator"
+	if u := string(secret.Data[secretUsername]); u != "" {
+		user = u
+	}
+	if strings.HasPrefix(user, "@") {
+		return user
+	}
+	return "@" + user + ":" + server
 }
 
 // Planner is the real connector's: a plan must map spaces onto rooms exactly as
@@ -140,17 +304,37 @@ func (d dryChatConnector) Planner(backend *collabv1.ChatBackend) (chat.Planner, 
 type dryForumConnector struct {
 	real ForumConnector
 	rec  *dryrun.Recorder
+	// space is the space planned, as the cluster holds it.
+	space *collabv1.CollaborationSpace
 }
 
+// Connect connects to the forum, named in the plan by what users know it as: a
+// deployed forum by its space, a ForumBackend by its name (name is its admin
+// Secret's key, or "ForumBackend/<name>"). As for chat, a ForumBackend whose
+// credentials the plan may not read is an empty forum for a space with nothing
+// on it yet, and unknown for the others.
 func (d dryForumConnector) Connect(ctx context.Context, name, url string, secret *corev1.Secret) (forum.Client, error) {
 	if d.real == nil {
 		return nil, errors.New("no forum connector")
+	}
+	display := deployedForumName(d.space)
+	if backend, ok := strings.CutPrefix(name, "ForumBackend/"); ok {
+		display = "ForumBackend " + backend
+	}
+	if why, unreadable := dryrun.Unreadable(secret); unreadable {
+		if st := d.space.Status.Forum; st != nil && (len(st.Groups) > 0 || len(st.Categories) > 0) {
+			return nil, fmt.Errorf("cannot tell what changes on %s: its credentials Secret %s/%s cannot be read (%s)",
+				display, secret.Namespace, secret.Name, why)
+		}
+		d.rec.Unknown(fmt.Sprintf("%s: its credentials Secret %s/%s cannot be read (%s), so the groups and categories "+
+			"are planned as new without checking the forum", display, secret.Namespace, secret.Name, why))
+		return dryrun.NewForum(dryrun.EmptyForum{Self: forum.Self{UID: 1, Username: "admin", Admin: true}}, display, d.rec), nil
 	}
 	c, err := d.real.Connect(ctx, name, url, secret)
 	if err != nil {
 		return nil, err
 	}
-	return dryrun.NewForum(c, name, d.rec), nil
+	return dryrun.NewForum(c, display, d.rec), nil
 }
 
 // Planner is the real connector's: a plan must map spaces onto groups and

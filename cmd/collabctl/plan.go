@@ -9,6 +9,7 @@ import (
 	"io"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -28,22 +29,36 @@ const planHelp = `Usage:
 Shows what the operator would do if the CollaborationSpaces in the files were
 applied: the Roles and RoleBindings it would create, change or delete, the
 rooms it would create, the topics, members and links it would change, the
-rooms and categories it would archive. It reads the live cluster (with the
-current kubeconfig) and the chat and forum backends the spaces use, and writes
-to none of them: it runs the operator's own reconcile code with clients that
-record writes instead of making them.
+forum it would deploy and the groups and categories it would make, the rooms
+and categories it would archive. It reads the live cluster (with the current
+kubeconfig) and the chat and forum backends the spaces use, and writes to none
+of them: it runs the operator's own reconcile code with clients that record
+writes instead of making them.
 
 The files are validated first (see '%[1]s validate'); invalid input is not
-planned. Objects other than CollaborationSpaces are ignored.
+planned. The Namespaces, ChatBackends and ForumBackends in the files count as
+existing, so a pull request that adds a department plans as the creation of
+everything in it. A backend only the files hold, and a deployed forum that is
+not running yet, plan as empty: everything on them is created.
 
-Needs get on CollaborationSpaces, ChatBackends, ForumBackends, Roles,
-RoleBindings and the backends' credentials Secrets, list on Roles and
-RoleBindings; see docs/collabctl-plan.md.
+Needs get, list and watch on the collab kinds, Namespaces, Roles and
+RoleBindings (the collab-plan ClusterRole). To see what is on the chat and
+forum backends it also reads their credentials Secrets; without them (as with
+collab-plan, which grants no Secret) it plans a space that has nothing on a
+backend yet as new there, and says "cannot tell" for the rest. See
+docs/collabctl.md.
 
-Exit status: 0 when the plan was made (with or without changes), 1 when the
-input is invalid or a backend could not be read, 2 for bad arguments. With
---exit-code, 2 also means "there are changes" (like terraform plan
--detailed-exitcode).
+Exit status:
+  0  no changes
+  1  the input is invalid, or the plan could not be made (no cluster, a
+     CollaborationPolicy forbids the space)
+  2  bad arguments
+  3  changes pending
+  4  the plan cannot tell part of what would change (a backend unreachable or
+     unreadable, a forum API that does not answer); there may be changes
+     besides those shown
+It is never 0 when anything is pending or unknown. --exit-code is accepted
+for scripts written for earlier releases and changes nothing.
 
 Flags:
 `
@@ -67,7 +82,7 @@ func (f *planFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.operatorNamespace, "operator-namespace", "collab-operator-system", "the operator's --operator-namespace")
 	fs.StringVar(&f.forumEndpoint, "forum-endpoint-override", "", "the operator's --forum-endpoint-override")
 	fs.IntVar(&f.maxRemovals, "max-member-removals", 5, "the operator's --max-member-removals")
-	fs.BoolVar(&f.exitCode, "exit-code", false, "exit 3 when there are changes")
+	fs.BoolVar(&f.exitCode, "exit-code", false, "accepted for compatibility: plan always exits 3 with changes, 4 when it cannot tell")
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up after this long")
 }
 
@@ -125,7 +140,7 @@ func runPlan(ctx context.Context, e env, args []string) int {
 	if code, ok := validateForPlan(ctx, e, inputs, flags.namespace); !ok {
 		return code
 	}
-	spaces, err := spacesIn(inputs, flags.namespace)
+	spaces, others, err := objectsIn(inputs, flags.namespace)
 	if err != nil {
 		say(e.stderr, "%s plan: %v\n", e.prog, err)
 		return exitUsage
@@ -136,34 +151,52 @@ func runPlan(ctx context.Context, e env, args []string) int {
 		say(e.stderr, "%s plan: cannot load the kubeconfig: %v\n", e.prog, err)
 		return exitFindings
 	}
-	live, err := client.NewWithWatch(restCfg, client.Options{Scheme: planScheme()})
+	cluster, err := client.NewWithWatch(restCfg, client.Options{Scheme: planScheme()})
 	if err != nil {
 		say(e.stderr, "%s plan: cannot connect to the cluster: %v\n", e.prog, err)
 		return exitFindings
 	}
+	// The Namespaces and backends of the files exist for the plan.
+	live := dryrun.NewOverlay(cluster, others)
 	opts := controllers.PlanOptions{
 		Chat:               &controllers.MatrixConnector{},
 		ForumConnector:     &controllers.NodeBBConnector{},
 		Forum:              controllers.ForumSettings{OperatorNamespace: flags.operatorNamespace, EndpointOverride: flags.forumEndpoint},
 		MaxRemovalsPerPass: flags.maxRemovals,
 	}
-	plans, failed := makePlans(ctx, live, spaces, opts)
+	plans := makePlans(ctx, live, spaces, opts)
 	if err := write(e.stdout, plans); err != nil {
 		say(e.stderr, "%s plan: %v\n", e.prog, err)
 		return exitFindings
 	}
+	return planExitCode(plans)
+}
+
+// Exit codes of plan beyond the common ones. Each differs from every failure
+// code, so CI can tell "something to apply" from "could not plan", and neither
+// is ever 0.
+const (
+	// exitChanges: the plan holds changes and nothing is unknown.
+	exitChanges = 3
+	// exitUnknown: part of the plan cannot be told (a backend unreachable or
+	// unreadable, a forum whose API does not answer); there may be changes
+	// besides those shown.
+	exitUnknown = 4
+)
+
+// planExitCode is 1 when a plan could not be made, else 4 when part of one is
+// unknown, else 3 when there are changes, else 0.
+func planExitCode(plans []dryrun.Plan) int {
 	switch {
-	case failed:
+	case dryrun.HasErrors(plans):
 		return exitFindings
-	case flags.exitCode && dryrun.HasChanges(plans):
+	case dryrun.HasUnknown(plans):
+		return exitUnknown
+	case dryrun.HasChanges(plans):
 		return exitChanges
 	}
 	return exitOK
 }
-
-// exitChanges: with --exit-code, the plan holds changes. It differs from every
-// failure code, so CI can tell "something to apply" from "could not plan".
-const exitChanges = 3
 
 var planWriters = map[string]func(io.Writer, []dryrun.Plan) error{
 	"text":     dryrun.WriteText,
@@ -172,22 +205,18 @@ var planWriters = map[string]func(io.Writer, []dryrun.Plan) error{
 	"md":       dryrun.WriteMarkdown,
 }
 
-// makePlans plans each space in turn; it reports whether any plan met an error.
+// makePlans plans each space in turn.
 func makePlans(ctx context.Context, live client.WithWatch, spaces []*collabv1.CollaborationSpace,
-	opts controllers.PlanOptions) ([]dryrun.Plan, bool) {
+	opts controllers.PlanOptions) []dryrun.Plan {
 	plans := make([]dryrun.Plan, 0, len(spaces))
-	failed := false
 	for _, s := range spaces {
 		p, err := controllers.PlanSpace(ctx, live, s, opts)
-		if err != nil {
-			failed = true
-			if len(p.Errors) == 0 {
-				p.Errors = []string{err.Error()}
-			}
+		if err != nil && len(p.Errors) == 0 {
+			p.Errors = []string{err.Error()}
 		}
 		plans = append(plans, p)
 	}
-	return plans, failed
+	return plans
 }
 
 // validateForPlan runs validate's checks and prints its errors; a plan of
@@ -214,7 +243,25 @@ func validateForPlan(ctx context.Context, e env, inputs []validate.Input, namesp
 // spacesIn returns the CollaborationSpaces in inputs, in order; a space repeated
 // (an update, for validate) is planned as its last version.
 func spacesIn(inputs []validate.Input, namespace string) ([]*collabv1.CollaborationSpace, error) {
+	spaces, _, err := objectsIn(inputs, namespace)
+	return spaces, err
+}
+
+// existingKinds are the kinds of the files that exist for a plan before they
+// are applied: a pull request that adds a department adds its Namespace, and
+// may add a backend.
+var existingKinds = map[string]func() client.Object{
+	"/Namespace": func() client.Object { return &corev1.Namespace{} },
+	collabv1.GroupVersion.Group + "/ChatBackend":  func() client.Object { return &collabv1.ChatBackend{} },
+	collabv1.GroupVersion.Group + "/ForumBackend": func() client.Object { return &collabv1.ForumBackend{} },
+}
+
+// objectsIn returns the CollaborationSpaces in inputs, in order, and the
+// Namespaces and backends; a space repeated (an update, for validate) is
+// planned as its last version.
+func objectsIn(inputs []validate.Input, namespace string) ([]*collabv1.CollaborationSpace, []client.Object, error) {
 	var out []*collabv1.CollaborationSpace
+	var others []client.Object
 	index := map[string]int{}
 	for _, in := range inputs {
 		dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(in.Data), 4096)
@@ -224,15 +271,26 @@ func spacesIn(inputs []validate.Input, namespace string) ([]*collabv1.Collaborat
 				if errors.Is(err, io.EOF) {
 					break
 				}
-				return nil, fmt.Errorf("%s: %w", in.Name, err)
+				return nil, nil, fmt.Errorf("%s: %w", in.Name, err)
 			}
 			gvk := u.GroupVersionKind()
-			if len(u.Object) == 0 || gvk.Group != collabv1.GroupVersion.Group || gvk.Kind != "CollaborationSpace" {
+			if len(u.Object) == 0 {
+				continue
+			}
+			if mk, ok := existingKinds[gvk.Group+"/"+gvk.Kind]; ok {
+				obj := mk()
+				if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj); err != nil {
+					return nil, nil, fmt.Errorf("%s: %s: %w", in.Name, u.GetName(), err)
+				}
+				others = append(others, obj)
+				continue
+			}
+			if gvk.Group != collabv1.GroupVersion.Group || gvk.Kind != "CollaborationSpace" {
 				continue
 			}
 			s := &collabv1.CollaborationSpace{}
 			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, s); err != nil {
-				return nil, fmt.Errorf("%s: %s: %w", in.Name, u.GetName(), err)
+				return nil, nil, fmt.Errorf("%s: %s: %w", in.Name, u.GetName(), err)
 			}
 			if s.Namespace == "" {
 				s.Namespace = namespace
@@ -246,7 +304,7 @@ func spacesIn(inputs []validate.Input, namespace string) ([]*collabv1.Collaborat
 			out = append(out, s)
 		}
 	}
-	return out, nil
+	return out, others, nil
 }
 
 func planScheme() *runtime.Scheme {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencommons/collab-operator/internal/dryrun"
 	"github.com/opencommons/collab-operator/internal/validate"
 )
 
@@ -88,4 +89,31 @@ func toInputs(files []struct{ name, data string }) []validate.Input {
 		out = append(out, validate.Input{Name: f.name, Data: []byte(f.data)})
 	}
 	return out
+}
+
+func TestPlanExitCode(t *testing.T) {
+	change := []dryrun.Change{{Backend: dryrun.BackendChat, Verb: "create", Target: "#a:x"}}
+	cases := map[string]struct {
+		plans []dryrun.Plan
+		want  int
+	}{
+		"nothing to do":                  {plans: []dryrun.Plan{{Space: "a/a"}}, want: exitOK},
+		"no space at all":                {want: exitOK},
+		"changes pending":                {plans: []dryrun.Plan{{Space: "a/a", Changes: change}}, want: exitChanges},
+		"a part unknown, nothing seen":   {plans: []dryrun.Plan{{Space: "a/a", Unknown: []string{"x"}}}, want: exitUnknown},
+		"changes and an unknown":         {plans: []dryrun.Plan{{Space: "a/a", Changes: change}, {Space: "b/b", Unknown: []string{"x"}}}, want: exitUnknown},
+		"a space that cannot be planned": {plans: []dryrun.Plan{{Space: "a/a", Changes: change}, {Space: "b/b", Errors: []string{"x"}}}, want: exitFindings},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := planExitCode(tc.plans); got != tc.want {
+				t.Errorf("exit %d, want %d", got, tc.want)
+			}
+		})
+	}
+	for _, code := range []int{exitChanges, exitUnknown} {
+		if code == exitOK || code == exitFindings || code == exitUsage {
+			t.Errorf("exit code %d is not distinct", code)
+		}
+	}
 }

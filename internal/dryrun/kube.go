@@ -25,11 +25,15 @@ func NewKubeClient(live client.WithWatch, rec *Recorder) client.WithWatch {
 			return nil
 		},
 		Update: func(ctx context.Context, _ client.WithWatch, obj client.Object, _ ...client.UpdateOption) error {
-			k.add("update", obj, k.updateDetail(ctx, obj))
+			if !k.unreadable(obj) {
+				k.add("update", obj, k.updateDetail(ctx, obj))
+			}
 			return nil
 		},
 		Patch: func(ctx context.Context, _ client.WithWatch, obj client.Object, _ client.Patch, _ ...client.PatchOption) error {
-			k.add("update", obj, k.updateDetail(ctx, obj))
+			if !k.unreadable(obj) {
+				k.add("update", obj, k.updateDetail(ctx, obj))
+			}
 			return nil
 		},
 		Delete: func(_ context.Context, _ client.WithWatch, obj client.Object, _ ...client.DeleteOption) error {
@@ -62,6 +66,18 @@ func NewKubeClient(live client.WithWatch, rec *Recorder) client.WithWatch {
 type kube struct {
 	live client.WithWatch
 	rec  *Recorder
+}
+
+// unreadable reports whether obj stands for a Secret the plan may not read
+// (NewOverlay), and records that whether it changes cannot be told: the pass
+// would fill the stand-in and "update" an object it has not seen.
+func (k *kube) unreadable(obj client.Object) bool {
+	why, ok := Unreadable(obj)
+	if ok {
+		k.rec.Unknown(fmt.Sprintf("%s: cannot read it (%s), so whether the operator changes it is not planned",
+			Target("Secret", client.ObjectKeyFromObject(obj)), why))
+	}
+	return ok
 }
 
 // Target names an object as "Kind namespace/name", the way changes name it.

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -57,7 +58,12 @@ type Plan struct {
 	// Notes say what the plan could not see, e.g. a forum that is not running yet,
 	// so its content cannot be planned.
 	Notes []string `json:"notes,omitempty"`
-	// Errors the pass met; the plan is incomplete where they are.
+	// Unknown says what the plan cannot tell: a backend it cannot reach or may
+	// not read, a forum whose API does not answer. More may change there than
+	// Changes shows.
+	Unknown []string `json:"unknown,omitempty"`
+	// Errors stopped the plan: the operator would change nothing of the space
+	// (a CollaborationPolicy forbids it), or the cluster could not be read.
 	Errors []string `json:"errors,omitempty"`
 }
 
@@ -71,6 +77,26 @@ func HasChanges(plans []Plan) bool {
 	return false
 }
 
+// HasUnknown reports whether any plan cannot tell part of what would change.
+func HasUnknown(plans []Plan) bool {
+	for _, p := range plans {
+		if len(p.Unknown) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// HasErrors reports whether any plan could not be made.
+func HasErrors(plans []Plan) bool {
+	for _, p := range plans {
+		if len(p.Errors) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Recorder collects the changes the dry-run clients of one pass record, and the
 // names of the rooms they have seen so changes can say "#eng-general:example.org"
 // rather than a room id. It is safe for concurrent use.
@@ -78,6 +104,41 @@ type Recorder struct {
 	mu      sync.Mutex
 	changes []Change
 	names   map[string]string
+	notes   []string
+	unknown []string
+}
+
+// Note records something the plan assumed or could not see that changes
+// nothing of what it shows.
+func (r *Recorder) Note(msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !slices.Contains(r.notes, msg) {
+		r.notes = append(r.notes, msg)
+	}
+}
+
+// Unknown records a part of the plan that cannot be told.
+func (r *Recorder) Unknown(msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !slices.Contains(r.unknown, msg) {
+		r.unknown = append(r.unknown, msg)
+	}
+}
+
+// Notes returns the notes recorded so far.
+func (r *Recorder) Notes() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.notes)
+}
+
+// Unknowns returns what the plan cannot tell, as recorded so far.
+func (r *Recorder) Unknowns() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.unknown)
 }
 
 // Add records a change.
@@ -151,13 +212,16 @@ func WriteText(w io.Writer, plans []Plan) error {
 		}
 		fmt.Fprintf(&b, "CollaborationSpace %s%s\n", p.Space, state)
 		if len(p.Changes) == 0 {
-			b.WriteString("  no changes\n")
+			fmt.Fprintf(&b, "  %s\n", strings.ToLower(noChanges(p)))
 		}
 		for _, c := range p.Changes {
 			fmt.Fprintf(&b, "  %s %-10s %-12s %s\n", symbol(c.Verb), c.Backend, c.Verb, targetAndDetail(c))
 		}
 		for _, n := range p.Notes {
 			fmt.Fprintf(&b, "  note: %s\n", n)
+		}
+		for _, u := range p.Unknown {
+			fmt.Fprintf(&b, "  cannot tell: %s\n", u)
 		}
 		for _, e := range p.Errors {
 			fmt.Fprintf(&b, "  error: %s\n", e)
@@ -168,6 +232,18 @@ func WriteText(w io.Writer, plans []Plan) error {
 	fmt.Fprintf(&b, "%d %s in %d %s.\n", total, plural(total, "change"), len(plans), plural(len(plans), "space"))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// noChanges says a plan holds no change: for certain, or only as far as it
+// could see.
+func noChanges(p Plan) string {
+	switch {
+	case len(p.Errors) > 0:
+		return "Not planned"
+	case len(p.Unknown) > 0:
+		return "No changes in what the plan could see"
+	}
+	return "No changes"
 }
 
 func targetAndDetail(c Change) string {
@@ -206,7 +282,7 @@ func WriteMarkdown(w io.Writer, plans []Plan) error {
 		}
 		fmt.Fprintf(&b, "#### `%s`%s\n\n", p.Space, state)
 		if len(p.Changes) == 0 {
-			b.WriteString("No changes.\n\n")
+			b.WriteString(noChanges(p) + ".\n\n")
 		} else {
 			b.WriteString("| | Backend | Action | Target | Detail |\n|---|---|---|---|---|\n")
 			for _, c := range p.Changes {
@@ -217,6 +293,9 @@ func WriteMarkdown(w io.Writer, plans []Plan) error {
 		}
 		for _, n := range p.Notes {
 			fmt.Fprintf(&b, "> **Note:** %s\n\n", mdEscape(n))
+		}
+		for _, u := range p.Unknown {
+			fmt.Fprintf(&b, "> **Cannot tell:** %s\n\n", mdEscape(u))
 		}
 		for _, e := range p.Errors {
 			fmt.Fprintf(&b, "> **Error:** %s\n\n", mdEscape(e))
