@@ -218,6 +218,7 @@ spec:
 		{"create", `category "Budgets" on forum dept-finance/finance`},
 		{"create", `category "Audits" on forum dept-finance/finance`},
 		{"create", `group `, "on forum dept-finance/finance"},
+		{"grant", `category "Budgets (new)" on forum dept-finance/finance`, "members {"},
 	} {
 		if len(linesWith(r.stdout, want...)) == 0 {
 			t.Errorf("the plan has no line with %q\n%s", want, r.stdout)
@@ -368,5 +369,46 @@ func TestPlanADeployedForumThatIsNotThereYet(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "not running yet") {
 		t.Errorf("the plan does not say the forum is not running yet:\n%s", r.stdout)
+	}
+}
+
+// TestPlanSumsUpPrivilegeGrants: on a forum the plan reaches, a new category's
+// privileges are one line per group, and the forum is named by its space.
+func TestPlanSumsUpPrivilegeGrants(t *testing.T) {
+	c, kubeconfig := planCluster(t)
+	srv := fake.NewServer("master-token")
+	api := httptest.NewServer(srv.Handler())
+	t.Cleanup(api.Close)
+	ensureNamespace(t, c, "dept-forum-grants")
+	runningForum(t, c, "dept-forum-grants", "eng", "master-token")
+	dir := writePRFiles(t, map[string]string{"eng.yaml": deployedForumSpace("dept-forum-grants", "eng")})
+	r := collabctl(t, "collabctl", "", "plan", "--kubeconfig", kubeconfig, "--operator-namespace", operatorNamespace,
+		"--forum-endpoint-override", api.URL, dir)
+	if r.code != exitChanges {
+		t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, exitChanges, r.stdout, r.stderr)
+	}
+	if got := linesWith(r.stdout, " forum ", forumdeploy.AdminSecretName("eng")); len(got) > 0 {
+		t.Errorf("the plan names the forum by its admin Secret: %q", got)
+	}
+	if got := changeLines(r.stdout, "forum", "create", "category", "on forum dept-forum-grants/eng"); len(got) != 3 {
+		t.Errorf("the plan creates %d categories, want 3:\n%s", len(got), r.stdout)
+	}
+	grants := changeLines(r.stdout, "forum", "grant")
+	if len(grants) != 9 {
+		t.Errorf("the plan has %d grant lines, want 9: one per category (3) and group (3)\n%s", len(grants), r.stdout)
+	}
+	seen := map[string]bool{}
+	for _, g := range grants {
+		// "~ forum grant category "RFCs" on forum ns/eng: group {read, ...}"
+		target, detail, _ := strings.Cut(g, ": ")
+		group, _, _ := strings.Cut(detail, " {")
+		key := target + "|" + group
+		if seen[key] {
+			t.Errorf("two grant lines for one category and group: %s", key)
+		}
+		seen[key] = true
+		if !strings.Contains(g, "on forum dept-forum-grants/eng") || !strings.Contains(detail, "{") {
+			t.Errorf("grant line %q does not name the forum by its space or list the privileges", g)
+		}
 	}
 }

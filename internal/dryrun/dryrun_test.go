@@ -17,6 +17,7 @@ import (
 
 	"github.com/opencommons/collab-operator/internal/chat"
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
+	"github.com/opencommons/collab-operator/internal/forum"
 )
 
 // The fake's write methods are left unset: called, they would fail the pass.
@@ -196,5 +197,31 @@ func TestJSONRoundTrips(t *testing.T) {
 	}
 	if !HasChanges(plans) || HasChanges(plans[1:]) {
 		t.Errorf("HasChanges is wrong")
+	}
+}
+
+func TestForumSumsUpPrivilegesPerGroup(t *testing.T) {
+	rec := &Recorder{}
+	f := NewForum(nil, "forum eng/engineering", rec)
+	f.categories[7] = "RFCs"
+	err := f.UpdateCategory(context.Background(), 7, []forum.CategoryAction{
+		forum.Grant{Group: "members", Privilege: "read"},
+		forum.Grant{Group: "owners", Privilege: "read"},
+		forum.Grant{Group: "members", Privilege: "topics:create"},
+		forum.Revoke{Group: "guests", Privilege: "read"},
+		forum.SetDisabled{Disabled: false},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := `category "RFCs" on forum eng/engineering`
+	want := []Change{
+		{Backend: "forum", Verb: "enable", Target: target, Detail: forum.SetDisabled{Disabled: false}.String()},
+		{Backend: "forum", Verb: "grant", Target: target, Object: "members", Detail: "members {read, topics:create}"},
+		{Backend: "forum", Verb: "grant", Target: target, Object: "owners", Detail: "owners {read}"},
+		{Backend: "forum", Verb: "revoke", Target: target, Object: "guests", Detail: "guests {read}"},
+	}
+	if diff := cmp.Diff(want, rec.Changes()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

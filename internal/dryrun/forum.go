@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/opencommons/collab-operator/internal/forum"
 )
@@ -80,20 +81,40 @@ func (f *Forum) CreateCategory(_ context.Context, spec forum.CategorySpec) (*for
 // UpdateCategory records each action.
 func (f *Forum) UpdateCategory(_ context.Context, id int64, actions []forum.CategoryAction) error {
 	target := f.categoryTarget(id)
+	// Privileges are summed up per group: one line a group and verb, not one
+	// a privilege (a new category takes some twenty for each group).
+	type grants struct {
+		verb, group string
+		privileges  []string
+	}
+	var summed []*grants
+	sum := func(verb, group, privilege string) {
+		for _, g := range summed {
+			if g.verb == verb && g.group == group {
+				g.privileges = append(g.privileges, privilege)
+				return
+			}
+		}
+		summed = append(summed, &grants{verb: verb, group: group, privileges: []string{privilege}})
+	}
 	for _, a := range actions {
-		verb, object := "update", ""
 		switch a := a.(type) {
 		case forum.Grant:
-			verb, object = "grant", a.Group+" "+a.Privilege
+			sum("grant", a.Group, a.Privilege)
 		case forum.Revoke:
-			verb, object = "revoke", a.Group+" "+a.Privilege
+			sum("revoke", a.Group, a.Privilege)
 		case forum.SetDisabled:
-			verb = "enable"
+			verb := "enable"
 			if a.Disabled {
 				verb = "disable"
 			}
+			f.add(verb, target, "", a.String())
+		default:
+			f.add("update", target, "", a.String())
 		}
-		f.add(verb, target, object, a.String())
+	}
+	for _, g := range summed {
+		f.add(g.verb, target, g.group, fmt.Sprintf("%s {%s}", g.group, strings.Join(g.privileges, ", ")))
 	}
 	return nil
 }

@@ -191,9 +191,9 @@ func (r *Recorder) replaceIDs(s string) string {
 // symbol is the mark a verb gets in text and markdown output, as terraform does.
 func symbol(verb string) string {
 	switch verb {
-	case "create", "invite", "link":
+	case "create", "invite", "link", "grant":
 		return "+"
-	case "delete", "remove", "unlink":
+	case "delete", "remove", "unlink", "revoke":
 		return "-"
 	case "archive":
 		return "!"
