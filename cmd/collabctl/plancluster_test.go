@@ -236,6 +236,23 @@ spec:
 	if err := c.Get(context.Background(), client.ObjectKey{Name: "dept-finance"}, ns); err == nil {
 		t.Errorf("the plan created the Namespace")
 	}
+
+	// What the pull request's comment shows of it.
+	md := collabctl(t, "collabctl", "", "plan", "-o", "markdown", "--kubeconfig", kubeconfig, "--operator-namespace", operatorNamespace, dir)
+	if md.code != exitChanges {
+		t.Errorf("-o markdown: exit %d, want %d", md.code, exitChanges)
+	}
+	for _, want := range []string{
+		"#### `dept-finance/finance` (new)",
+		"| chat | 3 create, 2 link |",
+		"**People:** 4 invited, 0 removed",
+		"- Invited: @fiona:example.org, @frank:example.org, fiona, frank",
+		"> The forum is not running yet",
+	} {
+		if !strings.Contains(md.stdout, want) {
+			t.Errorf("-o markdown does not show %q:\n%s", want, md.stdout)
+		}
+	}
 }
 
 // TestPlanANewBackend: a ChatBackend only the files hold has nothing of the

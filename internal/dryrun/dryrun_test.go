@@ -152,17 +152,6 @@ CollaborationSpace mkt/marketing (new)
 3 changes in 2 spaces.
 `,
 		},
-		"markdown": {
-			write: func(b *bytes.Buffer, p []Plan) error { return WriteMarkdown(b, p) },
-			want: "### collabctl plan: 3 changes in 2 spaces\n\n" +
-				"#### `eng/engineering`\n\n" +
-				"| | Backend | Action | Target | Detail |\n|---|---|---|---|---|\n" +
-				"| ~ | kubernetes | update | `RoleBinding eng/collab-engineering-members` | add User bob |\n" +
-				"| ~ | chat | set-topic | `#engineering-general:x` | set topic to \"a\\|b\" |\n" +
-				"| ! | chat | archive | `#engineering-old:x` |  |\n\n" +
-				"#### `mkt/marketing` (new)\n\nNo changes.\n\n" +
-				"> **Note:** WorkloadsProgressing: waiting\n\n",
-		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

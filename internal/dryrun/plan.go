@@ -267,14 +267,24 @@ func WriteJSON(w io.Writer, plans []Plan) error {
 	return enc.Encode(out)
 }
 
-// WriteMarkdown writes the plans for a pull-request comment: one table per space.
+// WriteMarkdown writes the plans for a pull-request comment. Per space: a short
+// table of the changes by backend, the people invited and removed (counts, then
+// names), what the plan cannot tell and its notes, then every change in a
+// folded table.
 func WriteMarkdown(w io.Writer, plans []Plan) error {
 	var b strings.Builder
-	total := 0
+	total, unknown := 0, 0
 	for _, p := range plans {
 		total += len(p.Changes)
+		if len(p.Unknown) > 0 || len(p.Errors) > 0 {
+			unknown++
+		}
 	}
-	fmt.Fprintf(&b, "### collabctl plan: %d %s in %d %s\n\n", total, plural(total, "change"), len(plans), plural(len(plans), "space"))
+	fmt.Fprintf(&b, "### collabctl plan: %d %s in %d %s", total, plural(total, "change"), len(plans), plural(len(plans), "space"))
+	if unknown > 0 {
+		fmt.Fprintf(&b, ", %d %s not fully planned", unknown, plural(unknown, "space"))
+	}
+	b.WriteString("\n\n")
 	for _, p := range plans {
 		state := ""
 		if p.New {
@@ -284,25 +294,96 @@ func WriteMarkdown(w io.Writer, plans []Plan) error {
 		if len(p.Changes) == 0 {
 			b.WriteString(noChanges(p) + ".\n\n")
 		} else {
+			b.WriteString("| Backend | Changes |\n|---|---|\n")
+			for _, row := range changeCounts(p.Changes) {
+				fmt.Fprintf(&b, "| %s | %s |\n", row[0], row[1])
+			}
+			b.WriteString("\n")
+		}
+		invited, removed := People(p.Changes)
+		if len(invited)+len(removed) > 0 {
+			fmt.Fprintf(&b, "**People:** %d invited, %d removed\n\n", len(invited), len(removed))
+			if len(invited) > 0 {
+				fmt.Fprintf(&b, "- Invited: %s\n", mdEscape(strings.Join(invited, ", ")))
+			}
+			if len(removed) > 0 {
+				fmt.Fprintf(&b, "- Removed: %s\n", mdEscape(strings.Join(removed, ", ")))
+			}
+			b.WriteString("\n")
+		}
+		for _, e := range p.Errors {
+			fmt.Fprintf(&b, "> [!CAUTION]\n> **Not planned:** %s\n\n", mdEscape(e))
+		}
+		for _, u := range p.Unknown {
+			fmt.Fprintf(&b, "> [!WARNING]\n> **Cannot tell:** %s\n\n", mdEscape(u))
+		}
+		for _, n := range p.Notes {
+			fmt.Fprintf(&b, "> [!NOTE]\n> %s\n\n", mdEscape(n))
+		}
+		if len(p.Changes) > 0 {
+			fmt.Fprintf(&b, "<details><summary>All %d %s</summary>\n\n", len(p.Changes), plural(len(p.Changes), "change"))
 			b.WriteString("| | Backend | Action | Target | Detail |\n|---|---|---|---|---|\n")
 			for _, c := range p.Changes {
 				fmt.Fprintf(&b, "| %s | %s | %s | `%s` | %s |\n", symbol(c.Verb), c.Backend, c.Verb,
 					mdEscape(c.Target), mdEscape(c.Detail))
 			}
-			b.WriteString("\n")
-		}
-		for _, n := range p.Notes {
-			fmt.Fprintf(&b, "> **Note:** %s\n\n", mdEscape(n))
-		}
-		for _, u := range p.Unknown {
-			fmt.Fprintf(&b, "> **Cannot tell:** %s\n\n", mdEscape(u))
-		}
-		for _, e := range p.Errors {
-			fmt.Fprintf(&b, "> **Error:** %s\n\n", mdEscape(e))
+			b.WriteString("\n</details>\n\n")
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// changeCounts sums changes up by backend, in the order backends come in, as
+// "2 create, 1 invite" with verbs in the order they first come.
+func changeCounts(changes []Change) [][2]string {
+	var backends []string
+	verbs := map[string][]string{}
+	counts := map[string]map[string]int{}
+	for _, c := range changes {
+		if counts[c.Backend] == nil {
+			backends = append(backends, c.Backend)
+			counts[c.Backend] = map[string]int{}
+		}
+		if counts[c.Backend][c.Verb] == 0 {
+			verbs[c.Backend] = append(verbs[c.Backend], c.Verb)
+		}
+		counts[c.Backend][c.Verb]++
+	}
+	out := make([][2]string, 0, len(backends))
+	for _, be := range backends {
+		parts := make([]string, 0, len(verbs[be]))
+		for _, v := range verbs[be] {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[be][v], v))
+		}
+		out = append(out, [2]string{be, strings.Join(parts, ", ")})
+	}
+	return out
+}
+
+// invitingPrefix starts the list of people a new room is created with, at the
+// end of a chat create's Detail (Chat.Create).
+const invitingPrefix = ", inviting "
+
+// People returns who the changes invite and remove, on chat and forum, each
+// sorted and without repeats: the people of "invite" and "remove" changes, and
+// those a new room is created with.
+func People(changes []Change) (invited, removed []string) {
+	for _, c := range changes {
+		switch {
+		case c.Verb == "invite" && c.Object != "":
+			invited = append(invited, c.Object)
+		case c.Verb == "remove" && c.Object != "" && c.Backend != BackendKubernetes:
+			removed = append(removed, c.Object)
+		case c.Verb == "create" && c.Backend == BackendChat:
+			if i := strings.LastIndex(c.Detail, invitingPrefix); i >= 0 {
+				invited = append(invited, strings.Split(c.Detail[i+len(invitingPrefix):], ", ")...)
+			}
+		}
+	}
+	slices.Sort(invited)
+	slices.Sort(removed)
+	return slices.Compact(invited), slices.Compact(removed)
 }
 
 // mdEscape keeps a cell in its table cell.
