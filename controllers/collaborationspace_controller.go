@@ -75,6 +75,9 @@ type CollaborationSpaceReconciler struct {
 	answers answerClock
 	// checkpoints are what chat passes cut off by a passing fault found (resume.go).
 	checkpoints checkpoints
+	// changes are the changes the passes in flight made, announced once per pass
+	// (events.go).
+	changes passChanges
 }
 
 // Defaults of the reconciler's durations.
@@ -137,6 +140,7 @@ func (r *CollaborationSpaceReconciler) Reconcile(ctx context.Context, req ctrl.R
 	passCtx, cancel := context.WithTimeout(ctx, orDefault(r.PassTimeout, defaultPassTimeout))
 	defer cancel()
 	defer func() {
+		r.announceChanges(space)
 		if err := r.patchStatus(ctx, s, retErr); err != nil {
 			retErr = errors.Join(retErr, err)
 		}

@@ -1,6 +1,8 @@
 package controllers
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -9,12 +11,12 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 )
 
-// TestEveryChangeIsItsOwnEvent: a lead reading `kubectl get events` or `kubectl
-// describe` after creating a space sees every room and every RBAC object the
-// operator made, not one event (x2) hiding the others. The events API folds
+// TestEveryChangeShowsInTheSpacesEvents: a lead reading `kubectl get events` or
+// `kubectl describe` after creating a space sees every room and every RBAC object
+// the operator made, not one event (x2) hiding the others. The events API folds
 // events with the same reason and action into one series that keeps the first
-// note only.
-func TestEveryChangeIsItsOwnEvent(t *testing.T) {
+// note only; a pass announces its changes once per reason, listing them all.
+func TestEveryChangeShowsInTheSpacesEvents(t *testing.T) {
 	ns := newNamespace(t)
 	space := chatSpace(ns, "events", collabv1.VisibilityDepartment,
 		collabv1.Room{Name: "general"}, collabv1.Room{Name: "announcements", Posting: collabv1.PostingOwners},
@@ -29,6 +31,36 @@ func TestEveryChangeIsItsOwnEvent(t *testing.T) {
 	}
 	for _, obj := range space.Status.Permissions.RoleBindings {
 		waitEvent(t, space, "Created", "RoleBinding "+obj)
+	}
+}
+
+func TestJoinNotes(t *testing.T) {
+	many := make([]string, 100)
+	for i := range many {
+		many[i] = fmt.Sprintf("Created room #ns.space.room-%02d:example.org", i)
+	}
+	cases := map[string]struct {
+		notes    []string
+		want     string
+		wantTail string
+	}{
+		"one":  {notes: []string{"Created Role a"}, want: "Created Role a"},
+		"two":  {notes: []string{"Created Role a", "Created RoleBinding b"}, want: "Created Role a; Created RoleBinding b"},
+		"many": {notes: many, wantTail: "; and 77 more"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := joinNotes(tc.notes)
+			if len(got) > maxNoteLength {
+				t.Fatalf("joinNotes is %d bytes, want at most %d", len(got), maxNoteLength)
+			}
+			if tc.want != "" && got != tc.want {
+				t.Errorf("joinNotes = %q, want %q", got, tc.want)
+			}
+			if !strings.HasSuffix(got, tc.wantTail) {
+				t.Errorf("joinNotes = %q, want it to end with %q", got, tc.wantTail)
+			}
+		})
 	}
 }
 
