@@ -221,6 +221,48 @@ func TestOpenSpaceIsListedInTheDirectory(t *testing.T) {
 	})
 }
 
+// gina is in no department and has joined nothing: she browses the directory as
+// Element's Explore does, sees the Open space and, one level down, its rooms,
+// and joins one in one step, without ever joining the directory or the space.
+func TestAnyoneBrowsesTheDirectoryWithoutJoiningIt(t *testing.T) {
+	ctx := testCtx(t)
+	space := chatSpace(newNamespace(t), "bazaar", collabv1.VisibilityOpen, collabv1.Room{Name: "general"})
+	createSpace(t, space)
+	space = waitReady(t, client.ObjectKeyFromObject(space))
+	general := roomID(t, space, "general")
+
+	gina := person(t, "gina")
+	backend := &collabv1.ChatBackend{}
+	eventually(t, "gina to see the Open space in the directory", func() (bool, string) {
+		if err := k8sClient.Get(ctx, client.ObjectKey{Name: testBackend}, backend); err != nil {
+			return false, err.Error()
+		}
+		dir := backend.Status.DirectorySpaceID
+		if dir == "" {
+			return false, "no directory space yet"
+		}
+		rooms, err := gina.HierarchyRooms(ctx, dir)
+		return err == nil && rooms[dir].Children[space.Status.Chat.SpaceID], fmt.Sprintf("%v %v", rooms, err)
+	})
+	rooms, err := gina.HierarchyRooms(ctx, space.Status.Chat.SpaceID)
+	if err != nil {
+		t.Fatalf("gina cannot browse the Open space: %v", err)
+	}
+	if got := rooms[space.Status.Chat.SpaceID]; got.Name != "Bazaar" || !got.Children[general] {
+		t.Errorf("gina sees the Open space as %+v, want it named Bazaar listing general %s", got, general)
+	}
+	if err := gina.Join(ctx, general); err != nil {
+		t.Errorf("gina cannot join the Open space's room in one step: %v", err)
+	}
+	joined, err := gina.JoinedRooms(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(joined, backend.Status.DirectorySpaceID) || slices.Contains(joined, space.Status.Chat.SpaceID) {
+		t.Errorf("browsing joined gina to the directory or the space: %v", joined)
+	}
+}
+
 func TestATopicChangedByHandIsPutBack(t *testing.T) {
 	ctx := testCtx(t)
 	space := chatSpace(newNamespace(t), "quality", collabv1.VisibilityDepartment,

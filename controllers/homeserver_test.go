@@ -38,7 +38,7 @@ func startHomeserver(ctx context.Context, dir string) (*dendrite.Server, error) 
 	if operator, err = register(ctx, "collab-operator", true); err != nil {
 		return hs, err
 	}
-	for _, name := range []string{"alice", "bob", "carol", "dave", "erin"} {
+	for _, name := range []string{"alice", "bob", "carol", "dave", "erin", "frank", "gina"} {
 		if people[name], err = register(ctx, name, false); err != nil {
 			return hs, err
 		}

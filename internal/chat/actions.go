@@ -33,6 +33,10 @@ type SetPowerLevels struct{ PowerLevels PowerLevels }
 // SetPublished lists the room in, or removes it from, the public room directory.
 type SetPublished struct{ Published bool }
 
+// SetWorldReadable makes the room readable by anyone with an account without
+// joining (history_visibility world_readable), or by its members only ("shared").
+type SetWorldReadable struct{ WorldReadable bool }
+
 // Invite invites a user.
 type Invite struct{ UserID string }
 
@@ -61,6 +65,7 @@ func (SetTopic) isAction()          {}
 func (SetJoinRules) isAction()      {}
 func (SetPowerLevels) isAction()    {}
 func (SetPublished) isAction()      {}
+func (SetWorldReadable) isAction()  {}
 func (Invite) isAction()            {}
 func (Kick) isAction()              {}
 func (AddChild) isAction()          {}
@@ -84,6 +89,12 @@ func (a SetPublished) String() string {
 		return "publish in the room directory"
 	}
 	return "remove from the room directory"
+}
+func (a SetWorldReadable) String() string {
+	if a.WorldReadable {
+		return "let anyone read it without joining"
+	}
+	return "let only its members read it"
 }
 func (a Invite) String() string      { return "invite " + a.UserID }
 func (a Kick) String() string        { return "remove " + a.UserID }

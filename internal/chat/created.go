@@ -11,7 +11,7 @@ func CreatedRoom(roomID, alias string, spec RoomSpec, self string) *ObservedRoom
 	r := &ObservedRoom{
 		RoomID: roomID, Alias: alias, Creator: self, CreatedFor: spec.Owner, CanonicalAlias: alias, OwnerSender: self,
 		Name: spec.Name, Topic: spec.Topic,
-		Space: spec.Space, JoinRule: spec.JoinRule, Published: spec.Published,
+		Space: spec.Space, JoinRule: spec.JoinRule, Published: spec.Published, WorldReadable: spec.WorldReadable,
 		PowerLevels: WithOperator(spec.PowerLevels, self), Owner: spec.Owner,
 		Members:  map[string]Membership{self: MembershipJoin},
 		Declined: map[string]bool{}, Children: map[string]bool{}, Parents: map[string]bool{},

@@ -87,7 +87,7 @@ type PlanOptions struct {
 // PlanReport says what a plan found besides its actions.
 type PlanReport struct {
 	// Drift names the fields that differed, in a stable order: "name", "topic",
-	// "joinRule", "powerLevels", "published", "canonicalAlias", "parent",
+	// "joinRule", "powerLevels", "published", "worldReadable", "canonicalAlias", "parent",
 	// "children", "members".
 	Drift []string
 	// DeferredRemovals are user ids that should be removed but were left for a

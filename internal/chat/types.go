@@ -80,6 +80,11 @@ type RoomSpec struct {
 	AllowRoomIDs []string
 	// Published lists the room in the server's public room directory.
 	Published bool
+	// WorldReadable lets anyone with an account read the room's state and
+	// history without joining (history_visibility world_readable): what a
+	// server needs before it shows a space's hierarchy to a non-member.
+	// Otherwise history is "shared", readable by members only.
+	WorldReadable bool
 	// PowerLevels of the room, written as given: the zero value would let anyone
 	// do anything, so build specs with a Planner.
 	PowerLevels PowerLevels
@@ -115,7 +120,9 @@ type ObservedRoom struct {
 	JoinRule       JoinRule
 	AllowRoomIDs   []string
 	Published      bool
-	PowerLevels    PowerLevels
+	// WorldReadable: the room's history_visibility is world_readable.
+	WorldReadable bool
+	PowerLevels   PowerLevels
 	// PowerLevelsMissing names the fields of the power levels event the operator
 	// writes but the server's event lacks (their Matrix defaults are in
 	// PowerLevels). A redaction strips some; the planner writes them back.

@@ -109,6 +109,8 @@ func (c *Chat) Update(_ context.Context, roomID string, actions []chat.Action) e
 			if a.Published {
 				ch.Verb = "publish"
 			}
+		case chat.SetWorldReadable:
+			ch.Verb = "set-history-visibility"
 		case chat.Invite:
 			ch.Verb, ch.Object = "invite", a.UserID
 		case chat.Kick:

@@ -98,12 +98,12 @@ func (c *Client) createRequest(spec chat.RoomSpec, self string) createRoomReques
 }
 
 // initialState: history stays readable by members after they leave or the room
-// is archived ("shared"), guests are kept out, and the owner marker goes in
+// is archived ("shared", or "world_readable" for rooms anyone may browse), guests are kept out, and the owner marker goes in
 // with the room so an adopted room can always be told apart.
 func (c *Client) initialState(spec chat.RoomSpec) []initialState {
 	st := []initialState{
 		{Type: evJoinRules, Content: joinRules(spec.JoinRule, spec.AllowRoomIDs)},
-		{Type: evHistoryVisibility, Content: map[string]string{"history_visibility": "shared"}},
+		{Type: evHistoryVisibility, Content: historyVisibility(spec.WorldReadable)},
 		{Type: evGuestAccess, Content: map[string]string{"guest_access": "forbidden"}},
 		{Type: chat.OwnerEventType, Content: ownerContent{Owner: spec.Owner}},
 	}

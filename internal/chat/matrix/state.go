@@ -60,6 +60,12 @@ func apply(r *chat.ObservedRoom, ev stateEvent) {
 		r.Topic = c.Topic
 	case evJoinRules:
 		applyJoinRules(r, ev)
+	case evHistoryVisibility:
+		var c struct {
+			HistoryVisibility string `json:"history_visibility"`
+		}
+		unmarshal(ev, &c)
+		r.WorldReadable = c.HistoryVisibility == historyWorldReadable
 	case evPowerLevels:
 		var c powerLevelsContent
 		if unmarshal(ev, &c) {

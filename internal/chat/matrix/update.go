@@ -38,6 +38,8 @@ func (c *Client) apply(ctx context.Context, roomID string, a chat.Action) error 
 		return c.setPowerLevels(ctx, roomID, a.PowerLevels)
 	case chat.SetPublished:
 		return c.setPublished(ctx, roomID, a.Published)
+	case chat.SetWorldReadable:
+		return c.putState(ctx, roomID, evHistoryVisibility, "", historyVisibility(a.WorldReadable))
 	case chat.Invite:
 		return c.membership(ctx, roomID, "invite", map[string]string{"user_id": a.UserID})
 	case chat.Kick:

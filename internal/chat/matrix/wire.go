@@ -34,6 +34,20 @@ type stateEvent struct {
 	OriginServerTS int64 `json:"origin_server_ts"`
 }
 
+// History visibilities: members only, whenever they joined ("shared"), or
+// anyone with an account, without joining ("world_readable").
+const (
+	historyShared        = "shared"
+	historyWorldReadable = "world_readable"
+)
+
+func historyVisibility(worldReadable bool) map[string]string {
+	if worldReadable {
+		return map[string]string{"history_visibility": historyWorldReadable}
+	}
+	return map[string]string{"history_visibility": historyShared}
+}
+
 type joinRulesContent struct {
 	JoinRule string      `json:"join_rule"`
 	Allow    []allowRule `json:"allow,omitempty"`

@@ -101,6 +101,13 @@ func (u *User) StateEventID(ctx context.Context, roomID, eventType, stateKey str
 	return "", fmt.Errorf("room %s has no %s event with state key %q", roomID, eventType, stateKey)
 }
 
+// SetDisplayName changes the user's display name, which the server sends as a
+// new m.room.member event in every room the user is in.
+func (u *User) SetDisplayName(ctx context.Context, name string) error {
+	return u.do(ctx, http.MethodPut, v3+"/profile/"+url.PathEscape(u.ID)+"/displayname",
+		map[string]string{"displayname": name}, nil)
+}
+
 // Redact redacts an event, as a person with the room's redact level may.
 func (u *User) Redact(ctx context.Context, roomID, eventID string) error {
 	path := fmt.Sprintf("%s/rooms/%s/redact/%s/r%d", v3, url.PathEscape(roomID), url.PathEscape(eventID), txn.Add(1))
@@ -166,6 +173,37 @@ func (u *User) Hierarchy(ctx context.Context, spaceID string) (map[string]bool, 
 		ids[r.RoomID] = true
 	}
 	return ids, err
+}
+
+// HierarchyRoom is one room of a /hierarchy answer as a client shows it.
+type HierarchyRoom struct {
+	Name string
+	// Children are the room ids the room's m.space.child events list.
+	Children map[string]bool
+}
+
+// HierarchyRooms returns the rooms the user sees in a space, the space
+// included, by id, with their names and child links.
+func (u *User) HierarchyRooms(ctx context.Context, spaceID string) (map[string]HierarchyRoom, error) {
+	var out struct {
+		Rooms []struct {
+			RoomID        string `json:"room_id"`
+			Name          string `json:"name"`
+			ChildrenState []struct {
+				StateKey string `json:"state_key"`
+			} `json:"children_state"`
+		} `json:"rooms"`
+	}
+	err := u.do(ctx, http.MethodGet, "/_matrix/client/v1/rooms/"+url.PathEscape(spaceID)+"/hierarchy", nil, &out)
+	rooms := map[string]HierarchyRoom{}
+	for _, r := range out.Rooms {
+		room := HierarchyRoom{Name: r.Name, Children: map[string]bool{}}
+		for _, c := range r.ChildrenState {
+			room.Children[c.StateKey] = true
+		}
+		rooms[r.RoomID] = room
+	}
+	return rooms, err
 }
 
 // JoinedRooms lists the rooms the user is in.

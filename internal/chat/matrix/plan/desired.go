@@ -46,6 +46,10 @@ func (p *Planner) DesiredRooms(space *collabv1.CollaborationSpace, in chat.Desir
 		Invite:         invite,
 		Owner:          owner,
 	}
+	// An Open space is browsable from the directory by anyone with an account;
+	// its rooms keep their history to those who join (they are public, so
+	// joining is one step).
+	spaceRoom.WorldReadable = space.Spec.Visibility == collabv1.VisibilityOpen
 	var rooms []chat.RoomSpec
 	if space.Spec.Chat != nil {
 		for _, r := range space.Spec.Chat.Rooms {

@@ -52,7 +52,7 @@ func TestDesiredRooms(t *testing.T) {
 	spaceRoom := func(rule chat.JoinRule, published bool) chat.RoomSpec {
 		return chat.RoomSpec{AliasLocalpart: "dept-engineering.engineering",
 			CanonicalAlias: "#dept-engineering.engineering:example.org", Name: "Engineering", Topic: "Where engineering talks",
-			Space: true, JoinRule: rule, Published: published, PowerLevels: wantLevels(90),
+			Space: true, JoinRule: rule, Published: published, WorldReadable: published, PowerLevels: wantLevels(90),
 			Invite: members, Owner: "dept-engineering/engineering"}
 	}
 	room := func(name string, rule chat.JoinRule, allow []string, published bool, posting int) chat.RoomSpec {
@@ -204,7 +204,7 @@ func TestAliasesAreUnambiguous(t *testing.T) {
 func TestDesiredDirectory(t *testing.T) {
 	got := DesiredDirectory("company-matrix", "example.org", collabv1.DirectorySpace{Name: "Acme"}, "@op:x", []string{"!b:x", "!a:x"})
 	want := chat.RoomSpec{AliasLocalpart: "directory", CanonicalAlias: "#directory:example.org", Name: "Acme", Space: true, JoinRule: chat.JoinRulePublic,
-		Published: true, PowerLevels: powerLevels(nil, "@op:x", 100), Owner: "ChatBackend/company-matrix",
+		Published: true, WorldReadable: true, PowerLevels: powerLevels(nil, "@op:x", 100), Owner: "ChatBackend/company-matrix",
 		Children: []string{"!a:x", "!b:x"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("directory (-want +got):\n%s", diff)

@@ -16,7 +16,11 @@ func (p *Planner) Directory(backend string, dir collabv1.DirectorySpace, operato
 }
 
 // DesiredDirectory is the organisation-wide directory space of a ChatBackend: a
-// public, published space listing children (the Open department spaces). Plan
+// public, published space listing children (the Open department spaces). It is
+// world readable: a homeserver answers /hierarchy to a non-member only for a
+// room it joined or a world readable one, so this is what lets anyone with an
+// account browse it before joining (Dendrite then lists its children links,
+// and each Open space, world readable too, lists its rooms). Plan
 // it with PruneChildren, so spaces that stop being Open leave it, and without
 // Authoritative: it declares no members, and everyone may join it.
 func DesiredDirectory(backendName, serverName string, dir collabv1.DirectorySpace, operator string, children []string) chat.RoomSpec {
@@ -34,6 +38,7 @@ func DesiredDirectory(backendName, serverName string, dir collabv1.DirectorySpac
 		Space:          true,
 		JoinRule:       chat.JoinRulePublic,
 		Published:      true,
+		WorldReadable:  true,
 		PowerLevels:    powerLevels(nil, operator, LevelOperator),
 		Owner:          DirectorySpaceOwner(backendName),
 		Children:       listed,

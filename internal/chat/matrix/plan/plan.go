@@ -72,6 +72,7 @@ func plan(desired chat.RoomSpec, observed chat.ObservedRoom, opts options) ([]ch
 	add("joinRule", planJoinRules(desired, observed)...)
 	add("powerLevels", planPowerLevels(desired, observed, opts, &report)...)
 	add("published", planPublished(desired, observed)...)
+	add("worldReadable", planWorldReadable(desired, observed)...)
 	add("canonicalAlias", planCanonicalAlias(desired, observed)...)
 	add("parent", planParent(desired, observed)...)
 	add("children", planChildren(desired, observed, opts)...)
@@ -133,6 +134,16 @@ func planPublished(d chat.RoomSpec, o chat.ObservedRoom) []chat.Action {
 		return nil
 	}
 	return []chat.Action{chat.SetPublished{Published: d.Published}}
+}
+
+// planWorldReadable lets anyone browse the rooms meant to be browsed (the
+// directory and Open spaces' space rooms) and keeps every other room's
+// history to its members.
+func planWorldReadable(d chat.RoomSpec, o chat.ObservedRoom) []chat.Action {
+	if d.WorldReadable == o.WorldReadable {
+		return nil
+	}
+	return []chat.Action{chat.SetWorldReadable{WorldReadable: d.WorldReadable}}
 }
 
 // planParent adds the desired parent; parents added by hand are left alone.

@@ -69,6 +69,16 @@ func TestPlan(t *testing.T) {
 				chat.SetJoinRules{JoinRule: chat.JoinRuleRestricted, AllowRoomIDs: []string{"!space:x", "!mkt:x"}},
 			}, chat.PlanReport{Drift: []string{"name", "joinRule"}}},
 		},
+		"a room made before the directory was browsable is made world readable": {
+			desired: func(d *chat.RoomSpec) { d.WorldReadable = true },
+			want: want{[]chat.Action{chat.SetWorldReadable{WorldReadable: true}},
+				chat.PlanReport{Drift: []string{"worldReadable"}}},
+		},
+		"a space that stops being Open keeps its history to its members again": {
+			observed: func(o *chat.ObservedRoom) { o.WorldReadable = true },
+			want: want{[]chat.Action{chat.SetWorldReadable{WorldReadable: false}},
+				chat.PlanReport{Drift: []string{"worldReadable"}}},
+		},
 		"allow list lost a shared space": {
 			observed: func(o *chat.ObservedRoom) { o.AllowRoomIDs = []string{"!space:x"} },
 			want: want{[]chat.Action{
