@@ -2,7 +2,10 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,16 +35,68 @@ const (
 // the grace period, that neither a space's status nor its alias points at, is an
 // orphan: while its alias is free it is adopted (the alias is pointed at it, and
 // the space finds it on its next pass); when the alias holds the operator's room
-// for the same space, it is a duplicate and is deleted, or archived if anyone
-// joined it. Each is reported in an event on the ChatBackend.
+// for the same space, it is a duplicate and is deleted.
+//
+// Deleting a room on a server where the operator is an admin purges it, history
+// and all, so the reaper deletes only what provably never held anything: a room
+// anyone but the operator was ever a member of (a membership event of any kind:
+// invited, joined, left, banned), or that a space ever recorded (its parent space
+// room lists it), is reported (OrphanKept) and never touched, whatever its state
+// says otherwise. The ChatBackend's spec.reaper narrows further what it may do
+// (Report, Adopt, Delete) and caps deletions per hour. Each verdict is an event on
+// the ChatBackend and a count in collab_orphan_rooms_total.
 type orphanReaper struct {
 	grace, interval time.Duration
 
 	mu sync.Mutex
 	// last is when each backend was last reaped; judged the rooms each backend
-	// found not to be orphans (archived, someone else's), so they are read once.
-	last   map[string]time.Time
-	judged map[string]map[string]bool
+	// found not to be orphans (kept, reported, someone else's), so they are read
+	// once; deleted when it deleted rooms in the last hour, for the cap.
+	last    map[string]time.Time
+	judged  map[string]map[string]bool
+	deleted map[string][]time.Time
+}
+
+// Reaper defaults: what an unset spec.reaper means.
+const (
+	defaultReaperMode          = collabv1.ReaperModeDelete
+	defaultMaxDeletionsPerHour = 10
+)
+
+// reaperPolicy is a backend's spec.reaper with its defaults filled in.
+func reaperPolicy(backend *collabv1.ChatBackend) (collabv1.ReaperMode, int) {
+	mode, max := defaultReaperMode, defaultMaxDeletionsPerHour
+	if p := backend.Spec.Reaper; p != nil {
+		if p.Mode != "" {
+			mode = p.Mode
+		}
+		if p.MaxDeletionsPerHour != nil && *p.MaxDeletionsPerHour > 0 {
+			max = int(*p.MaxDeletionsPerHour)
+		}
+	}
+	return mode, max
+}
+
+// mayDelete reports whether a backend has deleted fewer than max rooms in the
+// hour before now, and if so counts one more deletion at now.
+func (o *orphanReaper) mayDelete(backend string, max int, now time.Time) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.deleted == nil {
+		o.deleted = map[string][]time.Time{}
+	}
+	recent := o.deleted[backend][:0]
+	for _, at := range o.deleted[backend] {
+		if now.Sub(at) < time.Hour {
+			recent = append(recent, at)
+		}
+	}
+	o.deleted[backend] = recent
+	if len(recent) >= max {
+		return false
+	}
+	o.deleted[backend] = append(recent, now)
+	return true
 }
 
 func (o *orphanReaper) due(backend string, now time.Time) bool {
@@ -176,6 +231,9 @@ func (r *ChatBackendReconciler) judgeRoom(ctx context.Context, conn *chatConnect
 		r.Reaper.judge(backend.Name, id)
 		return "its alias points at it", nil
 	case "":
+		if mode, _ := reaperPolicy(backend); mode == collabv1.ReaperModeReport {
+			return r.reportOrphan(backend, room, "would point alias "+room.CanonicalAlias+" back at it")
+		}
 		return "adopted", r.adoptOrphan(ctx, conn, backend, room, localpart)
 	}
 	return r.removeDuplicate(ctx, conn, backend, room, target)
@@ -200,7 +258,7 @@ func (r *ChatBackendReconciler) ownAlias(backend *collabv1.ChatBackend, room *ch
 		return "", false
 	}
 	if !inOwnersNamespace(localpart, room.Owner) {
-		r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, "OrphanIgnored", "Reap",
+		r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, "OrphanIgnored", reapAction(room),
 			"Left room %s alone: it carries the owner marker of %s but names %s, outside that namespace, as its alias",
 			room.RoomID, room.Owner, room.CanonicalAlias)
 		return "", false
@@ -216,7 +274,7 @@ func (r *ChatBackendReconciler) adoptOrphan(ctx context.Context, conn *chatConne
 		return err
 	}
 	metrics.OrphanRooms.WithLabelValues(backend.Name, "adopted").Inc()
-	r.Recorder.Eventf(backend, nil, corev1.EventTypeNormal, "OrphanAdopted", "Reap",
+	r.Recorder.Eventf(backend, nil, corev1.EventTypeNormal, "OrphanAdopted", reapAction(room),
 		"Pointed alias %s at room %s, which an interrupted create left without it", room.CanonicalAlias, room.RoomID)
 	r.wakeSpace(room.Owner)
 	return nil
@@ -224,7 +282,7 @@ func (r *ChatBackendReconciler) adoptOrphan(ctx context.Context, conn *chatConne
 
 // removeDuplicate deletes a room that an interrupted create left behind while the
 // next pass made it again, when the alias holds the operator's room for the same
-// space. A duplicate someone joined is archived instead: nothing said is lost.
+// space.
 func (r *ChatBackendReconciler) removeDuplicate(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom, keeperID string) (string, error) {
 	keeper, err := conn.client.ObserveID(ctx, keeperID)
@@ -232,53 +290,117 @@ func (r *ChatBackendReconciler) removeDuplicate(ctx context.Context, conn *chatC
 		r.Reaper.judge(backend.Name, room.RoomID) // the alias is someone else's: not ours to settle
 		return "its alias holds a room that is not its space's", nil
 	}
-	if joinedByPeople(room, backend.Status.UserID) {
-		if err := conn.client.Archive(ctx, room.RoomID, ""); err != nil {
-			return "", err
-		}
-		metrics.OrphanRooms.WithLabelValues(backend.Name, "archived").Inc()
-		r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, "OrphanArchived", "Reap",
-			"Archived room %s, a duplicate of %s (%s) that an interrupted create left behind; people had joined it",
-			room.RoomID, room.CanonicalAlias, keeperID)
-		return "archived: a duplicate people joined", nil
-	}
-	if err := conn.client.Delete(ctx, room.RoomID); err != nil {
-		return "", err
-	}
-	metrics.OrphanRooms.WithLabelValues(backend.Name, "deleted").Inc()
-	r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, "OrphanDeleted", "Reap",
-		"Deleted room %s, an unused duplicate of %s (%s) that an interrupted create left behind",
-		room.RoomID, room.CanonicalAlias, keeperID)
-	return "deleted: an unused duplicate", nil
+	return r.deleteOrphan(ctx, conn, backend, room,
+		fmt.Sprintf("an unused duplicate of %s (%s) that an interrupted create left behind", room.CanonicalAlias, keeperID))
 }
 
 // removeHalfMade deletes a room whose createRoom was cut off after the room was
 // made but before all its state: no alias and no canonical alias, nothing anyone
-// can find; the space made it again on its next pass. One someone joined is left
-// alone.
+// can find; the space made it again on its next pass.
 func (r *ChatBackendReconciler) removeHalfMade(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom) (string, error) {
-	if joinedByPeople(room, backend.Status.UserID) {
+	return r.deleteOrphan(ctx, conn, backend, room, "left half made by an interrupted create")
+}
+
+// deleteOrphan deletes a room the reaper found to be what an interrupted create
+// left, described by what, unless it has history (kept and reported, whatever
+// the mode), the mode does not allow deleting (reported), or the hour's
+// deletions are used up (held, and judged again on a later pass).
+func (r *ChatBackendReconciler) deleteOrphan(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
+	room *chat.ObservedRoom, what string) (string, error) {
+	why, err := r.history(ctx, conn, backend, room)
+	if err != nil {
+		return "", err
+	}
+	if why != "" {
 		r.Reaper.judge(backend.Name, room.RoomID)
-		return "half made, but people joined it", nil
+		metrics.OrphanRooms.WithLabelValues(backend.Name, "kept").Inc()
+		r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, "OrphanKept", reapAction(room),
+			"Kept room %s of %s, which no space records: it looks %s, but %s; the reaper never deletes such a room, remove it by hand if it is not wanted",
+			room.RoomID, ownerOf(room), what, why)
+		return "kept: " + why, nil
+	}
+	mode, max := reaperPolicy(backend)
+	if mode != collabv1.ReaperModeDelete {
+		return r.reportOrphan(backend, room, "would delete it, "+what)
+	}
+	if !r.Reaper.mayDelete(backend.Name, max, time.Now()) {
+		metrics.OrphanRooms.WithLabelValues(backend.Name, "held").Inc()
+		r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, "OrphanHeld", reapAction(room),
+			"Left room %s, %s, for later: %d rooms were deleted in the last hour, the most spec.reaper.maxDeletionsPerHour allows",
+			room.RoomID, what, max)
+		return "held: the hour's deletions are used up", nil
 	}
 	if err := conn.client.Delete(ctx, room.RoomID); err != nil {
 		return "", err
 	}
 	metrics.OrphanRooms.WithLabelValues(backend.Name, "deleted").Inc()
-	r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, "OrphanDeleted", "Reap",
-		"Deleted room %s, left half made by an interrupted create", room.RoomID)
-	return "deleted: half made", nil
+	r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, "OrphanDeleted", reapAction(room),
+		"Deleted room %s, %s; nobody but the operator was ever in it", room.RoomID, what)
+	return "deleted: " + what, nil
 }
 
-// joinedByPeople reports whether anyone besides the operator joined the room.
-func joinedByPeople(room *chat.ObservedRoom, operator string) bool {
-	for u, m := range room.Members {
-		if u != operator && m == chat.MembershipJoin {
-			return true
+// reportOrphan says in an event what the reaper would have done to a room had
+// spec.reaper.mode allowed it, and reads the room no more.
+func (r *ChatBackendReconciler) reportOrphan(backend *collabv1.ChatBackend, room *chat.ObservedRoom, would string) (string, error) {
+	r.Reaper.judge(backend.Name, room.RoomID)
+	mode, _ := reaperPolicy(backend)
+	metrics.OrphanRooms.WithLabelValues(backend.Name, "reported").Inc()
+	r.Recorder.Eventf(backend, nil, corev1.EventTypeNormal, "OrphanReported", reapAction(room),
+		"Room %s of %s is recorded by no space; the reaper %s, but spec.reaper.mode is %s",
+		room.RoomID, ownerOf(room), would, mode)
+	return "reported: " + would, nil
+}
+
+// history says why a room may hold something someone would miss, "" when it
+// provably does not: anyone but the operator has a membership event in it (they
+// were invited, joined, left or were banned: state keeps every user's last
+// membership, and a redaction keeps the membership), or its parent space room, a
+// room of the operator's, lists it as a child, which a space does only for the
+// rooms it records.
+func (r *ChatBackendReconciler) history(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
+	room *chat.ObservedRoom) (string, error) {
+	operator := backend.Status.UserID
+	var people []string
+	for u := range room.Members {
+		if u != operator {
+			people = append(people, u)
 		}
 	}
-	return false
+	if len(people) > 0 {
+		slices.Sort(people)
+		if len(people) > 3 {
+			people = append(people[:3], fmt.Sprintf("%d more", len(people)-3))
+		}
+		return "people were members of it (" + strings.Join(people, ", ") + ")", nil
+	}
+	for _, parent := range slices.Sorted(maps.Keys(room.Parents)) {
+		space, err := conn.client.ObserveID(ctx, parent)
+		if errors.Is(err, chat.ErrForbidden) {
+			continue // a space room the operator is not in (any more) records nothing of its
+		}
+		if err != nil {
+			return "", err
+		}
+		if space.Children[room.RoomID] && space.Creator == operator {
+			return "space room " + parent + " lists it, so a space recorded it", nil
+		}
+	}
+	return "", nil
+}
+
+// reapAction is the action of a reaper event: one per room, so the events API
+// does not fold two rooms' events into one series that shows only the first.
+func reapAction(room *chat.ObservedRoom) string {
+	return "Reap " + room.RoomID
+}
+
+// ownerOf names the space a room was made for, as its marker or creation says.
+func ownerOf(room *chat.ObservedRoom) string {
+	if room.Owner != "" {
+		return room.Owner
+	}
+	return room.CreatedFor
 }
 
 // inOwnersNamespace reports whether an alias local part lies in the namespace of

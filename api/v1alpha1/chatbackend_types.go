@@ -82,6 +82,46 @@ type ChatBackendSpec struct {
 	// +kubebuilder:validation:XValidation:rule="!has(self.matchExpressions) || self.matchExpressions.all(e, e.operator in ['In', 'NotIn', 'Exists', 'DoesNotExist'] && ((e.operator in ['In', 'NotIn']) == (has(e.values) && size(e.values) > 0)))",message="each matchExpressions operator must be In or NotIn with values, or Exists or DoesNotExist without"
 	// +optional
 	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
+	// Reaper says what the operator may do with the rooms it made that no space
+	// records, such as those a create cut off by a crash leaves behind. A room
+	// anyone but the operator was ever a member of, or that a space ever recorded,
+	// is only reported, in every mode. Delete (adopt, and remove rooms that never
+	// held anything), at most 10 an hour, when unset.
+	// +optional
+	Reaper *Reaper `json:"reaper,omitempty"`
+}
+
+// ReaperMode says how far the reaper may act on a room no space records.
+// +kubebuilder:validation:Enum=Report;Adopt;Delete
+type ReaperMode string
+
+const (
+	// ReaperModeReport changes nothing: each room is reported in an event
+	// (OrphanReported) with what Delete would have done.
+	ReaperModeReport ReaperMode = "Report"
+	// ReaperModeAdopt points a free alias back at the room that carries it as its
+	// canonical alias, so its space finds it; it deletes nothing and reports the
+	// rooms Delete would remove.
+	ReaperModeAdopt ReaperMode = "Adopt"
+	// ReaperModeDelete adopts as Adopt does, and deletes the rooms an interrupted
+	// create left that never held anything: no member but the operator ever,
+	// recorded by no space. Rooms with history are reported, never deleted.
+	ReaperModeDelete ReaperMode = "Delete"
+)
+
+// Reaper is the policy for the rooms the operator made that no space records.
+type Reaper struct {
+	// Mode is Report, Adopt or Delete.
+	// +kubebuilder:default=Delete
+	// +optional
+	Mode ReaperMode `json:"mode,omitempty"`
+	// MaxDeletionsPerHour caps the rooms the reaper deletes on this backend in any
+	// hour; the rest wait, reported as OrphanHeld, for the next.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000
+	// +kubebuilder:default=10
+	// +optional
+	MaxDeletionsPerHour *int32 `json:"maxDeletionsPerHour,omitempty"`
 }
 
 // ChatBackendStatus is what the operator last saw of the chat server.

@@ -43,10 +43,10 @@ var (
 		Help: "Spaces woken because the chat server's sync stream reported a change by someone else in one of their rooms.",
 	}, []string{"backend"})
 
-	// OrphanRooms counts rooms interrupted creates left behind, by what became of them.
+	// OrphanRooms counts the rooms the reaper judged, by what became of them.
 	OrphanRooms = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "collab_orphan_rooms_total",
-		Help: "Rooms an interrupted create left without an alias: adopted (the alias pointed at them), deleted or archived (duplicates).",
+		Help: "Rooms the operator made that no space records, by what the reaper did: adopted (the alias pointed back at them), deleted (never held anything), kept (had members or a space recorded them: never deleted), reported (spec.reaper.mode forbade acting), held (the hourly deletion cap).",
 	}, []string{"backend", "action"})
 
 	// ManagedCategories is the number of forum categories the operator keeps.

@@ -41,6 +41,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -194,6 +195,9 @@ func (r *rig) createChatBackend(t *testing.T, url string, pollInterval time.Dura
 				CredentialsSecretRef: collabv1.SecretReference{Name: secret.Name},
 			},
 			PollInterval: metav1.Duration{Duration: pollInterval},
+			// The kill drill leaves up to a few dozen rooms behind at once; the
+			// default cap would spread their removal over hours.
+			Reaper: &collabv1.Reaper{Mode: collabv1.ReaperModeDelete, MaxDeletionsPerHour: ptr.To[int32](200)},
 		},
 	})
 	if err != nil {
