@@ -78,6 +78,18 @@ type memberResolution struct {
 
 // removalBudget caps the accounts removed from a space per hour, across rooms,
 // forum groups and passes, with the accounting kept in status.members.removals.
+//
+// The cap is there for the people the space declared: a directory that briefly
+// answers too little makes them look undeclared, and the cap stops that from
+// emptying the rooms. Every removal counts against it, but the removals of
+// declared people that are due (those held for approval, and the people who
+// left the space's groups since the last pass) come first: an account the space
+// does not list as one of its people (someone who joined an open room under
+// memberPolicy Authoritative) is removed only from what the cap leaves over
+// after them, and otherwise waits for a later pass, without being held. So
+// however many outsiders there are, and whatever their names sort as, they
+// never keep a departed colleague's removal waiting past the hour in which
+// slots free up.
 type removalBudget struct {
 	cap      int
 	recent   map[string]bool
@@ -87,6 +99,14 @@ type removalBudget struct {
 	removed  []string
 	held     []string
 	paused   int
+	// due are the accounts of declared people whose removal is due; departed
+	// are the names of those who left the groups, whose chat accounts
+	// dueChat adds once the backend's planner is known.
+	due      map[string]bool
+	departed []string
+	// outsidersWaiting counts the removals of other accounts that wait for a
+	// later pass, the cap being kept for the due ones.
+	outsidersWaiting int
 }
 
 // allow says whether account may be removed now, and counts it.
@@ -100,16 +120,41 @@ func (b *removalBudget) allow(account string) bool {
 	case b.recent[account] || slices.Contains(b.removed, account):
 		return true // already counted in this window
 	case b.approved[account]:
-	case b.cap > 0 && b.used >= b.cap:
-		if !slices.Contains(b.held, account) {
-			b.held = append(b.held, account)
+	case b.due[account]:
+		if b.cap > 0 && b.used >= b.cap {
+			if !slices.Contains(b.held, account) {
+				b.held = append(b.held, account)
+			}
+			return false
 		}
-		return false
+		b.used++
 	default:
+		if b.cap > 0 && b.used+len(b.due) >= b.cap {
+			b.outsidersWaiting++
+			return false
+		}
 		b.used++
 	}
+	delete(b.due, account)
 	b.removed = append(b.removed, account)
 	return true
+}
+
+// dueChat adds the chat accounts of the people who left the space's groups, as
+// the backend's planner maps their names, once per pass.
+func (b *removalBudget) dueChat(planner chat.Planner) {
+	mapper, ok := planner.(interface {
+		UserID(chat.Person) (string, error)
+	})
+	if b == nil || !ok || b.departed == nil {
+		return
+	}
+	for _, name := range b.departed {
+		if id, err := mapper.UserID(chat.Person{Name: name}); err == nil && !b.recent[id] {
+			b.due[id] = true
+		}
+	}
+	b.departed = nil
 }
 
 // groupNames returns the names of a space's Group members, sorted.
@@ -168,7 +213,7 @@ func (r *CollaborationSpaceReconciler) reconcileMembers(ctx context.Context, s *
 	prev := s.before.Status.Members
 	res := &memberResolution{people: map[string]collabv1.Role{}, emails: map[string]string{}, trusted: true}
 	s.members = res
-	defer func() { res.budget = r.newBudget(space, prev, res.trusted) }()
+	defer func() { res.budget = r.newBudget(space, prev, res.people, res.trusted) }()
 
 	groups := groupRoles(space)
 	if len(groups) == 0 {
@@ -411,8 +456,10 @@ func shortList(names []string) string {
 // newBudget sets up the removal budget from status: the accounts removed in the
 // last hour count against the cap, and an approval annotation that names the
 // digest of the held removals lets exactly those go.
-func (r *CollaborationSpaceReconciler) newBudget(space *collabv1.CollaborationSpace, prev *collabv1.MembersStatus, trusted bool) *removalBudget {
-	b := &removalBudget{cap: r.MaxRemovalsPerPass, recent: map[string]bool{}, approved: map[string]bool{}, trusted: trusted}
+func (r *CollaborationSpaceReconciler) newBudget(space *collabv1.CollaborationSpace, prev *collabv1.MembersStatus,
+	people map[string]collabv1.Role, trusted bool) *removalBudget {
+	b := &removalBudget{cap: r.MaxRemovalsPerPass, recent: map[string]bool{}, approved: map[string]bool{}, trusted: trusted,
+		due: map[string]bool{}}
 	if prev == nil {
 		return b
 	}
@@ -427,6 +474,23 @@ func (r *CollaborationSpaceReconciler) newBudget(space *collabv1.CollaborationSp
 			}
 		}
 	}
+	// Only declared people are ever held, so a held account is one whose
+	// removal is due until it goes.
+	if h := prev.Held; h != nil {
+		for _, a := range h.Accounts {
+			b.due[a] = true
+		}
+	}
+	b.departed = []string{}
+	for name := range allPeople(prev) {
+		if _, stays := people[name]; !stays {
+			if !b.recent["forum:"+name] {
+				b.due["forum:"+name] = true
+			}
+			b.departed = append(b.departed, name)
+		}
+	}
+	slices.Sort(b.departed)
 	if h := prev.Held; h != nil && h.Digest != "" && space.Annotations[collabv1.ApproveRemovalsAnnotation] == h.Digest {
 		for _, a := range h.Accounts {
 			b.approved[a] = true
@@ -469,12 +533,16 @@ func (s *spaceScope) forumPeople() []forum.Person {
 	return out
 }
 
-// mayRemoveChat asks the removal budget before a chat user leaves the space.
-func (s *spaceScope) mayRemoveChat(userID string) bool {
-	if s.members == nil {
-		return true
+// mayRemoveChat returns what asks the removal budget before a chat user leaves
+// the space; planner maps the departed people's names to chat accounts.
+func (s *spaceScope) mayRemoveChat(planner chat.Planner) func(userID string) bool {
+	return func(userID string) bool {
+		if s.members == nil {
+			return true
+		}
+		s.members.budget.dueChat(planner)
+		return s.members.budget.allow(userID)
 	}
-	return s.members.budget.allow(userID)
 }
 
 // mayRemoveForum asks the removal budget before a forum user leaves a group.
@@ -513,6 +581,9 @@ func (r *CollaborationSpaceReconciler) reportMembers(ctx context.Context, s *spa
 	metrics.RemovalsHeld.WithLabelValues(space.Namespace, space.Name).Set(float64(len(b.held)))
 	if len(b.removed) > 0 {
 		ctrl.LoggerFrom(ctx).Info("Removed accounts within the removal budget", "count", len(b.removed))
+	}
+	if b.outsidersWaiting > 0 {
+		ctrl.LoggerFrom(ctx).Info("Removals of accounts the space does not list wait: the cap is kept for the declared people due to go", "count", b.outsidersWaiting)
 	}
 	r.setMembersReady(s, st)
 	if st.Directory == "" && len(st.Removals) == 0 && st.Held == nil && len(groupRoles(space)) == 0 {
