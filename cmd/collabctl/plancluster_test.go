@@ -13,11 +13,18 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/forum/fake"
@@ -428,4 +435,122 @@ func TestPlanSumsUpPrivilegeGrants(t *testing.T) {
 			t.Errorf("grant line %q does not name the forum by its space or list the privileges", g)
 		}
 	}
+}
+
+// TestPlanWithTheCIRole plans as CI does: with a ServiceAccount bound to the
+// collab-plan ClusterRole of config/rbac and nothing else. The plan is made (the
+// role is enough), what it would need a Secret to see is said as unknown, and
+// the account cannot read a Secret.
+func TestPlanWithTheCIRole(t *testing.T) {
+	c, _ := planCluster(t)
+	ctx := context.Background()
+	hs := startFakeHomeserver(t)
+	chatBackendAt(t, c, "matrix-ci", hs.URL)
+	ensureNamespace(t, c, "dept-ci")
+	kubeconfig, restCfg := ciKubeconfig(t, c)
+
+	err := c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "not-for-ci", Namespace: "dept-ci"},
+		StringData: map[string]string{"password": "hunter2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, err := client.New(restCfg, client.Options{Scheme: testenv.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ci.Get(ctx, client.ObjectKey{Namespace: "dept-ci", Name: "not-for-ci"}, &corev1.Secret{}); !apierrors.IsForbidden(err) {
+		t.Errorf("the CI account reads a Secret: got %v, want Forbidden", err)
+	}
+	if err := ci.List(ctx, &corev1.SecretList{}, client.InNamespace(operatorNamespace)); !apierrors.IsForbidden(err) {
+		t.Errorf("the CI account lists Secrets: got %v, want Forbidden", err)
+	}
+
+	dir := writePRFiles(t, map[string]string{"ci.yaml": `apiVersion: collab.opencommons.io/v1alpha1
+kind: CollaborationSpace
+metadata: {name: people-only, namespace: dept-ci}
+spec:
+  department: CI
+  members: [{kind: User, name: carla, role: Owner}, {kind: User, name: cid}]
+---
+apiVersion: collab.opencommons.io/v1alpha1
+kind: CollaborationSpace
+metadata: {name: chatty, namespace: dept-ci}
+spec:
+  department: CI Chat
+  members: [{kind: User, name: carla, role: Owner}]
+  chat:
+    backendRef: {name: matrix-ci}
+    rooms: [{name: general}]
+`})
+	r := collabctl(t, "collabctl", "", "plan", "--kubeconfig", kubeconfig, "--operator-namespace", operatorNamespace, dir)
+	t.Logf("plan:\n%s", r.stdout)
+	if r.code != exitUnknown {
+		t.Errorf("exit %d, want %d (the chat server's rooms cannot be checked without the credentials)\nstdout:\n%s\nstderr:\n%s",
+			r.code, exitUnknown, r.stdout, r.stderr)
+	}
+	if strings.Contains(strings.ToLower(r.stdout+r.stderr), "forbidden") {
+		t.Errorf("the collab-plan role is not enough:\n%s\n%s", r.stdout, r.stderr)
+	}
+	for _, want := range [][]string{
+		{"create", "RoleBinding dept-ci/", "User cid"},
+		{"create", "#dept-ci.chatty.general:example.org"},
+		{"cannot tell:", "ChatBackend matrix-ci", "credentials Secret"},
+	} {
+		if len(linesWith(r.stdout, want...)) == 0 {
+			t.Errorf("the plan has no line with %q:\n%s", want, r.stdout)
+		}
+	}
+	if w := hs.writesSent(); len(w) != 0 {
+		t.Errorf("the plan wrote to the homeserver: %v", w)
+	}
+}
+
+// ciKubeconfig makes a ServiceAccount bound to config/rbac's collab-plan role and
+// returns a kubeconfig file and rest config that act as it, with a token from the
+// TokenRequest API.
+func ciKubeconfig(t *testing.T, c client.Client) (string, *rest.Config) {
+	t.Helper()
+	ctx := context.Background()
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(root, "config", "rbac", "plan_role.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := &rbacv1.ClusterRole{}
+	if err := yaml.Unmarshal(raw, role); err != nil {
+		t.Fatal(err)
+	}
+	ensureNamespace(t, c, "ci")
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "collab-plan", Namespace: "ci"}}
+	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "ci-collab-plan"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: sa.Name, Namespace: sa.Namespace}}}
+	for _, o := range []client.Object{role, sa, binding} {
+		if err := c.Create(ctx, o); client.IgnoreAlreadyExists(err) != nil {
+			t.Fatal(err)
+		}
+	}
+	cs, err := kubernetes.NewForConfig(clusterCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := cs.CoreV1().ServiceAccounts(sa.Namespace).CreateToken(ctx, sa.Name, &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := rest.AnonymousClientConfig(clusterCfg)
+	cfg.BearerToken = tok.Status.Token
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["test"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
+	kc.AuthInfos["ci"] = &clientcmdapi.AuthInfo{Token: tok.Status.Token}
+	kc.Contexts["ci"] = &clientcmdapi.Context{Cluster: "test", AuthInfo: "ci", Namespace: "dept-ci"}
+	kc.CurrentContext = "ci"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*kc, path); err != nil {
+		t.Fatal(err)
+	}
+	return path, cfg
 }

@@ -41,6 +41,7 @@ var rbacTemplates = []struct {
 	{src: "collaborationspace_editor_role.yaml", dst: "collaborationspace-editor-role.yaml", cond: ".Values.rbac.aggregatedRoles"},
 	{src: "collaborationspace_viewer_role.yaml", dst: "collaborationspace-viewer-role.yaml", cond: ".Values.rbac.aggregatedRoles"},
 	{src: "backend_viewer_role.yaml", dst: "backend-viewer-role.yaml", cond: ".Values.rbac.aggregatedRoles"},
+	{src: "plan_role.yaml", dst: "plan-role.yaml", cond: ".Values.rbac.planRole"},
 }
 
 // TestHelmInSync fails when the chart's CRDs or RBAC rules differ from config/, and
