@@ -44,7 +44,9 @@ type backendKind struct {
 	// index is the field index of spaces by the backend they name.
 	index string
 	// uses is what the index holds for a space.
-	uses   func(client.Object) []string
+	uses func(client.Object) []string
+	// holds reports whether a space recorded anything on the backend it names.
+	holds  func(*collabv1.CollaborationSpace) bool
 	newObj func() client.Object
 	// usedBy points at the backend's status.usedBy.
 	usedBy func(client.Object) **collabv1.BackendUsage
@@ -52,12 +54,12 @@ type backendKind struct {
 
 var (
 	chatBackendKind = backendKind{
-		kind: "ChatBackend", index: chatBackendIndex, uses: indexChatBackend,
+		kind: "ChatBackend", index: chatBackendIndex, uses: indexChatBackend, holds: holdsChat,
 		newObj: func() client.Object { return &collabv1.ChatBackend{} },
 		usedBy: func(o client.Object) **collabv1.BackendUsage { return &o.(*collabv1.ChatBackend).Status.UsedBy },
 	}
 	forumBackendKind = backendKind{
-		kind: "ForumBackend", index: forumBackendIndex, uses: indexForumBackend,
+		kind: "ForumBackend", index: forumBackendIndex, uses: indexForumBackend, holds: holdsForum,
 		newObj: func() client.Object { return &collabv1.ForumBackend{} },
 		usedBy: func(o client.Object) **collabv1.BackendUsage { return &o.(*collabv1.ForumBackend).Status.UsedBy },
 	}
@@ -89,7 +91,7 @@ func (r *BackendProtectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 			return requeueOnConflict(client.IgnoreNotFound(err))
 		}
 	}
-	users, err := r.users(ctx, obj.GetName(), false)
+	users, err := r.users(ctx, obj.GetName(), deleting, false)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -101,7 +103,7 @@ func (r *BackendProtectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	}
 	if len(users) == 0 {
 		// The cache may lag behind a space created a moment ago: ask the API server.
-		if users, err = r.users(ctx, obj.GetName(), true); err != nil {
+		if users, err = r.users(ctx, obj.GetName(), deleting, true); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
@@ -123,8 +125,13 @@ func (r *BackendProtectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 
 // users lists, sorted, the spaces (namespace/name) that reference the backend,
 // from the cache or, when live, from the API server. An API server that no longer
-// serves spaces (their CRD is gone) has none.
-func (r *BackendProtectionReconciler) users(ctx context.Context, name string, live bool) ([]string, error) {
+// serves spaces (their CRD is gone) has none. While the backend is being deleted,
+// a space that recorded nothing on it does not count: it named the backend only
+// after the deletion began (admission refuses that where it is installed, and
+// the space is Stalled, PolicyViolation, before it makes anything), and since
+// backendRef cannot be removed again it would otherwise keep the backend for
+// as long as the space lives.
+func (r *BackendProtectionReconciler) users(ctx context.Context, name string, deleting, live bool) ([]string, error) {
 	var spaces collabv1.CollaborationSpaceList
 	var err error
 	if live && r.APIReader != nil {
@@ -141,7 +148,7 @@ func (r *BackendProtectionReconciler) users(ctx context.Context, name string, li
 	var users []string
 	for i := range spaces.Items {
 		s := &spaces.Items[i]
-		if slices.Contains(r.kind.uses(s), name) {
+		if slices.Contains(r.kind.uses(s), name) && (!deleting || r.kind.holds(s)) {
 			users = append(users, s.Namespace+"/"+s.Name)
 		}
 	}

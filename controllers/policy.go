@@ -117,6 +117,9 @@ func (r *CollaborationSpaceReconciler) policyInput(ctx context.Context, space *c
 		return policy.Input{}, nil, err
 	}
 	in := policy.Input{Space: obj, Namespace: ns, Operation: policy.Update}
+	if in.Old, err = policy.Unstructured(heldBefore(space), collabv1.GroupVersion.WithKind("CollaborationSpace")); err != nil {
+		return policy.Input{}, nil, err
+	}
 	var policies collabv1.CollaborationPolicyList
 	if err := r.List(ctx, &policies); err != nil {
 		return policy.Input{}, nil, fmt.Errorf("cannot list CollaborationPolicies: %w", err)
@@ -146,6 +149,29 @@ func (r *CollaborationSpaceReconciler) policyInput(ctx context.Context, space *c
 	}
 	return in, selecting, nil
 }
+
+// heldBefore is the space as the policies judge it was before: without the
+// backendRefs it has nothing recorded on yet. A reference the space holds rooms
+// or categories through is one it already had, and keeps while the backend is
+// being deleted (its deletionPolicy needs it); one it has nothing on is judged
+// as newly added, so a space updated to name a backend that is being deleted
+// (which admission refuses, where installed) never starts on it.
+func heldBefore(space *collabv1.CollaborationSpace) *collabv1.CollaborationSpace {
+	old := space.DeepCopy()
+	if old.Spec.Chat != nil && !holdsChat(space) {
+		old.Spec.Chat.BackendRef = nil
+	}
+	if old.Spec.Forum != nil && !holdsForum(space) {
+		old.Spec.Forum.BackendRef = nil
+	}
+	return old
+}
+
+// holdsChat and holdsForum report whether a space recorded rooms, or a shared
+// forum's categories and groups, on the backend it names.
+func holdsChat(space *collabv1.CollaborationSpace) bool { return space.Status.Chat != nil }
+
+func holdsForum(space *collabv1.CollaborationSpace) bool { return space.Status.Forum != nil }
 
 // getBackend adds a backend to the input; one that does not exist is left to the
 // chat and forum phases to report.

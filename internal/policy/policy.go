@@ -79,6 +79,11 @@ type Input struct {
 	Params []*unstructured.Unstructured
 	// Operation is Create or Update (the default).
 	Operation Operation
+	// Old is the space before an Update, as the API server passes oldObject; the
+	// space itself when nil. The operator passes the space without the
+	// backendRefs it has nothing recorded on yet, so a reference added by an
+	// update is judged as one.
+	Old *unstructured.Unstructured
 }
 
 // Evaluator holds the compiled admission policies. It is safe for concurrent use.
@@ -146,8 +151,12 @@ func (e *Evaluator) Evaluate(ctx context.Context, in Input) []Violation {
 	var old runtime.Object
 	var versionedOld admission.LazyObject
 	if op == Update {
-		old = space
-		versionedOld = admission.NewLazyObject(space)
+		prior := space
+		if in.Old != nil {
+			prior = in.Old
+		}
+		old = prior
+		versionedOld = admission.NewLazyObject(prior)
 	}
 	attrs := admission.NewAttributesRecord(space, old, gvk, space.GetNamespace(), space.GetName(),
 		spaceResource, "", op, nil, false, &user.DefaultInfo{Name: "collab-operator"})
