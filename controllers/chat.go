@@ -122,7 +122,12 @@ func (r *CollaborationSpaceReconciler) applyChat(ctx context.Context, p *chatPas
 		children = append(children, room.RoomID)
 		status.Rooms = append(status.Rooms, collabv1.RoomStatus{Name: name, RoomID: room.RoomID, Alias: room.Alias})
 	}
-	spaceSpec.Children = children
+	// Rooms other departments share with this one show under its space too.
+	link, unlink, err := r.sharedInto(ctx, space)
+	if err != nil {
+		return nil, err
+	}
+	spaceSpec.Children, spaceSpec.Unlink = append(children, link...), unlink
 	if err := r.convergeRoom(ctx, p, spaceSpec, spaceRoom); err != nil {
 		return nil, err
 	}

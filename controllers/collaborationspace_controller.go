@@ -227,6 +227,7 @@ func (r *CollaborationSpaceReconciler) SetupWithManager(ctx context.Context, mgr
 		Owns(&networkingv1.Ingress{}, changedByOthers).
 		Watches(&collabv1.ChatBackend{}, spacesOfChatBackend(mgr.GetClient()), builder.WithPredicates(chatBackendChanged())).
 		Watches(&collabv1.CollaborationSpace{}, spacesSharingWith(mgr.GetClient()), builder.WithPredicates(chatSpaceChanged())).
+		Watches(&collabv1.CollaborationSpace{}, spacesSharedWith(), builder.WithPredicates(sharedRoomsChanged())).
 		Watches(&collabv1.CollaborationPolicy{}, spacesOfPolicy(mgr.GetClient()), policyChanged).
 		WatchesMetadata(&corev1.Namespace{}, spacesInNamespace(mgr.GetClient()), namespaceRelabeled).
 		Watches(&collabv1.ForumBackend{}, spacesOfForumBackend(mgr.GetClient()), backendSpecChanged).

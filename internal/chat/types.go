@@ -97,6 +97,10 @@ type RoomSpec struct {
 	// Children are the room ids a space should list (m.space.child). Nil means the
 	// children are not managed; the controller fills it once the rooms exist.
 	Children []string
+	// Unlink are room ids the space must not list even when its children are
+	// not pruned: rooms of other spaces that are no longer shared with it.
+	// Children wins over Unlink.
+	Unlink []string
 	// Parent is the id of the space the room belongs to (m.space.parent); empty for
 	// none.
 	Parent string

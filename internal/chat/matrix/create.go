@@ -112,7 +112,7 @@ func (c *Client) initialState(spec chat.RoomSpec) []initialState {
 			Content: spaceLink{Via: c.via(), Canonical: true}})
 	}
 	for _, child := range spec.Children {
-		st = append(st, initialState{Type: evSpaceChild, StateKey: child, Content: spaceLink{Via: c.via()}})
+		st = append(st, initialState{Type: evSpaceChild, StateKey: child, Content: spaceLink{Via: c.via(), Suggested: true}})
 	}
 	return st
 }

@@ -45,7 +45,7 @@ func (c *Client) apply(ctx context.Context, roomID string, a chat.Action) error 
 	case chat.Kick:
 		return c.membership(ctx, roomID, "kick", map[string]string{"user_id": a.UserID, "reason": a.Reason})
 	case chat.AddChild:
-		return c.putState(ctx, roomID, evSpaceChild, a.RoomID, spaceLink{Via: c.via()})
+		return c.putState(ctx, roomID, evSpaceChild, a.RoomID, spaceLink{Via: c.via(), Suggested: true})
 	case chat.RemoveChild:
 		return c.putState(ctx, roomID, evSpaceChild, a.RoomID, struct{}{})
 	case chat.SetParent:

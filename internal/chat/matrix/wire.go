@@ -69,6 +69,9 @@ type ownerContent struct {
 type spaceLink struct {
 	Via       []string `json:"via,omitempty"`
 	Canonical bool     `json:"canonical,omitempty"`
+	// Suggested asks clients to offer the child to the space's members
+	// (Element lists it under the space before they join it).
+	Suggested bool `json:"suggested,omitempty"`
 }
 
 // level is a power level, accepting the strings that old room versions allowed.

@@ -154,8 +154,8 @@ func planParent(d chat.RoomSpec, o chat.ObservedRoom) []chat.Action {
 	return []chat.Action{chat.SetParent{SpaceID: d.Parent}}
 }
 
-// planChildren adds missing children, and removes the others when asked to and
-// the children are managed (non-nil).
+// planChildren adds missing children, removes those listed in Unlink, and
+// removes the others when asked to and the children are managed (non-nil).
 func planChildren(d chat.RoomSpec, o chat.ObservedRoom, opts options) []chat.Action {
 	var out []chat.Action
 	want := map[string]bool{}
@@ -165,11 +165,13 @@ func planChildren(d chat.RoomSpec, o chat.ObservedRoom, opts options) []chat.Act
 			out = append(out, chat.AddChild{RoomID: id})
 		}
 	}
-	if !opts.PruneChildren || d.Children == nil {
-		return out
+	unlink := map[string]bool{}
+	for _, id := range d.Unlink {
+		unlink[id] = true
 	}
+	prune := opts.PruneChildren && d.Children != nil
 	for _, id := range sortedKeys(o.Children) {
-		if o.Children[id] && !want[id] {
+		if o.Children[id] && !want[id] && (prune || unlink[id]) {
 			out = append(out, chat.RemoveChild{RoomID: id})
 		}
 	}

@@ -194,6 +194,7 @@ func TestPlan(t *testing.T) {
 func TestPlanChildren(t *testing.T) {
 	cases := map[string]struct {
 		desired  []string
+		unlink   []string
 		observed map[string]bool
 		opts     chat.PlanOptions
 		want     []chat.Action
@@ -211,6 +212,14 @@ func TestPlanChildren(t *testing.T) {
 			opts: chat.PlanOptions{PruneChildren: true},
 			want: []chat.Action{chat.RemoveChild{RoomID: "!hand:x"}},
 		},
+		"a room no longer shared is unlinked, one linked by hand stays": {
+			desired: []string{"!a:x"}, unlink: []string{"!was-shared:x", "!never-linked:x"},
+			observed: map[string]bool{"!a:x": true, "!hand:x": true, "!was-shared:x": true},
+			want:     []chat.Action{chat.RemoveChild{RoomID: "!was-shared:x"}},
+		},
+		"a room both shared and in unlink stays linked": {
+			desired: []string{"!a:x"}, unlink: []string{"!a:x"}, observed: map[string]bool{"!a:x": true},
+		},
 		"pruning but unmanaged (nil): nothing removed": {
 			desired: nil, observed: map[string]bool{"!hand:x": true},
 			opts: chat.PlanOptions{PruneChildren: true},
@@ -218,7 +227,7 @@ func TestPlanChildren(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			d := chat.RoomSpec{Space: true, Children: tc.desired}
+			d := chat.RoomSpec{Space: true, Children: tc.desired, Unlink: tc.unlink}
 			o := chat.ObservedRoom{Space: true, Children: tc.observed}
 			actions, _ := New(Config{}).Plan(d, o, tc.opts)
 			if diff := cmp.Diff(tc.want, actions, cmpopts.EquateEmpty()); diff != "" {

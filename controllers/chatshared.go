@@ -1,0 +1,154 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+)
+
+// sharedInto lists the spaces on the space's ChatBackend (from the cache) and
+// returns the rooms the space room must list because other spaces share them
+// with it, and those it must stop listing (sharedLinks).
+func (r *CollaborationSpaceReconciler) sharedInto(ctx context.Context, space *collabv1.CollaborationSpace) (link, unlink []string, err error) {
+	// All spaces, filtered here rather than by the field index: the dry run
+	// (collabctl plan) lists through a client without the manager's indexes.
+	var spaces collabv1.CollaborationSpaceList
+	if err = r.List(ctx, &spaces); err != nil {
+		return nil, nil, fmt.Errorf("cannot list the spaces sharing rooms with this one: %w", err)
+	}
+	backend := space.Spec.Chat.BackendRef.Name
+	onBackend := slices.DeleteFunc(spaces.Items, func(s collabv1.CollaborationSpace) bool {
+		return !slices.Equal(indexChatBackend(&s), []string{backend})
+	})
+	link, unlink = sharedLinks(space, onBackend)
+	return link, unlink, nil
+}
+
+// sharedLinks returns the rooms other spaces share with self, which self's
+// space room lists as children so they show under it in every client (link),
+// and the other spaces' rooms that are not shared with it (unlink): a room
+// whose sharing stopped leaves self's space at its next pass.
+//
+// Only a room id the operator recorded in the sharing space's own status is
+// ever linked, for a room whose sharedWith names self: naming another space in
+// sharedWith lets a tenant offer that space its own room, never put any other
+// room into it. Rooms of Private spaces are not linked (they admit no one by
+// sharing), nor are self's own rooms unlinked.
+func sharedLinks(self *collabv1.CollaborationSpace, spaces []collabv1.CollaborationSpace) (link, unlink []string) {
+	key := self.Namespace + "/" + self.Name
+	own := map[string]bool{}
+	if self.Status.Chat != nil {
+		for _, r := range self.Status.Chat.Rooms {
+			own[r.RoomID] = true
+		}
+	}
+	linked := map[string]bool{}
+	var recorded []string
+	for i := range spaces {
+		other := &spaces[i]
+		if other.Namespace == self.Namespace && other.Name == self.Name {
+			continue
+		}
+		for target, ids := range roomsSharedBy(other) {
+			if target == key {
+				for _, id := range ids {
+					linked[id] = true
+				}
+			}
+		}
+		if other.Status.Chat != nil {
+			for _, r := range other.Status.Chat.Rooms {
+				recorded = append(recorded, r.RoomID)
+			}
+		}
+	}
+	for id := range linked {
+		if !own[id] {
+			link = append(link, id)
+		}
+	}
+	for _, id := range recorded {
+		if id != "" && !linked[id] && !own[id] {
+			unlink = append(unlink, id)
+		}
+	}
+	slices.Sort(link)
+	slices.Sort(unlink)
+	return link, slices.Compact(unlink)
+}
+
+// roomsSharedBy maps each space ("namespace/name") a space's rooms are shared
+// with to the ids of those rooms, as the space's status records them.
+func roomsSharedBy(space *collabv1.CollaborationSpace) map[string][]string {
+	if space.Spec.Chat == nil || space.Status.Chat == nil || space.Spec.Visibility == collabv1.VisibilityPrivate {
+		return nil
+	}
+	out := map[string][]string{}
+	for _, room := range space.Spec.Chat.Rooms {
+		i := slices.IndexFunc(space.Status.Chat.Rooms, func(s collabv1.RoomStatus) bool { return s.Name == room.Name })
+		if i < 0 || space.Status.Chat.Rooms[i].RoomID == "" {
+			continue
+		}
+		for _, ref := range room.SharedWith {
+			k := ref.Namespace + "/" + ref.Name
+			out[k] = append(out[k], space.Status.Chat.Rooms[i].RoomID)
+		}
+	}
+	return out
+}
+
+// sharedRoomsKey is what the spaces a space shares rooms with see of it.
+func sharedRoomsKey(space *collabv1.CollaborationSpace) string {
+	var parts []string
+	for target, ids := range roomsSharedBy(space) {
+		parts = append(parts, target+"="+strings.Join(ids, ","))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ";")
+}
+
+// spacesSharedWith wakes the spaces a space shares rooms with, before and
+// after a change, so a room shows under the other department as soon as its
+// id is recorded and leaves it as soon as the sharing stops.
+func spacesSharedWith() handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
+		space, ok := obj.(*collabv1.CollaborationSpace)
+		if !ok {
+			return nil
+		}
+		var reqs []reconcile.Request
+		for target := range roomsSharedBy(space) {
+			ns, name, _ := strings.Cut(target, "/")
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: name}})
+		}
+		return reqs
+	})
+}
+
+// sharedRoomsChanged lets through the updates that change which recorded rooms
+// a space shares with whom.
+func sharedRoomsChanged() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+		// As for chatSpaceChanged: a space going away does not wake others
+		// mid-uninstall.
+		DeleteFunc: func(event.DeleteEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			old, okOld := e.ObjectOld.(*collabv1.CollaborationSpace)
+			cur, okNew := e.ObjectNew.(*collabv1.CollaborationSpace)
+			return okOld && okNew && sharedRoomsKey(old) != sharedRoomsKey(cur)
+		},
+	}
+}

@@ -1,0 +1,129 @@
+package controllers
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+)
+
+// recordedSpace is a space whose status records each room as "!<name>-<space>".
+func recordedSpace(ns, name string, v collabv1.Visibility, rooms ...collabv1.Room) collabv1.CollaborationSpace {
+	s := collabv1.CollaborationSpace{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec:       collabv1.CollaborationSpaceSpec{Visibility: v, Chat: &collabv1.ChatSpec{Rooms: rooms}},
+		Status:     collabv1.CollaborationSpaceStatus{Chat: &collabv1.ChatStatus{SpaceID: "!" + name}},
+	}
+	for _, r := range rooms {
+		s.Status.Chat.Rooms = append(s.Status.Chat.Rooms, collabv1.RoomStatus{Name: r.Name, RoomID: "!" + r.Name + "-" + name})
+	}
+	return s
+}
+
+func TestSharedLinks(t *testing.T) {
+	withMarketing := []collabv1.SpaceReference{{Namespace: "mkt", Name: "marketing"}}
+	marketing := recordedSpace("mkt", "marketing", collabv1.VisibilityDepartment, collabv1.Room{Name: "general"})
+	type want struct{ link, unlink []string }
+	cases := map[string]struct {
+		others []collabv1.CollaborationSpace
+		want   want
+	}{
+		"a room shared with marketing, as its space recorded it, is linked": {
+			others: []collabv1.CollaborationSpace{recordedSpace("eng", "engineering", collabv1.VisibilityDepartment,
+				collabv1.Room{Name: "general"}, collabv1.Room{Name: "platform-sync", SharedWith: withMarketing})},
+			want: want{link: []string{"!platform-sync-engineering"}, unlink: []string{"!general-engineering"}},
+		},
+		"sharing stopped: the room is unlinked": {
+			others: []collabv1.CollaborationSpace{recordedSpace("eng", "engineering", collabv1.VisibilityDepartment,
+				collabv1.Room{Name: "platform-sync"})},
+			want: want{unlink: []string{"!platform-sync-engineering"}},
+		},
+		"a shared room not recorded yet is not linked": {
+			others: func() []collabv1.CollaborationSpace {
+				s := recordedSpace("eng", "engineering", collabv1.VisibilityDepartment,
+					collabv1.Room{Name: "platform-sync", SharedWith: withMarketing})
+				s.Status.Chat = nil
+				return []collabv1.CollaborationSpace{s}
+			}(),
+		},
+		"a hostile space naming marketing links only its own room, never the room of the same name elsewhere": {
+			others: []collabv1.CollaborationSpace{
+				recordedSpace("eng", "engineering", collabv1.VisibilityDepartment, collabv1.Room{Name: "platform-sync"}),
+				recordedSpace("evil", "hostile", collabv1.VisibilityDepartment,
+					collabv1.Room{Name: "platform-sync", SharedWith: withMarketing}),
+			},
+			want: want{link: []string{"!platform-sync-hostile"}, unlink: []string{"!platform-sync-engineering"}},
+		},
+		"a Private space's room is not linked (sharing admits no one to it)": {
+			others: []collabv1.CollaborationSpace{recordedSpace("hr", "hr", collabv1.VisibilityPrivate,
+				collabv1.Room{Name: "cases", SharedWith: withMarketing})},
+			want: want{unlink: []string{"!cases-hr"}},
+		},
+		"marketing's own rooms are neither linked again nor unlinked": {
+			others: []collabv1.CollaborationSpace{marketing},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			link, unlink := sharedLinks(&marketing, tc.others)
+			if diff := cmp.Diff(tc.want, want{link, unlink}, cmp.AllowUnexported(want{}), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// spaceChildren is what a member sees of a space: its name and its child links.
+func spaceChildren(t *testing.T, space *collabv1.CollaborationSpace, as string) (map[string]bool, error) {
+	t.Helper()
+	rooms, err := person(t, as).HierarchyRooms(testCtx(t), space.Status.Chat.SpaceID)
+	return rooms[space.Status.Chat.SpaceID].Children, err
+}
+
+// erin is in marketing only. Engineering shares platform-sync with marketing:
+// she finds it under Marketing's space and joins it in one step; when the
+// sharing stops, it leaves Marketing's space.
+func TestASharedRoomAppearsUnderTheOtherDepartment(t *testing.T) {
+	ctx := testCtx(t)
+	marketing := chatSpace(newNamespace(t), "marketing", collabv1.VisibilityDepartment, collabv1.Room{Name: "general"})
+	marketing.Spec.Members = append(marketing.Spec.Members, collabv1.Member{Kind: collabv1.SubjectUser, Name: "erin"})
+	createSpace(t, marketing)
+	marketing = waitReady(t, client.ObjectKeyFromObject(marketing))
+	eng := chatSpace(newNamespace(t), "platform", collabv1.VisibilityDepartment,
+		collabv1.Room{Name: "general"},
+		collabv1.Room{Name: "platform-sync", SharedWith: []collabv1.SpaceReference{{Namespace: marketing.Namespace, Name: marketing.Name}}})
+	createSpace(t, eng)
+	eng = waitReady(t, client.ObjectKeyFromObject(eng))
+	sync, engGeneral := roomID(t, eng, "platform-sync"), roomID(t, eng, "general")
+
+	erin := person(t, "erin")
+	if err := erin.Join(ctx, marketing.Status.Chat.SpaceID); err != nil {
+		t.Fatalf("erin cannot join her department's space: %v", err)
+	}
+	eventually(t, "platform-sync under Marketing's space", func() (bool, string) {
+		rooms, err := erin.HierarchyRooms(ctx, marketing.Status.Chat.SpaceID)
+		_, listed := rooms[sync]
+		return err == nil && listed && rooms[marketing.Status.Chat.SpaceID].Children[sync], fmt.Sprintf("%v %v", rooms, err)
+	})
+	if children, err := spaceChildren(t, marketing, "erin"); err != nil || children[engGeneral] {
+		t.Errorf("Marketing's space lists %v (%v); engineering's general is not shared with it", children, err)
+	}
+	if err := erin.Join(ctx, sync); err != nil {
+		t.Errorf("erin cannot join the shared room from her space: %v", err)
+	}
+
+	eng = getSpace(t, eng)
+	eng.Spec.Chat.Rooms[1].SharedWith = nil
+	if err := k8sClient.Update(ctx, eng); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "platform-sync to leave Marketing's space", func() (bool, string) {
+		children, err := spaceChildren(t, marketing, "erin")
+		return err == nil && !children[sync], fmt.Sprintf("%v %v", children, err)
+	})
+}
