@@ -110,9 +110,15 @@ func (r *CollaborationSpaceReconciler) applyChat(ctx context.Context, p *chatPas
 	}
 	status := &collabv1.ChatStatus{SpaceID: spaceRoom.RoomID}
 	children := make([]string, 0, len(roomSpecs))
+	sharedSpaces := map[string][]string{} // members of the sharing spaces, read once a pass
 	for i, spec := range roomSpecs {
 		name := space.Spec.Chat.Rooms[i].Name
 		spec.Parent = spaceRoom.RoomID
+		if space.Spec.MemberPolicy == collabv1.MemberPolicyAuthoritative {
+			if spec.SharedMembers, err = p.sharedMembers(ctx, spec, spaceRoom.RoomID, sharedSpaces); err != nil {
+				return nil, err
+			}
+		}
 		room, err := p.resumeOr(spec, func() (*chat.ObservedRoom, error) {
 			return r.ensureRoom(ctx, p, spec, priorRoomID(space, name), p.planner.LegacyRoomAlias(space.Name, name))
 		})

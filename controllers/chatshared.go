@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/chat"
 )
 
 // sharedInto lists the spaces on the space's ChatBackend (from the cache) and
@@ -86,6 +87,37 @@ func sharedLinks(self *collabv1.CollaborationSpace, spaces []collabv1.Collaborat
 	slices.Sort(link)
 	slices.Sort(unlink)
 	return link, slices.Compact(unlink)
+}
+
+// sharedMembers returns the users joined or invited to the space rooms, other
+// than the department's own, that a room's allow list admits: the members of
+// the departments it is shared with, whom an Authoritative space never
+// removes. Only Authoritative spaces ask, and each space room is read once a
+// pass (seen). A space room that cannot be read fails the pass rather than
+// let anyone be removed.
+func (p *chatPass) sharedMembers(ctx context.Context, spec chat.RoomSpec, own string, seen map[string][]string) ([]string, error) {
+	var out []string
+	for _, id := range spec.AllowRoomIDs {
+		if id == own {
+			continue
+		}
+		users, ok := seen[id]
+		if !ok {
+			room, err := p.client.ObserveID(ctx, id)
+			if err != nil {
+				return nil, fmt.Errorf("cannot read who is in shared space %s: %w", id, err)
+			}
+			for u := range room.Members {
+				if room.Joined(u) {
+					users = append(users, u)
+				}
+			}
+			seen[id] = users
+		}
+		out = append(out, users...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }
 
 // roomsSharedBy maps each space ("namespace/name") a space's rooms are shared

@@ -127,3 +127,41 @@ func TestASharedRoomAppearsUnderTheOtherDepartment(t *testing.T) {
 		return err == nil && !children[sync], fmt.Sprintf("%v %v", children, err)
 	})
 }
+
+// frank is in marketing only and joins the room engineering shares with it.
+// Engineering is Authoritative: its passes remove undeclared people, but never
+// the members of a department the room is shared with.
+func TestAnAuthoritativeSpaceKeepsTheSharingDepartmentInTheSharedRoom(t *testing.T) {
+	ctx := testCtx(t)
+	marketing := chatSpace(newNamespace(t), "campaigns", collabv1.VisibilityDepartment, collabv1.Room{Name: "general"})
+	marketing.Spec.Members = append(marketing.Spec.Members, collabv1.Member{Kind: collabv1.SubjectUser, Name: "frank"})
+	createSpace(t, marketing)
+	marketing = waitReady(t, client.ObjectKeyFromObject(marketing))
+	eng := chatSpace(newNamespace(t), "backend", collabv1.VisibilityDepartment,
+		collabv1.Room{Name: "general"},
+		collabv1.Room{Name: "launch-review", SharedWith: []collabv1.SpaceReference{{Namespace: marketing.Namespace, Name: marketing.Name}}})
+	eng.Spec.MemberPolicy = collabv1.MemberPolicyAuthoritative
+	createSpace(t, eng)
+	eng = waitReady(t, client.ObjectKeyFromObject(eng))
+	review := roomID(t, eng, "launch-review")
+
+	frank := person(t, "frank")
+	if err := frank.Join(ctx, marketing.Status.Chat.SpaceID); err != nil {
+		t.Fatalf("frank cannot join his department's space: %v", err)
+	}
+	if err := frank.Join(ctx, review); err != nil {
+		t.Fatalf("frank cannot join the room shared with his department: %v", err)
+	}
+	for _, topic := range []string{"first pass", "second pass"} {
+		eng = getSpace(t, eng)
+		eng.Spec.Chat.Rooms[0].Topic = topic // a new generation: a full Authoritative pass
+		if err := k8sClient.Update(ctx, eng); err != nil {
+			t.Fatal(err)
+		}
+		eng = waitReady(t, client.ObjectKeyFromObject(eng))
+		members, err := operator.Members(ctx, review)
+		if err != nil || members[frank.ID] != "join" {
+			t.Fatalf("after the %s frank is %q in the shared room (%v), want still joined", topic, members[frank.ID], err)
+		}
+	}
+}

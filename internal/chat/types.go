@@ -91,6 +91,11 @@ type RoomSpec struct {
 	// Invite lists the user ids that should be members; they are invited when they
 	// are neither joined nor invited.
 	Invite []string
+	// SharedMembers are the users in the spaces the room is shared with (joined
+	// or invited to their space rooms): members of the room for every purpose,
+	// so an Authoritative plan never removes them and never asks the removal
+	// budget about them.
+	SharedMembers []string
 	// Owner is "namespace/name" of the CollaborationSpace the room belongs to,
 	// stored in the OwnerEventType state event.
 	Owner string

@@ -35,8 +35,9 @@ func planInvites(d chat.RoomSpec, o chat.ObservedRoom, opts options, r *chat.Pla
 	return out
 }
 
-// planKicks never removes the operator or anyone whose level is not below the
-// operator's (Matrix would refuse), stops at opts.MaxRemovals, asks opts.MayRemove
+// planKicks never removes the operator, the members of the spaces the room is
+// shared with, or anyone whose level is not below the operator's (Matrix would
+// refuse), stops at opts.MaxRemovals, asks opts.MayRemove
 // before each removal, and removes nobody when nobody besides the operator is
 // declared: a member list that resolved to no people (a directory that answered
 // nothing) must never empty a room.
@@ -49,9 +50,13 @@ func planKicks(d chat.RoomSpec, o chat.ObservedRoom, opts options, r *chat.PlanR
 		return nil
 	}
 	opLevel := max(o.PowerLevels.UserLevel(opts.OperatorUserID), LevelOperator)
+	shared := map[string]bool{} // members of a sharing space belong here too
+	for _, u := range d.SharedMembers {
+		shared[u] = true
+	}
 	var out []chat.Action
 	for _, u := range sortedKeys(o.Members) {
-		if declared[u] || u == opts.OperatorUserID || !o.Joined(u) {
+		if declared[u] || shared[u] || u == opts.OperatorUserID || !o.Joined(u) {
 			continue
 		}
 		if level := o.PowerLevels.UserLevel(u); level >= opLevel {

@@ -143,6 +143,17 @@ func TestPlan(t *testing.T) {
 			want: want{[]chat.Action{chat.Kick{UserID: dave, Reason: "not a declared member of this space"}},
 				chat.PlanReport{Drift: []string{"members"}, DeferredRemovals: []string{carol}}},
 		},
+		"authoritative: members of a space the room is shared with stay, and spend no removal budget": {
+			desired: func(d *chat.RoomSpec) { d.SharedMembers = []string{carol} },
+			observed: func(o *chat.ObservedRoom) {
+				o.Members[carol] = chat.MembershipJoin
+				o.Members[dave] = chat.MembershipJoin
+			},
+			// A budget that refuses carol would defer her if she were asked about.
+			opts: chat.PlanOptions{Authoritative: true, OperatorUserID: op, MayRemove: func(u string) bool { return u != carol }},
+			want: want{[]chat.Action{chat.Kick{UserID: dave, Reason: "not a declared member of this space"}},
+				chat.PlanReport{Drift: []string{"members"}}},
+		},
 		"authoritative: a member list that resolved to nobody removes nobody": {
 			desired: func(d *chat.RoomSpec) { d.Invite = []string{op} },
 			observed: func(o *chat.ObservedRoom) {
