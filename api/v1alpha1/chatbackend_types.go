@@ -158,7 +158,7 @@ type ChatBackendStatus struct {
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:scope=Cluster,categories=collab
+// +kubebuilder:resource:scope=Cluster,shortName=chatb,categories=collab
 // +kubebuilder:printcolumn:name="Server",type=string,JSONPath=`.spec.matrix.serverName`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Spaces",type=integer,JSONPath=`.status.usedBy.count`

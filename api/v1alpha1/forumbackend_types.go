@@ -64,7 +64,7 @@ type ForumBackendStatus struct {
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:scope=Cluster,categories=collab
+// +kubebuilder:resource:scope=Cluster,shortName=forumb,categories=collab
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.spec.nodebb.url`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Spaces",type=integer,JSONPath=`.status.usedBy.count`
