@@ -14,7 +14,9 @@
 //
 // -mode secrets measures something else: whether the manager's memory grows with the
 // Secrets tenants create (secrets.go). -mode directory measures a directory of
-// 10,000 people in 200 groups on a real slapd (directory.go).
+// 10,000 people in 200 groups on a real slapd (directory.go). -mode scale measures
+// the manager's memory, time to converge and writes for many departments with
+// permissions only, e.g. -spaces 10000 (scale.go).
 //
 // The results are printed as Markdown on stdout (progress goes to stderr); see
 // docs/benchmarks.md.
@@ -44,6 +46,7 @@ type options struct {
 	shareProbes           int
 	secrets               secretsOptions
 	directory             directoryOptions
+	scale                 scaleOptions
 	spaces, rooms, owners int
 	concurrency           int
 	floorConcurrency      int
@@ -83,7 +86,7 @@ func main() {
 	flag.BoolVar(&o.verbose, "v", false, "Log the manager at info level.")
 	flag.StringVar(&o.mode, "mode", "chat",
 		"chat: the operator against the floor; secrets: the manager's memory as tenants create Secrets labelled as the operator's; "+
-			"directory: a directory of -people in -groups.")
+			"directory: a directory of -people in -groups; scale: the manager's memory and time for -spaces departments, permissions only.")
 	flag.IntVar(&o.secrets.count, "secrets", 500, "-mode secrets: how many Secrets the tenants create.")
 	flag.IntVar(&o.secrets.size, "secret-size", 100<<10, "-mode secrets: bytes of data in each Secret.")
 	flag.DurationVar(&o.secrets.wait, "secrets-wait", time.Minute, "-mode secrets: how long to wait after the last Secret before measuring.")
@@ -93,6 +96,9 @@ func main() {
 	flag.IntVar(&o.directory.groups, "groups", 200, "-mode directory: groups (and spaces, one per group).")
 	flag.DurationVar(&o.directory.poll, "directory-poll", 5*time.Second, "-mode directory: the PeopleDirectory's pollInterval.")
 	flag.IntVar(&o.directory.steadyPolls, "steady-polls", 6, "-mode directory: polls of an unchanged directory to count.")
+	flag.IntVar(&o.scale.members, "members", 20, "-mode scale: User members of each space.")
+	flag.DurationVar(&o.scale.steady, "steady", 20*time.Second, "-mode scale: how long to count writes once every space is Ready.")
+	flag.IntVar(&o.scale.creators, "creators", 8, "-mode scale: clients creating namespaces and spaces side by side.")
 	flag.Parse()
 	o.kubeQPS = float32(qps)
 	if o.floorConcurrency == 0 {
@@ -116,8 +122,10 @@ func main() {
 		runMode = runSecrets
 	case "directory":
 		runMode = runDirectory
+	case "scale":
+		runMode = runScale
 	default:
-		fmt.Fprintln(os.Stderr, "bench: -mode must be chat, secrets or directory")
+		fmt.Fprintln(os.Stderr, "bench: -mode must be chat, secrets, directory or scale")
 		os.Exit(2)
 	}
 	if err := runMode(ctx, o); err != nil {

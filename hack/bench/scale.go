@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/testing/testenv"
+)
+
+// scaleOptions are the settings of -mode scale.
+type scaleOptions struct {
+	members  int           // User members of each space
+	steady   time.Duration // how long to count writes once every space is Ready
+	creators int           // clients creating namespaces and spaces side by side
+}
+
+// scaleResult is what -mode scale measured.
+type scaleResult struct {
+	spaces, members                int
+	peakRSS, sampledPeak, readyRSS uint64
+	readyHeap                      uint64
+	created, readyAfterFirst       time.Duration
+	readyAfterLast                 time.Duration
+	writes, steadyWrites           map[string]float64 // the manager's requests by method
+	steady                         time.Duration
+}
+
+// runScale is -mode scale: how much memory and time the manager needs for many
+// departments with permissions only (issue 22's measure). It starts
+// kube-apiserver + etcd, runs the manager binary as main.go runs it, creates
+// o.spaces namespaces each with one space of o.scale.members User members,
+// samples the manager's RSS every second until every space is Ready, then counts
+// its writes over o.scale.steady of steady state.
+func runScale(ctx context.Context, o options) error {
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
+	progress("scale: starting kube-apiserver + etcd (envtest)")
+	env, cfg, err := testenv.Start()
+	if err != nil {
+		return err
+	}
+	defer func() { _ = env.Stop() }()
+	fast := rest.CopyConfig(cfg)
+	fast.QPS, fast.Burst = 500, 1000
+	direct, err := client.New(fast, client.Options{Scheme: testenv.Scheme()})
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "bench-scale-")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	bin, err := managerBinary(ctx, dir, o.secrets.manager)
+	if err != nil {
+		return err
+	}
+	if err := direct.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNamespace}}); err != nil {
+		return err
+	}
+	mgr, err := startManagerProcess(ctx, env, dir, bin)
+	if err != nil {
+		return err
+	}
+	defer mgr.stop()
+
+	res, err := measureScale(ctx, direct, mgr, o)
+	if err != nil {
+		return err
+	}
+	md := res.markdown()
+	fmt.Print(md)
+	if o.out != "" {
+		return os.WriteFile(o.out, []byte(md), 0o644)
+	}
+	return nil
+}
+
+func measureScale(ctx context.Context, direct client.Client, mgr *managerProcess, o options) (scaleResult, error) {
+	res := scaleResult{spaces: o.spaces, members: o.scale.members, steady: o.scale.steady}
+	sampleCtx, stopSampling := context.WithCancel(ctx)
+	var sampled atomic.Uint64
+	go sampleRSS(sampleCtx, mgr.cmd.Process.Pid, &sampled)
+	defer stopSampling()
+
+	progress("scale: creating %d namespaces, each with a space of %d members", o.spaces, o.scale.members)
+	start := time.Now()
+	if err := createScaleSpaces(ctx, direct, o); err != nil {
+		return res, err
+	}
+	res.created = time.Since(start)
+	progress("scale: created in %s; waiting for every space to be Ready", res.created.Round(time.Second))
+	if err := waitSpacesReady(ctx, direct, o.spaces, o.timeout); err != nil {
+		return res, err
+	}
+	res.readyAfterFirst = time.Since(start)
+	res.readyAfterLast = res.readyAfterFirst - res.created
+	stopSampling()
+	res.sampledPeak, res.peakRSS = sampled.Load(), peakRSS(mgr.cmd.Process.Pid)
+	var err error
+	if res.writes, err = requestsByMethod(ctx, mgr.metrics); err != nil {
+		return res, err
+	}
+	progress("scale: all Ready after %s; counting writes for %s", res.readyAfterFirst.Round(time.Second), o.scale.steady)
+	if err := sleep(ctx, o.scale.steady); err != nil {
+		return res, err
+	}
+	after, err := requestsByMethod(ctx, mgr.metrics)
+	if err != nil {
+		return res, err
+	}
+	res.steadyWrites = map[string]float64{}
+	for m, n := range after {
+		res.steadyWrites[m] = n - res.writes[m]
+	}
+	s, err := mgr.sample(ctx)
+	res.readyRSS, res.readyHeap = s.rss, s.heap
+	return res, err
+}
+
+// createScaleSpaces creates the namespaces and spaces with o.scale.creators
+// clients side by side.
+func createScaleSpaces(ctx context.Context, c client.Client, o options) error {
+	next := atomic.Int64{}
+	var wg sync.WaitGroup
+	errs := make(chan error, o.scale.creators)
+	for range o.scale.creators {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= o.spaces || ctx.Err() != nil {
+					return
+				}
+				ns := fmt.Sprintf("scale-%05d", i)
+				if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+					errs <- err
+					return
+				}
+				if err := c.Create(ctx, scaleSpace(ns, o.scale.members)); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// scaleSpace is a department with permissions only: one Owner, a few Moderators,
+// the rest Members, all Users.
+func scaleSpace(ns string, members int) *collabv1.CollaborationSpace {
+	list := make([]collabv1.Member, members)
+	for j := range list {
+		role := collabv1.RoleMember
+		switch {
+		case j == 0:
+			role = collabv1.RoleOwner
+		case j < 4:
+			role = collabv1.RoleModerator
+		}
+		list[j] = collabv1.Member{Kind: collabv1.SubjectUser, Name: fmt.Sprintf("person-%02d", j), Role: role}
+	}
+	return &collabv1.CollaborationSpace{
+		ObjectMeta: metav1.ObjectMeta{Name: "team", Namespace: ns},
+		Spec:       collabv1.CollaborationSpaceSpec{Department: "Team " + ns, Members: list},
+	}
+}
+
+// sampleRSS keeps the highest resident set seen, once a second.
+func sampleRSS(ctx context.Context, pid int, peak *atomic.Uint64) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		if rss := procStatus(pid, "VmRSS:"); rss > peak.Load() {
+			peak.Store(rss)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// requestsByMethod sums the manager's rest_client_requests_total by method.
+func requestsByMethod(ctx context.Context, addr string) (map[string]float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line, ok := strings.CutPrefix(sc.Text(), "rest_client_requests_total{")
+		if !ok {
+			continue
+		}
+		labels, value, _ := strings.Cut(line, "} ")
+		for _, l := range strings.Split(labels, ",") {
+			if m, ok := strings.CutPrefix(l, `method="`); ok {
+				n, _ := strconv.ParseFloat(value, 64)
+				out[strings.TrimSuffix(m, `"`)] += n
+			}
+		}
+	}
+	return out, sc.Err()
+}
+
+func (r scaleResult) markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### %d departments, permissions only, %d members each\n\n", r.spaces, r.members)
+	b.WriteString("| | |\n|---|---|\n")
+	fmt.Fprintf(&b, "| manager peak RSS (sampled each second) | %s |\n", mib(r.sampledPeak))
+	fmt.Fprintf(&b, "| manager peak RSS (VmHWM) | %s |\n", mib(r.peakRSS))
+	fmt.Fprintf(&b, "| manager RSS / Go heap in use, steady | %s / %s |\n", mib(r.readyRSS), mib(r.readyHeap))
+	fmt.Fprintf(&b, "| creating the namespaces and spaces | %s |\n", r.created.Round(time.Second))
+	fmt.Fprintf(&b, "| all Ready after the first create | %s |\n", r.readyAfterFirst.Round(time.Second))
+	fmt.Fprintf(&b, "| all Ready after the last create | %s |\n", r.readyAfterLast.Round(time.Second))
+	for _, m := range []string{"POST", "PUT", "PATCH", "DELETE"} {
+		fmt.Fprintf(&b, "| %s requests until Ready (per space) | %.0f (%.2f) |\n", m, r.writes[m], r.writes[m]/float64(r.spaces))
+	}
+	steady := r.steadyWrites["POST"] + r.steadyWrites["PUT"] + r.steadyWrites["PATCH"] + r.steadyWrites["DELETE"]
+	fmt.Fprintf(&b, "| writes in %s of steady state | %.0f |\n", r.steady, steady)
+	return b.String()
+}
