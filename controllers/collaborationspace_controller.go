@@ -150,8 +150,12 @@ func (r *CollaborationSpaceReconciler) Reconcile(ctx context.Context, req ctrl.R
 	if !space.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(passCtx, s)
 	}
-	// A space that breaks a policy changes nothing (policy.go).
+	// A space that breaks a policy changes nothing (policy.go), but for access
+	// its spec no longer grants: that is taken away all the same.
 	if stop, err := r.enforcePolicy(ctx, s); stop {
+		if revokeErr := r.revokePermissions(passCtx, space); revokeErr != nil {
+			return ctrl.Result{}, revokeErr // retried; the policy's verdict stands in PolicyCompliant
+		}
 		return ctrl.Result{}, err
 	}
 	return runPhases(passCtx, s, r.phases())

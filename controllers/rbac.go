@@ -180,6 +180,60 @@ func (r *CollaborationSpaceReconciler) pruneRBAC(ctx context.Context, space *col
 	return nil
 }
 
+// revokePermissions takes away what the spec no longer grants, and grants
+// nothing: it runs while the space breaks a policy, when no other step may act.
+// Removing a person from a space must take effect whatever else the space asks
+// for: each RoleBinding keeps only the subjects the spec still declares in its
+// role, and one with none left, or of a role no longer in use, is deleted.
+func (r *CollaborationSpaceReconciler) revokePermissions(ctx context.Context, space *collabv1.CollaborationSpace) error {
+	declared := subjectsByRole(space)
+	objs, err := r.ownedObjects(ctx, space, ownedKinds[1:2])
+	if err != nil {
+		return err
+	}
+	for _, obj := range objs {
+		binding, ok := obj.Object.(*rbacv1.RoleBinding)
+		if !ok {
+			continue
+		}
+		kept := keptSubjects(binding.Subjects, declared[roleOfBinding(space.Name, binding.Name)])
+		switch {
+		case len(kept) == 0:
+			err = r.deleteObject(ctx, space, binding, "RoleBinding")
+		case len(kept) < len(binding.Subjects):
+			err = r.applyOwned(ctx, space, binding, "RoleBinding", func() error {
+				binding.Subjects = kept
+				return nil
+			})
+		}
+		if err != nil {
+			return fmt.Errorf("cannot revoke access through RoleBinding %s: %w", binding.Name, err)
+		}
+	}
+	return nil
+}
+
+// roleOfBinding is the member role a RoleBinding of the space binds, or "".
+func roleOfBinding(space, binding string) collabv1.Role {
+	for _, role := range bindingRoles {
+		if bindingName(space, role) == binding {
+			return role
+		}
+	}
+	return ""
+}
+
+// keptSubjects are the subjects of have that want still declares.
+func keptSubjects(have, want []rbacv1.Subject) []rbacv1.Subject {
+	var kept []rbacv1.Subject
+	for _, s := range have {
+		if slices.Contains(want, s) {
+			kept = append(kept, s)
+		}
+	}
+	return kept
+}
+
 // ownedLabels adds the operator's labels to an object's own.
 func ownedLabels(labels map[string]string, space *collabv1.CollaborationSpace) map[string]string {
 	if labels == nil {

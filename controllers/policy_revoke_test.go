@@ -1,0 +1,92 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+)
+
+// TestRemovalsTakeEffectWhileASpaceBreaksAPolicy (issue 19, finding 10): a space
+// that breaks a tightened policy changes nothing, except that a person removed
+// from it loses access all the same. A person added meanwhile gets nothing until
+// the space follows the policy again.
+func TestRemovalsTakeEffectWhileASpaceBreaksAPolicy(t *testing.T) {
+	ctx := testCtx(t)
+	ns := newNamespace(t)
+	labelNamespace(t, ns, "policy-test", ns)
+	space := &collabv1.CollaborationSpace{
+		ObjectMeta: metav1.ObjectMeta{Name: "revoke", Namespace: ns},
+		Spec: collabv1.CollaborationSpaceSpec{
+			Department:     "Revoke",
+			DeletionPolicy: collabv1.DeletionPolicyDelete,
+			Members: []collabv1.Member{
+				{Kind: collabv1.SubjectUser, Name: "dave", Role: collabv1.RoleOwner},
+				{Kind: collabv1.SubjectUser, Name: "carol", Role: collabv1.RoleModerator},
+				{Kind: collabv1.SubjectUser, Name: "alice", Role: collabv1.RoleMember},
+				{Kind: collabv1.SubjectUser, Name: "bob", Role: collabv1.RoleMember},
+			},
+		},
+	}
+	createSpace(t, space)
+	key := client.ObjectKeyFromObject(space)
+	waitReady(t, key)
+
+	createPolicy(t, "no-delete-"+ns, ns, collabv1.CollaborationPolicySpec{}) // Delete is not allowed
+	stalled := waitPolicyCondition(t, key, metav1.ConditionFalse, collabv1.ReasonPolicyViolation)
+
+	// carol (the only Moderator) and alice leave; erin joins. The space still breaks the policy.
+	changed := stalled.DeepCopy()
+	changed.Spec.Members = []collabv1.Member{
+		{Kind: collabv1.SubjectUser, Name: "dave", Role: collabv1.RoleOwner},
+		{Kind: collabv1.SubjectUser, Name: "bob", Role: collabv1.RoleMember},
+		{Kind: collabv1.SubjectUser, Name: "erin", Role: collabv1.RoleMember},
+	}
+	if err := k8sClient.Update(ctx, changed); err != nil {
+		t.Fatal(err)
+	}
+	waitPolicyCondition(t, key, metav1.ConditionFalse, collabv1.ReasonPolicyViolation)
+	eventually(t, "alice and carol lose access, erin gets none", func() (bool, string) {
+		members, err := bindingSubjects(ctx, ns, "collab-revoke-members")
+		if err != nil {
+			return false, err.Error()
+		}
+		moderators, err := bindingSubjects(ctx, ns, "collab-revoke-moderators")
+		if err != nil {
+			return false, err.Error()
+		}
+		ok := slices.Equal(members, []string{"bob"}) && moderators == nil
+		return ok, fmt.Sprintf("members %v, moderators %v", members, moderators)
+	})
+	time.Sleep(2 * testPollInterval) // a later pass would have added erin by now
+	if members, err := bindingSubjects(ctx, ns, "collab-revoke-members"); err != nil || slices.Contains(members, "erin") {
+		t.Errorf("members binding holds %v (%v): erin was granted access while the space breaks its policy", members, err)
+	}
+	if owners, err := bindingSubjects(ctx, ns, "collab-revoke-owners"); err != nil || !slices.Equal(owners, []string{"dave"}) {
+		t.Errorf("owners binding holds %v (%v), want dave untouched", owners, err)
+	}
+}
+
+// bindingSubjects names the subjects of a RoleBinding, nil when it is gone.
+func bindingSubjects(ctx context.Context, ns, name string) ([]string, error) {
+	var b rbacv1.RoleBinding
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &b); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var names []string
+	for _, s := range b.Subjects {
+		names = append(names, s.Name)
+	}
+	return names, nil
+}
