@@ -74,6 +74,11 @@ func userTargets(desired, observed chat.PowerLevels, opts options) (map[string]i
 }
 
 // target is the level the spec asks for one user, before Matrix's limits.
+// Under Additive an undeclared user keeps a level granted by hand below a
+// Moderator's, but never a Moderator's or an Owner's: those carry the powers the
+// role model grants (redact, kick, invite, state), so a removed Owner or
+// Moderator is lowered whatever the member policy, as Authoritative lowers every
+// undeclared user.
 func target(u string, cur int, desired chat.PowerLevels, opts options) int {
 	want, declared := desired.Users[u]
 	switch {
@@ -81,7 +86,9 @@ func target(u string, cur int, desired chat.PowerLevels, opts options) int {
 		return max(cur, want) // never lowered
 	case declared:
 		return want
-	case opts.Authoritative && u != opts.OperatorUserID:
+	case u == opts.OperatorUserID:
+		return cur
+	case opts.Authoritative, cur >= levelModerator:
 		return desired.UsersDefault
 	default:
 		return cur

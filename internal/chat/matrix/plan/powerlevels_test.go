@@ -46,9 +46,19 @@ func TestPlanPowerLevels(t *testing.T) {
 			}),
 			want: want{levels: pl(map[string]int{op: 100}, func(p *chat.PowerLevels) { p.Events["org.example.custom"] = 10 })},
 		},
-		"additive: an undeclared user's level stays": {
+		"additive: an undeclared user's level below a Moderator's stays": {
+			desired:  levels(map[string]int{op: 100, alice: 100}),
+			observed: levels(map[string]int{op: 100, alice: 100, carol: 10}),
+		},
+		"additive: a removed Moderator is lowered": {
 			desired:  levels(map[string]int{op: 100, alice: 100}),
 			observed: levels(map[string]int{op: 100, alice: 100, carol: 50}),
+			want:     want{levels: pl(map[string]int{op: 100, alice: 100}, nil)},
+		},
+		"additive: a removed Owner is lowered": {
+			desired:  levels(map[string]int{op: 100, alice: 90}),
+			observed: levels(map[string]int{op: 100, alice: 90, dave: 90}),
+			want:     want{levels: pl(map[string]int{op: 100, alice: 90}, nil)},
 		},
 		"authoritative: an undeclared user's level is dropped": {
 			desired:  levels(map[string]int{op: 100, alice: 100}),
