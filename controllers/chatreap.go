@@ -214,6 +214,14 @@ func (r *ChatBackendReconciler) judgeRoom(ctx context.Context, conn *chatConnect
 		// again.
 		return r.removeHalfMade(ctx, conn, backend, room)
 	}
+	return r.judgeByAlias(ctx, conn, backend, room)
+}
+
+// judgeByAlias decides about a room of the operator's that carries its owner
+// marker and a canonical alias, by where that alias points.
+func (r *ChatBackendReconciler) judgeByAlias(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
+	room *chat.ObservedRoom) (string, error) {
+	id := room.RoomID
 	localpart, ok := r.ownAlias(backend, room)
 	if !ok {
 		r.Reaper.judge(backend.Name, id)
