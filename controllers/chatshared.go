@@ -47,31 +47,18 @@ func (r *CollaborationSpaceReconciler) sharedInto(ctx context.Context, space *co
 // room into it. Rooms of Private spaces are not linked (they admit no one by
 // sharing), nor are self's own rooms unlinked.
 func sharedLinks(self *collabv1.CollaborationSpace, spaces []collabv1.CollaborationSpace) (link, unlink []string) {
-	key := self.Namespace + "/" + self.Name
-	own := map[string]bool{}
-	if self.Status.Chat != nil {
-		for _, r := range self.Status.Chat.Rooms {
-			own[r.RoomID] = true
-		}
-	}
-	linked := map[string]bool{}
-	var recorded []string
+	own := recordedRooms(self)
+	linked, recorded := map[string]bool{}, map[string]bool{}
 	for i := range spaces {
 		other := &spaces[i]
 		if other.Namespace == self.Namespace && other.Name == self.Name {
 			continue
 		}
-		for target, ids := range roomsSharedBy(other) {
-			if target == key {
-				for _, id := range ids {
-					linked[id] = true
-				}
-			}
+		for _, id := range roomsSharedBy(other)[self.Namespace+"/"+self.Name] {
+			linked[id] = true
 		}
-		if other.Status.Chat != nil {
-			for _, r := range other.Status.Chat.Rooms {
-				recorded = append(recorded, r.RoomID)
-			}
+		for id := range recordedRooms(other) {
+			recorded[id] = true
 		}
 	}
 	for id := range linked {
@@ -79,14 +66,27 @@ func sharedLinks(self *collabv1.CollaborationSpace, spaces []collabv1.Collaborat
 			link = append(link, id)
 		}
 	}
-	for _, id := range recorded {
-		if id != "" && !linked[id] && !own[id] {
+	for id := range recorded {
+		if !linked[id] && !own[id] {
 			unlink = append(unlink, id)
 		}
 	}
 	slices.Sort(link)
 	slices.Sort(unlink)
-	return link, slices.Compact(unlink)
+	return link, unlink
+}
+
+// recordedRooms are the room ids a space's status records.
+func recordedRooms(space *collabv1.CollaborationSpace) map[string]bool {
+	ids := map[string]bool{}
+	if space.Status.Chat != nil {
+		for _, r := range space.Status.Chat.Rooms {
+			if r.RoomID != "" {
+				ids[r.RoomID] = true
+			}
+		}
+	}
+	return ids
 }
 
 // sharedMembers returns the users joined or invited to the space rooms, other

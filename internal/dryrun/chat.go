@@ -93,44 +93,49 @@ func (c *Chat) Create(ctx context.Context, spec chat.RoomSpec) (*chat.ObservedRo
 func (c *Chat) Update(_ context.Context, roomID string, actions []chat.Action) error {
 	target := c.rec.display(roomID)
 	for _, a := range actions {
-		ch := Change{Backend: BackendChat, Target: target, Detail: c.rec.replaceIDs(a.String())}
-		switch a := a.(type) {
-		case chat.SetName:
-			ch.Verb = "set-name"
-		case chat.SetTopic:
-			ch.Verb = "set-topic"
-		case chat.SetJoinRules:
-			ch.Verb = "set-join-rule"
-		case chat.SetPowerLevels:
-			ch.Verb = "set-power-levels"
-			ch.Detail = powerLevelsDetail(a.PowerLevels)
-		case chat.SetPublished:
-			ch.Verb = "unpublish"
-			if a.Published {
-				ch.Verb = "publish"
-			}
-		case chat.SetWorldReadable:
-			ch.Verb = "set-history-visibility"
-		case chat.Invite:
-			ch.Verb, ch.Object = "invite", a.UserID
-		case chat.Kick:
-			ch.Verb, ch.Object = "remove", a.UserID
-		case chat.AddChild:
-			ch.Verb, ch.Object = "link", c.rec.display(a.RoomID)
-		case chat.RemoveChild:
-			ch.Verb, ch.Object = "unlink", c.rec.display(a.RoomID)
-		case chat.SetParent:
-			ch.Verb, ch.Object = "set-parent", c.rec.display(a.SpaceID)
-		case chat.SetCanonicalAlias:
-			ch.Verb, ch.Object = "set-canonical-alias", a.Alias
-		case chat.SetOwner:
-			ch.Verb, ch.Object = "set-owner", a.Owner
-		default:
-			ch.Verb = "update"
-		}
-		c.rec.Add(ch)
+		c.rec.Add(c.change(target, a))
 	}
 	return nil
+}
+
+// change describes one action on a room as a change of the plan.
+func (c *Chat) change(target string, a chat.Action) Change {
+	ch := Change{Backend: BackendChat, Target: target, Detail: c.rec.replaceIDs(a.String())}
+	switch a := a.(type) {
+	case chat.SetName:
+		ch.Verb = "set-name"
+	case chat.SetTopic:
+		ch.Verb = "set-topic"
+	case chat.SetJoinRules:
+		ch.Verb = "set-join-rule"
+	case chat.SetPowerLevels:
+		ch.Verb = "set-power-levels"
+		ch.Detail = powerLevelsDetail(a.PowerLevels)
+	case chat.SetPublished:
+		ch.Verb = "unpublish"
+		if a.Published {
+			ch.Verb = "publish"
+		}
+	case chat.SetWorldReadable:
+		ch.Verb = "set-history-visibility"
+	case chat.Invite:
+		ch.Verb, ch.Object = "invite", a.UserID
+	case chat.Kick:
+		ch.Verb, ch.Object = "remove", a.UserID
+	case chat.AddChild:
+		ch.Verb, ch.Object = "link", c.rec.display(a.RoomID)
+	case chat.RemoveChild:
+		ch.Verb, ch.Object = "unlink", c.rec.display(a.RoomID)
+	case chat.SetParent:
+		ch.Verb, ch.Object = "set-parent", c.rec.display(a.SpaceID)
+	case chat.SetCanonicalAlias:
+		ch.Verb, ch.Object = "set-canonical-alias", a.Alias
+	case chat.SetOwner:
+		ch.Verb, ch.Object = "set-owner", a.Owner
+	default:
+		ch.Verb = "update"
+	}
+	return ch
 }
 
 func powerLevelsDetail(pl chat.PowerLevels) string {
