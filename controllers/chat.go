@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +42,9 @@ type chatPass struct {
 	// aliasMoved describes aliases that point away from the rooms in status:
 	// reported, never followed.
 	aliasMoved []string
+	// sharingMoved: the space room's links change because another space's
+	// sharing did, which its next converge must not report as drift.
+	sharingMoved bool
 	// resume holds the rooms a cut-off pass already found or converged, and
 	// records this pass's; nil when the stream of changes cannot vouch for them.
 	resume *checkpoint
@@ -134,6 +138,8 @@ func (r *CollaborationSpaceReconciler) applyChat(ctx context.Context, p *chatPas
 		return nil, err
 	}
 	spaceSpec.Children, spaceSpec.Unlink = append(children, link...), unlink
+	// Links that follow another space's sharing are asked for, not drift.
+	p.sharingMoved = sharingMoved(spaceRoom, link, unlink)
 	if err := r.convergeRoom(ctx, p, spaceSpec, spaceRoom); err != nil {
 		return nil, err
 	}
@@ -243,7 +249,11 @@ func (r *CollaborationSpaceReconciler) convergeRoom(ctx context.Context, p *chat
 		r.recordWarning(p.s.space, "CannotApply", "Update", "Room %s: %s", observed.Alias, strings.Join(report.Notes, "; "))
 	}
 	if p.s.unchangedSpec() {
-		p.noteDrift(report.Drift, observed.Alias)
+		drift := report.Drift
+		if spec.Space && p.sharingMoved {
+			drift = slices.DeleteFunc(slices.Clone(drift), func(f string) bool { return f == "children" })
+		}
+		p.noteDrift(drift, observed.Alias)
 	}
 	return nil
 }

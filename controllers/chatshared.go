@@ -76,6 +76,13 @@ func sharedLinks(self *collabv1.CollaborationSpace, spaces []collabv1.Collaborat
 	return link, unlink
 }
 
+// sharingMoved reports whether a space room's links differ from what other
+// spaces' sharing asks for.
+func sharingMoved(spaceRoom *chat.ObservedRoom, link, unlink []string) bool {
+	return slices.ContainsFunc(link, func(id string) bool { return !spaceRoom.Children[id] }) ||
+		slices.ContainsFunc(unlink, func(id string) bool { return spaceRoom.Children[id] })
+}
+
 // recordedRooms are the room ids a space's status records.
 func recordedRooms(space *collabv1.CollaborationSpace) map[string]bool {
 	ids := map[string]bool{}

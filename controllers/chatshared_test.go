@@ -2,10 +2,14 @@ package controllers
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -126,6 +130,17 @@ func TestASharedRoomAppearsUnderTheOtherDepartment(t *testing.T) {
 		children, err := spaceChildren(t, marketing, "erin")
 		return err == nil && !children[sync], fmt.Sprintf("%v %v", children, err)
 	})
+	// Following another department's sharing is asked for, not a change by hand.
+	eventually(t, "Marketing's pass to be recorded", func() (bool, string) {
+		var events corev1.EventList
+		err := k8sClient.List(ctx, &events, client.InNamespace(marketing.Namespace))
+		return err == nil && slices.ContainsFunc(events.Items, func(e corev1.Event) bool {
+			return e.Reason == "RoomUpdated" && strings.Contains(e.Message, "children")
+		}), fmt.Sprint(err)
+	})
+	if c := meta.FindStatusCondition(getSpace(t, marketing).Status.Conditions, collabv1.DriftedCondition); c != nil && c.Status == metav1.ConditionTrue {
+		t.Errorf("Marketing's space reports drift for following engineering's sharing: %s", c.Message)
+	}
 }
 
 // frank is in marketing only and joins the room engineering shares with it.
