@@ -53,32 +53,9 @@ func PlanSpace(ctx context.Context, live client.WithWatch, desired *collabv1.Col
 	key := client.ObjectKeyFromObject(desired)
 	plan := dryrun.Plan{Space: key.String()}
 	rec := &dryrun.Recorder{}
-
-	space := &collabv1.CollaborationSpace{}
-	switch err := live.Get(ctx, key, space); {
-	case apierrors.IsNotFound(err):
-		space = desired.DeepCopy()
-		space.Generation = 1
-		space.Status = collabv1.CollaborationSpaceStatus{}
-		plan.New = true
-		rec.Add(dryrun.Change{Backend: dryrun.BackendKubernetes, Verb: "create",
-			Target: dryrun.Target("CollaborationSpace", key), Detail: "from the file"})
-	case err != nil:
-		return plan, fmt.Errorf("cannot get CollaborationSpace %s: %w", key, err)
-	case !space.DeletionTimestamp.IsZero():
-		plan.Notes = append(plan.Notes, "The space is being deleted; nothing is planned")
-		return plan, nil
-	default:
-		if !equality.Semantic.DeepEqual(space.Spec, desired.Spec) {
-			// A new generation: what differs is asked for, not drift.
-			space.Generation++
-		}
-		space.Spec = *desired.Spec.DeepCopy()
-	}
-	if space.Status.Chat != nil {
-		for _, room := range space.Status.Chat.Rooms {
-			rec.Name(room.RoomID, room.Alias)
-		}
+	space, err := startingSpace(ctx, live, desired, &plan, rec)
+	if err != nil || space == nil {
+		return plan, err
 	}
 
 	before := space.DeepCopy()
@@ -104,15 +81,60 @@ func PlanSpace(ctx context.Context, live client.WithWatch, desired *collabv1.Col
 	plan.Changes = rec.Changes()
 	plan.Notes = rec.Notes()
 	plan.Unknown = rec.Unknowns()
-	// A phase that failed leaves its part of the plan unknown, and the rest of
-	// the plan stands; one that the operator would stall on (a name held by
-	// someone else) is an error of the plan, as of the space.
+	failed := sortPhaseErrors(&plan, s)
+	sortConditions(&plan, space, failed)
+	if len(plan.Errors) > 0 {
+		return plan, errors.New(strings.Join(plan.Errors, "; "))
+	}
+	return plan, nil
+}
+
+// startingSpace is the space a plan's pass starts from: the live one with
+// desired's spec, or desired as a new object (recorded as a creation). It is nil
+// when nothing is planned: the space is being deleted.
+func startingSpace(ctx context.Context, live client.Client, desired *collabv1.CollaborationSpace,
+	plan *dryrun.Plan, rec *dryrun.Recorder) (*collabv1.CollaborationSpace, error) {
+	key := client.ObjectKeyFromObject(desired)
+	space := &collabv1.CollaborationSpace{}
+	switch err := live.Get(ctx, key, space); {
+	case apierrors.IsNotFound(err):
+		space = desired.DeepCopy()
+		space.Generation = 1
+		space.Status = collabv1.CollaborationSpaceStatus{}
+		plan.New = true
+		rec.Add(dryrun.Change{Backend: dryrun.BackendKubernetes, Verb: "create",
+			Target: dryrun.Target("CollaborationSpace", key), Detail: "from the file"})
+	case err != nil:
+		return nil, fmt.Errorf("cannot get CollaborationSpace %s: %w", key, err)
+	case !space.DeletionTimestamp.IsZero():
+		plan.Notes = append(plan.Notes, "The space is being deleted; nothing is planned")
+		return nil, nil
+	default:
+		if !equality.Semantic.DeepEqual(space.Spec, desired.Spec) {
+			// A new generation: what differs is asked for, not drift.
+			space.Generation++
+		}
+		space.Spec = *desired.Spec.DeepCopy()
+	}
+	if space.Status.Chat != nil {
+		for _, room := range space.Status.Chat.Rooms {
+			rec.Name(room.RoomID, room.Alias)
+		}
+	}
+	return space, nil
+}
+
+// sortPhaseErrors files the pass's errors: a phase that failed leaves its part
+// of the plan unknown, and the rest of the plan stands; one that the operator
+// would stall on (a name held by someone else) is an error of the plan, as of
+// the space. It returns the conditions of the phases that failed.
+func sortPhaseErrors(plan *dryrun.Plan, s *spaceScope) map[string]bool {
 	failed := map[string]bool{}
 	for _, e := range s.errs {
 		failed[e.condition] = true
 		msg := e.Error()
 		if !e.terminal && !strings.HasPrefix(msg, "cannot tell") {
-			msg = "cannot tell what changes on " + phaseSubject(space, e.condition) + ": " + msg
+			msg = "cannot tell what changes on " + phaseSubject(s.space, e.condition) + ": " + msg
 		}
 		switch {
 		case e.terminal:
@@ -121,6 +143,12 @@ func PlanSpace(ctx context.Context, live client.WithWatch, desired *collabv1.Col
 			plan.Unknown = append(plan.Unknown, msg)
 		}
 	}
+	return failed
+}
+
+// sortConditions files the phase conditions that are not True and no error
+// explained: as unknowns or as notes.
+func sortConditions(plan *dryrun.Plan, space *collabv1.CollaborationSpace, failed map[string]bool) {
 	for _, c := range space.Status.Conditions {
 		if c.Status == metav1.ConditionTrue || c.Type == collabv1.DriftedCondition || failed[c.Type] {
 			continue
@@ -135,10 +163,6 @@ func PlanSpace(ctx context.Context, live client.WithWatch, desired *collabv1.Col
 			plan.Notes = append(plan.Notes, line)
 		}
 	}
-	if len(plan.Errors) > 0 {
-		return plan, errors.New(strings.Join(plan.Errors, "; "))
-	}
-	return plan, nil
 }
 
 // phaseSubject names what the phase owning condition writes to, for a plan's

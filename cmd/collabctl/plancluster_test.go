@@ -96,10 +96,10 @@ func startFakeHomeserver(t *testing.T) *fakeHomeserver {
 			h.writes = append(h.writes, r.Method+" "+r.URL.Path)
 			h.mu.Unlock()
 		}
-		switch {
-		case r.URL.Path == "/_matrix/client/v3/account/whoami":
+		switch r.URL.Path {
+		case "/_matrix/client/v3/account/whoami":
 			_ = json.NewEncoder(w).Encode(map[string]string{"user_id": "@collab-operator:example.org"})
-		case r.URL.Path == "/_matrix/client/versions":
+		case "/_matrix/client/versions":
 			_ = json.NewEncoder(w).Encode(map[string][]string{"versions": {"v1.11"}})
 		default:
 			w.WriteHeader(http.StatusNotFound)

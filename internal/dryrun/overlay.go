@@ -51,74 +51,80 @@ type overlayKey struct {
 // with UnreadableAnnotation, so a plan made with a role that grants no Secrets
 // goes on and says what it cannot tell instead of failing.
 func NewOverlay(live client.WithWatch, objs []client.Object) client.WithWatch {
-	scheme := live.Scheme()
-	files := map[overlayKey]client.Object{}
-	newNamespaces := map[string]bool{}
-	for _, o := range objs {
-		gvk, err := apiutil.GVKForObject(o, scheme)
+	o := &overlay{scheme: live.Scheme(), files: map[overlayKey]client.Object{},
+		newNamespaces: map[string]bool{}, fileOnly: map[string]bool{}}
+	for _, obj := range objs {
+		gvk, err := apiutil.GVKForObject(obj, o.scheme)
 		if err != nil {
 			continue
 		}
-		files[overlayKey{gvk.GroupKind(), client.ObjectKeyFromObject(o)}] = o
-		if _, ok := o.(*corev1.Namespace); ok {
-			newNamespaces[o.GetName()] = true
+		o.files[overlayKey{gvk.GroupKind(), client.ObjectKeyFromObject(obj)}] = obj
+		if _, ok := obj.(*corev1.Namespace); ok {
+			o.newNamespaces[obj.GetName()] = true
 		}
 	}
-	inNewNamespace := func(ctx context.Context, c client.WithWatch, ns string) bool {
-		if ns == "" || !newNamespaces[ns] {
-			return false
-		}
-		err := c.Get(ctx, client.ObjectKey{Name: ns}, &corev1.Namespace{})
-		return apierrors.IsNotFound(err)
+	return interceptor.NewClient(live, interceptor.Funcs{Get: o.get, List: o.list})
+}
+
+// overlay is the state of NewOverlay's client: the files' objects, and which of
+// their Namespaces the cluster lacks.
+type overlay struct {
+	scheme        *runtime.Scheme
+	files         map[overlayKey]client.Object
+	newNamespaces map[string]bool
+	// fileOnly caches whether a Namespace of the files is absent from the
+	// cluster: asked once per plan.
+	fileOnly map[string]bool
+}
+
+func (o *overlay) isFileOnly(ctx context.Context, c client.WithWatch, ns string) bool {
+	if ns == "" || !o.newNamespaces[ns] {
+		return false
 	}
-	// Whether a Namespace of the files is in the cluster is asked once per plan.
-	fileOnly := map[string]bool{}
-	isFileOnly := func(ctx context.Context, c client.WithWatch, ns string) bool {
-		v, ok := fileOnly[ns]
-		if !ok {
-			v = inNewNamespace(ctx, c, ns)
-			fileOnly[ns] = v
-		}
-		return v
+	v, ok := o.fileOnly[ns]
+	if !ok {
+		v = apierrors.IsNotFound(c.Get(ctx, client.ObjectKey{Name: ns}, &corev1.Namespace{}))
+		o.fileOnly[ns] = v
 	}
-	return interceptor.NewClient(live, interceptor.Funcs{
-		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-			gvk, gvkErr := apiutil.GVKForObject(obj, scheme)
-			if gvkErr != nil {
-				return c.Get(ctx, key, obj, opts...)
-			}
-			notFound := apierrors.NewNotFound(schema.GroupResource{Group: gvk.Group, Resource: gvk.Kind}, key.Name)
-			var err error = notFound
-			if !isFileOnly(ctx, c, key.Namespace) {
-				err = c.Get(ctx, key, obj, opts...)
-			}
-			switch {
-			case err == nil:
-				return nil
-			case apierrors.IsNotFound(err):
-				if f, ok := files[overlayKey{gvk.GroupKind(), key}]; ok {
-					return copyInto(f, obj)
-				}
-				return notFound
-			case apierrors.IsForbidden(err) && gvk.GroupKind() == (schema.GroupKind{Kind: "Secret"}):
-				if s, ok := obj.(*corev1.Secret); ok {
-					*s = corev1.Secret{}
-					s.Namespace, s.Name = key.Namespace, key.Name
-					s.Annotations = map[string]string{UnreadableAnnotation: "the plan's role may not read Secrets"}
-					return nil
-				}
-			}
-			return err
-		},
-		List: func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
-			lo := &client.ListOptions{}
-			lo.ApplyOptions(opts)
-			if isFileOnly(ctx, c, lo.Namespace) {
-				return meta.SetList(list, nil)
-			}
-			return c.List(ctx, list, opts...)
-		},
-	})
+	return v
+}
+
+func (o *overlay) get(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	gvk, gvkErr := apiutil.GVKForObject(obj, o.scheme)
+	if gvkErr != nil {
+		return c.Get(ctx, key, obj, opts...)
+	}
+	notFound := apierrors.NewNotFound(schema.GroupResource{Group: gvk.Group, Resource: gvk.Kind}, key.Name)
+	var err error = notFound
+	if !o.isFileOnly(ctx, c, key.Namespace) {
+		err = c.Get(ctx, key, obj, opts...)
+	}
+	switch {
+	case err == nil:
+		return nil
+	case apierrors.IsNotFound(err):
+		if f, ok := o.files[overlayKey{gvk.GroupKind(), key}]; ok {
+			return copyInto(f, obj)
+		}
+		return notFound
+	case apierrors.IsForbidden(err) && gvk.GroupKind() == (schema.GroupKind{Kind: "Secret"}):
+		if s, ok := obj.(*corev1.Secret); ok {
+			*s = corev1.Secret{}
+			s.Namespace, s.Name = key.Namespace, key.Name
+			s.Annotations = map[string]string{UnreadableAnnotation: "the plan's role may not read Secrets"}
+			return nil
+		}
+	}
+	return err
+}
+
+func (o *overlay) list(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+	lo := &client.ListOptions{}
+	lo.ApplyOptions(opts)
+	if o.isFileOnly(ctx, c, lo.Namespace) {
+		return meta.SetList(list, nil)
+	}
+	return c.List(ctx, list, opts...)
 }
 
 // copyInto sets to to a copy of from: of from's type, or the metadata only

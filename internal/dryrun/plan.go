@@ -286,52 +286,63 @@ func WriteMarkdown(w io.Writer, plans []Plan) error {
 	}
 	b.WriteString("\n\n")
 	for _, p := range plans {
-		state := ""
-		if p.New {
-			state = " (new)"
-		}
-		fmt.Fprintf(&b, "#### `%s`%s\n\n", p.Space, state)
-		if len(p.Changes) == 0 {
-			b.WriteString(noChanges(p) + ".\n\n")
-		} else {
-			b.WriteString("| Backend | Changes |\n|---|---|\n")
-			for _, row := range changeCounts(p.Changes) {
-				fmt.Fprintf(&b, "| %s | %s |\n", row[0], row[1])
-			}
-			b.WriteString("\n")
-		}
-		invited, removed := People(p.Changes)
-		if len(invited)+len(removed) > 0 {
-			fmt.Fprintf(&b, "**People:** %d invited, %d removed\n\n", len(invited), len(removed))
-			if len(invited) > 0 {
-				fmt.Fprintf(&b, "- Invited: %s\n", mdEscape(strings.Join(invited, ", ")))
-			}
-			if len(removed) > 0 {
-				fmt.Fprintf(&b, "- Removed: %s\n", mdEscape(strings.Join(removed, ", ")))
-			}
-			b.WriteString("\n")
-		}
-		for _, e := range p.Errors {
-			fmt.Fprintf(&b, "> [!CAUTION]\n> **Not planned:** %s\n\n", mdEscape(e))
-		}
-		for _, u := range p.Unknown {
-			fmt.Fprintf(&b, "> [!WARNING]\n> **Cannot tell:** %s\n\n", mdEscape(u))
-		}
-		for _, n := range p.Notes {
-			fmt.Fprintf(&b, "> [!NOTE]\n> %s\n\n", mdEscape(n))
-		}
-		if len(p.Changes) > 0 {
-			fmt.Fprintf(&b, "<details><summary>All %d %s</summary>\n\n", len(p.Changes), plural(len(p.Changes), "change"))
-			b.WriteString("| | Backend | Action | Target | Detail |\n|---|---|---|---|---|\n")
-			for _, c := range p.Changes {
-				fmt.Fprintf(&b, "| %s | %s | %s | `%s` | %s |\n", symbol(c.Verb), c.Backend, c.Verb,
-					mdEscape(c.Target), mdEscape(c.Detail))
-			}
-			b.WriteString("\n</details>\n\n")
-		}
+		writeSpaceMarkdown(&b, p)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeSpaceMarkdown writes one space's part of WriteMarkdown.
+func writeSpaceMarkdown(b *strings.Builder, p Plan) {
+	state := ""
+	if p.New {
+		state = " (new)"
+	}
+	fmt.Fprintf(b, "#### `%s`%s\n\n", p.Space, state)
+	if len(p.Changes) == 0 {
+		b.WriteString(noChanges(p) + ".\n\n")
+	} else {
+		b.WriteString("| Backend | Changes |\n|---|---|\n")
+		for _, row := range changeCounts(p.Changes) {
+			fmt.Fprintf(b, "| %s | %s |\n", row[0], row[1])
+		}
+		b.WriteString("\n")
+	}
+	writePeopleMarkdown(b, p.Changes)
+	for _, e := range p.Errors {
+		fmt.Fprintf(b, "> [!CAUTION]\n> **Not planned:** %s\n\n", mdEscape(e))
+	}
+	for _, u := range p.Unknown {
+		fmt.Fprintf(b, "> [!WARNING]\n> **Cannot tell:** %s\n\n", mdEscape(u))
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(b, "> [!NOTE]\n> %s\n\n", mdEscape(n))
+	}
+	if len(p.Changes) > 0 {
+		fmt.Fprintf(b, "<details><summary>All %d %s</summary>\n\n", len(p.Changes), plural(len(p.Changes), "change"))
+		b.WriteString("| | Backend | Action | Target | Detail |\n|---|---|---|---|---|\n")
+		for _, c := range p.Changes {
+			fmt.Fprintf(b, "| %s | %s | %s | `%s` | %s |\n", symbol(c.Verb), c.Backend, c.Verb,
+				mdEscape(c.Target), mdEscape(c.Detail))
+		}
+		b.WriteString("\n</details>\n\n")
+	}
+}
+
+// writePeopleMarkdown writes who a plan invites and removes: counts, then names.
+func writePeopleMarkdown(b *strings.Builder, changes []Change) {
+	invited, removed := People(changes)
+	if len(invited)+len(removed) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "**People:** %d invited, %d removed\n\n", len(invited), len(removed))
+	if len(invited) > 0 {
+		fmt.Fprintf(b, "- Invited: %s\n", mdEscape(strings.Join(invited, ", ")))
+	}
+	if len(removed) > 0 {
+		fmt.Fprintf(b, "- Removed: %s\n", mdEscape(strings.Join(removed, ", ")))
+	}
+	b.WriteString("\n")
 }
 
 // changeCounts sums changes up by backend, in the order backends come in, as
