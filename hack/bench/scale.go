@@ -15,13 +15,11 @@ import (
 	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
 // scaleOptions are the settings of -mode scale.
@@ -50,35 +48,12 @@ type scaleResult struct {
 // its writes over o.scale.steady of steady state.
 func runScale(ctx context.Context, o options) error {
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
-	progress("scale: starting kube-apiserver + etcd (envtest)")
-	env, cfg, err := testenv.Start()
+	rig, err := startManagerRig(ctx, o, "scale", 500)
 	if err != nil {
 		return err
 	}
-	defer func() { _ = env.Stop() }()
-	fast := rest.CopyConfig(cfg)
-	fast.QPS, fast.Burst = 500, 1000
-	direct, err := client.New(fast, client.Options{Scheme: testenv.Scheme()})
-	if err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp("", "bench-scale-")
-	if err != nil {
-		return err
-	}
-	defer func() { _ = os.RemoveAll(dir) }()
-	bin, err := managerBinary(ctx, dir, o.secrets.manager)
-	if err != nil {
-		return err
-	}
-	if err := direct.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNamespace}}); err != nil {
-		return err
-	}
-	mgr, err := startManagerProcess(ctx, env, dir, bin)
-	if err != nil {
-		return err
-	}
-	defer mgr.stop()
+	defer rig.stop()
+	direct, mgr := rig.direct, rig.mgr
 
 	res, err := measureScale(ctx, direct, mgr, o)
 	if err != nil {

@@ -28,7 +28,6 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/controllers"
 	"github.com/opencommons/collab-operator/internal/testing/repo"
-	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
 // secretsOptions are the settings of -mode secrets.
@@ -63,34 +62,12 @@ type memSample struct {
 func runSecrets(ctx context.Context, o options) error {
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
 	w := workload{spaces: o.spaces, rooms: 0, owners: min(o.owners, o.spaces)}
-	progress("secrets: starting kube-apiserver + etcd (envtest)")
-	env, cfg, err := testenv.Start()
+	rig, err := startManagerRig(ctx, o, "secrets", 0)
 	if err != nil {
 		return err
 	}
-	defer func() { _ = env.Stop() }()
-	direct, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
-	if err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp("", "bench-secrets-")
-	if err != nil {
-		return err
-	}
-	defer func() { _ = os.RemoveAll(dir) }()
-
-	bin, err := managerBinary(ctx, dir, o.secrets.manager)
-	if err != nil {
-		return err
-	}
-	if err := direct.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNamespace}}); err != nil {
-		return err
-	}
-	mgr, err := startManagerProcess(ctx, env, dir, bin)
-	if err != nil {
-		return err
-	}
-	defer mgr.stop()
+	defer rig.stop()
+	direct, mgr := rig.direct, rig.mgr
 
 	res, err := measureSecrets(ctx, direct, mgr, w, o)
 	if err != nil {

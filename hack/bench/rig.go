@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"os"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/opencommons/collab-operator/internal/testing/testenv"
+)
+
+// managerRig is what the modes that measure the manager as its own process
+// share: kube-apiserver + etcd, a direct client, the manager binary running as
+// main.go runs it, and the stop of all of it.
+type managerRig struct {
+	direct client.Client
+	mgr    *managerProcess
+	stops  []func()
+}
+
+// startManagerRig starts envtest and the manager (this checkout's, built, or
+// o.secrets.manager). The direct client may send qps requests a second; 0 keeps
+// client-go's default.
+func startManagerRig(ctx context.Context, o options, mode string, qps float32) (*managerRig, error) {
+	r := &managerRig{}
+	progress("%s: starting kube-apiserver + etcd (envtest)", mode)
+	env, cfg, err := testenv.Start()
+	if err != nil {
+		return nil, err
+	}
+	r.stops = append(r.stops, func() { _ = env.Stop() })
+	if qps > 0 {
+		cfg = rest.CopyConfig(cfg)
+		cfg.QPS, cfg.Burst = qps, int(2*qps)
+	}
+	if r.direct, err = client.New(cfg, client.Options{Scheme: testenv.Scheme()}); err != nil {
+		r.stop()
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "bench-"+mode+"-")
+	if err != nil {
+		r.stop()
+		return nil, err
+	}
+	r.stops = append(r.stops, func() { _ = os.RemoveAll(dir) })
+	bin, err := managerBinary(ctx, dir, o.secrets.manager)
+	if err == nil {
+		err = r.direct.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNamespace}})
+	}
+	if err == nil {
+		r.mgr, err = startManagerProcess(ctx, env, dir, bin)
+	}
+	if err != nil {
+		r.stop()
+		return nil, err
+	}
+	r.stops = append(r.stops, r.mgr.stop)
+	return r, nil
+}
+
+// stop stops what the rig started, the manager first.
+func (r *managerRig) stop() {
+	for i := len(r.stops) - 1; i >= 0; i-- {
+		r.stops[i]()
+	}
+}
