@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -177,17 +176,4 @@ func spacesSharedWith() handler.EventHandler {
 
 // sharedRoomsChanged lets through the updates that change which recorded rooms
 // a space shares with whom.
-func sharedRoomsChanged() predicate.Predicate {
-	return predicate.Funcs{
-		CreateFunc:  func(event.CreateEvent) bool { return false },
-		GenericFunc: func(event.GenericEvent) bool { return false },
-		// As for chatSpaceChanged: a space going away does not wake others
-		// mid-uninstall.
-		DeleteFunc: func(event.DeleteEvent) bool { return false },
-		UpdateFunc: func(e event.UpdateEvent) bool {
-			old, okOld := e.ObjectOld.(*collabv1.CollaborationSpace)
-			cur, okNew := e.ObjectNew.(*collabv1.CollaborationSpace)
-			return okOld && okNew && sharedRoomsKey(old) != sharedRoomsKey(cur)
-		},
-	}
-}
+func sharedRoomsChanged() predicate.Predicate { return spaceUpdateChanges(sharedRoomsKey) }

@@ -111,17 +111,20 @@ func spacesSharingWith(c client.Reader) handler.EventHandler {
 
 // chatSpaceChanged lets through a space getting, changing or losing its chat
 // space room: what the spaces sharing rooms with it wait for.
-func chatSpaceChanged() predicate.Predicate {
+func chatSpaceChanged() predicate.Predicate { return spaceUpdateChanges(spaceRoomID) }
+
+// spaceUpdateChanges lets through the updates of a space that change key, and
+// nothing else: a space going away gives the spaces it touches nothing to add,
+// and waking them would narrow their allow lists and links mid-uninstall.
+func spaceUpdateChanges(key func(*collabv1.CollaborationSpace) string) predicate.Predicate {
 	return predicate.Funcs{
 		CreateFunc:  func(event.CreateEvent) bool { return false },
 		GenericFunc: func(event.GenericEvent) bool { return false },
-		// A space going away gives its sharers nothing to add; waking them would
-		// narrow their allow lists mid-uninstall.
-		DeleteFunc: func(event.DeleteEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
 		UpdateFunc: func(e event.UpdateEvent) bool {
 			old, okOld := e.ObjectOld.(*collabv1.CollaborationSpace)
 			cur, okNew := e.ObjectNew.(*collabv1.CollaborationSpace)
-			return okOld && okNew && spaceRoomID(old) != spaceRoomID(cur)
+			return okOld && okNew && key(old) != key(cur)
 		},
 	}
 }
