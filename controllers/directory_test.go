@@ -362,7 +362,7 @@ func TestRemovalBudgetHoldsAndApprovalReleases(t *testing.T) {
 		s := getSpace(t, space)
 		c := membersReady(s)
 		if c == nil || c.Reason != ReasonRemovalsCapped || s.Status.Members.Held == nil {
-			return false, fmt.Sprintf("%+v", c)
+			return false, fmt.Sprintf("%+v; members %+v; %d of the crowd in the room", c, s.Status.Members, inRoom())
 		}
 		held = s.Status.Members.Held
 		return true, ""

@@ -261,7 +261,7 @@ func (r *CollaborationSpaceReconciler) patchStatus(ctx context.Context, s *space
 	if err := r.Status().Patch(ctx, s.space, client.MergeFrom(s.before)); err != nil {
 		return client.IgnoreNotFound(fmt.Errorf("cannot patch status: %w", err))
 	}
-	return nil
+	return waitForCache(ctx, r.Client, s.space, cacheWaitInterval, cacheWaitTimeout)
 }
 
 // announceTrouble emits a Warning event when the space starts retrying or stalls,
