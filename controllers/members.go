@@ -104,6 +104,9 @@ type removalBudget struct {
 	// dueChat adds once the backend's planner is known.
 	due      map[string]bool
 	departed []string
+	// leaving are the names of all who left, kept in status.members.leaving
+	// until a pass reaches every server (stillLeaving).
+	leaving []string
 	// outsidersWaiting counts the removals of other accounts that wait for a
 	// later pass, the cap being kept for the due ones.
 	outsidersWaiting int
@@ -482,7 +485,7 @@ func (r *CollaborationSpaceReconciler) newBudget(space *collabv1.CollaborationSp
 		}
 	}
 	b.departed = []string{}
-	for name := range allPeople(prev) {
+	for name := range leavers(prev) {
 		if _, stays := people[name]; !stays {
 			if !b.recent["forum:"+name] {
 				b.due["forum:"+name] = true
@@ -491,12 +494,35 @@ func (r *CollaborationSpaceReconciler) newBudget(space *collabv1.CollaborationSp
 		}
 	}
 	slices.Sort(b.departed)
+	b.leaving = slices.Clone(b.departed)
 	if h := prev.Held; h != nil && h.Digest != "" && space.Annotations[collabv1.ApproveRemovalsAnnotation] == h.Digest {
 		for _, a := range h.Accounts {
 			b.approved[a] = true
 		}
 	}
 	return b
+}
+
+// leavers are the people status lists, and those it still lists as leaving:
+// a departure a failed pass saw stays due on the next one.
+func leavers(prev *collabv1.MembersStatus) map[string]bool {
+	out := allPeople(prev)
+	if prev != nil {
+		for _, n := range prev.Leaving {
+			out[n] = true
+		}
+	}
+	return out
+}
+
+// stillLeaving is what status.members.leaving keeps after a pass: nothing once
+// the pass reached every server (their removals were made, held, or found
+// already done), else everyone who left, up to maxHeldListed.
+func (b *removalBudget) stillLeaving(reachedEveryServer bool) []string {
+	if b == nil || reachedEveryServer || len(b.leaving) == 0 {
+		return nil
+	}
+	return b.leaving[:min(len(b.leaving), maxHeldListed)]
 }
 
 // chatPeople returns the people to project into chat, leaving out (and
@@ -564,7 +590,8 @@ func (r *CollaborationSpaceReconciler) reportMembers(ctx context.Context, s *spa
 	b := m.budget
 	prev := s.before.Status.Members
 	st := space.Status.Members
-	if st == nil && (len(b.removed) > 0 || len(b.held) > 0) {
+	leaving := b.stillLeaving(reachedEveryServer(s))
+	if st == nil && (len(b.removed) > 0 || len(b.held) > 0 || len(leaving) > 0) {
 		st = &collabv1.MembersStatus{}
 		space.Status.Members = st
 	}
@@ -577,6 +604,7 @@ func (r *CollaborationSpaceReconciler) reportMembers(ctx context.Context, s *spa
 		st.WithoutForumAccount = int32(m.withoutForum)
 	}
 	st.Removals = windowRemovals(st.Removals, b.removed)
+	st.Leaving = leaving
 	result := r.recordHeld(space, st, prev, b)
 	metrics.RemovalsHeld.WithLabelValues(space.Namespace, space.Name).Set(float64(len(b.held)))
 	if len(b.removed) > 0 {
@@ -586,10 +614,28 @@ func (r *CollaborationSpaceReconciler) reportMembers(ctx context.Context, s *spa
 		ctrl.LoggerFrom(ctx).Info("Removals of accounts the space does not list wait: the cap is kept for the declared people due to go", "count", b.outsidersWaiting)
 	}
 	r.setMembersReady(s, st)
-	if st.Directory == "" && len(st.Removals) == 0 && st.Held == nil && len(groupRoles(space)) == 0 {
+	if st.Directory == "" && len(st.Removals) == 0 && st.Held == nil && len(st.Leaving) == 0 && len(groupRoles(space)) == 0 {
 		space.Status.Members = nil
 	}
 	return result, nil
+}
+
+// reachedEveryServer says whether the pass carried out the removals it was due
+// to: the budget trusted the resolution, and neither the chat nor the forum
+// phase failed.
+func reachedEveryServer(s *spaceScope) bool {
+	if b := s.members.budget; b != nil && (!b.trusted || b.paused > 0) {
+		return false
+	}
+	if len(s.errs) > 0 {
+		return false
+	}
+	for _, c := range []string{collabv1.ChatReadyCondition, collabv1.ForumReadyCondition} {
+		if meta.IsStatusConditionFalse(s.space.Status.Conditions, c) {
+			return false
+		}
+	}
+	return true
 }
 
 // windowRemovals keeps the removal records still in the window and adds one for

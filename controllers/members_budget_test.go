@@ -86,3 +86,40 @@ func TestOutsidersNeverUseUpADepartedColleaguesRemoval(t *testing.T) {
 		})
 	}
 }
+
+// TestADepartureOutlivesAPassThatFailed: the people who left the space's groups
+// are due for removal ahead of other accounts only while status still says they
+// left. When the pass that saw them leave could not reach the chat server, the
+// next pass resolves the same people again and sees no departure; unless the
+// departure is kept, six colleagues who left count as outsiders: five go, the
+// sixth waits unseen instead of being held for approval.
+func TestADepartureOutlivesAPassThatFailed(t *testing.T) {
+	const capPerHour = 5
+	r := &CollaborationSpaceReconciler{MaxRemovalsPerPass: capPerHour}
+	planner := plan.New(plan.Config{ServerName: "x"})
+	left := []string{"m1", "m2", "m3", "m4", "m5", "m6"}
+
+	// Pass 1: the six left the groups; the chat server does not answer.
+	prev := &collabv1.MembersStatus{Members: append(slices.Clone(left), "stays")}
+	now := map[string]collabv1.Role{"stays": collabv1.RoleMember}
+	first := r.newBudget(&collabv1.CollaborationSpace{}, prev, now, true)
+	st := &collabv1.MembersStatus{Members: []string{"stays"}}
+	st.Leaving = first.stillLeaving(false)
+	if !slices.Equal(st.Leaving, left) {
+		t.Fatalf("status after the failed pass lists %v as leaving, want %v", st.Leaving, left)
+	}
+
+	// Pass 2: the same people resolve; the chat server answers.
+	second := r.newBudget(&collabv1.CollaborationSpace{}, st, now, true)
+	s := &spaceScope{members: &memberResolution{budget: second}}
+	mayRemove := s.mayRemoveChat(planner)
+	for _, name := range left {
+		mayRemove("@" + name + ":x")
+	}
+	if want := []string{"@m6:x"}; !slices.Equal(second.held, want) {
+		t.Errorf("held = %v, want %v: a colleague past the cap is held for approval", second.held, want)
+	}
+	if got := second.stillLeaving(true); got != nil {
+		t.Errorf("after a pass that reached every server, %v are still listed as leaving", got)
+	}
+}

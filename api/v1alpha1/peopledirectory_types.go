@@ -358,6 +358,12 @@ type MembersStatus struct {
 	// approval.
 	// +optional
 	Held *HeldRemovals `json:"held,omitempty"`
+	// Leaving are the people who left the space's groups while a pass could not
+	// reach the chat server or forum: their removals stay due, ahead of other
+	// accounts', until a pass reaches every server. At most 500 are listed.
+	// +optional
+	// +kubebuilder:validation:MaxItems=500
+	Leaving []string `json:"leaving,omitempty"`
 }
 
 func init() {
