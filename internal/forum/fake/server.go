@@ -117,12 +117,27 @@ func (s *Server) AddUser(username string) int64 {
 	return s.state.createUser(username)
 }
 
-// AddUserWithEmail is AddUser for an account that registered with an e-mail
-// address, which administrators can look it up by.
+// AddUserWithEmail is AddUser for an account with a confirmed e-mail address,
+// which administrators can look it up by: as NodeBB v4 stores an address once
+// its owner followed the confirmation link, or an administrator confirmed it
+// (user/email.js confirmByUid, the only writer of the email:uid index).
 func (s *Server) AddUserWithEmail(username, email string) int64 {
+	return s.addUserWithEmail(username, email, true)
+}
+
+// AddUserWithUnconfirmedEmail is AddUser for an account whose e-mail address
+// the forum's e-mail index holds unconfirmed ("email:confirmed": 0): NodeBB
+// before 3.0 indexed every address given at registration, an upgraded forum
+// keeps them, and SSO plugins may write one. Looking the address up finds the
+// account, with "email:confirmed": 0.
+func (s *Server) AddUserWithUnconfirmedEmail(username, email string) int64 {
+	return s.addUserWithEmail(username, email, false)
+}
+
+func (s *Server) addUserWithEmail(username, email string, confirmed bool) int64 {
 	uid := s.AddUser(username)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.state.users[uid].email = email
+	s.state.users[uid].email, s.state.users[uid].emailConfirmed = email, confirmed
 	return uid
 }

@@ -45,6 +45,8 @@ type user struct {
 	username string
 	slug     string
 	email    string
+	// emailConfirmed is the user's "email:confirmed" field.
+	emailConfirmed bool
 }
 
 type category struct {

@@ -54,17 +54,24 @@ func userByUsername(st *state, w http.ResponseWriter, q *request) {
 }
 
 // userByEmail is GET /api/user/email/{email} (controllers/user.js
-// getUserDataByField): found only for administrators and global moderators (the
-// fake keeps no "show e-mail" setting), else NodeBB's plain 404.
+// getUserDataByField): the account the email:uid index maps the address to,
+// compared in lower case, found only for administrators and global moderators
+// (the fake keeps no "show e-mail" setting), else NodeBB's plain 404. As for
+// them, the user object carries "email" and "email:confirmed" (user/data.js).
 func userByEmail(st *state, w http.ResponseWriter, q *request) {
-	email := q.param("email")
+	email := strings.ToLower(q.param("email"))
 	if !st.isAdmin(q.uid) && !st.isMember("Global Moderators", q.uid) {
 		notFoundText(w)
 		return
 	}
 	for _, u := range st.users {
-		if email != "" && u.email == email {
-			writeJSON(w, http.StatusOK, userJSON(u))
+		if email != "" && strings.ToLower(u.email) == email {
+			out := userJSON(u)
+			out["email"], out["email:confirmed"] = u.email, 0
+			if u.emailConfirmed {
+				out["email:confirmed"] = 1
+			}
+			writeJSON(w, http.StatusOK, out)
 			return
 		}
 	}

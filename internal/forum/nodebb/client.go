@@ -172,16 +172,33 @@ func noAccount(username string) error {
 
 // LookupEmail finds an account by e-mail address with GET
 // /api/user/email/{email}, which NodeBB answers for administrators (and for
-// accounts that show their address).
+// accounts that show their address). It answers only for an address the forum
+// has confirmed as the account's own: the user object's "email:confirmed" is 1
+// and its "email" is the address asked for. NodeBB v4 indexes an address only
+// once confirmed (user/email.js confirmByUid), but a forum upgraded from
+// before 3.0 keeps the unconfirmed addresses those releases indexed at
+// registration, and SSO plugins may write one; matching those would let
+// anyone who types a colleague's address receive the colleague's groups.
 func (c *Client) LookupEmail(ctx context.Context, email string) (string, error) {
-	var u userJSON
+	var u struct {
+		userJSON
+		Email     string  `json:"email"`
+		Confirmed flexInt `json:"email:confirmed"`
+	}
 	err := c.do(ctx, call{method: http.MethodGet, op: "getUserByEmail",
 		path: "/api/user/email/" + url.PathEscape(email)}, &u)
 	if errors.Is(err, forum.ErrNotFound) || (err == nil && (u.UID <= 0 || u.Username == "")) {
 		return "", &Error{Op: "getUserByEmail", Status: http.StatusNotFound, kind: forum.ErrNotFound,
 			cause: errors.New("no forum account has that e-mail address")}
 	}
-	return u.Username, err
+	if err != nil {
+		return "", err
+	}
+	if u.Confirmed != 1 || !strings.EqualFold(u.Email, email) {
+		return "", &Error{Op: "getUserByEmail", Status: http.StatusNotFound, kind: forum.ErrNotFound,
+			cause: errors.New("no forum account has confirmed that e-mail address")}
+	}
+	return u.Username, nil
 }
 
 // LookupUser resolves a username with GET /api/user/username/{username}.
