@@ -1023,3 +1023,93 @@ func TestSharedForumAdoptsItsLegacyDepartmentCategory(t *testing.T) {
 		}
 	})
 }
+
+// TestSharedForumDoesNotAdoptACopiedGroup attacks the group proof: the proof in a
+// group's description is public, so after a space's group is deleted, a forum user
+// allowed to create groups re-creates it under the same name with the copied
+// description, and owns it. The operator must not adopt that group, neither while
+// status records the name nor once status lost it: ForumReady=False ForumConflict
+// naming the group, and the attacker's group untouched (no member added to it).
+func TestSharedForumDoesNotAdoptACopiedGroup(t *testing.T) {
+	ctx := testCtx(t)
+	backend := sharedForumBackend(t, "copied-forum")
+	space := sharedSpace(newNamespace(t), "treasury", "Treasury", backend.Name, "tre-owner", "tre-member")
+	createSpace(t, space)
+	space = waitReady(t, client.ObjectKeyFromObject(space))
+	name := nodebbplan.GroupNamesFor(space, true).Owners
+	fc := forumClient(t)
+	mine, err := fc.ObserveGroup(ctx, name)
+	if err != nil || mine == nil {
+		t.Fatal(mine, err)
+	}
+
+	// The group is deleted (by a forum administrator, say), and the attacker
+	// re-creates it with the public description, proof included.
+	if err := fc.DeleteGroup(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	attacker := forumServer.AddUser("copycat")
+	forumServer.AllowGroupCreation(attacker)
+	ac, err := nodebb.New(nodebb.Config{URL: forumAPI, Token: forumToken, UID: attacker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ac.CreateGroup(ctx, forum.GroupSpec{Name: name, Description: mine.Description}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := fc.ObserveGroup(ctx, name)
+	if err != nil || before == nil {
+		t.Fatal(before, err)
+	}
+
+	for _, lost := range []bool{false, true} {
+		if lost {
+			updateSpace(t, space, func(s *collabv1.CollaborationSpace) { s.Status.Forum.Groups = nil }, true)
+		}
+		updateSpace(t, space, func(s *collabv1.CollaborationSpace) {
+			s.Spec.Description = fmt.Sprintf("a pass, status lost: %v", lost)
+		}, false)
+		gen := getSpace(t, space).Generation
+		var msg string
+		eventually(t, "ForumReady=False ForumConflict at the new generation", func() (bool, string) {
+			fr := meta.FindStatusCondition(getSpace(t, space).Status.Conditions, collabv1.ForumReadyCondition)
+			if fr == nil {
+				return false, "no ForumReady"
+			}
+			msg = fr.Message
+			return fr.ObservedGeneration >= gen && fr.Status == metav1.ConditionFalse && fr.Reason == "ForumConflict",
+				fmt.Sprintf("%s %s (generation %d): %s", fr.Status, fr.Reason, fr.ObservedGeneration, fr.Message)
+		})
+		if !strings.Contains(msg, name) || !strings.Contains(msg, "not one of its owners") {
+			t.Errorf("status lost %v: ForumReady message %q does not say the operator does not own the group", lost, msg)
+		}
+		waitEvent(t, space, "ForumConflict", name)
+		after, err := fc.ObserveGroup(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(before, after); diff != "" {
+			t.Errorf("status lost %v: the copied group changed (-before +after):\n%s", lost, diff)
+		}
+	}
+
+	// Deleting the space under deletionPolicy Delete, with the name back in
+	// status, deletes its own groups but not the attacker's.
+	updateSpace(t, space, func(s *collabv1.CollaborationSpace) {
+		s.Status.Forum.Groups = nodebbplan.GroupNamesFor(space, true).All()
+	}, true)
+	updateSpace(t, space, func(s *collabv1.CollaborationSpace) { s.Spec.DeletionPolicy = collabv1.DeletionPolicyDelete }, false)
+	if err := k8sClient.Delete(ctx, space); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the space to be gone", func() (bool, string) {
+		err := k8sClient.Get(ctx, client.ObjectKeyFromObject(space), &collabv1.CollaborationSpace{})
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
+	})
+	if after, err := fc.ObserveGroup(ctx, name); err != nil || cmp.Diff(before, after) != "" {
+		t.Errorf("deleting the space touched the copied group: %+v, %v", after, err)
+	}
+	if g, err := fc.ObserveGroup(ctx, nodebbplan.GroupNamesFor(space, true).Members); err != nil || g != nil {
+		t.Errorf("the space's own members group after deleting it: %+v, %v; want it deleted", g, err)
+	}
+}

@@ -21,10 +21,15 @@ import (
 //     that name at the root, which only the operator gives it;
 //   - its categories: the ids in status, only while the forum shows them under
 //     that department category; otherwise found by name beneath it;
-//   - its groups ("<name>-<digest>-owners"…): those recorded in status, and,
-//     after a crash between create and status write, a group of that name only
-//     with the proof the operator wrote into its description (forum.Planner.Proven),
-//     since forum users may be able to create groups.
+//   - its groups ("<name>-<digest>-owners"…): only while the operator's own
+//     account owns them (forum.ObservedGroup.OwnedBy), which no forum user can
+//     arrange for a group they created, and then those recorded in status or,
+//     after a crash between create and status write, a group of that name
+//     with the proof the operator wrote into its description
+//     (forum.Planner.Proven). The proof is public, so a user allowed to create
+//     groups can copy it onto a group of the same name after the space's is
+//     deleted; it only tells this space's groups from another space's, and
+//     the owner check is what a copy cannot pass.
 //
 // Anything else in the way is a conflict: ForumReady=False with reason
 // ForumConflict, the pass stops before touching it and is terminal (retrying
@@ -67,6 +72,30 @@ const retryAfterChange = "; then change the space to try again"
 func groupConflict(name string) error {
 	return &forumConflictError{fmt.Sprintf("Forum group %s exists but the operator did not make it for this space, so it "+
 		"is left alone: delete or rename it on the forum%s", name, retryAfterChange)}
+}
+
+// notOwnedConflict is a group of the space's name that the operator's account
+// does not own: someone else made it (perhaps with a copied description), or
+// the ForumBackend now acts as another account.
+func notOwnedConflict(name string) error {
+	return &forumConflictError{fmt.Sprintf("Forum group %s exists but the operator's forum account is not one of its "+
+		"owners, so someone else made it and it is left alone: delete it on the forum (if the ForumBackend's "+
+		"credentials changed to another account, a forum administrator can instead add that account to the group "+
+		"and make it an owner)%s", name, retryAfterChange)}
+}
+
+// ownGroup says why a group found under one of the space's names in a shared
+// forum is not the space's (nil when it is): the operator's account must own
+// it, and status must record it or it must carry the space's proof.
+func ownGroup(pl forum.Planner, space *collabv1.CollaborationSpace, operatorUID int64, g forum.GroupSpec,
+	observed forum.ObservedGroup) error {
+	switch {
+	case observed.System || !observed.OwnedBy(operatorUID):
+		return notOwnedConflict(g.Name)
+	case !recordedGroup(space, g.Name) && !pl.Proven(g, observed):
+		return groupConflict(g.Name)
+	}
+	return nil
 }
 
 func parentConflict(id int64, want string) error {
@@ -169,8 +198,9 @@ func recordedGroup(space *collabv1.CollaborationSpace, name string) bool {
 }
 
 // ensureGroup finds or creates a group and converges it. In a shared forum a group
-// found by name is the space's only when its status records it or it carries the
-// space's proof; anything else is a conflict.
+// found by name is the space's only when the operator's account owns it and its
+// status records it or it carries the space's proof; anything else is a
+// conflict.
 func (r *CollaborationSpaceReconciler) ensureGroup(ctx context.Context, p *forumPass, g forum.GroupSpec) error {
 	observed, err := r.findOrCreateGroup(ctx, p, g)
 	if err != nil {
@@ -203,15 +233,25 @@ func (r *CollaborationSpaceReconciler) findOrCreateGroup(ctx context.Context, p 
 			return nil, fmt.Errorf("cannot ensure forum group %s: %w", g.Name, err)
 		}
 		// CreateGroup adopts a group made between the read and the create: it
-		// must carry the proof just written.
-		if p.shared && !p.planner.Proven(g, *observed) {
-			return nil, groupConflict(g.Name)
+		// must be the operator's and carry the proof just written.
+		if p.shared && (!observed.OwnedBy(p.opts.OperatorUID) || !p.planner.Proven(g, *observed)) {
+			return nil, notOwnedOrUnproven(p, g, *observed)
 		}
 		r.recordChange(p.s.space, "ForumGroupCreated", "Create", "Created forum group %s", g.Name)
-	case p.shared && !recordedGroup(p.s.space, g.Name) && !p.planner.Proven(g, *observed):
-		return nil, groupConflict(g.Name)
+	case p.shared:
+		if err := ownGroup(p.planner, p.s.space, p.opts.OperatorUID, g, *observed); err != nil {
+			return nil, err
+		}
 	}
 	return observed, nil
+}
+
+// notOwnedOrUnproven is the conflict of a group CreateGroup adopted.
+func notOwnedOrUnproven(p *forumPass, g forum.GroupSpec, observed forum.ObservedGroup) error {
+	if !observed.OwnedBy(p.opts.OperatorUID) {
+		return notOwnedConflict(g.Name)
+	}
+	return groupConflict(g.Name)
 }
 
 // applyGroupActions applies the planned actions to the group and reports whether
@@ -542,29 +582,32 @@ func (r *CollaborationSpaceReconciler) retireSharedForumContent(ctx context.Cont
 			collabv1.CategoryStatus{Name: pl.DepartmentCategoryName(space), ID: parent.ID}))
 	}
 	if deletionPolicy(space) == collabv1.DeletionPolicyDelete {
+		self, err := c.Ping(ctx)
+		if err != nil {
+			return errors.Join(append(errs, fmt.Errorf("cannot reach the forum's API: %w", err))...)
+		}
 		for _, g := range pl.DesiredForum(space, forum.DesiredInput{Shared: true, Proof: c.Proof}).Groups {
-			errs = append(errs, r.deleteOwnGroup(ctx, c, pl, space, g))
+			errs = append(errs, r.deleteOwnGroup(ctx, c, pl, space, self.UID, g))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// deleteOwnGroup deletes one of the space's groups in a shared forum when status
-// records it or it carries the space's proof.
+// deleteOwnGroup deletes one of the space's groups in a shared forum when the
+// operator's account owns it and status records it or it carries the space's
+// proof (ownGroup).
 func (r *CollaborationSpaceReconciler) deleteOwnGroup(ctx context.Context, c forum.Client, pl forum.Planner,
-	space *collabv1.CollaborationSpace, g forum.GroupSpec) error {
-	if !recordedGroup(space, g.Name) {
-		observed, err := c.ObserveGroup(ctx, g.Name)
-		if err != nil {
-			return fmt.Errorf("cannot read forum group %s: %w", g.Name, err)
-		}
-		if observed == nil {
-			return nil
-		}
-		if !pl.Proven(g, *observed) {
-			r.recordWarning(space, reasonForumConflict, "Delete", "Left forum group %s alone: the operator did not make it for this space", g.Name)
-			return nil
-		}
+	space *collabv1.CollaborationSpace, operatorUID int64, g forum.GroupSpec) error {
+	observed, err := c.ObserveGroup(ctx, g.Name)
+	if err != nil {
+		return fmt.Errorf("cannot read forum group %s: %w", g.Name, err)
+	}
+	if observed == nil {
+		return nil
+	}
+	if err := ownGroup(pl, space, operatorUID, g, *observed); err != nil {
+		r.recordWarning(space, reasonForumConflict, "Delete", "Left forum group %s alone: the operator did not make it for this space", g.Name)
+		return nil
 	}
 	if err := c.DeleteGroup(ctx, g.Name); err != nil {
 		return fmt.Errorf("cannot delete forum group %s: %w", g.Name, err)

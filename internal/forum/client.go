@@ -48,7 +48,12 @@ type Client interface {
 	// the spec's name and description; members are added by UpdateGroup. When
 	// the name is taken it adopts that group, unless it is a system group
 	// (ErrConflict). The forum makes the operator's account the first owner and
-	// member of the groups it creates.
+	// member of the groups it creates, and lists owners as such in
+	// ObservedGroup.Members. Only the forum's administrators may make another
+	// account a member of a group (an owner may only invite, and only a member
+	// can be made an owner), so a group a user created is never owned by the
+	// operator's account (ObservedGroup.OwnedBy): the contract suite checks
+	// both on the forum itself.
 	CreateGroup(ctx context.Context, spec GroupSpec) (*ObservedGroup, error)
 
 	// UpdateGroup applies actions in order, like UpdateCategory. A group that does

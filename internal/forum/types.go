@@ -159,6 +159,15 @@ type Member struct {
 	Owner bool
 }
 
+// OwnedBy reports whether the account uid is one of the group's owners. The
+// forum makes the account that creates a group its first owner, and only an
+// administrator can make another account a member, hence an owner (see
+// Client.CreateGroup): a group the operator's account owns was made by it or
+// by an administrator, never by a user who copied its description.
+func (g *ObservedGroup) OwnedBy(uid int64) bool {
+	return uid > 0 && slices.ContainsFunc(g.Members, func(m Member) bool { return m.UID == uid && m.Owner })
+}
+
 // HasMember reports whether username belongs to the group.
 func (g *ObservedGroup) HasMember(username string) bool {
 	return slices.ContainsFunc(g.Members, func(m Member) bool { return m.Username == username })

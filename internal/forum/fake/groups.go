@@ -65,7 +65,8 @@ func createGroup(st *state, w http.ResponseWriter, q *request) {
 		apiError(w, q.r, http.StatusBadRequest, msgInvalidGroup, nil)
 		return
 	}
-	if !requireAdmin(st, w, q) { // the fake grants group:create to administrators only
+	if !st.isAdmin(q.uid) && !st.groupCreators[q.uid] { // privileges.global.can('group:create')
+		apiError(w, q.r, http.StatusForbidden, msgNoPrivileges, nil)
 		return
 	}
 	switch {

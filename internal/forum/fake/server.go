@@ -141,3 +141,13 @@ func (s *Server) addUserWithEmail(username, email string, confirmed bool) int64 
 	s.state.users[uid].email, s.state.users[uid].emailConfirmed = email, confirmed
 	return uid
 }
+
+// AllowGroupCreation gives an account the global group:create privilege, as an
+// administrator can give it to registered-users (NodeBB's "allow group
+// creation"): the account may then create groups, of which it becomes the
+// owner and first member.
+func (s *Server) AllowGroupCreation(uid int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state.groupCreators[uid] = true
+}

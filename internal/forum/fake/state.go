@@ -73,6 +73,9 @@ type state struct {
 	users     map[int64]*user
 	uidByName map[string]int64
 	nextUID   int64
+	// groupCreators hold the global group:create privilege besides the
+	// administrators (AllowGroupCreation).
+	groupCreators map[int64]bool
 
 	cats    map[int64]*category
 	nextCID int64
@@ -89,7 +92,8 @@ func newState() *state {
 	st := &state{
 		users: map[int64]*user{}, uidByName: map[string]int64{},
 		cats: map[int64]*category{}, groups: map[string]*group{},
-		privs: map[int64]map[string]map[string]bool{},
+		privs:         map[int64]map[string]map[string]bool{},
+		groupCreators: map[int64]bool{},
 	}
 	for _, g := range systemGroups {
 		st.addGroup(g, "", 0, 1)
