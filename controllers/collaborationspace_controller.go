@@ -94,6 +94,9 @@ type spaceScope struct {
 	// members are the people the Group members resolved to, and the removal
 	// budget of the pass (members.go).
 	members *memberResolution
+	// peopleLimit is the policies' bound on the people the groups resolve to,
+	// nil when none bounds it (policy.go).
+	peopleLimit *peopleLimit
 	// now is when the pass started; grace is how long a converged space rides
 	// over a server's passing fault before it turns Ready=False.
 	now   time.Time

@@ -58,6 +58,7 @@ const (
 	ReasonDirectoryPending    = "DirectoryPending"
 	ReasonMembersDirectoryOut = "DirectoryUnavailable"
 	ReasonRemovalsCapped      = "RemovalsCapped"
+	ReasonTooManyPeople       = "TooManyPeople"
 )
 
 // memberResolution is what reconcileMembers learned for the rest of the pass.
@@ -74,6 +75,9 @@ type memberResolution struct {
 	unmapped        []string
 	// withoutForum counts people without a forum account.
 	withoutForum int
+	// sampled are the counts of a status cut short that keep added people
+	// from: the people are then a sample, and the counts stay (record).
+	sampled *collabv1.MemberCounts
 }
 
 // removalBudget caps the accounts removed from a space per hour, across rooms,
@@ -245,12 +249,13 @@ func (r *CollaborationSpaceReconciler) reconcileMembers(ctx context.Context, s *
 	if r.Directories == nil {
 		// A dry run (collabctl plan) has no directory of its own: it plans with
 		// the people the running operator last resolved, as recorded in status.
-		res.trusted = prev != nil && prev.Directory == dirName
+		res.trusted = prev != nil && prev.Directory == dirName && !cutShort(prev)
 		res.keep(prev)
 		res.record(st, prev)
 		return ctrl.Result{}, nil
 	}
 	r.resolveGroups(res, space, st, prev, dirName, groups)
+	r.applyPeopleLimit(res, space, st, prev, s.peopleLimit)
 	return ctrl.Result{}, nil
 }
 
@@ -277,7 +282,7 @@ func (r *CollaborationSpaceReconciler) resolveGroups(res *memberResolution, spac
 		// Not read yet in this process (a restart), or a group just added: keep
 		// what status says until the directory's poll, which this space's change
 		// has already asked for.
-		res.trusted = samePrev && len(missing) == 0
+		res.trusted = samePrev && len(missing) == 0 && !cutShort(prev)
 		if samePrev {
 			res.keep(prev)
 		}
@@ -297,6 +302,7 @@ func (r *CollaborationSpaceReconciler) resolveGroups(res *memberResolution, spac
 		// A group that is gone or empty keeps the people it may have had: an
 		// empty answer is more often a mistake than a department dissolved.
 		res.keep(prev)
+		res.trusted = res.trusted && !cutShort(prev)
 	}
 	if len(st.GroupsNotFound) > 0 && !slices.Equal(st.GroupsNotFound, groupsNotFound(prev)) {
 		r.recordWarning(space, "GroupNotFound", "Resolve", "PeopleDirectory %s has no group %s; its people, if it had "+
@@ -376,6 +382,9 @@ func (m *memberResolution) keep(prev *collabv1.MembersStatus) {
 	if prev == nil {
 		return
 	}
+	if cutShort(prev) {
+		m.sampled = prev.Counts
+	}
 	for role, names := range map[collabv1.Role][]string{collabv1.RoleOwner: prev.Owners,
 		collabv1.RoleModerator: prev.Moderators, collabv1.RoleMember: prev.Members} {
 		for _, n := range names {
@@ -397,9 +406,14 @@ func (m *memberResolution) record(st *collabv1.MembersStatus, prev *collabv1.Mem
 			st.Members = append(st.Members, name)
 		}
 	}
-	slices.Sort(st.Owners)
-	slices.Sort(st.Moderators)
-	slices.Sort(st.Members)
+	st.Counts = &collabv1.MemberCounts{Owners: int32(len(st.Owners)), Moderators: int32(len(st.Moderators)),
+		Members: int32(len(st.Members))}
+	if c := m.sampled; c != nil {
+		// What was kept from a sample is still a sample of as many people.
+		st.Counts.Owners, st.Counts.Moderators = max(st.Counts.Owners, c.Owners), max(st.Counts.Moderators, c.Moderators)
+		st.Counts.Members = max(st.Counts.Members, c.Members)
+	}
+	st.Owners, st.Moderators, st.Members = firstListed(st.Owners), firstListed(st.Moderators), firstListed(st.Members)
 	if prev != nil {
 		st.Unmapped = prev.Unmapped
 	}
@@ -421,6 +435,14 @@ func allPeople(st *collabv1.MembersStatus) map[string]bool {
 // reportJoinsAndLeaves emits an event for the people who joined or left the space
 // through its groups.
 func (r *CollaborationSpaceReconciler) reportJoinsAndLeaves(space *collabv1.CollaborationSpace, prev, cur *collabv1.MembersStatus) {
+	c := peopleCounts(cur)
+	metrics.SpacePeople.WithLabelValues(space.Namespace, space.Name, "Owner").Set(float64(c.Owners))
+	metrics.SpacePeople.WithLabelValues(space.Namespace, space.Name, "Moderator").Set(float64(c.Moderators))
+	metrics.SpacePeople.WithLabelValues(space.Namespace, space.Name, "Member").Set(float64(c.Members))
+	if prev != nil && (cutShort(prev) || cutShort(cur)) {
+		r.reportCountChange(space, prev, cur)
+		return
+	}
 	before, after := allPeople(prev), allPeople(cur)
 	var joined, left []string
 	for n := range after {
@@ -443,9 +465,6 @@ func (r *CollaborationSpaceReconciler) reportJoinsAndLeaves(space *collabv1.Coll
 		metrics.MemberChanges.WithLabelValues(space.Namespace, space.Name, "left").Add(float64(len(left)))
 		r.recordChange(space, "MembersLeft", "Resolve", "%d left the space's groups: %s", len(left), shortList(left))
 	}
-	metrics.SpacePeople.WithLabelValues(space.Namespace, space.Name, "Owner").Set(float64(len(cur.Owners)))
-	metrics.SpacePeople.WithLabelValues(space.Namespace, space.Name, "Moderator").Set(float64(len(cur.Moderators)))
-	metrics.SpacePeople.WithLabelValues(space.Namespace, space.Name, "Member").Set(float64(len(cur.Members)))
 }
 
 // shortList names at most 20 people, then says how many more.
@@ -706,8 +725,9 @@ func (r *CollaborationSpaceReconciler) setMembersReady(s *spaceScope, st *collab
 	case m.reason != "":
 		setCondition(space, collabv1.MembersReadyCondition, metav1.ConditionFalse, m.reason, m.message)
 	default:
+		c := peopleCounts(st)
 		msg := fmt.Sprintf("%d people through %d groups of PeopleDirectory %s: %d owners, %d moderators, %d members",
-			len(allPeople(st)), len(groupRoles(space)), st.Directory, len(st.Owners), len(st.Moderators), len(st.Members))
+			c.Owners+c.Moderators+c.Members, len(groupRoles(space)), st.Directory, c.Owners, c.Moderators, c.Members)
 		if len(st.GroupsNotFound) > 0 {
 			msg += "; not found: " + strings.Join(st.GroupsNotFound, ", ")
 		}

@@ -50,7 +50,7 @@ var policyEvaluator = sync.OnceValues(policy.New)
 // the operator does not act on a space it cannot judge.
 func (r *CollaborationSpaceReconciler) enforcePolicy(ctx context.Context, s *spaceScope) (stop bool, _ error) {
 	space := s.space
-	violations, selecting, err := r.judgeSpace(ctx, space)
+	violations, sel, err := r.judgeSpace(ctx, space)
 	if err != nil {
 		setCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionUnknown, "PolicyUnknown",
 			"Cannot judge the space against its CollaborationPolicies, retrying: "+err.Error())
@@ -64,7 +64,8 @@ func (r *CollaborationSpaceReconciler) enforcePolicy(ctx context.Context, s *spa
 		setCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionFalse, collabv1.ReasonPolicyViolation, msg)
 		return true, reconcile.TerminalError(errors.New(msg))
 	}
-	if len(selecting) == 0 {
+	s.peopleLimit = sel.people
+	if selecting := sel.names; len(selecting) == 0 {
 		setCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionTrue, collabv1.ReasonNoPolicy,
 			fmt.Sprintf("No CollaborationPolicy selects namespace %s", space.Namespace))
 	} else {
@@ -91,63 +92,91 @@ func violationMessage(violations []policy.Violation) string {
 // judgeSpace evaluates the space against every CollaborationPolicy and the backends
 // it names, and returns what it breaks and the names of the policies that select
 // its namespace.
-func (r *CollaborationSpaceReconciler) judgeSpace(ctx context.Context, space *collabv1.CollaborationSpace) ([]policy.Violation, []string, error) {
+func (r *CollaborationSpaceReconciler) judgeSpace(ctx context.Context, space *collabv1.CollaborationSpace) (
+	[]policy.Violation, selection, error) {
 	eval, err := policyEvaluator()
 	if err != nil {
-		return nil, nil, fmt.Errorf("cannot compile the admission policies: %w", err)
+		return nil, selection{}, fmt.Errorf("cannot compile the admission policies: %w", err)
 	}
 	ns, err := namespaceOf(ctx, r.Client, space.Namespace)
 	if err != nil {
-		return nil, nil, fmt.Errorf("cannot read namespace %s: %w", space.Namespace, err)
+		return nil, selection{}, fmt.Errorf("cannot read namespace %s: %w", space.Namespace, err)
 	}
-	in, selecting, err := r.policyInput(ctx, space, ns)
+	in, sel, err := r.policyInput(ctx, space, ns)
 	if err != nil {
-		return nil, nil, err
+		return nil, selection{}, err
 	}
-	return eval.Evaluate(ctx, in), selecting, nil
+	return eval.Evaluate(ctx, in), sel, nil
+}
+
+// selection is what the policies that select a space's namespace say beyond
+// their rules: their names, and the bound on its people.
+type selection struct {
+	names  []string
+	people *peopleLimit
+}
+
+// peopleLimit is the lowest spec.limits.people among the policies that select
+// a space's namespace, and the policy that sets it. It bounds what the
+// directory resolves, so it is applied by the members phase, not at admission.
+type peopleLimit struct {
+	max    int
+	policy string
+}
+
+// tighter returns the lower of the limits, l when both are equal.
+func (l *peopleLimit) tighter(p *collabv1.CollaborationPolicy) *peopleLimit {
+	if p.Spec.Limits == nil || p.Spec.Limits.People == nil {
+		return l
+	}
+	if max := int(*p.Spec.Limits.People); l == nil || max < l.max {
+		return &peopleLimit{max: max, policy: "CollaborationPolicy " + p.Name}
+	}
+	return l
 }
 
 // policyInput gathers what the admission policies are evaluated against: every
 // CollaborationPolicy, and the backends the space names (a backend it does not
 // name never forbids anything).
 func (r *CollaborationSpaceReconciler) policyInput(ctx context.Context, space *collabv1.CollaborationSpace,
-	ns *corev1.Namespace) (policy.Input, []string, error) {
+	ns *corev1.Namespace) (policy.Input, selection, error) {
+	var sel selection
 	obj, err := policy.Unstructured(space, collabv1.GroupVersion.WithKind("CollaborationSpace"))
 	if err != nil {
-		return policy.Input{}, nil, err
+		return policy.Input{}, sel, err
 	}
 	in := policy.Input{Space: obj, Namespace: ns, Operation: policy.Update}
 	if in.Old, err = policy.Unstructured(heldBefore(space), collabv1.GroupVersion.WithKind("CollaborationSpace")); err != nil {
-		return policy.Input{}, nil, err
+		return policy.Input{}, sel, err
 	}
 	var policies collabv1.CollaborationPolicyList
 	if err := r.List(ctx, &policies); err != nil {
-		return policy.Input{}, nil, fmt.Errorf("cannot list CollaborationPolicies: %w", err)
+		return policy.Input{}, sel, fmt.Errorf("cannot list CollaborationPolicies: %w", err)
 	}
-	var selecting []string
 	for i := range policies.Items {
 		p := &policies.Items[i]
 		if selectsNamespace(p.Spec.NamespaceSelector, ns) {
-			selecting = append(selecting, p.Name)
+			sel.names = append(sel.names, p.Name)
+			sel.people = sel.people.tighter(p)
 		}
 		if err := in.AddParam(p, collabv1.GroupVersion.WithKind("CollaborationPolicy")); err != nil {
-			return policy.Input{}, nil, err
+			return policy.Input{}, sel, err
 		}
 	}
-	slices.Sort(selecting)
+	slices.Sort(sel.names)
 	if c := space.Spec.Chat; c != nil && c.BackendRef != nil {
 		backend := &collabv1.ChatBackend{}
 		if err := r.getBackend(ctx, c.BackendRef.Name, backend, &in, "ChatBackend"); err != nil {
-			return policy.Input{}, nil, err
+			return policy.Input{}, sel, err
 		}
 	}
 	if f := space.Spec.Forum; f != nil && f.BackendRef != nil {
 		backend := &collabv1.ForumBackend{}
 		if err := r.getBackend(ctx, f.BackendRef.Name, backend, &in, "ForumBackend"); err != nil {
-			return policy.Input{}, nil, err
+			return policy.Input{}, sel, err
 		}
 	}
-	return in, selecting, nil
+	return in, sel, nil
 }
 
 // heldBefore is the space as the policies judge it was before: without the

@@ -56,6 +56,19 @@ type PolicyLimits struct {
 	// (spec.forum.deploy.storage.size, 5Gi when unset).
 	// +optional
 	Storage *resource.Quantity `json:"storage,omitempty"`
+	// Groups is the most Group members a space may list (spec.members of kind
+	// Group), checked at admission.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	Groups *int32 `json:"groups,omitempty"`
+	// People is the most people a space's Group members may resolve to through
+	// the directory. A resolution past it is not applied: the space keeps the
+	// people it last resolved, adds and removes nobody, and says so on
+	// MembersReady (reason TooManyPeople). One "all-staff" group then cannot
+	// invite the whole organisation into a department's rooms.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	People *int32 `json:"people,omitempty"`
 }
 
 // CollaborationPolicySpec is what the owners of the spaces in the selected

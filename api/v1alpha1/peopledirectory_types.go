@@ -331,16 +331,24 @@ type MembersStatus struct {
 	// +optional
 	Directory string `json:"directory,omitempty"`
 	// Owners are the people (usernames) the Group members resolved to with role
-	// Owner. Each person is listed once, under their highest role. Spaces keep
-	// these lists when the directory cannot be read.
+	// Owner. Each person is listed once, under their highest role, and each
+	// list names at most the first 1,000 by name (counts has how many there
+	// are). Spaces keep these lists when the directory cannot be read; a list
+	// cut short is not trusted for removals.
+	// +kubebuilder:validation:MaxItems=1000
 	// +optional
 	Owners []string `json:"owners,omitempty"`
 	// Moderators resolved with role Moderator.
+	// +kubebuilder:validation:MaxItems=1000
 	// +optional
 	Moderators []string `json:"moderators,omitempty"`
 	// Members resolved with role Member.
+	// +kubebuilder:validation:MaxItems=1000
 	// +optional
 	Members []string `json:"members,omitempty"`
+	// Counts are how many people resolved under each role.
+	// +optional
+	Counts *MemberCounts `json:"counts,omitempty"`
 	// GroupsNotFound are Group members the directory does not have.
 	// +optional
 	GroupsNotFound []string `json:"groupsNotFound,omitempty"`
@@ -364,6 +372,13 @@ type MembersStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxItems=500
 	Leaving []string `json:"leaving,omitempty"`
+}
+
+// MemberCounts are how many people a space's Group members resolved to, by role.
+type MemberCounts struct {
+	Owners     int32 `json:"owners"`
+	Moderators int32 `json:"moderators"`
+	Members    int32 `json:"members"`
 }
 
 func init() {

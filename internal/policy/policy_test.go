@@ -148,6 +148,21 @@ func TestEvaluate(t *testing.T) {
 				{Field: "spec.forum.deploy.storage.size", Message: "spec.forum.deploy.storage.size: 1Ti is more than the 20Gi CollaborationPolicy departments allows (spec.limits.storage)"},
 			},
 		},
+		"groups per space are limited; users are not groups": {
+			args: args{
+				space: space(func(s *collabv1.CollaborationSpace) {
+					s.Spec.Members = append(s.Spec.Members,
+						collabv1.Member{Kind: collabv1.SubjectGroup, Name: "all-staff", Role: collabv1.RoleMember},
+						collabv1.Member{Kind: collabv1.SubjectGroup, Name: "contractors", Role: collabv1.RoleMember},
+						collabv1.Member{Kind: collabv1.SubjectUser, Name: "alice", Role: collabv1.RoleOwner})
+				}),
+				policies: []*collabv1.CollaborationPolicy{policy("departments", func(p *collabv1.CollaborationPolicySpec) {
+					p.Limits = &collabv1.PolicyLimits{Groups: ptr.To[int32](2), People: ptr.To[int32](500)}
+				})},
+			},
+			want: []Violation{{Field: "spec.members",
+				Message: "spec.members: 3 Group members, more than the 2 CollaborationPolicy departments allows (spec.limits.groups)"}},
+		},
 		"the default volume counts against the storage limit": {
 			args: args{
 				space: space(),
