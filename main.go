@@ -39,6 +39,10 @@ type options struct {
 	secureMetrics        bool
 	enableHTTP2          bool
 	leaderElect          bool
+	leaderElectNamespace string
+	leaseDuration        time.Duration
+	renewDeadline        time.Duration
+	retryPeriod          time.Duration
 	maxConcurrent        int
 	maxRemovalsPerPass   int
 	transientGrace       time.Duration
@@ -61,6 +65,15 @@ func parseFlags() options {
 		"Enable HTTP/2 for the metrics server (off by default: HTTP/2 Stream Cancellation and Rapid Reset CVEs).")
 	flag.BoolVar(&o.leaderElect, "leader-elect", false,
 		"Enable leader election, so only one replica of the manager is active.")
+	flag.StringVar(&o.leaderElectNamespace, "leader-election-namespace", "",
+		"The namespace of the leader election Lease (default: the pod's own namespace; required outside a cluster).")
+	// The defaults are controller-runtime's.
+	flag.DurationVar(&o.leaseDuration, "leader-elect-lease-duration", 15*time.Second,
+		"How long a standby replica waits, after the leader's last renewal, before it takes the lease over.")
+	flag.DurationVar(&o.renewDeadline, "leader-elect-renew-deadline", 10*time.Second,
+		"How long the leader keeps trying to renew its lease before it gives up leading and exits; below the lease duration.")
+	flag.DurationVar(&o.retryPeriod, "leader-elect-retry-period", 2*time.Second,
+		"How often the leader renews and a standby replica tries to take the lease.")
 	flag.IntVar(&o.maxConcurrent, "max-concurrent-reconciles", 4,
 		"How many spaces are reconciled at once. Chat servers serialise room creation, so more rarely helps.")
 	flag.DurationVar(&o.transientGrace, "transient-fault-grace", 2*time.Minute,
@@ -136,9 +149,13 @@ func managerOptions(o options) ctrl.Options {
 			SecureServing: o.secureMetrics,
 			TLSOpts:       tlsOpts,
 		},
-		HealthProbeBindAddress: o.probeAddr,
-		LeaderElection:         o.leaderElect,
-		LeaderElectionID:       leaderElectionID,
+		HealthProbeBindAddress:  o.probeAddr,
+		LeaderElection:          o.leaderElect,
+		LeaderElectionID:        leaderElectionID,
+		LeaderElectionNamespace: o.leaderElectNamespace,
+		LeaseDuration:           &o.leaseDuration,
+		RenewDeadline:           &o.renewDeadline,
+		RetryPeriod:             &o.retryPeriod,
 	})
 }
 
