@@ -87,6 +87,8 @@ type rig struct {
 	k8s        client.Client
 	homeserver *dendrite.Server
 	operator   *matrixuser.User
+	// owner is the spaces' Owner (ownerName), for changes made by hand.
+	owner *matrixuser.User
 	// healer restarts Dendrite when it wedges (healHomeserver).
 	healer *dendrite.Healer
 }
@@ -122,9 +124,10 @@ func newRig(t *testing.T, configure ...func(*envtest.Environment)) *rig {
 		t.Fatal(err)
 	}
 	r.operator = matrixuser.New(hs.URL, id, token)
-	if _, _, err := hs.RegisterUser(ctx, ownerName, "password-"+ownerName, false); err != nil {
+	if id, token, err = hs.RegisterUser(ctx, ownerName, "password-"+ownerName, false); err != nil {
 		t.Fatal(err)
 	}
+	r.owner = matrixuser.New(hs.URL, id, token)
 	if r.healer, err = dendrite.NewHealer(ctx, hs); err != nil {
 		t.Fatal(err)
 	}
@@ -211,6 +214,14 @@ type workload struct {
 	prefix string
 	n      int
 	rooms  []string
+	// from is the index of the first space, in a part of a larger workload.
+	from int
+}
+
+// part is n of the workload's spaces, from its from-th on.
+func (w workload) part(from, n int) workload {
+	w.from, w.n = w.from+from, n
+	return w
 }
 
 func (w workload) key(i int) client.ObjectKey {
@@ -220,7 +231,7 @@ func (w workload) key(i int) client.ObjectKey {
 func (w workload) keys() []client.ObjectKey {
 	keys := make([]client.ObjectKey, w.n)
 	for i := range w.n {
-		keys[i] = w.key(i)
+		keys[i] = w.key(w.from + i)
 	}
 	return keys
 }
@@ -249,11 +260,17 @@ func (w workload) space(i int) *collabv1.CollaborationSpace {
 func (r *rig) createSpaces(t *testing.T, w workload) {
 	t.Helper()
 	for i := range w.n {
-		space := w.space(i)
-		r.createNamespace(t, space.Namespace)
-		if err := r.k8s.Create(context.Background(), space); err != nil {
-			t.Fatalf("create %s: %v", space.Namespace, err)
-		}
+		r.createSpace(t, w, w.from+i)
+	}
+}
+
+// createSpace creates the workload's i-th space and its namespace.
+func (r *rig) createSpace(t *testing.T, w workload, i int) {
+	t.Helper()
+	space := w.space(i)
+	r.createNamespace(t, space.Namespace)
+	if err := r.k8s.Create(context.Background(), space); err != nil {
+		t.Fatalf("create %s: %v", space.Namespace, err)
 	}
 }
 
@@ -438,6 +455,24 @@ func (r *rig) takeCensus(ctx context.Context, w workload) (census, error) {
 	sort.Strings(c.duplicates)
 	sort.Strings(c.misplaced)
 	return c, nil
+}
+
+// waitClean takes a census every 5 s, from the one given, until it is clean
+// (interrupted creates' leftovers adopted or removed by the reaper) or timeout
+// passes, healing Dendrite meanwhile; it returns the last census and how long it
+// waited.
+func (r *rig) waitClean(t *testing.T, w workload, c census, timeout time.Duration) (census, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	for !c.clean(w) && time.Since(start) < timeout {
+		r.healHomeserver(t)
+		time.Sleep(5 * time.Second)
+		var err error
+		if c, err = r.takeCensus(context.Background(), w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c, time.Since(start)
 }
 
 // leftSince reports whether a state read of a room the operator was listed in

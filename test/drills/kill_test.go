@@ -76,7 +76,7 @@ func TestKillDrill(t *testing.T) {
 	converging := 0
 	for i := 0; ; i++ {
 		var err error
-		if mgr, err = startManager(ctx, bin, kubeconfig, filepath.Join(dir, fmt.Sprintf("manager-%d.log", i))); err != nil {
+		if mgr, err = startManager(ctx, bin, kubeconfig, filepath.Join(dir, fmt.Sprintf("manager-%d.log", i)), killFlags...); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(mgr.stop)
@@ -112,16 +112,7 @@ func TestKillDrill(t *testing.T) {
 		total.Round(time.Second), atReady)
 
 	// The rooms interrupted creates left behind must be adopted or removed.
-	final := atReady
-	cleanupStart := time.Now()
-	for !final.clean(w) && time.Since(cleanupStart) < killCleanup {
-		r.healHomeserver(t)
-		time.Sleep(5 * time.Second)
-		if final, err = r.takeCensus(ctx, w); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cleanup := time.Since(cleanupStart)
+	final, cleanup := r.waitClean(t, w, atReady, killCleanup)
 	// What the reaper did, as the last manager counted it (the events of a kind
 	// on the backend fold into one series, so they cannot be counted).
 	reaped, err := mgr.counter(ctx, "collab_orphan_rooms_total", "action")
@@ -157,7 +148,7 @@ func TestKillDrill(t *testing.T) {
 func (r *rig) startManagerProcess(t *testing.T) *managerProcess {
 	t.Helper()
 	mgr, err := startManager(context.Background(), buildManager(t, t.TempDir()), r.kubeconfig(t, r.dir),
-		filepath.Join(r.dir, "manager.log"))
+		filepath.Join(r.dir, "manager.log"), killFlags...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,9 +204,9 @@ type managerProcess struct {
 }
 
 // startManager runs the manager against the API server of kubeconfig, as main.go
-// runs in a Deployment (no leader election, so a restart starts at once), and
-// waits until it is ready.
-func startManager(ctx context.Context, bin, kubeconfig, logPath string) (*managerProcess, error) {
+// runs in a Deployment, with the extra flags (without --leader-elect a restart
+// starts at once), and waits until it is ready (a standby replica is ready too).
+func startManager(ctx context.Context, bin, kubeconfig, logPath string, flags ...string) (*managerProcess, error) {
 	probes, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -229,7 +220,7 @@ func startManager(ctx context.Context, bin, kubeconfig, logPath string) (*manage
 		return nil, err
 	}
 	args := append([]string{"--kubeconfig=" + kubeconfig, "--metrics-bind-address=" + metrics,
-		"--health-probe-bind-address=" + probes, "--operator-namespace=" + operatorNamespace}, killFlags...)
+		"--health-probe-bind-address=" + probes, "--operator-namespace=" + operatorNamespace}, flags...)
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -254,8 +245,8 @@ func startManager(ctx context.Context, bin, kubeconfig, logPath string) (*manage
 	return nil, errors.New("the manager was not ready within a minute")
 }
 
-// counter sums the samples of a counter on the manager's /metrics, by the value
-// of one label.
+// counter sums the samples of a counter (or gauge) on the manager's /metrics, by
+// the value of one label.
 func (p *managerProcess) counter(ctx context.Context, name, label string) (map[string]int, error) {
 	status, body, err := httpGet(ctx, p.metrics)
 	if err != nil {
