@@ -11,6 +11,12 @@
 //     with SIGKILL again and again while 60 spaces × 2 rooms converge; afterwards
 //     every alias has exactly one room and the operator's account is in no extra
 //     room.
+//   - TestFailoverDrill (issue 19): two replicas of the manager's binary with
+//     --leader-elect; the leader is killed with SIGKILL while 30 spaces × 2
+//     rooms converge. The standby takes the lease within the lease duration, its
+//     /sync stream resumes from the stored position, every space turns Ready with
+//     no duplicate or orphan room, and a change by hand is put back within
+//     seconds.
 //   - TestAPIServerRestart: the kube-apiserver stops for 45 s and starts again; a
 //     spec edit made as it answers reaches Matrix within 10 s, and the manager
 //     logs losing and reaching it.
