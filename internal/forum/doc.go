@@ -27,7 +27,9 @@
 // space's namespace and name, so the pair (parent, name) belongs to one space.
 // Groups are found by name, which NodeBB keeps unique. In a shared forum the
 // controller also checks that what it found is the space's own (an id from
-// status under the space's department category; a group it recorded, or one
-// carrying the proof Client.Proof lets it write): see Planner, NodeBB's rules in
-// package nodebb/plan, and controllers/forumcontent.go.
+// status under the space's department category; a group its own account owns,
+// ObservedGroup.OwnedBy, and that it recorded or that carries the proof
+// Client.Proof lets it write, a public tag that alone proves nothing): see
+// Planner, NodeBB's rules in package nodebb/plan, and
+// controllers/forumcontent.go.
 package forum

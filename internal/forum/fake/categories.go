@@ -204,13 +204,10 @@ func setPrivilege(st *state, w http.ResponseWriter, q *request) {
 		return
 	}
 	cid, isNum := parseCid(q.param("cid"))
+	member := privilegeMember(q)
 	if !isNum || cid <= 0 {
-		apiError(w, q.r, http.StatusNotImplemented, "global and admin privileges are not implemented by the fake", nil)
+		setGlobalPrivilege(st, w, q, isNum && cid == 0, member)
 		return
-	}
-	member := q.param("member")
-	if member == "" {
-		member = str(q.body["member"])
 	}
 	uid, _ := strconv.ParseInt(member, 10, 64)
 	if member == "" || (st.users[uid] == nil && !st.groupExists(member)) {
@@ -228,4 +225,35 @@ func setPrivilege(st *state, w http.ResponseWriter, q *request) {
 		}
 	}
 	ok(w, q.r, privilegeList(st, cid))
+}
+
+// privilegeMember is the member a privilege route names: in the path on recent
+// versions, else in the body.
+func privilegeMember(q *request) string {
+	if m := q.param("member"); m != "" {
+		return m
+	}
+	return str(q.body["member"])
+}
+
+// setGlobalPrivilege sets a privilege of cid 0 (global), or of the pseudo-cids
+// "admin" and "all". The fake keeps one: the user privilege group:create,
+// given to or taken from a user by uid, as
+// privileges.global.give(['group:create'], uid) does.
+func setGlobalPrivilege(st *state, w http.ResponseWriter, q *request, global bool, member string) {
+	if !global || q.param("privilege") != "group:create" {
+		apiError(w, q.r, http.StatusNotImplemented, "global and admin privileges are not implemented by the fake", nil)
+		return
+	}
+	uid, _ := strconv.ParseInt(member, 10, 64)
+	if st.users[uid] == nil {
+		apiError(w, q.r, http.StatusBadRequest, msgNoUserOrGroup, nil)
+		return
+	}
+	if q.r.Method == http.MethodPut {
+		st.groupCreators[uid] = true
+	} else {
+		delete(st.groupCreators, uid)
+	}
+	ok(w, q.r, nil)
 }

@@ -289,3 +289,28 @@ func leaveGroup(st *state, w http.ResponseWriter, q *request) {
 	st.leave(g.name, uid)
 	ok(w, q.r, nil)
 }
+
+// grantOwnership is PUT /api/v3/groups/{slug}/ownership/{uid} (api/groups.js
+// grant): an owner (or administrator) makes a member an owner; an account
+// that is not a member cannot be made one, so nobody but an administrator,
+// who may add members, can make another account the owner of their group.
+func grantOwnership(st *state, w http.ResponseWriter, q *request) {
+	if !requireLogin(w, q) {
+		return
+	}
+	g := groupBySlugOr404(st, w, q)
+	if g == nil {
+		return
+	}
+	if !st.isOwner(q.uid, g) {
+		apiError(w, q.r, http.StatusForbidden, msgNoPrivileges, nil)
+		return
+	}
+	uid, _ := strconv.ParseInt(q.param("uid"), 10, 64)
+	if !slices.Contains(g.members, uid) {
+		apiError(w, q.r, http.StatusBadRequest, msgNotMember, nil)
+		return
+	}
+	g.owners[uid] = true
+	ok(w, q.r, nil)
+}

@@ -281,6 +281,8 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("GET /api/user/email/{email}", h(userByEmail))
 	m.HandleFunc("POST /api/v3/users", h(createUser))
 	m.HandleFunc("DELETE /api/v3/users/{uid}", h(deleteUser))
+	m.HandleFunc("PUT /api/v3/users/{uid}", h(updateUser))
+	m.HandleFunc("POST /api/v3/users/{uid}/emails/{email}/confirm", h(confirmEmail))
 
 	m.HandleFunc("GET /api/v3/categories", h(listCategories))
 	m.HandleFunc("POST /api/v3/categories", h(createCategory))
@@ -299,6 +301,7 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("GET /api/v3/groups/{slug}/members", h(listMembers))
 	m.HandleFunc("PUT /api/v3/groups/{slug}/membership/{uid}", h(joinGroup))
 	m.HandleFunc("DELETE /api/v3/groups/{slug}/membership/{uid}", h(leaveGroup))
+	m.HandleFunc("PUT /api/v3/groups/{slug}/ownership/{uid}", h(grantOwnership))
 
 	m.HandleFunc("/api/v3/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, r, http.StatusNotFound, msgAPI404, nil)

@@ -47,6 +47,9 @@ type user struct {
 	email    string
 	// emailConfirmed is the user's "email:confirmed" field.
 	emailConfirmed bool
+	// pendingEmail is an address the user asked for and has not confirmed yet
+	// (NodeBB's confirm:<code> object): not the user's e-mail, not looked up.
+	pendingEmail string
 }
 
 type category struct {

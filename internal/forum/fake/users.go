@@ -110,3 +110,78 @@ func deleteUser(st *state, w http.ResponseWriter, q *request) {
 	st.deleteUser(uid)
 	ok(w, q.r, nil)
 }
+
+// userOr404 is middleware.assert.user on the uid in the path.
+func userOr404(st *state, w http.ResponseWriter, q *request) *user {
+	uid, _ := strconv.ParseInt(q.param("uid"), 10, 64)
+	u := st.users[uid]
+	if u == nil {
+		apiError(w, q.r, http.StatusNotFound, msgNoUser, nil)
+	}
+	return u
+}
+
+// updateUser is PUT /api/v3/users/{uid} (api/users.js update), of which the
+// fake keeps only the e-mail address: the user themself, or an administrator,
+// may ask for a new one, which NodeBB does not store but sends a confirmation
+// link for (user/profile.js updateEmail): it stays pending until confirmed.
+// Changing someone else's address needs a recent login again, which a token
+// has not: 401.
+func updateUser(st *state, w http.ResponseWriter, q *request) {
+	if !requireLogin(w, q) {
+		return
+	}
+	u := userOr404(st, w, q)
+	if u == nil {
+		return
+	}
+	if u.uid != q.uid && !st.isAdmin(q.uid) {
+		apiError(w, q.r, http.StatusForbidden, msgNoPrivileges, nil)
+		return
+	}
+	if v, has := q.body["email"]; has {
+		email := strings.TrimSpace(str(v))
+		if email != "" && u.uid != q.uid {
+			apiError(w, q.r, http.StatusUnauthorized, msgAPI401, nil)
+			return
+		}
+		if email != "" && email != u.email {
+			u.pendingEmail = strings.ToLower(email)
+		}
+	}
+	ok(w, q.r, userJSON(u))
+}
+
+// confirmEmail is POST /api/v3/users/{uid}/emails/{email}/confirm (api/users.js
+// confirmEmail): an administrator confirms the address the user has pending
+// (user/email.js confirmByCode, which takes it from any other account), or
+// the unconfirmed address an old account holds; otherwise NodeBB's 404.
+func confirmEmail(st *state, w http.ResponseWriter, q *request) {
+	if !requireLogin(w, q) {
+		return
+	}
+	u := userOr404(st, w, q)
+	if u == nil {
+		return
+	}
+	if !st.isAdmin(q.uid) {
+		apiError(w, q.r, http.StatusForbidden, msgNoPrivileges, nil)
+		return
+	}
+	email := q.param("email")
+	switch {
+	case u.pendingEmail != "" && u.pendingEmail == email:
+		for _, o := range st.users {
+			if o != u && strings.EqualFold(o.email, email) {
+				o.email, o.emailConfirmed = "", false
+			}
+		}
+		u.email, u.emailConfirmed, u.pendingEmail = email, true, ""
+	case u.email != "" && u.email == email:
+		u.emailConfirmed = true
+	default:
+		apiError(w, q.r, http.StatusNotFound, "", nil)
+		return
+	}
+	ok(w, q.r, nil)
+}

@@ -226,6 +226,8 @@ func TestContract(t *testing.T) {
 	t.Run("privileges", func(t *testing.T) { testPrivileges(t, tg) })
 	t.Run("groups and memberships", func(t *testing.T) { testGroups(t, tg) })
 	t.Run("a shared forum group's proof survives the forum", func(t *testing.T) { testGroupProof(t, tg) })
+	t.Run("a group a user made is never the operator's", func(t *testing.T) { testUserMadeGroup(t, tg) })
+	t.Run("e-mail look-ups answer confirmed addresses only", func(t *testing.T) { testLookupEmail(t, tg) })
 	t.Run("errors", func(t *testing.T) { testErrors(t, tg) })
 	t.Run("plan and apply converge and then write nothing", func(t *testing.T) { testPlanApply(t, tg) })
 	t.Run("minting a master token with the admin's password", func(t *testing.T) { testMintToken(t, tg) })
@@ -536,6 +538,84 @@ func testGroupProof(t *testing.T, tg *target) {
 	}
 	if g := must(c.ObserveGroup(ctx, want.Name)).get(t); !plan.Proven(want, *g) {
 		t.Errorf("updated group's description %q does not carry its proof", g.Description)
+	}
+}
+
+// testUserMadeGroup: the operator tells its groups in a shared forum by their
+// owner (forum.ObservedGroup.OwnedBy), since their description is public. A
+// user given group:create makes a group: the user owns it, and can neither add
+// the operator's account to it nor make that account an owner, so the group
+// is never owned by the operator's account.
+func testUserMadeGroup(t *testing.T, tg *target) {
+	c, _ := tg.client(t)
+	ctx := ctx(t)
+	self := must(c.Ping(ctx)).get(t)
+	uid := must(c.LookupUser(ctx, tg.users[0])).get(t)
+	priv := "/api/v3/categories/0/privileges/group:create"
+	if err := tg.raw(http.MethodPut, priv, map[string]any{"member": strconv.FormatInt(uid, 10)}, nil); err != nil {
+		t.Fatalf("cannot give %s group:create: %v", tg.users[0], err)
+	}
+	t.Cleanup(func() {
+		if err := tg.raw(http.MethodDelete, priv, map[string]any{"member": strconv.FormatInt(uid, 10)}, nil); err != nil {
+			t.Errorf("cleanup: cannot take group:create from %s: %v", tg.users[0], err)
+		}
+	})
+	asUser, _ := tg.client(t, func(cfg *nodebb.Config) { cfg.UID = uid })
+	name := tg.prefix + "-usermade"
+	spec := forum.GroupSpec{Name: name, Description: "made by a user in the contract suite"}
+	cleanupGroup(t, c, name)
+	if _, err := asUser.CreateGroup(ctx, spec); err != nil {
+		t.Fatalf("a user with group:create cannot create a group: %v", err)
+	}
+	// The owner tries to make the operator's account a member, then an owner.
+	if err := asUser.UpdateGroup(ctx, name, []forum.GroupAction{forum.AddMember{Username: self.Username}}); err == nil {
+		t.Errorf("the group's owner added the operator's account to it")
+	}
+	asUserRaw := &target{url: tg.url, token: tg.token, uid: uid}
+	if err := asUserRaw.raw(http.MethodPut, "/api/v3/groups/"+nodebb.Slugify(name)+"/ownership/"+
+		strconv.FormatInt(self.UID, 10), nil, nil); err == nil {
+		t.Errorf("the group's owner made the operator's account an owner")
+	}
+	g := must(c.ObserveGroup(ctx, name)).get(t)
+	want := []forum.Member{{UID: uid, Username: tg.users[0], Owner: true}}
+	if diff := cmp.Diff(want, g.Members); diff != "" {
+		t.Errorf("members of a group a user made (-want +got):\n%s", diff)
+	}
+	if g.OwnedBy(self.UID) || !g.OwnedBy(uid) {
+		t.Errorf("OwnedBy(operator %d) = %v, OwnedBy(user %d) = %v; want false, true", self.UID, g.OwnedBy(self.UID), uid, g.OwnedBy(uid))
+	}
+	mine := must(c.CreateGroup(ctx, forum.GroupSpec{Name: tg.prefix + "-opmade"})).get(t)
+	cleanupGroup(t, c, mine.Name)
+	if !mine.OwnedBy(self.UID) {
+		t.Errorf("a group the operator made is not owned by it: %+v", mine.Members)
+	}
+}
+
+// testLookupEmail: a user asks for a new e-mail address (PUT /api/v3/users/{uid}
+// as themself): until it is confirmed the look-up finds nobody by it. Once an
+// administrator confirms it (POST /api/v3/users/{uid}/emails/{email}/confirm),
+// the look-up finds the user, whatever the case of the address asked for. It
+// changes a user's address, so it runs only on the accounts the suite made.
+func testLookupEmail(t *testing.T, tg *target) {
+	if os.Getenv("NODEBB_TEST_USERS") != "" {
+		t.Skip("NODEBB_TEST_USERS is set: the suite does not change the e-mail address of existing accounts")
+	}
+	c, _ := tg.client(t)
+	ctx := ctx(t)
+	uid := must(c.LookupUser(ctx, tg.users[0])).get(t)
+	addr := tg.prefix + "@contract.example"
+	asUser := &target{url: tg.url, token: tg.token, uid: uid}
+	if err := asUser.raw(http.MethodPut, "/api/v3/users/"+strconv.FormatInt(uid, 10), map[string]any{"email": addr}, nil); err != nil {
+		t.Fatalf("%s cannot ask for a new address: %v", tg.users[0], err)
+	}
+	if name, err := c.LookupEmail(ctx, addr); !errors.Is(err, forum.ErrNotFound) {
+		t.Errorf("LookupEmail(unconfirmed) = %q, %v; want ErrNotFound", name, err)
+	}
+	if err := tg.raw(http.MethodPost, "/api/v3/users/"+strconv.FormatInt(uid, 10)+"/emails/"+addr+"/confirm", nil, nil); err != nil {
+		t.Fatalf("cannot confirm %s's address: %v", tg.users[0], err)
+	}
+	if name, err := c.LookupEmail(ctx, strings.ToUpper(addr)); err != nil || name != tg.users[0] {
+		t.Errorf("LookupEmail(confirmed) = %q, %v; want %s", name, err, tg.users[0])
 	}
 }
 

@@ -37,7 +37,10 @@
 // (Proven): the description the operator writes ends with a tag, an HMAC of the
 // space's identity and the group's name (ProofSubject) keyed by a secret only
 // the operator holds (forum.Client.Proof), which no user or other space can
-// compute for this space.
+// compute for this space. The tag is public, so a user who may create groups can
+// copy it onto a group of the same name once the space's is deleted: the
+// controller therefore also requires the operator's account to own the group
+// (forum.ObservedGroup.OwnedBy), which no user can arrange.
 //
 // A deployed forum runs in the space's own namespace for that space alone: no
 // other tenant has objects there, so its groups keep the short names
