@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -23,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/forumdeploy"
 	"github.com/opencommons/collab-operator/internal/policy"
 )
 
@@ -57,7 +59,7 @@ func (r *CollaborationSpaceReconciler) enforcePolicy(ctx context.Context, s *spa
 		return true, err
 	}
 	if len(violations) > 0 {
-		msg := violationMessage(violations)
+		msg := violationMessage(violations) + r.stillRunning(ctx, space, violations)
 		if c := meta.FindStatusCondition(s.before.Status.Conditions, collabv1.PolicyCompliantCondition); c == nil || c.Message != msg {
 			r.recordWarning(space, collabv1.ReasonPolicyViolation, "Reconcile", "%s", msg)
 		}
@@ -73,6 +75,34 @@ func (r *CollaborationSpaceReconciler) enforcePolicy(ctx context.Context, s *spa
 			"Allowed by CollaborationPolicy "+strings.Join(selecting, ", "))
 	}
 	return false, nil
+}
+
+// ReasonForbiddenImageRunning is the Warning event of a deployed forum that
+// still runs an image a policy forbids.
+const ReasonForbiddenImageRunning = "ForbiddenImageRunning"
+
+// stillRunning says, for a space whose forum image a policy forbids, that its
+// Deployment still runs the image: the operator changes nothing of a space that
+// breaks a policy, so a policy tightened after the forum was deployed does not
+// stop it, and the platform team must not believe it did. It emits a Warning
+// event when that is new, and returns the sentence for PolicyCompliant.
+func (r *CollaborationSpaceReconciler) stillRunning(ctx context.Context, space *collabv1.CollaborationSpace,
+	violations []policy.Violation) string {
+	if !slices.ContainsFunc(violations, func(v policy.Violation) bool { return v.Field == "spec.forum.deploy.image" }) {
+		return ""
+	}
+	dep := &appsv1.Deployment{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: space.Namespace, Name: forumdeploy.Name(space.Name)}, dep); err != nil ||
+		len(dep.Spec.Template.Spec.Containers) == 0 {
+		return ""
+	}
+	note := fmt.Sprintf("; the forum's Deployment %s still runs %s: the operator stops nothing of a space that breaks a "+
+		"policy, so change the image or scale the Deployment down", dep.Name, dep.Spec.Template.Spec.Containers[0].Image)
+	if c := meta.FindStatusCondition(space.Status.Conditions, collabv1.PolicyCompliantCondition); c == nil ||
+		!strings.Contains(c.Message, note) {
+		r.recordWarning(space, ReasonForbiddenImageRunning, "Reconcile", "%s", strings.TrimPrefix(note, "; "))
+	}
+	return note
 }
 
 // violationMessage is PolicyCompliant's message: what breaks which rule, and what

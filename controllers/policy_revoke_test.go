@@ -4,15 +4,21 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/forumdeploy"
 )
 
 // TestRemovalsTakeEffectWhileASpaceBreaksAPolicy (issue 19, finding 10): a space
@@ -89,4 +95,50 @@ func bindingSubjects(ctx context.Context, ns, name string) ([]string, error) {
 		names = append(names, s.Name)
 	}
 	return names, nil
+}
+
+// TestAForbiddenForumImageThatKeepsRunningIsNamed (issue 19, finding 10): a
+// policy tightened after a forum was deployed forbids its image. The operator
+// changes nothing of a space that breaks a policy, so the Deployment keeps the
+// image; PolicyCompliant and a Warning event must say that it still runs,
+// rather than leave the platform team to believe the policy took effect.
+func TestAForbiddenForumImageThatKeepsRunningIsNamed(t *testing.T) {
+	ctx := testCtx(t)
+	ns := newNamespace(t)
+	labelNamespace(t, ns, "policy-test", ns)
+	const image = "registry.example.org/nodebb:custom"
+	space := forumSpace(ns, "custom")
+	space.Spec.Forum.Deploy.Image = image
+	createSpace(t, space)
+	key := client.ObjectKey{Namespace: ns, Name: forumdeploy.Name("custom")}
+	eventually(t, "the forum Deployment to run the image", func() (bool, string) {
+		dep := &appsv1.Deployment{}
+		if err := k8sClient.Get(ctx, key, dep); err != nil {
+			return false, err.Error()
+		}
+		return dep.Spec.Template.Spec.Containers[0].Image == image, dep.Spec.Template.Spec.Containers[0].Image
+	})
+
+	policyName := "images-" + ns
+	createPolicy(t, policyName, ns, collabv1.CollaborationPolicySpec{
+		ForumImages: []string{"registry.example.org/approved/*"}, AllowDeletionPolicyDelete: true,
+	})
+	stalled := waitPolicyCondition(t, client.ObjectKeyFromObject(space), metav1.ConditionFalse, collabv1.ReasonPolicyViolation)
+	want := "Deployment " + key.Name + " still runs " + image
+	c := meta.FindStatusCondition(stalled.Status.Conditions, collabv1.PolicyCompliantCondition)
+	if !strings.Contains(c.Message, want) {
+		t.Errorf("PolicyCompliant says %q, want it to say %q", c.Message, want)
+	}
+	eventually(t, "a Warning event naming the running image", func() (bool, string) {
+		var events eventsv1.EventList
+		if err := k8sClient.List(ctx, &events, client.InNamespace(ns)); err != nil {
+			return false, err.Error()
+		}
+		for _, e := range events.Items {
+			if e.Reason == ReasonForbiddenImageRunning && e.Type == corev1.EventTypeWarning && strings.Contains(e.Note, want) {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("%d events", len(events.Items))
+	})
 }
