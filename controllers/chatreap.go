@@ -145,6 +145,15 @@ func (r *ChatBackendReconciler) reapOrphans(ctx context.Context, conn *chatConne
 		return nil // the spaces going away would make every room look unclaimed
 	}
 	ctrl.LoggerFrom(ctx).V(1).Info("Looking for rooms interrupted creates left behind", "joined", len(joined), "known", len(known))
+	r.judgeRooms(ctx, conn, backend, joined, known)
+	return nil
+}
+
+// judgeRooms judges the rooms of joined that no space records and that were not
+// judged before, and returns the verdicts.
+func (r *ChatBackendReconciler) judgeRooms(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
+	joined []string, known map[string]bool) []OrphanVerdict {
+	var verdicts []OrphanVerdict
 	for _, id := range joined {
 		if known[id] || r.Reaper.isJudged(backend.Name, id) {
 			continue
@@ -152,11 +161,12 @@ func (r *ChatBackendReconciler) reapOrphans(ctx context.Context, conn *chatConne
 		verdict, err := r.judgeRoom(ctx, conn, backend, id)
 		if err != nil {
 			ctrl.LoggerFrom(ctx).Info("Cannot judge a room the operator is in; trying again later", "room", id, "error", err.Error())
-			continue
+			verdict = "unknown: " + err.Error()
 		}
 		ctrl.LoggerFrom(ctx).V(1).Info("Judged a room no space records", "room", id, "verdict", verdict)
+		verdicts = append(verdicts, OrphanVerdict{RoomID: id, Verdict: verdict})
 	}
-	return nil
+	return verdicts
 }
 
 // knownRooms are the rooms any space records, and every backend's directory: not

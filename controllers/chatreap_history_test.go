@@ -16,6 +16,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
+	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
 // TestTheReaperNeverPurgesARoomWithHistory recreates finding 2 of the second
@@ -84,6 +85,21 @@ func TestTheReaperNeverPurgesARoomWithHistory(t *testing.T) {
 		return bytes.Contains([]byte(e), []byte("OrphanKept")) && bytes.Contains([]byte(e), []byte(general))
 	}) {
 		t.Errorf("no OrphanKept event names room %s: %v", general, evs)
+	}
+
+	// collabctl orphans lists the room as kept, for the space it was made for.
+	live, err := client.NewWithWatch(cfg, client.Options{Scheme: testenv.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed, err := ListOrphans(ctx, live, testBackend, OrphanOptions{Chat: &MatrixConnector{},
+		CredentialsNamespace: operatorNamespace, Grace: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(listed, func(v OrphanVerdict) bool { return v.RoomID == general })
+	if i < 0 || listed[i].Action != "Keep" || listed[i].Owner != client.ObjectKeyFromObject(space).String() {
+		t.Errorf("collabctl orphans lists %+v, want room %s kept for %s", listed, general, client.ObjectKeyFromObject(space))
 	}
 }
 

@@ -174,3 +174,12 @@ func (c *Chat) Whoami(ctx context.Context) (string, error) {
 
 // Versions reads through.
 func (c *Chat) Versions(ctx context.Context) ([]string, error) { return c.real.Versions(ctx) }
+
+// JoinedRooms reads through, when the real client lists rooms.
+func (c *Chat) JoinedRooms(ctx context.Context) ([]string, error) {
+	lister, ok := c.real.(chat.RoomLister)
+	if !ok {
+		return nil, fmt.Errorf("the chat client cannot list the operator's rooms")
+	}
+	return lister.JoinedRooms(ctx)
+}
