@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -248,5 +249,129 @@ func TestConcurrentRequests(t *testing.T) {
 	a := call(t, url, "GET", "/api/v3/categories?_uid=1", token, nil)
 	if n := len(a.env.Response["categories"].([]any)); n != 9 { // and the world category
 		t.Errorf("%d categories listed, want 8 and the world category", n)
+	}
+}
+
+// TestOwnershipNeedsReAuth pins NodeBB's re-authentication gate on PUT
+// /api/v3/groups/{slug}/ownership/{uid} (routes/write/groups.js, groupsReAuth =
+// middleware.requireAPIReAuth): a request by token, or by a session that has
+// not logged in again within two minutes, is a 401, whatever the group and
+// the account; after a forced re-login (the refused request asks for one) the
+// route checks ownership and membership. Measured on NodeBB 4.15.1.
+func TestOwnershipNeedsReAuth(t *testing.T) {
+	_, url := newFake(t)
+	admin := "?_uid=1"
+	created := call(t, url, "POST", "/api/v3/users"+admin, token, map[string]any{"username": "owner", "password": "a long test password"})
+	uid, _ := created.env.Response["uid"].(float64)
+	if created.status != 200 || uid == 0 {
+		t.Fatalf("create user: %d %s", created.status, created.body)
+	}
+	if a := call(t, url, "PUT", "/api/v3/categories/0/privileges/group:create"+admin, token, map[string]any{"member": fmt.Sprint(uid)}); a.status != 200 {
+		t.Fatalf("group:create: %d %s", a.status, a.body)
+	}
+	asUser := fmt.Sprintf("?_uid=%d", int64(uid))
+	if a := call(t, url, "POST", "/api/v3/groups"+asUser, token, map[string]any{"name": "usermade"}); a.status != 200 {
+		t.Fatalf("create group: %d %s", a.status, a.body)
+	}
+	grant := "/api/v3/groups/usermade/ownership/1"
+
+	type reply struct {
+		Status        int
+		Code, Message string
+	}
+	got := map[string]reply{}
+	a := call(t, url, "PUT", grant+asUser, token, nil)
+	got["by token"] = reply{a.status, a.env.Status.Code, a.env.Status.Message}
+
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	session := func(method, path string, body any) reply {
+		t.Helper()
+		cfg, err := c.Get(url + "/api/config")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var conf struct {
+			CSRF string `json:"csrf_token"`
+		}
+		_ = json.NewDecoder(cfg.Body).Decode(&conf)
+		_ = cfg.Body.Close()
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest(method, url+path, bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("x-csrf-token", conf.CSRF)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		var env struct {
+			Status struct{ Code, Message string }
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&env)
+		return reply{resp.StatusCode, env.Status.Code, env.Status.Message}
+	}
+	login := map[string]any{"username": "owner", "password": "a long test password"}
+	if r := session("POST", "/api/v3/utilities/login", login); r.Status != 200 {
+		t.Fatalf("login: %+v", r)
+	}
+	got["by a session"] = session("PUT", grant, nil)
+	if r := session("POST", "/api/v3/utilities/login", login); r.Status != 200 {
+		t.Fatalf("login again: %+v", r)
+	}
+	got["after logging in again"] = session("PUT", grant, nil)
+
+	want := map[string]reply{
+		"by token":               {401, "not-authorised", msgAPI401},
+		"by a session":           {401, "not-authorised", msgAPI401},
+		"after logging in again": {400, "bad-request", msgNotMember},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("PUT %s (-want +got):\n%s", grant, diff)
+	}
+}
+
+// TestOwnAddressNeedsPassword pins api/users.js isPrivilegedOrSelfAndPasswordMatch:
+// an account with a password changes its own e-mail address only by giving
+// that password (400 otherwise); an administrator changing it needs none, and
+// an account without a password none either. Measured on NodeBB 4.15.1.
+func TestOwnAddressNeedsPassword(t *testing.T) {
+	_, url := newFake(t)
+	admin := "?_uid=1"
+	uidOf := func(body map[string]any) string {
+		a := call(t, url, "POST", "/api/v3/users"+admin, token, body)
+		if a.status != 200 {
+			t.Fatalf("create user: %d %s", a.status, a.body)
+		}
+		return fmt.Sprint(a.env.Response["uid"])
+	}
+	withPassword := uidOf(map[string]any{"username": "haspw", "password": "a long test password"})
+	without := uidOf(map[string]any{"username": "nopw"})
+
+	type reply struct {
+		Status  int
+		Message string
+	}
+	got := map[string]reply{}
+	for name, c := range map[string]struct {
+		uid  string
+		body map[string]any
+	}{
+		"own address without the password": {withPassword, map[string]any{"email": "a@example.org"}},
+		"own address, wrong password":      {withPassword, map[string]any{"email": "a@example.org", "password": "wrong"}},
+		"own address with the password":    {withPassword, map[string]any{"email": "a@example.org", "password": "a long test password"}},
+		"account without a password":       {without, map[string]any{"email": "b@example.org"}},
+	} {
+		a := call(t, url, "PUT", "/api/v3/users/"+c.uid+"?_uid="+c.uid, token, c.body)
+		got[name] = reply{a.status, a.env.Status.Message}
+	}
+	want := map[string]reply{
+		"own address without the password": {400, msgInvalidPassword},
+		"own address, wrong password":      {400, msgInvalidPassword},
+		"own address with the password":    {200, "OK"},
+		"account without a password":       {200, "OK"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("PUT /api/v3/users/{uid} as themself (-want +got):\n%s", diff)
 	}
 }

@@ -294,8 +294,11 @@ func leaveGroup(st *state, w http.ResponseWriter, q *request) {
 // grant): an owner (or administrator) makes a member an owner; an account
 // that is not a member cannot be made one, so nobody but an administrator,
 // who may add members, can make another account the owner of their group.
-func grantOwnership(st *state, w http.ResponseWriter, q *request) {
-	if !requireLogin(w, q) {
+// The route is behind NodeBB's re-authentication gate (groupsReAuth in
+// routes/write/groups.js): by token, or without a fresh re-login, it is a 401
+// before any of that is checked.
+func (s *Server) grantOwnership(st *state, w http.ResponseWriter, q *request) {
+	if !s.reAuthenticated(w, q) {
 		return
 	}
 	g := groupBySlugOr404(st, w, q)

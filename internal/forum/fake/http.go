@@ -26,6 +26,7 @@ const (
 	msgInvalidGroup    = "Invalid group name"
 	msgNotAllowed      = "You are not allowed to do this"
 	msgNotMember       = "Not a member of this group"
+	msgInvalidPassword = "Invalid Password"
 	msgInvalidUsername = "This username contains invalid characters"
 	msgSelfParent      = "Can't set self as parent category"
 	msgChildParent     = "Can't set child as parent category"
@@ -279,9 +280,9 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("GET /nodeinfo/2.0", h(nodeinfo))
 	m.HandleFunc("GET /api/user/username/{username}", h(userByUsername))
 	m.HandleFunc("GET /api/user/email/{email}", h(userByEmail))
-	m.HandleFunc("POST /api/v3/users", h(createUser))
+	m.HandleFunc("POST /api/v3/users", h(s.createUser))
 	m.HandleFunc("DELETE /api/v3/users/{uid}", h(deleteUser))
-	m.HandleFunc("PUT /api/v3/users/{uid}", h(updateUser))
+	m.HandleFunc("PUT /api/v3/users/{uid}", h(s.updateUser))
 	m.HandleFunc("POST /api/v3/users/{uid}/emails/{email}/confirm", h(confirmEmail))
 
 	m.HandleFunc("GET /api/v3/categories", h(listCategories))
@@ -301,7 +302,7 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("GET /api/v3/groups/{slug}/members", h(listMembers))
 	m.HandleFunc("PUT /api/v3/groups/{slug}/membership/{uid}", h(joinGroup))
 	m.HandleFunc("DELETE /api/v3/groups/{slug}/membership/{uid}", h(leaveGroup))
-	m.HandleFunc("PUT /api/v3/groups/{slug}/ownership/{uid}", h(grantOwnership))
+	m.HandleFunc("PUT /api/v3/groups/{slug}/ownership/{uid}", h(s.grantOwnership))
 
 	m.HandleFunc("/api/v3/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, r, http.StatusNotFound, msgAPI404, nil)

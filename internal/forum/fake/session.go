@@ -22,6 +22,37 @@ const sessionCookie = "express.sid"
 type session struct {
 	csrf string
 	uid  int64
+	// forceLogin is set when a route behind NodeBB's re-authentication gate
+	// refused the session; the next login then records reAuthAt
+	// (controllers/authentication.js, onSuccessfulLogin).
+	forceLogin bool
+	reAuthAt   time.Time
+}
+
+// reAuthWindow is requireAPIReAuth's default window (src/middleware/index.js).
+const reAuthWindow = 2 * time.Minute
+
+// reAuthenticated is middleware.requireAPIReAuth: a request passes only when
+// it is served by a session that logged in again, after a refusal, within
+// the last two minutes. A request by token never does (it has no session). A
+// refused session is marked so that its next login counts as a re-login. It
+// writes NodeBB's 401 when the request does not pass.
+func (s *Server) reAuthenticated(w http.ResponseWriter, q *request) bool {
+	if !requireLogin(w, q) {
+		return false
+	}
+	var sess *session
+	if q.r.Header.Get("Authorization") == "" {
+		sess = s.session(q.r)
+	}
+	if sess != nil && !sess.reAuthAt.IsZero() && time.Since(sess.reAuthAt) <= reAuthWindow {
+		return true
+	}
+	if sess != nil {
+		sess.forceLogin = true
+	}
+	apiError(w, q.r, http.StatusUnauthorized, msgAPI401, nil)
+	return false
 }
 
 // SetupAdmin does what NodeBB's setup does with NODEBB_ADMIN_USERNAME and
@@ -142,11 +173,14 @@ func (s *Server) login(st *state, w http.ResponseWriter, q *request) {
 		return
 	}
 	old := s.session(q.r)
-	csrf := ""
+	sess := &session{uid: uid}
 	if old != nil {
-		csrf = old.csrf
+		sess.csrf = old.csrf
+		if old.forceLogin {
+			sess.reAuthAt = time.Now()
+		}
 	}
-	s.newSession(w, &session{csrf: csrf, uid: uid})
+	s.newSession(w, sess)
 	ok(w, q.r, userJSON(st.users[uid]))
 }
 

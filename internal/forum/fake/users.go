@@ -2,6 +2,7 @@ package fake
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -79,8 +80,9 @@ func userByEmail(st *state, w http.ResponseWriter, q *request) {
 }
 
 // createUser is POST /api/v3/users (api/users.js create): administrators only;
-// a taken username is renamed, as User.create does.
-func createUser(st *state, w http.ResponseWriter, q *request) {
+// a taken username is renamed, as User.create does. A password given logs the
+// account in (POST /api/v3/utilities/login).
+func (s *Server) createUser(st *state, w http.ResponseWriter, q *request) {
 	if !requireLogin(w, q) || !requireFields(w, q, "username") || !requireAdmin(st, w, q) {
 		return
 	}
@@ -91,6 +93,12 @@ func createUser(st *state, w http.ResponseWriter, q *request) {
 		return
 	}
 	uid := st.createUser(st.uniqueUsername(name))
+	if pw, _ := q.field("password"); str(pw) != "" {
+		if s.passwords == nil {
+			s.passwords = map[int64][]string{}
+		}
+		s.passwords[uid] = append(s.passwords[uid], str(pw))
+	}
 	ok(w, q.r, userJSON(st.users[uid]))
 }
 
@@ -127,7 +135,7 @@ func userOr404(st *state, w http.ResponseWriter, q *request) *user {
 // link for (user/profile.js updateEmail): it stays pending until confirmed.
 // Changing someone else's address needs a recent login again, which a token
 // has not: 401.
-func updateUser(st *state, w http.ResponseWriter, q *request) {
+func (s *Server) updateUser(st *state, w http.ResponseWriter, q *request) {
 	if !requireLogin(w, q) {
 		return
 	}
@@ -138,6 +146,16 @@ func updateUser(st *state, w http.ResponseWriter, q *request) {
 	if u.uid != q.uid && !st.isAdmin(q.uid) {
 		apiError(w, q.r, http.StatusForbidden, msgNoPrivileges, nil)
 		return
+	}
+	// isPrivilegedOrSelfAndPasswordMatch: an account with a password changes
+	// its own address or username only by giving that password.
+	_, email := q.body["email"]
+	_, username := q.body["username"]
+	if (email || username) && u.uid == q.uid && len(s.passwords[u.uid]) > 0 {
+		if pw, _ := q.field("password"); str(pw) == "" || !slices.Contains(s.passwords[u.uid], str(pw)) {
+			apiError(w, q.r, http.StatusBadRequest, msgInvalidPassword, nil)
+			return
+		}
 	}
 	if v, has := q.body["email"]; has {
 		email := strings.TrimSpace(str(v))
