@@ -20,8 +20,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"slices"
 	"strconv"
@@ -47,6 +49,9 @@ type target struct {
 	uid   int64
 	// users are usernames of ordinary accounts the suite may put in groups.
 	users []string
+	// passwords of the users the suite created, by username (none for
+	// NODEBB_TEST_USERS): they log in, for routes a token cannot use.
+	passwords map[string]string
 	// admin and password log in as an administrator (token minting); empty when
 	// not given for a real forum.
 	admin, password string
@@ -100,13 +105,15 @@ func testUsers(t *testing.T, tg *target) []string {
 		return users
 	}
 	var users []string
+	tg.passwords = map[string]string{}
 	for _, suffix := range []string{"a", "b"} {
 		name := tg.prefix + suffix // at most 16 characters, NodeBB's default limit
 		var out struct {
 			UID      json.Number `json:"uid"`
 			Username string      `json:"username"`
 		}
-		if err := tg.raw(http.MethodPost, "/api/v3/users", map[string]any{"username": name}, &out); err != nil {
+		password := rand.Text()
+		if err := tg.raw(http.MethodPost, "/api/v3/users", map[string]any{"username": name, "password": password}, &out); err != nil {
 			t.Fatalf("cannot create test user %q (set NODEBB_TEST_USERS to use existing ones): %v", name, err)
 		}
 		if out.Username != name {
@@ -119,6 +126,7 @@ func testUsers(t *testing.T, tg *target) []string {
 			}
 		})
 		users = append(users, name)
+		tg.passwords[name] = password
 	}
 	return users
 }
@@ -571,10 +579,31 @@ func testUserMadeGroup(t *testing.T, tg *target) {
 	if err := asUser.UpdateGroup(ctx, name, []forum.GroupAction{forum.AddMember{Username: self.Username}}); err == nil {
 		t.Errorf("the group's owner added the operator's account to it")
 	}
+	// PUT …/ownership/{uid} is behind NodeBB's re-authentication gate
+	// (groupsReAuth): by token it is a 401 whatever the group, which says
+	// nothing about ownership. The rule itself is checked past the gate, by
+	// the user's own session after a forced re-login, where the route answers
+	// 400 because the operator's account is not a member.
+	grant := "/api/v3/groups/" + nodebb.Slugify(name) + "/ownership/" + strconv.FormatInt(self.UID, 10)
 	asUserRaw := &target{url: tg.url, token: tg.token, uid: uid}
-	if err := asUserRaw.raw(http.MethodPut, "/api/v3/groups/"+nodebb.Slugify(name)+"/ownership/"+
-		strconv.FormatInt(self.UID, 10), nil, nil); err == nil {
-		t.Errorf("the group's owner made the operator's account an owner")
+	if err := asUserRaw.raw(http.MethodPut, grant, nil, nil); err == nil {
+		t.Errorf("the group's owner made the operator's account an owner, by token")
+	}
+	if password, ok := tg.passwords[tg.users[0]]; ok {
+		s := newSession(t, tg.url)
+		login := map[string]any{"username": tg.users[0], "password": password}
+		if status := s.do(http.MethodPost, "/api/v3/utilities/login", login); status != http.StatusOK {
+			t.Fatalf("%s cannot log in: HTTP %d", tg.users[0], status)
+		}
+		if status := s.do(http.MethodPut, grant, nil); status != http.StatusUnauthorized {
+			t.Errorf("PUT %s by a session without re-login: HTTP %d, want 401 (re-authentication gate)", grant, status)
+		}
+		if status := s.do(http.MethodPost, "/api/v3/utilities/login", login); status != http.StatusOK {
+			t.Fatalf("%s cannot log in again: HTTP %d", tg.users[0], status)
+		}
+		if status := s.do(http.MethodPut, grant, nil); status != http.StatusBadRequest {
+			t.Errorf("PUT %s by the owner's re-authenticated session: HTTP %d, want 400 (the operator's account is not a member)", grant, status)
+		}
 	}
 	g := must(c.ObserveGroup(ctx, name)).get(t)
 	want := []forum.Member{{UID: uid, Username: tg.users[0], Owner: true}}
@@ -605,7 +634,13 @@ func testLookupEmail(t *testing.T, tg *target) {
 	uid := must(c.LookupUser(ctx, tg.users[0])).get(t)
 	addr := tg.prefix + "@contract.example"
 	asUser := &target{url: tg.url, token: tg.token, uid: uid}
-	if err := asUser.raw(http.MethodPut, "/api/v3/users/"+strconv.FormatInt(uid, 10), map[string]any{"email": addr}, nil); err != nil {
+	// A user changing their own address gives their password, if they have one
+	// (api/users.js isPrivilegedOrSelfAndPasswordMatch).
+	change := map[string]any{"email": addr}
+	if password, ok := tg.passwords[tg.users[0]]; ok {
+		change["password"] = password
+	}
+	if err := asUser.raw(http.MethodPut, "/api/v3/users/"+strconv.FormatInt(uid, 10), change, nil); err != nil {
 		t.Fatalf("%s cannot ask for a new address: %v", tg.users[0], err)
 	}
 	if name, err := c.LookupEmail(ctx, addr); !errors.Is(err, forum.ErrNotFound) {
@@ -617,6 +652,61 @@ func testLookupEmail(t *testing.T, tg *target) {
 	if name, err := c.LookupEmail(ctx, strings.ToUpper(addr)); err != nil || name != tg.users[0] {
 		t.Errorf("LookupEmail(confirmed) = %q, %v; want %s", name, err, tg.users[0])
 	}
+}
+
+// session is a browser-like login to the forum: a cookie, and the CSRF token
+// of /api/config sent with every write.
+type session struct {
+	t   *testing.T
+	url string
+	c   *http.Client
+}
+
+func newSession(t *testing.T, url string) *session {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &session{t: t, url: url, c: &http.Client{Jar: jar, Timeout: time.Minute,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// do sends a request with the session's CSRF token and returns the HTTP status.
+func (s *session) do(method, path string, body any) int {
+	s.t.Helper()
+	resp, err := s.c.Get(s.url + "/api/config")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var conf struct {
+		CSRF string `json:"csrf_token"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&conf)
+	_ = resp.Body.Close()
+	if err != nil {
+		s.t.Fatalf("GET /api/config: %v", err)
+	}
+	var rd io.Reader = http.NoBody
+	if body != nil { // NodeBB's JSON parser answers a "null" body with a 500
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, s.url+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("x-csrf-token", conf.CSRF)
+	resp, err = s.c.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return resp.StatusCode
 }
 
 func checkMembers(t *testing.T, tg *target, c forum.Client, name string) {
