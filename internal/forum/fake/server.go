@@ -11,7 +11,8 @@
 //
 // It is not a forum: there are no topics, posts, plugins, settings or
 // translations (messages are NodeBB's English ones), sessions serve only to
-// mint tokens, and only group privileges are kept in full.
+// mint tokens and to pass the re-authentication gate of group ownership,
+// and only group privileges are kept in full.
 package fake
 
 import (
