@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine may lack to build and test the project: make, git, a
-# C toolchain and OpenLDAP's slapd (with ldap-utils) from Debian, and the Go modules.
+# C toolchain, OpenLDAP's slapd (with ldap-utils) and Node.js with npm from Debian, the Go
+# modules, and the real Matrix client library the client test drives (npm ci in
+# test/client, pinned by its package-lock.json).
 # Go itself must be installed (go.mod names the version).
 #
 # slapd is only ever run by the tests, make dev and the benchmark, as a child
@@ -14,6 +16,8 @@ missing=()
 for tool in make git gcc; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 slapd_bin=$(command -v slapd || true)
 [ -n "$slapd_bin" ] || [ ! -x /usr/sbin/slapd ] || slapd_bin=/usr/sbin/slapd
 if [ -z "$slapd_bin" ] || ! command -v ldapmodify >/dev/null 2>&1; then
@@ -46,3 +50,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 command -v go >/dev/null 2>&1 || { echo "Go is required: see go.mod for the version" >&2; exit 1; }
 go mod download
+
+# test/client: matrix-js-sdk needs Node 20 or later. npm ci again only when the lock
+# file changed since the last install (npm writes node_modules/.package-lock.json).
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || { echo "Node.js 20 or later is required for test/client (found $(node --version))" >&2; exit 1; }
+lock=test/client/node_modules/.package-lock.json
+if [ ! -f "$lock" ] || [ test/client/package-lock.json -nt "$lock" ]; then
+  echo "Installing the client test's packages (npm ci in test/client)" >&2
+  (cd test/client && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi

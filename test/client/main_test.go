@@ -1,0 +1,152 @@
+// Package client checks the product as a person sees it: a real Matrix client
+// library (matrix-js-sdk, driven by person.js beside this file) logs in to a real
+// Dendrite as a member of each department and as someone in none, with the manager
+// started as main.go starts it on a real kube-apiserver.
+package client
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap/zapcore"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/controllers"
+	"github.com/opencommons/collab-operator/internal/testing/dendrite"
+	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
+	"github.com/opencommons/collab-operator/internal/testing/testenv"
+)
+
+const (
+	operatorNamespace = "collab-system"
+	chatBackend       = "matrix"
+	directoryName     = "Acme"
+)
+
+var (
+	cfg        *rest.Config
+	k8s        client.Client
+	homeserver *dendrite.Server
+	operator   *matrixuser.User
+	// dave owns every space; frank is in engineering, erin in marketing, gina in
+	// no department.
+	people = map[string]*matrixuser.User{}
+)
+
+func password(name string) string { return "password-" + name }
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	zapLevel := zapcore.Level(2)
+	if os.Getenv("TEST_VERBOSE_LOGS") != "" {
+		zapLevel = -1
+	}
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapLevel)))
+	env, c, err := testenv.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() { _ = env.Stop() }()
+	cfg = c
+	if k8s, err = client.New(cfg, client.Options{Scheme: testenv.Scheme()}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ctx := context.Background()
+	if homeserver, err = dendrite.Start(ctx, dendrite.Options{}); err != nil {
+		fmt.Fprintln(os.Stderr, "cannot start Dendrite:", err)
+		return 1
+	}
+	defer func() { _ = homeserver.Stop() }()
+	for _, name := range []string{"collab-operator", "dave", "frank", "erin", "gina"} {
+		id, token, err := homeserver.RegisterUser(ctx, name, password(name), name == "collab-operator")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		people[name] = matrixuser.New(homeserver.URL, id, token)
+	}
+	operator = people["collab-operator"]
+	mctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if err := startManager(mctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := createChatBackend(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
+}
+
+// startManager runs the controllers as main.go wires them.
+func startManager(ctx context.Context) error {
+	mgr, err := ctrl.NewManager(cfg, controllers.ManagerOptions(ctrl.Options{
+		Scheme:  testenv.Scheme(),
+		Metrics: metricsserver.Options{BindAddress: "0"},
+	}))
+	if err != nil {
+		return err
+	}
+	err = controllers.Setup(ctx, mgr, controllers.Options{
+		OperatorNamespace:       operatorNamespace,
+		MaxConcurrentReconciles: 4,
+		MaxRemovalsPerPass:      5,
+		Metrics:                 prometheus.NewRegistry(),
+	})
+	if err != nil {
+		return err
+	}
+	go func() {
+		if err := mgr.Start(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "manager stopped:", err)
+		}
+	}()
+	if !mgr.GetCache().WaitForCacheSync(ctx) {
+		return fmt.Errorf("cache did not sync")
+	}
+	return createNamespace(ctx, operatorNamespace)
+}
+
+// createChatBackend points a ChatBackend with a directory space at Dendrite, as a
+// platform team would.
+func createChatBackend(ctx context.Context) error {
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: chatBackend + "-credentials", Namespace: operatorNamespace},
+		Data:       map[string][]byte{"accessToken": []byte(operator.Token())},
+	}
+	if err := k8s.Create(ctx, secret); err != nil {
+		return err
+	}
+	return k8s.Create(ctx, &collabv1.ChatBackend{
+		ObjectMeta: metav1.ObjectMeta{Name: chatBackend},
+		Spec: collabv1.ChatBackendSpec{
+			Matrix: &collabv1.MatrixBackend{
+				HomeserverURL:        homeserver.URL,
+				ServerName:           homeserver.ServerName,
+				CredentialsSecretRef: collabv1.SecretReference{Name: secret.Name},
+				DirectorySpace:       &collabv1.DirectorySpace{Name: directoryName},
+			},
+			PollInterval: metav1.Duration{Duration: 2 * time.Second},
+		},
+	})
+}
+
+func createNamespace(ctx context.Context, name string) error {
+	return client.IgnoreAlreadyExists(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}))
+}
