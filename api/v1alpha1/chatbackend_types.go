@@ -43,6 +43,15 @@ type MatrixBackend struct {
 	// +kubebuilder:validation:XValidation:rule="self.matches('^@.*[{][{][^}]*[.]Name[^}]*[}][}].*:[A-Za-z0-9.-]+(:[0-9]{1,5})?$')",message="userIDTemplate must render a Matrix user id: start with @, use .Name in an action such as {{.Name}} or {{lower .Name}}, and end with :<serverName>"
 	// +optional
 	UserIDTemplate string `json:"userIDTemplate,omitempty"`
+	// RoomNameTemplate names each room in people's clients, as a Go template
+	// with .Department, .Namespace, .Space and .Room;
+	// "{{.Department}} · {{.Room}}" when unset, so that someone in several
+	// departments tells their "general" rooms apart. "{{.Room}}" names rooms as
+	// the space lists them. Aliases never change with the name.
+	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="self.contains('.Room')",message="roomNameTemplate must use .Room, or every room of a space would have the same name"
+	// +optional
+	RoomNameTemplate string `json:"roomNameTemplate,omitempty"`
 	// OwnerPowerLevel is the Matrix power level of a space's Owners. The operator's
 	// account alone holds 100, which the events that define a room (power levels,
 	// join rules, links, canonical alias, the owner marker) need, so no person

@@ -71,6 +71,10 @@ type RoomSpec struct {
 	CanonicalAlias string
 	// Name and Topic shown to users.
 	Name, Topic string
+	// PriorNames are names the operator itself gave the room under an earlier
+	// naming (an upgrade, the backend's roomNameTemplate set): renaming such a
+	// room is asked for, not drift.
+	PriorNames []string
 	// Space makes the room a Matrix space (creation type m.space). It is fixed when
 	// the room is created.
 	Space bool

@@ -47,7 +47,7 @@ func TestArchive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Name != "[archived] general" || o.JoinRule != chat.JoinRuleInvite || o.Published ||
+	if o.Name != "[archived] Dept eng-arch · general" || o.JoinRule != chat.JoinRuleInvite || o.Published ||
 		o.PowerLevels.EventsDefault != 100 || !o.Archived || o.Owner != "dept-eng-arch/eng-arch" {
 		t.Errorf("archived room = name %q, join rule %s, published %v, posting %d, archived %v, owner %q",
 			o.Name, o.JoinRule, o.Published, o.PowerLevels.EventsDefault, o.Archived, o.Owner)

@@ -9,7 +9,7 @@ import (
 // operator's connector and collabctl both build their planner from it, so the
 // aliases and user ids they compute are the same.
 func ConfigFor(spec *collabv1.MatrixBackend) Config {
-	cfg := Config{ServerName: spec.ServerName, UserIDTemplate: spec.UserIDTemplate}
+	cfg := Config{ServerName: spec.ServerName, UserIDTemplate: spec.UserIDTemplate, RoomNameTemplate: spec.RoomNameTemplate}
 	if spec.OwnerPowerLevel != nil {
 		cfg.OwnerLevel = int(*spec.OwnerPowerLevel)
 	}

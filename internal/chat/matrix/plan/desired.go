@@ -50,14 +50,19 @@ func (p *Planner) DesiredRooms(space *collabv1.CollaborationSpace, in chat.Desir
 	// its rooms keep their history to those who join (they are public, so
 	// joining is one step).
 	spaceRoom.WorldReadable = space.Spec.Visibility == collabv1.VisibilityOpen
+	names, err := p.roomNames(space)
+	if err != nil {
+		return chat.RoomSpec{}, nil, err
+	}
 	var rooms []chat.RoomSpec
 	if space.Spec.Chat != nil {
-		for _, r := range space.Spec.Chat.Rooms {
+		for i, r := range space.Spec.Chat.Rooms {
 			alias := RoomAlias(space.Namespace, space.Name, r.Name)
 			room := chat.RoomSpec{
 				AliasLocalpart: alias,
 				CanonicalAlias: FullAlias(alias, p.cfg.ServerName),
-				Name:           r.Name,
+				Name:           names[i],
+				PriorNames:     priorNames(space, r.Name, names[i]),
 				Topic:          r.Topic,
 				Published:      space.Spec.Visibility == collabv1.VisibilityOpen,
 				PowerLevels:    powerLevels(users, in.OperatorUserID, postingLevel(r.Posting, ownerLevel)),

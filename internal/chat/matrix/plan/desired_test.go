@@ -57,7 +57,8 @@ func TestDesiredRooms(t *testing.T) {
 	}
 	room := func(name string, rule chat.JoinRule, allow []string, published bool, posting int) chat.RoomSpec {
 		return chat.RoomSpec{AliasLocalpart: "dept-engineering.engineering." + name,
-			CanonicalAlias: "#dept-engineering.engineering." + name + ":example.org", Name: name, JoinRule: rule, AllowRoomIDs: allow,
+			CanonicalAlias: "#dept-engineering.engineering." + name + ":example.org", Name: "Engineering · " + name,
+			PriorNames: []string{name}, JoinRule: rule, AllowRoomIDs: allow,
 			Published: published, PowerLevels: wantLevels(posting), Invite: members,
 			Owner: "dept-engineering/engineering", Parent: "!eng:example.org"}
 	}

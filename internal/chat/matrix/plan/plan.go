@@ -8,6 +8,7 @@ package plan
 
 import (
 	"github.com/opencommons/collab-operator/internal/chat"
+	"slices"
 )
 
 // Config is the engine's side of a ChatBackend's matrix section, which the
@@ -20,6 +21,9 @@ type Config struct {
 	UserIDTemplate string
 	// OwnerLevel is the power level of an Owner; DefaultOwnerLevel when 0.
 	OwnerLevel int
+	// RoomNameTemplate names rooms in clients; DefaultRoomNameTemplate when
+	// empty. See roomNames.
+	RoomNameTemplate string
 }
 
 // Planner plans Matrix rooms for one homeserver.
@@ -67,7 +71,11 @@ func plan(desired chat.RoomSpec, observed chat.ObservedRoom, opts options) ([]ch
 		}
 	}
 	add("owner", planOwner(desired, observed)...)
-	add("name", planName(desired, observed)...)
+	if a := planName(desired, observed); len(a) > 0 && slices.Contains(desired.PriorNames, observed.Name) {
+		actions = append(actions, a...) // a new naming, not a change by hand
+	} else {
+		add("name", a...)
+	}
 	add("topic", planTopic(desired, observed)...)
 	add("joinRule", planJoinRules(desired, observed)...)
 	add("powerLevels", planPowerLevels(desired, observed, opts, &report)...)

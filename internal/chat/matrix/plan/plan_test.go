@@ -69,6 +69,15 @@ func TestPlan(t *testing.T) {
 				chat.SetJoinRules{JoinRule: chat.JoinRuleRestricted, AllowRoomIDs: []string{"!space:x", "!mkt:x"}},
 			}, chat.PlanReport{Drift: []string{"name", "joinRule"}}},
 		},
+		"a room named by an earlier naming is renamed, and that is not drift": {
+			desired: func(d *chat.RoomSpec) { d.Name = "Engineering · general"; d.PriorNames = []string{"general"} },
+			want:    want{[]chat.Action{chat.SetName{Name: "Engineering · general"}}, chat.PlanReport{}},
+		},
+		"a room renamed by hand is drift even under a new naming": {
+			desired:  func(d *chat.RoomSpec) { d.Name = "Engineering · general"; d.PriorNames = []string{"general"} },
+			observed: func(o *chat.ObservedRoom) { o.Name = "party" },
+			want:     want{[]chat.Action{chat.SetName{Name: "Engineering · general"}}, chat.PlanReport{Drift: []string{"name"}}},
+		},
 		"a room made before the directory was browsable is made world readable": {
 			desired: func(d *chat.RoomSpec) { d.WorldReadable = true },
 			want: want{[]chat.Action{chat.SetWorldReadable{WorldReadable: true}},
