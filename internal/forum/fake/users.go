@@ -147,15 +147,9 @@ func (s *Server) updateUser(st *state, w http.ResponseWriter, q *request) {
 		apiError(w, q.r, http.StatusForbidden, msgNoPrivileges, nil)
 		return
 	}
-	// isPrivilegedOrSelfAndPasswordMatch: an account with a password changes
-	// its own address or username only by giving that password.
-	_, email := q.body["email"]
-	_, username := q.body["username"]
-	if (email || username) && u.uid == q.uid && len(s.passwords[u.uid]) > 0 {
-		if pw, _ := q.field("password"); str(pw) == "" || !slices.Contains(s.passwords[u.uid], str(pw)) {
-			apiError(w, q.r, http.StatusBadRequest, msgInvalidPassword, nil)
-			return
-		}
+	if !s.ownPasswordGiven(u, q) {
+		apiError(w, q.r, http.StatusBadRequest, msgInvalidPassword, nil)
+		return
 	}
 	if v, has := q.body["email"]; has {
 		email := strings.TrimSpace(str(v))
@@ -168,6 +162,19 @@ func (s *Server) updateUser(st *state, w http.ResponseWriter, q *request) {
 		}
 	}
 	ok(w, q.r, userJSON(u))
+}
+
+// ownPasswordGiven is NodeBB's isPrivilegedOrSelfAndPasswordMatch: an account
+// with a password changes its own address or username only by giving that
+// password.
+func (s *Server) ownPasswordGiven(u *user, q *request) bool {
+	_, email := q.body["email"]
+	_, username := q.body["username"]
+	if !email && !username || u.uid != q.uid || len(s.passwords[u.uid]) == 0 {
+		return true
+	}
+	pw, _ := q.field("password")
+	return str(pw) != "" && slices.Contains(s.passwords[u.uid], str(pw))
 }
 
 // confirmEmail is POST /api/v3/users/{uid}/emails/{email}/confirm (api/users.js

@@ -7,8 +7,9 @@
 package plan
 
 import (
-	"github.com/opencommons/collab-operator/internal/chat"
 	"slices"
+
+	"github.com/opencommons/collab-operator/internal/chat"
 )
 
 // Config is the engine's side of a ChatBackend's matrix section, which the
