@@ -43,6 +43,8 @@ var (
 	// dave owns every space; frank is in engineering, erin in marketing, gina in
 	// no department.
 	people = map[string]*matrixuser.User{}
+	// nodeBin runs person.js in clientDir.
+	nodeBin, clientDir string
 )
 
 func password(name string) string { return "password-" + name }
@@ -55,6 +57,10 @@ func run(m *testing.M) int {
 		zapLevel = -1
 	}
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapLevel)))
+	if err := findClient(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	env, c, err := testenv.Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

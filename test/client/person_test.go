@@ -71,25 +71,13 @@ type step struct {
 // returns what the client showed for each.
 func inClient(t *testing.T, name string, steps ...step) []result {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("node is not installed; hack/install-prereqs.sh installs it and the client test's packages")
-	}
-	root, err := repo.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(root, "test", "client")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "matrix-js-sdk")); err != nil {
-		t.Fatal("matrix-js-sdk is not installed in test/client; run hack/install-prereqs.sh (npm ci there)")
-	}
 	scenario, _ := json.Marshal(map[string]any{
 		"homeserver": homeserver.URL, "user": name, "password": password(name), "steps": steps,
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "person.js")
-	cmd.Dir = dir
+	cmd := exec.CommandContext(ctx, nodeBin, "person.js")
+	cmd.Dir = clientDir
 	cmd.Stdin = bytes.NewReader(scenario)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -102,6 +90,23 @@ func inClient(t *testing.T, name string, steps ...step) []result {
 		t.Fatalf("%s's client printed %q: %v", name, stdout.String(), err)
 	}
 	return out.Steps
+}
+
+// findClient finds node and the installed client library, or says how to get them.
+func findClient() error {
+	var err error
+	if nodeBin, err = exec.LookPath("node"); err != nil {
+		return fmt.Errorf("node is not installed; hack/install-prereqs.sh installs it and the client test's packages")
+	}
+	root, err := repo.Root()
+	if err != nil {
+		return err
+	}
+	clientDir = filepath.Join(root, "test", "client")
+	if _, err := os.Stat(filepath.Join(clientDir, "node_modules", "matrix-js-sdk")); err != nil {
+		return fmt.Errorf("matrix-js-sdk is not installed in test/client; run hack/install-prereqs.sh (npm ci there)")
+	}
+	return nil
 }
 
 // names turns room ids into the test's keys ("marketing/launch-review").
