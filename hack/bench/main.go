@@ -61,6 +61,10 @@ type options struct {
 	// convergence (stream.go); probes is how many changes and edits to time.
 	streamWindow time.Duration
 	probes       int
+	// floodWindow > 0 also floods the drift space with display name changes
+	// from floodClients clients (flood.go).
+	floodWindow  time.Duration
+	floodClients int
 }
 
 func main() {
@@ -82,6 +86,10 @@ func main() {
 	flag.DurationVar(&o.streamWindow, "stream-window", 0,
 		"After convergence, count the Matrix requests of an idle window this long, then time hand-made changes and spec edits (0: skip).")
 	flag.IntVar(&o.probes, "probes", 50, "How many hand-made changes and spec edits -stream-window times.")
+	flag.DurationVar(&o.floodWindow, "flood-window", 0,
+		"With -stream-window: how long a space's Owner changes their display name as fast as the server answers, "+
+			"counting the space's passes and the operator's Matrix requests (issue 19, finding 3).")
+	flag.IntVar(&o.floodClients, "flood-clients", 2, "With -flood-window: clients changing the display name side by side.")
 	flag.IntVar(&o.shareProbes, "share-probes", 20, "How many shared rooms -stream-window times: from the Ready of the space a room is shared with to its member's join.")
 	flag.BoolVar(&o.verbose, "v", false, "Log the manager at info level.")
 	flag.StringVar(&o.mode, "mode", "chat",

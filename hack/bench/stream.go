@@ -28,6 +28,8 @@ type streamResult struct {
 	// could join a room another space shares with it (share.go).
 	Share         []time.Duration
 	Rooms, Probes int
+	// Flood is what a flood of display name changes cost (flood.go).
+	Flood floodResult
 }
 
 // measureStream runs after convergence, with the manager still running: it counts
@@ -72,19 +74,46 @@ func measureStream(ctx context.Context, c client.Client, hs *dendrite.Server, w 
 		return res, fmt.Errorf("the drifter cannot join: %w", err)
 	}
 	progress("stream: %d hand-made changes, then %d spec edits", o.probes, o.probes)
-	for i := range o.probes {
-		if err := drifter.SetTopic(ctx, room, fmt.Sprintf("changed by hand %d", i)); err != nil {
+	if res.Drift, err = timeDrift(ctx, drifter, room, o.probes); err != nil {
+		return res, err
+	}
+	if res.Edit, err = timeEdits(ctx, c, space, drifter, room, o.probes); err != nil {
+		return res, err
+	}
+	if o.floodWindow > 0 {
+		if res.Flood, err = measureFlood(ctx, drifter, o.floodWindow, o.floodClients, opsNow); err != nil {
 			return res, err
+		}
+	}
+	progress("stream: %d share probes", o.shareProbes)
+	res.Share, err = measureShare(ctx, c, hs, o.shareProbes)
+	return res, err
+}
+
+// timeDrift changes the room's topic by hand n times and times how long each
+// change stays before the operator puts "kept" back.
+func timeDrift(ctx context.Context, drifter *matrixuser.User, room string, n int) ([]time.Duration, error) {
+	var out []time.Duration
+	for i := range n {
+		if err := drifter.SetTopic(ctx, room, fmt.Sprintf("changed by hand %d", i)); err != nil {
+			return out, err
 		}
 		d, err := waitTopic(ctx, drifter, room, "kept")
 		if err != nil {
-			return res, err
+			return out, err
 		}
-		res.Drift = append(res.Drift, d)
+		out = append(out, d)
 	}
-	topic := "kept"
-	for i := range o.probes {
-		topic = fmt.Sprintf("edited %d", i)
+	return out, nil
+}
+
+// timeEdits edits the room's topic in the space's spec n times and times each
+// until the room has it.
+func timeEdits(ctx context.Context, c client.Client, space *collabv1.CollaborationSpace, drifter *matrixuser.User,
+	room string, n int) ([]time.Duration, error) {
+	var out []time.Duration
+	for i := range n {
+		topic := fmt.Sprintf("edited %d", i)
 		start := time.Now()
 		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 			if err := c.Get(ctx, client.ObjectKeyFromObject(space), space); err != nil {
@@ -94,16 +123,14 @@ func measureStream(ctx context.Context, c client.Client, hs *dendrite.Server, w 
 			return c.Update(ctx, space)
 		})
 		if err != nil {
-			return res, err
+			return out, err
 		}
 		if _, err := waitTopic(ctx, drifter, room, topic); err != nil {
-			return res, err
+			return out, err
 		}
-		res.Edit = append(res.Edit, time.Since(start))
+		out = append(out, time.Since(start))
 	}
-	progress("stream: %d share probes", o.shareProbes)
-	res.Share, err = measureShare(ctx, c, hs, o.shareProbes)
-	return res, err
+	return out, nil
 }
 
 func waitRoom(ctx context.Context, c client.Client, space *collabv1.CollaborationSpace) (string, error) {
@@ -173,5 +200,6 @@ func (r streamResult) markdown() string {
 		r.Rooms, r.Window, perMin(syncs), perMin(reads), perMin(writes),
 		len(r.Drift), percentile(r.Drift, 50).Round(time.Millisecond), percentile(r.Drift, 99).Round(time.Millisecond),
 		len(r.Edit), percentile(r.Edit, 50).Round(time.Millisecond), percentile(r.Edit, 99).Round(time.Millisecond),
-		len(r.Share), percentile(r.Share, 50).Round(time.Millisecond), percentile(r.Share, 99).Round(time.Millisecond))
+		len(r.Share), percentile(r.Share, 50).Round(time.Millisecond), percentile(r.Share, 99).Round(time.Millisecond)) +
+		r.Flood.markdown()
 }
