@@ -46,7 +46,7 @@ func startHomeserver(ctx context.Context, dir string) (*dendrite.Server, error) 
 	return hs, nil
 }
 
-// startHealer probes Dendrite every 10 s and restarts it if it wedges
+// startHealer probes Dendrite every 3 s and restarts it if it wedges
 // (dendrite.Healer); the returned func ends the healer and waits for it.
 func startHealer(hs *dendrite.Server) (func(), error) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -58,7 +58,7 @@ func startHealer(hs *dendrite.Server) (func(), error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		healer.Run(ctx, 10*time.Second, func(format string, args ...any) {
+		healer.Run(ctx, 3*time.Second, func(format string, args ...any) {
 			fmt.Fprintf(os.Stderr, "healer: "+format+"\n", args...)
 		})
 	}()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	authzv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -41,7 +42,9 @@ func createSpace(t *testing.T, space *collabv1.CollaborationSpace) {
 func waitReady(t *testing.T, key client.ObjectKey) *collabv1.CollaborationSpace {
 	t.Helper()
 	space := &collabv1.CollaborationSpace{}
-	eventually(t, "space "+key.String()+" to be Ready", func() (bool, string) {
+	// A minute: long enough to ride over a wedged Dendrite's restart by the
+	// healer (startHealer) and the space's retry after it.
+	eventuallyWithin(t, time.Minute, "space "+key.String()+" to be Ready", func() (bool, string) {
 		if err := k8sClient.Get(context.Background(), key, space); err != nil {
 			return false, err.Error()
 		}

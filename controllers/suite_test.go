@@ -157,7 +157,13 @@ func newNamespace(t *testing.T) string {
 // last reason it gave.
 func eventually(t *testing.T, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	eventuallyWithin(t, 30*time.Second, what, cond)
+}
+
+// eventuallyWithin is eventually with another deadline.
+func eventuallyWithin(t *testing.T, within time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(within)
 	var why string
 	for time.Now().Before(deadline) {
 		var ok bool
