@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
@@ -74,17 +73,9 @@ func runOrphans(ctx context.Context, e env, args []string) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, flags.timeout)
 	defer cancel()
-	kcfg := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
-		&clientcmd.ClientConfigLoadingRules{ExplicitPath: flags.kubeconfig, Precedence: kubeconfigPrecedence()},
-		&clientcmd.ConfigOverrides{CurrentContext: flags.context})
-	restCfg, err := kcfg.ClientConfig()
+	c, err := clusterClient(kubeconfig(flags.kubeconfig, flags.context))
 	if err != nil {
-		say(e.stderr, "%s orphans: cannot load the kubeconfig: %v\n", e.prog, err)
-		return exitFindings
-	}
-	c, err := client.NewWithWatch(restCfg, client.Options{Scheme: planScheme()})
-	if err != nil {
-		say(e.stderr, "%s orphans: cannot connect to the cluster: %v\n", e.prog, err)
+		say(e.stderr, "%s orphans: %v\n", e.prog, err)
 		return exitFindings
 	}
 	listed, failed := listOrphans(ctx, e, c, flags)

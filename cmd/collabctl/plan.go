@@ -129,9 +129,7 @@ func runPlan(ctx context.Context, e env, args []string) int {
 		say(e.stderr, "%s plan: %v\n", e.prog, err)
 		return exitUsage
 	}
-	kcfg := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
-		&clientcmd.ClientConfigLoadingRules{ExplicitPath: flags.kubeconfig, Precedence: kubeconfigPrecedence()},
-		&clientcmd.ConfigOverrides{CurrentContext: flags.context})
+	kcfg := kubeconfig(flags.kubeconfig, flags.context)
 	if flags.namespace == "" {
 		if flags.namespace, _, err = kcfg.Namespace(); err != nil || flags.namespace == "" {
 			flags.namespace = "default"
@@ -146,14 +144,9 @@ func runPlan(ctx context.Context, e env, args []string) int {
 		return exitUsage
 	}
 
-	restCfg, err := kcfg.ClientConfig()
+	cluster, err := clusterClient(kcfg)
 	if err != nil {
-		say(e.stderr, "%s plan: cannot load the kubeconfig: %v\n", e.prog, err)
-		return exitFindings
-	}
-	cluster, err := client.NewWithWatch(restCfg, client.Options{Scheme: planScheme()})
-	if err != nil {
-		say(e.stderr, "%s plan: cannot connect to the cluster: %v\n", e.prog, err)
+		say(e.stderr, "%s plan: %v\n", e.prog, err)
 		return exitFindings
 	}
 	// The Namespaces and backends of the files exist for the plan.
@@ -316,6 +309,27 @@ func planScheme() *runtime.Scheme {
 		panic(err)
 	}
 	return s
+}
+
+// kubeconfig is the kubeconfig as kubectl finds it: path when given, else
+// $KUBECONFIG's files or ~/.kube/config, in context when given.
+func kubeconfig(path, context string) clientcmd.ClientConfig {
+	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
+		&clientcmd.ClientConfigLoadingRules{ExplicitPath: path, Precedence: kubeconfigPrecedence()},
+		&clientcmd.ConfigOverrides{CurrentContext: context})
+}
+
+// clusterClient connects to the cluster kcfg names, reading it directly (no cache).
+func clusterClient(kcfg clientcmd.ClientConfig) (client.WithWatch, error) {
+	restCfg, err := kcfg.ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("cannot load the kubeconfig: %w", err)
+	}
+	c, err := client.NewWithWatch(restCfg, client.Options{Scheme: planScheme()})
+	if err != nil {
+		return nil, fmt.Errorf("cannot connect to the cluster: %w", err)
+	}
+	return c, nil
 }
 
 // kubeconfigPrecedence is $KUBECONFIG's files, as kubectl reads them.
