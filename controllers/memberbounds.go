@@ -23,13 +23,13 @@ const maxListedPeople = 1000
 // not being trusted, nobody is added or removed until the groups shrink or the
 // limit grows (both wake the space).
 func (r *CollaborationSpaceReconciler) applyPeopleLimit(res *memberResolution, space *collabv1.CollaborationSpace,
-	st, prev *collabv1.MembersStatus, limit *peopleLimit) {
+	prev *collabv1.MembersStatus, dirName string, limit *peopleLimit) {
 	if limit == nil || len(res.people) <= limit.max {
 		return
 	}
 	n := len(res.people)
 	res.people, res.trusted = map[string]collabv1.Role{}, false
-	if prev != nil && prev.Directory == st.Directory {
+	if prev != nil && prev.Directory == dirName {
 		res.keep(prev)
 	}
 	for name := range res.emails {
@@ -37,7 +37,6 @@ func (r *CollaborationSpaceReconciler) applyPeopleLimit(res *memberResolution, s
 			delete(res.emails, name)
 		}
 	}
-	res.record(st, prev)
 	res.reason = ReasonTooManyPeople
 	res.message = fmt.Sprintf("%d people resolve through the space's groups, more than the %d %s allows "+
 		"(spec.limits.people); the people the space last resolved are kept, and nobody is added or removed "+

@@ -254,8 +254,7 @@ func (r *CollaborationSpaceReconciler) reconcileMembers(ctx context.Context, s *
 		res.record(st, prev)
 		return ctrl.Result{}, nil
 	}
-	r.resolveGroups(res, space, st, prev, dirName, groups)
-	r.applyPeopleLimit(res, space, st, prev, s.peopleLimit)
+	r.resolveGroups(res, space, st, prev, dirName, groups, s.peopleLimit)
 	return ctrl.Result{}, nil
 }
 
@@ -273,7 +272,7 @@ func clearMembers(space *collabv1.CollaborationSpace, prev *collabv1.MembersStat
 // resolveGroups resolves the space's groups through the directory dirName of
 // the running operator and records the people in st.
 func (r *CollaborationSpaceReconciler) resolveGroups(res *memberResolution, space *collabv1.CollaborationSpace,
-	st, prev *collabv1.MembersStatus, dirName string, groups map[string]collabv1.Role) {
+	st, prev *collabv1.MembersStatus, dirName string, groups map[string]collabv1.Role, limit *peopleLimit) {
 	found, lastErr, ok := r.Directories.Lookup(dirName)
 	samePrev := prev != nil && prev.Directory == dirName
 	missing := missingGroups(found, groups)
@@ -308,6 +307,9 @@ func (r *CollaborationSpaceReconciler) resolveGroups(res *memberResolution, spac
 		r.recordWarning(space, "GroupNotFound", "Resolve", "PeopleDirectory %s has no group %s; its people, if it had "+
 			"any, are kept", dirName, strings.Join(st.GroupsNotFound, ", "))
 	}
+	// Before the people are recorded and their joins announced: a resolution
+	// past the limit is not applied, so nobody joined.
+	r.applyPeopleLimit(res, space, prev, st.Directory, limit)
 	res.record(st, prev)
 	r.reportJoinsAndLeaves(space, prev, st)
 }

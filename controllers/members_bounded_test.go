@@ -48,7 +48,7 @@ func TestStatusNamesABoundedSampleOfAnyNumberOfPeople(t *testing.T) {
 	space := bigSpace()
 	st := &collabv1.MembersStatus{Directory: "org"}
 	res := &memberResolution{people: map[string]collabv1.Role{}, emails: map[string]string{}, trusted: true}
-	r.resolveGroups(res, space, st, nil, "org", groupRoles(space))
+	r.resolveGroups(res, space, st, nil, "org", groupRoles(space), nil)
 
 	if diff := cmp.Diff(&collabv1.MemberCounts{Owners: 3, Members: 30000}, st.Counts); diff != "" {
 		t.Errorf("counts (-want +got):\n%s", diff)
@@ -74,7 +74,7 @@ func TestStatusNamesABoundedSampleOfAnyNumberOfPeople(t *testing.T) {
 			r := &CollaborationSpaceReconciler{Directories: reg}
 			next := &collabv1.MembersStatus{Directory: "org"}
 			res := &memberResolution{people: map[string]collabv1.Role{}, emails: map[string]string{}, trusted: true}
-			r.resolveGroups(res, space, next, st, "org", groupRoles(space))
+			r.resolveGroups(res, space, next, st, "org", groupRoles(space), nil)
 			if res.trusted {
 				t.Errorf("the pass trusts %d people kept from a sample of %d: it would remove the rest",
 					len(res.people), st.Counts.Members)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -70,6 +71,15 @@ func TestAGroupPastThePeopleLimitInvitesNobody(t *testing.T) {
 	}
 	if got := len(s.Status.Members.Members) + len(s.Status.Members.Owners); got != 3 {
 		t.Errorf("status lists %d people, want the 3 the space had", got)
+	}
+	var events eventsv1.EventList
+	if err := k8sClient.List(ctx, &events, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events.Items {
+		if e.Reason == "MembersJoined" && strings.Contains(e.Note, "staff") {
+			t.Errorf("event %s says %q: a resolution past the limit announced people who were not let in", e.Reason, e.Note)
+		}
 	}
 
 	p := &collabv1.CollaborationPolicy{}
