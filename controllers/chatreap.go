@@ -158,13 +158,17 @@ func (r *ChatBackendReconciler) judgeRooms(ctx context.Context, conn *chatConnec
 		if known[id] || r.Reaper.isJudged(backend.Name, id) {
 			continue
 		}
-		verdict, err := r.judgeRoom(ctx, conn, backend, id)
+		verdict, room, err := r.judgeRoom(ctx, conn, backend, id)
 		if err != nil {
 			ctrl.LoggerFrom(ctx).Info("Cannot judge a room the operator is in; trying again later", "room", id, "error", err.Error())
 			verdict = "unknown: " + err.Error()
 		}
 		ctrl.LoggerFrom(ctx).V(1).Info("Judged a room no space records", "room", id, "verdict", verdict)
-		verdicts = append(verdicts, OrphanVerdict{RoomID: id, Verdict: verdict})
+		v := OrphanVerdict{RoomID: id, Verdict: verdict, Action: orphanAction(verdict)}
+		if room != nil {
+			v.Alias, v.Owner = room.CanonicalAlias, ownerOf(room)
+		}
+		verdicts = append(verdicts, v)
 	}
 	return verdicts
 }
@@ -196,12 +200,22 @@ func (r *ChatBackendReconciler) knownRooms(ctx context.Context, backend *collabv
 	return known, nil
 }
 
-// judgeRoom decides about one room no status points at, and says what it decided.
-func (r *ChatBackendReconciler) judgeRoom(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend, id string) (string, error) {
+// judgeRoom reads one room no status points at, decides about it, and says
+// what it decided.
+func (r *ChatBackendReconciler) judgeRoom(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
+	id string) (string, *chat.ObservedRoom, error) {
 	room, err := conn.client.ObserveID(ctx, id)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
+	verdict, err := r.judgeObserved(ctx, conn, backend, room)
+	return verdict, room, err
+}
+
+// judgeObserved decides about a room as read.
+func (r *ChatBackendReconciler) judgeObserved(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
+	room *chat.ObservedRoom) (string, error) {
+	id := room.RoomID
 	// Age comes first: a createRoom in flight is joined before the rest of its
 	// initial state is stored, so a young room read without its owner marker may
 	// yet get one. Judged on that read, a room an interrupted create left behind

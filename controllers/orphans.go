@@ -65,15 +65,7 @@ func ListOrphans(ctx context.Context, c client.WithWatch, name string, opts Orph
 	if err != nil {
 		return nil, err
 	}
-	verdicts := r.judgeRooms(ctx, conn, conn.backend, joined, known)
-	for i := range verdicts {
-		v := &verdicts[i]
-		v.Action = orphanAction(v.Verdict)
-		if room, err := conn.client.ObserveID(ctx, v.RoomID); err == nil && room != nil {
-			v.Alias, v.Owner = room.CanonicalAlias, ownerOf(room)
-		}
-	}
-	return verdicts, nil
+	return r.judgeRooms(ctx, conn, conn.backend, joined, known), nil
 }
 
 // orphanActions map the start of a reaper's verdict to its action.
