@@ -159,8 +159,8 @@ func (l *peopleLimit) tighter(p *collabv1.CollaborationPolicy) *peopleLimit {
 	if p.Spec.Limits == nil || p.Spec.Limits.People == nil {
 		return l
 	}
-	if max := int(*p.Spec.Limits.People); l == nil || max < l.max {
-		return &peopleLimit{max: max, policy: "CollaborationPolicy " + p.Name}
+	if people := int(*p.Spec.Limits.People); l == nil || people < l.max {
+		return &peopleLimit{max: people, policy: "CollaborationPolicy " + p.Name}
 	}
 	return l
 }
