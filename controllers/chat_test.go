@@ -45,6 +45,15 @@ func chatSpace(ns, name string, visibility collabv1.Visibility, rooms ...collabv
 	}
 }
 
+// joinFromSpace joins a room of space as a member does in a client: accept the
+// invitation to the space, then join the room it offers, in one step.
+func joinFromSpace(ctx context.Context, u *matrixuser.User, space *collabv1.CollaborationSpace, roomID string) error {
+	if err := u.Join(ctx, space.Status.Chat.SpaceID); err != nil {
+		return fmt.Errorf("joining the space: %w", err)
+	}
+	return u.Join(ctx, roomID)
+}
+
 // roomID returns the id of a room from the space's status.
 func roomID(t *testing.T, space *collabv1.CollaborationSpace, name string) string {
 	t.Helper()

@@ -35,7 +35,7 @@ func TestTheReaperNeverPurgesARoomWithHistory(t *testing.T) {
 	general := roomID(t, space, "general")
 
 	carol := person(t, "carol") // a Moderator: power level 50 may redact
-	if err := carol.Join(ctx, general); err != nil {
+	if err := joinFromSpace(ctx, carol, space, general); err != nil {
 		t.Fatal(err)
 	}
 	if err := carol.Send(ctx, general, "minutes of the last meeting"); err != nil {

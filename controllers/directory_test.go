@@ -173,7 +173,7 @@ func TestGroupMembersJoinTheirDepartmentRoom(t *testing.T) {
 	}
 	general := roomID(t, space, "general")
 	for _, name := range []string{"alice", "bob", "dave"} {
-		if err := person(t, name).Join(ctx, general); err != nil {
+		if err := joinFromSpace(ctx, person(t, name), space, general); err != nil {
 			t.Errorf("%s cannot join the Department room of their group: %v", name, err)
 		}
 	}
@@ -199,7 +199,8 @@ func TestDirectoryChangesReachChat(t *testing.T) {
 	space := groupSpace(ns, "eng", o.backend, collabv1.MemberPolicyAuthoritative)
 	createGroupSpace(t, space)
 	space = waitReady(t, client.ObjectKeyFromObject(space))
-	general := roomID(t, space, "general")
+	// People are invited to the department's space, which offers its rooms.
+	invitedTo := space.Status.Chat.SpaceID
 
 	var adds, removes []time.Duration
 	for i := 0; i < propagationRuns(); i++ {
@@ -208,7 +209,7 @@ func TestDirectoryChangesReachChat(t *testing.T) {
 			t.Fatal(err)
 		}
 		eventually(t, "carol invited", func() (bool, string) {
-			m := membership(t, general, "carol")
+			m := membership(t, invitedTo, "carol")
 			return m == "invite" || m == "join", "carol is " + m
 		})
 		adds = append(adds, time.Since(start))
@@ -217,7 +218,7 @@ func TestDirectoryChangesReachChat(t *testing.T) {
 			t.Fatal(err)
 		}
 		eventually(t, "carol removed", func() (bool, string) {
-			m := membership(t, general, "carol")
+			m := membership(t, invitedTo, "carol")
 			return m == "leave", "carol is " + m
 		})
 		removes = append(removes, time.Since(start))
@@ -258,11 +259,12 @@ func TestDirectoryOutageRemovesNobody(t *testing.T) {
 	space := groupSpace(ns, "eng", o.backend, collabv1.MemberPolicyAuthoritative)
 	createGroupSpace(t, space)
 	space = waitReady(t, client.ObjectKeyFromObject(space))
-	general := roomID(t, space, "general")
+	// People are invited to the department's space, which offers its rooms.
+	invitedTo := space.Status.Chat.SpaceID
 	stillThere := func(when string) {
 		t.Helper()
 		for _, name := range []string{"alice", "bob", "dave"} {
-			if m := membership(t, general, name); m != "invite" && m != "join" {
+			if m := membership(t, invitedTo, name); m != "invite" && m != "join" {
 				t.Errorf("%s: %s is %q, want still invited", when, name, m)
 			}
 		}
@@ -270,7 +272,7 @@ func TestDirectoryOutageRemovesNobody(t *testing.T) {
 	// Ready does not wait for the directory (MembersReady is apart from it).
 	eventually(t, "the groups' people invited", func() (bool, string) {
 		for _, name := range []string{"alice", "bob", "dave"} {
-			if m := membership(t, general, name); m != "invite" && m != "join" {
+			if m := membership(t, invitedTo, name); m != "invite" && m != "join" {
 				return false, name + " is " + m
 			}
 		}
@@ -335,9 +337,10 @@ func TestRemovalBudgetHoldsAndApprovalReleases(t *testing.T) {
 		collabv1.Member{Kind: collabv1.SubjectGroup, Name: "crowd"})
 	createGroupSpace(t, space)
 	space = waitReady(t, client.ObjectKeyFromObject(space))
-	general := roomID(t, space, "general")
+	// People are invited to the department's space, which offers its rooms.
+	invitedTo := space.Status.Chat.SpaceID
 	inRoom := func() int {
-		m, err := operator.Members(context.Background(), general)
+		m, err := operator.Members(context.Background(), invitedTo)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -499,7 +502,7 @@ func TestStaticDirectory(t *testing.T) {
 		if space.Status.Chat == nil {
 			return false, "no chat status"
 		}
-		m := membership(t, roomID(t, space, "general"), "bob")
+		m := membership(t, space.Status.Chat.SpaceID, "bob")
 		return m == "invite", "bob is " + m
 	})
 }

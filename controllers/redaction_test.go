@@ -181,7 +181,7 @@ func TestARedactedPowerLevelsEventIsPutBack(t *testing.T) {
 	space = waitReady(t, client.ObjectKeyFromObject(space))
 	general := roomID(t, space, "general")
 	dave := person(t, "dave")
-	if err := dave.Join(ctx, general); err != nil {
+	if err := joinFromSpace(ctx, dave, space, general); err != nil {
 		t.Fatal(err)
 	}
 	redactState(t, ctx, dave, general, "m.room.power_levels")
@@ -228,7 +228,7 @@ func TestARoomWithARedactedMarkerIsNotAdoptedByAnotherNamespace(t *testing.T) {
 	victim = waitReady(t, client.ObjectKeyFromObject(victim))
 	general := roomID(t, victim, "general")
 	dave := person(t, "dave")
-	if err := dave.Join(ctx, general); err != nil {
+	if err := joinFromSpace(ctx, dave, victim, general); err != nil {
 		t.Fatal(err)
 	}
 	if err := k8sClient.Delete(ctx, victim); err != nil {

@@ -65,7 +65,28 @@ type MatrixBackend struct {
 	// DirectorySpace, when set, is kept listing every Open department space.
 	// +optional
 	DirectorySpace *DirectorySpace `json:"directorySpace,omitempty"`
+	// Invitations says what a member is invited to. PerSpace, the default,
+	// sends one invitation to the department's space; its rooms are offered
+	// there as suggested rooms that a member joins in one step. PerRoom also
+	// invites every member to every room. The rooms of Private spaces are
+	// invite-only, so their members are invited to each room either way.
+	// +kubebuilder:default=PerSpace
+	// +optional
+	Invitations Invitations `json:"invitations,omitempty"`
 }
+
+// Invitations says whether members are invited to a space alone or to each of
+// its rooms too.
+// +kubebuilder:validation:Enum=PerSpace;PerRoom
+type Invitations string
+
+const (
+	// InvitationsPerSpace invites members to the space; its rooms are offered
+	// inside it.
+	InvitationsPerSpace Invitations = "PerSpace"
+	// InvitationsPerRoom invites members to the space and to each room.
+	InvitationsPerRoom Invitations = "PerRoom"
+)
 
 // ChatBackendSpec says which chat server rooms live on.
 // +kubebuilder:validation:XValidation:rule="has(self.matrix)",message="a chat server must be configured: set matrix",fieldPath=".matrix"

@@ -218,7 +218,7 @@ spec:
 		{"create", "CollaborationSpace dept-finance/finance"},
 		{"create", "RoleBinding dept-finance/"},
 		{"create", "#dept-finance.finance:example.org"},
-		{"create", "general", "@frank:example.org"},
+		{"create", "general", "offered in its space to", "@frank:example.org"},
 		{"create", "budgets"},
 		{"create", "Deployment dept-finance/finance-forum"},
 		{"create", "Service dept-finance/finance-forum"},

@@ -19,7 +19,7 @@ func CreatedRoom(roomID, alias string, spec RoomSpec, self string) *ObservedRoom
 	if spec.JoinRule == JoinRuleRestricted {
 		r.AllowRoomIDs = slices.Clone(spec.AllowRoomIDs)
 	}
-	for _, u := range spec.Invite {
+	for _, u := range spec.Invitations() {
 		if u != self {
 			r.Members[u] = MembershipInvite
 		}

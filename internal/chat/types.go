@@ -93,8 +93,13 @@ type RoomSpec struct {
 	// do anything, so build specs with a Planner.
 	PowerLevels PowerLevels
 	// Invite lists the user ids that should be members; they are invited when they
-	// are neither joined nor invited.
+	// are neither joined nor invited, unless the room is OfferedInSpace.
 	Invite []string
+	// OfferedInSpace: the room's members reach it from its space, where it is a
+	// suggested child they may join in one step, so nobody gets an invitation
+	// to the room itself. Invite stays the room's members for every other
+	// purpose (an Authoritative plan keeps them).
+	OfferedInSpace bool
 	// SharedMembers are the users in the spaces the room is shared with (joined
 	// or invited to their space rooms): members of the room for every purpose,
 	// so an Authoritative plan never removes them and never asks the removal
@@ -113,6 +118,15 @@ type RoomSpec struct {
 	// Parent is the id of the space the room belongs to (m.space.parent); empty for
 	// none.
 	Parent string
+}
+
+// Invitations are the users to invite to the room: none when members join it
+// from its space.
+func (s RoomSpec) Invitations() []string {
+	if s.OfferedInSpace {
+		return nil
+	}
+	return s.Invite
 }
 
 // ObservedRoom is a room as the chat server holds it.

@@ -75,8 +75,10 @@ func (c *Chat) Create(ctx context.Context, spec chat.RoomSpec) (*chat.ObservedRo
 	if spec.Published {
 		detail += ", published"
 	}
-	if len(spec.Invite) > 0 {
-		detail += ", inviting " + strings.Join(spec.Invite, ", ")
+	if invite := spec.Invitations(); len(invite) > 0 {
+		detail += ", inviting " + strings.Join(invite, ", ")
+	} else if spec.OfferedInSpace && len(spec.Invite) > 0 {
+		detail += ", offered in its space to " + strings.Join(spec.Invite, ", ")
 	}
 	c.rec.Add(Change{Backend: BackendChat, Verb: "create", Target: alias, Detail: c.rec.replaceIDs(detail)})
 

@@ -149,6 +149,29 @@ func (n names) tree(rooms []hierarchyRoom) map[string]string {
 	return out
 }
 
+// suggested is which children of space the hierarchy marks as suggested.
+func (n names) suggested(rooms []hierarchyRoom, space string) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range rooms {
+		if r.ID != space {
+			continue
+		}
+		for _, c := range r.Children {
+			out[n.key(c.ID)] = c.Suggested
+		}
+	}
+	return out
+}
+
+// roomNames are the names of a room list.
+func roomNames(rooms []clientRoom) []string {
+	var out []string
+	for _, r := range rooms {
+		out = append(out, r.Name)
+	}
+	return out
+}
+
 // entry is "key: name (membership)" as the test expects a room list entry.
 func entry(key, membership string) string {
 	return fmt.Sprintf("%s: %s (%s)", key, displayNames[key], membership)
@@ -252,10 +275,18 @@ func TestWhatEachPersonSeesInTheirClient(t *testing.T) {
 	t.Run("frank, in engineering, joins launch-review from Engineering's space and stays through Authoritative passes", func(t *testing.T) {
 		got := inClient(t, "frank", step{Do: "invitations"}, step{Do: "join", Room: eng.Status.Chat.SpaceID},
 			step{Do: "hierarchy", Room: eng.Status.Chat.SpaceID}, step{Do: "join", Room: review}, step{Do: "rooms"})
-		if invites := n.list(got[0].Invitations); !slices.Contains(invites, entry("engineering", "invite")) {
-			t.Errorf("frank's invitations are %q, want Engineering's space among them", invites)
+		// One invitation per space: the rooms are offered inside it.
+		if diff := cmp.Diff([]string{entry("engineering", "invite")}, n.list(got[0].Invitations)); diff != "" {
+			t.Errorf("frank's invitations (-want +got):\n%s", diff)
 		}
+		draw(t, view{Person: "frank", Who: "a member of Engineering", Invites: roomNames(got[0].Invitations),
+			Space: n.spaceLines(got[2].Hierarchy, eng.Status.Chat.SpaceID),
+			Note:  "Marketing · launch-review is shared by Marketing; frank joins it in one step"})
 		tree := n.tree(got[2].Hierarchy)
+		if diff := cmp.Diff(map[string]bool{"engineering/general": true, "marketing/launch-review": true},
+			n.suggested(got[2].Hierarchy, eng.Status.Chat.SpaceID)); diff != "" {
+			t.Errorf("rooms Engineering's space suggests to frank (-want +got):\n%s", diff)
+		}
 		if want := node("engineering", "engineering/general", "marketing/launch-review"); tree["engineering"] != want {
 			t.Errorf("Engineering's space shows %q, want %q", tree["engineering"], want)
 		}
@@ -281,9 +312,11 @@ func TestWhatEachPersonSeesInTheirClient(t *testing.T) {
 	t.Run("erin, in marketing, sees her department's rooms and not engineering's", func(t *testing.T) {
 		got := inClient(t, "erin", step{Do: "invitations"}, step{Do: "join", Room: mkt.Status.Chat.SpaceID},
 			step{Do: "hierarchy", Room: mkt.Status.Chat.SpaceID})
-		if invites := n.list(got[0].Invitations); !slices.Contains(invites, entry("marketing", "invite")) {
-			t.Errorf("erin's invitations are %q, want Marketing's space among them", invites)
+		if diff := cmp.Diff([]string{entry("marketing", "invite")}, n.list(got[0].Invitations)); diff != "" {
+			t.Errorf("erin's invitations (-want +got):\n%s", diff)
 		}
+		draw(t, view{Person: "erin", Who: "a member of Marketing", Invites: roomNames(got[0].Invitations),
+			Space: n.spaceLines(got[2].Hierarchy, mkt.Status.Chat.SpaceID)})
 		tree := n.tree(got[2].Hierarchy)
 		if want := node("marketing", "marketing/general", "marketing/launch-review"); tree["marketing"] != want {
 			t.Errorf("Marketing's space shows %q, want %q", tree["marketing"], want)
@@ -297,6 +330,9 @@ func TestWhatEachPersonSeesInTheirClient(t *testing.T) {
 	t.Run("gina, in no department, browses the directory and the Open space without joining, then joins its room", func(t *testing.T) {
 		got := inClient(t, "gina", step{Do: "hierarchy", Room: dir}, step{Do: "hierarchy", Room: commons.Status.Chat.SpaceID},
 			step{Do: "rooms"}, step{Do: "join", Room: commons.Status.Chat.Rooms[0].RoomID}, step{Do: "rooms"})
+		draw(t, view{Person: "gina", Who: "in no department", Invites: nil,
+			Space: append(n.spaceLines(got[0].Hierarchy, dir), n.spaceLines(got[1].Hierarchy, commons.Status.Chat.SpaceID)...),
+			Note:  "gina browses the directory, then the Open space, without joining either"})
 		if diff := cmp.Diff(map[string]string{"directory": node("directory", "commons")}, n.tree(got[0].Hierarchy)); diff != "" {
 			t.Errorf("the directory as gina sees it (-want +got):\n%s", diff)
 		}

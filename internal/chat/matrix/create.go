@@ -79,7 +79,7 @@ func (c *Client) createRequest(spec chat.RoomSpec, self string) createRoomReques
 		RoomAliasName: spec.AliasLocalpart,
 		Name:          spec.Name,
 		Topic:         spec.Topic,
-		Invite:        slices.DeleteFunc(slices.Clone(spec.Invite), func(u string) bool { return u == self }),
+		Invite:        slices.DeleteFunc(slices.Clone(spec.Invitations()), func(u string) bool { return u == self }),
 		RoomVersion:   roomVersion,
 		InitialState:  c.initialState(spec),
 		PowerLevels:   managedPowerLevels(chat.WithOperator(spec.PowerLevels, self)),

@@ -132,7 +132,9 @@ type provisioned struct {
 }
 
 // planner plans for the test homeserver, whose server name is localhost.
-var planner = plan.New(plan.Config{ServerName: "localhost"})
+// planner invites people to each room, so that the tests here, which exercise
+// rooms one by one, have them join a room without its space first.
+var planner = plan.New(plan.Config{ServerName: "localhost", InvitePerRoom: true})
 
 // provision does what the controller does for a space: create the space room,
 // then each room inside it, then link the rooms from the space.

@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"slices"
+
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 )
@@ -71,10 +73,29 @@ func (p *Planner) DesiredRooms(space *collabv1.CollaborationSpace, in chat.Desir
 				Parent:         in.DeptSpaceID,
 			}
 			room.JoinRule, room.AllowRoomIDs = roomJoinRule(space.Spec.Visibility, r.SharedWith, in)
+			room.OfferedInSpace = p.offeredInSpace(room)
 			rooms = append(rooms, room)
 		}
 	}
 	return spaceRoom, rooms, nil
+}
+
+// offeredInSpace: unless the backend asks for an invitation to each room, a
+// room that its space's members may join without one (public, or restricted
+// to the space) is offered in the space instead. An invite-only room still
+// needs its invitations, and so does any room before its space exists.
+func (p *Planner) offeredInSpace(room chat.RoomSpec) bool {
+	if p.cfg.InvitePerRoom || room.Parent == "" {
+		return false
+	}
+	switch room.JoinRule {
+	case chat.JoinRulePublic:
+		return true
+	case chat.JoinRuleRestricted:
+		return slices.Contains(room.AllowRoomIDs, room.Parent)
+	default:
+		return false
+	}
 }
 
 // spaceJoinRule: the space room of a Department space is invite-only, because it

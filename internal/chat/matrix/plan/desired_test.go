@@ -62,6 +62,10 @@ func TestDesiredRooms(t *testing.T) {
 			Published: published, PowerLevels: wantLevels(posting), Invite: members,
 			Owner: "dept-engineering/engineering", Parent: "!eng:example.org"}
 	}
+	offered := func(r chat.RoomSpec) chat.RoomSpec {
+		r.OfferedInSpace = true
+		return r
+	}
 	cases := map[string]struct {
 		space *collabv1.CollaborationSpace
 		want  want
@@ -72,17 +76,17 @@ func TestDesiredRooms(t *testing.T) {
 				collabv1.Room{Name: "platform-sync", SharedWith: shared}),
 			want: want{spaceRoom(chat.JoinRuleInvite, false), []chat.RoomSpec{
 				func() chat.RoomSpec {
-					r := room("general", chat.JoinRuleRestricted, []string{"!eng:example.org"}, false, 0)
+					r := offered(room("general", chat.JoinRuleRestricted, []string{"!eng:example.org"}, false, 0))
 					r.Topic = "Everything"
 					return r
 				}(),
-				room("platform-sync", chat.JoinRuleRestricted, []string{"!eng:example.org", "!mkt:example.org"}, false, 0),
+				offered(room("platform-sync", chat.JoinRuleRestricted, []string{"!eng:example.org", "!mkt:example.org"}, false, 0)),
 			}},
 		},
 		"open: public and published": {
 			space: engineering(collabv1.VisibilityOpen, collabv1.Room{Name: "general", Posting: collabv1.PostingEveryone}),
 			want: want{spaceRoom(chat.JoinRulePublic, true), []chat.RoomSpec{
-				room("general", chat.JoinRulePublic, nil, true, 0),
+				offered(room("general", chat.JoinRulePublic, nil, true, 0)),
 			}},
 		},
 		"private: invite only; posting levels": {
@@ -119,6 +123,61 @@ func TestDesiredRooms(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRoomsOfferedInTheirSpace: by default a room its space's members may join
+// in one step is offered in the space, not sent as an invitation; invite-only
+// rooms, rooms whose space is not made yet and backends that ask for PerRoom
+// invitations still invite each member.
+func TestRoomsOfferedInTheirSpace(t *testing.T) {
+	shared := []collabv1.SpaceReference{{Namespace: "dept-marketing", Name: "marketing"}}
+	cases := map[string]struct {
+		visibility collabv1.Visibility
+		perRoom    bool
+		spaceID    string
+		want       []string // each room's invitations
+	}{
+		"department":                 {visibility: collabv1.VisibilityDepartment, spaceID: "!eng:x", want: []string{"", ""}},
+		"open":                       {visibility: collabv1.VisibilityOpen, spaceID: "!eng:x", want: []string{"", ""}},
+		"private: invite only":       {visibility: collabv1.VisibilityPrivate, spaceID: "!eng:x", want: []string{"alice bob carol", "alice bob carol"}},
+		"department, space not made": {visibility: collabv1.VisibilityDepartment, want: []string{"alice bob carol", "alice bob carol"}},
+		"department, PerRoom":        {visibility: collabv1.VisibilityDepartment, perRoom: true, spaceID: "!eng:x", want: []string{"alice bob carol", "alice bob carol"}},
+		"open, PerRoom":              {visibility: collabv1.VisibilityOpen, perRoom: true, spaceID: "!eng:x", want: []string{"alice bob carol", "alice bob carol"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			planner := New(ConfigFor(&collabv1.MatrixBackend{ServerName: "x", Invitations: map[bool]collabv1.Invitations{
+				true: collabv1.InvitationsPerRoom, false: collabv1.InvitationsPerSpace}[tc.perRoom]}))
+			cs := engineering(tc.visibility, collabv1.Room{Name: "general"}, collabv1.Room{Name: "sync", SharedWith: shared})
+			sp, rooms, err := planner.DesiredRooms(cs, chat.DesiredInput{OperatorUserID: "@op:x", DeptSpaceID: tc.spaceID,
+				SharedSpaceIDs: map[string]string{"dept-marketing/marketing": "!mkt:x"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := localparts(sp.Invitations()); got != "alice bob carol" {
+				t.Errorf("the space invites %q, want every member", got)
+			}
+			var got []string
+			for _, r := range rooms {
+				got = append(got, localparts(r.Invitations()))
+				if diff := cmp.Diff([]string{"@alice:x", "@bob:x", "@carol:x"}, r.Invite); diff != "" {
+					t.Errorf("%s's members (-want +got):\n%s", r.Name, diff)
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("invitations to each room (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// localparts is "alice bob" for ["@alice:x", "@bob:x"].
+func localparts(ids []string) string {
+	var out []string
+	for _, id := range ids {
+		out = append(out, strings.TrimPrefix(strings.Split(id, ":")[0], "@"))
+	}
+	return strings.Join(out, " ")
 }
 
 func TestDesiredRoomsUserIDTemplate(t *testing.T) {

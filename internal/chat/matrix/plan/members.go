@@ -21,7 +21,7 @@ func planMembers(d chat.RoomSpec, o chat.ObservedRoom, opts options, r *chat.Pla
 // by someone else is invited again.
 func planInvites(d chat.RoomSpec, o chat.ObservedRoom, opts options, r *chat.PlanReport) []chat.Action {
 	var out []chat.Action
-	for _, u := range sortedUnique(d.Invite) {
+	for _, u := range sortedUnique(d.Invitations()) {
 		switch m := o.Members[u]; {
 		case u == opts.OperatorUserID, m == chat.MembershipJoin, m == chat.MembershipInvite:
 		case m == chat.MembershipBan:

@@ -25,6 +25,9 @@ type Config struct {
 	// RoomNameTemplate names rooms in clients; DefaultRoomNameTemplate when
 	// empty. See roomNames.
 	RoomNameTemplate string
+	// InvitePerRoom invites members to each room as well as to the space;
+	// otherwise rooms members may join from the space are offered there.
+	InvitePerRoom bool
 }
 
 // Planner plans Matrix rooms for one homeserver.
