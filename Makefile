@@ -53,6 +53,11 @@ test: ## Unit and integration tests on a real kube-apiserver + etcd and Dendrite
 bench: ## Benchmarks (see docs/benchmarks.md).
 	go run ./hack/bench $(BENCH_ARGS)
 
+.PHONY: docs-pictures
+docs-pictures: ## Redraw docs/images/client-*.svg from what a real client shows on a real Dendrite.
+	hack/install-prereqs.sh
+	go test ./test/client/ -count=1 -args -pictures=$(CURDIR)/docs/images
+
 .PHONY: local-bins
 local-bins: ## Build the local control plane and Dendrite into the machine's cache.
 	$(LOCAL_BINS) all
