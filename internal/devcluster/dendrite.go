@@ -102,7 +102,6 @@ func (e *Env) reportChat(ctx context.Context) {
 		}
 	}
 	_ = w.Flush()
-	e.say("Log in with any Matrix client at %s as alice, bob, carol, dave, erin or frank (password password-<name>)", e.homeserver.URL)
 }
 
 func (e *Env) printRoom(ctx context.Context, w *tabwriter.Writer, space, roomID string) {

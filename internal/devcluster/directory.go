@@ -163,7 +163,7 @@ func (e *Env) reportMembers(ctx context.Context) {
 		names := map[string]string{}
 		if s.Status.Chat != nil {
 			rooms = append(rooms, s.Status.Chat.SpaceID)
-			names[s.Status.Chat.SpaceID] = "(space)"
+			names[s.Status.Chat.SpaceID] = "space"
 			for _, r := range s.Status.Chat.Rooms {
 				rooms = append(rooms, r.RoomID)
 				names[r.RoomID] = r.Name
@@ -180,7 +180,7 @@ func (e *Env) reportMembers(ctx context.Context) {
 			var where []string
 			for _, id := range rooms {
 				if ms := members[id][uid]; ms != "" {
-					where = append(where, names[id]+" ("+ms+")")
+					where = append(where, names[id]+": "+ms)
 				}
 			}
 			slices.Sort(where)

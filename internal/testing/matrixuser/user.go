@@ -237,7 +237,9 @@ func (u *User) do(ctx context.Context, method, path string, body, out any) error
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+u.token)
+	if u.token != "" { // logging in
+		req.Header.Set("Authorization", "Bearer "+u.token)
+	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := u.http.Do(req)
 	if err != nil {
