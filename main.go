@@ -36,6 +36,7 @@ func init() {
 type options struct {
 	metricsAddr          string
 	probeAddr            string
+	pprofAddr            string
 	secureMetrics        bool
 	enableHTTP2          bool
 	leaderElect          bool
@@ -59,6 +60,8 @@ func parseFlags() options {
 	flag.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080",
 		"The address the metrics endpoint binds to. Use :8443 with --metrics-secure for HTTPS, or 0 to disable.")
 	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
+	flag.StringVar(&o.pprofAddr, "pprof-bind-address", "",
+		"The address Go's profiles are served on (/debug/pprof/), e.g. 127.0.0.1:8082; off when empty.")
 	flag.BoolVar(&o.secureMetrics, "metrics-secure", false,
 		"Serve metrics over HTTPS with authentication and authorization by the API server.")
 	flag.BoolVar(&o.enableHTTP2, "enable-http2", false,
@@ -150,6 +153,7 @@ func managerOptions(o options) ctrl.Options {
 			TLSOpts:       tlsOpts,
 		},
 		HealthProbeBindAddress:  o.probeAddr,
+		PprofBindAddress:        o.pprofAddr,
 		LeaderElection:          o.leaderElect,
 		LeaderElectionID:        leaderElectionID,
 		LeaderElectionNamespace: o.leaderElectNamespace,

@@ -106,6 +106,9 @@ func measureScale(ctx context.Context, direct client.Client, mgr *managerProcess
 	}
 	s, err := mgr.sample(ctx)
 	res.readyRSS, res.readyHeap = s.rss, s.heap
+	if path, err := mgr.saveHeapProfile(ctx); err == nil {
+		progress("scale: the manager's heap profile is in %s (go tool pprof -top %s)", path, path)
+	}
 	return res, err
 }
 

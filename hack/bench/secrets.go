@@ -167,9 +167,9 @@ func managerBinary(ctx context.Context, dir, prebuilt string) (string, error) {
 
 // managerProcess is the manager running as its own process.
 type managerProcess struct {
-	cmd     *exec.Cmd
-	metrics string
-	done    chan struct{}
+	cmd            *exec.Cmd
+	metrics, pprof string
+	done           chan struct{}
 }
 
 // startManagerProcess runs the manager binary against env as an administrator, with
@@ -187,8 +187,8 @@ func startManagerProcess(ctx context.Context, env *envtest.Environment, dir, bin
 	if err := os.WriteFile(kcPath, kubeconfig, 0o600); err != nil {
 		return nil, err
 	}
-	metrics, probes := freePort(), freePort()
-	if metrics == "" || probes == "" {
+	metrics, probes, pprof := freePort(), freePort(), freePort()
+	if metrics == "" || probes == "" || pprof == "" {
 		return nil, errors.New("no free port for the manager")
 	}
 	logFile, err := os.Create(filepath.Join(dir, "manager.log"))
@@ -196,13 +196,14 @@ func startManagerProcess(ctx context.Context, env *envtest.Environment, dir, bin
 		return nil, err
 	}
 	cmd := exec.Command(bin, "--kubeconfig="+kcPath, "--metrics-bind-address="+metrics,
-		"--health-probe-bind-address="+probes, "--operator-namespace="+benchNamespace, "--zap-log-level=error")
+		"--health-probe-bind-address="+probes, "--pprof-bind-address="+pprof,
+		"--operator-namespace="+benchNamespace, "--zap-log-level=error")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("cannot start the manager: %w", err)
 	}
-	p := &managerProcess{cmd: cmd, metrics: metrics, done: make(chan struct{})}
+	p := &managerProcess{cmd: cmd, metrics: metrics, pprof: pprof, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); _ = logFile.Close(); close(p.done) }()
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
@@ -337,4 +338,29 @@ func (r secretsResult) markdown(label string) string {
 
 func signedMiB(before, after uint64) string {
 	return fmt.Sprintf("%+.1f MiB", (float64(after)-float64(before))/(1<<20))
+}
+
+// saveHeapProfile writes the manager's heap profile (live objects after a
+// garbage collection) into the temporary directory, where it outlives the run,
+// for `go tool pprof -top`.
+func (p *managerProcess) saveHeapProfile(ctx context.Context) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.pprof+"/debug/pprof/heap?gc=1", nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("collab-bench-heap-%d.pprof", p.cmd.Process.Pid))
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		_ = f.Close()
+		return "", err
+	}
+	return path, f.Close()
 }
