@@ -140,8 +140,8 @@ func meaningful(o *unstructured.Unstructured) map[string]any {
 }
 
 // comparePodSpecs checks that the chart runs the manager as config/manager does. The
-// chart differs on purpose in the image, the pod labels, POD_NAMESPACE (for
-// --operator-namespace) and the flags its values always set.
+// chart differs on purpose in the image, the pod labels and the flags its values
+// always set; both set POD_NAMESPACE (for --operator-namespace) and GOMEMLIMIT.
 func comparePodSpecs(t *testing.T, kust, chart *unstructured.Unstructured) {
 	t.Helper()
 	kspec, _, _ := unstructured.NestedMap(kust.Object, "spec", "template", "spec")
@@ -157,7 +157,13 @@ func comparePodSpecs(t *testing.T, kust, chart *unstructured.Unstructured) {
 	wantEnv := []any{map[string]any{
 		"name":      "POD_NAMESPACE",
 		"valueFrom": map[string]any{"fieldRef": map[string]any{"fieldPath": "metadata.namespace"}},
+	}, map[string]any{
+		"name":      "GOMEMLIMIT", // Go's soft limit follows the container's
+		"valueFrom": map[string]any{"resourceFieldRef": map[string]any{"resource": "limits.memory"}},
 	}}
+	if diff := cmp.Diff(wantEnv, kc["env"]); diff != "" {
+		t.Errorf("config/manager's env (-want +kustomize):\n%s", diff)
+	}
 	if diff := cmp.Diff(wantEnv, hc["env"]); diff != "" {
 		t.Errorf("the manager's env (-want +helm):\n%s", diff)
 	}
