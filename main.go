@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -21,6 +22,8 @@ import (
 )
 
 // leaderElectionID is fixed so every replica of the manager contends for one lease.
+// A shard's manager (--watch-label-selector) holds a lease of its own, this name
+// with a hash of its selector appended (controllers.ShardLeaderElectionID).
 const leaderElectionID = "collab-operator.collab.opencommons.io"
 
 var (
@@ -52,7 +55,11 @@ type options struct {
 	operatorNamespace    string
 	credentialsNamespace string
 	forumEndpoint        string
-	zap                  zap.Options
+	watchLabelSelector   string
+	backendControllers   bool
+	// shard is watchLabelSelector parsed.
+	shard labels.Selector
+	zap   zap.Options
 }
 
 func parseFlags() options {
@@ -95,6 +102,13 @@ func parseFlags() options {
 			"A credentialsSecretRef naming another namespace is refused.")
 	flag.StringVar(&o.forumEndpoint, "forum-endpoint-override", "",
 		"Reach every deployed forum's API at this URL instead of its Service. Only for local clusters whose pods do not really run (make dev).")
+	flag.StringVar(&o.watchLabelSelector, "watch-label-selector", "",
+		"Cache and reconcile only the CollaborationSpaces whose labels match this selector, as one shard of several managers, "+
+			"e.g. collab.opencommons.io/shard=shard-a, or !collab.opencommons.io/shard for the main manager; every space when empty. "+
+			"The leader election lease is named after the selector.")
+	flag.BoolVar(&o.backendControllers, "backend-controllers", true,
+		"Run the controllers of ChatBackends, ForumBackends and PeopleDirectories as a whole: their status, the directory space, "+
+			"the orphan room reaper, backend protection. Exactly one manager of a sharded operator runs them; shards run with false.")
 	o.zap = zap.Options{Development: false}
 	o.zap.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -104,6 +118,16 @@ func parseFlags() options {
 func main() {
 	o := parseFlags()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
+	shard, err := controllers.ParseShardSelector(o.watchLabelSelector)
+	if err != nil {
+		setupLog.Error(err, "Invalid flag")
+		os.Exit(1)
+	}
+	o.shard = shard
+	if controllers.Sharded(shard) {
+		setupLog.Info("Running as a shard", "watchLabelSelector", shard.String(),
+			"leaderElectionID", controllers.ShardLeaderElectionID(leaderElectionID, shard), "backendControllers", o.backendControllers)
+	}
 	ctx := ctrl.SetupSignalHandler()
 
 	cfg := controllers.ReconnectingConfig(ctrl.GetConfigOrDie(), ctrl.Log.WithName("apiserver"))
@@ -121,6 +145,8 @@ func main() {
 		TransientGrace:          o.transientGrace,
 		OrphanGrace:             o.orphanGrace,
 		ReapInterval:            o.reapInterval,
+		Shard:                   o.shard,
+		SpacesOnly:              !o.backendControllers,
 	}); err != nil {
 		setupLog.Error(err, "Unable to set up controllers")
 		os.Exit(1)
@@ -145,7 +171,7 @@ func managerOptions(o options) ctrl.Options {
 	if !o.enableHTTP2 {
 		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
 	}
-	return controllers.ManagerOptions(ctrl.Options{
+	return controllers.ShardCacheOptions(controllers.ManagerOptions(ctrl.Options{
 		Scheme: scheme,
 		Metrics: metricsserver.Options{
 			BindAddress:   o.metricsAddr,
@@ -155,12 +181,12 @@ func managerOptions(o options) ctrl.Options {
 		HealthProbeBindAddress:  o.probeAddr,
 		PprofBindAddress:        o.pprofAddr,
 		LeaderElection:          o.leaderElect,
-		LeaderElectionID:        leaderElectionID,
+		LeaderElectionID:        controllers.ShardLeaderElectionID(leaderElectionID, o.shard),
 		LeaderElectionNamespace: o.leaderElectNamespace,
 		LeaseDuration:           &o.leaseDuration,
 		RenewDeadline:           &o.renewDeadline,
 		RetryPeriod:             &o.retryPeriod,
-	})
+	}), o.shard)
 }
 
 // envOr returns the environment variable's value, or def when it is unset.

@@ -219,9 +219,9 @@ func backendsOfSpace(kind backendKind) handler.EventHandler {
 
 // setupBackendProtection registers one protection reconciler per kind of backend.
 // It needs the indexes of spaces by backend, which the space reconciler registers.
-func setupBackendProtection(mgr ctrl.Manager, recorder events.EventRecorder, opts controller.Options) error {
+func setupBackendProtection(mgr ctrl.Manager, c client.Client, recorder events.EventRecorder, opts controller.Options) error {
 	for _, kind := range []backendKind{chatBackendKind, forumBackendKind} {
-		r := &BackendProtectionReconciler{Client: mgr.GetClient(), Recorder: recorder, APIReader: mgr.GetAPIReader(), kind: kind}
+		r := &BackendProtectionReconciler{Client: c, Recorder: recorder, APIReader: mgr.GetAPIReader(), kind: kind}
 		if err := r.SetupWithManager(mgr, opts); err != nil {
 			return err
 		}

@@ -46,6 +46,10 @@ type ChatBackendReconciler struct {
 	Streams *SyncStreams
 	// Reaper finds rooms interrupted creates left behind (chatreap.go).
 	Reaper orphanReaper
+	// StreamsOnly: another manager keeps the backend (status, directory,
+	// reaper); this one, a shard's (shard.go), only runs the backend's /sync
+	// stream, which wakes its own spaces.
+	StreamsOnly bool
 }
 
 // +kubebuilder:rbac:groups=collab.opencommons.io,resources=chatbackends,verbs=get;list;watch
@@ -60,6 +64,9 @@ func (r *ChatBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 			r.Streams.Stop(req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if r.StreamsOnly {
+		return r.stream(ctx, backend)
 	}
 	before := backend.DeepCopy()
 	defer func() {
@@ -85,6 +92,19 @@ func (r *ChatBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{RequeueAfter: min(conn.pollInterval(), orDefault(r.Reaper.interval, defaultReapInterval))}, nil
+}
+
+// stream runs the backend's /sync stream from its stored position, and nothing
+// else: a shard's part of a backend.
+func (r *ChatBackendReconciler) stream(ctx context.Context, backend *collabv1.ChatBackend) (ctrl.Result, error) {
+	conn, err := connectChat(ctx, r.Client, r.credentials(), r.Chat, backend.Name)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if r.Streams != nil {
+		r.Streams.Ensure(backend.Name, conn.client, backend.Status.SyncToken)
+	}
+	return ctrl.Result{RequeueAfter: conn.pollInterval()}, nil
 }
 
 func (r *ChatBackendReconciler) observeServer(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend) error {
@@ -231,9 +251,11 @@ func (r *ChatBackendReconciler) SetupWithManager(_ context.Context, mgr ctrl.Man
 	if r.Streams != nil {
 		b = b.WatchesRawSource(source.Channel(r.Streams.Backends, &handler.EnqueueRequestForObject{}))
 	}
+	b = b.For(&collabv1.ChatBackend{}, builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+	if !r.StreamsOnly {
+		b = b.Watches(&collabv1.CollaborationSpace{}, backendOfSpace(), builder.WithPredicates(directoryChanged()))
+	}
 	return b.
-		For(&collabv1.ChatBackend{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&collabv1.CollaborationSpace{}, backendOfSpace(), builder.WithPredicates(directoryChanged())).
 		WithOptions(opts).
 		Named("chatbackend").
 		Complete(r)

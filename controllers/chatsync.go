@@ -71,6 +71,9 @@ type SyncStreams struct {
 	// Spaces receives the spaces to wake; Backends the backends whose stream
 	// started or failed.
 	Spaces, Backends chan event.GenericEvent
+	// ReadOnly streams do not save their position in the backend's status: a
+	// shard's (shard.go), whose backends another manager writes.
+	ReadOnly bool
 
 	mu      sync.Mutex
 	ctx     context.Context
@@ -351,7 +354,7 @@ func (s *SyncStreams) run(ctx context.Context, backend string, st *syncStream, c
 		for _, room := range batch.Changed {
 			s.wakeOwner(ctx, backend, room)
 		}
-		if since != saved && time.Since(savedAt) > syncTokenSaveInterval {
+		if !s.ReadOnly && since != saved && time.Since(savedAt) > syncTokenSaveInterval {
 			if s.save(ctx, backend, since) == nil {
 				saved, savedAt = since, time.Now()
 			}

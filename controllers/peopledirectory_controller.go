@@ -56,6 +56,11 @@ type PeopleDirectoryReconciler struct {
 	CredentialsNamespace string
 	// Registry receives what each directory resolved.
 	Registry *directory.Registry
+	// ResolveOnly: another manager writes the directories' status; this one, a
+	// shard's (shard.go), resolves the groups its own spaces use for them, and
+	// wakes them through Wake when a resolution is stored.
+	ResolveOnly bool
+	Wake        func(*collabv1.CollaborationSpace)
 
 	mu     sync.Mutex
 	states map[string]*directoryState
@@ -147,6 +152,9 @@ func (r *PeopleDirectoryReconciler) poll(ctx context.Context, dir *collabv1.Peop
 		r.Registry.Store(dir.Name, found)
 		st.token, st.groupsKey, st.lastFull = token, groupsKey, time.Now()
 		setGroupStatus(dir, groups, found)
+		if r.ResolveOnly {
+			r.wakeSpaces(ctx, dir.Name)
+		}
 	}
 	setDirectoryReady(dir, metav1.ConditionTrue, ReasonDirectoryResolved, fmt.Sprintf(
 		"%d groups in use, %d people; changes detected by %s", len(dir.Status.Groups), dir.Status.People,
@@ -272,10 +280,31 @@ func setDirectoryReady(dir *collabv1.PeopleDirectory, status metav1.ConditionSta
 	}
 }
 
+// wakeSpaces wakes this manager's spaces that resolve groups through the
+// directory: in a shard, no status write of its own does.
+func (r *PeopleDirectoryReconciler) wakeSpaces(ctx context.Context, dirName string) {
+	if r.Wake == nil {
+		return
+	}
+	var spaces collabv1.CollaborationSpaceList
+	if err := r.List(ctx, &spaces); err != nil {
+		return
+	}
+	for i := range spaces.Items {
+		s := &spaces.Items[i]
+		if len(groupNames(s)) == 0 {
+			continue
+		}
+		if d, err := directoryOf(ctx, r.Client, s); err == nil && d == dirName {
+			r.Wake(s)
+		}
+	}
+}
+
 // patchStatus writes the status only when it changed: an unchanged directory
-// writes nothing.
+// writes nothing. A shard's reconciler writes none (ResolveOnly).
 func (r *PeopleDirectoryReconciler) patchStatus(ctx context.Context, before, dir *collabv1.PeopleDirectory) error {
-	if equality.Semantic.DeepEqual(before.Status, dir.Status) {
+	if r.ResolveOnly || equality.Semantic.DeepEqual(before.Status, dir.Status) {
 		return nil
 	}
 	return client.IgnoreNotFound(r.Status().Patch(ctx, dir, client.MergeFrom(before)))

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -59,6 +60,15 @@ type Options struct {
 	PassTimeout time.Duration
 	// SkipNameValidation lets one process start more than one manager (tests).
 	SkipNameValidation bool
+	// Shard is --watch-label-selector: the spaces this manager's cache holds
+	// (ShardCacheOptions); every space when nil or empty. A sharded manager's
+	// backend controllers read the spaces of every shard (AllShards).
+	Shard labels.Selector
+	// SpacesOnly is --backend-controllers=false: another manager does what
+	// concerns a backend as a whole (status, directory, reaper, protection);
+	// this one runs only its spaces, its own /sync streams (StreamsOnly) and the
+	// people directories' resolution its spaces read (ResolveOnly). See shard.go.
+	SpacesOnly bool
 }
 
 // Setup registers the reconcilers of spaces and of both kinds of backend, and the
@@ -119,11 +129,15 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := o.Metrics.Register(NewSpaceCollector(mgr.GetClient())); err != nil {
 		return err
 	}
-	if err := setupBackendProtection(mgr, recorder, opts(0)); err != nil {
-		return err
+	// What a backend controller decides from every space, it reads across shards.
+	allSpaces := AllShards(mgr.GetClient(), mgr.GetAPIReader(), o.Shard)
+	if !o.SpacesOnly {
+		if err := setupBackendProtection(mgr, allSpaces, recorder, opts(0)); err != nil {
+			return err
+		}
 	}
 	backends := &ChatBackendReconciler{
-		Client:               mgr.GetClient(),
+		Client:               allSpaces,
 		Recorder:             recorder,
 		APIReader:            mgr.GetAPIReader(),
 		CredentialsNamespace: o.CredentialsNamespace,
@@ -131,9 +145,29 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		Uninstall:            uninstallCheck{reader: mgr.GetAPIReader(), operatorNamespace: o.OperatorNamespace},
 		Streams:              streams,
 		Reaper:               orphanReaper{grace: o.OrphanGrace, interval: o.ReapInterval},
+		StreamsOnly:          o.SpacesOnly,
 	}
+	streams.ReadOnly = o.SpacesOnly
 	if err := backends.SetupWithManager(ctx, mgr, opts(0)); err != nil {
 		return err
+	}
+	directories := &PeopleDirectoryReconciler{
+		Client:               allSpaces,
+		Recorder:             recorder,
+		APIReader:            mgr.GetAPIReader(),
+		CredentialsNamespace: o.CredentialsNamespace,
+		Registry:             o.Directories,
+	}
+	if o.SpacesOnly {
+		// Its own spaces' groups, resolved for them alone; the status is the
+		// backend manager's, which resolves every shard's groups.
+		directories.Client, directories.ResolveOnly, directories.Wake = mgr.GetClient(), true, streams.wake
+	}
+	if err := directories.SetupWithManager(mgr, opts(0)); err != nil {
+		return err
+	}
+	if o.SpacesOnly {
+		return nil
 	}
 	forums := &ForumBackendReconciler{
 		Client:               mgr.GetClient(),
@@ -141,15 +175,5 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		CredentialsNamespace: o.CredentialsNamespace,
 		Forum:                o.Forum,
 	}
-	if err := forums.SetupWithManager(mgr, opts(0)); err != nil {
-		return err
-	}
-	directories := &PeopleDirectoryReconciler{
-		Client:               mgr.GetClient(),
-		Recorder:             recorder,
-		APIReader:            mgr.GetAPIReader(),
-		CredentialsNamespace: o.CredentialsNamespace,
-		Registry:             o.Directories,
-	}
-	return directories.SetupWithManager(mgr, opts(0))
+	return forums.SetupWithManager(mgr, opts(0))
 }

@@ -1,0 +1,201 @@
+package controllers
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	fakeclient "sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/chat"
+	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
+	"github.com/opencommons/collab-operator/internal/testing/testenv"
+)
+
+// shardedSpace is a space on backend "chat" recording the given rooms, with the
+// shard label when shard is not "".
+func shardedSpace(ns, shard string, rooms ...string) *collabv1.CollaborationSpace {
+	s := &collabv1.CollaborationSpace{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "dept"},
+		Spec: collabv1.CollaborationSpaceSpec{Visibility: collabv1.VisibilityOpen,
+			Chat: &collabv1.ChatSpec{BackendRef: &collabv1.LocalObjectReference{Name: "chat"}}},
+		Status: collabv1.CollaborationSpaceStatus{Chat: &collabv1.ChatStatus{SpaceID: "!space-" + ns + ":x"}},
+	}
+	if shard != "" {
+		s.Labels = map[string]string{ShardLabel: shard}
+	}
+	for _, id := range rooms {
+		s.Status.Chat.Rooms = append(s.Status.Chat.Rooms, collabv1.RoomStatus{Name: "general", RoomID: id})
+	}
+	return s
+}
+
+// shardCache is what a manager's cache with the selector holds of objs (spaces
+// matching it, everything else), with the spaces' field indexes.
+func shardCache(sel labels.Selector, objs ...client.Object) client.Client {
+	var kept []client.Object
+	for _, o := range objs {
+		if _, isSpace := o.(*collabv1.CollaborationSpace); !isSpace || sel.Matches(labels.Set(o.GetLabels())) {
+			kept = append(kept, o)
+		}
+	}
+	b := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(kept...)
+	for field, index := range spaceIndexes {
+		b = b.WithIndex(&collabv1.CollaborationSpace{}, field, index)
+	}
+	return b.Build()
+}
+
+// TestTheReaperOfAShardedManagerKnowsEveryShardsRooms: the manager that runs the
+// backends in a sharded operator caches only its own shard's spaces (here the
+// main manager's, the spaces without a shard label). Its reaper decides a room is
+// unrecorded when no space records it, so it must read the spaces of every
+// shard: a room shard-b's space records, whose alias an Owner pointed at another
+// room of that space and which nobody else ever joined, looks exactly like the
+// duplicate an interrupted create leaves, and would be deleted. The same room
+// recorded by no space is deleted, which shows the pass would.
+func TestTheReaperOfAShardedManagerKnowsEveryShardsRooms(t *testing.T) {
+	const operator = "@op:x"
+	sel, err := ParseShardSelector("!" + ShardLabel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := []client.Object{
+		shardedSpace("main-ns", "", "!main:x"),
+		shardedSpace("b-ns", "shard-b", "!b-general:x"),
+	}
+	old := time.Now().Add(-time.Hour)
+	// Both look like an unused duplicate of b-ns/dept's room general: the alias
+	// holds another room of that space.
+	rooms := map[string]*chat.ObservedRoom{}
+	for _, id := range []string{"!b-general:x", "!stray:x", "!keeper:x"} {
+		rooms[id] = &chat.ObservedRoom{RoomID: id, Creator: operator, OwnerSender: operator, Owner: "b-ns/dept",
+			CanonicalAlias: "#b-ns.dept.general:x", Created: old, Members: map[string]chat.Membership{operator: chat.MembershipJoin}}
+	}
+	var deleted []string
+	fake := &listingChat{joined: []string{"!main:x", "!b-general:x", "!stray:x", "!keeper:x"}, Client: chatfake.Client{
+		ObserveIDFn:    func(_ context.Context, id string) (*chat.ObservedRoom, error) { return rooms[id], nil },
+		ResolveAliasFn: func(context.Context, string) (string, error) { return "!keeper:x", nil },
+		DeleteFn: func(_ context.Context, id string) error {
+			deleted = append(deleted, id)
+			return nil
+		},
+	}}
+	backend := outcomeBackend()
+	live := shardCache(labels.Everything(), objs...)
+	r := &ChatBackendReconciler{Client: AllShards(shardCache(sel, objs...), live, sel), Recorder: events.NewFakeRecorder(10),
+		Reaper: orphanReaper{grace: time.Minute, interval: time.Nanosecond}}
+	if err := r.reapOrphans(context.Background(), &chatConnection{backend: backend, client: fake}, backend); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"!stray:x"}, deleted); diff != "" {
+		t.Errorf("rooms the reaper deleted (-want +got): %s\nshard-b's space records !b-general:x", diff)
+	}
+}
+
+// TestAShardedManagersBackendsListEveryShardsSpaces: the directory of Open
+// spaces and the backend protection list the spaces of a backend by the cache's
+// field index; across shards the API server, which indexes no spec field, is
+// read and the index applied to what it returns.
+func TestAShardedManagersBackendsListEveryShardsSpaces(t *testing.T) {
+	sel := labels.SelectorFromSet(labels.Set{ShardLabel: "shard-a"})
+	other := shardedSpace("c-ns", "shard-b")
+	other.Spec.Chat.BackendRef.Name = "other"
+	objs := []client.Object{shardedSpace("a-ns", "shard-a"), shardedSpace("b-ns", "shard-b"), shardedSpace("main-ns", ""), other}
+	live := shardCache(labels.Everything(), objs...)
+	tests := map[string]struct {
+		opts []client.ListOption
+		want []string
+	}{
+		"every space":              {want: []string{"a-ns", "b-ns", "c-ns", "main-ns"}},
+		"by backend":               {opts: []client.ListOption{client.MatchingFields{chatBackendIndex: "chat"}}, want: []string{"a-ns", "b-ns", "main-ns"}},
+		"by room":                  {opts: []client.ListOption{client.MatchingFields{spaceRoomsIndex: "!space-b-ns:x"}}, want: []string{"b-ns"}},
+		"by backend, in namespace": {opts: []client.ListOption{client.MatchingFields{chatBackendIndex: "chat"}, client.InNamespace("b-ns")}, want: []string{"b-ns"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			c := AllShards(shardCache(sel, objs...), live, sel)
+			var list collabv1.CollaborationSpaceList
+			if err := c.List(context.Background(), &list, tc.opts...); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, s := range list.Items {
+				got = append(got, s.Namespace)
+			}
+			slices.Sort(got)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("spaces listed (-want +got): %s", diff)
+			}
+		})
+	}
+	var list collabv1.CollaborationSpaceList
+	err := AllShards(shardCache(sel, objs...), live, sel).List(context.Background(), &list, client.MatchingFields{"spec.department": "x"})
+	if err == nil || !strings.Contains(err.Error(), "across shards") {
+		t.Errorf("listing by a field no index covers: %v, want it refused", err)
+	}
+}
+
+func TestShardSelectorsAndLeases(t *testing.T) {
+	const id = "collab-operator.collab.opencommons.io"
+	tests := map[string]struct {
+		selector string
+		sharded  bool
+		// sameLeaseAs is another spelling that must share the lease.
+		sameLeaseAs string
+		wantErr     bool
+	}{
+		"none":              {selector: ""},
+		"a shard":           {selector: ShardLabel + "=shard-a", sharded: true, sameLeaseAs: ShardLabel + " = shard-a"},
+		"the main manager":  {selector: "!" + ShardLabel, sharded: true, sameLeaseAs: " !" + ShardLabel},
+		"two requirements":  {selector: "tier=1," + ShardLabel + "=a", sharded: true, sameLeaseAs: ShardLabel + "=a,tier=1"},
+		"not a selector":    {selector: "shard in (a", wantErr: true},
+		"a bad label value": {selector: ShardLabel + "=not valid!", wantErr: true},
+	}
+	leases := map[string]string{}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			sel, err := ParseShardSelector(tc.selector)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("ParseShardSelector(%q): %v, want error %v", tc.selector, err, tc.wantErr)
+			}
+			if err != nil {
+				if !strings.Contains(err.Error(), "--watch-label-selector") {
+					t.Errorf("the error %q does not name the flag", err)
+				}
+				return
+			}
+			if Sharded(sel) != tc.sharded {
+				t.Errorf("Sharded(%q) = %v, want %v", tc.selector, !tc.sharded, tc.sharded)
+			}
+			lease := ShardLeaderElectionID(id, sel)
+			if !tc.sharded && lease != id {
+				t.Errorf("the lease of a manager of every space is %q, want %q", lease, id)
+			}
+			if tc.sharded && (lease == id || len(lease) > 63) {
+				t.Errorf("the lease of shard %q is %q: want its own, a valid name", tc.selector, lease)
+			}
+			if tc.sameLeaseAs != "" {
+				other, err := ParseShardSelector(tc.sameLeaseAs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := ShardLeaderElectionID(id, other); got != lease {
+					t.Errorf("%q has lease %q, %q has %q: want one", tc.selector, lease, tc.sameLeaseAs, got)
+				}
+			}
+			leases[lease] = tc.selector
+		})
+	}
+	if len(leases) != 4 {
+		t.Errorf("the four selectors got %d leases, want four: %v", len(leases), leases)
+	}
+}
