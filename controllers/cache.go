@@ -34,6 +34,8 @@ const lastAppliedAnnotation = corev1.LastAppliedConfigAnnotation
 // TrimForCache drops from every object the manager caches what no pass reads:
 // the managed fields (often larger than the object itself) and kubectl apply's
 // copy of the manifest. At 10,000 spaces they were most of the informers' memory.
+// Roles and RoleBindings keep a hash of their rules and subjects instead of them
+// (rbaccache.go).
 // The operator writes the objects it caches with patches (spaces, backends) or
 // with updates of objects it made itself (Roles, RoleBindings, workloads), and an
 // update without managedFields keeps the server's: nothing is lost on the server.
@@ -43,6 +45,7 @@ func TrimForCache(obj any) (any, error) {
 		return obj, nil // a tombstone or another non-object: leave it as it is
 	}
 	accessor.SetManagedFields(nil)
+	trimRBAC(obj)
 	if ann := accessor.GetAnnotations(); ann[lastAppliedAnnotation] != "" {
 		trimmed := make(map[string]string, len(ann)-1)
 		for k, v := range ann {

@@ -8,11 +8,13 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // TestTrimForCache: the cache keeps what a pass reads (labels, annotations of
 // its own, owner references, the spec) and drops managed fields and kubectl
-// apply's copy of the manifest.
+// apply's copy of the manifest; a Role's rules and a RoleBinding's subjects
+// become a hash of them.
 func TestTrimForCache(t *testing.T) {
 	managed := []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationApply}}
 	cases := map[string]struct {
@@ -25,9 +27,17 @@ func TestTrimForCache(t *testing.T) {
 				Annotations: map[string]string{corev1.LastAppliedConfigAnnotation: "{...}", "keep": "me"}},
 				Rules: []rbacv1.PolicyRule{{Verbs: []string{"get"}}}},
 			want: &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "r",
-				Labels:      map[string]string{ManagedByLabel: ManagedByValue},
-				Annotations: map[string]string{"keep": "me"}},
-				Rules: []rbacv1.PolicyRule{{Verbs: []string{"get"}}}},
+				Labels: map[string]string{ManagedByLabel: ManagedByValue},
+				Annotations: map[string]string{"keep": "me",
+					cachedContentAnnotation: hashOf([]rbacv1.PolicyRule{{Verbs: []string{"get"}}})}}},
+		},
+		"a role binding keeps its role ref and the hash of its subjects": {
+			in: &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "b"},
+				RoleRef:  rbacv1.RoleRef{Kind: "Role", Name: "r"},
+				Subjects: []rbacv1.Subject{{Kind: "User", Name: "alice"}}},
+			want: &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "b",
+				Annotations: map[string]string{cachedContentAnnotation: hashOf([]rbacv1.Subject{{Kind: "User", Name: "alice"}})}},
+				RoleRef: rbacv1.RoleRef{Kind: "Role", Name: "r"}},
 		},
 		"metadata only keeps its labels": {
 			in: &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "ns", ManagedFields: managed,
@@ -47,6 +57,45 @@ func TestTrimForCache(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("TrimForCache (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestRBACContentHash: a pass compares what the cache recorded with what it
+// wants by hash; any change of subjects or rules changes it, and an object read
+// from the API server (a plan) hashes the same as its cached copy.
+func TestRBACContentHash(t *testing.T) {
+	binding := func(names ...string) *rbacv1.RoleBinding {
+		b := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "b", Namespace: "ns"}}
+		for _, n := range names {
+			b.Subjects = append(b.Subjects, rbacv1.Subject{Kind: "User", APIGroup: rbacv1.GroupName, Name: n})
+		}
+		return b
+	}
+	cached := func(b *rbacv1.RoleBinding) *rbacv1.RoleBinding {
+		got, _ := TrimForCache(b.DeepCopy())
+		return got.(*rbacv1.RoleBinding)
+	}
+	role := func(verbs ...string) *rbacv1.Role {
+		return &rbacv1.Role{Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: verbs}}}
+	}
+	cases := map[string]struct {
+		have, want client.Object
+		same       bool
+	}{
+		"the same subjects, cached":          {have: cached(binding("alice", "bob")), want: binding("alice", "bob"), same: true},
+		"the same subjects, read live":       {have: binding("alice", "bob"), want: binding("alice", "bob"), same: true},
+		"a subject added by hand":            {have: cached(binding("alice", "bob", "intruder")), want: binding("alice", "bob")},
+		"a subject removed":                  {have: cached(binding("alice")), want: binding("alice", "bob")},
+		"the same subjects in another order": {have: cached(binding("bob", "alice")), want: binding("alice", "bob")},
+		"a verb added to a role by hand":     {have: role("get", "delete"), want: role("get")},
+		"the same role":                      {have: role("get"), want: role("get"), same: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := rbacContentHash(tc.have) == rbacContentHash(tc.want); got != tc.same {
+				t.Errorf("hashes equal = %v, want %v", got, tc.same)
 			}
 		})
 	}

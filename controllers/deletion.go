@@ -198,9 +198,10 @@ func (r *CollaborationSpaceReconciler) releaseOwned(ctx context.Context, space *
 
 func (r *CollaborationSpaceReconciler) retireObject(ctx context.Context, space *collabv1.CollaborationSpace,
 	obj ownedObject, policy collabv1.DeletionPolicy) error {
+	base := obj.DeepCopyObject().(client.Object) // what the release patches from
 	switch {
 	case policy == collabv1.DeletionPolicyRetain:
-		return r.releaseObject(ctx, space, obj)
+		return r.releaseObject(ctx, space, obj, base)
 	case policy == collabv1.DeletionPolicyDelete || obj.archive == archiveDelete:
 		return r.deleteObject(ctx, space, obj.Object, obj.kind)
 	case obj.archive == archiveScaleDown:
@@ -208,16 +209,21 @@ func (r *CollaborationSpaceReconciler) retireObject(ctx context.Context, space *
 			dep.Spec.Replicas = ptr.To[int32](0)
 		}
 	}
-	return r.releaseObject(ctx, space, obj)
+	return r.releaseObject(ctx, space, obj, base)
 }
 
 // releaseObject writes the object without its owner reference (and with any change
-// the caller made to it), so it outlives the space.
-func (r *CollaborationSpaceReconciler) releaseObject(ctx context.Context, space *collabv1.CollaborationSpace, obj ownedObject) error {
+// the caller made to it since base), so it outlives the space.
+// It patches what changed, never the whole object: the cache holds no rules or
+// subjects of Roles and RoleBindings (rbaccache.go), and writing one whole from
+// it would empty them.
+func (r *CollaborationSpaceReconciler) releaseObject(ctx context.Context, space *collabv1.CollaborationSpace,
+	obj ownedObject, base client.Object) error {
+	patch := client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})
 	if err := controllerutil.RemoveControllerReference(space, obj.Object, r.Scheme); err != nil {
 		return fmt.Errorf("cannot release %s %s: %w", obj.kind, obj.GetName(), err)
 	}
-	if err := r.Update(ctx, obj.Object); client.IgnoreNotFound(err) != nil {
+	if err := r.Patch(ctx, obj.Object, patch); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("cannot release %s %s: %w", obj.kind, obj.GetName(), err)
 	}
 	r.recordOperation(space, obj.kind, obj.GetName(), opReleased)

@@ -3,6 +3,7 @@ package controllers
 import (
 	"testing"
 
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
@@ -29,8 +30,14 @@ func TestInvitationsPerSpaceOrPerRoom(t *testing.T) {
 			ns := newNamespace(t)
 			backend, account := ownBackend(t, ctx, ns)
 			if tc.invitations != "" {
-				backend.Spec.Matrix.Invitations = tc.invitations
-				if err := k8sClient.Update(ctx, backend); err != nil {
+				err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+					if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(backend), backend); err != nil {
+						return err
+					}
+					backend.Spec.Matrix.Invitations = tc.invitations
+					return k8sClient.Update(ctx, backend)
+				})
+				if err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -6,8 +6,10 @@ import (
 	"slices"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 )
@@ -142,24 +144,17 @@ func (r *CollaborationSpaceReconciler) permissionsFailed(s *spaceScope, err erro
 }
 
 func (r *CollaborationSpaceReconciler) applyRole(ctx context.Context, space *collabv1.CollaborationSpace, role spaceRole) (string, error) {
-	obj := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: roleName(space.Name, role), Namespace: space.Namespace}}
-	return obj.Name, r.applyOwned(ctx, space, obj, "Role", func() error {
-		obj.Rules = role.rules(space.Name)
-		return nil
-	})
+	obj := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: roleName(space.Name, role), Namespace: space.Namespace},
+		Rules: role.rules(space.Name)}
+	return obj.Name, r.applyRBAC(ctx, space, obj, "Role")
 }
 
 func (r *CollaborationSpaceReconciler) applyRoleBinding(ctx context.Context, space *collabv1.CollaborationSpace,
 	role collabv1.Role, subjects []rbacv1.Subject) (string, error) {
-	obj := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: bindingName(space.Name, role), Namespace: space.Namespace}}
-	roleRef := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: roleName(space.Name, roleForMember[role])}
-	return obj.Name, r.applyOwned(ctx, space, obj, "RoleBinding", func() error {
-		if obj.CreationTimestamp.IsZero() {
-			obj.RoleRef = roleRef // immutable once created
-		}
-		obj.Subjects = subjects
-		return nil
-	})
+	obj := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: bindingName(space.Name, role), Namespace: space.Namespace},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: roleName(space.Name, roleForMember[role])},
+		Subjects: subjects}
+	return obj.Name, r.applyRBAC(ctx, space, obj, "RoleBinding")
 }
 
 // pruneRBAC deletes the space's Roles and RoleBindings that are no longer declared,
@@ -192,19 +187,21 @@ func (r *CollaborationSpaceReconciler) revokePermissions(ctx context.Context, sp
 		return err
 	}
 	for _, obj := range objs {
-		binding, ok := obj.Object.(*rbacv1.RoleBinding)
-		if !ok {
-			continue
+		// The cache holds no subjects (rbaccache.go): read who the binding grants.
+		binding := &rbacv1.RoleBinding{}
+		if err := r.liveReader().Get(ctx, client.ObjectKeyFromObject(obj.Object), binding); err != nil {
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			return fmt.Errorf("cannot read RoleBinding %s: %w", obj.GetName(), err)
 		}
 		kept := keptSubjects(binding.Subjects, declared[roleOfBinding(space.Name, binding.Name)])
 		switch {
 		case len(kept) == 0:
 			err = r.deleteObject(ctx, space, binding, "RoleBinding")
 		case len(kept) < len(binding.Subjects):
-			err = r.applyOwned(ctx, space, binding, "RoleBinding", func() error {
-				binding.Subjects = kept
-				return nil
-			})
+			binding.Subjects = kept
+			err = r.applyRBAC(ctx, space, binding, "RoleBinding")
 		}
 		if err != nil {
 			return fmt.Errorf("cannot revoke access through RoleBinding %s: %w", binding.Name, err)

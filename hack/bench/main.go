@@ -99,6 +99,8 @@ func main() {
 	flag.IntVar(&o.secrets.size, "secret-size", 100<<10, "-mode secrets: bytes of data in each Secret.")
 	flag.DurationVar(&o.secrets.wait, "secrets-wait", time.Minute, "-mode secrets: how long to wait after the last Secret before measuring.")
 	flag.StringVar(&o.secrets.manager, "manager", "", "-mode secrets: a manager binary to measure; this checkout's, built, when empty.")
+	flag.StringVar(&managerMemLimit, "manager-gomemlimit", "256MiB",
+		"GOMEMLIMIT of the manager process, as the Deployment sets it from its memory limit; none when empty.")
 	flag.StringVar(&o.secrets.label, "label", "this checkout", "-mode secrets: names the measured manager in the report.")
 	flag.IntVar(&o.directory.people, "people", 10000, "-mode directory: people in the directory.")
 	flag.IntVar(&o.directory.groups, "groups", 200, "-mode directory: groups (and spaces, one per group).")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -214,6 +215,7 @@ func (r scaleResult) markdown() string {
 	fmt.Fprintf(&b, "| manager peak RSS (sampled each second) | %s |\n", mib(r.sampledPeak))
 	fmt.Fprintf(&b, "| manager peak RSS (VmHWM) | %s |\n", mib(r.peakRSS))
 	fmt.Fprintf(&b, "| manager RSS / Go heap in use, steady | %s / %s |\n", mib(r.readyRSS), mib(r.readyHeap))
+	fmt.Fprintf(&b, "| manager GOMEMLIMIT | %s |\n", cmp.Or(managerMemLimit, "none"))
 	fmt.Fprintf(&b, "| creating the namespaces and spaces | %s |\n", r.created.Round(time.Second))
 	fmt.Fprintf(&b, "| all Ready after the first create | %s |\n", r.readyAfterFirst.Round(time.Second))
 	fmt.Fprintf(&b, "| all Ready after the last create | %s |\n", r.readyAfterLast.Round(time.Second))

@@ -165,6 +165,9 @@ func managerBinary(ctx context.Context, dir, prebuilt string) (string, error) {
 	return bin, nil
 }
 
+// managerMemLimit is the manager's GOMEMLIMIT (-manager-gomemlimit).
+var managerMemLimit string
+
 // managerProcess is the manager running as its own process.
 type managerProcess struct {
 	cmd            *exec.Cmd
@@ -199,6 +202,10 @@ func startManagerProcess(ctx context.Context, env *envtest.Environment, dir, bin
 		"--health-probe-bind-address="+probes, "--pprof-bind-address="+pprof,
 		"--operator-namespace="+benchNamespace, "--zap-log-level=error")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.Env = os.Environ()
+	if managerMemLimit != "" {
+		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+managerMemLimit)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("cannot start the manager: %w", err)
