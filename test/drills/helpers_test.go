@@ -23,6 +23,10 @@
 //   - TestChatBackendFollowsItsServer: Dendrite stops for 45 s; the ChatBackend,
 //     whose own poll is an hour away, says Ready=False and then Ready=True again
 //     within 10 s of each.
+//   - TestShards (issue 22): two shards (--watch-label-selector), each with its
+//     own lease, 3 spaces each: every space reconciled by one manager only, the
+//     backends' manager's reaper knows the other shard's rooms, a space moved by
+//     relabelling it keeps its rooms and stays Ready.
 //
 // The numbers each drill measured are logged on one line starting "drill result"
 // (go test -v), and recorded in docs/benchmarks.md. With DRILL_LOG_DIR set, each
