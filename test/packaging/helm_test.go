@@ -352,6 +352,17 @@ func TestHelmValues(t *testing.T) {
 				}
 			},
 		},
+		"sharding values run the manager as a shard": {
+			set: []string{"sharding.watchLabelSelector=collab.opencommons.io/shard=shard-a", "sharding.backendControllers=false"},
+			check: func(t *testing.T, objs map[string]*unstructured.Unstructured) {
+				args := managerArgs(t, objs, "collab-operator-")
+				for _, a := range []string{"--watch-label-selector=collab.opencommons.io/shard=shard-a", "--backend-controllers=false"} {
+					if !slices.Contains(args, a) {
+						t.Errorf("args %v lack %s", args, a)
+					}
+				}
+			},
+		},
 		"another release name prefixes every name and keeps Service names DNS labels": {
 			release: "team-a-collaboration-platform-prod",
 			check: func(t *testing.T, objs map[string]*unstructured.Unstructured) {
