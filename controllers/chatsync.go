@@ -354,17 +354,26 @@ func (s *SyncStreams) run(ctx context.Context, backend string, st *syncStream, c
 		for _, room := range batch.Changed {
 			s.wakeOwner(ctx, backend, room)
 		}
-		if !s.ReadOnly && since != saved && time.Since(savedAt) > syncTokenSaveInterval {
-			if s.save(ctx, backend, since) == nil {
-				saved, savedAt = since, time.Now()
-			}
-		}
+		saved, savedAt = s.keepPosition(ctx, backend, since, saved, savedAt)
 		if len(batch.Changed) == 0 && time.Since(started) < syncQuiet {
 			if sleep(ctx, syncQuiet-time.Since(started)) != nil {
 				return
 			}
 		}
 	}
+}
+
+// keepPosition saves the stream position in the backend's status when it moved
+// and the last save is syncTokenSaveInterval old, unless the streams are
+// ReadOnly; it returns the position last saved and when.
+func (s *SyncStreams) keepPosition(ctx context.Context, backend, since, saved string, savedAt time.Time) (string, time.Time) {
+	if s.ReadOnly || since == saved || time.Since(savedAt) <= syncTokenSaveInterval {
+		return saved, savedAt
+	}
+	if s.save(ctx, backend, since) != nil {
+		return saved, savedAt
+	}
+	return since, time.Now()
 }
 
 // setHealth records the stream's state and wakes the backend when it changed, so

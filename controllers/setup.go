@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -129,6 +130,14 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := o.Metrics.Register(NewSpaceCollector(mgr.GetClient())); err != nil {
 		return err
 	}
+	return setupBackends(ctx, mgr, o, opts, recorder, streams)
+}
+
+// setupBackends registers the reconcilers of ChatBackends, ForumBackends and
+// PeopleDirectories and the backend protection; in a shard (SpacesOnly) only
+// their per-manager parts (shard.go).
+func setupBackends(ctx context.Context, mgr ctrl.Manager, o Options, opts func(int) controller.Options,
+	recorder events.EventRecorder, streams *SyncStreams) error {
 	// What a backend controller decides from every space, it reads across shards.
 	allSpaces := AllShards(mgr.GetClient(), mgr.GetAPIReader(), o.Shard)
 	if !o.SpacesOnly {
