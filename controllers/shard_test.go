@@ -11,12 +11,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	fakeclient "sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
+	"github.com/opencommons/collab-operator/internal/directory"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -197,5 +199,80 @@ func TestShardSelectorsAndLeases(t *testing.T) {
 	}
 	if len(leases) != 4 {
 		t.Errorf("the four selectors got %d leases, want four: %v", len(leases), leases)
+	}
+}
+
+// TestPeopleDirectoriesAcrossShards: the backends' manager resolves, and lists in
+// the directory's status, the groups of every shard's spaces; a shard resolves
+// its own spaces' groups for them, wakes them, and writes no status, so the two
+// never overwrite each other's.
+func TestPeopleDirectoriesAcrossShards(t *testing.T) {
+	dir := &collabv1.PeopleDirectory{ObjectMeta: metav1.ObjectMeta{Name: "org"}, Spec: collabv1.PeopleDirectorySpec{Default: true,
+		Static: &collabv1.StaticDirectory{People: []collabv1.StaticPerson{{Username: "alice"}, {Username: "bob"}},
+			Groups: []collabv1.StaticGroup{{Name: "eng", Members: []string{"alice"}}, {Name: "ops", Members: []string{"bob"}}}}}}
+	withGroup := func(ns, shard, group string) *collabv1.CollaborationSpace {
+		s := shardedSpace(ns, shard)
+		s.Spec.Members = []collabv1.Member{{Kind: collabv1.SubjectGroup, Name: group, Role: collabv1.RoleMember}}
+		return s
+	}
+	objs := []client.Object{dir, withGroup("a-ns", "", "eng"), withGroup("b-ns", "shard-b", "ops"), shardedSpace("c-ns", "shard-b")}
+	build := func(sel labels.Selector) client.Client {
+		var kept []client.Object
+		for _, o := range objs {
+			if _, isSpace := o.(*collabv1.CollaborationSpace); !isSpace || sel.Matches(labels.Set(o.GetLabels())) {
+				kept = append(kept, o.DeepCopyObject().(client.Object))
+			}
+		}
+		return fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(kept...).
+			WithStatusSubresource(&collabv1.PeopleDirectory{}).Build()
+	}
+	type result struct {
+		Resolved []string // groups in the manager's registry
+		Status   []string // groups in the directory's status
+		Woken    []string // namespaces of the spaces woken
+	}
+	tests := map[string]struct {
+		selector    string
+		resolveOnly bool
+		want        result
+	}{
+		"the backends' manager, main shard": {selector: "!" + ShardLabel, want: result{Resolved: []string{"eng", "ops"}, Status: []string{"eng", "ops"}}},
+		"shard-b":                           {selector: ShardLabel + "=shard-b", resolveOnly: true, want: result{Resolved: []string{"ops"}, Woken: []string{"b-ns"}}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			sel, err := ParseShardSelector(tc.selector)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cached, live := build(sel), build(labels.Everything())
+			var got result
+			r := &PeopleDirectoryReconciler{Client: AllShards(cached, live, sel), Recorder: events.NewFakeRecorder(10),
+				Registry: directory.NewRegistry()}
+			if tc.resolveOnly {
+				r.Client, r.ResolveOnly = cached, true
+				r.Wake = func(s *collabv1.CollaborationSpace) { got.Woken = append(got.Woken, s.Namespace) }
+			}
+			if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(dir)}); err != nil {
+				t.Fatal(err)
+			}
+			groups, _, _ := r.Registry.Lookup(dir.Name)
+			for g, found := range groups {
+				if found.Found {
+					got.Resolved = append(got.Resolved, g)
+				}
+			}
+			slices.Sort(got.Resolved)
+			stored := &collabv1.PeopleDirectory{}
+			if err := cached.Get(context.Background(), client.ObjectKeyFromObject(dir), stored); err != nil {
+				t.Fatal(err)
+			}
+			for _, g := range stored.Status.Groups {
+				got.Status = append(got.Status, g.Name)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got): %s", diff)
+			}
+		})
 	}
 }
