@@ -9,6 +9,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -27,18 +28,35 @@ import (
 // an object that already matches is not written.
 func (r *CollaborationSpaceReconciler) applyOwned(ctx context.Context, space *collabv1.CollaborationSpace,
 	obj client.Object, kind string, mutate func() error) error {
-	op, err := controllerutil.CreateOrUpdate(ctx, r.Client, obj, func() error {
+	mutateOwned := func() error {
 		obj.SetLabels(ownedLabels(obj.GetLabels(), space))
 		if err := mutate(); err != nil {
 			return err
 		}
 		return controllerutil.SetControllerReference(space, obj, r.Scheme)
-	})
+	}
+	op, err := controllerutil.CreateOrUpdate(ctx, r.Client, obj, mutateOwned)
+	if apierrors.IsAlreadyExists(err) {
+		// Not in the cache, yet there: it carries another shard's label (the
+		// space moved to this shard) or the cache lags. Bring the live one in line.
+		op, err = controllerutil.CreateOrUpdate(ctx, liveGets{Client: r.Client, live: r.liveReader()}, obj, mutateOwned)
+	}
 	if err != nil {
 		return fmt.Errorf("cannot apply %s %s: %w", kind, obj.GetName(), err)
 	}
 	r.recordOperation(space, kind, obj.GetName(), op)
 	return nil
+}
+
+// liveGets is a client whose Get reads from the API server.
+type liveGets struct {
+	client.Client
+	live client.Reader
+}
+
+// Get implements client.Reader.
+func (c liveGets) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	return c.live.Get(ctx, key, obj, opts...)
 }
 
 // setIfDiffers assigns desired to *current unless every field desired sets already

@@ -238,5 +238,12 @@ func ownedLabels(labels map[string]string, space *collabv1.CollaborationSpace) m
 	}
 	labels[SpaceLabel] = space.Name
 	labels[ManagedByLabel] = ManagedByValue
+	// The space's shard goes with what it owns, so a shard caches only its own
+	// spaces' objects (ShardCacheOptions).
+	if shard, ok := space.Labels[ShardLabel]; ok {
+		labels[ShardLabel] = shard
+	} else {
+		delete(labels, ShardLabel)
+	}
 	return labels
 }

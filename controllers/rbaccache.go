@@ -17,21 +17,24 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 )
 
-// cachedContentAnnotation exists only in the manager's cache: the hash of the
-// rules of a Role or the subjects of a RoleBinding, which TrimForCache drops.
-// A pass compares hashes, so a hand edit is still seen and put back, while
-// the 50,000 Roles and RoleBindings of 10,000 spaces keep only their metadata
-// in memory. It is never written: applyRBAC removes it before any write.
-const cachedContentAnnotation = "collab.opencommons.io/cached-content-hash"
+// cachedContentLabel exists only in the manager's cache: the hash of the rules
+// of a Role or the subjects of a RoleBinding, which TrimForCache drops. A pass
+// compares hashes, so a hand edit is still seen and put back, while the 50,000
+// Roles and RoleBindings of 10,000 spaces keep only their metadata in memory.
+// It is a label, not an annotation, because the objects' label maps have room
+// for one more entry while a new annotation map costs about 400 bytes an object
+// (20 MB at 10,000 spaces). It is never written: applyRBAC removes it before
+// any write, and releaseObject patches only what it changes.
+const cachedContentLabel = "collab.opencommons.io/cached-content-hash"
 
 // trimRBAC replaces the content of a cached Role or RoleBinding by its hash.
 func trimRBAC(obj any) {
 	switch o := obj.(type) {
 	case *rbacv1.Role:
-		o.Annotations = withAnnotation(o.Annotations, cachedContentAnnotation, hashOf(o.Rules))
+		o.Labels = withLabel(o.Labels, cachedContentLabel, hashOf(o.Rules))
 		o.Rules = nil
 	case *rbacv1.RoleBinding:
-		o.Annotations = withAnnotation(o.Annotations, cachedContentAnnotation, hashOf(o.Subjects))
+		o.Labels = withLabel(o.Labels, cachedContentLabel, hashOf(o.Subjects))
 		o.Subjects = nil
 	}
 }
@@ -40,7 +43,7 @@ func trimRBAC(obj any) {
 // cache recorded, or, for an object read from the API server (collabctl plan),
 // computed from its content.
 func rbacContentHash(obj client.Object) string {
-	if h := obj.GetAnnotations()[cachedContentAnnotation]; h != "" {
+	if h := obj.GetLabels()[cachedContentLabel]; h != "" {
 		return h
 	}
 	switch o := obj.(type) {
@@ -58,11 +61,13 @@ func hashOf(v any) string {
 	return hex.EncodeToString(sum[:12])
 }
 
-func withAnnotation(ann map[string]string, key, value string) map[string]string {
-	out := make(map[string]string, len(ann)+1)
-	maps.Copy(out, ann)
-	out[key] = value
-	return out
+// withLabel adds a label in place: the cache owns the object it transforms.
+func withLabel(l map[string]string, key, value string) map[string]string {
+	if l == nil {
+		l = map[string]string{}
+	}
+	l[key] = value
+	return l
 }
 
 // applyRBAC creates desired, a Role or RoleBinding of the space, or brings the
@@ -75,18 +80,12 @@ func (r *CollaborationSpaceReconciler) applyRBAC(ctx context.Context, space *col
 	desired client.Object, kind string) error {
 	current, _ := desired.DeepCopyObject().(client.Object)
 	err := r.Get(ctx, client.ObjectKeyFromObject(desired), current)
-	switch {
-	case apierrors.IsNotFound(err):
-		desired.SetLabels(ownedLabels(desired.GetLabels(), space))
-		if err := controllerutil.SetControllerReference(space, desired, r.Scheme); err != nil {
+	if apierrors.IsNotFound(err) {
+		created, err := r.createOwned(ctx, space, desired, current, kind)
+		if created || err != nil {
 			return err
 		}
-		if err := r.Create(ctx, desired); err != nil {
-			return fmt.Errorf("cannot apply %s %s: %w", kind, desired.GetName(), err)
-		}
-		r.recordOperation(space, kind, desired.GetName(), controllerutil.OperationResultCreated)
-		return nil
-	case err != nil:
+	} else if err != nil {
 		return fmt.Errorf("cannot apply %s %s: %w", kind, desired.GetName(), err)
 	}
 	labels := ownedLabels(maps.Clone(current.GetLabels()), space)
@@ -94,11 +93,10 @@ func (r *CollaborationSpaceReconciler) applyRBAC(ctx context.Context, space *col
 		metav1.IsControlledBy(current, space) {
 		return nil
 	}
+	delete(labels, cachedContentLabel)
 	desired.SetResourceVersion(current.GetResourceVersion())
 	desired.SetLabels(labels)
-	ann := maps.Clone(current.GetAnnotations())
-	delete(ann, cachedContentAnnotation)
-	desired.SetAnnotations(ann)
+	desired.SetAnnotations(current.GetAnnotations())
 	desired.SetOwnerReferences(current.GetOwnerReferences())
 	if err := controllerutil.SetControllerReference(space, desired, r.Scheme); err != nil {
 		return err
@@ -120,4 +118,30 @@ func (r *CollaborationSpaceReconciler) liveReader() client.Reader {
 		return r.APIReader
 	}
 	return r.Client
+}
+
+// createOwned creates desired, an object of the space that the cache does not
+// hold. When it exists after all, it still carries another shard's label (the
+// space moved to this shard, ShardCacheOptions) or the cache lags: then it is
+// read into current from the API server, for the caller to bring in line, and
+// created is false.
+func (r *CollaborationSpaceReconciler) createOwned(ctx context.Context, space *collabv1.CollaborationSpace,
+	desired, current client.Object, kind string) (created bool, err error) {
+	fresh, _ := desired.DeepCopyObject().(client.Object)
+	fresh.SetLabels(ownedLabels(fresh.GetLabels(), space))
+	if err := controllerutil.SetControllerReference(space, fresh, r.Scheme); err != nil {
+		return false, err
+	}
+	err = r.Create(ctx, fresh)
+	switch {
+	case err == nil:
+		r.recordOperation(space, kind, desired.GetName(), controllerutil.OperationResultCreated)
+		return true, nil
+	case !apierrors.IsAlreadyExists(err):
+		return false, fmt.Errorf("cannot apply %s %s: %w", kind, desired.GetName(), err)
+	}
+	if err := r.liveReader().Get(ctx, client.ObjectKeyFromObject(desired), current); err != nil {
+		return false, fmt.Errorf("cannot apply %s %s: %w", kind, desired.GetName(), err)
+	}
+	return false, nil
 }

@@ -52,8 +52,35 @@ func ShardCacheOptions(opts ctrl.Options, sel labels.Selector) ctrl.Options {
 		byObject[obj] = by
 	}
 	byObject[&collabv1.CollaborationSpace{}] = cache.ByObject{Label: sel}
+	if ownedFollowShard(sel) {
+		// The objects a space owns carry its ShardLabel (ownedLabels), so a
+		// shard caches only its own spaces' Roles, RoleBindings and workloads,
+		// and its memory follows its share of the spaces.
+		for obj, by := range byObject {
+			if _, isSpace := obj.(*collabv1.CollaborationSpace); !isSpace && by.Label != nil {
+				reqs, _ := sel.Requirements()
+				byObject[obj] = cache.ByObject{Label: by.Label.Add(reqs...)}
+			}
+		}
+	}
 	opts.Cache.ByObject = byObject
 	return opts
+}
+
+// ownedFollowShard: a selector on ShardLabel alone also selects the objects the
+// selected spaces own, which carry the label too. Any other selector names
+// labels owned objects do not carry, so every shard caches every owned object.
+func ownedFollowShard(sel labels.Selector) bool {
+	reqs, selectable := sel.Requirements()
+	if !selectable || len(reqs) == 0 {
+		return false
+	}
+	for _, r := range reqs {
+		if r.Key() != ShardLabel {
+			return false
+		}
+	}
+	return true
 }
 
 // Sharded reports whether a manager with the selector sees only some spaces.
