@@ -276,3 +276,30 @@ func TestPeopleDirectoriesAcrossShards(t *testing.T) {
 		})
 	}
 }
+
+// TestAShardsChatBackendPassWritesNothing: in a shard (--backend-controllers=false)
+// a ChatBackend's pass only keeps the shard's /sync stream running: it reads
+// nothing more from the server (the fake answers nothing else) and writes no
+// status, which the backends' manager keeps.
+func TestAShardsChatBackendPassWritesNothing(t *testing.T) {
+	backend := outcomeBackend()
+	c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).
+		WithObjects(backend, outcomeSecret("chat-creds", "accessToken")).
+		WithStatusSubresource(&collabv1.ChatBackend{}).Build()
+	r := &ChatBackendReconciler{Client: c, APIReader: c, Recorder: events.NewFakeRecorder(10), CredentialsNamespace: "collab-system",
+		Chat: fixedChat{&chatfake.Client{}}, Streams: NewSyncStreams(c), StreamsOnly: true}
+	res, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(backend)})
+	if err != nil {
+		t.Fatalf("the shard's pass: %v", err)
+	}
+	if res.RequeueAfter == 0 {
+		t.Error("the shard's pass does not come back to check its stream")
+	}
+	got := &collabv1.ChatBackend{}
+	if err := c.Get(context.Background(), client.ObjectKeyFromObject(backend), got); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(backend.Status, got.Status); diff != "" {
+		t.Errorf("the shard wrote the backend's status (-before +after): %s", diff)
+	}
+}
