@@ -108,6 +108,7 @@ func main() {
 	flag.IntVar(&o.directory.steadyPolls, "steady-polls", 6, "-mode directory: polls of an unchanged directory to count.")
 	flag.IntVar(&o.scale.members, "members", 20, "-mode scale: User members of each space.")
 	flag.DurationVar(&o.scale.steady, "steady", 20*time.Second, "-mode scale: how long to count writes once every space is Ready.")
+	flag.IntVar(&o.scale.shards, "shards", 1, "-mode scale: spread the spaces over this many shards (the shard label) and measure the manager of the first.")
 	flag.IntVar(&o.scale.creators, "creators", 8, "-mode scale: clients creating namespaces and spaces side by side.")
 	flag.Parse()
 	o.kubeQPS = float32(qps)

@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/controllers"
 )
 
 // scaleOptions are the settings of -mode scale.
@@ -28,11 +29,24 @@ type scaleOptions struct {
 	members  int           // User members of each space
 	steady   time.Duration // how long to count writes once every space is Ready
 	creators int           // clients creating namespaces and spaces side by side
+	shards   int           // spaces are spread over this many shards; the manager is the first
+}
+
+// shardOf is the shard label value of space i when the run is sharded.
+func (o scaleOptions) shardOf(i int) string { return fmt.Sprintf("shard-%d", i%o.shards) }
+
+// served is how many of n spaces the measured manager serves: all, or the
+// first shard's.
+func (o scaleOptions) served(n int) int {
+	if o.shards <= 1 {
+		return n
+	}
+	return (n + o.shards - 1) / o.shards
 }
 
 // scaleResult is what -mode scale measured.
 type scaleResult struct {
-	spaces, members                int
+	spaces, members, shards        int
 	peakRSS, sampledPeak, readyRSS uint64
 	readyHeap                      uint64
 	created, readyAfterFirst       time.Duration
@@ -49,6 +63,9 @@ type scaleResult struct {
 // its writes over o.scale.steady of steady state.
 func runScale(ctx context.Context, o options) error {
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
+	if o.scale.shards > 1 {
+		managerArgs = append(managerArgs, "--watch-label-selector="+controllers.ShardLabel+"="+o.scale.shardOf(0))
+	}
 	rig, err := startManagerRig(ctx, o, "scale", 500)
 	if err != nil {
 		return err
@@ -69,7 +86,7 @@ func runScale(ctx context.Context, o options) error {
 }
 
 func measureScale(ctx context.Context, direct client.Client, mgr *managerProcess, o options) (scaleResult, error) {
-	res := scaleResult{spaces: o.spaces, members: o.scale.members, steady: o.scale.steady}
+	res := scaleResult{spaces: o.spaces, members: o.scale.members, steady: o.scale.steady, shards: o.scale.shards}
 	sampleCtx, stopSampling := context.WithCancel(ctx)
 	var sampled atomic.Uint64
 	go sampleRSS(sampleCtx, mgr.cmd.Process.Pid, &sampled)
@@ -82,7 +99,7 @@ func measureScale(ctx context.Context, direct client.Client, mgr *managerProcess
 	}
 	res.created = time.Since(start)
 	progress("scale: created in %s; waiting for every space to be Ready", res.created.Round(time.Second))
-	if err := waitSpacesReady(ctx, direct, o.spaces, o.timeout); err != nil {
+	if err := waitSpacesReady(ctx, direct, o.scale.served(o.spaces), o.timeout); err != nil {
 		return res, err
 	}
 	res.readyAfterFirst = time.Since(start)
@@ -131,7 +148,11 @@ func createScaleSpaces(ctx context.Context, c client.Client, o options) error {
 					errs <- err
 					return
 				}
-				if err := c.Create(ctx, scaleSpace(ns, o.scale.members)); err != nil {
+				space := scaleSpace(ns, o.scale.members)
+				if o.scale.shards > 1 {
+					space.Labels = map[string]string{controllers.ShardLabel: o.scale.shardOf(i)}
+				}
+				if err := c.Create(ctx, space); err != nil {
 					errs <- err
 					return
 				}
@@ -211,6 +232,11 @@ func requestsByMethod(ctx context.Context, addr string) (map[string]float64, err
 func (r scaleResult) markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %d departments, permissions only, %d members each\n\n", r.spaces, r.members)
+	if r.shards > 1 {
+		fmt.Fprintf(&b, "Spread over %d shards by the %s label; the manager measured serves one shard, %d spaces "+
+			"(--watch-label-selector=%s=%s). Per-space figures are per space it serves.\n\n",
+			r.shards, controllers.ShardLabel, (r.spaces+r.shards-1)/r.shards, controllers.ShardLabel, "shard-0")
+	}
 	b.WriteString("| | |\n|---|---|\n")
 	fmt.Fprintf(&b, "| manager peak RSS (sampled each second) | %s |\n", mib(r.sampledPeak))
 	fmt.Fprintf(&b, "| manager peak RSS (VmHWM) | %s |\n", mib(r.peakRSS))
@@ -220,7 +246,7 @@ func (r scaleResult) markdown() string {
 	fmt.Fprintf(&b, "| all Ready after the first create | %s |\n", r.readyAfterFirst.Round(time.Second))
 	fmt.Fprintf(&b, "| all Ready after the last create | %s |\n", r.readyAfterLast.Round(time.Second))
 	for _, m := range []string{"POST", "PUT", "PATCH", "DELETE"} {
-		fmt.Fprintf(&b, "| %s requests until Ready (per space) | %.0f (%.2f) |\n", m, r.writes[m], r.writes[m]/float64(r.spaces))
+		fmt.Fprintf(&b, "| %s requests until Ready (per space) | %.0f (%.2f) |\n", m, r.writes[m], r.writes[m]/float64(scaleOptions{shards: r.shards}.served(r.spaces)))
 	}
 	steady := r.steadyWrites["POST"] + r.steadyWrites["PUT"] + r.steadyWrites["PATCH"] + r.steadyWrites["DELETE"]
 	fmt.Fprintf(&b, "| writes in %s of steady state | %.0f |\n", r.steady, steady)

@@ -168,6 +168,9 @@ func managerBinary(ctx context.Context, dir, prebuilt string) (string, error) {
 // managerMemLimit is the manager's GOMEMLIMIT (-manager-gomemlimit).
 var managerMemLimit string
 
+// managerArgs are flags the mode adds to the manager's (a shard's selector).
+var managerArgs []string
+
 // managerProcess is the manager running as its own process.
 type managerProcess struct {
 	cmd            *exec.Cmd
@@ -201,6 +204,7 @@ func startManagerProcess(ctx context.Context, env *envtest.Environment, dir, bin
 	cmd := exec.Command(bin, "--kubeconfig="+kcPath, "--metrics-bind-address="+metrics,
 		"--health-probe-bind-address="+probes, "--pprof-bind-address="+pprof,
 		"--operator-namespace="+benchNamespace, "--zap-log-level=error")
+	cmd.Args = append(cmd.Args, managerArgs...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Env = os.Environ()
 	if managerMemLimit != "" {
