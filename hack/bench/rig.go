@@ -17,8 +17,10 @@ import (
 // main.go runs it, and the stop of all of it.
 type managerRig struct {
 	direct client.Client
-	mgr    *managerProcess
-	stops  []func()
+	// apiserver reads the API server's own /metrics.
+	apiserver rest.Interface
+	mgr       *managerProcess
+	stops     []func()
 }
 
 // startManagerRig starts envtest and the manager (this checkout's, built, or
@@ -35,6 +37,10 @@ func startManagerRig(ctx context.Context, o options, mode string, qps float32) (
 	if qps > 0 {
 		cfg = rest.CopyConfig(cfg)
 		cfg.QPS, cfg.Burst = qps, int(2*qps)
+	}
+	if r.apiserver, err = apiserverMetricsClient(cfg); err != nil {
+		r.stop()
+		return nil, err
 	}
 	if r.direct, err = client.New(cfg, client.Options{Scheme: testenv.Scheme()}); err != nil {
 		r.stop()

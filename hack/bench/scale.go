@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -47,6 +48,7 @@ func (o scaleOptions) served(n int) int {
 // scaleResult is what -mode scale measured.
 type scaleResult struct {
 	spaces, members, shards        int
+	byKind                         string // writesTable
 	peakRSS, sampledPeak, readyRSS uint64
 	readyHeap                      uint64
 	created, readyAfterFirst       time.Duration
@@ -73,7 +75,7 @@ func runScale(ctx context.Context, o options) error {
 	defer rig.stop()
 	direct, mgr := rig.direct, rig.mgr
 
-	res, err := measureScale(ctx, direct, mgr, o)
+	res, err := measureScale(ctx, direct, mgr, rig.apiserver, o)
 	if err != nil {
 		return err
 	}
@@ -85,13 +87,17 @@ func runScale(ctx context.Context, o options) error {
 	return nil
 }
 
-func measureScale(ctx context.Context, direct client.Client, mgr *managerProcess, o options) (scaleResult, error) {
+func measureScale(ctx context.Context, direct client.Client, mgr *managerProcess, apiserver rest.Interface, o options) (scaleResult, error) {
 	res := scaleResult{spaces: o.spaces, members: o.scale.members, steady: o.scale.steady, shards: o.scale.shards}
 	sampleCtx, stopSampling := context.WithCancel(ctx)
 	var sampled atomic.Uint64
 	go sampleRSS(sampleCtx, mgr.cmd.Process.Pid, &sampled)
 	defer stopSampling()
 
+	kindsBefore, err := writesByKind(ctx, apiserver)
+	if err != nil {
+		return res, err
+	}
 	progress("scale: creating %d namespaces, each with a space of %d members", o.spaces, o.scale.members)
 	start := time.Now()
 	if err := createScaleSpaces(ctx, direct, o); err != nil {
@@ -106,10 +112,14 @@ func measureScale(ctx context.Context, direct client.Client, mgr *managerProcess
 	res.readyAfterLast = res.readyAfterFirst - res.created
 	stopSampling()
 	res.sampledPeak, res.peakRSS = sampled.Load(), peakRSS(mgr.cmd.Process.Pid)
-	var err error
 	if res.writes, err = requestsByMethod(ctx, mgr.metrics); err != nil {
 		return res, err
 	}
+	kindsAfter, err := writesByKind(ctx, apiserver)
+	if err != nil {
+		return res, err
+	}
+	res.byKind = writesTable(kindsBefore, kindsAfter, o.spaces, o.scale.served(o.spaces))
 	progress("scale: all Ready after %s; counting writes for %s", res.readyAfterFirst.Round(time.Second), o.scale.steady)
 	if err := sleep(ctx, o.scale.steady); err != nil {
 		return res, err
@@ -250,5 +260,8 @@ func (r scaleResult) markdown() string {
 	}
 	steady := r.steadyWrites["POST"] + r.steadyWrites["PUT"] + r.steadyWrites["PATCH"] + r.steadyWrites["DELETE"]
 	fmt.Fprintf(&b, "| writes in %s of steady state | %.0f |\n", r.steady, steady)
+	if r.byKind != "" {
+		b.WriteString("\nThe manager's writes until Ready, by kind:\n\n" + r.byKind)
+	}
 	return b.String()
 }
