@@ -2,6 +2,7 @@ package matrixuser
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -64,4 +65,19 @@ func (u *User) Invitations(ctx context.Context) ([]Invitation, error) {
 	}
 	slices.SortFunc(invites, func(a, b Invitation) int { return strings.Compare(a.Name+a.RoomID, b.Name+b.RoomID) })
 	return invites, nil
+}
+
+// Say posts a text message, as a reply to the message answers unless it is
+// "", and returns its event id.
+func (u *User) Say(ctx context.Context, roomID, text, answers string) (string, error) {
+	content := map[string]any{"msgtype": "m.text", "body": text}
+	if answers != "" {
+		content["m.relates_to"] = map[string]any{"m.in_reply_to": map[string]any{"event_id": answers}}
+	}
+	var out struct {
+		EventID string `json:"event_id"`
+	}
+	path := fmt.Sprintf("%s/rooms/%s/send/m.room.message/t%d", v3, url.PathEscape(roomID), txn.Add(1))
+	err := u.do(ctx, http.MethodPut, path, content, &out)
+	return out.EventID, err
 }

@@ -1,0 +1,144 @@
+package controllers
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/chat"
+	"github.com/opencommons/collab-operator/internal/insights"
+)
+
+// InsightsOptions say how ReadInsights reaches the chat servers.
+type InsightsOptions struct {
+	Chat                 ChatConnector
+	CredentialsNamespace string
+	// MaxPages bounds the history requests per room (100 messages each); 20
+	// when 0.
+	MaxPages int
+}
+
+// InsightsInput is the organisation and the metadata of its messages.
+type InsightsInput struct {
+	Org      insights.Org
+	Messages []insights.Message
+	// Incomplete names the rooms whose history reached MaxPages before since:
+	// their oldest messages are not counted.
+	Incomplete []string
+}
+
+// historyReader is a chat client that reads who sent which message when.
+type historyReader interface {
+	History(ctx context.Context, roomID string, since time.Time, maxPages int) ([]insights.Message, bool, error)
+}
+
+// ReadInsights reads every CollaborationSpace with chat, the people it
+// declares (its User members and the people its groups resolved to, as its
+// status names them) as the chat server knows them, and the metadata of the
+// messages sent in its rooms since since: what insights.Compute needs.
+func ReadInsights(ctx context.Context, c client.Reader, since time.Time, opts InsightsOptions) (InsightsInput, error) {
+	in := InsightsInput{Org: insights.Org{Spaces: map[string]insights.Space{}, Rooms: map[string]insights.Room{}}}
+	var spaces collabv1.CollaborationSpaceList
+	if err := c.List(ctx, &spaces); err != nil {
+		return in, fmt.Errorf("cannot list CollaborationSpaces: %w", err)
+	}
+	conns := map[string]*chatConnection{}
+	creds := newCredentials(c, c, opts.CredentialsNamespace)
+	for i := range spaces.Items {
+		space := &spaces.Items[i]
+		if space.Spec.Chat == nil || space.Spec.Chat.BackendRef == nil || space.Status.Chat == nil {
+			continue
+		}
+		name := space.Spec.Chat.BackendRef.Name
+		if conns[name] == nil {
+			conn, err := connectChat(ctx, c, creds, opts.Chat, name)
+			if err != nil {
+				return in, err
+			}
+			conns[name] = conn
+		}
+		if err := in.addSpace(ctx, conns[name], space, since, cmp.Or(opts.MaxPages, 20)); err != nil {
+			return in, fmt.Errorf("CollaborationSpace %s/%s: %w", space.Namespace, space.Name, err)
+		}
+	}
+	return in, nil
+}
+
+// addSpace adds a space's people, rooms and messages.
+func (in *InsightsInput) addSpace(ctx context.Context, conn *chatConnection, space *collabv1.CollaborationSpace,
+	since time.Time, maxPages int) error {
+	reader, ok := conn.client.(historyReader)
+	if !ok {
+		return errors.New("its chat server's client cannot read history")
+	}
+	people, err := declaredUsers(conn.planner, space, nil)
+	if err != nil {
+		return err
+	}
+	owners, err := declaredUsers(conn.planner, space, []collabv1.Role{collabv1.RoleOwner})
+	if err != nil {
+		return err
+	}
+	key := space.Namespace + "/" + space.Name
+	in.Org.Spaces[key] = insights.Space{People: people, Owners: owners,
+		Open: space.Spec.Visibility == collabv1.VisibilityOpen}
+	for _, room := range space.Status.Chat.Rooms {
+		in.Org.Rooms[room.RoomID] = insights.Room{Space: key, Shared: sharedRoom(space, room.Name)}
+		msgs, complete, err := reader.History(ctx, room.RoomID, since, maxPages)
+		if err != nil {
+			return fmt.Errorf("cannot read the history of room %s: %w", room.Name, err)
+		}
+		if !complete {
+			in.Incomplete = append(in.Incomplete, key+"/"+room.Name)
+		}
+		in.Messages = append(in.Messages, msgs...)
+	}
+	return nil
+}
+
+// declaredUsers are the chat user ids of the people the space declares with
+// one of roles (any role when nil): its User members and the people its
+// Group members resolved to, as its status names them, through the planner.
+func declaredUsers(planner chat.Planner, space *collabv1.CollaborationSpace, roles []collabv1.Role) ([]string, error) {
+	only := space.DeepCopy()
+	only.Spec.Members = slices.DeleteFunc(only.Spec.Members, func(m collabv1.Member) bool {
+		return m.Kind != collabv1.SubjectUser || (roles != nil && !slices.Contains(roles, m.Role))
+	})
+	var people []chat.Person
+	if st := space.Status.Members; st != nil {
+		for role, names := range map[collabv1.Role][]string{collabv1.RoleOwner: st.Owners,
+			collabv1.RoleModerator: st.Moderators, collabv1.RoleMember: st.Members} {
+			if roles != nil && !slices.Contains(roles, role) {
+				continue
+			}
+			for _, n := range names {
+				people = append(people, chat.Person{Name: n, Role: role})
+			}
+		}
+	}
+	mapped, _, err := planner.MapPeople(people)
+	if err != nil {
+		return nil, err
+	}
+	spaceRoom, _, err := planner.DesiredRooms(only, chat.DesiredInput{People: mapped})
+	if err != nil {
+		return nil, err
+	}
+	return spaceRoom.Invite, nil
+}
+
+// sharedRoom reports whether the space shares the room with other spaces.
+func sharedRoom(space *collabv1.CollaborationSpace, name string) bool {
+	for _, r := range space.Spec.Chat.Rooms {
+		if r.Name == name {
+			return len(r.SharedWith) > 0
+		}
+	}
+	return false
+}

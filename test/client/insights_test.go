@@ -1,0 +1,139 @@
+package client
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/controllers"
+	"github.com/opencommons/collab-operator/internal/insights"
+	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
+)
+
+// department makes a space of namespace name whose people are dave (Owner of
+// every space here), the owner and the members, with the rooms.
+func department(name, owner string, members []string, rooms ...collabv1.Room) *collabv1.CollaborationSpace {
+	s := space(name, name, collabv1.VisibilityDepartment, "", rooms...)
+	s.Spec.Members = append(s.Spec.Members, collabv1.Member{Kind: collabv1.SubjectUser, Name: owner, Role: collabv1.RoleOwner})
+	for _, m := range members {
+		s.Spec.Members = append(s.Spec.Members, collabv1.Member{Kind: collabv1.SubjectUser, Name: m, Role: collabv1.RoleMember})
+	}
+	return s
+}
+
+// TestInsightsCountWhatPeopleSaid: research (dave, ana Owners; ben, cal, dan,
+// eve) and sales (dave Owner; fay, gus, hal, ivy, jon) talk in real rooms on
+// Dendrite: research's general room, its open-questions room shared with
+// sales, and sales' general room, with replies within and across departments.
+// What the operator reads of their history (ReadInsights) and computes
+// equals the count by hand, and figures resting on fewer than five people
+// are hidden.
+func TestInsightsCountWhatPeopleSaid(t *testing.T) {
+	ctx := context.Background()
+	names := []string{"ana", "ben", "cal", "dan", "eve", "fay", "gus", "hal", "ivy", "jon"}
+	who := map[string]*matrixuser.User{}
+	for _, n := range names {
+		id, token, err := homeserver.RegisterUser(ctx, n, password(n), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		who[n] = matrixuser.New(homeserver.URL, id, token)
+	}
+	sales := ready(t, department("sales", "fay", nil, collabv1.Room{Name: "general"}))
+	sales.Spec.Members[1].Role = collabv1.RoleMember // fay is a Member: sales' only Owner is dave
+	for _, m := range []string{"gus", "hal", "ivy", "jon"} {
+		sales.Spec.Members = append(sales.Spec.Members, collabv1.Member{Kind: collabv1.SubjectUser, Name: m, Role: collabv1.RoleMember})
+	}
+	if err := k8s.Update(ctx, sales); err != nil {
+		t.Fatal(err)
+	}
+	sales = ready(t, sales)
+	research := ready(t, department("research", "ana", []string{"ben", "cal", "dan", "eve"},
+		collabv1.Room{Name: "general"},
+		collabv1.Room{Name: "open-questions", SharedWith: []collabv1.SpaceReference{{Namespace: "sales", Name: "sales"}}}))
+	researchGeneral, openQuestions := research.Status.Chat.Rooms[0].RoomID, research.Status.Chat.Rooms[1].RoomID
+	salesGeneral := sales.Status.Chat.Rooms[0].RoomID
+	linked(t, "open-questions under Sales' space", sales.Status.Chat.SpaceID, openQuestions)
+
+	join := func(person, spaceID string, rooms ...string) {
+		t.Helper()
+		for _, id := range append([]string{spaceID}, rooms...) {
+			if err := who[person].Join(ctx, id); err != nil {
+				t.Fatalf("%s cannot join %s: %v", person, id, err)
+			}
+		}
+	}
+	for _, p := range []string{"ana", "ben", "cal", "dan", "eve"} {
+		join(p, research.Status.Chat.SpaceID, researchGeneral, openQuestions)
+	}
+	for _, p := range []string{"fay", "gus", "hal", "ivy", "jon"} {
+		join(p, sales.Status.Chat.SpaceID, salesGeneral, openQuestions)
+	}
+	start := time.Now().Add(-time.Minute)
+	said := map[string]string{}
+	say := func(person, room, key, answers string) {
+		t.Helper()
+		id, err := who[person].Say(ctx, room, "message "+key, said[answers])
+		if err != nil {
+			t.Fatalf("%s cannot say %s: %v", person, key, err)
+		}
+		said[key] = id
+	}
+	say("ana", researchGeneral, "q1", "")
+	say("ben", researchGeneral, "b1", "q1")
+	say("cal", researchGeneral, "c1", "")
+	say("dan", researchGeneral, "d1", "")
+	say("eve", researchGeneral, "e1", "b1")
+	say("ana", openQuestions, "q2", "")
+	say("fay", openQuestions, "f2", "q2")
+	say("gus", openQuestions, "g2", "q2")
+	say("hal", openQuestions, "h2", "f2")
+	say("ivy", openQuestions, "i2", "q2")
+	say("jon", openQuestions, "j2", "q2")
+	say("ben", openQuestions, "b2", "j2")
+	for _, p := range []string{"fay", "gus", "hal", "ivy", "jon"} {
+		say(p, salesGeneral, p+"3", "")
+	}
+
+	in, err := controllers.ReadInsights(ctx, k8s, start, controllers.InsightsOptions{
+		Chat: &controllers.MatrixConnector{}, CredentialsNamespace: operatorNamespace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Incomplete) != 0 {
+		t.Errorf("histories cut short: %v", in.Incomplete)
+	}
+	r := insights.Compute(in.Org, in.Messages, insights.Window{From: start, To: time.Now().Add(time.Minute)}, insights.DefaultMinPeople)
+
+	n := func(v float64, people int) insights.Figure { return insights.Figure{Value: v, People: people} }
+	hidden := func(people int) insights.Figure { return insights.Figure{People: people, Suppressed: true} }
+	want := map[string]insights.SpaceFigures{
+		// 12 messages from 10 people; 5 of its 6 people; 5 from sales sent 5;
+		// fay, gus, ivy, jon answered ana and ben answered jon; 2 Owners.
+		"research/research": {Messages: n(12, 10), ActivePeople: n(10, 10), Breadth: n(5.0/6, 6),
+			Reach: n(5, 5), ReachShare: n(5.0/12, 5), CrossAnswers: n(5, 6), Leaders: hidden(2)},
+		"sales/sales": {Messages: n(5, 5), ActivePeople: n(5, 5), Breadth: n(5.0/6, 6),
+			Reach: n(0, 0), ReachShare: n(0, 0), CrossAnswers: n(0, 0), Leaders: hidden(1)},
+	}
+	for key, w := range want {
+		if diff := cmp.Diff(w, r.Spaces[key]); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", key, diff)
+		}
+	}
+	// dave belongs to both departments but said nothing. Sales answered research
+	// 4 times among 5 people; the other pairs rest on fewer than five.
+	if got := r.Answers["sales/sales"]["research/research"]; got != n(4, 5) {
+		t.Errorf("sales answering research = %+v, want 4 answers among 5 people", got)
+	}
+	for _, pair := range [][2]string{{"research/research", "research/research"}, {"research/research", "sales/sales"}, {"sales/sales", "sales/sales"}} {
+		if got := r.Answers[pair[0]][pair[1]]; !got.Suppressed {
+			t.Errorf("%s answering %s = %+v, want hidden: it rests on fewer than five people", pair[0], pair[1], got)
+		}
+	}
+	if got := r.OpenShare; got != n(7.0/17, 10) {
+		t.Errorf("open share = %+v, want the 7 of 17 messages sent in the shared room", got)
+	}
+}
