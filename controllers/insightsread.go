@@ -87,7 +87,10 @@ func (in *InsightsInput) addSpace(ctx context.Context, conn *chatConnection, spa
 	}
 	key := space.Namespace + "/" + space.Name
 	in.Org.Spaces[key] = insights.Space{People: people, Owners: owners,
-		Open: space.Spec.Visibility == collabv1.VisibilityOpen}
+		Open: space.Spec.Visibility == collabv1.VisibilityOpen, OptedOut: !space.InsightsEnabled()}
+	if !space.InsightsEnabled() {
+		return nil // its rooms' history is not read at all
+	}
 	for _, room := range space.Status.Chat.Rooms {
 		in.Org.Rooms[room.RoomID] = insights.Room{Space: key, Shared: sharedRoom(space, room.Name)}
 		msgs, complete, err := reader.History(ctx, room.RoomID, since, maxPages)

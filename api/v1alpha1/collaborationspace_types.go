@@ -331,6 +331,24 @@ type CollaborationSpaceSpec struct {
 	// +kubebuilder:default=Archive
 	// +optional
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+	// Insights says whether the space's rooms count in the organisation's
+	// openness insights (collabctl report). They do unless enabled is false;
+	// then their history is not read and nothing about them is counted.
+	// +optional
+	Insights *SpaceInsights `json:"insights,omitempty"`
+}
+
+// SpaceInsights is a space's choice about the openness insights.
+type SpaceInsights struct {
+	// Enabled: false opts the space out.
+	// +kubebuilder:default=true
+	// +optional
+	Enabled *bool `json:"enabled,omitempty"`
+}
+
+// InsightsEnabled reports whether the space counts in the openness insights.
+func (s *CollaborationSpace) InsightsEnabled() bool {
+	return s.Spec.Insights == nil || s.Spec.Insights.Enabled == nil || *s.Spec.Insights.Enabled
 }
 
 // RoomStatus is a room as the chat server knows it.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/utils/ptr"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/controllers"
@@ -29,8 +30,8 @@ func department(name, owner string, members []string, rooms ...collabv1.Room) *c
 // Dendrite: research's general room, its open-questions room shared with
 // sales, and sales' general room, with replies within and across departments.
 // What the operator reads of their history (ReadInsights) and computes
-// equals the count by hand, and figures resting on fewer than five people
-// are hidden.
+// equals the count by hand, figures resting on fewer than five people are
+// hidden, and legal, opted out, counts nowhere.
 func TestInsightsCountWhatPeopleSaid(t *testing.T) {
 	ctx := context.Background()
 	names := []string{"ana", "ben", "cal", "dan", "eve", "fay", "gus", "hal", "ivy", "jon"}
@@ -54,6 +55,9 @@ func TestInsightsCountWhatPeopleSaid(t *testing.T) {
 	research := ready(t, department("research", "ana", []string{"ben", "cal", "dan", "eve"},
 		collabv1.Room{Name: "general"},
 		collabv1.Room{Name: "open-questions", SharedWith: []collabv1.SpaceReference{{Namespace: "sales", Name: "sales"}}}))
+	legal := space("legal", "legal", collabv1.VisibilityDepartment, "gina", collabv1.Room{Name: "general"})
+	legal.Spec.Insights = &collabv1.SpaceInsights{Enabled: ptr.To(false)}
+	legal = ready(t, legal)
 	researchGeneral, openQuestions := research.Status.Chat.Rooms[0].RoomID, research.Status.Chat.Rooms[1].RoomID
 	salesGeneral := sales.Status.Chat.Rooms[0].RoomID
 	linked(t, "open-questions under Sales' space", sales.Status.Chat.SpaceID, openQuestions)
@@ -97,6 +101,15 @@ func TestInsightsCountWhatPeopleSaid(t *testing.T) {
 	for _, p := range []string{"fay", "gus", "hal", "ivy", "jon"} {
 		say(p, salesGeneral, p+"3", "")
 	}
+	// legal opted out: what gina says there counts nowhere.
+	for _, id := range []string{legal.Status.Chat.SpaceID, legal.Status.Chat.Rooms[0].RoomID} {
+		if err := people["gina"].Join(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := people["gina"].Say(ctx, legal.Status.Chat.Rooms[0].RoomID, "not counted", ""); err != nil {
+		t.Fatal(err)
+	}
 
 	in, err := controllers.ReadInsights(ctx, k8s, start, controllers.InsightsOptions{
 		Chat: &controllers.MatrixConnector{}, CredentialsNamespace: operatorNamespace})
@@ -118,6 +131,9 @@ func TestInsightsCountWhatPeopleSaid(t *testing.T) {
 		"sales/sales": {Messages: n(5, 5), ActivePeople: n(5, 5), Breadth: n(5.0/6, 6),
 			Reach: n(0, 0), ReachShare: n(0, 0), CrossAnswers: n(0, 0), Leaders: hidden(1)},
 	}
+	if f, ok := r.Spaces["legal/legal"]; ok {
+		t.Errorf("legal opted out, yet has figures: %+v", f)
+	}
 	for key, w := range want {
 		if diff := cmp.Diff(w, r.Spaces[key]); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", key, diff)
@@ -134,6 +150,6 @@ func TestInsightsCountWhatPeopleSaid(t *testing.T) {
 		}
 	}
 	if got := r.OpenShare; got != n(7.0/17, 10) {
-		t.Errorf("open share = %+v, want the 7 of 17 messages sent in the shared room", got)
+		t.Errorf("open share = %+v, want the 7 of 17 messages sent in the shared room (legal's uncounted)", got)
 	}
 }
