@@ -54,9 +54,10 @@ bench: ## Benchmarks (see docs/benchmarks.md).
 	go run ./hack/bench $(BENCH_ARGS)
 
 .PHONY: docs-pictures
-docs-pictures: ## Redraw docs/images/client-*.svg from what a real client shows on a real Dendrite.
+docs-pictures: ## Redraw docs/images: what a real client shows on Dendrite, and the HTML report in Chromium.
 	hack/install-prereqs.sh
 	go test ./test/client/ -count=1 -args -pictures=$(CURDIR)/docs/images
+	go test ./internal/insights/ -run TestTheHTMLReportDrawsItsCharts -count=1 -args -screenshot=$(CURDIR)/docs/images/report.png
 
 .PHONY: local-bins
 local-bins: ## Build the local control plane and Dendrite into the machine's cache.

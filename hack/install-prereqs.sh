@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine may lack to build and test the project: make, git, a
-# C toolchain, OpenLDAP's slapd (with ldap-utils) and Node.js with npm from Debian, the Go
+# C toolchain, OpenLDAP's slapd (with ldap-utils), Node.js with npm and Chromium (headless,
+# for the HTML report's test) from Debian, the Go
 # modules, and the real Matrix client library the client test drives (npm ci in
 # test/client, pinned by its package-lock.json).
 # Go itself must be installed (go.mod names the version).
@@ -17,6 +18,8 @@ for tool in make git gcc; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
+# The HTML report's test renders it in a real headless browser.
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 slapd_bin=$(command -v slapd || true)
 [ -n "$slapd_bin" ] || [ ! -x /usr/sbin/slapd ] || slapd_bin=/usr/sbin/slapd

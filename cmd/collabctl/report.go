@@ -31,6 +31,8 @@ sent in Open spaces and shared rooms.
 It reads who sent which message when, and which message it answers, from
 each room's history with the ChatBackend's account: never what a message
 says. A figure resting on fewer than --min-people people is hidden (·).
+-o html writes one self-contained page with the charts, to share:
+  %[1]s report -o html > openness.html
 
 Needs to read the CollaborationSpaces, the ChatBackends and the backends'
 credentials Secrets in the credentials namespace.
@@ -48,7 +50,7 @@ type reportFlags struct {
 }
 
 func (f *reportFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.output, "output", "text", "output format: text or json")
+	fs.StringVar(&f.output, "output", "text", "output format: text, json, or html (one self-contained page with charts)")
 	fs.StringVar(&f.output, "o", "text", "shorthand for --output")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "path to the kubeconfig (default: $KUBECONFIG or ~/.kube/config)")
 	fs.StringVar(&f.context, "context", "", "kubeconfig context to use")
@@ -76,8 +78,8 @@ func runReport(ctx context.Context, e env, args []string) int {
 		return exitOK
 	case err != nil:
 		return exitUsage
-	case fs.NArg() > 0 || (flags.output != "text" && flags.output != "json"):
-		say(e.stderr, "%s report: takes no arguments, and -o must be text or json\n", e.prog)
+	case fs.NArg() > 0 || (flags.output != "text" && flags.output != "json" && flags.output != "html"):
+		say(e.stderr, "%s report: takes no arguments, and -o must be text, json or html\n", e.prog)
 		return exitUsage
 	case flags.minPeople < insights.DefaultMinPeople:
 		say(e.stderr, "%s report: --min-people may be raised, not lowered below %d\n", e.prog, insights.DefaultMinPeople)
@@ -102,9 +104,16 @@ func runReport(ctx context.Context, e env, args []string) int {
 	for _, w := range reportWindows {
 		reports = append(reports, insights.Compute(in.Org, in.Messages, insights.Window{From: now.Add(-w.span), To: now}, flags.minPeople))
 	}
-	if flags.output == "json" {
+	switch flags.output {
+	case "json":
 		err = json.NewEncoder(e.stdout).Encode(reports)
-	} else {
+	case "html":
+		var titled []insights.Titled
+		for i, r := range reports {
+			titled = append(titled, insights.Titled{Name: reportWindows[i].name, Report: r})
+		}
+		err = insights.WriteHTML(e.stdout, titled, flags.minPeople)
+	default:
 		err = writeReport(e.stdout, reports, in.Incomplete, flags.minPeople)
 	}
 	if err != nil {
