@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
@@ -31,6 +32,35 @@ type InsightsInput struct {
 	// Incomplete names the rooms whose history reached MaxPages before since:
 	// their oldest messages are not counted.
 	Incomplete []string
+	// MinPeople is the highest minimum of people per figure a
+	// CollaborationPolicy sets (spec.insights.minPeople); 0 when none does.
+	MinPeople int
+}
+
+// insightsRules are what the CollaborationPolicies say about insights.
+type insightsRules []collabv1.CollaborationPolicy
+
+// disabledFor reports whether a policy selecting the namespace turns the
+// insights of its spaces off.
+func (rules insightsRules) disabledFor(ns *corev1.Namespace) bool {
+	for _, p := range rules {
+		in := p.Spec.Insights
+		if in != nil && in.Enabled != nil && !*in.Enabled && selectsNamespace(p.Spec.NamespaceSelector, ns) {
+			return true
+		}
+	}
+	return false
+}
+
+// minPeople is the highest minimum any policy sets, 0 when none does.
+func (rules insightsRules) minPeople() int {
+	n := 0
+	for _, p := range rules {
+		if in := p.Spec.Insights; in != nil && in.MinPeople != nil {
+			n = max(n, int(*in.MinPeople))
+		}
+	}
+	return n
 }
 
 // historyReader is a chat client that reads who sent which message when.
@@ -41,13 +71,21 @@ type historyReader interface {
 // ReadInsights reads every CollaborationSpace with chat, the people it
 // declares (its User members and the people its groups resolved to, as its
 // status names them) as the chat server knows them, and the metadata of the
-// messages sent in its rooms since since: what insights.Compute needs.
+// messages sent in its rooms since since: what insights.Compute needs. A space
+// that opted out (spec.insights) or that a CollaborationPolicy keeps out
+// (spec.insights.enabled false) has its rooms' history left unread.
 func ReadInsights(ctx context.Context, c client.Reader, since time.Time, opts InsightsOptions) (InsightsInput, error) {
 	in := InsightsInput{Org: insights.Org{Spaces: map[string]insights.Space{}, Rooms: map[string]insights.Room{}}}
 	var spaces collabv1.CollaborationSpaceList
 	if err := c.List(ctx, &spaces); err != nil {
 		return in, fmt.Errorf("cannot list CollaborationSpaces: %w", err)
 	}
+	var policies collabv1.CollaborationPolicyList
+	if err := c.List(ctx, &policies); err != nil {
+		return in, fmt.Errorf("cannot list CollaborationPolicies: %w", err)
+	}
+	rules := insightsRules(policies.Items)
+	in.MinPeople = rules.minPeople()
 	conns := map[string]*chatConnection{}
 	creds := newCredentials(c, c, opts.CredentialsNamespace)
 	for i := range spaces.Items {
@@ -63,7 +101,12 @@ func ReadInsights(ctx context.Context, c client.Reader, since time.Time, opts In
 			}
 			conns[name] = conn
 		}
-		if err := in.addSpace(ctx, conns[name], space, since, cmp.Or(opts.MaxPages, 20)); err != nil {
+		ns, err := namespaceOf(ctx, c, space.Namespace)
+		if err != nil {
+			return in, fmt.Errorf("cannot read namespace %s: %w", space.Namespace, err)
+		}
+		optedOut := !space.InsightsEnabled() || rules.disabledFor(ns)
+		if err := in.addSpace(ctx, conns[name], space, optedOut, since, cmp.Or(opts.MaxPages, 20)); err != nil {
 			return in, fmt.Errorf("CollaborationSpace %s/%s: %w", space.Namespace, space.Name, err)
 		}
 	}
@@ -72,7 +115,7 @@ func ReadInsights(ctx context.Context, c client.Reader, since time.Time, opts In
 
 // addSpace adds a space's people, rooms and messages.
 func (in *InsightsInput) addSpace(ctx context.Context, conn *chatConnection, space *collabv1.CollaborationSpace,
-	since time.Time, maxPages int) error {
+	optedOut bool, since time.Time, maxPages int) error {
 	reader, ok := conn.client.(historyReader)
 	if !ok {
 		return errors.New("its chat server's client cannot read history")
@@ -87,8 +130,8 @@ func (in *InsightsInput) addSpace(ctx context.Context, conn *chatConnection, spa
 	}
 	key := space.Namespace + "/" + space.Name
 	in.Org.Spaces[key] = insights.Space{People: people, Owners: owners,
-		Open: space.Spec.Visibility == collabv1.VisibilityOpen, OptedOut: !space.InsightsEnabled()}
-	if !space.InsightsEnabled() {
+		Open: space.Spec.Visibility == collabv1.VisibilityOpen, OptedOut: optedOut}
+	if optedOut {
 		return nil // its rooms' history is not read at all
 	}
 	for _, room := range space.Status.Chat.Rooms {

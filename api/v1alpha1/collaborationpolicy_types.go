@@ -122,6 +122,26 @@ type CollaborationPolicySpec struct {
 	// Limits bound the size of each space.
 	// +optional
 	Limits *PolicyLimits `json:"limits,omitempty"`
+	// Insights govern the openness insights (collabctl report) of the spaces
+	// the policy selects.
+	// +optional
+	Insights *PolicyInsights `json:"insights,omitempty"`
+}
+
+// PolicyInsights is the platform team's say over the openness insights.
+type PolicyInsights struct {
+	// Enabled: false keeps the selected spaces out of every figure, whatever
+	// their own spec.insights says; their rooms' history is not read.
+	// +kubebuilder:default=true
+	// +optional
+	Enabled *bool `json:"enabled,omitempty"`
+	// MinPeople raises the fewest distinct people a figure may rest on before
+	// it is shown, for the whole report: the highest any policy sets applies.
+	// It cannot go below the default of 5.
+	// +kubebuilder:validation:Minimum=5
+	// +kubebuilder:validation:Maximum=1000
+	// +optional
+	MinPeople *int32 `json:"minPeople,omitempty"`
 }
 
 // CollaborationPolicy is the platform team's bound on what space owners may ask

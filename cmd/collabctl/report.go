@@ -30,12 +30,16 @@ sent in Open spaces and shared rooms.
 
 It reads who sent which message when, and which message it answers, from
 each room's history with the ChatBackend's account: never what a message
-says. A figure resting on fewer than --min-people people is hidden (·).
+says. A figure resting on fewer than --min-people people is hidden (·); a
+CollaborationPolicy may raise that minimum (spec.insights.minPeople) and keep
+the spaces it selects out of the report (spec.insights.enabled: false), as a
+space may itself (spec.insights.enabled: false).
 -o html writes one self-contained page with the charts, to share:
   %[1]s report -o html > openness.html
 
-Needs to read the CollaborationSpaces, the ChatBackends and the backends'
-credentials Secrets in the credentials namespace.
+Needs to read the CollaborationSpaces, CollaborationPolicies, Namespaces, the
+ChatBackends and the backends' credentials Secrets in the credentials
+namespace.
 
 Exit status: 0 reported, 1 the spaces or a backend could not be read, 2 bad
 arguments.
@@ -100,9 +104,10 @@ func runReport(ctx context.Context, e env, args []string) int {
 		say(e.stderr, "%s report: %v\n", e.prog, err)
 		return exitFindings
 	}
+	minPeople := max(flags.minPeople, in.MinPeople) // a policy may raise it
 	var reports []insights.Report
 	for _, w := range reportWindows {
-		reports = append(reports, insights.Compute(in.Org, in.Messages, insights.Window{From: now.Add(-w.span), To: now}, flags.minPeople))
+		reports = append(reports, insights.Compute(in.Org, in.Messages, insights.Window{From: now.Add(-w.span), To: now}, minPeople))
 	}
 	switch flags.output {
 	case "json":
@@ -112,9 +117,9 @@ func runReport(ctx context.Context, e env, args []string) int {
 		for i, r := range reports {
 			titled = append(titled, insights.Titled{Name: reportWindows[i].name, Report: r})
 		}
-		err = insights.WriteHTML(e.stdout, titled, flags.minPeople)
+		err = insights.WriteHTML(e.stdout, titled, minPeople)
 	default:
-		err = writeReport(e.stdout, reports, in.Incomplete, flags.minPeople)
+		err = writeReport(e.stdout, reports, in.Incomplete, minPeople)
 	}
 	if err != nil {
 		say(e.stderr, "%s report: %v\n", e.prog, err)

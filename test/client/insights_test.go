@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
@@ -31,10 +33,11 @@ func department(name, owner string, members []string, rooms ...collabv1.Room) *c
 // sales, and sales' general room, with replies within and across departments.
 // What the operator reads of their history (ReadInsights) and computes
 // equals the count by hand, figures resting on fewer than five people are
-// hidden, and legal, opted out, counts nowhere.
+// hidden, and legal (opted out) and audit (kept out by a policy) count nowhere.
 func TestInsightsCountWhatPeopleSaid(t *testing.T) {
 	ctx := context.Background()
-	names := []string{"ana", "ben", "cal", "dan", "eve", "fay", "gus", "hal", "ivy", "jon"}
+	// kim talks only in the spaces kept out of the insights.
+	names := []string{"ana", "ben", "cal", "dan", "eve", "fay", "gus", "hal", "ivy", "jon", "kim"}
 	who := map[string]*matrixuser.User{}
 	for _, n := range names {
 		id, token, err := homeserver.RegisterUser(ctx, n, password(n), false)
@@ -55,9 +58,20 @@ func TestInsightsCountWhatPeopleSaid(t *testing.T) {
 	research := ready(t, department("research", "ana", []string{"ben", "cal", "dan", "eve"},
 		collabv1.Room{Name: "general"},
 		collabv1.Room{Name: "open-questions", SharedWith: []collabv1.SpaceReference{{Namespace: "sales", Name: "sales"}}}))
-	legal := space("legal", "legal", collabv1.VisibilityDepartment, "gina", collabv1.Room{Name: "general"})
+	legal := space("legal", "legal", collabv1.VisibilityDepartment, "kim", collabv1.Room{Name: "general"})
 	legal.Spec.Insights = &collabv1.SpaceInsights{Enabled: ptr.To(false)}
 	legal = ready(t, legal)
+	// audit's insights are off by the platform's policy, which also sets the
+	// minimum of people per figure (to the default, so the figures below hold).
+	audit := ready(t, space("audit", "audit", collabv1.VisibilityDepartment, "kim", collabv1.Room{Name: "general"}))
+	policy := &collabv1.CollaborationPolicy{ObjectMeta: metav1.ObjectMeta{Name: "insights-off-for-audit"},
+		Spec: collabv1.CollaborationPolicySpec{
+			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: "audit"}},
+			Insights:          &collabv1.PolicyInsights{Enabled: ptr.To(false), MinPeople: ptr.To[int32](5)}}}
+	if err := k8s.Create(ctx, policy); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = k8s.Delete(context.Background(), policy) })
 	researchGeneral, openQuestions := research.Status.Chat.Rooms[0].RoomID, research.Status.Chat.Rooms[1].RoomID
 	salesGeneral := sales.Status.Chat.Rooms[0].RoomID
 	linked(t, "open-questions under Sales' space", sales.Status.Chat.SpaceID, openQuestions)
@@ -101,14 +115,17 @@ func TestInsightsCountWhatPeopleSaid(t *testing.T) {
 	for _, p := range []string{"fay", "gus", "hal", "ivy", "jon"} {
 		say(p, salesGeneral, p+"3", "")
 	}
-	// legal opted out: what gina says there counts nowhere.
-	for _, id := range []string{legal.Status.Chat.SpaceID, legal.Status.Chat.Rooms[0].RoomID} {
-		if err := people["gina"].Join(ctx, id); err != nil {
+	// legal opted out and audit's policy keeps it out: what kim says there
+	// counts nowhere.
+	for _, off := range []*collabv1.CollaborationSpace{legal, audit} {
+		for _, id := range []string{off.Status.Chat.SpaceID, off.Status.Chat.Rooms[0].RoomID} {
+			if err := who["kim"].Join(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := who["kim"].Say(ctx, off.Status.Chat.Rooms[0].RoomID, "not counted", ""); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if _, err := people["gina"].Say(ctx, legal.Status.Chat.Rooms[0].RoomID, "not counted", ""); err != nil {
-		t.Fatal(err)
 	}
 
 	in, err := controllers.ReadInsights(ctx, k8s, start, controllers.InsightsOptions{
@@ -131,8 +148,13 @@ func TestInsightsCountWhatPeopleSaid(t *testing.T) {
 		"sales/sales": {Messages: n(5, 5), ActivePeople: n(5, 5), Breadth: n(5.0/6, 6),
 			Reach: n(0, 0), ReachShare: n(0, 0), CrossAnswers: n(0, 0), Leaders: hidden(1)},
 	}
-	if f, ok := r.Spaces["legal/legal"]; ok {
-		t.Errorf("legal opted out, yet has figures: %+v", f)
+	for _, off := range []string{"legal/legal", "audit/audit"} {
+		if f, ok := r.Spaces[off]; ok {
+			t.Errorf("%s is out of the insights, yet has figures: %+v", off, f)
+		}
+	}
+	if in.MinPeople != 5 {
+		t.Errorf("the policies' minimum of people = %d, want 5", in.MinPeople)
 	}
 	for key, w := range want {
 		if diff := cmp.Diff(w, r.Spaces[key]); diff != "" {
@@ -150,6 +172,6 @@ func TestInsightsCountWhatPeopleSaid(t *testing.T) {
 		}
 	}
 	if got := r.OpenShare; got != n(7.0/17, 10) {
-		t.Errorf("open share = %+v, want the 7 of 17 messages sent in the shared room (legal's uncounted)", got)
+		t.Errorf("open share = %+v, want the 7 of 17 messages sent in the shared room (legal's and audit's uncounted)", got)
 	}
 }
