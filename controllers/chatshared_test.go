@@ -121,11 +121,7 @@ func TestASharedRoomAppearsUnderTheOtherDepartment(t *testing.T) {
 		t.Errorf("erin cannot join the shared room from her space: %v", err)
 	}
 
-	eng = getSpace(t, eng)
-	eng.Spec.Chat.Rooms[1].SharedWith = nil
-	if err := k8sClient.Update(ctx, eng); err != nil {
-		t.Fatal(err)
-	}
+	updateSpace(t, eng, func(s *collabv1.CollaborationSpace) { s.Spec.Chat.Rooms[1].SharedWith = nil }, false)
 	eventually(t, "platform-sync to leave Marketing's space", func() (bool, string) {
 		children, err := spaceChildren(t, marketing, "erin")
 		return err == nil && !children[sync], fmt.Sprintf("%v %v", children, err)
@@ -168,11 +164,8 @@ func TestAnAuthoritativeSpaceKeepsTheSharingDepartmentInTheSharedRoom(t *testing
 		t.Fatalf("frank cannot join the room shared with his department: %v", err)
 	}
 	for _, topic := range []string{"first pass", "second pass"} {
-		eng = getSpace(t, eng)
-		eng.Spec.Chat.Rooms[0].Topic = topic // a new generation: a full Authoritative pass
-		if err := k8sClient.Update(ctx, eng); err != nil {
-			t.Fatal(err)
-		}
+		// a new generation: a full Authoritative pass
+		updateSpace(t, eng, func(s *collabv1.CollaborationSpace) { s.Spec.Chat.Rooms[0].Topic = topic }, false)
 		eng = waitReady(t, client.ObjectKeyFromObject(eng))
 		members, err := operator.Members(ctx, review)
 		if err != nil || members[frank.ID] != "join" {

@@ -50,15 +50,13 @@ func TestRemovalsTakeEffectWhileASpaceBreaksAPolicy(t *testing.T) {
 	stalled := waitPolicyCondition(t, key, metav1.ConditionFalse, collabv1.ReasonPolicyViolation)
 
 	// carol (the only Moderator) and alice leave; erin joins. The space still breaks the policy.
-	changed := stalled.DeepCopy()
-	changed.Spec.Members = []collabv1.Member{
-		{Kind: collabv1.SubjectUser, Name: "dave", Role: collabv1.RoleOwner},
-		{Kind: collabv1.SubjectUser, Name: "bob", Role: collabv1.RoleMember},
-		{Kind: collabv1.SubjectUser, Name: "erin", Role: collabv1.RoleMember},
-	}
-	if err := k8sClient.Update(ctx, changed); err != nil {
-		t.Fatal(err)
-	}
+	updateSpace(t, stalled, func(s *collabv1.CollaborationSpace) {
+		s.Spec.Members = []collabv1.Member{
+			{Kind: collabv1.SubjectUser, Name: "dave", Role: collabv1.RoleOwner},
+			{Kind: collabv1.SubjectUser, Name: "bob", Role: collabv1.RoleMember},
+			{Kind: collabv1.SubjectUser, Name: "erin", Role: collabv1.RoleMember},
+		}
+	}, false)
 	waitPolicyCondition(t, key, metav1.ConditionFalse, collabv1.ReasonPolicyViolation)
 	eventually(t, "alice and carol lose access, erin gets none", func() (bool, string) {
 		members, err := bindingSubjects(ctx, ns, "collab-revoke-members")

@@ -111,12 +111,10 @@ func TestAPolicyTightenedAfterAdmissionStallsTheSpace(t *testing.T) {
 
 	// The owner changes the space meanwhile (nothing at admission stops it here):
 	// nothing of it reaches Matrix while the policy forbids the space.
-	changed := stalled.DeepCopy()
-	changed.Spec.Chat.Rooms[0].Topic = "Changed under the policy"
-	changed.Spec.Chat.Rooms = append(changed.Spec.Chat.Rooms, collabv1.Room{Name: "third"})
-	if err := k8sClient.Update(ctx, changed); err != nil {
-		t.Fatal(err)
-	}
+	updateSpace(t, stalled, func(s *collabv1.CollaborationSpace) {
+		s.Spec.Chat.Rooms[0].Topic = "Changed under the policy"
+		s.Spec.Chat.Rooms = append(s.Spec.Chat.Rooms, collabv1.Room{Name: "third"})
+	}, false)
 	stalled = waitPolicyCondition(t, key, metav1.ConditionFalse, collabv1.ReasonPolicyViolation)
 	if c := meta.FindStatusCondition(stalled.Status.Conditions, collabv1.PolicyCompliantCondition); !strings.Contains(c.Message, "3 rooms") {
 		t.Errorf("PolicyCompliant after the change says %q, want it to count 3 rooms", c.Message)
