@@ -166,6 +166,10 @@ func writeMatrix(w io.Writer, answers map[string]map[string]insights.Figure) err
 		}
 	}
 	keys := slices.Sorted(maps.Keys(depts))
+	if len(keys) == 0 {
+		say(w, "No answers in this window.\n")
+		return nil
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	_, _ = fmt.Fprintf(tw, "FROM \\ TO\t%s\t\n", strings.Join(keys, "\t"))
 	for _, from := range keys {

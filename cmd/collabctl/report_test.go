@@ -64,3 +64,16 @@ func TestReportRefusesAFloorBelowFive(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 2 and why", r.code, r.stderr)
 	}
 }
+
+// TestReportWithoutAnswers: a window in which nobody answered anybody says so
+// instead of drawing an empty matrix.
+func TestReportWithoutAnswers(t *testing.T) {
+	var out bytes.Buffer
+	r := insights.Report{Spaces: map[string]insights.SpaceFigures{}, Answers: map[string]map[string]insights.Figure{}}
+	if err := writeReport(&out, []insights.Report{r}, nil, 5); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "No answers in this window.") || strings.Contains(out.String(), "FROM") {
+		t.Errorf("report without answers:\n%s", out.String())
+	}
+}

@@ -134,6 +134,10 @@ svg text{font-size:12px;fill:#1f2328}
 .space{display:flex;align-items:center;gap:16px;margin:6px 0}.space strong{width:220px}
 svg text.on-dark{fill:#ffffff}
 </style></head><body>
+<svg width="0" height="0" style="position:absolute" aria-hidden="true">
+<defs><pattern id="hidden" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+<rect width="8" height="8" fill="#eaeef2"/><line x1="0" y1="0" x2="0" y2="8" stroke="#afb8c1" stroke-width="3"/></pattern></defs>
+</svg>
 <h1>Openness across departments</h1>
 <p class="note">Counts only, from who sent which message when and what it answers; never what a message says.
 A figure resting on fewer than {{.MinPeople}} people is hidden (·, hatched).</p>
@@ -142,15 +146,14 @@ A figure resting on fewer than {{.MinPeople}} people is hidden (·, hatched).</p
 <h2>{{.Name}} ({{.From}} – {{.To}})</h2>
 <p>Messages in Open spaces and shared rooms: <span class="big">{{.OpenShare}}</span></p>
 <h3>Who answers whom (rows answer columns)</h3>
+{{if not .Depts}}<p>No answers in this window.</p>{{else}}
 <svg class="heatmap" xmlns="http://www.w3.org/2000/svg" width="{{add .GridSize 260}}" height="{{add .GridSize 150}}">
-<defs><pattern id="hidden" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
-<rect width="8" height="8" fill="#eaeef2"/><line x1="0" y1="0" x2="0" y2="8" stroke="#afb8c1" stroke-width="3"/></pattern></defs>
 <g transform="translate(200,140)">
 {{range $i, $d := .Depts}}<text x="-8" y="{{add (cell $i) 32}}" text-anchor="end">{{$d}}</text>
 <text transform="translate({{add (cell $i) 28}},-8) rotate(-45)">{{$d}}</text>{{end}}
 {{range .Cells}}<rect x="{{.X}}" y="{{.Y}}" width="54" height="54" {{if .Hidden}}fill="url(#hidden)"{{else}}fill="{{.Fill}}"{{end}} class="{{if .Filled}}filled{{else if .Hidden}}hidden{{else}}empty{{end}}"/>
 <text x="{{add .X 27}}" y="{{add .Y 32}}" text-anchor="middle"{{if .Dark}} class="on-dark"{{end}}>{{.Label}}</text>{{end}}
-</g></svg>
+</g></svg>{{end}}
 <h3>Each space</h3>
 {{range .Spaces}}<div class="space"><strong>{{.Key}}</strong>
 <svg class="bars" xmlns="http://www.w3.org/2000/svg" width="480" height="84">
