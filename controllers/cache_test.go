@@ -77,6 +77,10 @@ func TestRBACContentHash(t *testing.T) {
 		got, _ := TrimForCache(b.DeepCopy())
 		return got.(*rbacv1.RoleBinding)
 	}
+	forged := func(b, claims *rbacv1.RoleBinding) *rbacv1.RoleBinding {
+		b.Labels = map[string]string{cachedContentLabel: hashOf(claims.Subjects)}
+		return b
+	}
 	role := func(verbs ...string) *rbacv1.Role {
 		return &rbacv1.Role{Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: verbs}}}
 	}
@@ -90,7 +94,11 @@ func TestRBACContentHash(t *testing.T) {
 		"a subject removed":                  {have: cached(binding("alice")), want: binding("alice", "bob")},
 		"the same subjects in another order": {have: cached(binding("bob", "alice")), want: binding("alice", "bob")},
 		"a verb added to a role by hand":     {have: role("get", "delete"), want: role("get")},
-		"the same role":                      {have: role("get"), want: role("get"), same: true},
+		// Someone who may edit the binding adds a subject and sets the label the
+		// cache keeps its hash in to the hash of the declared subjects.
+		"a subject added with a forged hash label": {have: cached(forged(binding("alice", "bob", "intruder"), binding("alice", "bob"))),
+			want: binding("alice", "bob")},
+		"the same role": {have: role("get"), want: role("get"), same: true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

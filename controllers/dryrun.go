@@ -13,8 +13,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
@@ -60,7 +62,7 @@ func PlanSpace(ctx context.Context, live client.WithWatch, desired *collabv1.Col
 
 	before := space.DeepCopy()
 	r := &CollaborationSpaceReconciler{
-		Client:             dryrun.NewKubeClient(live, rec),
+		Client:             cacheLike(dryrun.NewKubeClient(live, rec)),
 		Scheme:             live.Scheme(),
 		Recorder:           &events.FakeRecorder{}, // drops events
 		APIReader:          credentialsReader{live},
@@ -383,4 +385,25 @@ func (d dryForumConnector) Ping(ctx context.Context, url string, hc *http.Client
 // first API token.
 func (dryForumConnector) MintToken(context.Context, forum.Login) (forum.Token, error) {
 	return forum.Token{}, errors.New("a plan creates no API token: the operator creates it on its first pass over the running forum")
+}
+
+// cacheLike reads objects as the manager's cache holds them (TrimForCache), so
+// a plan compares what a pass compares: Roles and RoleBindings by the hash the
+// cache computes from their content, never by a label found on the server.
+func cacheLike(c client.WithWatch) client.WithWatch {
+	return interceptor.NewClient(c, interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if err := c.Get(ctx, key, obj, opts...); err != nil {
+				return err
+			}
+			_, err := TrimForCache(obj)
+			return err
+		},
+		List: func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+			if err := c.List(ctx, list, opts...); err != nil {
+				return err
+			}
+			return meta.EachListItem(list, func(o runtime.Object) error { _, err := TrimForCache(o); return err })
+		},
+	})
 }

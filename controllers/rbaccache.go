@@ -40,8 +40,10 @@ func trimRBAC(obj any) {
 }
 
 // rbacContentHash is the hash of what a Role or RoleBinding grants: the one the
-// cache recorded, or, for an object read from the API server (collabctl plan),
-// computed from its content.
+// cache recorded, or, for a desired object, computed from its content. Objects
+// read from the API server go through trimRBAC first (the cache transform, the
+// plan's reads, createOwned), which overwrites any label of that name someone
+// set on the server: a forged hash must never hide a hand edit.
 func rbacContentHash(obj client.Object) string {
 	if h := obj.GetLabels()[cachedContentLabel]; h != "" {
 		return h
@@ -78,6 +80,11 @@ func withLabel(l map[string]string, key, value string) map[string]string {
 // API server does not let change.
 func (r *CollaborationSpaceReconciler) applyRBAC(ctx context.Context, space *collabv1.CollaborationSpace,
 	desired client.Object, kind string) error {
+	// What desired grants is its content: a hash label it may carry from a read
+	// of the server (revokePermissions) is someone else's word.
+	if l := desired.GetLabels(); l != nil {
+		delete(l, cachedContentLabel)
+	}
 	current, _ := desired.DeepCopyObject().(client.Object)
 	err := r.Get(ctx, client.ObjectKeyFromObject(desired), current)
 	if apierrors.IsNotFound(err) {
@@ -143,5 +150,6 @@ func (r *CollaborationSpaceReconciler) createOwned(ctx context.Context, space *c
 	if err := r.liveReader().Get(ctx, client.ObjectKeyFromObject(desired), current); err != nil {
 		return false, fmt.Errorf("cannot apply %s %s: %w", kind, desired.GetName(), err)
 	}
+	trimRBAC(current) // read as the cache would: a hash label set on the server is not trusted
 	return false, nil
 }
