@@ -109,7 +109,7 @@ func (r *BackendProtectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	}
 	if len(users) > 0 {
 		// Reconciled on the deletion and on each change of its spaces, not polled.
-		r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, "InUse", "Delete",
+		r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, collabv1.ReasonInUse, "Delete",
 			"Not deleted while %d spaces use it (%s): delete them, or let them go, first; see status.usedBy",
 			len(users), strings.Join(users[:min(len(users), maxUsersListed)], ", "))
 		return ctrl.Result{}, nil

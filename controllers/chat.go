@@ -57,32 +57,32 @@ func (r *CollaborationSpaceReconciler) reconcileChat(ctx context.Context, s *spa
 	space := s.space
 	if !wantsChat(space) {
 		if err := r.retireAllRooms(ctx, s); err != nil {
-			return ctrl.Result{}, s.fail(collabv1.ChatReadyCondition, "ChatFailed", err)
+			return ctrl.Result{}, s.fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
 		}
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.ChatReadyCondition)
 		return ctrl.Result{}, nil
 	}
 	conn, err := connectChat(ctx, r.Client, r.credentials(), r.Chat, space.Spec.Chat.BackendRef.Name)
 	if err != nil {
-		return ctrl.Result{}, s.fail(collabv1.ChatReadyCondition, "ChatFailed", err)
+		return ctrl.Result{}, s.fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
 	}
 	p := &chatPass{chatConnection: conn, s: s, resume: r.resumeChat(s, conn)}
 	if p.operator, err = conn.operatorID(ctx); err != nil {
-		return ctrl.Result{}, s.fail(collabv1.ChatReadyCondition, "ChatFailed", err)
+		return ctrl.Result{}, s.fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
 	}
 	pending, err := r.applyChat(ctx, p)
 	r.leaveCheckpoint(p, err)
 	if err != nil {
-		return ctrl.Result{}, s.fail(collabv1.ChatReadyCondition, "ChatFailed", err)
+		return ctrl.Result{}, s.fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
 	}
 	r.reportDrift(p)
 	if len(pending) > 0 {
-		setCondition(space, collabv1.ChatReadyCondition, metav1.ConditionFalse, "SharedSpacePending",
+		setCondition(space, collabv1.ChatReadyCondition, metav1.ConditionFalse, collabv1.ReasonSharedSpacePending,
 			fmt.Sprintf("Rooms are shared with %s, which has no chat space yet; create it or fix sharedWith",
 				strings.Join(pending, ", ")))
 		return ctrl.Result{RequeueAfter: sharedSpaceRetry}, nil
 	}
-	setCondition(space, collabv1.ChatReadyCondition, metav1.ConditionTrue, "RoomsReady",
+	setCondition(space, collabv1.ChatReadyCondition, metav1.ConditionTrue, collabv1.ReasonRoomsReady,
 		fmt.Sprintf("%s in space %s on ChatBackend %s", counted(len(space.Status.Chat.Rooms), "room"),
 			space.Status.Chat.SpaceID, conn.backend.Name))
 	return ctrl.Result{RequeueAfter: r.chatPoll(conn)}, nil
@@ -201,7 +201,7 @@ func (r *CollaborationSpaceReconciler) findOrCreateRoom(ctx context.Context, p *
 	if err != nil {
 		return nil, fmt.Errorf("cannot create room %s: %w", spec.CanonicalAlias, terminalIfConflict(err))
 	}
-	r.recordChange(p.s.space, "RoomCreated", "Create", "Created room %s (%s)", created.Alias, created.RoomID)
+	r.recordChange(p.s.space, collabv1.ReasonRoomCreated, "Create", "Created room %s (%s)", created.Alias, created.RoomID)
 	return created, nil
 }
 
@@ -220,11 +220,11 @@ func (r *CollaborationSpaceReconciler) reportLocation(p *chatPass, spec chat.Roo
 	room *chat.ObservedRoom, loc chat.Location) {
 	space := p.s.space
 	if loc.Lost {
-		r.recordWarning(space, "RoomLost", "Update", "Room %s recorded in status can no longer be read by the operator; "+
+		r.recordWarning(space, collabv1.ReasonRoomLost, "Update", "Room %s recorded in status can no longer be read by the operator; "+
 			"looking for %s by its alias", knownID, spec.CanonicalAlias)
 	}
 	if loc.Realiased && room != nil {
-		r.recordChange(space, "RoomAliased", "Update", "Pointed alias %s at room %s", spec.CanonicalAlias, room.RoomID)
+		r.recordChange(space, collabv1.ReasonRoomAliased, "Update", "Pointed alias %s at room %s", spec.CanonicalAlias, room.RoomID)
 	}
 	if loc.AliasElsewhere != "" {
 		p.aliasMoved = append(p.aliasMoved, fmt.Sprintf("%s points to room %s, not to %s", spec.CanonicalAlias,
@@ -244,9 +244,9 @@ func (r *CollaborationSpaceReconciler) convergeRoom(ctx context.Context, p *chat
 	if err := p.client.Update(ctx, observed.RoomID, actions); err != nil {
 		return fmt.Errorf("cannot update room %s: %w", spec.AliasLocalpart, err)
 	}
-	r.recordChange(p.s.space, "RoomUpdated", "Update", "Updated %s of room %s", strings.Join(report.Drift, ", "), observed.Alias)
+	r.recordChange(p.s.space, collabv1.ReasonRoomUpdated, "Update", "Updated %s of room %s", strings.Join(report.Drift, ", "), observed.Alias)
 	if len(report.Notes) > 0 { // said when something changed, not on every poll
-		r.recordWarning(p.s.space, "CannotApply", "Update", "Room %s: %s", observed.Alias, strings.Join(report.Notes, "; "))
+		r.recordWarning(p.s.space, collabv1.ReasonCannotApply, "Update", "Room %s: %s", observed.Alias, strings.Join(report.Notes, "; "))
 	}
 	if p.s.unchangedSpec() {
 		drift := report.Drift
@@ -323,12 +323,12 @@ func (p *chatPass) noteDrift(fields []string, alias string) {
 func (r *CollaborationSpaceReconciler) reportDrift(p *chatPass) {
 	s := p.s
 	if len(p.drifted) > 0 {
-		r.recordWarning(s.space, "DriftCorrected", "Update", "Put back changes made by hand: %s", strings.Join(p.drifted, "; "))
+		r.recordWarning(s.space, collabv1.ReasonDriftCorrected, "Update", "Put back changes made by hand: %s", strings.Join(p.drifted, "; "))
 		s.drift = append(s.drift, p.drifted...)
 	}
 	if len(p.aliasMoved) > 0 {
 		if c := meta.FindStatusCondition(s.before.Status.Conditions, collabv1.DriftedCondition); c == nil || c.Reason != "AliasMoved" {
-			r.recordWarning(s.space, "AliasMoved", "Update", "Aliases moved by hand, rooms kept by the ids in status: %s",
+			r.recordWarning(s.space, collabv1.ReasonAliasMoved, "Update", "Aliases moved by hand, rooms kept by the ids in status: %s",
 				strings.Join(p.aliasMoved, "; "))
 		}
 		s.aliasMoved = append(s.aliasMoved, p.aliasMoved...)
@@ -434,12 +434,12 @@ func (r *CollaborationSpaceReconciler) retireRoom(ctx context.Context, conn *cha
 		if err := conn.client.Delete(ctx, room.RoomID); err != nil {
 			return fmt.Errorf("cannot delete room %s: %w", room.Name, err)
 		}
-		r.recordChange(space, "RoomDeleted", "Delete", "Deleted room %s (%s)", room.Name, room.RoomID)
+		r.recordChange(space, collabv1.ReasonRoomDeleted, "Delete", "Deleted room %s (%s)", room.Name, room.RoomID)
 	default:
 		if err := conn.client.Archive(ctx, room.RoomID, parentID); err != nil {
 			return fmt.Errorf("cannot archive room %s: %w", room.Name, err)
 		}
-		r.recordChange(space, "RoomArchived", "Archive", "Archived room %s (%s); its history is kept", room.Name, room.RoomID)
+		r.recordChange(space, collabv1.ReasonRoomArchived, "Archive", "Archived room %s (%s); its history is kept", room.Name, room.RoomID)
 	}
 	return nil
 }
@@ -468,20 +468,20 @@ func (r *CollaborationSpaceReconciler) deleteChat(ctx context.Context, s *spaceS
 	}
 	conn, err := connectChat(ctx, r.Client, r.credentials(), r.Chat, space.Spec.Chat.BackendRef.Name)
 	if client.IgnoreNotFound(errors.Unwrap(err)) == nil && err != nil {
-		r.recordWarning(space, "ChatBackendMissing", "Delete", "Rooms left as they are: %v", err)
+		r.recordWarning(space, collabv1.ReasonChatBackendMissing, "Delete", "Rooms left as they are: %v", err)
 		return nil
 	}
 	if err != nil {
-		return s.fail(collabv1.ChatReadyCondition, "ChatFailed", err)
+		return s.fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
 	}
 	for _, room := range st.Rooms {
 		if err := r.retireRoom(ctx, conn, space, room, st.SpaceID); err != nil {
-			return s.fail(collabv1.ChatReadyCondition, "ChatFailed", err)
+			return s.fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
 		}
 	}
 	if st.SpaceID != "" {
 		if err := r.retireRoom(ctx, conn, space, collabv1.RoomStatus{Name: space.Name, RoomID: st.SpaceID}, ""); err != nil {
-			return s.fail(collabv1.ChatReadyCondition, "ChatFailed", err)
+			return s.fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
 		}
 	}
 	return nil

@@ -146,7 +146,7 @@ func (r *ChatBackendReconciler) reconcileDirectory(ctx context.Context, conn *ch
 		if observed, err = conn.client.Create(ctx, spec); err != nil {
 			return fmt.Errorf("cannot create the directory space: %w", terminalIfConflict(err))
 		}
-		r.Recorder.Eventf(backend, nil, corev1.EventTypeNormal, "DirectoryCreated", "Create",
+		r.Recorder.Eventf(backend, nil, corev1.EventTypeNormal, collabv1.ReasonDirectoryCreated, "Create",
 			"Created directory space %s listing %d open spaces", observed.Alias, len(children))
 	} else if actions, report := conn.planner.Plan(spec, *observed, chat.PlanOptions{OperatorUserID: backend.Status.UserID, PruneChildren: true}); len(actions) > 0 {
 		if r.leaveForUninstall(ctx, "the directory") {
@@ -155,7 +155,7 @@ func (r *ChatBackendReconciler) reconcileDirectory(ctx context.Context, conn *ch
 		if err := conn.client.Update(ctx, observed.RoomID, actions); err != nil {
 			return fmt.Errorf("cannot update the directory space: %w", err)
 		}
-		r.Recorder.Eventf(backend, nil, corev1.EventTypeNormal, "DirectoryUpdated", "Update",
+		r.Recorder.Eventf(backend, nil, corev1.EventTypeNormal, collabv1.ReasonDirectoryUpdated, "Update",
 			"Updated %s of directory space %s", strings.Join(report.Drift, ", "), observed.Alias)
 	}
 	backend.Status.DirectorySpaceID = observed.RoomID
@@ -199,13 +199,13 @@ func (r *ChatBackendReconciler) openSpaceIDs(ctx context.Context, backend string
 func (r *ChatBackendReconciler) patchStatus(ctx context.Context, before, backend *collabv1.ChatBackend, passErr error) error {
 	cond := metav1.Condition{Type: collabv1.ReadyCondition, ObservedGeneration: backend.Generation}
 	if passErr == nil {
-		cond.Status, cond.Reason = metav1.ConditionTrue, "Connected"
+		cond.Status, cond.Reason = metav1.ConditionTrue, collabv1.ReasonConnected
 		cond.Message = fmt.Sprintf("Connected as %s; the server speaks %s", backend.Status.UserID,
 			strings.Join(backend.Status.ServerVersions, ", "))
 		backend.Status.ObservedGeneration = backend.Generation
 	} else {
 		cond.Status = metav1.ConditionFalse
-		e := classify(collabv1.ReadyCondition, "ChatFailed", passErr)
+		e := classify(collabv1.ReadyCondition, collabv1.ReasonChatFailed, passErr)
 		cond.Reason, cond.Message = e.reason, e.message()
 	}
 	meta.SetStatusCondition(&backend.Status.Conditions, cond)
@@ -222,11 +222,11 @@ func (r *ChatBackendReconciler) setStreaming(backend *collabv1.ChatBackend) {
 	if r.Streams == nil {
 		return
 	}
-	cond := metav1.Condition{Type: StreamingCondition, ObservedGeneration: backend.Generation, Status: metav1.ConditionTrue,
-		Reason: "Streaming", Message: "Changes made on the server wake their spaces within a second; spaces are also compared in full every " +
+	cond := metav1.Condition{Type: collabv1.StreamingCondition, ObservedGeneration: backend.Generation, Status: metav1.ConditionTrue,
+		Reason: collabv1.ReasonStreaming, Message: "Changes made on the server wake their spaces within a second; spaces are also compared in full every " +
 			(&chatConnection{backend: backend}).pollInterval().String()}
 	if healthy, lastErr := r.Streams.Status(backend.Name); !healthy {
-		cond.Status, cond.Reason = metav1.ConditionFalse, "StreamDown"
+		cond.Status, cond.Reason = metav1.ConditionFalse, collabv1.ReasonStreamDown
 		cond.Message = fmt.Sprintf("The server's stream of changes does not run (%s); spaces are compared every %s until it does",
 			orUnknown(lastErr), min((&chatConnection{backend: backend}).pollInterval(), fallbackPollInterval))
 	}
@@ -239,10 +239,6 @@ func orUnknown(s string) string {
 	}
 	return s
 }
-
-// StreamingCondition is a ChatBackend's condition that says whether the server's
-// stream of changes runs.
-const StreamingCondition = "Streaming"
 
 // SetupWithManager watches backends and the spaces listed in their directories,
 // and the health of the backends' streams.

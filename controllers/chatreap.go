@@ -290,7 +290,7 @@ func (r *ChatBackendReconciler) ownAlias(backend *collabv1.ChatBackend, room *ch
 		return "", false
 	}
 	if !inOwnersNamespace(localpart, room.Owner) {
-		r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, "OrphanIgnored", reapAction(room),
+		r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, collabv1.ReasonOrphanIgnored, reapAction(room),
 			"Left room %s alone: it carries the owner marker of %s but names %s, outside that namespace, as its alias",
 			room.RoomID, room.Owner, room.CanonicalAlias)
 		return "", false
@@ -306,7 +306,7 @@ func (r *ChatBackendReconciler) adoptOrphan(ctx context.Context, conn *chatConne
 		return err
 	}
 	metrics.OrphanRooms.WithLabelValues(backend.Name, "adopted").Inc()
-	r.Recorder.Eventf(backend, nil, corev1.EventTypeNormal, "OrphanAdopted", reapAction(room),
+	r.Recorder.Eventf(backend, nil, corev1.EventTypeNormal, collabv1.ReasonOrphanAdopted, reapAction(room),
 		"Pointed alias %s at room %s, which an interrupted create left without it", room.CanonicalAlias, room.RoomID)
 	r.wakeSpace(room.Owner)
 	return nil
@@ -347,7 +347,7 @@ func (r *ChatBackendReconciler) deleteOrphan(ctx context.Context, conn *chatConn
 	if why != "" {
 		r.Reaper.judge(backend.Name, room.RoomID)
 		metrics.OrphanRooms.WithLabelValues(backend.Name, "kept").Inc()
-		r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, "OrphanKept", reapAction(room),
+		r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, collabv1.ReasonOrphanKept, reapAction(room),
 			"Kept room %s of %s, which no space records: it looks %s, but %s; the reaper never deletes such a room, remove it by hand if it is not wanted",
 			room.RoomID, ownerOf(room), what, why)
 		return "kept: " + why, nil
@@ -358,7 +358,7 @@ func (r *ChatBackendReconciler) deleteOrphan(ctx context.Context, conn *chatConn
 	}
 	if !r.Reaper.mayDelete(backend.Name, max, time.Now()) {
 		metrics.OrphanRooms.WithLabelValues(backend.Name, "held").Inc()
-		r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, "OrphanHeld", reapAction(room),
+		r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, collabv1.ReasonOrphanHeld, reapAction(room),
 			"Left room %s, %s, for later: %d rooms were deleted in the last hour, the most spec.reaper.maxDeletionsPerHour allows",
 			room.RoomID, what, max)
 		return "held: the hour's deletions are used up", nil
@@ -367,7 +367,7 @@ func (r *ChatBackendReconciler) deleteOrphan(ctx context.Context, conn *chatConn
 		return "", err
 	}
 	metrics.OrphanRooms.WithLabelValues(backend.Name, "deleted").Inc()
-	r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, "OrphanDeleted", reapAction(room),
+	r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, collabv1.ReasonOrphanDeleted, reapAction(room),
 		"Deleted room %s, %s; nobody but the operator was ever in it", room.RoomID, what)
 	return "deleted: " + what, nil
 }
@@ -378,7 +378,7 @@ func (r *ChatBackendReconciler) reportOrphan(backend *collabv1.ChatBackend, room
 	r.Reaper.judge(backend.Name, room.RoomID)
 	mode, _ := reaperPolicy(backend)
 	metrics.OrphanRooms.WithLabelValues(backend.Name, "reported").Inc()
-	r.Recorder.Eventf(backend, nil, corev1.EventTypeNormal, "OrphanReported", reapAction(room),
+	r.Recorder.Eventf(backend, nil, corev1.EventTypeNormal, collabv1.ReasonOrphanReported, reapAction(room),
 		"Room %s of %s is recorded by no space; the reaper %s, but spec.reaper.mode is %s",
 		room.RoomID, ownerOf(room), would, mode)
 	return "reported: " + would, nil

@@ -11,11 +11,6 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 )
 
-// ReasonCredentialsNamespaceForbidden is the reason of a backend's Ready condition,
-// and of the ChatReady or ForumReady condition of the spaces on it, when its
-// credentialsSecretRef names a namespace the operator does not read credentials from.
-const ReasonCredentialsNamespaceForbidden = "CredentialsNamespaceForbidden"
-
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
 
 // credentials reads backends' credentials Secrets: straight from the API server,

@@ -108,10 +108,10 @@ func TestAChatBackendWithCredentialsInATenantNamespaceIsRefused(t *testing.T) {
 	createSpace(t, space)
 
 	c := waitCondition(t, backend, func() []metav1.Condition { return backend.Status.Conditions },
-		collabv1.ReadyCondition, ReasonCredentialsNamespaceForbidden)
+		collabv1.ReadyCondition, collabv1.ReasonCredentialsNamespaceForbidden)
 	checkRefusal(t, "ChatBackend Ready", c, token)
 	c = waitCondition(t, space, func() []metav1.Condition { return space.Status.Conditions },
-		collabv1.ChatReadyCondition, ReasonCredentialsNamespaceForbidden)
+		collabv1.ChatReadyCondition, collabv1.ReasonCredentialsNamespaceForbidden)
 	checkRefusal(t, "space ChatReady", c, token)
 
 	if n := requests.Load(); n != 0 {
@@ -143,10 +143,10 @@ func TestAForumBackendWithCredentialsInATenantNamespaceIsRefused(t *testing.T) {
 	createSpace(t, space)
 
 	c := waitCondition(t, backend, func() []metav1.Condition { return backend.Status.Conditions },
-		collabv1.ReadyCondition, ReasonCredentialsNamespaceForbidden)
+		collabv1.ReadyCondition, collabv1.ReasonCredentialsNamespaceForbidden)
 	checkRefusal(t, "ForumBackend Ready", c, token)
 	c = waitCondition(t, space, func() []metav1.Condition { return space.Status.Conditions },
-		collabv1.ForumReadyCondition, ReasonCredentialsNamespaceForbidden)
+		collabv1.ForumReadyCondition, collabv1.ReasonCredentialsNamespaceForbidden)
 	checkRefusal(t, "space ForumReady", c, token)
 
 	if n := requests.Load(); n != 0 {

@@ -42,7 +42,7 @@ func (r *CollaborationSpaceReconciler) reconcileDelete(ctx context.Context, s *s
 	}
 	why, err := r.uninstall().uninstalling(ctx)
 	if err != nil {
-		setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, "DeletionFailed",
+		setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, collabv1.ReasonDeletionFailed,
 			"Cannot tell whether the operator is being uninstalled, so nothing is archived or deleted yet: "+err.Error())
 		return ctrl.Result{}, err
 	}
@@ -68,7 +68,7 @@ func (r *CollaborationSpaceReconciler) reconcileDelete(ctx context.Context, s *s
 			r.deletionFailed(s, f, policy)
 		}
 		if len(failed) == 0 {
-			setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, "DeletionFailed",
+			setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, collabv1.ReasonDeletionFailed,
 				fmt.Sprintf("Cannot carry out deletionPolicy %s, retrying: %v", policy, err))
 		}
 		return ctrl.Result{}, err
@@ -114,9 +114,9 @@ func (r *CollaborationSpaceReconciler) deletionFailed(s *spaceScope, f backendFa
 	msg := fmt.Sprintf("Cannot carry out deletionPolicy %s on %s, retrying: %v; if it is gone for good, annotate the "+
 		"space %s=true to let the space go, leaving what it has there", policy, f.phase.backend.name, f.err, ReleaseUnreachableAnnotation)
 	if c := meta.FindStatusCondition(s.before.Status.Conditions, condition); c == nil || c.Message != msg {
-		r.recordWarning(s.space, "DeletionFailed", "Delete", "%s", msg)
+		r.recordWarning(s.space, collabv1.ReasonDeletionFailed, "Delete", "%s", msg)
 	}
-	setCondition(s.space, condition, metav1.ConditionFalse, "DeletionFailed", msg)
+	setCondition(s.space, condition, metav1.ConditionFalse, collabv1.ReasonDeletionFailed, msg)
 }
 
 // removeFinalizer lets the space go, once its deletion is carried out or released.
@@ -138,11 +138,11 @@ func (r *CollaborationSpaceReconciler) releaseOnUninstall(ctx context.Context, s
 	space := s.space
 	ctrl.LoggerFrom(ctx).Info("Releasing the space untouched: the operator is being uninstalled", "why", why)
 	if err := r.releaseOwned(ctx, space, collabv1.DeletionPolicyRetain); err != nil {
-		setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, "DeletionFailed",
+		setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, collabv1.ReasonDeletionFailed,
 			"Cannot release the space's objects for the uninstall, retrying: "+err.Error())
 		return ctrl.Result{}, err
 	}
-	r.recordChange(space, "ReleasedForUninstall", "Delete",
+	r.recordChange(space, collabv1.ReasonReleasedForUninstall, "Delete",
 		"Released without touching anything, whatever the deletionPolicy, because %s: rooms, categories and the "+
 			"forum's workloads are left as they are, for the same space to adopt when it is applied again", why)
 	return r.removeFinalizer(ctx, space)
@@ -158,13 +158,13 @@ func (r *CollaborationSpaceReconciler) allowedDeletionPolicy(ctx context.Context
 	}
 	violations, _, err := r.judgeSpace(ctx, space)
 	if err != nil {
-		r.recordWarning(space, "DeletionPolicyUnknown", "Delete",
+		r.recordWarning(space, collabv1.ReasonDeletionPolicyUnknown, "Delete",
 			"Archiving instead of deleting: the CollaborationPolicies cannot be read to check that Delete is allowed: %v", err)
 		return collabv1.DeletionPolicyArchive
 	}
 	for _, v := range violations {
 		if v.Field == "spec.deletionPolicy" || v.Field == "" {
-			r.recordWarning(space, "DeletionPolicyNotAllowed", "Delete", "Archiving instead of deleting: %s", v.Message)
+			r.recordWarning(space, collabv1.ReasonDeletionPolicyNotAllowed, "Delete", "Archiving instead of deleting: %s", v.Message)
 			return collabv1.DeletionPolicyArchive
 		}
 	}
@@ -257,7 +257,7 @@ func (r *CollaborationSpaceReconciler) releaseUnreachable(s *spaceScope, failed 
 	}
 	for _, f := range failed {
 		b := f.phase.backend
-		r.recordWarning(space, "ReleasedUnreachable", "Delete", "Released without reaching %s (%v); left behind as they are: %s",
+		r.recordWarning(space, collabv1.ReasonReleasedUnreachable, "Delete", "Released without reaching %s (%v); left behind as they are: %s",
 			b.name, f.err, b.leftBehind(space))
 	}
 	return nil

@@ -286,11 +286,11 @@ func TestDirectoryOutageRemovesNobody(t *testing.T) {
 		d := &collabv1.PeopleDirectory{}
 		_ = k8sClient.Get(context.Background(), client.ObjectKey{Name: o.dir}, d)
 		c := meta.FindStatusCondition(d.Status.Conditions, collabv1.ReadyCondition)
-		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == ReasonDirectoryUnavailable, fmt.Sprintf("%+v", c)
+		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == collabv1.ReasonDirectoryUnavailable, fmt.Sprintf("%+v", c)
 	})
 	eventually(t, "the space to say it keeps its members", func() (bool, string) {
 		c := membersReady(getSpace(t, space))
-		return c != nil && c.Reason == ReasonMembersDirectoryOut, fmt.Sprintf("%+v", c)
+		return c != nil && c.Reason == collabv1.ReasonDirectoryUnavailable, fmt.Sprintf("%+v", c)
 	})
 	time.Sleep(3 * testPollInterval) // chat passes run meanwhile
 	stillThere("during the outage")
@@ -364,7 +364,7 @@ func TestRemovalBudgetHoldsAndApprovalReleases(t *testing.T) {
 	eventually(t, "removals to be held", func() (bool, string) {
 		s := getSpace(t, space)
 		c := membersReady(s)
-		if c == nil || c.Reason != ReasonRemovalsCapped || s.Status.Members.Held == nil {
+		if c == nil || c.Reason != collabv1.ReasonRemovalsCapped || s.Status.Members.Held == nil {
 			return false, fmt.Sprintf("%+v; members %+v; %d of the crowd in the room", c, s.Status.Members, inRoom())
 		}
 		held = s.Status.Members.Held
@@ -444,7 +444,7 @@ func TestBindCredentialsStayHidden(t *testing.T) {
 		Spec: spec(collabv1.SecretReference{Name: "wrong-bind"})})
 	mustCreate(t, &collabv1.PeopleDirectory{ObjectMeta: metav1.ObjectMeta{Name: "tenant-bind"},
 		Spec: spec(collabv1.SecretReference{Namespace: ns, Name: "tenant-bind"})})
-	for name, reason := range map[string]string{"wrong-bind": ReasonBindRejected, "tenant-bind": ReasonCredentialsNamespaceForbidden} {
+	for name, reason := range map[string]string{"wrong-bind": collabv1.ReasonBindRejected, "tenant-bind": collabv1.ReasonCredentialsNamespaceForbidden} {
 		d := &collabv1.PeopleDirectory{}
 		eventually(t, name+" to report "+reason, func() (bool, string) {
 			_ = k8sClient.Get(context.Background(), client.ObjectKey{Name: name}, d)

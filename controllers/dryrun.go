@@ -192,14 +192,14 @@ func phaseSubject(space *collabv1.CollaborationSpace, condition string) string {
 // unknownReasons are the conditions' reasons that say the plan could not see a
 // backend the space already has content on.
 var unknownReasons = map[string]bool{
-	"ForumAPIUnreachable": true, "ForumStarting": true, "ForumLoginFailed": true, "ForumTokenFailed": true,
-	"ChatFailed": true, "ForumBackendUnavailable": true, "ForumFailed": true, "WorkloadsProgressing": true,
+	collabv1.ReasonForumAPIUnreachable: true, collabv1.ReasonForumStarting: true, collabv1.ReasonForumLoginFailed: true, collabv1.ReasonForumTokenFailed: true,
+	collabv1.ReasonChatFailed: true, collabv1.ReasonForumBackendUnavailable: true, collabv1.ReasonForumFailed: true, collabv1.ReasonWorkloadsProgressing: true,
 }
 
 // forumToComeReasons say a deployed forum is not running yet; when the plan
 // has planned its content on an empty forum instead, they are not repeated.
 var forumToComeReasons = map[string]bool{
-	"WorkloadsProgressing": true, "ForumAPIUnreachable": true, "ForumStarting": true, "ForumTokenFailed": true,
+	collabv1.ReasonWorkloadsProgressing: true, collabv1.ReasonForumAPIUnreachable: true, collabv1.ReasonForumStarting: true, collabv1.ReasonForumTokenFailed: true,
 }
 
 // forumToComeNote says the forum's content was planned on an empty forum.

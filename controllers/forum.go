@@ -58,7 +58,7 @@ func (r *CollaborationSpaceReconciler) reconcileForum(ctx context.Context, s *sp
 		return r.reconcileSharedForum(ctx, s)
 	}
 	if err := r.applyForumWorkloads(ctx, space); err != nil {
-		return ctrl.Result{}, s.fail(collabv1.ForumReadyCondition, "WorkloadsFailed",
+		return ctrl.Result{}, s.fail(collabv1.ForumReadyCondition, collabv1.ReasonWorkloadsFailed,
 			fmt.Errorf("cannot write the forum's workloads: %w", err))
 	}
 	if space.Status.Forum == nil {
@@ -66,11 +66,11 @@ func (r *CollaborationSpaceReconciler) reconcileForum(ctx context.Context, s *sp
 	}
 	space.Status.Forum.URL, space.Status.Forum.Backend = forumdeploy.PublicURL(space), ""
 	if ok, why := r.forumAvailable(ctx, space); !ok {
-		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, "WorkloadsProgressing", why)
+		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, collabv1.ReasonWorkloadsProgressing, why)
 		return ctrl.Result{RequeueAfter: forumRetry}, nil
 	}
 	if err := r.pingForum(ctx, space); err != nil {
-		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, "ForumAPIUnreachable",
+		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, collabv1.ReasonForumAPIUnreachable,
 			"The forum runs but its API does not answer yet: "+err.Error())
 		return ctrl.Result{RequeueAfter: forumRetry}, nil
 	}
@@ -95,13 +95,13 @@ func (r *CollaborationSpaceReconciler) reconcileForum(ctx context.Context, s *sp
 func tokenFailure(err error) (string, time.Duration) {
 	switch {
 	case errors.Is(err, forum.ErrUnavailable):
-		return "ForumStarting", forumRetry
+		return collabv1.ReasonForumStarting, forumRetry
 	case errors.Is(err, forum.ErrForbidden), errors.Is(err, forum.ErrUnauthorized):
 		// After one quick second try (reconcileForum): a forum may lock an
 		// account after a few failed logins.
-		return "ForumLoginFailed", forumPollInterval
+		return collabv1.ReasonForumLoginFailed, forumPollInterval
 	}
-	return "ForumTokenFailed", forumRetry
+	return collabv1.ReasonForumTokenFailed, forumRetry
 }
 
 // removeForum carries out the deletionPolicy on the forum a space no longer asks
@@ -133,14 +133,14 @@ func (r *CollaborationSpaceReconciler) removeForum(ctx context.Context, s *space
 		}
 	case st.Backend == "":
 		// A status from a release that did not record the backend.
-		r.recordWarning(space, "ForumBackendUnknown", "Delete", "Forum categories and groups left as they are: "+
+		r.recordWarning(space, collabv1.ReasonForumBackendUnknown, "Delete", "Forum categories and groups left as they are: "+
 			"the space's status does not say which ForumBackend they are on")
 	default:
 		was.Spec.Forum = &collabv1.ForumSpec{BackendRef: &collabv1.LocalObjectReference{Name: st.Backend}}
 		err = r.deleteForumContent(ctx, &spaceScope{space: was, before: was}, policy)
 	}
 	if err != nil {
-		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, "ForumRemovalFailed",
+		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, collabv1.ReasonForumRemovalFailed,
 			fmt.Sprintf("Cannot carry out deletionPolicy %s on the forum the space no longer lists, retrying: %v", policy, err))
 		return err
 	}
@@ -172,7 +172,7 @@ func (r *CollaborationSpaceReconciler) deleteForumContent(ctx context.Context, s
 	}
 	fc, _, err := connectForumBackend(ctx, r.Client, r.credentials(), r.ForumConnector, f.BackendRef.Name)
 	if apierrors.IsNotFound(err) {
-		r.recordWarning(space, "ForumBackendMissing", "Delete", "Categories left as they are: %v", err)
+		r.recordWarning(space, collabv1.ReasonForumBackendMissing, "Delete", "Categories left as they are: %v", err)
 		return nil
 	}
 	if err != nil {
@@ -244,7 +244,7 @@ const forumPollInterval = 5 * time.Minute
 func (r *CollaborationSpaceReconciler) reconcileSharedForum(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
 	fc, backend, err := connectForumBackend(ctx, r.Client, r.credentials(), r.ForumConnector, s.space.Spec.Forum.BackendRef.Name)
 	if err != nil {
-		return ctrl.Result{}, s.fail(collabv1.ForumReadyCondition, "ForumBackendUnavailable", err)
+		return ctrl.Result{}, s.fail(collabv1.ForumReadyCondition, collabv1.ReasonForumBackendUnavailable, err)
 	}
 	interval := backend.Spec.PollInterval.Duration
 	if interval == 0 {
@@ -265,7 +265,7 @@ func (r *CollaborationSpaceReconciler) reconcileForumContent(ctx context.Context
 	space := s.space
 	status, err := r.applyForumContent(ctx, p)
 	if err != nil {
-		return ctrl.Result{}, s.fail(collabv1.ForumReadyCondition, "ForumFailed", err)
+		return ctrl.Result{}, s.fail(collabv1.ForumReadyCondition, collabv1.ReasonForumFailed, err)
 	}
 	if space.Status.Forum != nil {
 		status.URL, status.Backend = space.Status.Forum.URL, space.Status.Forum.Backend
@@ -273,7 +273,7 @@ func (r *CollaborationSpaceReconciler) reconcileForumContent(ctx context.Context
 	space.Status.Forum = status
 	metrics.ManagedCategories.WithLabelValues(space.Namespace, space.Name).Set(float64(len(status.Categories)))
 	if len(p.drift) > 0 {
-		r.recordWarning(space, "DriftCorrected", "Update", "Put back forum changes made by hand: %s", strings.Join(p.drift, "; "))
+		r.recordWarning(space, collabv1.ReasonDriftCorrected, "Update", "Put back forum changes made by hand: %s", strings.Join(p.drift, "; "))
 		s.drift = append(s.drift, p.drift...)
 	}
 	msg := fmt.Sprintf("%s with their groups and privileges on %s", counted(len(status.Categories), "category"), p.name)
@@ -282,7 +282,7 @@ func (r *CollaborationSpaceReconciler) reconcileForumContent(ctx context.Context
 		msg += fmt.Sprintf("; %d %s no forum account yet and %s at their first login: %s", n,
 			plural(n, "member has", "members have"), plural(n, "joins", "join"), someNames(pending, 5))
 	}
-	setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionTrue, "CategoriesReady", msg)
+	setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionTrue, collabv1.ReasonCategoriesReady, msg)
 	return ctrl.Result{RequeueAfter: interval}, nil
 }
 
@@ -350,7 +350,7 @@ func (r *CollaborationSpaceReconciler) mintForumToken(ctx context.Context, space
 	if err := r.Update(ctx, secret); err != nil {
 		return fmt.Errorf("cannot store the forum's API token in Secret %s: %w", secret.Name, err)
 	}
-	r.recordChange(space, "ForumTokenCreated", "Create", "Created the forum's API token as %s and stored it in Secret %s", username, secret.Name)
+	r.recordChange(space, collabv1.ReasonForumTokenCreated, "Create", "Created the forum's API token as %s and stored it in Secret %s", username, secret.Name)
 	return nil
 }
 

@@ -39,9 +39,9 @@ func (r *ForumBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	before := backend.DeepCopy()
 	err := r.check(ctx, backend)
 	cond := metav1.Condition{Type: collabv1.ReadyCondition, ObservedGeneration: backend.Generation,
-		Status: metav1.ConditionTrue, Reason: "Connected", Message: "Connected to " + forumSiteOf(backend).engine + " " + backend.Status.Version}
+		Status: metav1.ConditionTrue, Reason: collabv1.ReasonConnected, Message: "Connected to " + forumSiteOf(backend).engine + " " + backend.Status.Version}
 	if err != nil {
-		e := classify(collabv1.ReadyCondition, "ForumFailed", err)
+		e := classify(collabv1.ReadyCondition, collabv1.ReasonForumFailed, err)
 		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, e.reason, e.message()
 	} else {
 		backend.Status.ObservedGeneration = backend.Generation

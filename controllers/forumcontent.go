@@ -63,9 +63,6 @@ type forumConflictError struct{ msg string }
 
 func (e *forumConflictError) Error() string { return e.msg }
 
-// reasonForumConflict is ForumReady's reason for a forumConflictError.
-const reasonForumConflict = "ForumConflict"
-
 // retryAfterChange ends conflict messages: the pass is terminal.
 const retryAfterChange = "; then change the space to try again"
 
@@ -215,7 +212,7 @@ func (r *CollaborationSpaceReconciler) ensureGroup(ctx context.Context, p *forum
 	if len(changed) == 0 {
 		return nil
 	}
-	r.recordChange(p.s.space, "ForumGroupUpdated", "Update", "Updated %s of forum group %s", strings.Join(changed, ", "), g.Name)
+	r.recordChange(p.s.space, collabv1.ReasonForumGroupUpdated, "Update", "Updated %s of forum group %s", strings.Join(changed, ", "), g.Name)
 	p.noteDrift("group "+g.Name, changed)
 	return nil
 }
@@ -237,7 +234,7 @@ func (r *CollaborationSpaceReconciler) findOrCreateGroup(ctx context.Context, p 
 		if p.shared && (!observed.OwnedBy(p.opts.OperatorUID) || !p.planner.Proven(g, *observed)) {
 			return nil, notOwnedOrUnproven(p, g, *observed)
 		}
-		r.recordChange(p.s.space, "ForumGroupCreated", "Create", "Created forum group %s", g.Name)
+		r.recordChange(p.s.space, collabv1.ReasonForumGroupCreated, "Create", "Created forum group %s", g.Name)
 	case p.shared:
 		if err := ownGroup(p.planner, p.s.space, p.opts.OperatorUID, g, *observed); err != nil {
 			return nil, err
@@ -355,7 +352,7 @@ func (r *CollaborationSpaceReconciler) adoptLegacyDepartmentCategory(ctx context
 	if err := p.client.UpdateCategory(ctx, id, []forum.CategoryAction{forum.SetName{Name: cat.Spec.Name}}); err != nil {
 		return false, fmt.Errorf("cannot rename forum category %d: %w", id, err)
 	}
-	r.recordChange(space, "ForumCategoryAdopted", "Update", "Renamed forum category %d, this space's department "+
+	r.recordChange(space, collabv1.ReasonForumCategoryAdopted, "Update", "Renamed forum category %d, this space's department "+
 		"category from a release that named it after the department alone, to %q", id, cat.Spec.Name)
 	return true, nil
 }
@@ -400,7 +397,7 @@ func (r *CollaborationSpaceReconciler) ensureCategory(ctx context.Context, p *fo
 	observed, err := p.client.ObserveCategory(ctx, priorID, cat.Spec.ParentID, cat.Spec.Name)
 	if err == nil && observed == nil {
 		if observed, err = p.client.CreateCategory(ctx, cat.Spec); err == nil {
-			r.recordChange(p.s.space, "CategoryCreated", "Create", "Created forum category %q (%d)", cat.Spec.Name, observed.ID)
+			r.recordChange(p.s.space, collabv1.ReasonCategoryCreated, "Create", "Created forum category %q (%d)", cat.Spec.Name, observed.ID)
 		}
 	}
 	if err != nil {
@@ -418,7 +415,7 @@ func (r *CollaborationSpaceReconciler) ensureCategory(ctx context.Context, p *fo
 	if err := p.client.UpdateCategory(ctx, observed.ID, actions); err != nil {
 		return 0, fmt.Errorf("cannot update forum category %q: %w", cat.Spec.Name, err)
 	}
-	r.recordChange(p.s.space, "CategoryUpdated", "Update", "Updated %s of forum category %q", strings.Join(report.Drift, ", "), cat.Spec.Name)
+	r.recordChange(p.s.space, collabv1.ReasonCategoryUpdated, "Update", "Updated %s of forum category %q", strings.Join(report.Drift, ", "), cat.Spec.Name)
 	if priorID != 0 {
 		p.noteDrift("category "+cat.Spec.Name, report.Drift)
 	}
@@ -514,12 +511,12 @@ func (r *CollaborationSpaceReconciler) retireCategory(ctx context.Context, c for
 		if err := c.DeleteCategory(ctx, cat.ID); err != nil {
 			return fmt.Errorf("cannot delete forum category %q: %w", cat.Name, err)
 		}
-		r.recordChange(space, "CategoryDeleted", "Delete", "Deleted forum category %q (%d)", cat.Name, cat.ID)
+		r.recordChange(space, collabv1.ReasonCategoryDeleted, "Delete", "Deleted forum category %q (%d)", cat.Name, cat.ID)
 	default:
 		if err := c.DisableCategory(ctx, cat.ID); err != nil {
 			return fmt.Errorf("cannot disable forum category %q: %w", cat.Name, err)
 		}
-		r.recordChange(space, "CategoryArchived", "Archive", "Disabled forum category %q (%d); its topics are kept", cat.Name, cat.ID)
+		r.recordChange(space, collabv1.ReasonCategoryArchived, "Archive", "Disabled forum category %q (%d); its topics are kept", cat.Name, cat.ID)
 	}
 	return nil
 }
@@ -559,7 +556,7 @@ func (r *CollaborationSpaceReconciler) retireSharedForumContent(ctx context.Cont
 	case parent == nil:
 		// Gone, or never made: nothing beneath it can be shown to be this space's.
 	case !pl.IsDepartmentCategoryOf(space, parent.Name):
-		r.recordWarning(space, reasonForumConflict, "Delete", "Left forum category %d and the categories recorded "+
+		r.recordWarning(space, collabv1.ReasonForumConflict, "Delete", "Left forum category %d and the categories recorded "+
 			"under it alone: it is not named after this space", parent.ID)
 	default:
 		for _, cat := range st.Categories {
@@ -569,7 +566,7 @@ func (r *CollaborationSpaceReconciler) retireSharedForumContent(ctx context.Cont
 				errs = append(errs, err)
 			case !exists:
 			case !own:
-				r.recordWarning(space, reasonForumConflict, "Delete", "Left forum category %d (recorded for %q) alone: "+
+				r.recordWarning(space, collabv1.ReasonForumConflict, "Delete", "Left forum category %d (recorded for %q) alone: "+
 					"it is not under this space's department category", cat.ID, cat.Name)
 			default:
 				errs = append(errs, r.retireCategory(ctx, c, space, cat))
@@ -606,12 +603,12 @@ func (r *CollaborationSpaceReconciler) deleteOwnGroup(ctx context.Context, c for
 		return nil
 	}
 	if err := ownGroup(pl, space, operatorUID, g, *observed); err != nil {
-		r.recordWarning(space, reasonForumConflict, "Delete", "Left forum group %s alone: the operator did not make it for this space", g.Name)
+		r.recordWarning(space, collabv1.ReasonForumConflict, "Delete", "Left forum group %s alone: the operator did not make it for this space", g.Name)
 		return nil
 	}
 	if err := c.DeleteGroup(ctx, g.Name); err != nil {
 		return fmt.Errorf("cannot delete forum group %s: %w", g.Name, err)
 	}
-	r.recordChange(space, "ForumGroupDeleted", "Delete", "Deleted forum group %s", g.Name)
+	r.recordChange(space, collabv1.ReasonForumGroupDeleted, "Delete", "Deleted forum group %s", g.Name)
 	return nil
 }

@@ -37,13 +37,13 @@ func (r *CollaborationSpaceReconciler) applyPeopleLimit(res *memberResolution, s
 			delete(res.emails, name)
 		}
 	}
-	res.reason = ReasonTooManyPeople
+	res.reason = collabv1.ReasonTooManyPeople
 	res.message = fmt.Sprintf("%d people resolve through the space's groups, more than the %d %s allows "+
 		"(spec.limits.people); the people the space last resolved are kept, and nobody is added or removed "+
 		"until the groups shrink or the limit grows", n, limit.max, limit.policy)
 	if c := meta.FindStatusCondition(space.Status.Conditions, collabv1.MembersReadyCondition); c == nil ||
-		c.Reason != ReasonTooManyPeople {
-		r.recordWarning(space, ReasonTooManyPeople, "Resolve", "%s", res.message)
+		c.Reason != collabv1.ReasonTooManyPeople {
+		r.recordWarning(space, collabv1.ReasonTooManyPeople, "Resolve", "%s", res.message)
 	}
 }
 
@@ -69,10 +69,10 @@ func (r *CollaborationSpaceReconciler) reportCountChange(space *collabv1.Collabo
 	switch {
 	case delta > 0:
 		metrics.MemberChanges.WithLabelValues(space.Namespace, space.Name, "joined").Add(float64(delta))
-		r.recordChange(space, "MembersJoined", "Resolve", "%d more people through the space's groups", delta)
+		r.recordChange(space, collabv1.ReasonMembersJoined, "Resolve", "%d more people through the space's groups", delta)
 	case delta < 0:
 		metrics.MemberChanges.WithLabelValues(space.Namespace, space.Name, "left").Add(float64(-delta))
-		r.recordChange(space, "MembersLeft", "Resolve", "%d fewer people through the space's groups", -delta)
+		r.recordChange(space, collabv1.ReasonMembersLeft, "Resolve", "%d fewer people through the space's groups", -delta)
 	}
 }
 

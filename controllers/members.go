@@ -43,16 +43,6 @@ import (
 // trusted at all (the directory was never read and the status holds nothing),
 // removals pause.
 
-// Reasons of MembersReady.
-const (
-	ReasonMembersResolved     = "Resolved"
-	ReasonNoDirectory         = "NoDirectory"
-	ReasonDirectoryPending    = "DirectoryPending"
-	ReasonMembersDirectoryOut = "DirectoryUnavailable"
-	ReasonRemovalsCapped      = "RemovalsCapped"
-	ReasonTooManyPeople       = "TooManyPeople"
-)
-
 // memberResolution is what reconcileMembers learned for the rest of the pass.
 type memberResolution struct {
 	// people by username, with their highest role, and the e-mail address the
@@ -144,13 +134,13 @@ func (r *CollaborationSpaceReconciler) reconcileMembers(ctx context.Context, s *
 	if err != nil {
 		res.trusted = false
 		res.keep(prev)
-		res.reason, res.message = ReasonMembersDirectoryOut, "Cannot tell which directory the groups resolve through: "+err.Error()
+		res.reason, res.message = collabv1.ReasonDirectoryUnavailable, "Cannot tell which directory the groups resolve through: "+err.Error()
 		res.record(st, prev)
 		return ctrl.Result{}, nil
 	}
 	st.Directory = dirName
 	if dirName == "" {
-		res.reason, res.message = ReasonNoDirectory, "Group members reach chat and forum only through a PeopleDirectory: "+
+		res.reason, res.message = collabv1.ReasonNoDirectory, "Group members reach chat and forum only through a PeopleDirectory: "+
 			"name one in the ChatBackend's or ForumBackend's directoryRef, or make one the default"
 		return ctrl.Result{}, nil
 	}
@@ -193,15 +183,15 @@ func (r *CollaborationSpaceReconciler) resolveGroups(res *memberResolution, spac
 		if samePrev {
 			res.keep(prev)
 		}
-		res.reason, res.message = ReasonDirectoryPending, fmt.Sprintf("Waiting for PeopleDirectory %s to resolve %s; "+
+		res.reason, res.message = collabv1.ReasonDirectoryPending, fmt.Sprintf("Waiting for PeopleDirectory %s to resolve %s; "+
 			"the last resolved members are kept and nobody is removed meanwhile", dirName, groupList(missing, groups))
 		if lastErr != nil {
-			res.reason = ReasonMembersDirectoryOut
+			res.reason = collabv1.ReasonDirectoryUnavailable
 		}
 		res.record(st, prev)
 		return
 	case lastErr != nil:
-		res.reason, res.message = ReasonMembersDirectoryOut, fmt.Sprintf("PeopleDirectory %s cannot be read; "+
+		res.reason, res.message = collabv1.ReasonDirectoryUnavailable, fmt.Sprintf("PeopleDirectory %s cannot be read; "+
 			"the members it last resolved are kept", dirName)
 	}
 	emptied := res.addGroups(st, found, groups)
@@ -212,7 +202,7 @@ func (r *CollaborationSpaceReconciler) resolveGroups(res *memberResolution, spac
 		res.trusted = res.trusted && !cutShort(prev)
 	}
 	if len(st.GroupsNotFound) > 0 && !slices.Equal(st.GroupsNotFound, groupsNotFound(prev)) {
-		r.recordWarning(space, "GroupNotFound", "Resolve", "PeopleDirectory %s has no group %s; its people, if it had "+
+		r.recordWarning(space, collabv1.ReasonGroupNotFound, "Resolve", "PeopleDirectory %s has no group %s; its people, if it had "+
 			"any, are kept", dirName, strings.Join(st.GroupsNotFound, ", "))
 	}
 	// Before the people are recorded and their joins announced: a resolution
@@ -369,11 +359,11 @@ func (r *CollaborationSpaceReconciler) reportJoinsAndLeaves(space *collabv1.Coll
 	slices.Sort(left)
 	if len(joined) > 0 {
 		metrics.MemberChanges.WithLabelValues(space.Namespace, space.Name, "joined").Add(float64(len(joined)))
-		r.recordChange(space, "MembersJoined", "Resolve", "%d joined through the space's groups: %s", len(joined), shortList(joined))
+		r.recordChange(space, collabv1.ReasonMembersJoined, "Resolve", "%d joined through the space's groups: %s", len(joined), shortList(joined))
 	}
 	if len(left) > 0 {
 		metrics.MemberChanges.WithLabelValues(space.Namespace, space.Name, "left").Add(float64(len(left)))
-		r.recordChange(space, "MembersLeft", "Resolve", "%d left the space's groups: %s", len(left), shortList(left))
+		r.recordChange(space, collabv1.ReasonMembersLeft, "Resolve", "%d left the space's groups: %s", len(left), shortList(left))
 	}
 }
 
@@ -470,7 +460,7 @@ func (r *CollaborationSpaceReconciler) setMembersReady(s *spaceScope, st *collab
 	}
 	switch {
 	case st.Held != nil:
-		setCondition(space, collabv1.MembersReadyCondition, metav1.ConditionFalse, ReasonRemovalsCapped, fmt.Sprintf(
+		setCondition(space, collabv1.MembersReadyCondition, metav1.ConditionFalse, collabv1.ReasonRemovalsCapped, fmt.Sprintf(
 			"%d removals held back: at most %d accounts leave the space per hour (--max-member-removals). They follow "+
 				"as the hour passes, or annotate the space %s=%s to let the listed ones go now",
 			st.Held.Count, m.budget.cap, collabv1.ApproveRemovalsAnnotation, st.Held.Digest))
@@ -489,7 +479,7 @@ func (r *CollaborationSpaceReconciler) setMembersReady(s *spaceScope, st *collab
 		if st.WithoutForumAccount > 0 {
 			msg += fmt.Sprintf("; %d have no forum account yet", st.WithoutForumAccount)
 		}
-		setCondition(space, collabv1.MembersReadyCondition, metav1.ConditionTrue, ReasonMembersResolved, msg)
+		setCondition(space, collabv1.MembersReadyCondition, metav1.ConditionTrue, collabv1.ReasonResolved, msg)
 	}
 }
 

@@ -58,7 +58,7 @@ func TestAGroupPastThePeopleLimitInvitesNobody(t *testing.T) {
 	eventually(t, "MembersReady to refuse the resolution", func() (bool, string) {
 		s := getSpace(t, space)
 		c := membersReady(s)
-		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == ReasonTooManyPeople &&
+		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == collabv1.ReasonTooManyPeople &&
 			c.ObservedGeneration == s.Generation && strings.Contains(c.Message, want), fmt.Sprintf("%+v", c)
 	})
 	s := waitReady(t, client.ObjectKeyFromObject(space))

@@ -7,6 +7,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/forum"
 )
@@ -32,16 +33,6 @@ type phaseError struct {
 func (e *phaseError) Error() string { return e.err.Error() }
 func (e *phaseError) Unwrap() error { return e.err }
 
-// Reasons of backend failures, shared by spaces and backends.
-const (
-	reasonChatUnavailable    = "ChatServerUnavailable"
-	reasonForumUnavailable   = "ForumUnavailable"
-	reasonRateLimited        = "RateLimited"
-	reasonCredentialsRefused = "CredentialsRejected"
-	reasonAliasConflict      = "AliasConflict"
-	reasonNameConflict       = "NameConflict"
-)
-
 // classify turns a phase's error into a phaseError. An error already classified
 // keeps its classification; reason names the failure when nothing more specific
 // is known.
@@ -54,24 +45,24 @@ func classify(condition, reason string, err error) *phaseError {
 		terminal: errors.Is(err, reconcile.TerminalError(nil))}
 	switch {
 	case errors.Is(err, chat.ErrAliasConflict):
-		e.reason, e.terminal = reasonAliasConflict, true
+		e.reason, e.terminal = collabv1.ReasonAliasConflict, true
 	case errors.As(err, new(*forumConflictError)):
-		e.reason, e.terminal = reasonForumConflict, true
+		e.reason, e.terminal = collabv1.ReasonForumConflict, true
 	case errors.Is(err, forum.ErrConflict):
-		e.reason, e.terminal = reasonNameConflict, true
+		e.reason, e.terminal = collabv1.ReasonNameConflict, true
 	case isCredentialsNamespaceForbidden(err):
-		e.reason = ReasonCredentialsNamespaceForbidden
+		e.reason = collabv1.ReasonCredentialsNamespaceForbidden
 	case errors.Is(err, errNoCredentials):
-		e.reason = "CredentialsInvalid"
+		e.reason = collabv1.ReasonCredentialsInvalid
 	case errors.Is(err, chat.ErrRateLimited):
-		e.reason, e.transient = reasonRateLimited, true
+		e.reason, e.transient = collabv1.ReasonRateLimited, true
 		e.retryAfter, _ = chat.RetryAfter(err)
 	case errors.Is(err, chat.ErrUnavailable):
-		e.reason, e.transient = reasonChatUnavailable, true
+		e.reason, e.transient = collabv1.ReasonChatServerUnavailable, true
 	case errors.Is(err, forum.ErrUnavailable):
-		e.reason, e.transient = reasonForumUnavailable, true
+		e.reason, e.transient = collabv1.ReasonForumUnavailable, true
 	case errors.Is(err, chat.ErrUnauthorized), errors.Is(err, forum.ErrUnauthorized), errors.Is(err, forum.ErrForbidden):
-		e.reason = reasonCredentialsRefused
+		e.reason = collabv1.ReasonCredentialsRejected
 	}
 	return e
 }
@@ -79,15 +70,15 @@ func classify(condition, reason string, err error) *phaseError {
 // message says what failed and what to do, for the phase's condition.
 func (e *phaseError) message() string {
 	switch e.reason {
-	case reasonChatUnavailable:
+	case collabv1.ReasonChatServerUnavailable:
 		return "The chat server cannot be reached; retrying with backoff: " + e.err.Error()
-	case reasonForumUnavailable:
+	case collabv1.ReasonForumUnavailable:
 		return "The forum cannot be reached; retrying with backoff: " + e.err.Error()
-	case reasonRateLimited:
+	case collabv1.ReasonRateLimited:
 		return fmt.Sprintf("The server asks to slow down; trying again in %s", e.retryAfter.Round(time.Second))
-	case reasonCredentialsRefused:
+	case collabv1.ReasonCredentialsRejected:
 		return "The server refused the backend's credentials; fix its Secret: " + e.err.Error()
-	case reasonAliasConflict:
+	case collabv1.ReasonAliasConflict:
 		return e.err.Error() + "; the operator adopts only rooms it provably made for this space: " +
 			"ask the chat server's admin to free the alias, or rename the space or the room"
 	}

@@ -97,40 +97,40 @@ func TestPassOutcome(t *testing.T) {
 	}{
 		"chat server down on a new space": {
 			chatErr: down,
-			want:    want{err: true, ready: metav1.ConditionFalse, reconciling: reasonChatUnavailable, chatReady: reasonChatUnavailable},
+			want:    want{err: true, ready: metav1.ConditionFalse, reconciling: collabv1.ReasonChatServerUnavailable, chatReady: collabv1.ReasonChatServerUnavailable},
 		},
 		"chat server down under a converged space: Ready holds": {
 			chatErr: down, converged: time.Hour,
-			want: want{err: true, ready: metav1.ConditionTrue, reconciling: reasonChatUnavailable, chatReady: "RoomsReady"},
+			want: want{err: true, ready: metav1.ConditionTrue, reconciling: collabv1.ReasonChatServerUnavailable, chatReady: "RoomsReady"},
 		},
 		"chat server down for longer than the grace: Ready goes": {
 			chatErr: down, converged: time.Hour, faultFor: 3 * time.Minute,
-			want: want{err: true, ready: metav1.ConditionFalse, reconciling: reasonChatUnavailable, chatReady: reasonChatUnavailable},
+			want: want{err: true, ready: metav1.ConditionFalse, reconciling: collabv1.ReasonChatServerUnavailable, chatReady: collabv1.ReasonChatServerUnavailable},
 		},
 		"faults for longer than the grace, but the server answered a pass 30s ago: Ready holds": {
 			chatErr: down, converged: time.Hour, faultFor: 3 * time.Minute, answeredAgo: 30 * time.Second,
-			want: want{err: true, ready: metav1.ConditionTrue, reconciling: reasonChatUnavailable, chatReady: "RoomsReady"},
+			want: want{err: true, ready: metav1.ConditionTrue, reconciling: collabv1.ReasonChatServerUnavailable, chatReady: "RoomsReady"},
 		},
 		"faults for longer than the grace, the server's last answer older than the grace: Ready goes": {
 			chatErr: down, converged: time.Hour, faultFor: 5 * time.Minute, answeredAgo: 3 * time.Minute,
-			want: want{err: true, ready: metav1.ConditionFalse, reconciling: reasonChatUnavailable, chatReady: reasonChatUnavailable},
+			want: want{err: true, ready: metav1.ConditionFalse, reconciling: collabv1.ReasonChatServerUnavailable, chatReady: collabv1.ReasonChatServerUnavailable},
 		},
 		"faults in every pass for longer than the grace, the space room answering: Ready holds": {
 			chatErr: down, converged: time.Hour, faultFor: 3 * time.Minute, spaceRoomAnswers: true,
-			want: want{err: true, ready: metav1.ConditionTrue, reconciling: reasonChatUnavailable, chatReady: "RoomsReady"},
+			want: want{err: true, ready: metav1.ConditionTrue, reconciling: collabv1.ReasonChatServerUnavailable, chatReady: "RoomsReady"},
 		},
 		"rate limited with a long wait: a requeue, not an error": {
 			chatErr: rateLimited{wait: 40 * time.Second},
-			want: want{requeue: 40 * time.Second, ready: metav1.ConditionFalse, reconciling: reasonRateLimited,
-				chatReady: reasonRateLimited},
+			want: want{requeue: 40 * time.Second, ready: metav1.ConditionFalse, reconciling: collabv1.ReasonRateLimited,
+				chatReady: collabv1.ReasonRateLimited},
 		},
 		"alias held by someone else: terminal, Stalled": {
-			want: want{terminal: true, err: true, ready: metav1.ConditionFalse, stalled: reasonAliasConflict, chatReady: reasonAliasConflict},
+			want: want{terminal: true, err: true, ready: metav1.ConditionFalse, stalled: collabv1.ReasonAliasConflict, chatReady: collabv1.ReasonAliasConflict},
 		},
 		"terminal conflict in chat while the forum is down: the forum is still retried": {
 			forumDown: true,
-			want: want{err: true, ready: metav1.ConditionFalse, reconciling: reasonAliasConflict,
-				chatReady: reasonAliasConflict, forumReady: reasonForumUnavailable},
+			want: want{err: true, ready: metav1.ConditionFalse, reconciling: collabv1.ReasonAliasConflict,
+				chatReady: collabv1.ReasonAliasConflict, forumReady: collabv1.ReasonForumUnavailable},
 		},
 	}
 	for name, tc := range cases {
@@ -216,7 +216,7 @@ func outcomeSpace(forum bool, converged, faultFor time.Duration) *collabv1.Colla
 		Chat: &collabv1.ChatStatus{SpaceID: "!space:x", Rooms: []collabv1.RoomStatus{{Name: "general", RoomID: "!general:x"}}},
 	}
 	if faultFor > 0 {
-		rec := cond(collabv1.ReconcilingCondition, reasonChatUnavailable)
+		rec := cond(collabv1.ReconcilingCondition, collabv1.ReasonChatServerUnavailable)
 		rec.LastTransitionTime = metav1.NewTime(time.Now().Add(-faultFor))
 		space.Status.Conditions = append(space.Status.Conditions, rec)
 	}

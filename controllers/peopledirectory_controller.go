@@ -33,14 +33,6 @@ const (
 	secretBindPassword = "password"
 )
 
-// Reasons of a PeopleDirectory's Ready condition.
-const (
-	ReasonDirectoryResolved    = "Resolved"
-	ReasonDirectoryUnavailable = "DirectoryUnavailable"
-	ReasonBindRejected         = "BindRejected"
-	ReasonBindSecretInvalid    = "BindSecretInvalid"
-)
-
 // PeopleDirectoryReconciler polls each PeopleDirectory for the groups the spaces
 // use. Every poll costs one query (the change token); only when it moved, when
 // spaces ask for other groups, or every fullSyncInterval are the groups read
@@ -156,7 +148,7 @@ func (r *PeopleDirectoryReconciler) poll(ctx context.Context, dir *collabv1.Peop
 			r.wakeSpaces(ctx, dir.Name)
 		}
 	}
-	setDirectoryReady(dir, metav1.ConditionTrue, ReasonDirectoryResolved, fmt.Sprintf(
+	setDirectoryReady(dir, metav1.ConditionTrue, collabv1.ReasonResolved, fmt.Sprintf(
 		"%d groups in use, %d people; changes detected by %s", len(dir.Status.Groups), dir.Status.People,
 		dir.Status.ChangeDetection))
 	return nil
@@ -261,14 +253,14 @@ func directoryErrorReason(err error) (string, string) {
 	var bse *bindSecretError
 	switch {
 	case isCredentialsNamespaceForbidden(err):
-		return ReasonCredentialsNamespaceForbidden, err.Error()
+		return collabv1.ReasonCredentialsNamespaceForbidden, err.Error()
 	case errors.As(err, &bse):
-		return ReasonBindSecretInvalid, err.Error()
+		return collabv1.ReasonBindSecretInvalid, err.Error()
 	case errors.Is(err, directory.ErrBindRejected):
-		return ReasonBindRejected, "The directory refused the bind credentials; fix the bind Secret. " +
+		return collabv1.ReasonBindRejected, "The directory refused the bind credentials; fix the bind Secret. " +
 			"Spaces keep their last resolved members and nobody is removed"
 	}
-	return ReasonDirectoryUnavailable, "Cannot read the directory (" + err.Error() + "); retrying every poll. " +
+	return collabv1.ReasonDirectoryUnavailable, "Cannot read the directory (" + err.Error() + "); retrying every poll. " +
 		"Spaces keep their last resolved members and nobody is removed"
 }
 

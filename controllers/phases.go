@@ -67,7 +67,7 @@ func runPhases(ctx context.Context, s *spaceScope, phases []spacePhase) (ctrl.Re
 		case apierrors.IsConflict(err):
 			result = lowestRequeue(result, ctrl.Result{RequeueAfter: conflictRetryDelay})
 		default:
-			s.errs = append(s.errs, classify("", "Failed", err))
+			s.errs = append(s.errs, classify("", collabv1.ReasonFailed, err))
 		}
 	}
 	wait, err := passOutcome(s.errs)

@@ -54,7 +54,7 @@ func (r *CollaborationSpaceReconciler) enforcePolicy(ctx context.Context, s *spa
 	space := s.space
 	violations, sel, err := r.judgeSpace(ctx, space)
 	if err != nil {
-		setCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionUnknown, "PolicyUnknown",
+		setCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionUnknown, collabv1.ReasonPolicyUnknown,
 			"Cannot judge the space against its CollaborationPolicies, retrying: "+err.Error())
 		return true, err
 	}
@@ -77,10 +77,6 @@ func (r *CollaborationSpaceReconciler) enforcePolicy(ctx context.Context, s *spa
 	return false, nil
 }
 
-// ReasonForbiddenImageRunning is the Warning event of a deployed forum that
-// still runs an image a policy forbids.
-const ReasonForbiddenImageRunning = "ForbiddenImageRunning"
-
 // stillRunning says, for a space whose forum image a policy forbids, that its
 // Deployment still runs the image: the operator changes nothing of a space that
 // breaks a policy, so a policy tightened after the forum was deployed does not
@@ -100,7 +96,7 @@ func (r *CollaborationSpaceReconciler) stillRunning(ctx context.Context, space *
 		"policy, so change the image or scale the Deployment down", dep.Name, dep.Spec.Template.Spec.Containers[0].Image)
 	if c := meta.FindStatusCondition(space.Status.Conditions, collabv1.PolicyCompliantCondition); c == nil ||
 		!strings.Contains(c.Message, note) {
-		r.recordWarning(space, ReasonForbiddenImageRunning, "Reconcile", "%s", strings.TrimPrefix(note, "; "))
+		r.recordWarning(space, collabv1.ReasonForbiddenImageRunning, "Reconcile", "%s", strings.TrimPrefix(note, "; "))
 	}
 	return note
 }

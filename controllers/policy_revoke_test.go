@@ -133,7 +133,7 @@ func TestAForbiddenForumImageThatKeepsRunningIsNamed(t *testing.T) {
 			return false, err.Error()
 		}
 		for _, e := range events.Items {
-			if e.Reason == ReasonForbiddenImageRunning && e.Type == corev1.EventTypeWarning && strings.Contains(e.Note, want) {
+			if e.Reason == collabv1.ReasonForbiddenImageRunning && e.Type == corev1.EventTypeWarning && strings.Contains(e.Note, want) {
 				return true, ""
 			}
 		}

@@ -133,13 +133,13 @@ func (r *CollaborationSpaceReconciler) reconcilePermissions(ctx context.Context,
 	}
 
 	space.Status.Permissions = &collabv1.PermissionsStatus{Roles: roles, RoleBindings: bindings}
-	setCondition(space, collabv1.PermissionsReadyCondition, metav1.ConditionTrue, "Bound",
+	setCondition(space, collabv1.PermissionsReadyCondition, metav1.ConditionTrue, collabv1.ReasonBound,
 		fmt.Sprintf("%s bound to %s", counted(len(roles), "role"), counted(len(space.Spec.Members), "member")))
 	return ctrl.Result{}, nil
 }
 
 func (r *CollaborationSpaceReconciler) permissionsFailed(s *spaceScope, err error) error {
-	return s.fail(collabv1.PermissionsReadyCondition, "BindingFailed",
+	return s.fail(collabv1.PermissionsReadyCondition, collabv1.ReasonBindingFailed,
 		fmt.Errorf("cannot write the space's Roles or RoleBindings: %w", err))
 }
 

@@ -249,7 +249,7 @@ func TestARoomWithARedactedMarkerIsNotAdoptedByAnotherNamespace(t *testing.T) {
 	createSpace(t, attacker)
 	t.Cleanup(func() { removeSpaceAndBackend(t, attacker, backend) })
 	c := waitCondition(t, attacker, func() []metav1.Condition { return attacker.Status.Conditions },
-		collabv1.ChatReadyCondition, reasonAliasConflict)
+		collabv1.ChatReadyCondition, collabv1.ReasonAliasConflict)
 	if attacker.Status.Chat != nil {
 		for _, r := range attacker.Status.Chat.Rooms {
 			if r.RoomID == general {

@@ -246,7 +246,7 @@ func (r *CollaborationSpaceReconciler) recordHeld(space *collabv1.CollaborationS
 	listed := held[:min(len(held), maxHeldListed)]
 	st.Held = &collabv1.HeldRemovals{Count: int32(len(held)), Accounts: listed, Digest: heldDigest(listed)}
 	if prev == nil || prev.Held == nil || prev.Held.Digest != st.Held.Digest {
-		r.recordWarning(space, ReasonRemovalsCapped, "Remove", "%d removals held back: at most %d accounts leave the "+
+		r.recordWarning(space, collabv1.ReasonRemovalsCapped, "Remove", "%d removals held back: at most %d accounts leave the "+
 			"space per hour; annotate %s=%s to let them go now: %s", len(held), b.cap,
 			collabv1.ApproveRemovalsAnnotation, st.Held.Digest, shortList(held))
 	}

@@ -92,7 +92,7 @@ func summarize(s *spaceScope) {
 	notReady := notReadyConditions(space)
 	switch {
 	case len(errs) == 0 && len(notReady) == 0:
-		setCondition(space, collabv1.ReadyCondition, metav1.ConditionTrue, "Succeeded", readyMessage(space))
+		setCondition(space, collabv1.ReadyCondition, metav1.ConditionTrue, collabv1.ReasonSucceeded, readyMessage(space))
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.ReconcilingCondition)
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.StalledCondition)
 		space.Status.ObservedGeneration = space.Generation
@@ -128,7 +128,7 @@ func summarize(s *spaceScope) {
 func whatToChange(c metav1.Condition) string {
 	detail := firstClause(c.Message)
 	switch c.Reason {
-	case reasonAliasConflict:
+	case collabv1.ReasonAliasConflict:
 		if alias := firstAlias(c.Message); alias != "" {
 			return "Rename the room or the space, or ask the chat server's admin to free " + alias +
 				": a room this space did not make holds it."
@@ -137,7 +137,7 @@ func whatToChange(c metav1.Condition) string {
 	case collabv1.ReasonPolicyViolation:
 		return "Change the space to follow its CollaborationPolicy (see PolicyCompliant for every rule it breaks): " +
 			strings.TrimPrefix(detail, "Nothing is changed until the space or the policy is: ") + "."
-	case reasonForumConflict, reasonNameConflict:
+	case collabv1.ReasonForumConflict, collabv1.ReasonNameConflict:
 		return "Rename the forum category or group, or remove it from the forum by hand: " + detail + "."
 	}
 	return detail + "."
@@ -177,10 +177,10 @@ func summarizeDrift(s *spaceScope) {
 	}
 	switch {
 	case len(s.drift) > 0:
-		setCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, "DriftCorrected",
+		setCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, collabv1.ReasonDriftCorrected,
 			"Put back changes made by hand: "+strings.Join(s.drift, "; "))
 	case len(s.aliasMoved) > 0:
-		setCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, "AliasMoved",
+		setCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, collabv1.ReasonAliasMoved,
 			"Aliases moved by hand, rooms kept by the ids in status: "+strings.Join(s.aliasMoved, "; ")+
 				"; point the aliases back or remove them")
 	case len(s.errs) == 0:
@@ -206,7 +206,7 @@ func firstProblem(notReady []metav1.Condition, errs []*phaseError) metav1.Condit
 	if len(errs) > 0 {
 		return metav1.Condition{Reason: errs[0].reason, Message: errs[0].message()}
 	}
-	return metav1.Condition{Reason: "Progressing", Message: "Reconciliation is in progress"}
+	return metav1.Condition{Reason: collabv1.ReasonProgressing, Message: "Reconciliation is in progress"}
 }
 
 // notReadyConditions returns the phase conditions that are present and not True.
@@ -251,7 +251,7 @@ func (r *CollaborationSpaceReconciler) patchStatus(ctx context.Context, s *space
 		return nil // the finalizer is gone: the object may already be deleted
 	}
 	if passErr != nil && len(s.errs) == 0 && !apierrors.IsConflict(passErr) {
-		s.errs = append(s.errs, classify("", "Failed", passErr))
+		s.errs = append(s.errs, classify("", collabv1.ReasonFailed, passErr))
 	}
 	summarize(s)
 	r.announceTrouble(s)

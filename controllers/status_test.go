@@ -73,7 +73,7 @@ func TestSummarizeTellsALeadWhatIsGoingOn(t *testing.T) {
 		},
 		"a passing fault on a converged space: the old generation stays, Ready is not claimed for the new one": {
 			errs: []*phaseError{classify(collabv1.ChatReadyCondition, "", fmt.Errorf("down: %w", chat.ErrUnavailable))},
-			want: want{observedGeneration: 2, reconcilingReason: reasonChatUnavailable},
+			want: want{observedGeneration: 2, reconcilingReason: collabv1.ReasonChatServerUnavailable},
 		},
 	}
 	for name, tc := range cases {

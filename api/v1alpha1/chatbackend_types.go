@@ -4,6 +4,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+
+// StreamingCondition is a ChatBackend's condition that says whether the server's
+// stream of changes runs (reasons Streaming and StreamDown).
+const StreamingCondition = "Streaming"
+
 // DirectorySpace is the organisation-wide space that lists every Open department
 // space, so anyone can find them.
 type DirectorySpace struct {
