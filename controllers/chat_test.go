@@ -461,7 +461,7 @@ func TestSteadyStateChatMakesNoWrites(t *testing.T) {
 	waitReady(t, client.ObjectKeyFromObject(space))
 
 	var reads, writes atomic.Int64
-	connector := &MatrixConnector{Observer: func(method, _ string, _ int, _ time.Duration) {
+	connector := &matrix.Connector{Observer: func(method, _ string, _ int, _ time.Duration) {
 		if method == http.MethodGet {
 			reads.Add(1)
 		} else {

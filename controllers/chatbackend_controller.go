@@ -38,7 +38,7 @@ type ChatBackendReconciler struct {
 	APIReader client.Reader
 	// CredentialsNamespace is the one namespace backends' credentials Secrets are read from.
 	CredentialsNamespace string
-	Chat                 ChatConnector
+	Chat                 chat.Connector
 	// Uninstall tells whether the operator is being uninstalled: the directory is
 	// then left as it is, listing the spaces being released (uninstall.go).
 	Uninstall uninstallCheck
@@ -124,7 +124,7 @@ func (r *ChatBackendReconciler) observeServer(ctx context.Context, conn *chatCon
 // reconcileDirectory keeps the directory space listing every Open space on this
 // backend, so anyone in the organisation can find them.
 func (r *ChatBackendReconciler) reconcileDirectory(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend) error {
-	dir := serverOf(backend).directorySpace
+	dir := r.Chat.Server(backend).DirectorySpace
 	if dir == nil {
 		backend.Status.DirectorySpaceID = ""
 		return nil

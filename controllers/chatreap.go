@@ -246,7 +246,7 @@ func (r *ChatBackendReconciler) judgeObserved(ctx context.Context, conn *chatCon
 func (r *ChatBackendReconciler) judgeByAlias(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom) (string, error) {
 	id := room.RoomID
-	localpart, ok := r.ownAlias(backend, room)
+	localpart, ok := r.ownAlias(conn, backend, room)
 	if !ok {
 		r.Reaper.judge(backend.Name, id)
 		return "its alias is outside its owner's namespace", nil
@@ -284,8 +284,8 @@ func (r *ChatBackendReconciler) tooYoung(room *chat.ObservedRoom) bool {
 // someone with power level 100 in a room of their own (an Owner from before levels
 // were capped) may have pointed it at another tenant's alias, which claiming would
 // stall. That is said in a Warning event.
-func (r *ChatBackendReconciler) ownAlias(backend *collabv1.ChatBackend, room *chat.ObservedRoom) (string, bool) {
-	localpart, ok := aliasLocalpart(room.CanonicalAlias, serverOf(backend).name)
+func (r *ChatBackendReconciler) ownAlias(conn *chatConnection, backend *collabv1.ChatBackend, room *chat.ObservedRoom) (string, bool) {
+	localpart, ok := aliasLocalpart(room.CanonicalAlias, conn.server.Name)
 	if !ok {
 		return "", false
 	}

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/chat/matrix"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
@@ -60,7 +61,7 @@ func TestTheReaperNeverPurgesARoomWithHistory(t *testing.T) {
 
 	// A reaper that never read the room before, with its grace long past.
 	recorder := events.NewFakeRecorder(20)
-	r := &ChatBackendReconciler{Client: k8sClient, Recorder: recorder, Chat: &MatrixConnector{},
+	r := &ChatBackendReconciler{Client: k8sClient, Recorder: recorder, Chat: &matrix.Connector{},
 		CredentialsNamespace: operatorNamespace, Reaper: orphanReaper{grace: time.Nanosecond, interval: time.Nanosecond}}
 	conn, err := connectChat(ctx, k8sClient, r.credentials(), r.Chat, testBackend)
 	if err != nil {
@@ -92,7 +93,7 @@ func TestTheReaperNeverPurgesARoomWithHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	listed, err := ListOrphans(ctx, live, testBackend, OrphanOptions{Chat: &MatrixConnector{},
+	listed, err := ListOrphans(ctx, live, testBackend, OrphanOptions{Chat: &matrix.Connector{},
 		CredentialsNamespace: operatorNamespace, Grace: time.Nanosecond})
 	if err != nil {
 		t.Fatal(err)

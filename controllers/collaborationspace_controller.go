@@ -28,7 +28,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/directory"
+	"github.com/opencommons/collab-operator/internal/forum"
 )
 
 // SpaceFinalizer holds a CollaborationSpace until its deletionPolicy has been carried
@@ -50,11 +52,11 @@ type CollaborationSpaceReconciler struct {
 	// from; Forum.OperatorNamespace when empty.
 	CredentialsNamespace string
 	// Chat connects to the chat server a space's rooms live on.
-	Chat ChatConnector
+	Chat chat.Connector
 	// Forum says how deployed forums are reached.
 	Forum ForumSettings
 	// ForumConnector connects to forums' APIs.
-	ForumConnector ForumConnector
+	ForumConnector forum.Connector
 	// MaxRemovalsPerPass caps the people removed from one room in one pass under
 	// memberPolicy Authoritative; 0 means no cap.
 	MaxRemovalsPerPass int

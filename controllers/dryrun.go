@@ -29,8 +29,8 @@ import (
 type PlanOptions struct {
 	// Chat and ForumConnector connect to the backends; their clients are wrapped
 	// so they only read.
-	Chat           ChatConnector
-	ForumConnector ForumConnector
+	Chat           chat.Connector
+	ForumConnector forum.Connector
 	// Forum and MaxRemovalsPerPass as the operator runs with them
 	// (--operator-namespace, --max-member-removals).
 	Forum              ForumSettings
@@ -264,7 +264,7 @@ func (c credentialsReader) Get(ctx context.Context, key client.ObjectKey, obj cl
 
 // dryChatConnector hands out chat clients that only read, and the real planner.
 type dryChatConnector struct {
-	real ChatConnector
+	real chat.Connector
 	rec  *dryrun.Recorder
 	// space is the space planned, as the cluster holds it (its status says
 	// what it has on the chat server).
@@ -281,8 +281,8 @@ func (d dryChatConnector) Connect(ctx context.Context, backend *collabv1.ChatBac
 	if d.real == nil {
 		return nil, errors.New("no chat connector")
 	}
-	server := serverOf(backend).name
-	empty := dryrun.EmptyChat{Self: operatorOf(secret, server)}
+	server := d.real.Server(backend).Name
+	empty := dryrun.EmptyChat{Self: d.real.Operator(backend, secret)}
 	if dryrun.FromFiles(backend) {
 		d.rec.Note(fmt.Sprintf("ChatBackend %s is not in the cluster yet: its rooms are planned as on an empty server, "+
 			"the operator's account shown as %s", backend.Name, empty.Self))
@@ -304,19 +304,6 @@ func (d dryChatConnector) Connect(ctx context.Context, backend *collabv1.ChatBac
 	return dryrun.NewChat(c, server, d.rec), nil
 }
 
-// operatorOf is the operator's user id on a server, as a plan that cannot ask
-// the server shows it: from the credentials' username, else the usual account.
-func operatorOf(secret *corev1.Secret, server string) string {
-	user := "collab-operator"
-	if u := string(secret.Data[secretUsername]); u != "" {
-		user = u
-	}
-	if strings.HasPrefix(user, "@") {
-		return user
-	}
-	return "@" + user + ":" + server
-}
-
 // Planner is the real connector's: a plan must map spaces onto rooms exactly as
 // the operator does.
 func (d dryChatConnector) Planner(backend *collabv1.ChatBackend) (chat.Planner, error) {
@@ -328,7 +315,7 @@ func (d dryChatConnector) Planner(backend *collabv1.ChatBackend) (chat.Planner, 
 
 // dryForumConnector hands out forum clients that only read, and the real planner.
 type dryForumConnector struct {
-	real ForumConnector
+	real forum.Connector
 	rec  *dryrun.Recorder
 	// space is the space planned, as the cluster holds it.
 	space *collabv1.CollaborationSpace
@@ -407,3 +394,13 @@ func cacheLike(c client.WithWatch) client.WithWatch {
 		},
 	})
 }
+
+// Serves, Server and Operator read the engine section as the real connector does.
+func (d dryChatConnector) Serves(b *collabv1.ChatBackend) bool        { return d.real.Serves(b) }
+func (d dryChatConnector) Server(b *collabv1.ChatBackend) chat.Server { return d.real.Server(b) }
+func (d dryChatConnector) Operator(b *collabv1.ChatBackend, s *corev1.Secret) string {
+	return d.real.Operator(b, s)
+}
+
+// Site reads the engine section as the real connector does.
+func (d dryForumConnector) Site(b *collabv1.ForumBackend) forum.Site { return d.real.Site(b) }

@@ -326,7 +326,7 @@ func (r *CollaborationSpaceReconciler) deployedForumClient(ctx context.Context, 
 	if err := r.Get(ctx, key, secret); err != nil {
 		return nil, fmt.Errorf("cannot read the forum's admin Secret: %w", err)
 	}
-	if renew || len(secret.Data[secretForumToken]) == 0 {
+	if renew || len(secret.Data[forum.SecretToken]) == 0 {
 		if err := r.mintForumToken(ctx, space, secret); err != nil {
 			return nil, err
 		}
@@ -345,8 +345,8 @@ func (r *CollaborationSpaceReconciler) mintForumToken(ctx context.Context, space
 	if err != nil {
 		return fmt.Errorf("cannot create the forum's API token as %s with the password in Secret %s: %w", username, secret.Name, err)
 	}
-	secret.Data[secretForumToken] = []byte(tok.Secret)
-	secret.Data[secretForumUID] = []byte(strconv.FormatInt(tok.UID, 10))
+	secret.Data[forum.SecretToken] = []byte(tok.Secret)
+	secret.Data[forum.SecretUID] = []byte(strconv.FormatInt(tok.UID, 10))
 	if err := r.Update(ctx, secret); err != nil {
 		return fmt.Errorf("cannot store the forum's API token in Secret %s: %w", secret.Name, err)
 	}

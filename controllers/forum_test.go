@@ -28,7 +28,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/forum"
-	"github.com/opencommons/collab-operator/internal/forum/fake"
+	"github.com/opencommons/collab-operator/internal/forum/nodebb/fake"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 	nodebbplan "github.com/opencommons/collab-operator/internal/forum/nodebb/plan"
 	"github.com/opencommons/collab-operator/internal/forumdeploy"
@@ -742,7 +742,7 @@ func TestPingForumQuotesNothing(t *testing.T) {
 		failing.URL:     "HTTP 500",
 	} {
 		r := &CollaborationSpaceReconciler{Forum: ForumSettings{EndpointOverride: url, HTTPClient: &http.Client{}},
-			ForumConnector: &NodeBBConnector{}}
+			ForumConnector: &nodebb.Connector{}}
 		err := r.pingForum(testCtx(t), space)
 		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "PWNED") ||
 			strings.Contains(err.Error(), elsewhere.URL) {
@@ -834,7 +834,7 @@ func TestMembersWithoutAForumAccountAreNotDrift(t *testing.T) {
 	r := &CollaborationSpaceReconciler{
 		Client: direct, APIReader: direct, Scheme: testenv.Scheme(), Recorder: recorder,
 		Forum: ForumSettings{OperatorNamespace: operatorNamespace},
-		ForumConnector: &NodeBBConnector{Observer: func(method, _ string, _ int, _ time.Duration) {
+		ForumConnector: &nodebb.Connector{Observer: func(method, _ string, _ int, _ time.Duration) {
 			if method != http.MethodGet {
 				forumWrites.Add(1)
 			}

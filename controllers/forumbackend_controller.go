@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/forum"
 )
 
 // ForumBackendReconciler checks that a shared forum answers, accepts the operator's
@@ -25,7 +26,7 @@ type ForumBackendReconciler struct {
 	APIReader client.Reader
 	// CredentialsNamespace is the one namespace backends' credentials Secrets are read from.
 	CredentialsNamespace string
-	Forum                ForumConnector
+	Forum                forum.Connector
 }
 
 // +kubebuilder:rbac:groups=collab.opencommons.io,resources=forumbackends/status,verbs=patch
@@ -39,7 +40,7 @@ func (r *ForumBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	before := backend.DeepCopy()
 	err := r.check(ctx, backend)
 	cond := metav1.Condition{Type: collabv1.ReadyCondition, ObservedGeneration: backend.Generation,
-		Status: metav1.ConditionTrue, Reason: collabv1.ReasonConnected, Message: "Connected to " + forumSiteOf(backend).engine + " " + backend.Status.Version}
+		Status: metav1.ConditionTrue, Reason: collabv1.ReasonConnected, Message: "Connected to " + r.Forum.Site(backend).Engine + " " + backend.Status.Version}
 	if err != nil {
 		e := classify(collabv1.ReadyCondition, collabv1.ReasonForumFailed, err)
 		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, e.reason, e.message()

@@ -18,7 +18,7 @@ import (
 
 // InsightsOptions say how ReadInsights reaches the chat servers.
 type InsightsOptions struct {
-	Chat                 ChatConnector
+	Chat                 chat.Connector
 	CredentialsNamespace string
 	// MaxPages bounds the history requests per room (100 messages each); 20
 	// when 0.

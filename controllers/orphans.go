@@ -31,7 +31,7 @@ type OrphanVerdict struct {
 
 // OrphanOptions are the operator's settings a listing must share with it to agree.
 type OrphanOptions struct {
-	Chat ChatConnector
+	Chat chat.Connector
 	// CredentialsNamespace is where the backends' Secrets are (--credentials-namespace).
 	CredentialsNamespace string
 	// Grace is --orphan-grace; the operator's default when zero.
@@ -51,7 +51,7 @@ func ListOrphans(ctx context.Context, c client.WithWatch, name string, opts Orph
 	if err != nil {
 		return nil, err
 	}
-	conn.client = dryrun.NewChat(conn.client, serverOf(conn.backend).name, rec)
+	conn.client = dryrun.NewChat(conn.client, conn.server.Name, rec)
 	r.Reaper.due(name, time.Now()) // a fresh reaper: due at once
 	lister, ok := conn.client.(chat.RoomLister)
 	if !ok {

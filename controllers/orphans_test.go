@@ -62,7 +62,7 @@ func TestListingOrphansChangesNothing(t *testing.T) {
 		Data: map[string][]byte{"accessToken": []byte("t"), "userID": []byte(op)}}
 	c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(backend, secret).Build()
 
-	got, err := ListOrphans(context.Background(), c, "chat", OrphanOptions{Chat: fixedChat{fake},
+	got, err := ListOrphans(context.Background(), c, "chat", OrphanOptions{Chat: &fixedChat{c: fake},
 		CredentialsNamespace: "collab-system", Grace: time.Minute})
 	if err != nil {
 		t.Fatal(err)

@@ -52,7 +52,7 @@ func classify(condition, reason string, err error) *phaseError {
 		e.reason, e.terminal = collabv1.ReasonNameConflict, true
 	case isCredentialsNamespaceForbidden(err):
 		e.reason = collabv1.ReasonCredentialsNamespaceForbidden
-	case errors.Is(err, errNoCredentials):
+	case errors.Is(err, chat.ErrNoCredentials):
 		e.reason = collabv1.ReasonCredentialsInvalid
 	case errors.Is(err, chat.ErrRateLimited):
 		e.reason, e.transient = collabv1.ReasonRateLimited, true

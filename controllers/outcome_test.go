@@ -20,7 +20,9 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
+	"github.com/opencommons/collab-operator/internal/chat/matrix"
 	"github.com/opencommons/collab-operator/internal/forum"
+	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -58,14 +60,14 @@ func chatAnswering(err error, spaceRoom bool) *chatfake.Client {
 	}
 }
 
-type fixedChat struct{ c chat.Client }
-
-func (f fixedChat) Connect(context.Context, *collabv1.ChatBackend, *corev1.Secret) (chat.Client, error) {
-	return f.c, nil
+// fixedChat is the Matrix engine with its client replaced by c.
+type fixedChat struct {
+	c chat.Client
+	matrix.Connector
 }
 
-func (fixedChat) Planner(backend *collabv1.ChatBackend) (chat.Planner, error) {
-	return (&MatrixConnector{}).Planner(backend)
+func (f *fixedChat) Connect(context.Context, *collabv1.ChatBackend, *corev1.Secret) (chat.Client, error) {
+	return f.c, nil
 }
 
 // TestPassOutcome drives one pass of the reconciler over a space whose backends
@@ -141,8 +143,8 @@ func TestPassOutcome(t *testing.T) {
 				WithStatusSubresource(&collabv1.CollaborationSpace{}).Build()
 			r := &CollaborationSpaceReconciler{
 				Client: c, APIReader: c, Scheme: testenv.Scheme(), Recorder: events.NewFakeRecorder(20),
-				CredentialsNamespace: "collab-system", Chat: fixedChat{chatAnswering(tc.chatErr, tc.spaceRoomAnswers)},
-				ForumConnector: &NodeBBConnector{}, Forum: ForumSettings{OperatorNamespace: "collab-system"},
+				CredentialsNamespace: "collab-system", Chat: &fixedChat{c: chatAnswering(tc.chatErr, tc.spaceRoomAnswers)},
+				ForumConnector: &nodebb.Connector{}, Forum: ForumSettings{OperatorNamespace: "collab-system"},
 			}
 			if tc.answeredAgo > 0 {
 				r.answers.heard(client.ObjectKeyFromObject(space), collabv1.ChatReadyCondition, time.Now().Add(-tc.answeredAgo))

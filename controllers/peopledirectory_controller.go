@@ -24,6 +24,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/directory"
+	"github.com/opencommons/collab-operator/internal/fingerprint"
 	"github.com/opencommons/collab-operator/internal/metrics"
 )
 
@@ -203,7 +204,7 @@ func (r *PeopleDirectoryReconciler) state(ctx context.Context, dir *collabv1.Peo
 			}
 		}
 	}
-	fp := fingerprint(fmt.Sprintf("%d", dir.Generation), string(dir.UID), cfg.BindDN, cfg.Password)
+	fp := fingerprint.Of(fmt.Sprintf("%d", dir.Generation), string(dir.UID), cfg.BindDN, cfg.Password)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.states == nil {

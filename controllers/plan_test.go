@@ -22,7 +22,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/chat/matrix"
 	"github.com/opencommons/collab-operator/internal/dryrun"
+	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -264,7 +266,7 @@ func TestPlanIsWhatTheOperatorThenDoes(t *testing.T) {
 	proxy.take()
 	rbacBefore := rbacState(t, ctx, ns, space.Name)
 	plan, err := PlanSpace(ctx, live, desired, PlanOptions{
-		Chat: &MatrixConnector{}, ForumConnector: &NodeBBConnector{},
+		Chat: &matrix.Connector{}, ForumConnector: &nodebb.Connector{},
 		Forum:              ForumSettings{OperatorNamespace: "collab-system", EndpointOverride: forumAPI},
 		MaxRemovalsPerPass: 5,
 	})

@@ -77,7 +77,7 @@ func TestCutOffPassResumes(t *testing.T) {
 			streams := &SyncStreams{streams: map[string]*syncStream{"chat": {healthy: true}}}
 			r := &CollaborationSpaceReconciler{
 				Client: c, APIReader: c, Scheme: testenv.Scheme(), Recorder: events.NewFakeRecorder(100),
-				CredentialsNamespace: "collab-system", Chat: fixedChat{fake}, Streams: streams,
+				CredentialsNamespace: "collab-system", Chat: &fixedChat{c: fake}, Streams: streams,
 			}
 			req := ctrl.Request{NamespacedName: client.ObjectKeyFromObject(space)}
 			pass := func() ctrl.Result {

@@ -12,7 +12,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/directory"
+	"github.com/opencommons/collab-operator/internal/engines"
+	"github.com/opencommons/collab-operator/internal/forum"
 )
 
 // Options are the settings main.go's flags give the controllers. A test suite fills
@@ -36,13 +39,13 @@ type Options struct {
 	MaxRemovalsPerPass int
 	// Directories receives what PeopleDirectories resolve; a new one when nil.
 	Directories *directory.Registry
-	// Chat connects to chat servers; a MatrixConnector when nil.
-	Chat ChatConnector
+	// Chat connects to chat servers; every engine of internal/engines when nil.
+	Chat chat.Connector
 	// BackendChat is the ChatBackend reconciler's connector; Chat when nil. (The
 	// benchmark gives each reconciler its own, to count their requests apart.)
-	BackendChat ChatConnector
-	// Forum connects to forums' APIs; a NodeBBConnector when nil.
-	Forum ForumConnector
+	BackendChat chat.Connector
+	// Forum connects to forums' APIs; the forum engine of internal/engines when nil.
+	Forum forum.Connector
 	// ForumHTTPClient checks that deployed forums answer; a client with a 10 s
 	// timeout when nil.
 	ForumHTTPClient *http.Client
@@ -79,13 +82,13 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		o.CredentialsNamespace = o.OperatorNamespace
 	}
 	if o.Chat == nil {
-		o.Chat = &MatrixConnector{}
+		o.Chat = engines.Chat()
 	}
 	if o.BackendChat == nil {
 		o.BackendChat = o.Chat
 	}
 	if o.Forum == nil {
-		o.Forum = &NodeBBConnector{}
+		o.Forum = engines.Forum()
 	}
 	if o.Metrics == nil {
 		o.Metrics = crmetrics.Registry

@@ -287,7 +287,7 @@ func TestAShardsChatBackendPassWritesNothing(t *testing.T) {
 		WithObjects(backend, outcomeSecret("chat-creds", "accessToken")).
 		WithStatusSubresource(&collabv1.ChatBackend{}).Build()
 	r := &ChatBackendReconciler{Client: c, APIReader: c, Recorder: events.NewFakeRecorder(10), CredentialsNamespace: "collab-system",
-		Chat: fixedChat{&chatfake.Client{}}, Streams: NewSyncStreams(c), StreamsOnly: true}
+		Chat: &fixedChat{c: &chatfake.Client{}}, Streams: NewSyncStreams(c), StreamsOnly: true}
 	res, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(backend)})
 	if err != nil {
 		t.Fatalf("the shard's pass: %v", err)

@@ -13,6 +13,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 	"github.com/opencommons/collab-operator/internal/testing/writecount"
 )
@@ -37,7 +38,7 @@ func TestSteadyStateMakesNoWrites(t *testing.T) {
 		Scheme:   testenv.Scheme(),
 		Recorder: recorder,
 		Forum:    ForumSettings{OperatorNamespace: "collab-system", EndpointOverride: forumAPI},
-		ForumConnector: &NodeBBConnector{Observer: func(method, op string, _ int, _ time.Duration) {
+		ForumConnector: &nodebb.Connector{Observer: func(method, op string, _ int, _ time.Duration) {
 			if method != http.MethodGet {
 				counter.Add("forum "+method+" "+op, &corev1.ConfigMap{})
 			}

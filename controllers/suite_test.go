@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/opencommons/collab-operator/internal/chat/matrix"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -106,7 +107,7 @@ func startManager(ctx context.Context) error {
 	if k8sClient, err = client.New(cfg, client.Options{Scheme: testenv.Scheme()}); err != nil {
 		return err
 	}
-	connector := &MatrixConnector{Observer: func(method, _ string, _ int, _ time.Duration) {
+	connector := &matrix.Connector{Observer: func(method, _ string, _ int, _ time.Duration) {
 		if method != http.MethodGet {
 			matrixWrites.Add(1)
 		}

@@ -13,6 +13,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/controllers"
+	"github.com/opencommons/collab-operator/internal/engines"
 )
 
 const orphansHelp = `Usage:
@@ -109,7 +110,7 @@ func listOrphans(ctx context.Context, e env, c client.WithWatch, flags orphansFl
 			names = append(names, b.Name)
 		}
 	}
-	opts := controllers.OrphanOptions{Chat: &controllers.MatrixConnector{},
+	opts := controllers.OrphanOptions{Chat: engines.Chat(),
 		CredentialsNamespace: flags.credentialsNamespace, Grace: flags.grace}
 	for _, name := range names {
 		verdicts, err := controllers.ListOrphans(ctx, c, name, opts)

@@ -20,6 +20,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/controllers"
 	"github.com/opencommons/collab-operator/internal/dryrun"
+	"github.com/opencommons/collab-operator/internal/engines"
 	"github.com/opencommons/collab-operator/internal/validate"
 )
 
@@ -152,8 +153,8 @@ func runPlan(ctx context.Context, e env, args []string) int {
 	// The Namespaces and backends of the files exist for the plan.
 	live := dryrun.NewOverlay(cluster, others)
 	opts := controllers.PlanOptions{
-		Chat:               &controllers.MatrixConnector{},
-		ForumConnector:     &controllers.NodeBBConnector{},
+		Chat:               engines.Chat(),
+		ForumConnector:     engines.Forum(),
 		Forum:              controllers.ForumSettings{OperatorNamespace: flags.operatorNamespace, EndpointOverride: flags.forumEndpoint},
 		MaxRemovalsPerPass: flags.maxRemovals,
 	}

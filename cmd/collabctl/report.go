@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/opencommons/collab-operator/controllers"
+	"github.com/opencommons/collab-operator/internal/engines"
 	"github.com/opencommons/collab-operator/internal/insights"
 )
 
@@ -98,7 +99,7 @@ func runReport(ctx context.Context, e env, args []string) int {
 	}
 	now := time.Now()
 	in, err := controllers.ReadInsights(ctx, c, now.Add(-reportWindows[len(reportWindows)-1].span),
-		controllers.InsightsOptions{Chat: &controllers.MatrixConnector{},
+		controllers.InsightsOptions{Chat: engines.Chat(),
 			CredentialsNamespace: flags.credentialsNamespace, MaxPages: flags.maxPages})
 	if err != nil {
 		say(e.stderr, "%s report: %v\n", e.prog, err)

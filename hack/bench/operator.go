@@ -21,6 +21,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/controllers"
+	"github.com/opencommons/collab-operator/internal/chat/matrix"
 	"github.com/opencommons/collab-operator/internal/testing/dendrite"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
@@ -77,10 +78,10 @@ func runOperator(ctx context.Context, cfg *rest.Config, direct client.WithWatch,
 	if err != nil {
 		return res, err
 	}
-	// main.go shares one MatrixConnector between the reconcilers; here each has its
+	// main.go shares one Matrix connector between the reconcilers; here each has its
 	// own, so their requests can be told apart. Both use the same access token.
-	spaceChat := &controllers.MatrixConnector{Observer: spaceStats.observe}
-	backendChat := &controllers.MatrixConnector{Observer: backendStats.observe}
+	spaceChat := &matrix.Connector{Observer: spaceStats.observe}
+	backendChat := &matrix.Connector{Observer: backendStats.observe}
 	if err := setupControllers(ctx, mgr, spaceChat, backendChat, o.concurrency); err != nil {
 		return res, err
 	}
@@ -147,7 +148,7 @@ func runOperator(ctx context.Context, cfg *rest.Config, direct client.WithWatch,
 // backend reconcilers get a Matrix client each, so their requests can be told apart,
 // and the spaces' metrics collector is not registered with the registry the
 // benchmark reads its pass counts from (main.go's only runs when metrics are scraped).
-func setupControllers(ctx context.Context, mgr ctrl.Manager, spaceChat, backendChat *controllers.MatrixConnector, workers int) error {
+func setupControllers(ctx context.Context, mgr ctrl.Manager, spaceChat, backendChat *matrix.Connector, workers int) error {
 	return controllers.Setup(ctx, mgr, controllers.Options{
 		OperatorNamespace:       benchNamespace,
 		MaxConcurrentReconciles: workers,

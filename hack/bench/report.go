@@ -84,7 +84,7 @@ func (r report) markdown() string {
 	p("\n")
 
 	p("### Operator: Matrix requests by operation\n\n")
-	p("Each reconciler has its own MatrixConnector here, so their requests can be told apart.\n\n")
+	p("Each reconciler has its own Matrix connector here, so their requests can be told apart.\n\n")
 	opTable(&b, rooms, []column{
 		{"spaces, until Ready", op.Spaces},
 		{"backend, until Ready", op.Backend},

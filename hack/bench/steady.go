@@ -15,6 +15,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opencommons/collab-operator/controllers"
+	"github.com/opencommons/collab-operator/internal/chat/matrix"
+	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 	"github.com/opencommons/collab-operator/internal/testing/writecount"
 )
@@ -52,9 +54,9 @@ func runSteady(ctx context.Context, cfg *rest.Config, w workload, workers int) (
 		Client:             writes.Wrap(direct),
 		Scheme:             testenv.Scheme(),
 		Recorder:           rec,
-		Chat:               &controllers.MatrixConnector{Observer: stats.observe},
+		Chat:               &matrix.Connector{Observer: stats.observe},
 		Forum:              controllers.ForumSettings{OperatorNamespace: benchNamespace},
-		ForumConnector:     &controllers.NodeBBConnector{},
+		ForumConnector:     &nodebb.Connector{},
 		MaxRemovalsPerPass: 5,
 	}
 	jobs := make(chan int)

@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/internal/forum/fake"
+	"github.com/opencommons/collab-operator/internal/forum/nodebb/fake"
 )
 
 // devForumBackend is the ForumBackend the shared-forum sample points at.

@@ -7,9 +7,8 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
-	matrixplan "github.com/opencommons/collab-operator/internal/chat/matrix/plan"
+	"github.com/opencommons/collab-operator/internal/engines"
 	"github.com/opencommons/collab-operator/internal/forum"
-	nodebbplan "github.com/opencommons/collab-operator/internal/forum/nodebb/plan"
 )
 
 // The names the operator gives remote objects are computed here by the
@@ -50,12 +49,14 @@ func chatServers(objs []checkedObject) map[string]chatServer {
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.obj.Object, b); err != nil {
 			continue
 		}
-		if b.Spec.Matrix == nil {
+		planner, err := engines.Chat().Planner(b)
+		if err != nil {
 			continue
 		}
-		s := chatServer{checkedObject: o, planner: matrixplan.New(matrixplan.ConfigFor(b.Spec.Matrix))}
-		if dir := b.Spec.Matrix.DirectorySpace; dir != nil {
-			s.directory, s.field = dir, "spec.matrix.directorySpace"
+		server := engines.Chat().Server(b)
+		s := chatServer{checkedObject: o, planner: planner}
+		if dir := server.DirectorySpace; dir != nil {
+			s.directory, s.field = dir, server.Section+".directorySpace"
 			if dir.Alias != "" {
 				s.field += ".alias"
 			}
@@ -66,20 +67,17 @@ func chatServers(objs []checkedObject) map[string]chatServer {
 }
 
 // chatPlannerOf returns the planner of the named ChatBackend, and whether the
-// backend is among the files. One that is not is taken to be Matrix, the one
-// chat engine, with a placeholder server name: the local parts of its aliases
-// do not depend on its settings, but its full aliases and user ids are
-// unknown.
+// backend is among the files. One that is not gets engines.ChatPlaceholder.
 func chatPlannerOf(servers map[string]chatServer, backend string) (chat.Planner, bool) {
 	if s, ok := servers[backend]; ok {
 		return s.planner, true
 	}
-	return matrixplan.New(matrixplan.Config{ServerName: "server.invalid"}), false
+	return engines.ChatPlaceholder(), false
 }
 
-// forumPlannerOf returns the planner of the named ForumBackend: NodeBB's, the
-// one forum engine, whose rules take no setting from the backend.
-func forumPlannerOf(string) forum.Planner { return nodebbplan.New() }
+// forumPlannerOf returns the planner of the named ForumBackend: the forum
+// engine's, whose rules take no setting from the backend.
+func forumPlannerOf(string) forum.Planner { return engines.Forum().Planner() }
 
 // nameClaims records who claimed each name first and reports later claimants.
 type nameClaims struct {

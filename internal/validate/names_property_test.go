@@ -11,8 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/controllers"
 	"github.com/opencommons/collab-operator/internal/chat"
+	"github.com/opencommons/collab-operator/internal/chat/matrix"
 	"github.com/opencommons/collab-operator/internal/validate"
 )
 
@@ -120,7 +120,7 @@ func operatorConflicts(t *testing.T, backends []randomBackend, spaces []randomSp
 	byName := map[string]*collabv1.ChatBackend{}
 	for _, b := range backends {
 		byName[b.backend.Name] = b.backend
-		p, err := (&controllers.MatrixConnector{}).Planner(b.backend)
+		p, err := (&matrix.Connector{}).Planner(b.backend)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +130,7 @@ func operatorConflicts(t *testing.T, backends []randomBackend, spaces []randomSp
 		}
 	}
 	for _, s := range spaces {
-		p, err := (&controllers.MatrixConnector{}).Planner(byName[s.space.Spec.Chat.BackendRef.Name])
+		p, err := (&matrix.Connector{}).Planner(byName[s.space.Spec.Chat.BackendRef.Name])
 		if err != nil {
 			t.Fatal(err)
 		}

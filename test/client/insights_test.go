@@ -12,6 +12,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/controllers"
+	"github.com/opencommons/collab-operator/internal/chat/matrix"
 	"github.com/opencommons/collab-operator/internal/insights"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
 )
@@ -129,7 +130,7 @@ func TestInsightsCountWhatPeopleSaid(t *testing.T) {
 	}
 
 	in, err := controllers.ReadInsights(ctx, k8s, start, controllers.InsightsOptions{
-		Chat: &controllers.MatrixConnector{}, CredentialsNamespace: operatorNamespace})
+		Chat: &matrix.Connector{}, CredentialsNamespace: operatorNamespace})
 	if err != nil {
 		t.Fatal(err)
 	}

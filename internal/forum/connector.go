@@ -1,0 +1,46 @@
+package forum
+
+import (
+	"context"
+	"net/http"
+
+	corev1 "k8s.io/api/core/v1"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+)
+
+// Keys of a forum's credentials Secret: a ForumBackend's, or a deployed forum's
+// admin Secret once the operator stored its token there.
+const (
+	SecretToken = "token"
+	SecretUID   = "uid"
+)
+
+// Connector is a forum engine as the controllers reach it: what the
+// engine-neutral code reads of a ForumBackend's engine section, a client for a
+// forum's API, the planner that maps spaces onto its groups and categories, and,
+// for the forums the operator deploys, the two calls it makes before it has a
+// token.
+type Connector interface {
+	// Site reads the backend's engine section.
+	Site(backend *collabv1.ForumBackend) Site
+	Connect(ctx context.Context, name, url string, secret *corev1.Secret) (Client, error)
+	// Planner is the engine's planner, for deployed forums and ForumBackends
+	// alike: a connector serves one engine, and Connect too takes no engine
+	// section.
+	Planner() Planner
+	// Ping checks, without credentials, that the forum's API at url answers.
+	Ping(ctx context.Context, url string, hc *http.Client) error
+	// MintToken creates an API token with an administrator's login.
+	MintToken(ctx context.Context, login Login) (Token, error)
+}
+
+// Site is what the engine-neutral controllers read of a ForumBackend's engine
+// section.
+type Site struct {
+	// Engine names the forum software, for messages.
+	Engine string
+	URL    string
+	// Credentials is the Secret with the operator's token.
+	Credentials collabv1.SecretReference
+}
