@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/spaceindex"
 )
 
 // BackendProtectionFinalizer keeps a ChatBackend or ForumBackend while spaces
@@ -54,12 +55,12 @@ type backendKind struct {
 
 var (
 	chatBackendKind = backendKind{
-		kind: "ChatBackend", index: chatBackendIndex, uses: indexChatBackend, holds: holdsChat,
+		kind: "ChatBackend", index: spaceindex.ChatBackend, uses: spaceindex.ChatBackendOf, holds: holdsChat,
 		newObj: func() client.Object { return &collabv1.ChatBackend{} },
 		usedBy: func(o client.Object) **collabv1.BackendUsage { return &o.(*collabv1.ChatBackend).Status.UsedBy },
 	}
 	forumBackendKind = backendKind{
-		kind: "ForumBackend", index: forumBackendIndex, uses: indexForumBackend, holds: holdsForum,
+		kind: "ForumBackend", index: spaceindex.ForumBackend, uses: spaceindex.ForumBackendOf, holds: holdsForum,
 		newObj: func() client.Object { return &collabv1.ForumBackend{} },
 		usedBy: func(o client.Object) **collabv1.BackendUsage { return &o.(*collabv1.ForumBackend).Status.UsedBy },
 	}

@@ -21,7 +21,7 @@ import (
 
 // sharedSpaceRetry is a safety net only: a space whose rooms are shared with a
 // department that has no chat space yet is woken as soon as that space gets one
-// (sharedWithIndex, watches.go).
+// (spaceindex.SharedWith, watches.go).
 const sharedSpaceRetry = 10 * time.Minute
 
 // +kubebuilder:rbac:groups=collab.opencommons.io,resources=chatbackends,verbs=get;list;watch

@@ -27,6 +27,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
+	"github.com/opencommons/collab-operator/internal/spaceindex"
 )
 
 // ChatBackendReconciler checks that a chat server answers and accepts the operator's
@@ -181,7 +182,7 @@ func (r *ChatBackendReconciler) leaveForUninstall(ctx context.Context, what stri
 // openSpaceIDs lists the space rooms of the Open spaces on a backend.
 func (r *ChatBackendReconciler) openSpaceIDs(ctx context.Context, backend string) ([]string, error) {
 	var spaces collabv1.CollaborationSpaceList
-	if err := r.List(ctx, &spaces, client.MatchingFields{chatBackendIndex: backend}); err != nil {
+	if err := r.List(ctx, &spaces, client.MatchingFields{spaceindex.ChatBackend: backend}); err != nil {
 		return nil, fmt.Errorf("cannot list spaces: %w", err)
 	}
 	var ids []string
@@ -298,7 +299,7 @@ func spaceRoomID(s *collabv1.CollaborationSpace) string {
 // backendOfSpace requeues a space's backend, so its directory follows the Open spaces.
 func backendOfSpace() handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
-		names := indexChatBackend(obj)
+		names := spaceindex.ChatBackendOf(obj)
 		reqs := make([]reconcile.Request, 0, len(names))
 		for _, n := range names {
 			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Name: n}})

@@ -17,6 +17,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/metrics"
+	"github.com/opencommons/collab-operator/internal/spaceindex"
 )
 
 // Orphan reaping timings.
@@ -193,7 +194,7 @@ func (r *ChatBackendReconciler) knownRooms(ctx context.Context, backend *collabv
 		known[backends.Items[i].Status.DirectorySpaceID] = true
 	}
 	for i := range spaces.Items {
-		for _, id := range indexSpaceRooms(&spaces.Items[i]) {
+		for _, id := range spaceindex.RoomsOf(&spaces.Items[i]) {
 			known[id] = true
 		}
 	}

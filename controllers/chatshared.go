@@ -15,6 +15,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
+	"github.com/opencommons/collab-operator/internal/spaceindex"
 )
 
 // sharedInto lists the spaces on the space's ChatBackend (from the cache) and
@@ -29,7 +30,7 @@ func (r *CollaborationSpaceReconciler) sharedInto(ctx context.Context, space *co
 	}
 	backend := space.Spec.Chat.BackendRef.Name
 	onBackend := slices.DeleteFunc(spaces.Items, func(s collabv1.CollaborationSpace) bool {
-		return !slices.Equal(indexChatBackend(&s), []string{backend})
+		return !slices.Equal(spaceindex.ChatBackendOf(&s), []string{backend})
 	})
 	link, unlink = sharedLinks(space, onBackend)
 	return link, unlink, nil

@@ -15,23 +15,8 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/metrics"
+	"github.com/opencommons/collab-operator/internal/spaceindex"
 )
-
-// spaceRoomsIndex indexes spaces by the ids of their rooms (space room included),
-// so a change on the chat server finds the space that owns the room.
-const spaceRoomsIndex = ".status.chat.roomIDs"
-
-func indexSpaceRooms(obj client.Object) []string {
-	space := obj.(*collabv1.CollaborationSpace)
-	if space.Status.Chat == nil {
-		return nil
-	}
-	ids := []string{space.Status.Chat.SpaceID}
-	for _, r := range space.Status.Chat.Rooms {
-		ids = append(ids, r.RoomID)
-	}
-	return ids
-}
 
 // Stream timings.
 const (
@@ -396,11 +381,11 @@ func (s *SyncStreams) setHealth(backend string, st *syncStream, healthy bool, la
 // wakeOwner wakes the space whose room changed.
 func (s *SyncStreams) wakeOwner(ctx context.Context, backend, roomID string) {
 	var spaces collabv1.CollaborationSpaceList
-	if err := s.Client.List(ctx, &spaces, client.MatchingFields{spaceRoomsIndex: roomID}); err != nil {
+	if err := s.Client.List(ctx, &spaces, client.MatchingFields{spaceindex.Rooms: roomID}); err != nil {
 		return
 	}
 	for i := range spaces.Items {
-		if !slices.Contains(indexChatBackend(&spaces.Items[i]), backend) {
+		if !slices.Contains(spaceindex.ChatBackendOf(&spaces.Items[i]), backend) {
 			continue // a space of another backend on the same server and account: its own stream wakes it
 		}
 		metrics.SyncWakeups.WithLabelValues(backend).Inc()
@@ -412,7 +397,7 @@ func (s *SyncStreams) wakeOwner(ctx context.Context, backend, roomID string) {
 // change may have been missed.
 func (s *SyncStreams) wakeAll(ctx context.Context, backend string) {
 	var spaces collabv1.CollaborationSpaceList
-	if err := s.Client.List(ctx, &spaces, client.MatchingFields{chatBackendIndex: backend}); err != nil {
+	if err := s.Client.List(ctx, &spaces, client.MatchingFields{spaceindex.ChatBackend: backend}); err != nil {
 		return
 	}
 	for i := range spaces.Items {

@@ -14,6 +14,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
+	"github.com/opencommons/collab-operator/internal/spaceindex"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -67,8 +68,8 @@ func TestSyncStreamResumesAndWakesOwners(t *testing.T) {
 	c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).
 		WithObjects(owner, other, sibling, &collabv1.ChatBackend{ObjectMeta: metav1.ObjectMeta{Name: "chat"}}).
 		WithStatusSubresource(&collabv1.ChatBackend{}).
-		WithIndex(&collabv1.CollaborationSpace{}, spaceRoomsIndex, indexSpaceRooms).
-		WithIndex(&collabv1.CollaborationSpace{}, chatBackendIndex, indexChatBackend).Build()
+		WithIndex(&collabv1.CollaborationSpace{}, spaceindex.Rooms, spaceindex.RoomsOf).
+		WithIndex(&collabv1.CollaborationSpace{}, spaceindex.ChatBackend, spaceindex.ChatBackendOf).Build()
 
 	syncer := &scriptedSyncer{answers: []func() (chat.SyncBatch, error){
 		func() (chat.SyncBatch, error) { return chat.SyncBatch{Next: "t2", Changed: []string{"!general"}}, nil },
@@ -127,7 +128,7 @@ func TestSyncStreamEpochs(t *testing.T) {
 		Status:     collabv1.CollaborationSpaceStatus{Chat: &collabv1.ChatStatus{SpaceID: "!space", Rooms: []collabv1.RoomStatus{{Name: "general", RoomID: "!general"}}}},
 	}
 	c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(owner).
-		WithIndex(&collabv1.CollaborationSpace{}, spaceRoomsIndex, indexSpaceRooms).Build()
+		WithIndex(&collabv1.CollaborationSpace{}, spaceindex.Rooms, spaceindex.RoomsOf).Build()
 	gate := make(chan struct{})
 	syncer := &scriptedSyncer{answers: []func() (chat.SyncBatch, error){
 		func() (chat.SyncBatch, error) { return chat.SyncBatch{Next: "t1"}, nil },

@@ -31,6 +31,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/directory"
 	"github.com/opencommons/collab-operator/internal/forum"
+	"github.com/opencommons/collab-operator/internal/spaceindex"
 )
 
 // SpaceFinalizer holds a CollaborationSpace until its deletionPolicy has been carried
@@ -207,16 +208,7 @@ func requeueOnConflict(err error) (ctrl.Result, error) {
 // SetupWithManager registers the reconciler: it watches spaces, the RBAC objects it
 // owns, and the chat backends the spaces point at.
 func (r *CollaborationSpaceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts controller.Options) error {
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &collabv1.CollaborationSpace{}, chatBackendIndex, indexChatBackend); err != nil {
-		return err
-	}
-	if err := indexPolicyInputs(ctx, mgr); err != nil {
-		return err
-	}
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &collabv1.CollaborationSpace{}, spaceRoomsIndex, indexSpaceRooms); err != nil {
-		return err
-	}
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &collabv1.CollaborationSpace{}, sharedWithIndex, indexSharedWith); err != nil {
+	if err := spaceindex.Register(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
 	b := ctrl.NewControllerManagedBy(mgr)

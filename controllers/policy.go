@@ -15,7 +15,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -26,6 +25,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/forumdeploy"
 	"github.com/opencommons/collab-operator/internal/policy"
+	"github.com/opencommons/collab-operator/internal/spaceindex"
 )
 
 // The platform's bounds on a space, enforced on every pass: the CollaborationPolicies
@@ -253,23 +253,6 @@ func selectsNamespace(sel *metav1.LabelSelector, ns *corev1.Namespace) bool {
 
 // --- Waking the spaces a policy decision may change ---
 
-// forumBackendIndex indexes spaces by the ForumBackend they use.
-const forumBackendIndex = ".spec.forum.backendRef.name"
-
-// indexForumBackend returns the ForumBackend a space uses, for the field index.
-func indexForumBackend(obj client.Object) []string {
-	space := obj.(*collabv1.CollaborationSpace)
-	if space.Spec.Forum == nil || space.Spec.Forum.BackendRef == nil {
-		return nil
-	}
-	return []string{space.Spec.Forum.BackendRef.Name}
-}
-
-// indexPolicyInputs adds the index spacesOfForumBackend reads.
-func indexPolicyInputs(ctx context.Context, mgr ctrl.Manager) error {
-	return mgr.GetFieldIndexer().IndexField(ctx, &collabv1.CollaborationSpace{}, forumBackendIndex, indexForumBackend)
-}
-
 // The watches of what enforcePolicy reads besides the space (SetupWithManager): a
 // change of a CollaborationPolicy's or a ForumBackend's spec, or of a namespace's
 // labels, wakes the spaces it may concern. ChatBackends already wake their spaces.
@@ -351,6 +334,6 @@ func namespaceLabelsChanged() predicate.Predicate {
 // spacesOfForumBackend wakes every space on a ForumBackend.
 func spacesOfForumBackend(c client.Reader) handler.EventHandler {
 	return spacesListed(c, func(obj client.Object) client.ListOption {
-		return client.MatchingFields{forumBackendIndex: obj.GetName()}
+		return client.MatchingFields{spaceindex.ForumBackend: obj.GetName()}
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/spaceindex"
 )
 
 // Sharding spreads the spaces of a large cluster over several managers, as Flux
@@ -108,16 +109,6 @@ func ParseShardSelector(s string) (labels.Selector, error) {
 	return sel, nil
 }
 
-// spaceIndexes are the field indexes of spaces (SetupWithManager), for
-// AllShards to filter by when it reads spaces from the API server, which
-// indexes no spec or status field.
-var spaceIndexes = map[string]func(client.Object) []string{
-	chatBackendIndex:  indexChatBackend,
-	forumBackendIndex: indexForumBackend,
-	spaceRoomsIndex:   indexSpaceRooms,
-	sharedWithIndex:   indexSharedWith,
-}
-
 // AllShards returns c, except that it lists CollaborationSpaces from the API
 // server through live, across every shard, when the manager is sharded: what the
 // backend controllers decide from the set of all spaces (the reaper's rooms no
@@ -169,7 +160,7 @@ func (c allShardsClient) List(ctx context.Context, list client.ObjectList, opts 
 // of the field selector, as the cache's index would.
 func matchesIndexes(space *collabv1.CollaborationSpace, sel fields.Selector) (bool, error) {
 	for _, req := range sel.Requirements() {
-		index, ok := spaceIndexes[req.Field]
+		index, ok := spaceindex.Funcs[req.Field]
 		if !ok || (req.Operator != labelselection.Equals && req.Operator != labelselection.DoubleEquals) {
 			return false, fmt.Errorf("cannot list spaces across shards by %s%s%s", req.Field, req.Operator, req.Value)
 		}

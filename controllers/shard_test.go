@@ -19,6 +19,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat"
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
 	"github.com/opencommons/collab-operator/internal/directory"
+	"github.com/opencommons/collab-operator/internal/spaceindex"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -50,7 +51,7 @@ func shardCache(sel labels.Selector, objs ...client.Object) client.Client {
 		}
 	}
 	b := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(kept...)
-	for field, index := range spaceIndexes {
+	for field, index := range spaceindex.Funcs {
 		b = b.WithIndex(&collabv1.CollaborationSpace{}, field, index)
 	}
 	return b.Build()
@@ -118,9 +119,9 @@ func TestAShardedManagersBackendsListEveryShardsSpaces(t *testing.T) {
 		want []string
 	}{
 		"every space":              {want: []string{"a-ns", "b-ns", "c-ns", "main-ns"}},
-		"by backend":               {opts: []client.ListOption{client.MatchingFields{chatBackendIndex: "chat"}}, want: []string{"a-ns", "b-ns", "main-ns"}},
-		"by room":                  {opts: []client.ListOption{client.MatchingFields{spaceRoomsIndex: "!space-b-ns:x"}}, want: []string{"b-ns"}},
-		"by backend, in namespace": {opts: []client.ListOption{client.MatchingFields{chatBackendIndex: "chat"}, client.InNamespace("b-ns")}, want: []string{"b-ns"}},
+		"by backend":               {opts: []client.ListOption{client.MatchingFields{spaceindex.ChatBackend: "chat"}}, want: []string{"a-ns", "b-ns", "main-ns"}},
+		"by room":                  {opts: []client.ListOption{client.MatchingFields{spaceindex.Rooms: "!space-b-ns:x"}}, want: []string{"b-ns"}},
+		"by backend, in namespace": {opts: []client.ListOption{client.MatchingFields{spaceindex.ChatBackend: "chat"}, client.InNamespace("b-ns")}, want: []string{"b-ns"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -13,25 +13,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/spaceindex"
 )
-
-// chatBackendIndex indexes spaces by the ChatBackend they use.
-const chatBackendIndex = ".spec.chat.backendRef.name"
-
-// indexChatBackend returns the ChatBackend a space uses, for the field index.
-func indexChatBackend(obj client.Object) []string {
-	space := obj.(*collabv1.CollaborationSpace)
-	if space.Spec.Chat == nil || space.Spec.Chat.BackendRef == nil {
-		return nil
-	}
-	return []string{space.Spec.Chat.BackendRef.Name}
-}
 
 // spacesOfChatBackend requeues every space on a ChatBackend when the backend changes,
 // e.g. when it turns Ready after the server came back.
 func spacesOfChatBackend(c client.Reader) handler.EventHandler {
 	return spacesListed(c, func(obj client.Object) client.ListOption {
-		return client.MatchingFields{chatBackendIndex: obj.GetName()}
+		return client.MatchingFields{spaceindex.ChatBackend: obj.GetName()}
 	})
 }
 
@@ -83,29 +72,11 @@ func chatBackendChanged() predicate.Predicate {
 	}
 }
 
-// sharedWithIndex indexes spaces by the spaces ("namespace/name") their rooms are
-// shared with, so a space that gets its chat space wakes those waiting for it.
-const sharedWithIndex = ".spec.chat.rooms.sharedWith"
-
-func indexSharedWith(obj client.Object) []string {
-	space := obj.(*collabv1.CollaborationSpace)
-	if space.Spec.Chat == nil {
-		return nil
-	}
-	var keys []string
-	for _, r := range space.Spec.Chat.Rooms {
-		for _, ref := range r.SharedWith {
-			keys = append(keys, ref.Namespace+"/"+ref.Name)
-		}
-	}
-	return keys
-}
-
 // spacesSharingWith wakes the spaces whose rooms are shared with a space that just
 // got its chat space, so the shared room admits its members at once.
 func spacesSharingWith(c client.Reader) handler.EventHandler {
 	return spacesListed(c, func(obj client.Object) client.ListOption {
-		return client.MatchingFields{sharedWithIndex: obj.GetNamespace() + "/" + obj.GetName()}
+		return client.MatchingFields{spaceindex.SharedWith: obj.GetNamespace() + "/" + obj.GetName()}
 	})
 }
 
