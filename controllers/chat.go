@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/metrics"
 )
@@ -385,7 +386,7 @@ func (r *CollaborationSpaceReconciler) chatPoll(conn *chatConnection) time.Durat
 	if healthy, _ := r.Streams.Status(conn.backend.Name); healthy {
 		return interval
 	}
-	return min(interval, fallbackPollInterval)
+	return min(interval, stream.FallbackPollInterval)
 }
 
 // operatorID is the operator's own account, from the backend's status when known.

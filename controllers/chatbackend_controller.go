@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -23,9 +24,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
-	corev1 "k8s.io/api/core/v1"
-
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
 )
@@ -44,7 +44,7 @@ type ChatBackendReconciler struct {
 	// then left as it is, listing the spaces being released (uninstall.go).
 	Uninstall uninstallCheck
 	// Streams runs each backend's stream of changes (chatsync.go); none when nil.
-	Streams *SyncStreams
+	Streams *stream.Streams
 	// Reaper finds rooms interrupted creates left behind (chatreap.go).
 	Reaper orphanReaper
 	// StreamsOnly: another manager keeps the backend (status, directory,
@@ -229,7 +229,7 @@ func (r *ChatBackendReconciler) setStreaming(backend *collabv1.ChatBackend) {
 	if healthy, lastErr := r.Streams.Status(backend.Name); !healthy {
 		cond.Status, cond.Reason = metav1.ConditionFalse, collabv1.ReasonStreamDown
 		cond.Message = fmt.Sprintf("The server's stream of changes does not run (%s); spaces are compared every %s until it does",
-			orUnknown(lastErr), min((&chatConnection{backend: backend}).pollInterval(), fallbackPollInterval))
+			orUnknown(lastErr), min((&chatConnection{backend: backend}).pollInterval(), stream.FallbackPollInterval))
 	}
 	meta.SetStatusCondition(&backend.Status.Conditions, cond)
 }

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
 )
 
@@ -166,7 +167,7 @@ func TestAFloodOfDisplayNameChangesCostsAtMostOnePassPerSecond(t *testing.T) {
 	// One pass a second, plus the one the first change starts at once. Gaps
 	// between reads are not asserted: where in its pass a read falls follows the
 	// server's latency, which varies by hundreds of milliseconds here.
-	if most := int(took/wakeInterval) + 1; len(reads) > most {
+	if most := int(took/stream.WakeInterval) + 1; len(reads) > most {
 		t.Errorf("%d passes in %s, want at most %d: one a second", len(reads), took.Round(time.Millisecond), most)
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/directory"
 	"github.com/opencommons/collab-operator/internal/forum"
@@ -66,7 +67,7 @@ type CollaborationSpaceReconciler struct {
 	Directories *directory.Registry
 	// Streams tells which backends stream their changes, and wakes the spaces
 	// whose rooms changed; spaces are polled often when nil.
-	Streams *SyncStreams
+	Streams *stream.Streams
 	// TransientGrace is how long a converged space keeps Ready=True while a
 	// server's passing fault (5xx, no answer, rate limit) lasts; 2m when 0.
 	TransientGrace time.Duration

@@ -14,6 +14,7 @@ import (
 	fakeclient "sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/internal/chat"
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
@@ -27,22 +28,22 @@ import (
 func TestCutOffPassResumes(t *testing.T) {
 	all := []string{"ns.eng", "ns.eng.general", "ns.eng.random"}
 	cases := map[string]struct {
-		between func(*SyncStreams, *collabv1.CollaborationSpace)
+		between func(*stream.Streams, *collabv1.CollaborationSpace)
 		want    []string // what the resumed pass reads
 	}{
 		"nothing changed: only the room the pass did not reach is read": {
 			want: []string{"ns.eng.random"},
 		},
 		"the stream reported a change: every room is read": {
-			between: func(s *SyncStreams, _ *collabv1.CollaborationSpace) { s.bump("chat") },
+			between: func(s *stream.Streams, _ *collabv1.CollaborationSpace) { s.Bump("chat") },
 			want:    all,
 		},
 		"the stream broke: every room is read": {
-			between: func(s *SyncStreams, _ *collabv1.CollaborationSpace) { s.streams["chat"].healthy = false },
+			between: func(s *stream.Streams, _ *collabv1.CollaborationSpace) { s.SetHealthy("chat", false) },
 			want:    all,
 		},
 		"general's topic changed in the spec: general is read again": {
-			between: func(_ *SyncStreams, sp *collabv1.CollaborationSpace) { sp.Spec.Chat.Rooms[0].Topic = "new" },
+			between: func(_ *stream.Streams, sp *collabv1.CollaborationSpace) { sp.Spec.Chat.Rooms[0].Topic = "new" },
 			want:    []string{"ns.eng.general", "ns.eng.random"},
 		},
 	}
@@ -74,7 +75,7 @@ func TestCutOffPassResumes(t *testing.T) {
 			c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).
 				WithObjects(space, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns"}}, outcomeBackend(), outcomeSecret("chat-creds", "accessToken")).
 				WithStatusSubresource(&collabv1.CollaborationSpace{}).Build()
-			streams := &SyncStreams{streams: map[string]*syncStream{"chat": {healthy: true}}}
+			streams := stream.Holding("chat")
 			r := &CollaborationSpaceReconciler{
 				Client: c, APIReader: c, Scheme: testenv.Scheme(), Recorder: events.NewFakeRecorder(100),
 				CredentialsNamespace: "collab-system", Chat: &fixedChat{c: fake}, Streams: streams,
@@ -112,7 +113,7 @@ func TestCutOffPassResumes(t *testing.T) {
 				got.Status.Chat.SpaceID != "!ns.eng" {
 				t.Errorf("status after the resumed pass = %+v, want the space room and both rooms", got.Status.Chat)
 			}
-			streams.streams["chat"].healthy = true
+			streams.SetHealthy("chat", true)
 			pass()
 			if !slices.Equal(reads, all) {
 				t.Errorf("the pass after a completed one read %v, want every room %v", reads, all)

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/directory"
 	"github.com/opencommons/collab-operator/internal/engines"
@@ -104,7 +105,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		return c
 	}
 	recorder := mgr.GetEventRecorder("collab-operator")
-	streams := NewSyncStreams(mgr.GetClient())
+	streams := stream.New(mgr.GetClient())
 	if err := mgr.Add(streams); err != nil {
 		return err
 	}
@@ -140,7 +141,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 // PeopleDirectories and the backend protection; in a shard (SpacesOnly) only
 // their per-manager parts (shard.go).
 func setupBackends(ctx context.Context, mgr ctrl.Manager, o Options, opts func(int) controller.Options,
-	recorder events.EventRecorder, streams *SyncStreams) error {
+	recorder events.EventRecorder, streams *stream.Streams) error {
 	// What a backend controller decides from every space, it reads across shards.
 	allSpaces := AllShards(mgr.GetClient(), mgr.GetAPIReader(), o.Shard)
 	if !o.SpacesOnly {
@@ -173,7 +174,7 @@ func setupBackends(ctx context.Context, mgr ctrl.Manager, o Options, opts func(i
 	if o.SpacesOnly {
 		// Its own spaces' groups, resolved for them alone; the status is the
 		// backend manager's, which resolves every shard's groups.
-		directories.Client, directories.ResolveOnly, directories.Wake = mgr.GetClient(), true, streams.wake
+		directories.Client, directories.ResolveOnly, directories.Wake = mgr.GetClient(), true, streams.Wake
 	}
 	if err := directories.SetupWithManager(mgr, opts(0)); err != nil {
 		return err

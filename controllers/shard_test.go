@@ -16,6 +16,7 @@ import (
 	fakeclient "sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/internal/chat"
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
 	"github.com/opencommons/collab-operator/internal/directory"
@@ -288,7 +289,7 @@ func TestAShardsChatBackendPassWritesNothing(t *testing.T) {
 		WithObjects(backend, outcomeSecret("chat-creds", "accessToken")).
 		WithStatusSubresource(&collabv1.ChatBackend{}).Build()
 	r := &ChatBackendReconciler{Client: c, APIReader: c, Recorder: events.NewFakeRecorder(10), CredentialsNamespace: "collab-system",
-		Chat: &fixedChat{c: &chatfake.Client{}}, Streams: NewSyncStreams(c), StreamsOnly: true}
+		Chat: &fixedChat{c: &chatfake.Client{}}, Streams: stream.New(c), StreamsOnly: true}
 	res, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(backend)})
 	if err != nil {
 		t.Fatalf("the shard's pass: %v", err)

@@ -1,4 +1,9 @@
-package controllers
+// Package stream owns the ChatBackends' /sync streams: one long poll per backend
+// that wakes the space owning a changed room within a second, keeps the stream
+// position in the backend's status, and tells a resumed pass which rooms may have
+// changed unseen (epochs). The ChatBackend controller starts and stops them; the
+// space controller listens to their wake-ups.
+package stream
 
 import (
 	"context"
@@ -25,9 +30,9 @@ const (
 	// syncTokenSaveInterval is how often a moving stream position is saved in the
 	// backend's status, so a restart resumes from it.
 	syncTokenSaveInterval = 30 * time.Second
-	// fallbackPollInterval is how often spaces are compared with the server while
+	// FallbackPollInterval is how often spaces are compared with the server while
 	// their backend's stream is down.
-	fallbackPollInterval = 5 * time.Minute
+	FallbackPollInterval = 5 * time.Minute
 	// syncQuiet is the least time between two long polls that brought nothing to
 	// act on: while the operator itself is busy making rooms, every event of its
 	// own ends a long poll at once, and the server's work for that would otherwise
@@ -38,19 +43,19 @@ const (
 	// cap is what "within seconds" costs: one refused request every 5 s while the
 	// server is down.
 	syncRetryMax = 5 * time.Second
-	// wakeInterval is the least time between two wake-ups of one space by the
+	// WakeInterval is the least time between two wake-ups of one space by the
 	// stream. A person's display name change is an m.room.member event in every
 	// room they are in, and a flood of them must not cost a full pass per event:
 	// the wake-ups of one space within the interval become one, at its end.
-	wakeInterval = time.Second
+	WakeInterval = time.Second
 )
 
-// SyncStreams keeps one /sync stream per ChatBackend. A change someone makes on
+// Streams keeps one /sync stream per ChatBackend. A change someone makes on
 // the chat server wakes the space that owns the room within about a second, at a
 // cost that follows the changes rather than the number of rooms, so the safety
 // net poll (ChatBackend spec.pollInterval) can be rare. It runs on the leader
 // only.
-type SyncStreams struct {
+type Streams struct {
 	// Client reads spaces by room id and saves stream positions.
 	Client client.Client
 	// Spaces receives the spaces to wake; Backends the backends whose stream
@@ -81,9 +86,9 @@ type SyncStreams struct {
 	wakes    *coalescer
 }
 
-// NewSyncStreams returns streams that wake spaces and backends through channels.
-func NewSyncStreams(c client.Client) *SyncStreams {
-	return &SyncStreams{Client: c, Spaces: make(chan event.GenericEvent, 1024), Backends: make(chan event.GenericEvent, 16),
+// New returns streams that wake spaces and backends through channels.
+func New(c client.Client) *Streams {
+	return &Streams{Client: c, Spaces: make(chan event.GenericEvent, 1024), Backends: make(chan event.GenericEvent, 16),
 		streams: map[string]*syncStream{}}
 }
 
@@ -163,7 +168,7 @@ type syncStream struct {
 }
 
 // Start runs until the manager stops; streams start once it has.
-func (s *SyncStreams) Start(ctx context.Context) error {
+func (s *Streams) Start(ctx context.Context) error {
 	s.mu.Lock()
 	s.ctx = ctx
 	s.mu.Unlock()
@@ -178,12 +183,12 @@ func (s *SyncStreams) Start(ctx context.Context) error {
 }
 
 // NeedLeaderElection: only the leader streams, as only it reconciles.
-func (s *SyncStreams) NeedLeaderElection() bool { return true }
+func (s *Streams) NeedLeaderElection() bool { return true }
 
 // Ensure runs the backend's stream with c, resuming from since. A stream that
 // already runs with the same client is left alone; one with another client (new
 // credentials or URL) is restarted. It reports whether the stream runs.
-func (s *SyncStreams) Ensure(backend string, c chat.Client, since string) bool {
+func (s *Streams) Ensure(backend string, c chat.Client, since string) bool {
 	syncer, ok := c.(chat.Syncer)
 	if !ok {
 		return false
@@ -208,7 +213,7 @@ func (s *SyncStreams) Ensure(backend string, c chat.Client, since string) bool {
 }
 
 // Stop ends the backend's stream, when the backend goes.
-func (s *SyncStreams) Stop(backend string) {
+func (s *Streams) Stop(backend string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st, ok := s.streams[backend]; ok {
@@ -219,7 +224,7 @@ func (s *SyncStreams) Stop(backend string) {
 
 // Status reports whether the backend's stream runs and delivers, and the last
 // failure when it does not.
-func (s *SyncStreams) Status(backend string) (healthy bool, lastErr string) {
+func (s *Streams) Status(backend string) (healthy bool, lastErr string) {
 	if s == nil {
 		return false, ""
 	}
@@ -236,7 +241,7 @@ func (s *SyncStreams) Status(backend string) (healthy bool, lastErr string) {
 
 // Epoch is the backend's current epoch, and whether its stream runs and
 // delivers: only then does an unchanged epoch mean no room changed unseen.
-func (s *SyncStreams) Epoch(backend string) (uint64, bool) {
+func (s *Streams) Epoch(backend string) (uint64, bool) {
 	healthy, _ := s.Status(backend)
 	if !healthy {
 		return 0, false
@@ -251,20 +256,20 @@ const maxChangedRooms = 4096
 
 // ChangedSince reports whether room may have changed on the backend after epoch:
 // the stream reported a change of it, or broke, since.
-func (s *SyncStreams) ChangedSince(backend string, epoch uint64, room string) bool {
+func (s *Streams) ChangedSince(backend string, epoch uint64, room string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.breaks[backend] > epoch || s.changed[backend][room] > epoch
 }
 
-// bump starts a new epoch for the backend in which any room may have changed.
-func (s *SyncStreams) bump(backend string) {
+// Bump starts a new epoch for the backend in which any room may have changed.
+func (s *Streams) Bump(backend string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.breakLocked(backend)
 }
 
-func (s *SyncStreams) breakLocked(backend string) {
+func (s *Streams) breakLocked(backend string) {
 	if s.breaks == nil {
 		s.breaks = map[string]uint64{}
 	}
@@ -273,7 +278,7 @@ func (s *SyncStreams) breakLocked(backend string) {
 }
 
 // changedRooms starts a new epoch for the backend in which rooms changed.
-func (s *SyncStreams) changedRooms(backend string, rooms []string) {
+func (s *Streams) changedRooms(backend string, rooms []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.changed[backend])+len(rooms) > maxChangedRooms {
@@ -292,7 +297,7 @@ func (s *SyncStreams) changedRooms(backend string, rooms []string) {
 	}
 }
 
-func (s *SyncStreams) bumpLocked(backend string) uint64 {
+func (s *Streams) bumpLocked(backend string) uint64 {
 	if s.epochs == nil {
 		s.epochs = map[string]uint64{}
 	}
@@ -303,7 +308,7 @@ func (s *SyncStreams) bumpLocked(backend string) uint64 {
 // run long-polls until ctx ends: each batch wakes the spaces that own the rooms
 // it names; a failure marks the stream unhealthy (spaces fall back to polling)
 // and is retried with backoff; the position is saved now and then.
-func (s *SyncStreams) run(ctx context.Context, backend string, st *syncStream, c chat.Syncer, since string) {
+func (s *Streams) run(ctx context.Context, backend string, st *syncStream, c chat.Syncer, since string) {
 	log := ctrl.Log.WithName("sync").WithValues("ChatBackend", backend)
 	backoff := time.Second
 	saved, savedAt := since, time.Now()
@@ -317,11 +322,11 @@ func (s *SyncStreams) run(ctx context.Context, backend string, st *syncStream, c
 			if since != "" && isUnknownPosition(err) {
 				log.Info("Stream position unknown to the server; restarting from now and checking every space")
 				since = ""
-				s.bump(backend)
+				s.Bump(backend)
 				s.wakeAll(ctx, backend)
 				continue
 			}
-			s.bump(backend)
+			s.Bump(backend)
 			s.setHealth(backend, st, false, err.Error())
 			log.V(1).Info("Sync failed; retrying", "error", err.Error(), "backoff", backoff)
 			if sleep(ctx, backoff) != nil {
@@ -351,7 +356,7 @@ func (s *SyncStreams) run(ctx context.Context, backend string, st *syncStream, c
 // keepPosition saves the stream position in the backend's status when it moved
 // and the last save is syncTokenSaveInterval old, unless the streams are
 // ReadOnly; it returns the position last saved and when.
-func (s *SyncStreams) keepPosition(ctx context.Context, backend, since, saved string, savedAt time.Time) (string, time.Time) {
+func (s *Streams) keepPosition(ctx context.Context, backend, since, saved string, savedAt time.Time) (string, time.Time) {
 	if s.ReadOnly || since == saved || time.Since(savedAt) <= syncTokenSaveInterval {
 		return saved, savedAt
 	}
@@ -363,7 +368,7 @@ func (s *SyncStreams) keepPosition(ctx context.Context, backend, since, saved st
 
 // setHealth records the stream's state and wakes the backend when it changed, so
 // its conditions say so within seconds.
-func (s *SyncStreams) setHealth(backend string, st *syncStream, healthy bool, lastErr string) {
+func (s *Streams) setHealth(backend string, st *syncStream, healthy bool, lastErr string) {
 	st.mu.Lock()
 	changed := st.healthy != healthy
 	st.healthy, st.lastErr = healthy, lastErr
@@ -379,7 +384,7 @@ func (s *SyncStreams) setHealth(backend string, st *syncStream, healthy bool, la
 }
 
 // wakeOwner wakes the space whose room changed.
-func (s *SyncStreams) wakeOwner(ctx context.Context, backend, roomID string) {
+func (s *Streams) wakeOwner(ctx context.Context, backend, roomID string) {
 	var spaces collabv1.CollaborationSpaceList
 	if err := s.Client.List(ctx, &spaces, client.MatchingFields{spaceindex.Rooms: roomID}); err != nil {
 		return
@@ -389,34 +394,34 @@ func (s *SyncStreams) wakeOwner(ctx context.Context, backend, roomID string) {
 			continue // a space of another backend on the same server and account: its own stream wakes it
 		}
 		metrics.SyncWakeups.WithLabelValues(backend).Inc()
-		s.wake(&spaces.Items[i])
+		s.Wake(&spaces.Items[i])
 	}
 }
 
 // wakeAll wakes every space on the backend: the stream lost its place, so any
 // change may have been missed.
-func (s *SyncStreams) wakeAll(ctx context.Context, backend string) {
+func (s *Streams) wakeAll(ctx context.Context, backend string) {
 	var spaces collabv1.CollaborationSpaceList
 	if err := s.Client.List(ctx, &spaces, client.MatchingFields{spaceindex.ChatBackend: backend}); err != nil {
 		return
 	}
 	for i := range spaces.Items {
-		s.wake(&spaces.Items[i])
+		s.Wake(&spaces.Items[i])
 	}
 }
 
-// wake wakes a space, at most once per wakeInterval (coalescer).
-func (s *SyncStreams) wake(space *collabv1.CollaborationSpace) {
+// Wake wakes a space, at most once per wakeInterval (coalescer).
+func (s *Streams) Wake(space *collabv1.CollaborationSpace) {
 	s.wakeOnce.Do(func() {
 		if s.wakes == nil {
-			s.wakes = newCoalescer(wakeInterval, s.send)
+			s.wakes = newCoalescer(WakeInterval, s.send)
 		}
 	})
 	s.wakes.wake(types.NamespacedName{Namespace: space.Namespace, Name: space.Name})
 }
 
 // send puts a wake-up on the Spaces channel, unless the manager is stopping.
-func (s *SyncStreams) send(space types.NamespacedName) {
+func (s *Streams) send(space types.NamespacedName) {
 	s.mu.Lock()
 	done := s.ctx
 	s.mu.Unlock()
@@ -432,7 +437,7 @@ func (s *SyncStreams) send(space types.NamespacedName) {
 }
 
 // save stores the stream position in the backend's status.
-func (s *SyncStreams) save(ctx context.Context, backend, since string) error {
+func (s *Streams) save(ctx context.Context, backend, since string) error {
 	b := &collabv1.ChatBackend{}
 	if err := s.Client.Get(ctx, types.NamespacedName{Name: backend}, b); err != nil {
 		return err
@@ -454,4 +459,25 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// Holding returns streams that report each backend's stream as running, without
+// running one: for tests of what a space's pass makes of a stream's state.
+func Holding(backends ...string) *Streams {
+	s := &Streams{streams: map[string]*syncStream{}}
+	for _, b := range backends {
+		s.streams[b] = &syncStream{healthy: true}
+	}
+	return s
+}
+
+// SetHealthy says whether a backend's stream runs (Status), as the stream does
+// when it fails or recovers.
+func (s *Streams) SetHealthy(backend string, healthy bool) {
+	s.mu.Lock()
+	st := s.streams[backend]
+	s.mu.Unlock()
+	st.mu.Lock()
+	st.healthy = healthy
+	st.mu.Unlock()
 }

@@ -1,4 +1,4 @@
-package controllers
+package stream
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
+	"github.com/opencommons/collab-operator/internal/testing/wait"
 )
 
 // scriptedSyncer answers Sync calls from a script and records the positions it
@@ -79,11 +80,11 @@ func TestSyncStreamResumesAndWakesOwners(t *testing.T) {
 		func() (chat.SyncBatch, error) { return chat.SyncBatch{Next: "t3"}, nil },
 		func() (chat.SyncBatch, error) { return chat.SyncBatch{}, fmt.Errorf("down: %w", chat.ErrUnavailable) },
 	}}
-	streams := NewSyncStreams(c)
+	streams := New(c)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = streams.Start(ctx) }()
-	eventually(t, "the streams to start", func() (bool, string) {
+	wait.Eventually(t, 30*time.Second, "the streams to start", func() (bool, string) {
 		return streams.Ensure("chat", syncer, "saved-before-restart"), "not started"
 	})
 
@@ -108,7 +109,7 @@ func TestSyncStreamResumesAndWakesOwners(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Error("the backend was not woken when its stream started or failed")
 	}
-	eventually(t, "the stream to report the failure", func() (bool, string) {
+	wait.Eventually(t, 30*time.Second, "the stream to report the failure", func() (bool, string) {
 		healthy, lastErr := streams.Status("chat")
 		return !healthy && lastErr != "", fmt.Sprintf("healthy=%v %q", healthy, lastErr)
 	})
@@ -142,16 +143,16 @@ func TestSyncStreamEpochs(t *testing.T) {
 			return chat.SyncBatch{}, fmt.Errorf("down: %w", chat.ErrUnavailable)
 		},
 	}}
-	streams := NewSyncStreams(c)
+	streams := New(c)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = streams.Start(ctx) }()
 	if _, ok := streams.Epoch("chat"); ok {
 		t.Fatal("Epoch vouches for a backend whose stream has not started")
 	}
-	eventually(t, "the streams to start", func() (bool, string) { return streams.Ensure("chat", syncer, ""), "not started" })
+	wait.Eventually(t, 30*time.Second, "the streams to start", func() (bool, string) { return streams.Ensure("chat", syncer, ""), "not started" })
 	var first uint64
-	eventually(t, "the stream to deliver", func() (bool, string) {
+	wait.Eventually(t, 30*time.Second, "the stream to deliver", func() (bool, string) {
 		e, ok := streams.Epoch("chat")
 		first = e
 		return ok, "not healthy"
@@ -173,7 +174,7 @@ func TestSyncStreamEpochs(t *testing.T) {
 			streams.ChangedSince("chat", first, "!general"), streams.ChangedSince("chat", first, "!space"))
 	}
 	gate <- struct{}{} // a failure
-	eventually(t, "the failure to end what the stream vouches for", func() (bool, string) {
+	wait.Eventually(t, 30*time.Second, "the failure to end what the stream vouches for", func() (bool, string) {
 		_, ok := streams.Epoch("chat")
 		return !ok, "still healthy"
 	})
