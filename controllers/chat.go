@@ -17,6 +17,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/internal/chat"
+	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/metrics"
 )
 
@@ -35,7 +36,7 @@ func wantsChat(space *collabv1.CollaborationSpace) bool {
 
 // chatPass is one pass over a space's chat: the connection and what it found.
 type chatPass struct {
-	*chatConnection
+	*connect.ChatConnection
 	s        *spaceScope
 	operator string
 	// drifted names the fields put back in rooms that were already right once.
@@ -63,12 +64,12 @@ func (r *CollaborationSpaceReconciler) reconcileChat(ctx context.Context, s *spa
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.ChatReadyCondition)
 		return ctrl.Result{}, nil
 	}
-	conn, err := connectChat(ctx, r.Client, r.credentials(), r.Chat, space.Spec.Chat.BackendRef.Name)
+	conn, err := connect.ToChat(ctx, r.Client, r.credentials(), r.Chat, space.Spec.Chat.BackendRef.Name)
 	if err != nil {
 		return ctrl.Result{}, s.fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
 	}
-	p := &chatPass{chatConnection: conn, s: s, resume: r.resumeChat(s, conn)}
-	if p.operator, err = conn.operatorID(ctx); err != nil {
+	p := &chatPass{ChatConnection: conn, s: s, resume: r.resumeChat(s, conn)}
+	if p.operator, err = conn.OperatorID(ctx); err != nil {
 		return ctrl.Result{}, s.fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
 	}
 	pending, err := r.applyChat(ctx, p)
@@ -85,7 +86,7 @@ func (r *CollaborationSpaceReconciler) reconcileChat(ctx context.Context, s *spa
 	}
 	setCondition(space, collabv1.ChatReadyCondition, metav1.ConditionTrue, collabv1.ReasonRoomsReady,
 		fmt.Sprintf("%s in space %s on ChatBackend %s", counted(len(space.Status.Chat.Rooms), "room"),
-			space.Status.Chat.SpaceID, conn.backend.Name))
+			space.Status.Chat.SpaceID, conn.Backend.Name))
 	return ctrl.Result{RequeueAfter: r.chatPoll(conn)}, nil
 }
 
@@ -95,21 +96,21 @@ func (r *CollaborationSpaceReconciler) reconcileChat(ctx context.Context, s *spa
 func (r *CollaborationSpaceReconciler) applyChat(ctx context.Context, p *chatPass) ([]string, error) {
 	space := p.s.space
 	input, pending := r.desiredInput(ctx, p)
-	spaceSpec, _, err := p.planner.DesiredRooms(space, input)
+	spaceSpec, _, err := p.Planner.DesiredRooms(space, input)
 	if err != nil {
 		return nil, reconcile.TerminalError(err)
 	}
 	// The space room is converged last, once its children's ids are known, so it is
 	// read once and written at most once.
 	spaceRoom, err := p.resumeOr(spaceSpec, func() (*chat.ObservedRoom, error) {
-		return r.findOrCreateRoom(ctx, p, spaceSpec, priorSpaceID(space), p.planner.LegacySpaceAlias(space.Name))
+		return r.findOrCreateRoom(ctx, p, spaceSpec, priorSpaceID(space), p.Planner.LegacySpaceAlias(space.Name))
 	})
 	if err != nil {
 		return nil, err
 	}
 	// The rooms' allow lists and parent link need the space room's id.
 	input.DeptSpaceID = spaceRoom.RoomID
-	_, roomSpecs, err := p.planner.DesiredRooms(space, input)
+	_, roomSpecs, err := p.Planner.DesiredRooms(space, input)
 	if err != nil {
 		return nil, reconcile.TerminalError(err)
 	}
@@ -125,7 +126,7 @@ func (r *CollaborationSpaceReconciler) applyChat(ctx context.Context, p *chatPas
 			}
 		}
 		room, err := p.resumeOr(spec, func() (*chat.ObservedRoom, error) {
-			return r.ensureRoom(ctx, p, spec, priorRoomID(space, name), p.planner.LegacyRoomAlias(space.Name, name))
+			return r.ensureRoom(ctx, p, spec, priorRoomID(space, name), p.Planner.LegacyRoomAlias(space.Name, name))
 		})
 		if err != nil {
 			return nil, err
@@ -177,7 +178,7 @@ func (r *CollaborationSpaceReconciler) desiredInput(ctx context.Context, p *chat
 			in.SharedSpaceIDs[key] = other.Status.Chat.SpaceID
 		}
 	}
-	in.People = p.s.chatPeople(p.planner) // Group members, through the directory (members.go)
+	in.People = p.s.chatPeople(p.Planner) // Group members, through the directory (members.go)
 	return in, pending
 }
 
@@ -190,7 +191,7 @@ func (r *CollaborationSpaceReconciler) desiredInput(ctx context.Context, p *chat
 func (r *CollaborationSpaceReconciler) findOrCreateRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec,
 	knownID string, legacyAliases ...string) (*chat.ObservedRoom, error) {
 	lookup := chat.Lookup{KnownID: knownID, LegacyAliases: legacyAliases, Operator: p.operator}
-	room, loc, err := chat.Locate(ctx, p.client, spec, lookup)
+	room, loc, err := chat.Locate(ctx, p.Client, spec, lookup)
 	if err != nil {
 		return nil, fmt.Errorf("cannot find room %s: %w", spec.CanonicalAlias, terminalIfConflict(err))
 	}
@@ -198,7 +199,7 @@ func (r *CollaborationSpaceReconciler) findOrCreateRoom(ctx context.Context, p *
 	if room != nil {
 		return room, nil
 	}
-	created, err := p.client.Create(ctx, spec)
+	created, err := p.Client.Create(ctx, spec)
 	if err != nil {
 		return nil, fmt.Errorf("cannot create room %s: %w", spec.CanonicalAlias, terminalIfConflict(err))
 	}
@@ -236,13 +237,13 @@ func (r *CollaborationSpaceReconciler) reportLocation(p *chatPass, spec chat.Roo
 // convergeRoom changes what differs between a room as observed and its spec. A room
 // created from the same spec in this pass plans nothing.
 func (r *CollaborationSpaceReconciler) convergeRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec, observed *chat.ObservedRoom) error {
-	actions, report := p.planner.Plan(spec, *observed, p.planOptions())
+	actions, report := p.Planner.Plan(spec, *observed, p.planOptions())
 	ctrl.LoggerFrom(ctx).V(1).Info("Planned room", "alias", observed.Alias, "actions", len(actions),
 		"drift", report.Drift, "notes", report.Notes)
 	if len(actions) == 0 {
 		return nil
 	}
-	if err := p.client.Update(ctx, observed.RoomID, actions); err != nil {
+	if err := p.Client.Update(ctx, observed.RoomID, actions); err != nil {
 		return fmt.Errorf("cannot update room %s: %w", spec.AliasLocalpart, err)
 	}
 	r.recordChange(p.s.space, collabv1.ReasonRoomUpdated, "Update", "Updated %s of room %s", strings.Join(report.Drift, ", "), observed.Alias)
@@ -305,14 +306,14 @@ func (p *chatPass) planOptions() chat.PlanOptions {
 	return chat.PlanOptions{
 		Authoritative:  p.s.space.Spec.MemberPolicy == collabv1.MemberPolicyAuthoritative,
 		OperatorUserID: p.operator,
-		MayRemove:      p.s.mayRemoveChat(p.planner),
+		MayRemove:      p.s.mayRemoveChat(p.Planner),
 		LastOwnerGuard: true,
 	}
 }
 
 func (p *chatPass) noteDrift(fields []string, alias string) {
 	for _, f := range fields {
-		metrics.DriftCorrections.WithLabelValues(p.backend.Name, "room", f).Inc()
+		metrics.DriftCorrections.WithLabelValues(p.Backend.Name, "room", f).Inc()
 		p.drifted = append(p.drifted, alias+" "+f)
 	}
 }
@@ -354,15 +355,15 @@ func (p *chatPass) resumeOr(spec chat.RoomSpec, read func() (*chat.ObservedRoom,
 
 // resumeChat returns the checkpoint the pass resumes from and adds to (resume.go),
 // or nil when the backend's stream of changes is not running.
-func (r *CollaborationSpaceReconciler) resumeChat(s *spaceScope, conn *chatConnection) *checkpoint {
+func (r *CollaborationSpaceReconciler) resumeChat(s *spaceScope, conn *connect.ChatConnection) *checkpoint {
 	key := client.ObjectKeyFromObject(s.space)
-	epoch, ok := r.Streams.Epoch(conn.backend.Name)
+	epoch, ok := r.Streams.Epoch(conn.Backend.Name)
 	if !ok {
 		r.checkpoints.forget(key)
 		return nil
 	}
-	return r.checkpoints.resume(key, conn.backend.Name, epoch, s.now, func(room string, since uint64) bool {
-		return r.Streams.ChangedSince(conn.backend.Name, since, room)
+	return r.checkpoints.resume(key, conn.Backend.Name, epoch, s.now, func(room string, since uint64) bool {
+		return r.Streams.ChangedSince(conn.Backend.Name, since, room)
 	})
 }
 
@@ -381,20 +382,12 @@ func (r *CollaborationSpaceReconciler) leaveCheckpoint(p *chatPass, err error) {
 // chatPoll is when a space is next compared with its chat server in full: the
 // backend's safety-net interval while its stream of changes runs, else every
 // fallbackPollInterval (or the safety net, when shorter).
-func (r *CollaborationSpaceReconciler) chatPoll(conn *chatConnection) time.Duration {
-	interval := conn.pollInterval()
-	if healthy, _ := r.Streams.Status(conn.backend.Name); healthy {
+func (r *CollaborationSpaceReconciler) chatPoll(conn *connect.ChatConnection) time.Duration {
+	interval := conn.PollInterval()
+	if healthy, _ := r.Streams.Status(conn.Backend.Name); healthy {
 		return interval
 	}
 	return min(interval, stream.FallbackPollInterval)
-}
-
-// operatorID is the operator's own account, from the backend's status when known.
-func (c *chatConnection) operatorID(ctx context.Context) (string, error) {
-	if id := c.backend.Status.UserID; id != "" {
-		return id, nil
-	}
-	return c.client.Whoami(ctx)
 }
 
 // retireRemovedRooms carries out the deletion policy on rooms that were in the status
@@ -412,7 +405,7 @@ func (r *CollaborationSpaceReconciler) retireRemovedRooms(ctx context.Context, p
 		if kept[room.RoomID] {
 			continue
 		}
-		if err := r.retireRoom(ctx, p.chatConnection, p.s.space, room, status.SpaceID); err != nil {
+		if err := r.retireRoom(ctx, p.ChatConnection, p.s.space, room, status.SpaceID); err != nil {
 			return err
 		}
 	}
@@ -420,7 +413,7 @@ func (r *CollaborationSpaceReconciler) retireRemovedRooms(ctx context.Context, p
 }
 
 // retireRoom archives, deletes or lets go of one room by the space's deletionPolicy.
-func (r *CollaborationSpaceReconciler) retireRoom(ctx context.Context, conn *chatConnection, space *collabv1.CollaborationSpace,
+func (r *CollaborationSpaceReconciler) retireRoom(ctx context.Context, conn *connect.ChatConnection, space *collabv1.CollaborationSpace,
 	room collabv1.RoomStatus, parentID string) error {
 	switch deletionPolicy(space) {
 	case collabv1.DeletionPolicyRetain:
@@ -428,16 +421,16 @@ func (r *CollaborationSpaceReconciler) retireRoom(ctx context.Context, conn *cha
 	case collabv1.DeletionPolicyDelete:
 		// A purged room would otherwise stay listed in its space.
 		if parentID != "" {
-			if err := conn.client.Update(ctx, parentID, []chat.Action{chat.RemoveChild{RoomID: room.RoomID}}); err != nil {
+			if err := conn.Client.Update(ctx, parentID, []chat.Action{chat.RemoveChild{RoomID: room.RoomID}}); err != nil {
 				return fmt.Errorf("cannot unlink room %s from its space: %w", room.Name, err)
 			}
 		}
-		if err := conn.client.Delete(ctx, room.RoomID); err != nil {
+		if err := conn.Client.Delete(ctx, room.RoomID); err != nil {
 			return fmt.Errorf("cannot delete room %s: %w", room.Name, err)
 		}
 		r.recordChange(space, collabv1.ReasonRoomDeleted, "Delete", "Deleted room %s (%s)", room.Name, room.RoomID)
 	default:
-		if err := conn.client.Archive(ctx, room.RoomID, parentID); err != nil {
+		if err := conn.Client.Archive(ctx, room.RoomID, parentID); err != nil {
 			return fmt.Errorf("cannot archive room %s: %w", room.Name, err)
 		}
 		r.recordChange(space, collabv1.ReasonRoomArchived, "Archive", "Archived room %s (%s); its history is kept", room.Name, room.RoomID)
@@ -467,7 +460,7 @@ func (r *CollaborationSpaceReconciler) deleteChat(ctx context.Context, s *spaceS
 	if st == nil || policy == collabv1.DeletionPolicyRetain || space.Spec.Chat == nil || space.Spec.Chat.BackendRef == nil {
 		return nil
 	}
-	conn, err := connectChat(ctx, r.Client, r.credentials(), r.Chat, space.Spec.Chat.BackendRef.Name)
+	conn, err := connect.ToChat(ctx, r.Client, r.credentials(), r.Chat, space.Spec.Chat.BackendRef.Name)
 	if client.IgnoreNotFound(errors.Unwrap(err)) == nil && err != nil {
 		r.recordWarning(space, collabv1.ReasonChatBackendMissing, "Delete", "Rooms left as they are: %v", err)
 		return nil

@@ -27,6 +27,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/internal/chat"
+	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
 )
 
@@ -76,7 +77,7 @@ func (r *ChatBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		}
 	}()
 
-	conn, err := connectChat(ctx, r.Client, r.credentials(), r.Chat, backend.Name)
+	conn, err := connect.ToChat(ctx, r.Client, r.credentials(), r.Chat, backend.Name)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -84,7 +85,7 @@ func (r *ChatBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, err
 	}
 	if r.Streams != nil {
-		r.Streams.Ensure(backend.Name, conn.client, backend.Status.SyncToken)
+		r.Streams.Ensure(backend.Name, conn.Client, backend.Status.SyncToken)
 	}
 	if err := r.reconcileDirectory(ctx, conn, backend); err != nil {
 		return ctrl.Result{}, err
@@ -92,28 +93,28 @@ func (r *ChatBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if err := r.reapOrphans(ctx, conn, backend); err != nil {
 		return ctrl.Result{}, err
 	}
-	return ctrl.Result{RequeueAfter: min(conn.pollInterval(), orDefault(r.Reaper.interval, defaultReapInterval))}, nil
+	return ctrl.Result{RequeueAfter: min(conn.PollInterval(), orDefault(r.Reaper.interval, defaultReapInterval))}, nil
 }
 
 // stream runs the backend's /sync stream from its stored position, and nothing
 // else: a shard's part of a backend.
 func (r *ChatBackendReconciler) stream(ctx context.Context, backend *collabv1.ChatBackend) (ctrl.Result, error) {
-	conn, err := connectChat(ctx, r.Client, r.credentials(), r.Chat, backend.Name)
+	conn, err := connect.ToChat(ctx, r.Client, r.credentials(), r.Chat, backend.Name)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	if r.Streams != nil {
-		r.Streams.Ensure(backend.Name, conn.client, backend.Status.SyncToken)
+		r.Streams.Ensure(backend.Name, conn.Client, backend.Status.SyncToken)
 	}
-	return ctrl.Result{RequeueAfter: conn.pollInterval()}, nil
+	return ctrl.Result{RequeueAfter: conn.PollInterval()}, nil
 }
 
-func (r *ChatBackendReconciler) observeServer(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend) error {
-	versions, err := conn.client.Versions(ctx)
+func (r *ChatBackendReconciler) observeServer(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend) error {
+	versions, err := conn.Client.Versions(ctx)
 	if err != nil {
 		return fmt.Errorf("cannot read the server's versions: %w", err)
 	}
-	userID, err := conn.client.Whoami(ctx)
+	userID, err := conn.Client.Whoami(ctx)
 	if err != nil {
 		return fmt.Errorf("cannot check the credentials: %w", err)
 	}
@@ -124,7 +125,7 @@ func (r *ChatBackendReconciler) observeServer(ctx context.Context, conn *chatCon
 
 // reconcileDirectory keeps the directory space listing every Open space on this
 // backend, so anyone in the organisation can find them.
-func (r *ChatBackendReconciler) reconcileDirectory(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend) error {
+func (r *ChatBackendReconciler) reconcileDirectory(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend) error {
 	dir := r.Chat.Server(backend).DirectorySpace
 	if dir == nil {
 		backend.Status.DirectorySpaceID = ""
@@ -134,9 +135,9 @@ func (r *ChatBackendReconciler) reconcileDirectory(ctx context.Context, conn *ch
 	if err != nil {
 		return err
 	}
-	spec := conn.planner.Directory(backend.Name, *dir, backend.Status.UserID, children)
+	spec := conn.Planner.Directory(backend.Name, *dir, backend.Status.UserID, children)
 	lookup := chat.Lookup{KnownID: backend.Status.DirectorySpaceID, Operator: backend.Status.UserID}
-	observed, _, err := chat.Locate(ctx, conn.client, spec, lookup)
+	observed, _, err := chat.Locate(ctx, conn.Client, spec, lookup)
 	if err != nil {
 		return fmt.Errorf("cannot find the directory space: %w", terminalIfConflict(err))
 	}
@@ -144,16 +145,16 @@ func (r *ChatBackendReconciler) reconcileDirectory(ctx context.Context, conn *ch
 		if r.leaveForUninstall(ctx, "the directory") {
 			return nil
 		}
-		if observed, err = conn.client.Create(ctx, spec); err != nil {
+		if observed, err = conn.Client.Create(ctx, spec); err != nil {
 			return fmt.Errorf("cannot create the directory space: %w", terminalIfConflict(err))
 		}
 		r.Recorder.Eventf(backend, nil, corev1.EventTypeNormal, collabv1.ReasonDirectoryCreated, "Create",
 			"Created directory space %s listing %d open spaces", observed.Alias, len(children))
-	} else if actions, report := conn.planner.Plan(spec, *observed, chat.PlanOptions{OperatorUserID: backend.Status.UserID, PruneChildren: true}); len(actions) > 0 {
+	} else if actions, report := conn.Planner.Plan(spec, *observed, chat.PlanOptions{OperatorUserID: backend.Status.UserID, PruneChildren: true}); len(actions) > 0 {
 		if r.leaveForUninstall(ctx, "the directory") {
 			return nil
 		}
-		if err := conn.client.Update(ctx, observed.RoomID, actions); err != nil {
+		if err := conn.Client.Update(ctx, observed.RoomID, actions); err != nil {
 			return fmt.Errorf("cannot update the directory space: %w", err)
 		}
 		r.Recorder.Eventf(backend, nil, corev1.EventTypeNormal, collabv1.ReasonDirectoryUpdated, "Update",
@@ -225,11 +226,11 @@ func (r *ChatBackendReconciler) setStreaming(backend *collabv1.ChatBackend) {
 	}
 	cond := metav1.Condition{Type: collabv1.StreamingCondition, ObservedGeneration: backend.Generation, Status: metav1.ConditionTrue,
 		Reason: collabv1.ReasonStreaming, Message: "Changes made on the server wake their spaces within a second; spaces are also compared in full every " +
-			(&chatConnection{backend: backend}).pollInterval().String()}
+			(&connect.ChatConnection{Backend: backend}).PollInterval().String()}
 	if healthy, lastErr := r.Streams.Status(backend.Name); !healthy {
 		cond.Status, cond.Reason = metav1.ConditionFalse, collabv1.ReasonStreamDown
 		cond.Message = fmt.Sprintf("The server's stream of changes does not run (%s); spaces are compared every %s until it does",
-			orUnknown(lastErr), min((&chatConnection{backend: backend}).pollInterval(), stream.FallbackPollInterval))
+			orUnknown(lastErr), min((&connect.ChatConnection{Backend: backend}).PollInterval(), stream.FallbackPollInterval))
 	}
 	meta.SetStatusCondition(&backend.Status.Conditions, cond)
 }

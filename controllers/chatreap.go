@@ -16,6 +16,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
+	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/metrics"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
 )
@@ -129,8 +130,8 @@ func (o *orphanReaper) judge(backend, room string) {
 }
 
 // reapOrphans runs the reaper over a backend when it is due.
-func (r *ChatBackendReconciler) reapOrphans(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend) error {
-	lister, ok := conn.client.(chat.RoomLister)
+func (r *ChatBackendReconciler) reapOrphans(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend) error {
+	lister, ok := conn.Client.(chat.RoomLister)
 	if !ok || !r.Reaper.due(backend.Name, time.Now()) {
 		return nil
 	}
@@ -152,7 +153,7 @@ func (r *ChatBackendReconciler) reapOrphans(ctx context.Context, conn *chatConne
 
 // judgeRooms judges the rooms of joined that no space records and that were not
 // judged before, and returns the verdicts.
-func (r *ChatBackendReconciler) judgeRooms(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
+func (r *ChatBackendReconciler) judgeRooms(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	joined []string, known map[string]bool) []OrphanVerdict {
 	var verdicts []OrphanVerdict
 	for _, id := range joined {
@@ -203,9 +204,9 @@ func (r *ChatBackendReconciler) knownRooms(ctx context.Context, backend *collabv
 
 // judgeRoom reads one room no status points at, decides about it, and says
 // what it decided.
-func (r *ChatBackendReconciler) judgeRoom(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
+func (r *ChatBackendReconciler) judgeRoom(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	id string) (string, *chat.ObservedRoom, error) {
-	room, err := conn.client.ObserveID(ctx, id)
+	room, err := conn.Client.ObserveID(ctx, id)
 	if err != nil {
 		return "", nil, err
 	}
@@ -214,7 +215,7 @@ func (r *ChatBackendReconciler) judgeRoom(ctx context.Context, conn *chatConnect
 }
 
 // judgeObserved decides about a room as read.
-func (r *ChatBackendReconciler) judgeObserved(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
+func (r *ChatBackendReconciler) judgeObserved(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom) (string, error) {
 	id := room.RoomID
 	// Age comes first: a createRoom in flight is joined before the rest of its
@@ -244,7 +245,7 @@ func (r *ChatBackendReconciler) judgeObserved(ctx context.Context, conn *chatCon
 
 // judgeByAlias decides about a room of the operator's that carries its owner
 // marker and a canonical alias, by where that alias points.
-func (r *ChatBackendReconciler) judgeByAlias(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
+func (r *ChatBackendReconciler) judgeByAlias(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom) (string, error) {
 	id := room.RoomID
 	localpart, ok := r.ownAlias(conn, backend, room)
@@ -252,7 +253,7 @@ func (r *ChatBackendReconciler) judgeByAlias(ctx context.Context, conn *chatConn
 		r.Reaper.judge(backend.Name, id)
 		return "its alias is outside its owner's namespace", nil
 	}
-	target, err := conn.client.ResolveAlias(ctx, localpart)
+	target, err := conn.Client.ResolveAlias(ctx, localpart)
 	if err != nil {
 		return "", err
 	}
@@ -285,8 +286,8 @@ func (r *ChatBackendReconciler) tooYoung(room *chat.ObservedRoom) bool {
 // someone with power level 100 in a room of their own (an Owner from before levels
 // were capped) may have pointed it at another tenant's alias, which claiming would
 // stall. That is said in a Warning event.
-func (r *ChatBackendReconciler) ownAlias(conn *chatConnection, backend *collabv1.ChatBackend, room *chat.ObservedRoom) (string, bool) {
-	localpart, ok := aliasLocalpart(room.CanonicalAlias, conn.server.Name)
+func (r *ChatBackendReconciler) ownAlias(conn *connect.ChatConnection, backend *collabv1.ChatBackend, room *chat.ObservedRoom) (string, bool) {
+	localpart, ok := aliasLocalpart(room.CanonicalAlias, conn.Server.Name)
 	if !ok {
 		return "", false
 	}
@@ -301,9 +302,9 @@ func (r *ChatBackendReconciler) ownAlias(conn *chatConnection, backend *collabv1
 
 // adoptOrphan points the room's own alias at it and wakes its space, which then
 // finds it by alias, with proof, instead of making it again.
-func (r *ChatBackendReconciler) adoptOrphan(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
+func (r *ChatBackendReconciler) adoptOrphan(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom, localpart string) error {
-	if err := conn.client.SetAlias(ctx, localpart, room.RoomID); err != nil {
+	if err := conn.Client.SetAlias(ctx, localpart, room.RoomID); err != nil {
 		return err
 	}
 	metrics.OrphanRooms.WithLabelValues(backend.Name, "adopted").Inc()
@@ -316,9 +317,9 @@ func (r *ChatBackendReconciler) adoptOrphan(ctx context.Context, conn *chatConne
 // removeDuplicate deletes a room that an interrupted create left behind while the
 // next pass made it again, when the alias holds the operator's room for the same
 // space.
-func (r *ChatBackendReconciler) removeDuplicate(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
+func (r *ChatBackendReconciler) removeDuplicate(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom, keeperID string) (string, error) {
-	keeper, err := conn.client.ObserveID(ctx, keeperID)
+	keeper, err := conn.Client.ObserveID(ctx, keeperID)
 	if err != nil || chat.CheckOwner(keeper, room.Owner, backend.Status.UserID) != nil {
 		r.Reaper.judge(backend.Name, room.RoomID) // the alias is someone else's: not ours to settle
 		return "its alias holds a room that is not its space's", nil
@@ -330,7 +331,7 @@ func (r *ChatBackendReconciler) removeDuplicate(ctx context.Context, conn *chatC
 // removeHalfMade deletes a room whose createRoom was cut off after the room was
 // made but before all its state: no alias and no canonical alias, nothing anyone
 // can find; the space made it again on its next pass.
-func (r *ChatBackendReconciler) removeHalfMade(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
+func (r *ChatBackendReconciler) removeHalfMade(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom) (string, error) {
 	return r.deleteOrphan(ctx, conn, backend, room, "left half made by an interrupted create")
 }
@@ -339,7 +340,7 @@ func (r *ChatBackendReconciler) removeHalfMade(ctx context.Context, conn *chatCo
 // left, described by what, unless it has history (kept and reported, whatever
 // the mode), the mode does not allow deleting (reported), or the hour's
 // deletions are used up (held, and judged again on a later pass).
-func (r *ChatBackendReconciler) deleteOrphan(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
+func (r *ChatBackendReconciler) deleteOrphan(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom, what string) (string, error) {
 	why, err := r.history(ctx, conn, backend, room)
 	if err != nil {
@@ -364,7 +365,7 @@ func (r *ChatBackendReconciler) deleteOrphan(ctx context.Context, conn *chatConn
 			room.RoomID, what, max)
 		return "held: the hour's deletions are used up", nil
 	}
-	if err := conn.client.Delete(ctx, room.RoomID); err != nil {
+	if err := conn.Client.Delete(ctx, room.RoomID); err != nil {
 		return "", err
 	}
 	metrics.OrphanRooms.WithLabelValues(backend.Name, "deleted").Inc()
@@ -391,7 +392,7 @@ func (r *ChatBackendReconciler) reportOrphan(backend *collabv1.ChatBackend, room
 // membership, and a redaction keeps the membership), or its parent space room, a
 // room of the operator's, lists it as a child, which a space does only for the
 // rooms it records.
-func (r *ChatBackendReconciler) history(ctx context.Context, conn *chatConnection, backend *collabv1.ChatBackend,
+func (r *ChatBackendReconciler) history(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom) (string, error) {
 	operator := backend.Status.UserID
 	var people []string
@@ -408,7 +409,7 @@ func (r *ChatBackendReconciler) history(ctx context.Context, conn *chatConnectio
 		return "people were members of it (" + strings.Join(people, ", ") + ")", nil
 	}
 	for _, parent := range slices.Sorted(maps.Keys(room.Parents)) {
-		space, err := conn.client.ObserveID(ctx, parent)
+		space, err := conn.Client.ObserveID(ctx, parent)
 		if errors.Is(err, chat.ErrForbidden) {
 			continue // a space room the operator is not in (any more) records nothing of its
 		}

@@ -16,6 +16,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
+	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
@@ -63,11 +64,11 @@ func TestTheReaperNeverPurgesARoomWithHistory(t *testing.T) {
 	recorder := events.NewFakeRecorder(20)
 	r := &ChatBackendReconciler{Client: k8sClient, Recorder: recorder, Chat: &matrix.Connector{},
 		CredentialsNamespace: operatorNamespace, Reaper: orphanReaper{grace: time.Nanosecond, interval: time.Nanosecond}}
-	conn, err := connectChat(ctx, k8sClient, r.credentials(), r.Chat, testBackend)
+	conn, err := connect.ToChat(ctx, k8sClient, r.credentials(), r.Chat, testBackend)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.reapOrphans(ctx, conn, conn.backend); err != nil {
+	if err := r.reapOrphans(ctx, conn, conn.Backend); err != nil {
 		t.Fatal(err)
 	}
 

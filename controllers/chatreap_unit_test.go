@@ -15,6 +15,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
+	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -33,7 +34,7 @@ func reaperOver(t *testing.T, fake *listingChat, grace time.Duration, objs ...cl
 	c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(objs...).Build()
 	r := &ChatBackendReconciler{Client: c, Recorder: events.NewFakeRecorder(10),
 		Reaper: orphanReaper{grace: grace, interval: time.Nanosecond}}
-	conn := &chatConnection{backend: backend, client: fake}
+	conn := &connect.ChatConnection{Backend: backend, Client: fake}
 	return func() {
 		t.Helper()
 		if err := r.reapOrphans(context.Background(), conn, backend); err != nil {

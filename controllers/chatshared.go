@@ -6,12 +6,11 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-
-	"k8s.io/apimachinery/pkg/types"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
@@ -110,7 +109,7 @@ func (p *chatPass) sharedMembers(ctx context.Context, spec chat.RoomSpec, own st
 		}
 		users, ok := seen[id]
 		if !ok {
-			room, err := p.client.ObserveID(ctx, id)
+			room, err := p.Client.ObserveID(ctx, id)
 			if err != nil {
 				return nil, fmt.Errorf("cannot read who is in shared space %s: %w", id, err)
 			}

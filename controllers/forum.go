@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/forumdeploy"
 	"github.com/opencommons/collab-operator/internal/metrics"
@@ -170,7 +171,7 @@ func (r *CollaborationSpaceReconciler) deleteForumContent(ctx context.Context, s
 		}
 		return r.retireForumContent(ctx, fc, space)
 	}
-	fc, _, err := connectForumBackend(ctx, r.Client, r.credentials(), r.ForumConnector, f.BackendRef.Name)
+	fc, _, err := connect.ToForumBackend(ctx, r.Client, r.credentials(), r.ForumConnector, f.BackendRef.Name)
 	if apierrors.IsNotFound(err) {
 		r.recordWarning(space, collabv1.ReasonForumBackendMissing, "Delete", "Categories left as they are: %v", err)
 		return nil
@@ -242,7 +243,7 @@ const forumPollInterval = 5 * time.Minute
 // reconcileSharedForum gives the space its own category, groups and categories in a
 // shared forum (a ForumBackend).
 func (r *CollaborationSpaceReconciler) reconcileSharedForum(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
-	fc, backend, err := connectForumBackend(ctx, r.Client, r.credentials(), r.ForumConnector, s.space.Spec.Forum.BackendRef.Name)
+	fc, backend, err := connect.ToForumBackend(ctx, r.Client, r.credentials(), r.ForumConnector, s.space.Spec.Forum.BackendRef.Name)
 	if err != nil {
 		return ctrl.Result{}, s.fail(collabv1.ForumReadyCondition, collabv1.ReasonForumBackendUnavailable, err)
 	}

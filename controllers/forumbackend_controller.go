@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/forum"
 )
 
@@ -64,7 +65,7 @@ func (r *ForumBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request
 }
 
 func (r *ForumBackendReconciler) check(ctx context.Context, backend *collabv1.ForumBackend) error {
-	fc, _, err := connectForumBackend(ctx, r.Client, r.credentials(), r.Forum, backend.Name)
+	fc, _, err := connect.ToForumBackend(ctx, r.Client, r.credentials(), r.Forum, backend.Name)
 	if err != nil {
 		return err
 	}

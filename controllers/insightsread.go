@@ -13,6 +13,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
+	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/insights"
 )
 
@@ -86,8 +87,8 @@ func ReadInsights(ctx context.Context, c client.Reader, since time.Time, opts In
 	}
 	rules := insightsRules(policies.Items)
 	in.MinPeople = rules.minPeople()
-	conns := map[string]*chatConnection{}
-	creds := newCredentials(c, c, opts.CredentialsNamespace)
+	conns := map[string]*connect.ChatConnection{}
+	creds := connect.NewCredentials(c, c, opts.CredentialsNamespace)
 	for i := range spaces.Items {
 		space := &spaces.Items[i]
 		if space.Spec.Chat == nil || space.Spec.Chat.BackendRef == nil || space.Status.Chat == nil {
@@ -95,7 +96,7 @@ func ReadInsights(ctx context.Context, c client.Reader, since time.Time, opts In
 		}
 		name := space.Spec.Chat.BackendRef.Name
 		if conns[name] == nil {
-			conn, err := connectChat(ctx, c, creds, opts.Chat, name)
+			conn, err := connect.ToChat(ctx, c, creds, opts.Chat, name)
 			if err != nil {
 				return in, err
 			}
@@ -114,17 +115,17 @@ func ReadInsights(ctx context.Context, c client.Reader, since time.Time, opts In
 }
 
 // addSpace adds a space's people, rooms and messages.
-func (in *InsightsInput) addSpace(ctx context.Context, conn *chatConnection, space *collabv1.CollaborationSpace,
+func (in *InsightsInput) addSpace(ctx context.Context, conn *connect.ChatConnection, space *collabv1.CollaborationSpace,
 	optedOut bool, since time.Time, maxPages int) error {
-	reader, ok := conn.client.(historyReader)
+	reader, ok := conn.Client.(historyReader)
 	if !ok {
 		return errors.New("its chat server's client cannot read history")
 	}
-	people, err := declaredUsers(conn.planner, space, nil)
+	people, err := declaredUsers(conn.Planner, space, nil)
 	if err != nil {
 		return err
 	}
-	owners, err := declaredUsers(conn.planner, space, []collabv1.Role{collabv1.RoleOwner})
+	owners, err := declaredUsers(conn.Planner, space, []collabv1.Role{collabv1.RoleOwner})
 	if err != nil {
 		return err
 	}

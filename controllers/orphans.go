@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opencommons/collab-operator/internal/chat"
+	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/dryrun"
 )
 
@@ -47,13 +48,13 @@ func ListOrphans(ctx context.Context, c client.WithWatch, name string, opts Orph
 	r := &ChatBackendReconciler{Client: dryrun.NewKubeClient(c, rec), Recorder: &events.FakeRecorder{}, APIReader: c,
 		CredentialsNamespace: opts.CredentialsNamespace, Chat: opts.Chat,
 		Reaper: orphanReaper{grace: orDefault(opts.Grace, defaultOrphanGrace), interval: time.Nanosecond}}
-	conn, err := connectChat(ctx, c, r.credentials(), opts.Chat, name)
+	conn, err := connect.ToChat(ctx, c, r.credentials(), opts.Chat, name)
 	if err != nil {
 		return nil, err
 	}
-	conn.client = dryrun.NewChat(conn.client, conn.server.Name, rec)
+	conn.Client = dryrun.NewChat(conn.Client, conn.Server.Name, rec)
 	r.Reaper.due(name, time.Now()) // a fresh reaper: due at once
-	lister, ok := conn.client.(chat.RoomLister)
+	lister, ok := conn.Client.(chat.RoomLister)
 	if !ok {
 		return nil, errors.New("the chat client cannot list the operator's rooms")
 	}
@@ -61,11 +62,11 @@ func ListOrphans(ctx context.Context, c client.WithWatch, name string, opts Orph
 	if err != nil {
 		return nil, fmt.Errorf("cannot list the operator's rooms: %w", err)
 	}
-	known, err := r.knownRooms(ctx, conn.backend)
+	known, err := r.knownRooms(ctx, conn.Backend)
 	if err != nil {
 		return nil, err
 	}
-	return r.judgeRooms(ctx, conn, conn.backend, joined, known), nil
+	return r.judgeRooms(ctx, conn, conn.Backend, joined, known), nil
 }
 
 // orphanActions map the start of a reaper's verdict to its action.

@@ -9,6 +9,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
+	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/forum"
 )
 
@@ -50,7 +51,7 @@ func classify(condition, reason string, err error) *phaseError {
 		e.reason, e.terminal = collabv1.ReasonForumConflict, true
 	case errors.Is(err, forum.ErrConflict):
 		e.reason, e.terminal = collabv1.ReasonNameConflict, true
-	case isCredentialsNamespaceForbidden(err):
+	case connect.IsNamespaceForbidden(err):
 		e.reason = collabv1.ReasonCredentialsNamespaceForbidden
 	case errors.Is(err, chat.ErrNoCredentials):
 		e.reason = collabv1.ReasonCredentialsInvalid

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/directory"
 	"github.com/opencommons/collab-operator/internal/fingerprint"
 	"github.com/opencommons/collab-operator/internal/metrics"
@@ -193,8 +194,8 @@ func (r *PeopleDirectoryReconciler) state(ctx context.Context, dir *collabv1.Peo
 	if l := dir.Spec.LDAP; l != nil {
 		cfg.Spec = *l
 		if ref := l.BindSecretRef; ref != nil {
-			creds := newCredentials(r.APIReader, r.Client, r.CredentialsNamespace)
-			secret, err := creds.secret(ctx, "PeopleDirectory "+dir.Name, *ref)
+			creds := connect.NewCredentials(r.APIReader, r.Client, r.CredentialsNamespace)
+			secret, err := creds.Secret(ctx, "PeopleDirectory "+dir.Name, *ref)
 			if err != nil {
 				return nil, err
 			}
@@ -253,7 +254,7 @@ func (e *bindSecretError) Error() string { return e.msg }
 func directoryErrorReason(err error) (string, string) {
 	var bse *bindSecretError
 	switch {
-	case isCredentialsNamespaceForbidden(err):
+	case connect.IsNamespaceForbidden(err):
 		return collabv1.ReasonCredentialsNamespaceForbidden, err.Error()
 	case errors.As(err, &bse):
 		return collabv1.ReasonBindSecretInvalid, err.Error()

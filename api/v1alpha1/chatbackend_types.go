@@ -4,7 +4,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-
 // StreamingCondition is a ChatBackend's condition that says whether the server's
 // stream of changes runs (reasons Streaming and StreamDown).
 const StreamingCondition = "Streaming"

@@ -14,8 +14,8 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/forum"
-	"github.com/opencommons/collab-operator/internal/forum/nodebb/fake"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
+	"github.com/opencommons/collab-operator/internal/forum/nodebb/fake"
 	nodebbplan "github.com/opencommons/collab-operator/internal/forum/nodebb/plan"
 )
 

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/opencommons/collab-operator/internal/forum"
-	"github.com/opencommons/collab-operator/internal/forum/nodebb/fake"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
+	"github.com/opencommons/collab-operator/internal/forum/nodebb/fake"
 )
 
 // TestObserveGroupPagesMembers: NodeBB pages members by 20 and repeats a user

@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/opencommons/collab-operator/internal/forum"
-	"github.com/opencommons/collab-operator/internal/forum/nodebb/fake"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
+	"github.com/opencommons/collab-operator/internal/forum/nodebb/fake"
 )
 
 // TestMintTokenFailures: a forum still starting is unavailable; a forum that

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/opencommons/collab-operator/internal/forum"
-	"github.com/opencommons/collab-operator/internal/forum/nodebb/fake"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
+	"github.com/opencommons/collab-operator/internal/forum/nodebb/fake"
 )
 
 // TestLookupEmail finds an account by its e-mail address, as an administrator, and

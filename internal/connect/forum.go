@@ -1,4 +1,4 @@
-package controllers
+package connect
 
 import (
 	"context"
@@ -10,15 +10,15 @@ import (
 	"github.com/opencommons/collab-operator/internal/forum"
 )
 
-// connectForumBackend reads a shared forum's ForumBackend and Secret, the Secret
+// ToForumBackend reads a shared forum's ForumBackend and Secret, the Secret
 // straight from the API server and only from the credentials namespace.
-func connectForumBackend(ctx context.Context, c client.Reader, creds credentials, connector forum.Connector, name string) (forum.Client, *collabv1.ForumBackend, error) {
+func ToForumBackend(ctx context.Context, c client.Reader, creds Credentials, connector forum.Connector, name string) (forum.Client, *collabv1.ForumBackend, error) {
 	backend := &collabv1.ForumBackend{}
 	if err := c.Get(ctx, client.ObjectKey{Name: name}, backend); err != nil {
 		return nil, nil, fmt.Errorf("cannot get ForumBackend %s: %w", name, err)
 	}
 	site := connector.Site(backend)
-	secret, err := creds.secret(ctx, "ForumBackend "+name, site.Credentials)
+	secret, err := creds.Secret(ctx, "ForumBackend "+name, site.Credentials)
 	if err != nil {
 		return nil, nil, err
 	}
