@@ -14,7 +14,6 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
-	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -133,7 +132,7 @@ func TestTheReaperDeletesOnlyRoomsThatNeverHeldAnything(t *testing.T) {
 			recorder := events.NewFakeRecorder(10)
 			r := &ChatBackendReconciler{Client: fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).Build(), Recorder: recorder,
 				Reaper: orphanReaper{grace: time.Minute, interval: time.Nanosecond}}
-			if err := r.reapOrphans(context.Background(), &connect.ChatConnection{Backend: backend, Client: fake}, backend); err != nil {
+			if err := r.reapOrphans(context.Background(), connTo(backend, fake), backend); err != nil {
 				t.Fatal(err)
 			}
 			for _, e := range drainEvents(recorder) {

@@ -16,6 +16,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat"
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
 	"github.com/opencommons/collab-operator/internal/connect"
+	"github.com/opencommons/collab-operator/internal/engines"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -34,7 +35,7 @@ func reaperOver(t *testing.T, fake *listingChat, grace time.Duration, objs ...cl
 	c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(objs...).Build()
 	r := &ChatBackendReconciler{Client: c, Recorder: events.NewFakeRecorder(10),
 		Reaper: orphanReaper{grace: grace, interval: time.Nanosecond}}
-	conn := &connect.ChatConnection{Backend: backend, Client: fake}
+	conn := connTo(backend, fake)
 	return func() {
 		t.Helper()
 		if err := r.reapOrphans(context.Background(), conn, backend); err != nil {
@@ -138,4 +139,10 @@ func TestTheReaperLeavesASiblingBackendsRoomsAlone(t *testing.T) {
 	if len(read) != 0 {
 		t.Errorf("the reaper of backend chat read %v, rooms backend reserved records", read)
 	}
+}
+
+// connTo is a connection to the backend through c, its engine section read as
+// the controllers read it.
+func connTo(backend *collabv1.ChatBackend, c chat.Client) *connect.ChatConnection {
+	return &connect.ChatConnection{Backend: backend, Server: engines.Chat().Server(backend), Client: c}
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/internal/chat"
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
-	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/directory"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
@@ -98,7 +97,7 @@ func TestTheReaperOfAShardedManagerKnowsEveryShardsRooms(t *testing.T) {
 	live := shardCache(labels.Everything(), objs...)
 	r := &ChatBackendReconciler{Client: AllShards(shardCache(sel, objs...), live, sel), Recorder: events.NewFakeRecorder(10),
 		Reaper: orphanReaper{grace: time.Minute, interval: time.Nanosecond}}
-	if err := r.reapOrphans(context.Background(), &connect.ChatConnection{Backend: backend, Client: fake}, backend); err != nil {
+	if err := r.reapOrphans(context.Background(), connTo(backend, fake), backend); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{"!stray:x"}, deleted); diff != "" {
