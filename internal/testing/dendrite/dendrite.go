@@ -16,11 +16,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/opencommons/collab-operator/internal/testing/process"
 )
 
 // Options configure Start. The zero value starts a throwaway server.
@@ -61,11 +62,8 @@ type Server struct {
 	// opts are the options the server was started with, all defaults filled
 	// in, so Restart starts it alike.
 	opts    Options
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	waitErr error
+	proc    *process.Process
 	tempDir bool
-	logFile *os.File
 	stop    sync.Once
 	http    *http.Client
 }
@@ -106,7 +104,7 @@ func prepare(ctx context.Context, opts *Options) (*Server, error) {
 		return nil, err
 	}
 	opts.BinDir = bin
-	s := &Server{ServerName: opts.ServerName, exited: make(chan struct{}), http: &http.Client{Timeout: 10 * time.Second}}
+	s := &Server{ServerName: opts.ServerName, http: &http.Client{Timeout: 10 * time.Second}}
 	if opts.Dir == "" {
 		if opts.Dir, err = os.MkdirTemp("", "dendrite-"); err != nil {
 			return nil, err
@@ -135,14 +133,11 @@ func prepare(ctx context.Context, opts *Options) (*Server, error) {
 
 // logTail quotes the end of dendrite.log to explain a failed start.
 func (s *Server) logTail() string {
-	b, err := os.ReadFile(filepath.Join(s.Dir, "dendrite.log"))
-	if err != nil || len(b) == 0 {
+	tail := process.Tail(filepath.Join(s.Dir, logFile), 2000)
+	if tail == "" {
 		return ""
 	}
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
-	}
-	return "\n--- end of dendrite.log ---\n" + string(b)
+	return "\n--- end of dendrite.log ---\n" + tail
 }
 
 // portFree fails when a chosen port is taken: Dendrite would not notice, since

@@ -56,7 +56,7 @@ func (h *Healer) Check(ctx context.Context) (string, error) {
 	if h.failed++; h.failed < 2 {
 		return fmt.Sprintf("Dendrite failed a probe (%d in a row): %v", h.failed, err), nil
 	}
-	b, _ := os.ReadFile(filepath.Join(h.server.Dir, "dendrite.log"))
+	b, _ := os.ReadFile(filepath.Join(h.server.Dir, logFile))
 	why := fmt.Sprintf("%d \"database is locked\" in its log so far", strings.Count(string(b), "database is locked"))
 	if err := h.server.Restart(ctx); err != nil {
 		return "", err

@@ -7,43 +7,27 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
+
+	"github.com/opencommons/collab-operator/internal/testing/process"
 )
 
 func (s *Server) start() error {
 	opts := s.opts
-	s.cmd = exec.Command(filepath.Join(opts.BinDir, "dendrite"),
-		"--config", filepath.Join(s.Dir, configFile),
-		"--http-bind-address", "127.0.0.1:"+strconv.Itoa(opts.Port))
-	s.cmd.Dir = s.Dir
-	s.cmd.SysProcAttr = sysProcAttr()
-	s.cmd.Stdout, s.cmd.Stderr = opts.Stdout, opts.Stderr
-	if opts.Stdout == nil || opts.Stderr == nil {
-		f, err := os.OpenFile(filepath.Join(s.Dir, "dendrite.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			return err
-		}
-		s.logFile = f
-		if s.cmd.Stdout == nil {
-			s.cmd.Stdout = f
-		}
-		if s.cmd.Stderr == nil {
-			s.cmd.Stderr = f
-		}
+	p, err := process.Start(process.Spec{
+		Path: filepath.Join(opts.BinDir, "dendrite"),
+		Args: []string{"--config", filepath.Join(s.Dir, configFile),
+			"--http-bind-address", "127.0.0.1:" + strconv.Itoa(opts.Port)},
+		Dir:    s.Dir,
+		Stdout: opts.Stdout, Stderr: opts.Stderr,
+		Log: filepath.Join(s.Dir, logFile),
+	})
+	if err != nil {
+		return err
 	}
-	if err := s.cmd.Start(); err != nil {
-		return fmt.Errorf("cannot start dendrite: %w", err)
-	}
-	cmd, exited := s.cmd, make(chan struct{})
-	s.exited = exited
-	go func() {
-		s.waitErr = cmd.Wait()
-		close(exited)
-	}()
+	s.proc = p
 	return nil
 }
 
@@ -53,14 +37,7 @@ func (s *Server) Halt() error {
 	if s.tempDir {
 		return errors.New("dendrite: only a server with a persistent Options.Dir can restart")
 	}
-	if err := s.terminate(); err != nil {
-		return err
-	}
-	if s.logFile != nil {
-		_ = s.logFile.Close()
-		s.logFile = nil
-	}
-	return nil
+	return s.proc.Stop()
 }
 
 // Restart ends the process (unless Halt did) and starts a new one on the same port with the same
@@ -94,8 +71,8 @@ func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
 			return nil
 		}
 		select {
-		case <-s.exited:
-			return fmt.Errorf("dendrite exited: %w", s.waitErr)
+		case <-s.proc.Exited():
+			return fmt.Errorf("dendrite exited: %w", s.proc.Err())
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-tick.C:
@@ -121,38 +98,15 @@ func (s *Server) probe(ctx context.Context) bool {
 func (s *Server) Stop() error {
 	var err error
 	s.stop.Do(func() {
-		if s.cmd != nil && s.cmd.Process != nil {
-			err = s.terminate()
+		if s.proc != nil {
+			err = s.proc.Stop()
 		}
 		s.cleanup()
 	})
 	return err
 }
 
-// terminate asks politely, then kills after a grace period.
-func (s *Server) terminate() error {
-	select {
-	case <-s.exited:
-		return nil
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-		return nil
-	case <-time.After(5 * time.Second):
-	}
-	if err := s.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return err
-	}
-	<-s.exited
-	return nil
-}
-
 func (s *Server) cleanup() {
-	if s.logFile != nil {
-		_ = s.logFile.Close()
-	}
 	if s.tempDir && s.Dir != "" {
 		_ = os.RemoveAll(s.Dir)
 	}

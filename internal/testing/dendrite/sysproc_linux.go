@@ -6,12 +6,6 @@ import (
 	"syscall"
 )
 
-// sysProcAttr kills Dendrite when the process that started it dies, so a test
-// binary that panics or is killed leaves no homeserver behind.
-func sysProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-}
-
 // lock takes an exclusive lock on path, waiting for other processes to release it.
 func lock(path string) (func(), error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -33,6 +33,8 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/opencommons/collab-operator/internal/testing/process"
 )
 
 // Defaults of Options.
@@ -86,14 +88,13 @@ type Server struct {
 	// Dir holds the configuration and the database.
 	Dir string
 
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	waitErr error
+	proc    *process.Process
 	tempDir bool
-	logFile *os.File
 	stop    sync.Once
-	bin     string
-	args    []string
+	// stderr is Options.Stderr, kept for Restart.
+	stderr io.Writer
+	bin    string
+	args   []string
 }
 
 // Binary returns the slapd binary Start would use, or an error saying how to
@@ -120,7 +121,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Suffix: opts.Suffix, Dir: opts.Dir, exited: make(chan struct{}), bin: bin}
+	s := &Server{Suffix: opts.Suffix, Dir: opts.Dir, bin: bin, stderr: opts.Stderr}
 	if s.Suffix == "" {
 		s.Suffix = DefaultSuffix
 	}
@@ -164,11 +165,11 @@ func (s *Server) runOnFreePorts(ctx context.Context, opts Options) error {
 				return err
 			}
 		}
-		err = s.run(ctx, opts, port, ldapsPort)
+		err = s.run(ctx, port, ldapsPort)
 		if err == nil || opts.Port != 0 || attempt == 2 {
 			return err
 		}
-		s.exited = make(chan struct{}) // a port taken meanwhile: try another
+		// a port taken meanwhile: try another
 	}
 }
 
@@ -186,6 +187,9 @@ var schemas = []string{"core", "cosine", "inetorgperson", "nis"}
 
 // SchemaDir is where the Debian package puts its schemas.
 const SchemaDir = "/etc/ldap/schema"
+
+// logFile in Dir gets slapd's output unless Options.Stderr is set.
+const logFile = "slapd.log"
 
 func (s *Server) configure(opts Options) error {
 	for _, sc := range schemas {
@@ -277,7 +281,7 @@ userPassword: %[4]s
 `, s.Suffix, dc, s.ReaderDN, s.ReaderPassword)
 }
 
-func (s *Server) run(ctx context.Context, opts Options, port, ldapsPort int) error {
+func (s *Server) run(ctx context.Context, port, ldapsPort int) error {
 	s.URL = "ldap://127.0.0.1:" + strconv.Itoa(port)
 	urls := s.URL + "/"
 	if ldapsPort != 0 {
@@ -287,45 +291,27 @@ func (s *Server) run(ctx context.Context, opts Options, port, ldapsPort int) err
 	// -d 0 keeps slapd in the foreground, so it is this process's child and
 	// ends with it.
 	s.args = []string{"-f", filepath.Join(s.Dir, "slapd.conf"), "-h", urls, "-d", "0"}
-	s.cmd = exec.Command(s.bin, s.args...)
-	s.cmd.Dir = s.Dir
-	s.cmd.SysProcAttr = sysProcAttr()
-	s.cmd.Stdout, s.cmd.Stderr = opts.Stderr, opts.Stderr
-	if opts.Stderr == nil {
-		f, err := os.OpenFile(filepath.Join(s.Dir, "slapd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			return err
-		}
-		if s.logFile != nil {
-			_ = s.logFile.Close()
-		}
-		s.logFile = f
-		s.cmd.Stdout, s.cmd.Stderr = f, f
+	p, err := process.Start(process.Spec{Path: s.bin, Args: s.args, Dir: s.Dir,
+		Stdout: s.stderr, Stderr: s.stderr, Log: filepath.Join(s.Dir, logFile)})
+	if err != nil {
+		return err
 	}
-	if err := s.cmd.Start(); err != nil {
-		return fmt.Errorf("cannot start slapd: %w", err)
-	}
-	exited := s.exited
-	go func() {
-		s.waitErr = s.cmd.Wait()
-		close(exited)
-	}()
+	s.proc = p
 	if err := s.waitReady(ctx, 20*time.Second); err != nil {
-		_ = s.terminate()
+		_ = s.proc.Stop()
 		return fmt.Errorf("slapd did not start: %w%s", err, s.logTail())
 	}
 	return nil
 }
 
 func (s *Server) logTail() string {
-	if s.logFile == nil {
+	if s.stderr != nil {
 		return ""
 	}
-	b, err := os.ReadFile(s.logFile.Name())
-	if err != nil || len(b) == 0 {
-		return ""
+	if t := process.Tail(filepath.Join(s.Dir, logFile), 2000); t != "" {
+		return ": " + t
 	}
-	return ": " + tail(string(b))
+	return ""
 }
 
 func tail(s string) string {
@@ -349,8 +335,8 @@ func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
 			}
 		}
 		select {
-		case <-s.exited:
-			return fmt.Errorf("slapd exited: %w", s.waitErr)
+		case <-s.proc.Exited():
+			return fmt.Errorf("slapd exited: %w", s.proc.Err())
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-tick.C:
@@ -416,71 +402,42 @@ func (s *Server) Add(dn string, attrs map[string][]string) error {
 
 // Pause stops the server's process (SIGSTOP), so clients time out as with a
 // server that hangs; Resume lets it go on.
-func (s *Server) Pause() error { return s.cmd.Process.Signal(syscall.SIGSTOP) }
+func (s *Server) Pause() error { return s.proc.Signal(syscall.SIGSTOP) }
 
 // Resume continues a paused server.
-func (s *Server) Resume() error { return s.cmd.Process.Signal(syscall.SIGCONT) }
+func (s *Server) Resume() error { return s.proc.Signal(syscall.SIGCONT) }
 
 // Restart stops the server and starts it again on the same port with the same
 // database, as after an outage.
 func (s *Server) Restart(ctx context.Context) error {
-	if err := s.terminate(); err != nil {
+	if err := s.proc.Stop(); err != nil {
 		return err
-	}
-	s.exited = make(chan struct{})
-	opts := Options{}
-	if s.logFile != nil {
-		opts.Stderr = s.logFile
 	}
 	port, _ := strconv.Atoi(s.URL[strings.LastIndex(s.URL, ":")+1:])
 	ldapsPort := 0
 	if s.LDAPSURL != "" {
 		ldapsPort, _ = strconv.Atoi(s.LDAPSURL[strings.LastIndex(s.LDAPSURL, ":")+1:])
 	}
-	return s.run(ctx, opts, port, ldapsPort)
+	return s.run(ctx, port, ldapsPort)
 }
 
 // Kill stops the server, as an outage, keeping its database for Restart.
-func (s *Server) Kill() error { return s.terminate() }
+func (s *Server) Kill() error { return s.proc.Stop() }
 
 // Stop ends this server's process (and only it), waits for it, and removes a
 // temporary Dir. It is safe to call more than once.
 func (s *Server) Stop() error {
 	var err error
 	s.stop.Do(func() {
-		if s.cmd != nil && s.cmd.Process != nil {
-			_ = s.cmd.Process.Signal(syscall.SIGCONT)
-			err = s.terminate()
+		if s.proc != nil {
+			err = s.proc.Stop()
 		}
 		s.cleanup()
 	})
 	return err
 }
 
-func (s *Server) terminate() error {
-	select {
-	case <-s.exited:
-		return nil
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGCONT)
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-		return nil
-	case <-time.After(5 * time.Second):
-	}
-	if err := s.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return err
-	}
-	<-s.exited
-	return nil
-}
-
 func (s *Server) cleanup() {
-	if s.logFile != nil {
-		_ = s.logFile.Close()
-	}
 	if s.tempDir && s.Dir != "" {
 		_ = os.RemoveAll(s.Dir)
 	}

@@ -9,15 +9,8 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net"
-	"syscall"
 	"time"
 )
-
-// sysProcAttr kills slapd when the process that started it dies, so a test
-// binary that panics or is killed leaves no directory server behind.
-func sysProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-}
 
 func certPool(caPEM []byte) *x509.CertPool {
 	p := x509.NewCertPool()
