@@ -20,6 +20,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/testing/repo"
+	"github.com/opencommons/collab-operator/internal/testing/wait"
 )
 
 // displayNames is the name the SDK shows (room.name, the hierarchy's name) for
@@ -200,21 +201,6 @@ func space(ns, name string, visibility collabv1.Visibility, member string, rooms
 	return s
 }
 
-// eventually polls cond until it holds, failing with its last reason after a minute.
-func eventually(t *testing.T, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	var why string
-	for time.Now().Before(deadline) {
-		var ok bool
-		if ok, why = cond(); ok {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s: %s", what, why)
-}
-
 // ready creates the space if new and waits until it is Ready at its generation.
 func ready(t *testing.T, s *collabv1.CollaborationSpace) *collabv1.CollaborationSpace {
 	t.Helper()
@@ -228,7 +214,7 @@ func ready(t *testing.T, s *collabv1.CollaborationSpace) *collabv1.Collaboration
 		}
 	}
 	cur := &collabv1.CollaborationSpace{}
-	eventually(t, s.Name+" to be Ready", func() (bool, string) {
+	wait.Eventually(t, time.Minute, s.Name+" to be Ready", func() (bool, string) {
 		if err := k8s.Get(ctx, client.ObjectKeyFromObject(s), cur); err != nil {
 			return false, err.Error()
 		}
@@ -241,7 +227,7 @@ func ready(t *testing.T, s *collabv1.CollaborationSpace) *collabv1.Collaboration
 // linked waits until the operator's account sees child under parent.
 func linked(t *testing.T, what, parent, child string) {
 	t.Helper()
-	eventually(t, what, func() (bool, string) {
+	wait.Eventually(t, time.Minute, what, func() (bool, string) {
 		rooms, err := operator.HierarchyRooms(context.Background(), parent)
 		return err == nil && rooms[parent].Children[child], fmt.Sprintf("%v %v", rooms, err)
 	})
@@ -259,7 +245,7 @@ func TestWhatEachPersonSeesInTheirClient(t *testing.T) {
 	mkt = ready(t, mkt)
 	commons := ready(t, space("commons", "commons", collabv1.VisibilityOpen, "", collabv1.Room{Name: "lobby"}))
 	backend := &collabv1.ChatBackend{}
-	eventually(t, "the directory space", func() (bool, string) {
+	wait.Eventually(t, time.Minute, "the directory space", func() (bool, string) {
 		err := k8s.Get(ctx, client.ObjectKey{Name: chatBackend}, backend)
 		return err == nil && backend.Status.DirectorySpaceID != "", fmt.Sprint(err)
 	})

@@ -16,6 +16,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/forumdeploy"
+	"github.com/opencommons/collab-operator/internal/testing/wait"
 )
 
 // TestDeployedForumLifecycle: the forum's Deployment turns Available on the kwok
@@ -44,7 +45,7 @@ func TestDeployedForumLifecycle(t *testing.T) {
 				t.Fatal(err)
 			}
 			key := client.ObjectKey{Namespace: name, Name: forumdeploy.Name(name)}
-			eventually(t, 3*time.Minute, "the forum to be Available and ForumReady", func() (bool, string) {
+			wait.Eventually(t, 3*time.Minute, "the forum to be Available and ForumReady", func() (bool, string) {
 				dep := &appsv1.Deployment{}
 				if err := c.Get(ctx, key, dep); err != nil {
 					return false, err.Error()
@@ -67,7 +68,7 @@ func TestDeployedForumLifecycle(t *testing.T) {
 			if err := c.Delete(ctx, space); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, time.Minute, "the space to be gone", func() (bool, string) {
+			wait.Eventually(t, time.Minute, "the space to be gone", func() (bool, string) {
 				err := c.Get(ctx, client.ObjectKeyFromObject(space), space)
 				return apierrors.IsNotFound(err), fmt.Sprint(err)
 			})
@@ -77,9 +78,9 @@ func TestDeployedForumLifecycle(t *testing.T) {
 					return apierrors.IsNotFound(err), fmt.Sprint(err)
 				}
 			}
-			eventually(t, time.Minute, "the Service to be gone", gone(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: name}}))
-			eventually(t, time.Minute, "the NetworkPolicy to be gone", gone(&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: name}}))
-			eventually(t, 2*time.Minute, "the forum's pods to be gone", func() (bool, string) {
+			wait.Eventually(t, time.Minute, "the Service to be gone", gone(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: name}}))
+			wait.Eventually(t, time.Minute, "the NetworkPolicy to be gone", gone(&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: name}}))
+			wait.Eventually(t, 2*time.Minute, "the forum's pods to be gone", func() (bool, string) {
 				var pods corev1.PodList
 				if err := c.List(ctx, &pods, client.InNamespace(name), client.MatchingLabels(forumdeploy.Labels(name))); err != nil {
 					return false, err.Error()
@@ -88,8 +89,8 @@ func TestDeployedForumLifecycle(t *testing.T) {
 			})
 			pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.VolumeName(name), Namespace: name}}
 			if policy == collabv1.DeletionPolicyDelete {
-				eventually(t, 2*time.Minute, "the volume claim to be gone", gone(pvc))
-				eventually(t, time.Minute, "the Deployment to be gone", gone(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: name}}))
+				wait.Eventually(t, 2*time.Minute, "the volume claim to be gone", gone(pvc))
+				wait.Eventually(t, time.Minute, "the Deployment to be gone", gone(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: name}}))
 				return
 			}
 			// Archive: the data stays, and the forum can be scaled up again.

@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"testing"
-	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -46,19 +45,4 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "logs of every process are in", env.Dir())
 	}
 	return code
-}
-
-// eventually polls cond until it holds or the timeout passes.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var why string
-	for time.Now().Before(deadline) {
-		var ok bool
-		if ok, why = cond(); ok {
-			return
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s: %s", what, why)
 }

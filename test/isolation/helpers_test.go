@@ -14,6 +14,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
+	"github.com/opencommons/collab-operator/internal/testing/wait"
 )
 
 func testCtx(t *testing.T) context.Context {
@@ -51,27 +52,12 @@ func create(t *testing.T, obj client.Object) {
 	}
 }
 
-// eventually polls cond until it holds, failing with its last reason after timeout.
-func eventually(t *testing.T, what string, timeout time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var why string
-	for time.Now().Before(deadline) {
-		var ok bool
-		if ok, why = cond(); ok {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s: %s", what, why)
-}
-
 // waitCondition waits until the space's condition has the status and reason (any
 // reason when empty) at its current generation, and returns the space.
 func waitCondition(t *testing.T, key client.ObjectKey, condType string, status metav1.ConditionStatus, reason string) *collabv1.CollaborationSpace {
 	t.Helper()
 	space := &collabv1.CollaborationSpace{}
-	eventually(t, fmt.Sprintf("%s %s=%s %s", key, condType, status, reason), 90*time.Second, func() (bool, string) {
+	wait.Eventually(t, 90*time.Second, fmt.Sprintf("%s %s=%s %s", key, condType, status, reason), func() (bool, string) {
 		if err := k8s.Get(context.Background(), key, space); err != nil {
 			return false, err.Error()
 		}
@@ -96,7 +82,7 @@ func deleteAndWait(t *testing.T, space *collabv1.CollaborationSpace) {
 	if err := k8s.Delete(context.Background(), space); client.IgnoreNotFound(err) != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "deletion of "+space.Name, 90*time.Second, func() (bool, string) {
+	wait.Eventually(t, 90*time.Second, "deletion of "+space.Name, func() (bool, string) {
 		err := k8s.Get(context.Background(), client.ObjectKeyFromObject(space), &collabv1.CollaborationSpace{})
 		return client.IgnoreNotFound(err) == nil && err != nil, fmt.Sprint(err)
 	})

@@ -12,22 +12,15 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap/zapcore"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/controllers"
 	"github.com/opencommons/collab-operator/internal/testing/dendrite"
+	"github.com/opencommons/collab-operator/internal/testing/harness"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
-	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
 const (
@@ -37,7 +30,6 @@ const (
 )
 
 var (
-	cfg        *rest.Config
 	k8s        client.Client
 	homeserver *dendrite.Server
 	operator   *matrixuser.User
@@ -49,31 +41,28 @@ var (
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
 func run(m *testing.M) int {
-	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
-	env, c, err := testenv.Start()
+	harness.SetLogger(zapcore.ErrorLevel)
+	ctx := context.Background()
+	suite, err := harness.Start(ctx, harness.Options{Dendrite: &dendrite.Options{}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer func() { _ = env.Stop() }()
-	cfg = c
-	if k8s, err = client.New(cfg, client.Options{Scheme: testenv.Scheme()}); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	ctx := context.Background()
-	if homeserver, err = dendrite.Start(ctx, dendrite.Options{}); err != nil {
-		fmt.Fprintln(os.Stderr, "cannot start Dendrite:", err)
-		return 1
-	}
-	defer func() { _ = homeserver.Stop() }()
+	defer suite.Stop()
+	k8s, homeserver = suite.Client, suite.Homeserver
 	if err := registerPeople(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	mctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if err := startManager(mctx); err != nil {
+	mgr, err := harness.StartManager(ctx, suite.Config, harness.ManagerOptions{
+		OperatorNamespace: operatorNamespace, MaxConcurrentReconciles: 4, MaxRemovalsPerPass: 5,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() { _ = mgr.Stop() }()
+	if err := createNamespace(ctx, operatorNamespace); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -82,13 +71,6 @@ func run(m *testing.M) int {
 		return 1
 	}
 	return m.Run()
-}
-
-func zapLevel() zapcore.Level {
-	if os.Getenv("TEST_VERBOSE_LOGS") != "" {
-		return -1
-	}
-	return 2
 }
 
 func registerPeople(ctx context.Context) error {
@@ -109,36 +91,6 @@ func registerPeople(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// startManager runs the controllers as main.go wires them, with the cache and
-// client options of the real manager.
-func startManager(ctx context.Context) error {
-	mgr, err := ctrl.NewManager(cfg, controllers.ManagerOptions(ctrl.Options{
-		Scheme:  testenv.Scheme(),
-		Metrics: metricsserver.Options{BindAddress: "0"},
-	}))
-	if err != nil {
-		return err
-	}
-	err = controllers.Setup(ctx, mgr, controllers.Options{
-		OperatorNamespace:       operatorNamespace,
-		MaxConcurrentReconciles: 4,
-		MaxRemovalsPerPass:      5,
-		Metrics:                 prometheus.NewRegistry(),
-	})
-	if err != nil {
-		return err
-	}
-	go func() {
-		if err := mgr.Start(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "manager stopped:", err)
-		}
-	}()
-	if !mgr.GetCache().WaitForCacheSync(ctx) {
-		return fmt.Errorf("cache did not sync")
-	}
-	return createNamespace(ctx, operatorNamespace)
 }
 
 // createChatBackend stores the operator's token in the operator's namespace and

@@ -9,6 +9,7 @@ import (
 	authzv1 "k8s.io/api/authorization/v1"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/testing/wait"
 )
 
 // TestOwnerRBAC: what the operator grants a space's Owner in Kubernetes lets her
@@ -49,7 +50,7 @@ func TestOwnerRBAC(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			attrs := tc.attrs
-			eventually(t, fmt.Sprintf("mallory may %s: %v", name, tc.want), 30*time.Second, func() (bool, string) {
+			wait.Eventually(t, 30*time.Second, fmt.Sprintf("mallory may %s: %v", name, tc.want), func() (bool, string) {
 				sar := &authzv1.SubjectAccessReview{Spec: authzv1.SubjectAccessReviewSpec{User: "mallory", ResourceAttributes: &attrs}}
 				if err := k8s.Create(context.Background(), sar); err != nil {
 					return false, err.Error()

@@ -22,16 +22,15 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/controllers"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 	"github.com/opencommons/collab-operator/internal/forumdeploy"
+	"github.com/opencommons/collab-operator/internal/testing/harness"
 	"github.com/opencommons/collab-operator/internal/testing/podrun"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
+	"github.com/opencommons/collab-operator/internal/testing/wait"
 )
 
 // forumURL is where the pod's NodeBB answers: the pod's network is this machine's
@@ -97,7 +96,7 @@ func TestDeployedForumRunsAndSurvivesARestart(t *testing.T) {
 	}
 	dep := &appsv1.Deployment{}
 	depKey := client.ObjectKey{Namespace: ns.Name, Name: forumdeploy.Name(space.Name)}
-	waitFor(ctx, t, "the forum's Deployment", time.Minute, func() (bool, string) {
+	wait.EventuallyCtx(ctx, t, time.Minute, "the forum's Deployment", func() (bool, string) {
 		err := k8s.Get(ctx, depKey, dep)
 		return err == nil, fmt.Sprint(err)
 	})
@@ -217,21 +216,13 @@ func nodeDir(t *testing.T) string {
 // reaching every deployed forum at the pod's loopback address.
 func startOperator(ctx context.Context, t *testing.T, cfg *rest.Config) {
 	t.Helper()
-	mgr, err := ctrl.NewManager(cfg, controllers.ManagerOptions(ctrl.Options{
-		Scheme: testenv.Scheme(), Metrics: metricsserver.Options{BindAddress: "0"},
-	}))
+	mgr, err := harness.StartManager(ctx, cfg, harness.ManagerOptions{
+		OperatorNamespace: "collab-system", ForumEndpointOverride: forumURL,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := controllers.Setup(ctx, mgr, controllers.Options{
-		OperatorNamespace: "collab-system", ForumEndpointOverride: forumURL, SkipNameValidation: true,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = mgr.Start(ctx) }()
-	if !mgr.GetCache().WaitForCacheSync(ctx) {
-		t.Fatal("the manager's cache did not sync")
-	}
+	t.Cleanup(func() { _ = mgr.Stop() })
 }
 
 func runPod(ctx context.Context, t *testing.T, pod *podrun.Pod) {
@@ -299,7 +290,7 @@ func checkForum(ctx context.Context, t *testing.T, token, uid string, space *col
 func waitSpaceReady(ctx context.Context, t *testing.T, k8s client.Client, space *collabv1.CollaborationSpace) *collabv1.CollaborationSpace {
 	t.Helper()
 	got := &collabv1.CollaborationSpace{}
-	waitFor(ctx, t, "the space to be Ready", 3*time.Minute, func() (bool, string) {
+	wait.EventuallyCtx(ctx, t, 3*time.Minute, "the space to be Ready", func() (bool, string) {
 		if err := k8s.Get(ctx, client.ObjectKeyFromObject(space), got); err != nil {
 			return false, err.Error()
 		}
@@ -336,20 +327,6 @@ func setAvailable(ctx context.Context, t *testing.T, k8s client.Client, key clie
 	if err := k8s.Status().Update(ctx, dep); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func waitFor(ctx context.Context, t *testing.T, what string, timeout time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var why string
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		var ok bool
-		if ok, why = cond(); ok {
-			return
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s: %s", what, why)
 }
 
 func tail(path string, lines int) string {

@@ -25,7 +25,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -36,19 +35,18 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/controllers"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb/fake"
 	"github.com/opencommons/collab-operator/internal/forumdeploy"
 	"github.com/opencommons/collab-operator/internal/testing/dendrite"
+	"github.com/opencommons/collab-operator/internal/testing/harness"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
+	"github.com/opencommons/collab-operator/internal/testing/wait"
 )
 
 const (
@@ -74,29 +72,20 @@ var (
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
 func run(m *testing.M) int {
-	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
-	env, c, err := testenv.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer func() { _ = env.Stop() }()
-	cfg = c
+	harness.SetLogger(zapcore.ErrorLevel)
 	scheme := testenv.Scheme()
 	if err := apiextensionsv1.AddToScheme(scheme); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if k8s, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
+	ctx := context.Background()
+	suite, err := harness.Start(ctx, harness.Options{Scheme: scheme, Dendrite: &dendrite.Options{}})
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	ctx := context.Background()
-	if homeserver, err = dendrite.Start(ctx, dendrite.Options{}); err != nil {
-		fmt.Fprintln(os.Stderr, "cannot start Dendrite:", err)
-		return 1
-	}
-	defer func() { _ = homeserver.Stop() }()
+	defer suite.Stop()
+	cfg, k8s, homeserver = suite.Config, suite.Client, suite.Homeserver
 	id, token, err := homeserver.RegisterUser(ctx, "collab-operator", "password-operator", true)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -170,13 +159,6 @@ func installAdmission(ctx context.Context) error {
 	return nil
 }
 
-func zapLevel() zapcore.Level {
-	if os.Getenv("TEST_VERBOSE_LOGS") != "" {
-		return -1
-	}
-	return 2
-}
-
 // requestCounter counts the manager's requests to the backends by operation.
 type requestCounter struct {
 	mu  sync.Mutex
@@ -231,38 +213,17 @@ func (c *requestCounter) writeOps() []string {
 // startManager starts a manager as main.go does, with its backend requests counted.
 // A manager started after another stopped is the operator installed again.
 func startManager() error {
-	mgr, err := ctrl.NewManager(cfg, controllers.ManagerOptions(ctrl.Options{
-		Scheme:  testenv.Scheme(),
-		Metrics: metricsserver.Options{BindAddress: "0"},
-	}))
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	err = controllers.Setup(ctx, mgr, controllers.Options{
+	mgr, err := harness.StartManager(context.Background(), cfg, harness.ManagerOptions{
 		OperatorNamespace:       operatorNamespace,
 		MaxConcurrentReconciles: 4,
 		MaxRemovalsPerPass:      5,
-		Chat:                    &controllers.MatrixConnector{Observer: requests.observe("matrix")},
-		Forum:                   &controllers.NodeBBConnector{Observer: requests.observe("forum")},
-		Metrics:                 prometheus.NewRegistry(),
-		SkipNameValidation:      true,
+		ChatRequests:            requests.observe("matrix"),
+		ForumRequests:           requests.observe("forum"),
 	})
 	if err != nil {
-		cancel()
 		return err
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := mgr.Start(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "manager stopped:", err)
-		}
-	}()
-	stopManager = func() { cancel(); <-done }
-	if !mgr.GetCache().WaitForCacheSync(ctx) {
-		return fmt.Errorf("cache did not sync")
-	}
+	stopManager = func() { _ = mgr.Stop() }
 	return nil
 }
 
@@ -395,26 +356,11 @@ func apply(t *testing.T, ctx context.Context, objs ...*collabv1.CollaborationSpa
 	}
 }
 
-// eventually polls cond until it holds, failing with its last reason after timeout.
-func eventually(t *testing.T, what string, timeout time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var why string
-	for time.Now().Before(deadline) {
-		var ok bool
-		if ok, why = cond(); ok {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s: %s", what, why)
-}
-
 // waitReady waits until the space is Ready at its generation and returns it.
 func waitReady(t *testing.T, ctx context.Context, space *collabv1.CollaborationSpace) *collabv1.CollaborationSpace {
 	t.Helper()
 	got := &collabv1.CollaborationSpace{}
-	eventually(t, space.Namespace+"/"+space.Name+" Ready", 2*time.Minute, func() (bool, string) {
+	wait.Eventually(t, 2*time.Minute, space.Namespace+"/"+space.Name+" Ready", func() (bool, string) {
 		if err := k8s.Get(ctx, client.ObjectKeyFromObject(space), got); err != nil {
 			return false, err.Error()
 		}
@@ -551,7 +497,7 @@ func TestUninstallAndReinstallLoseNothing(t *testing.T) {
 		before[s.Namespace+"/"+s.Name] = waitReady(t, ctx, s)
 	}
 	var designUID string
-	eventually(t, "the deployed forum's volume and Secret", time.Minute, func() (bool, string) {
+	wait.Eventually(t, time.Minute, "the deployed forum's volume and Secret", func() (bool, string) {
 		cur := &collabv1.CollaborationSpace{}
 		if err := k8s.Get(ctx, client.ObjectKeyFromObject(design), cur); err != nil {
 			return false, err.Error()
@@ -581,7 +527,7 @@ func TestUninstallAndReinstallLoseNothing(t *testing.T) {
 		}
 	}
 	for _, crd := range crds {
-		eventually(t, "CRD "+crd.Name+" and its objects to be gone", 2*time.Minute, func() (bool, string) {
+		wait.Eventually(t, 2*time.Minute, "CRD "+crd.Name+" and its objects to be gone", func() (bool, string) {
 			err := k8s.Get(ctx, client.ObjectKeyFromObject(crd), crd)
 			if err == nil {
 				return false, fmt.Sprintf("CRD still there, finalizers %v, conditions %v", crd.Finalizers, crd.Status.Conditions)
@@ -649,7 +595,7 @@ func TestUninstallAndReinstallLoseNothing(t *testing.T) {
 	}
 	for _, o := range ownedObjects(design) {
 		o := o
-		eventually(t, fmt.Sprintf("%T %s to be adopted", o, o.GetName()), time.Minute, func() (bool, string) {
+		wait.Eventually(t, time.Minute, fmt.Sprintf("%T %s to be adopted", o, o.GetName()), func() (bool, string) {
 			uids := ownerUIDs(t, ctx, o)
 			return slices.Contains(uids, string(newDesign.UID)), fmt.Sprint(uids)
 		})
@@ -680,7 +626,7 @@ func TestUninstallAnnotationReleasesUntouched(t *testing.T) {
 	if err := k8s.Delete(ctx, ready); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the space to be released", time.Minute, func() (bool, string) {
+	wait.Eventually(t, time.Minute, "the space to be released", func() (bool, string) {
 		err := k8s.Get(ctx, client.ObjectKeyFromObject(space), &collabv1.CollaborationSpace{})
 		return client.IgnoreNotFound(err) == nil && err != nil, fmt.Sprint(err)
 	})
