@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/outcome"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
 )
 
@@ -89,7 +90,7 @@ func (r *BackendProtectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		patch := client.MergeFromWithOptions(obj.DeepCopyObject().(client.Object), client.MergeFromWithOptimisticLock{})
 		controllerutil.AddFinalizer(obj, BackendProtectionFinalizer)
 		if err := r.Patch(ctx, obj, patch); err != nil {
-			return requeueOnConflict(client.IgnoreNotFound(err))
+			return outcome.RequeueOnConflict(client.IgnoreNotFound(err))
 		}
 	}
 	users, err := r.users(ctx, obj.GetName(), deleting, false)
@@ -118,7 +119,7 @@ func (r *BackendProtectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	patch := client.MergeFromWithOptions(obj.DeepCopyObject().(client.Object), client.MergeFromWithOptimisticLock{})
 	controllerutil.RemoveFinalizer(obj, BackendProtectionFinalizer)
 	if err := r.Patch(ctx, obj, patch); err != nil {
-		return requeueOnConflict(client.IgnoreNotFound(err))
+		return outcome.RequeueOnConflict(client.IgnoreNotFound(err))
 	}
 	ctrl.LoggerFrom(ctx).Info("Released a backend no space uses any more", r.kind.kind, obj.GetName())
 	return ctrl.Result{}, nil

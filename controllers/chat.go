@@ -19,6 +19,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/metrics"
+	"github.com/opencommons/collab-operator/internal/outcome"
 )
 
 // sharedSpaceRetry is a safety net only: a space whose rooms are shared with a
@@ -193,7 +194,7 @@ func (r *CollaborationSpaceReconciler) findOrCreateRoom(ctx context.Context, p *
 	lookup := chat.Lookup{KnownID: knownID, LegacyAliases: legacyAliases, Operator: p.operator}
 	room, loc, err := chat.Locate(ctx, p.Client, spec, lookup)
 	if err != nil {
-		return nil, fmt.Errorf("cannot find room %s: %w", spec.CanonicalAlias, terminalIfConflict(err))
+		return nil, fmt.Errorf("cannot find room %s: %w", spec.CanonicalAlias, outcome.TerminalIfConflict(err))
 	}
 	r.reportLocation(p, spec, knownID, room, loc)
 	if room != nil {
@@ -201,19 +202,10 @@ func (r *CollaborationSpaceReconciler) findOrCreateRoom(ctx context.Context, p *
 	}
 	created, err := p.Client.Create(ctx, spec)
 	if err != nil {
-		return nil, fmt.Errorf("cannot create room %s: %w", spec.CanonicalAlias, terminalIfConflict(err))
+		return nil, fmt.Errorf("cannot create room %s: %w", spec.CanonicalAlias, outcome.TerminalIfConflict(err))
 	}
 	r.recordChange(p.s.space, collabv1.ReasonRoomCreated, "Create", "Created room %s (%s)", created.Alias, created.RoomID)
 	return created, nil
-}
-
-// terminalIfConflict marks an alias conflict terminal: retrying cannot free an
-// alias someone else holds.
-func terminalIfConflict(err error) error {
-	if errors.Is(err, chat.ErrAliasConflict) {
-		return reconcile.TerminalError(err)
-	}
-	return err
 }
 
 // reportLocation tells the user what finding a room revealed: a room in status the

@@ -28,6 +28,7 @@ import (
 	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/connect"
+	"github.com/opencommons/collab-operator/internal/outcome"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
 )
 
@@ -139,14 +140,14 @@ func (r *ChatBackendReconciler) reconcileDirectory(ctx context.Context, conn *co
 	lookup := chat.Lookup{KnownID: backend.Status.DirectorySpaceID, Operator: backend.Status.UserID}
 	observed, _, err := chat.Locate(ctx, conn.Client, spec, lookup)
 	if err != nil {
-		return fmt.Errorf("cannot find the directory space: %w", terminalIfConflict(err))
+		return fmt.Errorf("cannot find the directory space: %w", outcome.TerminalIfConflict(err))
 	}
 	if observed == nil {
 		if r.leaveForUninstall(ctx, "the directory") {
 			return nil
 		}
 		if observed, err = conn.Client.Create(ctx, spec); err != nil {
-			return fmt.Errorf("cannot create the directory space: %w", terminalIfConflict(err))
+			return fmt.Errorf("cannot create the directory space: %w", outcome.TerminalIfConflict(err))
 		}
 		r.Recorder.Eventf(backend, nil, corev1.EventTypeNormal, collabv1.ReasonDirectoryCreated, "Create",
 			"Created directory space %s listing %d open spaces", observed.Alias, len(children))
@@ -207,8 +208,8 @@ func (r *ChatBackendReconciler) patchStatus(ctx context.Context, before, backend
 		backend.Status.ObservedGeneration = backend.Generation
 	} else {
 		cond.Status = metav1.ConditionFalse
-		e := classify(collabv1.ReadyCondition, collabv1.ReasonChatFailed, passErr)
-		cond.Reason, cond.Message = e.reason, e.message()
+		e := outcome.Classify(collabv1.ReadyCondition, collabv1.ReasonChatFailed, passErr)
+		cond.Reason, cond.Message = e.Reason, e.Message()
 	}
 	meta.SetStatusCondition(&backend.Status.Conditions, cond)
 	r.setStreaming(backend)

@@ -32,15 +32,13 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/directory"
 	"github.com/opencommons/collab-operator/internal/forum"
+	"github.com/opencommons/collab-operator/internal/outcome"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
 )
 
 // SpaceFinalizer holds a CollaborationSpace until its deletionPolicy has been carried
 // out on every backend.
 const SpaceFinalizer = "collab.opencommons.io/finalizer"
-
-// conflictRetryDelay is how soon a pass that lost a write race runs again.
-const conflictRetryDelay = time.Second
 
 // CollaborationSpaceReconciler turns a CollaborationSpace into permission bindings,
 // chat rooms and a forum, and keeps them true.
@@ -108,7 +106,7 @@ type spaceScope struct {
 	// answers is when the phases' servers last answered a pass (faultclock.go).
 	answers *answerClock
 	// errs are the phases' failures, classified (outcome.go).
-	errs []*phaseError
+	errs []*outcome.Error
 	// drift describes what the pass put back after it was changed by hand;
 	// aliasMoved the aliases that point away from the rooms in status. Drifted
 	// is derived from both, once, in summarize.
@@ -136,7 +134,7 @@ func (r *CollaborationSpaceReconciler) Reconcile(ctx context.Context, req ctrl.R
 
 	if space.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(space, SpaceFinalizer) {
 		if err := r.addFinalizer(ctx, space); err != nil {
-			return requeueOnConflict(err)
+			return outcome.RequeueOnConflict(err)
 		}
 	}
 
@@ -175,19 +173,6 @@ func orDefault(d, def time.Duration) time.Duration {
 	return def
 }
 
-// lowestRequeue merges two results, keeping the soonest non-zero requeue.
-func lowestRequeue(a, b ctrl.Result) ctrl.Result {
-	switch {
-	case a.RequeueAfter == 0:
-		return b
-	case b.RequeueAfter == 0:
-		return a
-	case b.RequeueAfter < a.RequeueAfter:
-		return b
-	}
-	return a
-}
-
 // addFinalizer adds the finalizer before anything is created, so nothing the pass
 // makes can outlive the space unaccounted for. The optimistic lock keeps finalizers
 // that others added meanwhile.
@@ -195,15 +180,6 @@ func (r *CollaborationSpaceReconciler) addFinalizer(ctx context.Context, space *
 	patch := client.MergeFromWithOptions(space.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	controllerutil.AddFinalizer(space, SpaceFinalizer)
 	return r.Patch(ctx, space, patch)
-}
-
-// requeueOnConflict turns a write conflict into a quiet retry: the object changed
-// under us, which is normal and no user's concern.
-func requeueOnConflict(err error) (ctrl.Result, error) {
-	if apierrors.IsConflict(err) {
-		return ctrl.Result{RequeueAfter: conflictRetryDelay}, nil
-	}
-	return ctrl.Result{}, err
 }
 
 // SetupWithManager registers the reconciler: it watches spaces, the RBAC objects it

@@ -16,6 +16,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/metrics"
+	"github.com/opencommons/collab-operator/internal/outcome"
 )
 
 // deletionPolicy returns the space's policy, Archive when unset (as the CRD defaults).
@@ -126,7 +127,7 @@ func (r *CollaborationSpaceReconciler) removeFinalizer(ctx context.Context, spac
 	patch := client.MergeFromWithOptions(space.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	controllerutil.RemoveFinalizer(space, SpaceFinalizer)
 	if err := r.Patch(ctx, space, patch); err != nil {
-		return requeueOnConflict(client.IgnoreNotFound(err))
+		return outcome.RequeueOnConflict(client.IgnoreNotFound(err))
 	}
 	return ctrl.Result{}, nil
 }

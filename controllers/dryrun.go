@@ -133,13 +133,13 @@ func startingSpace(ctx context.Context, live client.Client, desired *collabv1.Co
 func sortPhaseErrors(plan *dryrun.Plan, s *spaceScope) map[string]bool {
 	failed := map[string]bool{}
 	for _, e := range s.errs {
-		failed[e.condition] = true
+		failed[e.Condition] = true
 		msg := e.Error()
-		if !e.terminal && !strings.HasPrefix(msg, "cannot tell") {
-			msg = "cannot tell what changes on " + phaseSubject(s.space, e.condition) + ": " + msg
+		if !e.Terminal && !strings.HasPrefix(msg, "cannot tell") {
+			msg = "cannot tell what changes on " + phaseSubject(s.space, e.Condition) + ": " + msg
 		}
 		switch {
-		case e.terminal:
+		case e.Terminal:
 			plan.Errors = append(plan.Errors, msg)
 		case !slices.Contains(plan.Unknown, msg):
 			plan.Unknown = append(plan.Unknown, msg)

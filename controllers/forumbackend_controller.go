@@ -17,6 +17,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/forum"
+	"github.com/opencommons/collab-operator/internal/outcome"
 )
 
 // ForumBackendReconciler checks that a shared forum answers, accepts the operator's
@@ -43,8 +44,8 @@ func (r *ForumBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	cond := metav1.Condition{Type: collabv1.ReadyCondition, ObservedGeneration: backend.Generation,
 		Status: metav1.ConditionTrue, Reason: collabv1.ReasonConnected, Message: "Connected to " + r.Forum.Site(backend).Engine + " " + backend.Status.Version}
 	if err != nil {
-		e := classify(collabv1.ReadyCondition, collabv1.ReasonForumFailed, err)
-		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, e.reason, e.message()
+		e := outcome.Classify(collabv1.ReadyCondition, collabv1.ReasonForumFailed, err)
+		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, e.Reason, e.Message()
 	} else {
 		backend.Status.ObservedGeneration = backend.Generation
 	}

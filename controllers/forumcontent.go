@@ -10,6 +10,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/metrics"
+	"github.com/opencommons/collab-operator/internal/outcome"
 )
 
 // Identity in a shared forum. A shared forum serves every namespace, and every
@@ -57,17 +58,11 @@ type forumPass struct {
 	reconnect func(context.Context) (forum.Client, error)
 }
 
-// forumConflictError is something the space's status or names point at in a
-// shared forum that the operator cannot show is the space's own.
-type forumConflictError struct{ msg string }
-
-func (e *forumConflictError) Error() string { return e.msg }
-
 // retryAfterChange ends conflict messages: the pass is terminal.
 const retryAfterChange = "; then change the space to try again"
 
 func groupConflict(name string) error {
-	return &forumConflictError{fmt.Sprintf("Forum group %s exists but the operator did not make it for this space, so it "+
+	return &outcome.ForumConflictError{Msg: fmt.Sprintf("Forum group %s exists but the operator did not make it for this space, so it "+
 		"is left alone: delete or rename it on the forum%s", name, retryAfterChange)}
 }
 
@@ -75,7 +70,7 @@ func groupConflict(name string) error {
 // does not own: someone else made it (perhaps with a copied description), or
 // the ForumBackend now acts as another account.
 func notOwnedConflict(name string) error {
-	return &forumConflictError{fmt.Sprintf("Forum group %s exists but the operator's forum account is not one of its "+
+	return &outcome.ForumConflictError{Msg: fmt.Sprintf("Forum group %s exists but the operator's forum account is not one of its "+
 		"owners, so someone else made it and it is left alone: delete it on the forum (if the ForumBackend's "+
 		"credentials changed to another account, a forum administrator can instead add that account to the group "+
 		"and make it an owner)%s", name, retryAfterChange)}
@@ -96,14 +91,14 @@ func ownGroup(pl forum.Planner, space *collabv1.CollaborationSpace, operatorUID 
 }
 
 func parentConflict(id int64, want string) error {
-	return &forumConflictError{fmt.Sprintf("Forum category %d, recorded as this space's department category, is not "+
+	return &outcome.ForumConflictError{Msg: fmt.Sprintf("Forum category %d, recorded as this space's department category, is not "+
 		"named after this space (%q), so it is left alone. A category named after the department alone, from an "+
 		"earlier release, is taken over only when no other space records it; if it is this space's, a forum "+
 		"administrator can rename it to that name%s", id, want, retryAfterChange)}
 }
 
 func categoryConflict(id int64, name string, parent int64) error {
-	return &forumConflictError{fmt.Sprintf("Forum category %d, recorded for %q, is not under this space's department "+
+	return &outcome.ForumConflictError{Msg: fmt.Sprintf("Forum category %d, recorded for %q, is not under this space's department "+
 		"category %d, so it is left alone: a forum administrator can move it back, or remove it from "+
 		"status.forum.categories%s", id, name, parent, retryAfterChange)}
 }
@@ -312,7 +307,7 @@ func isDepartmentCategory(pl forum.Planner, space *collabv1.CollaborationSpace) 
 func (r *CollaborationSpaceReconciler) ensureDepartmentCategory(ctx context.Context, p *forumPass, cat forum.DesiredCategory) (int64, error) {
 	prior := priorParentID(p.s.space)
 	id, err := r.ensureCategory(ctx, p, cat, prior, isDepartmentCategory(p.planner, p.s.space))
-	var conflict *forumConflictError
+	var conflict *outcome.ForumConflictError
 	if prior == 0 || !errors.As(err, &conflict) {
 		return id, err
 	}

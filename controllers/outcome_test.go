@@ -23,6 +23,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
 	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
+	"github.com/opencommons/collab-operator/internal/outcome"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -249,25 +250,25 @@ func outcomeSecret(name, key string) *corev1.Secret {
 // TestPassOutcomeMerge: a pass is terminal only when all its errors are; rate
 // limits that said how long become a requeue.
 func TestPassOutcomeMerge(t *testing.T) {
-	conflict := classify(collabv1.ChatReadyCondition, "", fmt.Errorf("x: %w", chat.ErrAliasConflict))
-	down := classify(collabv1.ForumReadyCondition, "", fmt.Errorf("x: %w", forumUnavailable))
-	limited := classify(collabv1.ChatReadyCondition, "", rateLimited{wait: 30 * time.Second})
+	conflict := outcome.Classify(collabv1.ChatReadyCondition, "", fmt.Errorf("x: %w", chat.ErrAliasConflict))
+	down := outcome.Classify(collabv1.ForumReadyCondition, "", fmt.Errorf("x: %w", forumUnavailable))
+	limited := outcome.Classify(collabv1.ChatReadyCondition, "", rateLimited{wait: 30 * time.Second})
 	cases := map[string]struct {
-		errs     []*phaseError
+		errs     []*outcome.Error
 		wait     time.Duration
 		err      bool
 		terminal bool
 	}{
 		"none":                           {},
-		"a conflict alone":               {errs: []*phaseError{conflict}, err: true, terminal: true},
-		"a conflict and a server down":   {errs: []*phaseError{conflict, down}, err: true},
-		"a rate limit":                   {errs: []*phaseError{limited}, wait: 30 * time.Second},
-		"a rate limit and a conflict":    {errs: []*phaseError{conflict, limited}, wait: 30 * time.Second},
-		"a rate limit and a server down": {errs: []*phaseError{limited, down}, err: true},
+		"a conflict alone":               {errs: []*outcome.Error{conflict}, err: true, terminal: true},
+		"a conflict and a server down":   {errs: []*outcome.Error{conflict, down}, err: true},
+		"a rate limit":                   {errs: []*outcome.Error{limited}, wait: 30 * time.Second},
+		"a rate limit and a conflict":    {errs: []*outcome.Error{conflict, limited}, wait: 30 * time.Second},
+		"a rate limit and a server down": {errs: []*outcome.Error{limited, down}, err: true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			wait, err := passOutcome(tc.errs)
+			wait, err := outcome.Merge(tc.errs)
 			if wait != tc.wait || (err != nil) != tc.err || errors.Is(err, reconcile.TerminalError(nil)) != tc.terminal {
 				t.Errorf("passOutcome = %s, %v (terminal %v); want %s, error %v, terminal %v",
 					wait, err, errors.Is(err, reconcile.TerminalError(nil)), tc.wait, tc.err, tc.terminal)

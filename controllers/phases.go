@@ -7,6 +7,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/outcome"
 )
 
 // phaseFunc is one ordered step of a reconcile pass.
@@ -61,18 +62,18 @@ func runPhases(ctx context.Context, s *spaceScope, phases []spacePhase) (ctrl.Re
 	var result ctrl.Result
 	for _, phase := range phases {
 		res, err := phase.reconcile(ctx, s)
-		result = lowestRequeue(result, res)
+		result = outcome.Soonest(result, res)
 		switch {
 		case err == nil:
 		case apierrors.IsConflict(err):
-			result = lowestRequeue(result, ctrl.Result{RequeueAfter: conflictRetryDelay})
+			result = outcome.Soonest(result, ctrl.Result{RequeueAfter: outcome.ConflictRetryDelay})
 		default:
-			s.errs = append(s.errs, classify("", collabv1.ReasonFailed, err))
+			s.errs = append(s.errs, outcome.Classify("", collabv1.ReasonFailed, err))
 		}
 	}
-	wait, err := passOutcome(s.errs)
+	wait, err := outcome.Merge(s.errs)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	return lowestRequeue(result, ctrl.Result{RequeueAfter: wait}), nil
+	return outcome.Soonest(result, ctrl.Result{RequeueAfter: wait}), nil
 }

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/outcome"
 )
 
 // phaseConditions are summarised into Ready, in the order a user reads them.
@@ -47,9 +48,9 @@ func (s *spaceScope) fail(condition, reason string, err error) error {
 	if apierrors.IsConflict(err) {
 		return err // a lost write race: retried quietly, no user's concern
 	}
-	e := classify(condition, reason, err)
-	if !e.transient || !s.withinGrace(condition) {
-		setCondition(s.space, condition, metav1.ConditionFalse, e.reason, e.message())
+	e := outcome.Classify(condition, reason, err)
+	if !e.Transient || !s.withinGrace(condition) {
+		setCondition(s.space, condition, metav1.ConditionFalse, e.Reason, e.Message())
 	}
 	return e
 }
@@ -105,8 +106,8 @@ func summarize(s *spaceScope) {
 		space.Status.ObservedGeneration = space.Generation
 	case len(notReady) == 0:
 		first := errs[0]
-		setCondition(space, collabv1.ReconcilingCondition, metav1.ConditionTrue, first.reason,
-			fmt.Sprintf("%s; Ready holds while the fault lasts less than %s", first.message(), s.grace))
+		setCondition(space, collabv1.ReconcilingCondition, metav1.ConditionTrue, first.Reason,
+			fmt.Sprintf("%s; Ready holds while the fault lasts less than %s", first.Message(), s.grace))
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.StalledCondition)
 	default:
 		first := firstProblem(notReady, errs)
@@ -188,9 +189,9 @@ func summarizeDrift(s *spaceScope) {
 	}
 }
 
-func allTerminal(errs []*phaseError) bool {
+func allTerminal(errs []*outcome.Error) bool {
 	for _, e := range errs {
-		if !e.terminal {
+		if !e.Terminal {
 			return false
 		}
 	}
@@ -199,12 +200,12 @@ func allTerminal(errs []*phaseError) bool {
 
 // firstProblem is what Ready says when it is not True: the first phase condition
 // that is not True, else the first error.
-func firstProblem(notReady []metav1.Condition, errs []*phaseError) metav1.Condition {
+func firstProblem(notReady []metav1.Condition, errs []*outcome.Error) metav1.Condition {
 	if len(notReady) > 0 {
 		return notReady[0]
 	}
 	if len(errs) > 0 {
-		return metav1.Condition{Reason: errs[0].reason, Message: errs[0].message()}
+		return metav1.Condition{Reason: errs[0].Reason, Message: errs[0].Message()}
 	}
 	return metav1.Condition{Reason: collabv1.ReasonProgressing, Message: "Reconciliation is in progress"}
 }
@@ -251,7 +252,7 @@ func (r *CollaborationSpaceReconciler) patchStatus(ctx context.Context, s *space
 		return nil // the finalizer is gone: the object may already be deleted
 	}
 	if passErr != nil && len(s.errs) == 0 && !apierrors.IsConflict(passErr) {
-		s.errs = append(s.errs, classify("", collabv1.ReasonFailed, passErr))
+		s.errs = append(s.errs, outcome.Classify("", collabv1.ReasonFailed, passErr))
 	}
 	summarize(s)
 	r.announceTrouble(s)
@@ -291,7 +292,7 @@ func (r *CollaborationSpaceReconciler) announceTrouble(s *spaceScope) {
 func logPassEnd(ctx context.Context, s *spaceScope, result ctrl.Result) {
 	reasons := make([]string, 0, len(s.errs))
 	for _, e := range s.errs {
-		reasons = append(reasons, e.reason)
+		reasons = append(reasons, e.Reason)
 	}
 	ready := meta.FindStatusCondition(s.space.Status.Conditions, collabv1.ReadyCondition)
 	readyStatus := metav1.ConditionUnknown

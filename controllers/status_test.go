@@ -12,6 +12,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
+	"github.com/opencommons/collab-operator/internal/outcome"
 )
 
 func TestCounted(t *testing.T) {
@@ -41,12 +42,12 @@ func TestCounted(t *testing.T) {
 func TestSummarizeTellsALeadWhatIsGoingOn(t *testing.T) {
 	pending := metav1.Condition{Type: collabv1.ChatReadyCondition, Status: metav1.ConditionFalse,
 		Reason: "SharedSpacePending", Message: "Waiting for space dept-marketing/marketing to be created"}
-	conflict := classify(collabv1.ChatReadyCondition, "ChatFailed", reconcile.TerminalError(fmt.Errorf(
+	conflict := outcome.Classify(collabv1.ChatReadyCondition, "ChatFailed", reconcile.TerminalError(fmt.Errorf(
 		"cannot create room #ns.eng.general:example.org: alias #ns.eng.general:example.org is taken by a room of another owner (!x:example.org): %w",
 		chat.ErrAliasConflict)))
-	violation := classify("", "", reconcile.TerminalError(fmt.Errorf(
+	violation := outcome.Classify("", "", reconcile.TerminalError(fmt.Errorf(
 		"Nothing is changed until the space or the policy is: spec.deletionPolicy: Delete is not allowed by policy strict; spec.forum.deploy.image: image evil is not allowed")))
-	violation.reason = collabv1.ReasonPolicyViolation
+	violation.Reason = collabv1.ReasonPolicyViolation
 	type want struct {
 		observedGeneration int64
 		reconcilingReason  string
@@ -54,7 +55,7 @@ func TestSummarizeTellsALeadWhatIsGoingOn(t *testing.T) {
 	}
 	cases := map[string]struct {
 		phase *metav1.Condition
-		errs  []*phaseError
+		errs  []*outcome.Error
 		want  want
 	}{
 		"waiting for a shared space: Reconciling says why, at this generation": {
@@ -62,17 +63,17 @@ func TestSummarizeTellsALeadWhatIsGoingOn(t *testing.T) {
 			want:  want{observedGeneration: 3, reconcilingReason: "SharedSpacePending"},
 		},
 		"an alias conflict: Stalled is one sentence naming the alias and what to do": {
-			errs: []*phaseError{conflict},
+			errs: []*outcome.Error{conflict},
 			want: want{observedGeneration: 3, stalledMessage: "Rename the room or the space, or ask the chat server's admin " +
 				"to free #ns.eng.general:example.org: a room this space did not make holds it."},
 		},
 		"a policy violation: Stalled names the first rule to follow": {
-			errs: []*phaseError{violation},
+			errs: []*outcome.Error{violation},
 			want: want{observedGeneration: 3, stalledMessage: "Change the space to follow its CollaborationPolicy " +
 				"(see PolicyCompliant for every rule it breaks): spec.deletionPolicy: Delete is not allowed by policy strict."},
 		},
 		"a passing fault on a converged space: the old generation stays, Ready is not claimed for the new one": {
-			errs: []*phaseError{classify(collabv1.ChatReadyCondition, "", fmt.Errorf("down: %w", chat.ErrUnavailable))},
+			errs: []*outcome.Error{outcome.Classify(collabv1.ChatReadyCondition, "", fmt.Errorf("down: %w", chat.ErrUnavailable))},
 			want: want{observedGeneration: 2, reconcilingReason: collabv1.ReasonChatServerUnavailable},
 		},
 	}
