@@ -46,8 +46,12 @@ lint: $(GOLANGCI_LINT) ## Run golangci-lint.
 	$(GOLANGCI_LINT) run
 
 .PHONY: test
-test: ## Unit and integration tests on a real kube-apiserver + etcd and Dendrite.
+test: ## Every test: unit, integration (kube-apiserver + etcd, Dendrite), drills with short windows.
 	hack/test.sh
+
+.PHONY: drills
+drills: ## The fault drills alone with their long soak windows (docs/benchmarks.md).
+	COLLAB_DRILLS=soak TEST_PACKAGES=./test/drills/ hack/test.sh -v
 
 .PHONY: bench
 bench: ## Benchmarks (see docs/benchmarks.md).

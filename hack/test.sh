@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make test`: unit tests and integration tests on a real kube-apiserver + etcd and a
-# real Dendrite homeserver. The binaries are built once per machine into a cache
-# (hack/local-bins.sh); later runs reuse them.
+# real Dendrite homeserver, and the fault drills with their short windows. `make
+# drills`: the drills alone, with their long soak windows (COLLAB_DRILLS=soak). The
+# binaries are built once per machine into a cache (hack/local-bins.sh); later runs
+# reuse them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,4 +18,6 @@ DENDRITE_BIN_DIR=$(hack/local-bins.sh path dendrite)
 export KUBEBUILDER_ASSETS DENDRITE_BIN_DIR
 
 # Two cores: one test binary at a time keeps the API server and Dendrite responsive.
-go test ./... -count=1 -p 1 -timeout 30m "$@"
+# TEST_PACKAGES narrows the run (`make drills` runs ./test/drills/ alone).
+# shellcheck disable=SC2086 # a list of packages
+go test ${TEST_PACKAGES:-./...} -count=1 -p 1 -timeout 30m "$@"

@@ -16,10 +16,13 @@ import (
 // The ChatBackend status drill of issue 9: before, a ChatBackend said Ready=True
 // Connected for the whole time Dendrite was down, since it checked only every 5
 // minutes.
+// backendOutage is how long Dendrite stays down: long enough for any retry
+// backoff to grow well past backendFollows (a backoff that doubles from
+// milliseconds, as controller-runtime's does, waits some 20 s after 25 s of
+// failures). 25 s in `make test`, 45 s under COLLAB_DRILLS=soak.
+var backendOutage = window(25*time.Second, 45*time.Second)
+
 const (
-	// backendOutage is how long Dendrite stays down: long enough for any retry
-	// backoff to grow well past backendFollows.
-	backendOutage = 45 * time.Second
 	// backendFollows bounds how long the ChatBackend's Ready condition takes to
 	// follow its server, down and up: "within seconds".
 	backendFollows = 10 * time.Second
@@ -32,6 +35,7 @@ var backendWorkload = workload{prefix: "follow", n: 2, rooms: []string{"general"
 // starts again after backendOutage; the ChatBackend must say Ready=True within
 // backendFollows of that.
 func TestChatBackendFollowsItsServer(t *testing.T) {
+	parallel(t, false)
 	r := newRig(t)
 	ctx := context.Background()
 	r.createChatBackend(t, r.homeserver.URL, time.Hour)

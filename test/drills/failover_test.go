@@ -18,6 +18,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/testing/faultproxy"
+	"github.com/opencommons/collab-operator/internal/testing/wait"
 )
 
 // The failover drill of issue 19.
@@ -56,12 +57,14 @@ var failoverFlags = append([]string{"--leader-elect", "--leader-election-namespa
 	"--leader-elect-retry-period=" + failoverRetry.String()}, killFlags...)
 
 // failoverWorkload: 16 spaces Ready before the kill, 12 converging at the kill,
-// 2 created after it.
+// 2 created after it under COLLAB_DRILLS=soak; 8, 8 and 2 in `make test`.
 var (
-	failoverWorkload = workload{prefix: "failover", n: 30, rooms: []string{"general", "random"}}
-	failoverEarly    = failoverWorkload.part(0, 16)
-	failoverMid      = failoverWorkload.part(16, 12)
-	failoverLate     = failoverWorkload.part(28, 2)
+	failoverEarlyN, failoverMidN = window(8, 16), window(8, 12)
+
+	failoverWorkload = workload{prefix: "failover", n: failoverEarlyN + failoverMidN + 2, rooms: []string{"general", "random"}}
+	failoverEarly    = failoverWorkload.part(0, failoverEarlyN)
+	failoverMid      = failoverWorkload.part(failoverEarlyN, failoverMidN)
+	failoverLate     = failoverWorkload.part(failoverEarlyN+failoverMidN, 2)
 )
 
 // TestFailoverDrill runs two replicas of the manager's binary with
@@ -75,10 +78,11 @@ var (
 // topic changed by hand while no replica led, and, once all are Ready, one
 // changed by hand within failoverDrift.
 func TestFailoverDrill(t *testing.T) {
+	parallel(t, false)
 	r := newRig(t)
 	ctx := context.Background()
 	recorder := startSyncRecorder(t, r.homeserver.URL)
-	bin := buildManager(t, t.TempDir())
+	bin := buildManager(t)
 	kubeconfig := r.kubeconfig(t, r.dir)
 	r.createChatBackend(t, recorder.URL, time.Hour)
 	w := failoverWorkload
@@ -112,12 +116,12 @@ func TestFailoverDrill(t *testing.T) {
 	}
 	// The position is stored at the first batch 30 s after the stream started:
 	// the next spaces' rooms bring that batch.
-	if wait := 30*time.Second - time.Since(ledAt); wait > 0 {
-		time.Sleep(wait)
+	if d := 30*time.Second - time.Since(ledAt); d > 0 {
+		time.Sleep(d)
 	}
 	r.createSpaces(t, failoverMid)
 	var s readyState
-	waitFor(t, syncTokenSaved, "the leader to store its stream position while spaces converge", func() (bool, string) {
+	wait.Eventually(t, syncTokenSaved, "the leader to store its stream position while spaces converge", func() (bool, string) {
 		var err error
 		if s, err = r.sampleReady(ctx, failoverMid); err != nil {
 			return false, err.Error()
@@ -145,12 +149,12 @@ func TestFailoverDrill(t *testing.T) {
 	newHolder, _ := r.waitLeaseHolder(t, holder, failoverTakeover)
 	takeover := time.Since(killed)
 	t.Logf("The standby leads as %s %s after the kill", newHolder, takeover.Round(100*time.Millisecond))
-	waitFor(t, failoverRetry+5*time.Second, "the standby replica to say it leads", func() (bool, string) {
+	wait.Eventually(t, failoverRetry+5*time.Second, "the standby replica to say it leads", func() (bool, string) {
 		got, err := replicas[standby].counter(ctx, "leader_election_master_status", "name")
 		return err == nil && got[leaseName] == 1, fmt.Sprintf("leader_election_master_status %v %v", got, err)
 	})
 	var firstSync syncPoll
-	waitFor(t, 30*time.Second, "the new leader's /sync stream", func() (bool, string) {
+	wait.Eventually(t, 30*time.Second, "the new leader's /sync stream", func() (bool, string) {
 		var ok bool
 		firstSync, ok = recorder.firstAfter(killed)
 		return ok, "no /sync since the kill"
@@ -241,7 +245,7 @@ func (r *rig) waitLeaseHolder(t *testing.T, previous string, timeout time.Durati
 func whichLeads(t *testing.T, replicas []*managerProcess) (leader, standby int) {
 	t.Helper()
 	var leading []int
-	waitFor(t, failoverRetry, "exactly one replica to say it leads", func() (bool, string) {
+	wait.Eventually(t, failoverRetry, "exactly one replica to say it leads", func() (bool, string) {
 		leading = nil
 		for i, p := range replicas {
 			got, err := p.counter(context.Background(), "leader_election_master_status", "name")
@@ -360,22 +364,6 @@ func roomIDOf(space *collabv1.CollaborationSpace, name string) string {
 		}
 	}
 	return ""
-}
-
-// waitFor polls cond every 200 ms until it holds; it fails after timeout with
-// what cond last said.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	start := time.Now()
-	var last string
-	for time.Since(start) < timeout {
-		var ok bool
-		if ok, last = cond(); ok {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("waited %s for %s: %s", timeout, what, last)
 }
 
 // syncRecorder is a reverse proxy in front of Dendrite that notes when each

@@ -5,38 +5,43 @@
 //   - TestFaultStorm: a fault-injecting proxy (internal/testing/faultproxy) in front
 //     of Dendrite answers 30% of the requests 429 and 10% 502 while 10 spaces × 3
 //     rooms converge and then, converged, ride through the storm: all Ready within
-//     3 minutes, Ready every second of the storm window, no duplicate room, no
-//     pass longer than the pass deadline, and Warning events for the faults.
+//     3 minutes, Ready every second of the storm window (1 minute; 5 soaking), no
+//     duplicate room, no pass longer than the pass deadline, and Warning events
+//     for the faults.
 //   - TestKillDrill: the manager's own binary, as a separate process, is killed
-//     with SIGKILL again and again while 60 spaces × 2 rooms converge; afterwards
-//     every alias has exactly one room and the operator's account is in no extra
-//     room.
+//     with SIGKILL 3 times (5 soaking) while 30 spaces × 2 rooms (60 soaking)
+//     converge; afterwards every alias has exactly one room and the operator's
+//     account is in no extra room.
 //   - TestFailoverDrill (issue 19): two replicas of the manager's binary with
-//     --leader-elect; the leader is killed with SIGKILL while 30 spaces × 2
-//     rooms converge. The standby takes the lease within the lease duration, its
+//     --leader-elect; the leader is killed with SIGKILL while 18 spaces × 2
+//     rooms (30 soaking) converge. The standby takes the lease within the lease duration, its
 //     /sync stream resumes from the stored position, every space turns Ready with
 //     no duplicate or orphan room, and a change by hand is put back within
 //     seconds.
-//   - TestAPIServerRestart: the kube-apiserver stops for 45 s and starts again; a
-//     spec edit made as it answers reaches Matrix within 10 s, and the manager
-//     logs losing and reaching it.
-//   - TestChatBackendFollowsItsServer: Dendrite stops for 45 s; the ChatBackend,
-//     whose own poll is an hour away, says Ready=False and then Ready=True again
-//     within 10 s of each.
+//   - TestAPIServerRestart: the kube-apiserver stops for 25 s (45 s soaking) and
+//     starts again; a spec edit made as it answers reaches Matrix within 10 s,
+//     and the manager logs losing and reaching it.
+//   - TestChatBackendFollowsItsServer: Dendrite stops for 25 s (45 s soaking); the
+//     ChatBackend, whose own poll is an hour away, says Ready=False and then
+//     Ready=True again within 10 s of each.
 //   - TestShards (issue 22): two shards (--watch-label-selector), each with its
 //     own lease, 3 spaces each: every space reconciled by one manager only, the
 //     backends' manager's reaper knows the other shard's rooms, a space moved by
 //     relabelling it keeps its rooms and stays Ready.
 //
-// The numbers each drill measured are logged on one line starting "drill result"
-// (go test -v), and recorded in docs/benchmarks.md. With DRILL_LOG_DIR set, each
-// drill keeps Dendrite's data and log and the manager's logs in a directory under
-// it; TEST_VERBOSE_LOGS shows the in-process manager's log.
+// In `make test` the drills run side by side over these short windows; `make
+// drills` (COLLAB_DRILLS=soak) runs them one at a time over the long ones
+// (profile_test.go). The numbers each drill measured are logged on one line
+// starting "drill result" (go test -v), and recorded in docs/benchmarks.md from
+// `make drills`. With DRILL_LOG_DIR set, each drill keeps Dendrite's data and log
+// and the manager's logs in a directory under it; TEST_VERBOSE_LOGS shows the
+// in-process manager's log.
 package drills
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -52,17 +57,15 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/chat/matrix/plan"
 	"github.com/opencommons/collab-operator/internal/testing/dendrite"
+	"github.com/opencommons/collab-operator/internal/testing/harness"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
-	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
 const (
@@ -73,18 +76,16 @@ const (
 	ownerName = "lead"
 )
 
+// TestMain: the drills make the manager fail on purpose, so its errors are only
+// shown with TEST_VERBOSE_LOGS. The drills run side by side unless soaking
+// (profile_test.go).
 func TestMain(m *testing.M) {
-	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
-	os.Exit(m.Run())
-}
-
-// zapLevel: the drills make the manager fail on purpose, so its errors are only
-// shown with TEST_VERBOSE_LOGS.
-func zapLevel() zapcore.Level {
-	if os.Getenv("TEST_VERBOSE_LOGS") != "" {
-		return zapcore.DebugLevel
-	}
-	return zapcore.DPanicLevel
+	flag.Parse()
+	allowParallel()
+	harness.SetLogger(zapcore.DPanicLevel)
+	code := m.Run()
+	removeManagerBuild()
+	os.Exit(code)
 }
 
 // rig is one drill's world: its own API server and its own Dendrite, with the
@@ -107,28 +108,14 @@ type rig struct {
 // given, adjusts the API server before it starts.
 func newRig(t *testing.T, configure ...func(*envtest.Environment)) *rig {
 	t.Helper()
-	env, cfg, err := testenv.Start(configure...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
-	k8s, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
 	dir := drillDir(t)
-	hs, err := dendrite.Start(ctx, dendrite.Options{Dir: filepath.Join(dir, "dendrite")})
-	if err != nil {
-		t.Fatalf("cannot start Dendrite: %v", err)
-	}
-	r := &rig{dir: dir, env: env, cfg: cfg, k8s: k8s, homeserver: hs}
-	t.Cleanup(func() { _ = r.homeserver.Stop() })
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("Dendrite's log ends:\n%s", tail(filepath.Join(hs.Dir, "dendrite.log"), 30))
-		}
+	suite := harness.New(t, harness.Options{
+		ConfigureAPIServer: configure,
+		Dendrite:           &dendrite.Options{Dir: filepath.Join(dir, "dendrite")},
 	})
+	ctx := context.Background()
+	hs := suite.Homeserver
+	r := &rig{dir: dir, env: suite.Env, cfg: suite.Config, k8s: suite.Client, homeserver: hs}
 	id, token, err := hs.RegisterUser(ctx, "collab-operator", "password-operator", true)
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/controllers"
+	"github.com/opencommons/collab-operator/internal/testing/wait"
 )
 
 // The shards drill of issue 22.
@@ -54,9 +55,10 @@ var (
 // move reaches Matrix) and the main manager no more, its room ids and aliases
 // are unchanged, and the operator's account is in no new room.
 func TestShards(t *testing.T) {
+	parallel(t, false)
 	r := newRig(t)
 	ctx := context.Background()
-	bin := buildManager(t, t.TempDir())
+	bin := buildManager(t)
 	kubeconfig := r.kubeconfig(t, r.dir)
 	r.createChatBackend(t, r.homeserver.URL, time.Hour)
 	start := time.Now()
@@ -135,7 +137,7 @@ func TestShards(t *testing.T) {
 	// Ready, knows at least as many rooms as the operator is in.
 	var look reaperLook
 	reapFrom := logSize(t, managers["main"].log)
-	waitFor(t, 30*time.Second, "the main manager's reaper to look again", func() (bool, string) {
+	wait.Eventually(t, 30*time.Second, "the main manager's reaper to look again", func() (bool, string) {
 		var ok bool
 		look, ok = lastReaperLook(t, managers["main"].log, reapFrom)
 		return ok, "no look yet"
@@ -170,7 +172,7 @@ func TestShards(t *testing.T) {
 		t.Fatal(err)
 	}
 	relabelled := time.Now()
-	waitFor(t, shardsMove, "shard-b to reconcile the moved space, and the main manager to let it go", func() (bool, string) {
+	wait.Eventually(t, shardsMove, "shard-b to reconcile the moved space, and the main manager to let it go", func() (bool, string) {
 		got, err := managers["main"].counter(ctx, "collab_spaces", "condition")
 		if err != nil {
 			return false, err.Error()
@@ -189,7 +191,7 @@ func TestShards(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.waitAllReady(t, mainSpaces.part(0, 1), shardsMove, true)
-	waitFor(t, shardsMove, "the topic given after the move on Matrix", func() (bool, string) {
+	wait.Eventually(t, shardsMove, "the topic given after the move on Matrix", func() (bool, string) {
 		var got struct {
 			Topic string `json:"topic"`
 		}
@@ -240,7 +242,7 @@ func (r *rig) waitShardLease(t *testing.T, selector string, timeout time.Duratio
 	}
 	name := controllers.ShardLeaderElectionID(leaseName, sel)
 	var holder string
-	waitFor(t, timeout, "a manager to hold Lease "+name+" of "+selector, func() (bool, string) {
+	wait.Eventually(t, timeout, "a manager to hold Lease "+name+" of "+selector, func() (bool, string) {
 		lease := &coordinationv1.Lease{}
 		if err := r.k8s.Get(context.Background(), client.ObjectKey{Namespace: operatorNamespace, Name: name}, lease); err != nil {
 			return false, err.Error()
