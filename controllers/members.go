@@ -62,54 +62,6 @@ type memberResolution struct {
 	sampled *collabv1.MemberCounts
 }
 
-// groupNames returns the names of a space's Group members, sorted.
-func groupNames(space *collabv1.CollaborationSpace) []string {
-	var out []string
-	for _, m := range space.Spec.Members {
-		if m.Kind == collabv1.SubjectGroup && !slices.Contains(out, m.Name) {
-			out = append(out, m.Name)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// directoryOf names the directory a space's groups resolve through: its
-// ChatBackend's, else its ForumBackend's, else the one default directory; "" for
-// none.
-func directoryOf(ctx context.Context, c client.Reader, space *collabv1.CollaborationSpace) (string, error) {
-	if ch := space.Spec.Chat; ch != nil && ch.BackendRef != nil {
-		b := &collabv1.ChatBackend{}
-		if err := c.Get(ctx, client.ObjectKey{Name: ch.BackendRef.Name}, b); client.IgnoreNotFound(err) != nil {
-			return "", err
-		} else if err == nil && b.Spec.DirectoryRef != nil {
-			return b.Spec.DirectoryRef.Name, nil
-		}
-	}
-	if f := space.Spec.Forum; f != nil && f.BackendRef != nil {
-		b := &collabv1.ForumBackend{}
-		if err := c.Get(ctx, client.ObjectKey{Name: f.BackendRef.Name}, b); client.IgnoreNotFound(err) != nil {
-			return "", err
-		} else if err == nil && b.Spec.DirectoryRef != nil {
-			return b.Spec.DirectoryRef.Name, nil
-		}
-	}
-	var dirs collabv1.PeopleDirectoryList
-	if err := c.List(ctx, &dirs); err != nil {
-		return "", err
-	}
-	def := ""
-	for _, d := range dirs.Items {
-		if d.Spec.Default {
-			if def != "" {
-				return "", nil // more than one default: none
-			}
-			def = d.Name
-		}
-	}
-	return def, nil
-}
-
 // reconcileMembers resolves the space's Group members and sets up the removal
 // budget for the pass. It never fails the pass: a directory that cannot be read
 // is reported on MembersReady and the last resolved members are kept.
@@ -130,7 +82,7 @@ func (r *CollaborationSpaceReconciler) reconcileMembers(ctx context.Context, s *
 		st.Removals, st.Held = prev.Removals, prev.Held
 	}
 	space.Status.Members = st
-	dirName, err := directoryOf(ctx, r.Client, space)
+	dirName, err := directory.NameFor(ctx, r.Client, space)
 	if err != nil {
 		res.trusted = false
 		res.keep(prev)
@@ -512,7 +464,7 @@ func spacesOfDirectory(c client.Reader) handler.TypedEventHandler[client.Object,
 				return
 			}
 			for _, s := range spaces.Items {
-				for _, g := range groupNames(&s) {
+				for _, g := range directory.GroupsOf(&s) {
 					if all || changed[g] {
 						q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: s.Namespace, Name: s.Name}})
 						break

@@ -13,6 +13,7 @@ import (
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
+	"github.com/opencommons/collab-operator/controllers/peopledirectory"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/directory"
 	"github.com/opencommons/collab-operator/internal/engines"
@@ -164,7 +165,7 @@ func setupBackends(ctx context.Context, mgr ctrl.Manager, o Options, opts func(i
 	if err := backends.SetupWithManager(ctx, mgr, opts(0)); err != nil {
 		return err
 	}
-	directories := &PeopleDirectoryReconciler{
+	directories := &peopledirectory.Reconciler{
 		Client:               allSpaces,
 		Recorder:             recorder,
 		APIReader:            mgr.GetAPIReader(),

@@ -17,6 +17,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
+	"github.com/opencommons/collab-operator/controllers/peopledirectory"
 	"github.com/opencommons/collab-operator/internal/chat"
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
 	"github.com/opencommons/collab-operator/internal/directory"
@@ -249,7 +250,7 @@ func TestPeopleDirectoriesAcrossShards(t *testing.T) {
 			}
 			cached, live := build(sel), build(labels.Everything())
 			var got result
-			r := &PeopleDirectoryReconciler{Client: AllShards(cached, live, sel), Recorder: events.NewFakeRecorder(10),
+			r := &peopledirectory.Reconciler{Client: AllShards(cached, live, sel), Recorder: events.NewFakeRecorder(10),
 				Registry: directory.NewRegistry()}
 			if tc.resolveOnly {
 				r.Client, r.ResolveOnly = cached, true

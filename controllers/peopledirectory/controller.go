@@ -1,4 +1,8 @@
-package controllers
+// Package peopledirectory is the PeopleDirectory controller: it polls each LDAP
+// directory for the groups spaces name, puts what it resolves in the shared
+// directory.Registry the spaces' passes read, and wakes exactly the spaces whose
+// groups changed.
+package peopledirectory
 
 import (
 	"context"
@@ -35,13 +39,13 @@ const (
 	secretBindPassword = "password"
 )
 
-// PeopleDirectoryReconciler polls each PeopleDirectory for the groups the spaces
+// Reconciler polls each PeopleDirectory for the groups the spaces
 // use. Every poll costs one query (the change token); only when it moved, when
 // spaces ask for other groups, or every fullSyncInterval are the groups read
 // again. What it resolves goes into the Registry, where spaces' passes find it,
 // and a digest of each group into the status, whose changes wake exactly the
 // spaces that use a changed group.
-type PeopleDirectoryReconciler struct {
+type Reconciler struct {
 	client.Client
 	Recorder events.EventRecorder
 	// APIReader reads the bind Secret without caching it; the Client when nil.
@@ -75,7 +79,7 @@ type directoryState struct {
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
 
 // Reconcile polls one directory.
-func (r *PeopleDirectoryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
 	dir := &collabv1.PeopleDirectory{}
 	if err := r.Get(ctx, req.NamespacedName, dir); err != nil {
 		if client.IgnoreNotFound(err) == nil {
@@ -108,7 +112,7 @@ func pollEvery(d, def time.Duration) time.Duration {
 }
 
 // poll reads the change token and resolves the groups when needed.
-func (r *PeopleDirectoryReconciler) poll(ctx context.Context, dir *collabv1.PeopleDirectory) error {
+func (r *Reconciler) poll(ctx context.Context, dir *collabv1.PeopleDirectory) error {
 	st, err := r.state(ctx, dir)
 	if err != nil {
 		return err
@@ -174,7 +178,7 @@ func setGroupStatus(dir *collabv1.PeopleDirectory, names []string, found map[str
 	dir.Status.Groups, dir.Status.People = out, int32(len(people))
 }
 
-func (r *PeopleDirectoryReconciler) countQueries(name string, st *directoryState) {
+func (r *Reconciler) countQueries(name string, st *directoryState) {
 	q, ok := st.source.(interface{ Queries() int64 })
 	if !ok {
 		return
@@ -189,7 +193,7 @@ func (r *PeopleDirectoryReconciler) countQueries(name string, st *directoryState
 // state returns the directory's source, built anew when its spec or bind Secret
 // changed. The Secret is read like backends' credentials: by name, uncached, from
 // the credentials namespace only.
-func (r *PeopleDirectoryReconciler) state(ctx context.Context, dir *collabv1.PeopleDirectory) (*directoryState, error) {
+func (r *Reconciler) state(ctx context.Context, dir *collabv1.PeopleDirectory) (*directoryState, error) {
 	var cfg directory.LDAPConfig
 	if l := dir.Spec.LDAP; l != nil {
 		cfg.Spec = *l
@@ -235,7 +239,7 @@ func (r *PeopleDirectoryReconciler) state(ctx context.Context, dir *collabv1.Peo
 	return st, nil
 }
 
-func (r *PeopleDirectoryReconciler) forget(name string) {
+func (r *Reconciler) forget(name string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if st, ok := r.states[name]; ok {
@@ -276,7 +280,7 @@ func setDirectoryReady(dir *collabv1.PeopleDirectory, status metav1.ConditionSta
 
 // wakeSpaces wakes this manager's spaces that resolve groups through the
 // directory: in a shard, no status write of its own does.
-func (r *PeopleDirectoryReconciler) wakeSpaces(ctx context.Context, dirName string) {
+func (r *Reconciler) wakeSpaces(ctx context.Context, dirName string) {
 	if r.Wake == nil {
 		return
 	}
@@ -286,10 +290,10 @@ func (r *PeopleDirectoryReconciler) wakeSpaces(ctx context.Context, dirName stri
 	}
 	for i := range spaces.Items {
 		s := &spaces.Items[i]
-		if len(groupNames(s)) == 0 {
+		if len(directory.GroupsOf(s)) == 0 {
 			continue
 		}
-		if d, err := directoryOf(ctx, r.Client, s); err == nil && d == dirName {
+		if d, err := directory.NameFor(ctx, r.Client, s); err == nil && d == dirName {
 			r.Wake(s)
 		}
 	}
@@ -297,7 +301,7 @@ func (r *PeopleDirectoryReconciler) wakeSpaces(ctx context.Context, dirName stri
 
 // patchStatus writes the status only when it changed: an unchanged directory
 // writes nothing. A shard's reconciler writes none (ResolveOnly).
-func (r *PeopleDirectoryReconciler) patchStatus(ctx context.Context, before, dir *collabv1.PeopleDirectory) error {
+func (r *Reconciler) patchStatus(ctx context.Context, before, dir *collabv1.PeopleDirectory) error {
 	if r.ResolveOnly || equality.Semantic.DeepEqual(before.Status, dir.Status) {
 		return nil
 	}
@@ -314,11 +318,11 @@ func groupsInUse(ctx context.Context, c client.Reader, dirName string) ([]string
 	set := map[string]bool{}
 	for i := range spaces.Items {
 		s := &spaces.Items[i]
-		names := groupNames(s)
+		names := directory.GroupsOf(s)
 		if len(names) == 0 {
 			continue
 		}
-		d, err := directoryOf(ctx, c, s)
+		d, err := directory.NameFor(ctx, c, s)
 		if err != nil || d != dirName {
 			continue
 		}
@@ -336,7 +340,7 @@ func groupsInUse(ctx context.Context, c client.Reader, dirName string) ([]string
 
 // SetupWithManager polls directories, and polls one again at once when spaces
 // start or stop using a group, or a backend points elsewhere.
-func (r *PeopleDirectoryReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {
 	all := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, _ client.Object) []reconcile.Request {
 		var dirs collabv1.PeopleDirectoryList
 		if err := r.List(ctx, &dirs); err != nil {
@@ -363,16 +367,16 @@ func groupsChanged() predicate.Predicate {
 	return predicate.Funcs{
 		CreateFunc: func(e event.CreateEvent) bool {
 			s, ok := e.Object.(*collabv1.CollaborationSpace)
-			return !ok || len(groupNames(s)) > 0
+			return !ok || len(directory.GroupsOf(s)) > 0
 		},
 		DeleteFunc: func(e event.DeleteEvent) bool {
 			s, ok := e.Object.(*collabv1.CollaborationSpace)
-			return !ok || len(groupNames(s)) > 0
+			return !ok || len(directory.GroupsOf(s)) > 0
 		},
 		UpdateFunc: func(e event.UpdateEvent) bool {
 			o, ok1 := e.ObjectOld.(*collabv1.CollaborationSpace)
 			n, ok2 := e.ObjectNew.(*collabv1.CollaborationSpace)
-			return !ok1 || !ok2 || !slices.Equal(groupNames(o), groupNames(n))
+			return !ok1 || !ok2 || !slices.Equal(directory.GroupsOf(o), directory.GroupsOf(n))
 		},
 		GenericFunc: func(event.GenericEvent) bool { return false },
 	}
