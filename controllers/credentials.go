@@ -17,7 +17,3 @@ func (r *CollaborationSpaceReconciler) credentials() connect.Credentials {
 func (r *ChatBackendReconciler) credentials() connect.Credentials {
 	return connect.NewCredentials(r.APIReader, r.Client, r.CredentialsNamespace)
 }
-
-func (r *ForumBackendReconciler) credentials() connect.Credentials {
-	return connect.NewCredentials(r.APIReader, r.Client, r.CredentialsNamespace)
-}

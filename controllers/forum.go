@@ -86,7 +86,7 @@ func (r *CollaborationSpaceReconciler) reconcileForum(ctx context.Context, s *sp
 	}
 	reconnect := func(ctx context.Context) (forum.Client, error) { return r.deployedForumClient(ctx, space, true) }
 	p := &forumPass{s: s, client: fc, planner: r.ForumConnector.Planner(), name: forumdeploy.Name(space.Name), reconnect: reconnect}
-	return r.reconcileForumContent(ctx, s, p, forumPollInterval)
+	return r.reconcileForumContent(ctx, s, p, forum.DefaultPollInterval)
 }
 
 // tokenFailure is ForumReady's reason, and when to look again, for a deployed
@@ -100,7 +100,7 @@ func tokenFailure(err error) (string, time.Duration) {
 	case errors.Is(err, forum.ErrForbidden), errors.Is(err, forum.ErrUnauthorized):
 		// After one quick second try (reconcileForum): a forum may lock an
 		// account after a few failed logins.
-		return collabv1.ReasonForumLoginFailed, forumPollInterval
+		return collabv1.ReasonForumLoginFailed, forum.DefaultPollInterval
 	}
 	return collabv1.ReasonForumTokenFailed, forumRetry
 }
@@ -237,9 +237,6 @@ func (r *CollaborationSpaceReconciler) releaseForumWorkloads(ctx context.Context
 	return nil
 }
 
-// forumPollInterval is how often a deployed forum is compared with the spec.
-const forumPollInterval = 5 * time.Minute
-
 // reconcileSharedForum gives the space its own category, groups and categories in a
 // shared forum (a ForumBackend).
 func (r *CollaborationSpaceReconciler) reconcileSharedForum(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
@@ -249,7 +246,7 @@ func (r *CollaborationSpaceReconciler) reconcileSharedForum(ctx context.Context,
 	}
 	interval := backend.Spec.PollInterval.Duration
 	if interval == 0 {
-		interval = forumPollInterval
+		interval = forum.DefaultPollInterval
 	}
 	if s.space.Status.Forum == nil {
 		s.space.Status.Forum = &collabv1.ForumStatus{}

@@ -13,6 +13,7 @@ import (
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
+	"github.com/opencommons/collab-operator/controllers/forumbackend"
 	"github.com/opencommons/collab-operator/controllers/peopledirectory"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/directory"
@@ -183,7 +184,7 @@ func setupBackends(ctx context.Context, mgr ctrl.Manager, o Options, opts func(i
 	if o.SpacesOnly {
 		return nil
 	}
-	forums := &ForumBackendReconciler{
+	forums := &forumbackend.Reconciler{
 		Client:               mgr.GetClient(),
 		APIReader:            mgr.GetAPIReader(),
 		CredentialsNamespace: o.CredentialsNamespace,

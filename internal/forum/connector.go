@@ -3,11 +3,16 @@ package forum
 import (
 	"context"
 	"net/http"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 )
+
+// DefaultPollInterval is how often a forum is compared with the spec when its
+// backend sets no pollInterval, and always for a deployed forum.
+const DefaultPollInterval = 5 * time.Minute
 
 // Keys of a forum's credentials Secret: a ForumBackend's, or a deployed forum's
 // admin Secret once the operator stored its token there.

@@ -1,4 +1,7 @@
-package controllers
+// Package forumbackend is the ForumBackend controller: it connects to each shared
+// forum with the operator's token and reports in the backend's status whether it
+// answers, and with which version.
+package forumbackend
 
 import (
 	"context"
@@ -20,9 +23,9 @@ import (
 	"github.com/opencommons/collab-operator/internal/outcome"
 )
 
-// ForumBackendReconciler checks that a shared forum answers, accepts the operator's
+// Reconciler checks that a shared forum answers, accepts the operator's
 // token as an administrator's, and reports its version.
-type ForumBackendReconciler struct {
+type Reconciler struct {
 	client.Client
 	// APIReader reads Secrets without caching them; the Client when nil.
 	APIReader client.Reader
@@ -34,7 +37,7 @@ type ForumBackendReconciler struct {
 // +kubebuilder:rbac:groups=collab.opencommons.io,resources=forumbackends/status,verbs=patch
 
 // Reconcile checks the forum and polls it on its interval.
-func (r *ForumBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	backend := &collabv1.ForumBackend{}
 	if err := r.Get(ctx, req.NamespacedName, backend); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -60,12 +63,12 @@ func (r *ForumBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	interval := backend.Spec.PollInterval.Duration
 	if interval == 0 {
-		interval = forumPollInterval
+		interval = forum.DefaultPollInterval
 	}
 	return ctrl.Result{RequeueAfter: interval}, nil
 }
 
-func (r *ForumBackendReconciler) check(ctx context.Context, backend *collabv1.ForumBackend) error {
+func (r *Reconciler) check(ctx context.Context, backend *collabv1.ForumBackend) error {
 	fc, _, err := connect.ToForumBackend(ctx, r.Client, r.credentials(), r.Forum, backend.Name)
 	if err != nil {
 		return err
@@ -86,10 +89,14 @@ func (r *ForumBackendReconciler) check(ctx context.Context, backend *collabv1.Fo
 }
 
 // SetupWithManager watches ForumBackends.
-func (r *ForumBackendReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&collabv1.ForumBackend{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WithOptions(opts).
 		Named("forumbackend").
 		Complete(r)
+}
+
+func (r *Reconciler) credentials() connect.Credentials {
+	return connect.NewCredentials(r.APIReader, r.Client, r.CredentialsNamespace)
 }
