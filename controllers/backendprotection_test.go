@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/controllers/backendprotection"
 )
 
 // usedBy reads a backend's status.usedBy and whether it is being deleted.
@@ -96,7 +97,7 @@ func TestABackendInUseIsNotDeleted(t *testing.T) {
 			if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(b), b); err != nil {
 				return false, err.Error()
 			}
-			return slices.Contains(b.GetFinalizers(), BackendProtectionFinalizer), fmt.Sprint(b.GetFinalizers())
+			return slices.Contains(b.GetFinalizers(), backendprotection.Finalizer), fmt.Sprint(b.GetFinalizers())
 		})
 	}
 

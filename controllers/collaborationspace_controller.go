@@ -33,6 +33,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/directory"
 	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/outcome"
+	"github.com/opencommons/collab-operator/internal/predicates"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
 )
 
@@ -195,7 +196,7 @@ func (r *CollaborationSpaceReconciler) SetupWithManager(ctx context.Context, mgr
 	return b.
 		For(&collabv1.CollaborationSpace{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
-				deletionPredicate()))).
+				predicates.DeletionMarked()))).
 		Owns(&rbacv1.Role{}, changedByOthers).
 		Owns(&rbacv1.RoleBinding{}, changedByOthers).
 		Owns(&appsv1.Deployment{}, changedByOthers).

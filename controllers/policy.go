@@ -213,20 +213,14 @@ func (r *CollaborationSpaceReconciler) policyInput(ctx context.Context, space *c
 // (which admission refuses, where installed) never starts on it.
 func heldBefore(space *collabv1.CollaborationSpace) *collabv1.CollaborationSpace {
 	old := space.DeepCopy()
-	if old.Spec.Chat != nil && !holdsChat(space) {
+	if old.Spec.Chat != nil && !spaceindex.HoldsChat(space) {
 		old.Spec.Chat.BackendRef = nil
 	}
-	if old.Spec.Forum != nil && !holdsForum(space) {
+	if old.Spec.Forum != nil && !spaceindex.HoldsForum(space) {
 		old.Spec.Forum.BackendRef = nil
 	}
 	return old
 }
-
-// holdsChat and holdsForum report whether a space recorded rooms, or a shared
-// forum's categories and groups, on the backend it names.
-func holdsChat(space *collabv1.CollaborationSpace) bool { return space.Status.Chat != nil }
-
-func holdsForum(space *collabv1.CollaborationSpace) bool { return space.Status.Forum != nil }
 
 // getBackend adds a backend to the input; one that does not exist is left to the
 // chat and forum phases to report.

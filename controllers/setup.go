@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	"github.com/opencommons/collab-operator/controllers/backendprotection"
 	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/controllers/forumbackend"
 	"github.com/opencommons/collab-operator/controllers/peopledirectory"
@@ -147,7 +148,7 @@ func setupBackends(ctx context.Context, mgr ctrl.Manager, o Options, opts func(i
 	// What a backend controller decides from every space, it reads across shards.
 	allSpaces := AllShards(mgr.GetClient(), mgr.GetAPIReader(), o.Shard)
 	if !o.SpacesOnly {
-		if err := setupBackendProtection(mgr, allSpaces, recorder, opts(0)); err != nil {
+		if err := backendprotection.Setup(mgr, allSpaces, recorder, opts(0)); err != nil {
 			return err
 		}
 	}

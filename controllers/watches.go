@@ -40,13 +40,6 @@ func spacesListed(c client.Reader, option func(client.Object) client.ListOption)
 	})
 }
 
-// deletionPredicate lets through the update that marks an object for deletion.
-func deletionPredicate() predicate.Predicate {
-	return predicate.Funcs{
-		UpdateFunc: func(e event.UpdateEvent) bool { return !e.ObjectNew.GetDeletionTimestamp().IsZero() },
-	}
-}
-
 // changedByOthers ignores the creation of owned objects: the pass that created them
 // already knows, and requeueing on it ran a second full pass over every new space
 // (three chat-server reads per room, measured by make bench). Updates and deletions, by

@@ -90,3 +90,10 @@ func SharedWithOf(obj client.Object) []string {
 	}
 	return keys
 }
+
+// HoldsChat and HoldsForum report whether a space recorded rooms, or a shared
+// forum's categories and groups, on the backend it names.
+func HoldsChat(space *collabv1.CollaborationSpace) bool { return space.Status.Chat != nil }
+
+// HoldsForum: see HoldsChat.
+func HoldsForum(space *collabv1.CollaborationSpace) bool { return space.Status.Forum != nil }

@@ -1,4 +1,7 @@
-package controllers
+// Package backendprotection keeps a ChatBackend or ForumBackend from being
+// deleted while a space still uses it or holds content on it: a finalizer on each
+// backend in use, and a Warning event naming the spaces that hold it.
+package backendprotection
 
 import (
 	"context"
@@ -24,15 +27,16 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/outcome"
+	"github.com/opencommons/collab-operator/internal/predicates"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
 )
 
-// BackendProtectionFinalizer keeps a ChatBackend or ForumBackend while spaces
+// Finalizer keeps a ChatBackend or ForumBackend while spaces
 // reference it, as kubernetes.io/pvc-protection keeps a claim a pod uses: deleting
 // a backend in use would strand its spaces' rooms or categories, open and
 // aliased, with nothing left that could archive them. Spaces being deleted count,
 // since carrying out their deletionPolicy needs the backend.
-const BackendProtectionFinalizer = "collab.opencommons.io/backend-protection"
+const Finalizer = "collab.opencommons.io/backend-protection"
 
 // maxUsersListed bounds status.usedBy.spaces.
 const maxUsersListed = 20
@@ -56,20 +60,20 @@ type backendKind struct {
 
 var (
 	chatBackendKind = backendKind{
-		kind: "ChatBackend", index: spaceindex.ChatBackend, uses: spaceindex.ChatBackendOf, holds: holdsChat,
+		kind: "ChatBackend", index: spaceindex.ChatBackend, uses: spaceindex.ChatBackendOf, holds: spaceindex.HoldsChat,
 		newObj: func() client.Object { return &collabv1.ChatBackend{} },
 		usedBy: func(o client.Object) **collabv1.BackendUsage { return &o.(*collabv1.ChatBackend).Status.UsedBy },
 	}
 	forumBackendKind = backendKind{
-		kind: "ForumBackend", index: spaceindex.ForumBackend, uses: spaceindex.ForumBackendOf, holds: holdsForum,
+		kind: "ForumBackend", index: spaceindex.ForumBackend, uses: spaceindex.ForumBackendOf, holds: spaceindex.HoldsForum,
 		newObj: func() client.Object { return &collabv1.ForumBackend{} },
 		usedBy: func(o client.Object) **collabv1.BackendUsage { return &o.(*collabv1.ForumBackend).Status.UsedBy },
 	}
 )
 
-// BackendProtectionReconciler keeps the protection finalizer on the backends of one
+// Reconciler keeps the protection finalizer on the backends of one
 // kind and their status.usedBy: the spaces that reference them.
-type BackendProtectionReconciler struct {
+type Reconciler struct {
 	client.Client
 	Recorder events.EventRecorder
 	// APIReader lists spaces straight from the API server before a finalizer is
@@ -80,15 +84,15 @@ type BackendProtectionReconciler struct {
 
 // Reconcile adds the finalizer to a backend, records its users, and removes the
 // finalizer from a backend being deleted once no space references it.
-func (r *BackendProtectionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	obj := r.kind.newObj()
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	deleting := !obj.GetDeletionTimestamp().IsZero()
-	if !deleting && !controllerutil.ContainsFinalizer(obj, BackendProtectionFinalizer) {
+	if !deleting && !controllerutil.ContainsFinalizer(obj, Finalizer) {
 		patch := client.MergeFromWithOptions(obj.DeepCopyObject().(client.Object), client.MergeFromWithOptimisticLock{})
-		controllerutil.AddFinalizer(obj, BackendProtectionFinalizer)
+		controllerutil.AddFinalizer(obj, Finalizer)
 		if err := r.Patch(ctx, obj, patch); err != nil {
 			return outcome.RequeueOnConflict(client.IgnoreNotFound(err))
 		}
@@ -100,7 +104,7 @@ func (r *BackendProtectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	if err := r.recordUsage(ctx, obj, users); err != nil {
 		return ctrl.Result{}, err
 	}
-	if !deleting || !controllerutil.ContainsFinalizer(obj, BackendProtectionFinalizer) {
+	if !deleting || !controllerutil.ContainsFinalizer(obj, Finalizer) {
 		return ctrl.Result{}, nil
 	}
 	if len(users) == 0 {
@@ -117,7 +121,7 @@ func (r *BackendProtectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		return ctrl.Result{}, nil
 	}
 	patch := client.MergeFromWithOptions(obj.DeepCopyObject().(client.Object), client.MergeFromWithOptimisticLock{})
-	controllerutil.RemoveFinalizer(obj, BackendProtectionFinalizer)
+	controllerutil.RemoveFinalizer(obj, Finalizer)
 	if err := r.Patch(ctx, obj, patch); err != nil {
 		return outcome.RequeueOnConflict(client.IgnoreNotFound(err))
 	}
@@ -133,7 +137,7 @@ func (r *BackendProtectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 // the space is Stalled, PolicyViolation, before it makes anything), and since
 // backendRef cannot be removed again it would otherwise keep the backend for
 // as long as the space lives.
-func (r *BackendProtectionReconciler) users(ctx context.Context, name string, deleting, live bool) ([]string, error) {
+func (r *Reconciler) users(ctx context.Context, name string, deleting, live bool) ([]string, error) {
 	var spaces collabv1.CollaborationSpaceList
 	var err error
 	if live && r.APIReader != nil {
@@ -159,7 +163,7 @@ func (r *BackendProtectionReconciler) users(ctx context.Context, name string, de
 }
 
 // recordUsage writes status.usedBy when it changed.
-func (r *BackendProtectionReconciler) recordUsage(ctx context.Context, obj client.Object, users []string) error {
+func (r *Reconciler) recordUsage(ctx context.Context, obj client.Object, users []string) error {
 	before := obj.DeepCopyObject().(client.Object)
 	usage := &collabv1.BackendUsage{Count: int32(len(users)), Spaces: users}
 	if len(users) > maxUsersListed {
@@ -181,10 +185,10 @@ func (r *BackendProtectionReconciler) recordUsage(ctx context.Context, obj clien
 
 // SetupWithManager watches backends of the kind, and spaces appearing, going, or
 // changing the backend they name. The space reconciler registers the indexes.
-func (r *BackendProtectionReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(r.kind.newObj(), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{},
-			deletionPredicate(), finalizersChanged()))).
+			predicates.DeletionMarked(), finalizersChanged()))).
 		Watches(&collabv1.CollaborationSpace{}, backendsOfSpace(r.kind), builder.WithPredicates(referencesChanged(r.kind))).
 		WithOptions(opts).
 		Named(strings.ToLower(r.kind.kind) + "-protection").
@@ -219,11 +223,11 @@ func backendsOfSpace(kind backendKind) handler.EventHandler {
 	})
 }
 
-// setupBackendProtection registers one protection reconciler per kind of backend.
+// Setup registers one protection reconciler per kind of backend.
 // It needs the indexes of spaces by backend, which the space reconciler registers.
-func setupBackendProtection(mgr ctrl.Manager, c client.Client, recorder events.EventRecorder, opts controller.Options) error {
+func Setup(mgr ctrl.Manager, c client.Client, recorder events.EventRecorder, opts controller.Options) error {
 	for _, kind := range []backendKind{chatBackendKind, forumBackendKind} {
-		r := &BackendProtectionReconciler{Client: c, Recorder: recorder, APIReader: mgr.GetAPIReader(), kind: kind}
+		r := &Reconciler{Client: c, Recorder: recorder, APIReader: mgr.GetAPIReader(), kind: kind}
 		if err := r.SetupWithManager(mgr, opts); err != nil {
 			return err
 		}
