@@ -30,6 +30,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/outcome"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
+	"github.com/opencommons/collab-operator/internal/uninstall"
 )
 
 // ChatBackendReconciler checks that a chat server answers and accepts the operator's
@@ -44,7 +45,7 @@ type ChatBackendReconciler struct {
 	Chat                 chat.Connector
 	// Uninstall tells whether the operator is being uninstalled: the directory is
 	// then left as it is, listing the spaces being released (uninstall.go).
-	Uninstall uninstallCheck
+	Uninstall uninstall.Check
 	// Streams runs each backend's stream of changes (chatsync.go); none when nil.
 	Streams *stream.Streams
 	// Reaper finds rooms interrupted creates left behind (chatreap.go).
@@ -173,7 +174,7 @@ func (r *ChatBackendReconciler) reconcileDirectory(ctx context.Context, conn *co
 // their deletion is always followed by an answer that says so. Asked first, a
 // deletion starting in between slipped a write through.
 func (r *ChatBackendReconciler) leaveForUninstall(ctx context.Context, what string) bool {
-	why, err := r.Uninstall.uninstalling(ctx)
+	why, err := r.Uninstall.Uninstalling(ctx)
 	if err != nil || why != "" {
 		ctrl.LoggerFrom(ctx).Info("Leaving "+what+" as it is: the operator may be being uninstalled", "why", why, "error", err)
 		return true

@@ -41,7 +41,7 @@ func (r *CollaborationSpaceReconciler) reconcileDelete(ctx context.Context, s *s
 	if !controllerutil.ContainsFinalizer(space, SpaceFinalizer) {
 		return ctrl.Result{}, nil
 	}
-	why, err := r.uninstall().uninstalling(ctx)
+	why, err := r.uninstallCheck().Uninstalling(ctx)
 	if err != nil {
 		setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, collabv1.ReasonDeletionFailed,
 			"Cannot tell whether the operator is being uninstalled, so nothing is archived or deleted yet: "+err.Error())

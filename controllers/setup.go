@@ -20,6 +20,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/directory"
 	"github.com/opencommons/collab-operator/internal/engines"
 	"github.com/opencommons/collab-operator/internal/forum"
+	"github.com/opencommons/collab-operator/internal/uninstall"
 )
 
 // Options are the settings main.go's flags give the controllers. A test suite fills
@@ -158,7 +159,7 @@ func setupBackends(ctx context.Context, mgr ctrl.Manager, o Options, opts func(i
 		APIReader:            mgr.GetAPIReader(),
 		CredentialsNamespace: o.CredentialsNamespace,
 		Chat:                 o.BackendChat,
-		Uninstall:            uninstallCheck{reader: mgr.GetAPIReader(), operatorNamespace: o.OperatorNamespace},
+		Uninstall:            uninstall.Check{Reader: mgr.GetAPIReader(), OperatorNamespace: o.OperatorNamespace},
 		Streams:              streams,
 		Reaper:               orphanReaper{grace: o.OrphanGrace, interval: o.ReapInterval},
 		StreamsOnly:          o.SpacesOnly,
