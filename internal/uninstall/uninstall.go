@@ -81,4 +81,3 @@ func (u Check) Uninstalling(ctx context.Context) (string, error) {
 	}
 	return "", nil
 }
-
