@@ -19,6 +19,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/testing/dendrite"
 	"github.com/opencommons/collab-operator/internal/testing/harness"
+	"github.com/opencommons/collab-operator/internal/testing/managertest"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
 )
 
@@ -66,7 +67,7 @@ func run(m *testing.M) int {
 		people[name] = matrixuser.New(homeserver.URL, id, token)
 	}
 	operator = people["collab-operator"]
-	mgr, err := harness.StartManager(ctx, suite.Config, harness.ManagerOptions{
+	mgr, err := managertest.Start(ctx, suite.Config, managertest.Options{
 		OperatorNamespace: operatorNamespace, MaxConcurrentReconciles: 4, MaxRemovalsPerPass: 5,
 	})
 	if err != nil {

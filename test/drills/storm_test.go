@@ -13,7 +13,7 @@ import (
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/opencommons/collab-operator/internal/testing/faultproxy"
-	"github.com/opencommons/collab-operator/internal/testing/harness"
+	"github.com/opencommons/collab-operator/internal/testing/managertest"
 )
 
 // The fault storm of issue 9.
@@ -68,7 +68,7 @@ func TestFaultStorm(t *testing.T) {
 	mctx, cancel := context.WithCancel(ctx)
 	// The controllers as main.go wires them, in this process, with the pass
 	// deadline stormPassDeadline.
-	mgr, err := harness.StartManager(mctx, r.cfg, harness.ManagerOptions{
+	mgr, err := managertest.Start(mctx, r.cfg, managertest.Options{
 		OperatorNamespace:       operatorNamespace,
 		MaxConcurrentReconciles: 4,
 		PassTimeout:             stormPassDeadline,

@@ -20,6 +20,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/testing/dendrite"
 	"github.com/opencommons/collab-operator/internal/testing/harness"
+	"github.com/opencommons/collab-operator/internal/testing/managertest"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
 )
 
@@ -54,7 +55,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	mgr, err := harness.StartManager(ctx, suite.Config, harness.ManagerOptions{
+	mgr, err := managertest.Start(ctx, suite.Config, managertest.Options{
 		OperatorNamespace: operatorNamespace, MaxConcurrentReconciles: 4, MaxRemovalsPerPass: 5,
 	})
 	if err != nil {

@@ -27,7 +27,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 	"github.com/opencommons/collab-operator/internal/forumdeploy"
-	"github.com/opencommons/collab-operator/internal/testing/harness"
+	"github.com/opencommons/collab-operator/internal/testing/managertest"
 	"github.com/opencommons/collab-operator/internal/testing/podrun"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 	"github.com/opencommons/collab-operator/internal/testing/wait"
@@ -216,7 +216,7 @@ func nodeDir(t *testing.T) string {
 // reaching every deployed forum at the pod's loopback address.
 func startOperator(ctx context.Context, t *testing.T, cfg *rest.Config) {
 	t.Helper()
-	mgr, err := harness.StartManager(ctx, cfg, harness.ManagerOptions{
+	mgr, err := managertest.Start(ctx, cfg, managertest.Options{
 		OperatorNamespace: "collab-system", ForumEndpointOverride: forumURL,
 	})
 	if err != nil {

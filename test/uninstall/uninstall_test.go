@@ -44,6 +44,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/forumdeploy"
 	"github.com/opencommons/collab-operator/internal/testing/dendrite"
 	"github.com/opencommons/collab-operator/internal/testing/harness"
+	"github.com/opencommons/collab-operator/internal/testing/managertest"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 	"github.com/opencommons/collab-operator/internal/testing/wait"
@@ -213,7 +214,7 @@ func (c *requestCounter) writeOps() []string {
 // startManager starts a manager as main.go does, with its backend requests counted.
 // A manager started after another stopped is the operator installed again.
 func startManager() error {
-	mgr, err := harness.StartManager(context.Background(), cfg, harness.ManagerOptions{
+	mgr, err := managertest.Start(context.Background(), cfg, managertest.Options{
 		OperatorNamespace:       operatorNamespace,
 		MaxConcurrentReconciles: 4,
 		MaxRemovalsPerPass:      5,

@@ -1,20 +1,19 @@
-// Package harness starts the pieces an integration test runs against, with
+// Package harness starts the servers an integration test runs against, with
 // options: a real kube-apiserver and etcd (envtest, through testenv) with a
-// client, a Dendrite homeserver, an OpenLDAP directory (slapd) and the
-// operator's manager, wired as main.go wires it.
+// client, a Dendrite homeserver and an OpenLDAP directory (slapd). The
+// operator's manager is started on them by internal/testing/managertest.
 //
 // A TestMain calls Start and stops the Suite when m.Run returns; a test that
 // needs a world of its own (a drill) calls New, which stops everything when the
-// test ends and, when it failed, logs the end of Dendrite's log. StartManager
-// starts (another) manager on a running API server.
+// test ends and, when it failed, logs the end of Dendrite's log. The harness
+// imports no controller, so the controllers' own tests may use it.
 //
 // Like everything under internal/testing it is test tooling: no production
-// package imports it (a test in the module's root checks that with go list).
+// package imports it (internal/engines' layout test checks that with go list).
 package harness
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -46,8 +45,6 @@ type Options struct {
 	Dendrite *dendrite.Options
 	// Slapd, when set, starts a directory server with these options.
 	Slapd *slapd.Options
-	// Manager, when set, starts the operator's manager, after everything else.
-	Manager *ManagerOptions
 }
 
 // Suite is what Start started; a piece not asked for is nil.
@@ -60,7 +57,6 @@ type Suite struct {
 	Client     client.Client
 	Homeserver *dendrite.Server
 	Directory  *slapd.Server
-	Manager    *Manager
 
 	stops []func()
 }
@@ -104,13 +100,6 @@ func (s *Suite) start(ctx context.Context, opts Options) error {
 		dir := s.Directory
 		s.stops = append(s.stops, func() { _ = dir.Stop() })
 	}
-	if opts.Manager != nil {
-		if s.Manager, err = StartManager(ctx, cfg, *opts.Manager); err != nil {
-			return err
-		}
-		mgr := s.Manager
-		s.stops = append(s.stops, func() { _ = mgr.Stop() })
-	}
 	return nil
 }
 
@@ -152,6 +141,3 @@ func SetLogger(level zapcore.Level) {
 	}
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(level)))
 }
-
-// errNoSync says the manager's cache never synced.
-var errNoSync = errors.New("the manager's cache did not sync")

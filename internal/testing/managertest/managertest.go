@@ -1,7 +1,13 @@
-package harness
+// Package managertest runs the operator's manager in the test process, wired as
+// main.go wires it, against a test's API server (internal/testing/harness
+// starts one). It is the one place tests call the controllers' setup, and is
+// kept apart from the harness so that the controllers' own tests, which cannot
+// import a package that imports them, can still use the harness's servers.
+package managertest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -18,13 +24,13 @@ import (
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
-// DefaultOperatorNamespace is ManagerOptions.OperatorNamespace when empty.
+// DefaultOperatorNamespace is Options.OperatorNamespace when empty.
 const DefaultOperatorNamespace = "collab-system"
 
-// ManagerOptions are the manager's flags a test sets; the rest are main.go's
+// Options are the manager's flags a test sets; the rest are main.go's
 // defaults. The metrics server is off and the spaces' collector goes to a
 // registry of its own, so a process may run several managers one after another.
-type ManagerOptions struct {
+type Options struct {
 	// OperatorNamespace is --operator-namespace (credentials are read there);
 	// DefaultOperatorNamespace when empty. The test creates it.
 	OperatorNamespace string
@@ -49,13 +55,13 @@ type Manager struct {
 	err    error
 }
 
-// StartManager runs the operator's controllers in this process against the API
+// Start runs the operator's controllers in this process against the API
 // server of cfg, with the cache and client options of the real manager, and
 // returns once its cache has synced. The manager runs until ctx ends or Stop.
 //
 // This is the one place tests wire the controllers; when their package moves,
 // only this file changes.
-func StartManager(ctx context.Context, cfg *rest.Config, o ManagerOptions) (*Manager, error) {
+func Start(ctx context.Context, cfg *rest.Config, o Options) (*Manager, error) {
 	mgr, err := ctrl.NewManager(cfg, controllers.ManagerOptions(ctrl.Options{
 		Scheme:  testenv.Scheme(),
 		Metrics: metricsserver.Options{BindAddress: "0"},
@@ -95,7 +101,7 @@ func StartManager(ctx context.Context, cfg *rest.Config, o ManagerOptions) (*Man
 	}()
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
 		_ = m.Stop()
-		return nil, errNoSync
+		return nil, errors.New("the manager's cache did not sync")
 	}
 	return m, nil
 }
