@@ -12,6 +12,7 @@ import (
 	fakeclient "sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/controllers/chatbackend"
 	"github.com/opencommons/collab-operator/internal/chat"
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
@@ -130,9 +131,9 @@ func TestTheReaperDeletesOnlyRoomsThatNeverHeldAnything(t *testing.T) {
 			backend := outcomeBackend()
 			backend.Spec.Reaper = tc.reaper
 			recorder := events.NewFakeRecorder(10)
-			r := &ChatBackendReconciler{Client: fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).Build(), Recorder: recorder,
-				Reaper: orphanReaper{grace: time.Minute, interval: time.Nanosecond}}
-			if err := r.reapOrphans(context.Background(), connTo(backend, fake), backend); err != nil {
+			r := &chatbackend.Reconciler{Client: fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).Build(), Recorder: recorder,
+				Reaper: chatbackend.OrphanReaper{Grace: time.Minute, Interval: time.Nanosecond}}
+			if err := r.ReapOrphans(context.Background(), connTo(backend, fake), backend); err != nil {
 				t.Fatal(err)
 			}
 			for _, e := range drainEvents(recorder) {

@@ -124,24 +124,3 @@ func TestTheReaperClaimsNoAliasOutsideTheMarkersNamespace(t *testing.T) {
 		t.Errorf("the reaper pointed %s, the other namespace's alias, at %s (the forged room is %s)", squat, id, forged)
 	}
 }
-
-func TestInOwnersNamespace(t *testing.T) {
-	for _, tc := range []struct {
-		localpart, owner string
-		want             bool
-	}{
-		{"eng.dept", "eng/dept", true},
-		{"eng.dept.general", "eng/dept", true},
-		{"eng.other.general", "eng/dept", true}, // the same tenant: its namespace is the boundary
-		{"engineering.dept", "eng/dept", false},
-		{"sales.dept.general", "eng/dept", false},
-		{"eng", "eng/dept", false},
-		{"dept-general", "eng/dept", false}, // a legacy alias: never what a create leaves now
-		{"eng.dept", "", false},
-		{"eng.dept", "eng", false},
-	} {
-		if got := inOwnersNamespace(tc.localpart, tc.owner); got != tc.want {
-			t.Errorf("inOwnersNamespace(%q, %q) = %v, want %v", tc.localpart, tc.owner, got, tc.want)
-		}
-	}
-}

@@ -13,6 +13,7 @@ import (
 	fakeclient "sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/controllers/chatbackend"
 	"github.com/opencommons/collab-operator/internal/chat"
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
 	"github.com/opencommons/collab-operator/internal/connect"
@@ -33,12 +34,12 @@ func (l *listingChat) JoinedRooms(context.Context) ([]string, error) { return l.
 func reaperOver(t *testing.T, fake *listingChat, grace time.Duration, objs ...client.Object) func() {
 	backend := outcomeBackend()
 	c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(objs...).Build()
-	r := &ChatBackendReconciler{Client: c, Recorder: events.NewFakeRecorder(10),
-		Reaper: orphanReaper{grace: grace, interval: time.Nanosecond}}
+	r := &chatbackend.Reconciler{Client: c, Recorder: events.NewFakeRecorder(10),
+		Reaper: chatbackend.OrphanReaper{Grace: grace, Interval: time.Nanosecond}}
 	conn := connTo(backend, fake)
 	return func() {
 		t.Helper()
-		if err := r.reapOrphans(context.Background(), conn, backend); err != nil {
+		if err := r.ReapOrphans(context.Background(), conn, backend); err != nil {
 			t.Fatal(err)
 		}
 	}

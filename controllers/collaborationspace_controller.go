@@ -7,6 +7,7 @@
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"time"
@@ -139,11 +140,11 @@ func (r *CollaborationSpaceReconciler) Reconcile(ctx context.Context, req ctrl.R
 		}
 	}
 
-	s := &spaceScope{space: space, before: space.DeepCopy(), now: time.Now(), grace: orDefault(r.TransientGrace, defaultTransientGrace),
+	s := &spaceScope{space: space, before: space.DeepCopy(), now: time.Now(), grace: cmp.Or(r.TransientGrace, defaultTransientGrace),
 		answers: &r.answers}
 	// The status is written with the outer context, so a pass cut off by its
 	// deadline still reports why.
-	passCtx, cancel := context.WithTimeout(ctx, orDefault(r.PassTimeout, defaultPassTimeout))
+	passCtx, cancel := context.WithTimeout(ctx, cmp.Or(r.PassTimeout, defaultPassTimeout))
 	defer cancel()
 	defer func() {
 		r.announceChanges(space)
@@ -165,13 +166,6 @@ func (r *CollaborationSpaceReconciler) Reconcile(ctx context.Context, req ctrl.R
 		return ctrl.Result{}, err
 	}
 	return runPhases(passCtx, s, r.phases())
-}
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
 }
 
 // addFinalizer adds the finalizer before anything is created, so nothing the pass

@@ -13,7 +13,3 @@ func (r *CollaborationSpaceReconciler) credentials() connect.Credentials {
 	}
 	return connect.NewCredentials(r.APIReader, r.Client, ns)
 }
-
-func (r *ChatBackendReconciler) credentials() connect.Credentials {
-	return connect.NewCredentials(r.APIReader, r.Client, r.CredentialsNamespace)
-}

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	fakeclient "sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	"github.com/opencommons/collab-operator/controllers/chatbackend"
 	"github.com/opencommons/collab-operator/internal/chat"
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
@@ -62,7 +63,7 @@ func TestListingOrphansChangesNothing(t *testing.T) {
 		Data: map[string][]byte{"accessToken": []byte("t"), "userID": []byte(op)}}
 	c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(backend, secret).Build()
 
-	got, err := ListOrphans(context.Background(), c, "chat", OrphanOptions{Chat: &fixedChat{c: fake},
+	got, err := chatbackend.ListOrphans(context.Background(), c, "chat", chatbackend.OrphanOptions{Chat: &fixedChat{c: fake},
 		CredentialsNamespace: "collab-system", Grace: time.Minute})
 	if err != nil {
 		t.Fatal(err)
@@ -80,24 +81,5 @@ func TestListingOrphansChangesNothing(t *testing.T) {
 	}
 	if len(writes) > 0 {
 		t.Errorf("listing the orphans wrote to the chat server: %v", writes)
-	}
-}
-
-func TestOrphanAction(t *testing.T) {
-	tests := map[string]string{
-		"adopted":                                     "Adopt",
-		"deleted: an unused duplicate":                "Delete",
-		"kept: people were members":                   "Keep",
-		"reported: would delete it":                   "Report",
-		"held: the hour's deletions are used up":      "Hold",
-		"too young: perhaps a create still in flight": "Wait",
-		"unknown: matrix getState: 502":               "Unknown",
-		"its alias points at it":                      "Ignore",
-		"not an interrupted create":                   "Ignore",
-	}
-	for verdict, want := range tests {
-		if got := orphanAction(verdict); got != want {
-			t.Errorf("orphanAction(%q) = %q, want %q", verdict, got, want)
-		}
 	}
 }

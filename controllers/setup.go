@@ -13,6 +13,7 @@ import (
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/opencommons/collab-operator/controllers/backendprotection"
+	"github.com/opencommons/collab-operator/controllers/chatbackend"
 	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/controllers/forumbackend"
 	"github.com/opencommons/collab-operator/controllers/peopledirectory"
@@ -153,7 +154,7 @@ func setupBackends(ctx context.Context, mgr ctrl.Manager, o Options, opts func(i
 			return err
 		}
 	}
-	backends := &ChatBackendReconciler{
+	backends := &chatbackend.Reconciler{
 		Client:               allSpaces,
 		Recorder:             recorder,
 		APIReader:            mgr.GetAPIReader(),
@@ -161,7 +162,7 @@ func setupBackends(ctx context.Context, mgr ctrl.Manager, o Options, opts func(i
 		Chat:                 o.BackendChat,
 		Uninstall:            uninstall.Check{Reader: mgr.GetAPIReader(), OperatorNamespace: o.OperatorNamespace},
 		Streams:              streams,
-		Reaper:               orphanReaper{grace: o.OrphanGrace, interval: o.ReapInterval},
+		Reaper:               chatbackend.OrphanReaper{Grace: o.OrphanGrace, Interval: o.ReapInterval},
 		StreamsOnly:          o.SpacesOnly,
 	}
 	streams.ReadOnly = o.SpacesOnly

@@ -16,6 +16,7 @@ import (
 	fakeclient "sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/controllers/chatbackend"
 	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/controllers/peopledirectory"
 	"github.com/opencommons/collab-operator/internal/chat"
@@ -96,9 +97,9 @@ func TestTheReaperOfAShardedManagerKnowsEveryShardsRooms(t *testing.T) {
 	}}
 	backend := outcomeBackend()
 	live := shardCache(labels.Everything(), objs...)
-	r := &ChatBackendReconciler{Client: AllShards(shardCache(sel, objs...), live, sel), Recorder: events.NewFakeRecorder(10),
-		Reaper: orphanReaper{grace: time.Minute, interval: time.Nanosecond}}
-	if err := r.reapOrphans(context.Background(), connTo(backend, fake), backend); err != nil {
+	r := &chatbackend.Reconciler{Client: AllShards(shardCache(sel, objs...), live, sel), Recorder: events.NewFakeRecorder(10),
+		Reaper: chatbackend.OrphanReaper{Grace: time.Minute, Interval: time.Nanosecond}}
+	if err := r.ReapOrphans(context.Background(), connTo(backend, fake), backend); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{"!stray:x"}, deleted); diff != "" {
@@ -289,7 +290,7 @@ func TestAShardsChatBackendPassWritesNothing(t *testing.T) {
 	c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).
 		WithObjects(backend, outcomeSecret("chat-creds", "accessToken")).
 		WithStatusSubresource(&collabv1.ChatBackend{}).Build()
-	r := &ChatBackendReconciler{Client: c, APIReader: c, Recorder: events.NewFakeRecorder(10), CredentialsNamespace: "collab-system",
+	r := &chatbackend.Reconciler{Client: c, APIReader: c, Recorder: events.NewFakeRecorder(10), CredentialsNamespace: "collab-system",
 		Chat: &fixedChat{c: &chatfake.Client{}}, Streams: stream.New(c), StreamsOnly: true}
 	res, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(backend)})
 	if err != nil {

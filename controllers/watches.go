@@ -75,7 +75,7 @@ func spacesSharingWith(c client.Reader) handler.EventHandler {
 
 // chatSpaceChanged lets through a space getting, changing or losing its chat
 // space room: what the spaces sharing rooms with it wait for.
-func chatSpaceChanged() predicate.Predicate { return spaceUpdateChanges(spaceRoomID) }
+func chatSpaceChanged() predicate.Predicate { return spaceUpdateChanges(spaceindex.ChatSpaceID) }
 
 // spaceUpdateChanges lets through the updates of a space that change key, and
 // nothing else: a space going away gives the spaces it touches nothing to add,

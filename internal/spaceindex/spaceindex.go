@@ -97,3 +97,11 @@ func HoldsChat(space *collabv1.CollaborationSpace) bool { return space.Status.Ch
 
 // HoldsForum: see HoldsChat.
 func HoldsForum(space *collabv1.CollaborationSpace) bool { return space.Status.Forum != nil }
+
+// ChatSpaceID is the id of a space's chat space room, "" before it has one.
+func ChatSpaceID(s *collabv1.CollaborationSpace) string {
+	if s.Status.Chat == nil {
+		return ""
+	}
+	return s.Status.Chat.SpaceID
+}

@@ -1,6 +1,7 @@
-package controllers
+package chatbackend
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -45,9 +46,9 @@ type OrphanOptions struct {
 // and changes nothing. The judging is the reaper's own code.
 func ListOrphans(ctx context.Context, c client.WithWatch, name string, opts OrphanOptions) ([]OrphanVerdict, error) {
 	rec := &dryrun.Recorder{}
-	r := &ChatBackendReconciler{Client: dryrun.NewKubeClient(c, rec), Recorder: &events.FakeRecorder{}, APIReader: c,
+	r := &Reconciler{Client: dryrun.NewKubeClient(c, rec), Recorder: &events.FakeRecorder{}, APIReader: c,
 		CredentialsNamespace: opts.CredentialsNamespace, Chat: opts.Chat,
-		Reaper: orphanReaper{grace: orDefault(opts.Grace, defaultOrphanGrace), interval: time.Nanosecond}}
+		Reaper: OrphanReaper{Grace: cmp.Or(opts.Grace, defaultOrphanGrace), Interval: time.Nanosecond}}
 	conn, err := connect.ToChat(ctx, c, r.credentials(), opts.Chat, name)
 	if err != nil {
 		return nil, err

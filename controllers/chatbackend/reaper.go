@@ -1,6 +1,7 @@
-package controllers
+package chatbackend
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,7 +31,7 @@ const (
 	defaultReapInterval = 5 * time.Minute
 )
 
-// orphanReaper finds the rooms an interrupted create left behind: createRoom made
+// OrphanReaper finds the rooms an interrupted create left behind: createRoom made
 // the room (with the operator's owner marker and its canonical alias) but the
 // process died before the alias was stored, so nothing points at it, and the next
 // pass made the room again. A room the operator created for a space, older than
@@ -47,8 +48,8 @@ const (
 // says otherwise. The ChatBackend's spec.reaper narrows further what it may do
 // (Report, Adopt, Delete) and caps deletions per hour. Each verdict is an event on
 // the ChatBackend and a count in collab_orphan_rooms_total.
-type orphanReaper struct {
-	grace, interval time.Duration
+type OrphanReaper struct {
+	Grace, Interval time.Duration
 
 	mu sync.Mutex
 	// last is when each backend was last reaped; judged the rooms each backend
@@ -81,7 +82,7 @@ func reaperPolicy(backend *collabv1.ChatBackend) (collabv1.ReaperMode, int) {
 
 // mayDelete reports whether a backend has deleted fewer than max rooms in the
 // hour before now, and if so counts one more deletion at now.
-func (o *orphanReaper) mayDelete(backend string, max int, now time.Time) bool {
+func (o *OrphanReaper) mayDelete(backend string, max int, now time.Time) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.deleted == nil {
@@ -101,26 +102,26 @@ func (o *orphanReaper) mayDelete(backend string, max int, now time.Time) bool {
 	return true
 }
 
-func (o *orphanReaper) due(backend string, now time.Time) bool {
+func (o *OrphanReaper) due(backend string, now time.Time) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.last == nil {
 		o.last, o.judged = map[string]time.Time{}, map[string]map[string]bool{}
 	}
-	if now.Sub(o.last[backend]) < orDefault(o.interval, defaultReapInterval) {
+	if now.Sub(o.last[backend]) < cmp.Or(o.Interval, defaultReapInterval) {
 		return false
 	}
 	o.last[backend] = now
 	return true
 }
 
-func (o *orphanReaper) isJudged(backend, room string) bool {
+func (o *OrphanReaper) isJudged(backend, room string) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.judged[backend][room]
 }
 
-func (o *orphanReaper) judge(backend, room string) {
+func (o *OrphanReaper) judge(backend, room string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.judged[backend] == nil {
@@ -129,8 +130,8 @@ func (o *orphanReaper) judge(backend, room string) {
 	o.judged[backend][room] = true
 }
 
-// reapOrphans runs the reaper over a backend when it is due.
-func (r *ChatBackendReconciler) reapOrphans(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend) error {
+// ReapOrphans runs the reaper over a backend when it is due.
+func (r *Reconciler) ReapOrphans(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend) error {
 	lister, ok := conn.Client.(chat.RoomLister)
 	if !ok || !r.Reaper.due(backend.Name, time.Now()) {
 		return nil
@@ -153,7 +154,7 @@ func (r *ChatBackendReconciler) reapOrphans(ctx context.Context, conn *connect.C
 
 // judgeRooms judges the rooms of joined that no space records and that were not
 // judged before, and returns the verdicts.
-func (r *ChatBackendReconciler) judgeRooms(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
+func (r *Reconciler) judgeRooms(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	joined []string, known map[string]bool) []OrphanVerdict {
 	var verdicts []OrphanVerdict
 	for _, id := range joined {
@@ -180,7 +181,7 @@ func (r *ChatBackendReconciler) judgeRooms(ctx context.Context, conn *connect.Ch
 // (one reserved for some departments, say), and each would otherwise take the
 // other's rooms for unclaimed ones. Room ids name their server, so rooms of other
 // servers never mix in.
-func (r *ChatBackendReconciler) knownRooms(ctx context.Context, backend *collabv1.ChatBackend) (map[string]bool, error) {
+func (r *Reconciler) knownRooms(ctx context.Context, backend *collabv1.ChatBackend) (map[string]bool, error) {
 	var spaces collabv1.CollaborationSpaceList
 	if err := r.List(ctx, &spaces); err != nil {
 		return nil, fmt.Errorf("cannot list spaces: %w", err)
@@ -204,7 +205,7 @@ func (r *ChatBackendReconciler) knownRooms(ctx context.Context, backend *collabv
 
 // judgeRoom reads one room no status points at, decides about it, and says
 // what it decided.
-func (r *ChatBackendReconciler) judgeRoom(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
+func (r *Reconciler) judgeRoom(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	id string) (string, *chat.ObservedRoom, error) {
 	room, err := conn.Client.ObserveID(ctx, id)
 	if err != nil {
@@ -215,7 +216,7 @@ func (r *ChatBackendReconciler) judgeRoom(ctx context.Context, conn *connect.Cha
 }
 
 // judgeObserved decides about a room as read.
-func (r *ChatBackendReconciler) judgeObserved(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
+func (r *Reconciler) judgeObserved(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom) (string, error) {
 	id := room.RoomID
 	// Age comes first: a createRoom in flight is joined before the rest of its
@@ -245,7 +246,7 @@ func (r *ChatBackendReconciler) judgeObserved(ctx context.Context, conn *connect
 
 // judgeByAlias decides about a room of the operator's that carries its owner
 // marker and a canonical alias, by where that alias points.
-func (r *ChatBackendReconciler) judgeByAlias(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
+func (r *Reconciler) judgeByAlias(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom) (string, error) {
 	id := room.RoomID
 	localpart, ok := r.ownAlias(conn, backend, room)
@@ -275,8 +276,8 @@ func (r *ChatBackendReconciler) judgeByAlias(ctx context.Context, conn *connect.
 
 // tooYoung reports whether a room is younger than the grace period, or of an age
 // its state does not tell (no creation event read).
-func (r *ChatBackendReconciler) tooYoung(room *chat.ObservedRoom) bool {
-	return room.Created.IsZero() || time.Since(room.Created) < orDefault(r.Reaper.grace, defaultOrphanGrace)
+func (r *Reconciler) tooYoung(room *chat.ObservedRoom) bool {
+	return room.Created.IsZero() || time.Since(room.Created) < cmp.Or(r.Reaper.Grace, defaultOrphanGrace)
 }
 
 // ownAlias returns the local part of the room's canonical alias when it is one a
@@ -286,7 +287,7 @@ func (r *ChatBackendReconciler) tooYoung(room *chat.ObservedRoom) bool {
 // someone with power level 100 in a room of their own (an Owner from before levels
 // were capped) may have pointed it at another tenant's alias, which claiming would
 // stall. That is said in a Warning event.
-func (r *ChatBackendReconciler) ownAlias(conn *connect.ChatConnection, backend *collabv1.ChatBackend, room *chat.ObservedRoom) (string, bool) {
+func (r *Reconciler) ownAlias(conn *connect.ChatConnection, backend *collabv1.ChatBackend, room *chat.ObservedRoom) (string, bool) {
 	localpart, ok := aliasLocalpart(room.CanonicalAlias, conn.Server.Name)
 	if !ok {
 		return "", false
@@ -302,7 +303,7 @@ func (r *ChatBackendReconciler) ownAlias(conn *connect.ChatConnection, backend *
 
 // adoptOrphan points the room's own alias at it and wakes its space, which then
 // finds it by alias, with proof, instead of making it again.
-func (r *ChatBackendReconciler) adoptOrphan(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
+func (r *Reconciler) adoptOrphan(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom, localpart string) error {
 	if err := conn.Client.SetAlias(ctx, localpart, room.RoomID); err != nil {
 		return err
@@ -317,7 +318,7 @@ func (r *ChatBackendReconciler) adoptOrphan(ctx context.Context, conn *connect.C
 // removeDuplicate deletes a room that an interrupted create left behind while the
 // next pass made it again, when the alias holds the operator's room for the same
 // space.
-func (r *ChatBackendReconciler) removeDuplicate(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
+func (r *Reconciler) removeDuplicate(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom, keeperID string) (string, error) {
 	keeper, err := conn.Client.ObserveID(ctx, keeperID)
 	if err != nil || chat.CheckOwner(keeper, room.Owner, backend.Status.UserID) != nil {
@@ -331,7 +332,7 @@ func (r *ChatBackendReconciler) removeDuplicate(ctx context.Context, conn *conne
 // removeHalfMade deletes a room whose createRoom was cut off after the room was
 // made but before all its state: no alias and no canonical alias, nothing anyone
 // can find; the space made it again on its next pass.
-func (r *ChatBackendReconciler) removeHalfMade(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
+func (r *Reconciler) removeHalfMade(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom) (string, error) {
 	return r.deleteOrphan(ctx, conn, backend, room, "left half made by an interrupted create")
 }
@@ -340,7 +341,7 @@ func (r *ChatBackendReconciler) removeHalfMade(ctx context.Context, conn *connec
 // left, described by what, unless it has history (kept and reported, whatever
 // the mode), the mode does not allow deleting (reported), or the hour's
 // deletions are used up (held, and judged again on a later pass).
-func (r *ChatBackendReconciler) deleteOrphan(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
+func (r *Reconciler) deleteOrphan(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom, what string) (string, error) {
 	why, err := r.history(ctx, conn, backend, room)
 	if err != nil {
@@ -376,7 +377,7 @@ func (r *ChatBackendReconciler) deleteOrphan(ctx context.Context, conn *connect.
 
 // reportOrphan says in an event what the reaper would have done to a room had
 // spec.reaper.mode allowed it, and reads the room no more.
-func (r *ChatBackendReconciler) reportOrphan(backend *collabv1.ChatBackend, room *chat.ObservedRoom, would string) (string, error) {
+func (r *Reconciler) reportOrphan(backend *collabv1.ChatBackend, room *chat.ObservedRoom, would string) (string, error) {
 	r.Reaper.judge(backend.Name, room.RoomID)
 	mode, _ := reaperPolicy(backend)
 	metrics.OrphanRooms.WithLabelValues(backend.Name, "reported").Inc()
@@ -392,7 +393,7 @@ func (r *ChatBackendReconciler) reportOrphan(backend *collabv1.ChatBackend, room
 // membership, and a redaction keeps the membership), or its parent space room, a
 // room of the operator's, lists it as a child, which a space does only for the
 // rooms it records.
-func (r *ChatBackendReconciler) history(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
+func (r *Reconciler) history(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom) (string, error) {
 	operator := backend.Status.UserID
 	var people []string
@@ -456,7 +457,7 @@ func aliasLocalpart(alias, serverName string) (string, bool) {
 
 // wakeSpace asks for a pass over the space an owner marker ("namespace/name")
 // names, when the streams' channel is there.
-func (r *ChatBackendReconciler) wakeSpace(owner string) {
+func (r *Reconciler) wakeSpace(owner string) {
 	ns, name, ok := strings.Cut(owner, "/")
 	if !ok || r.Streams == nil {
 		return

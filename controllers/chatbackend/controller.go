@@ -1,6 +1,12 @@
-package controllers
+// Package chatbackend is the ChatBackend controller: it connects to each chat
+// server, reports its version and whether its /sync stream runs (package stream
+// keeps the streams), keeps the directory space listing the Open spaces, and runs
+// the reaper of rooms interrupted creates left behind (reaper.go; ListOrphans is
+// its dry run for collabctl).
+package chatbackend
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,9 +39,9 @@ import (
 	"github.com/opencommons/collab-operator/internal/uninstall"
 )
 
-// ChatBackendReconciler checks that a chat server answers and accepts the operator's
+// Reconciler checks that a chat server answers and accepts the operator's
 // credentials, and keeps the organisation's directory of Open spaces.
-type ChatBackendReconciler struct {
+type Reconciler struct {
 	client.Client
 	Recorder events.EventRecorder
 	// APIReader reads Secrets without caching them; the Client when nil.
@@ -49,7 +55,7 @@ type ChatBackendReconciler struct {
 	// Streams runs each backend's stream of changes (chatsync.go); none when nil.
 	Streams *stream.Streams
 	// Reaper finds rooms interrupted creates left behind (chatreap.go).
-	Reaper orphanReaper
+	Reaper OrphanReaper
 	// StreamsOnly: another manager keeps the backend (status, directory,
 	// reaper); this one, a shard's (shard.go), only runs the backend's /sync
 	// stream, which wakes its own spaces.
@@ -61,7 +67,7 @@ type ChatBackendReconciler struct {
 
 // Reconcile connects, reads the server's versions and who the operator is, and
 // converges the directory space; then it polls.
-func (r *ChatBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
 	backend := &collabv1.ChatBackend{}
 	if err := r.Get(ctx, req.NamespacedName, backend); err != nil {
 		if apierrors.IsNotFound(err) && r.Streams != nil {
@@ -92,15 +98,15 @@ func (r *ChatBackendReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if err := r.reconcileDirectory(ctx, conn, backend); err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.reapOrphans(ctx, conn, backend); err != nil {
+	if err := r.ReapOrphans(ctx, conn, backend); err != nil {
 		return ctrl.Result{}, err
 	}
-	return ctrl.Result{RequeueAfter: min(conn.PollInterval(), orDefault(r.Reaper.interval, defaultReapInterval))}, nil
+	return ctrl.Result{RequeueAfter: min(conn.PollInterval(), cmp.Or(r.Reaper.Interval, defaultReapInterval))}, nil
 }
 
 // stream runs the backend's /sync stream from its stored position, and nothing
 // else: a shard's part of a backend.
-func (r *ChatBackendReconciler) stream(ctx context.Context, backend *collabv1.ChatBackend) (ctrl.Result, error) {
+func (r *Reconciler) stream(ctx context.Context, backend *collabv1.ChatBackend) (ctrl.Result, error) {
 	conn, err := connect.ToChat(ctx, r.Client, r.credentials(), r.Chat, backend.Name)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -111,7 +117,7 @@ func (r *ChatBackendReconciler) stream(ctx context.Context, backend *collabv1.Ch
 	return ctrl.Result{RequeueAfter: conn.PollInterval()}, nil
 }
 
-func (r *ChatBackendReconciler) observeServer(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend) error {
+func (r *Reconciler) observeServer(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend) error {
 	versions, err := conn.Client.Versions(ctx)
 	if err != nil {
 		return fmt.Errorf("cannot read the server's versions: %w", err)
@@ -127,7 +133,7 @@ func (r *ChatBackendReconciler) observeServer(ctx context.Context, conn *connect
 
 // reconcileDirectory keeps the directory space listing every Open space on this
 // backend, so anyone in the organisation can find them.
-func (r *ChatBackendReconciler) reconcileDirectory(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend) error {
+func (r *Reconciler) reconcileDirectory(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend) error {
 	dir := r.Chat.Server(backend).DirectorySpace
 	if dir == nil {
 		backend.Status.DirectorySpaceID = ""
@@ -173,7 +179,7 @@ func (r *ChatBackendReconciler) reconcileDirectory(ctx context.Context, conn *co
 // is marked for deletion before its spaces are, so a space list that already shows
 // their deletion is always followed by an answer that says so. Asked first, a
 // deletion starting in between slipped a write through.
-func (r *ChatBackendReconciler) leaveForUninstall(ctx context.Context, what string) bool {
+func (r *Reconciler) leaveForUninstall(ctx context.Context, what string) bool {
 	why, err := r.Uninstall.Uninstalling(ctx)
 	if err != nil || why != "" {
 		ctrl.LoggerFrom(ctx).Info("Leaving "+what+" as it is: the operator may be being uninstalled", "why", why, "error", err)
@@ -183,7 +189,7 @@ func (r *ChatBackendReconciler) leaveForUninstall(ctx context.Context, what stri
 }
 
 // openSpaceIDs lists the space rooms of the Open spaces on a backend.
-func (r *ChatBackendReconciler) openSpaceIDs(ctx context.Context, backend string) ([]string, error) {
+func (r *Reconciler) openSpaceIDs(ctx context.Context, backend string) ([]string, error) {
 	var spaces collabv1.CollaborationSpaceList
 	if err := r.List(ctx, &spaces, client.MatchingFields{spaceindex.ChatBackend: backend}); err != nil {
 		return nil, fmt.Errorf("cannot list spaces: %w", err)
@@ -200,7 +206,7 @@ func (r *ChatBackendReconciler) openSpaceIDs(ctx context.Context, backend string
 }
 
 // patchStatus sets Ready from the pass's outcome and writes the status if it changed.
-func (r *ChatBackendReconciler) patchStatus(ctx context.Context, before, backend *collabv1.ChatBackend, passErr error) error {
+func (r *Reconciler) patchStatus(ctx context.Context, before, backend *collabv1.ChatBackend, passErr error) error {
 	cond := metav1.Condition{Type: collabv1.ReadyCondition, ObservedGeneration: backend.Generation}
 	if passErr == nil {
 		cond.Status, cond.Reason = metav1.ConditionTrue, collabv1.ReasonConnected
@@ -222,7 +228,7 @@ func (r *ChatBackendReconciler) patchStatus(ctx context.Context, before, backend
 
 // setStreaming says whether the server's stream of changes runs, or its spaces are
 // polled instead.
-func (r *ChatBackendReconciler) setStreaming(backend *collabv1.ChatBackend) {
+func (r *Reconciler) setStreaming(backend *collabv1.ChatBackend) {
 	if r.Streams == nil {
 		return
 	}
@@ -246,7 +252,7 @@ func orUnknown(s string) string {
 
 // SetupWithManager watches backends and the spaces listed in their directories,
 // and the health of the backends' streams.
-func (r *ChatBackendReconciler) SetupWithManager(_ context.Context, mgr ctrl.Manager, opts controller.Options) error {
+func (r *Reconciler) SetupWithManager(_ context.Context, mgr ctrl.Manager, opts controller.Options) error {
 	b := ctrl.NewControllerManagedBy(mgr)
 	if r.Streams != nil {
 		b = b.WatchesRawSource(source.Channel(r.Streams.Backends, &handler.EnqueueRequestForObject{}))
@@ -279,7 +285,7 @@ func directoryChanged() predicate.Predicate {
 			if !isOpen(old) && !isOpen(cur) {
 				return false
 			}
-			return old.Spec.Visibility != cur.Spec.Visibility || spaceRoomID(old) != spaceRoomID(cur) ||
+			return old.Spec.Visibility != cur.Spec.Visibility || spaceindex.ChatSpaceID(old) != spaceindex.ChatSpaceID(cur) ||
 				old.DeletionTimestamp.IsZero() != cur.DeletionTimestamp.IsZero()
 		},
 	}
@@ -292,13 +298,6 @@ func isOpen(obj client.Object) bool {
 	return !ok || s.Spec.Visibility == collabv1.VisibilityOpen
 }
 
-func spaceRoomID(s *collabv1.CollaborationSpace) string {
-	if s.Status.Chat == nil {
-		return ""
-	}
-	return s.Status.Chat.SpaceID
-}
-
 // backendOfSpace requeues a space's backend, so its directory follows the Open spaces.
 func backendOfSpace() handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
@@ -309,4 +308,8 @@ func backendOfSpace() handler.EventHandler {
 		}
 		return reqs
 	})
+}
+
+func (r *Reconciler) credentials() connect.Credentials {
+	return connect.NewCredentials(r.APIReader, r.Client, r.CredentialsNamespace)
 }
