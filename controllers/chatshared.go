@@ -6,12 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
@@ -155,25 +149,3 @@ func sharedRoomsKey(space *collabv1.CollaborationSpace) string {
 	slices.Sort(parts)
 	return strings.Join(parts, ";")
 }
-
-// spacesSharedWith wakes the spaces a space shares rooms with, before and
-// after a change, so a room shows under the other department as soon as its
-// id is recorded and leaves it as soon as the sharing stops.
-func spacesSharedWith() handler.EventHandler {
-	return handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
-		space, ok := obj.(*collabv1.CollaborationSpace)
-		if !ok {
-			return nil
-		}
-		var reqs []reconcile.Request
-		for target := range roomsSharedBy(space) {
-			ns, name, _ := strings.Cut(target, "/")
-			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: name}})
-		}
-		return reqs
-	})
-}
-
-// sharedRoomsChanged lets through the updates that change which recorded rooms
-// a space shares with whom.
-func sharedRoomsChanged() predicate.Predicate { return spaceUpdateChanges(sharedRoomsKey) }

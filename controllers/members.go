@@ -11,13 +11,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
@@ -433,53 +427,6 @@ func (r *CollaborationSpaceReconciler) setMembersReady(s *spaceScope, st *collab
 		}
 		setCondition(space, collabv1.MembersReadyCondition, metav1.ConditionTrue, collabv1.ReasonResolved, msg)
 	}
-}
-
-// spacesOfDirectory wakes the spaces that use a group whose people changed, and
-// every space of the directory when it turns Ready or not.
-func spacesOfDirectory(c client.Reader) handler.TypedEventHandler[client.Object, reconcile.Request] {
-	return handler.Funcs{
-		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			old, ok1 := e.ObjectOld.(*collabv1.PeopleDirectory)
-			cur, ok2 := e.ObjectNew.(*collabv1.PeopleDirectory)
-			if !ok1 || !ok2 {
-				return
-			}
-			changed := map[string]bool{}
-			digests := map[string]string{}
-			for _, g := range old.Status.Groups {
-				digests[g.Name] = g.Digest
-			}
-			for _, g := range cur.Status.Groups {
-				if d, ok := digests[g.Name]; !ok || d != g.Digest {
-					changed[g.Name] = true
-				}
-			}
-			all := readyStatus(old) != readyStatus(cur)
-			if !all && len(changed) == 0 {
-				return
-			}
-			var spaces collabv1.CollaborationSpaceList
-			if err := c.List(ctx, &spaces); err != nil {
-				return
-			}
-			for _, s := range spaces.Items {
-				for _, g := range directory.GroupsOf(&s) {
-					if all || changed[g] {
-						q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: s.Namespace, Name: s.Name}})
-						break
-					}
-				}
-			}
-		},
-	}
-}
-
-func readyStatus(d *collabv1.PeopleDirectory) metav1.ConditionStatus {
-	if c := meta.FindStatusCondition(d.Status.Conditions, collabv1.ReadyCondition); c != nil {
-		return c.Status
-	}
-	return metav1.ConditionUnknown
 }
 
 // forumAccounts remembers which usernames have an account on each forum, so a

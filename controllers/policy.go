@@ -12,14 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/workqueue"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
@@ -124,7 +117,7 @@ func (r *CollaborationSpaceReconciler) judgeSpace(ctx context.Context, space *co
 	if err != nil {
 		return nil, selection{}, fmt.Errorf("cannot compile the admission policies: %w", err)
 	}
-	ns, err := namespaceOf(ctx, r.Client, space.Namespace)
+	ns, err := policy.NamespaceOf(ctx, r.Client, space.Namespace)
 	if err != nil {
 		return nil, selection{}, fmt.Errorf("cannot read namespace %s: %w", space.Namespace, err)
 	}
@@ -181,7 +174,7 @@ func (r *CollaborationSpaceReconciler) policyInput(ctx context.Context, space *c
 	}
 	for i := range policies.Items {
 		p := &policies.Items[i]
-		if selectsNamespace(p.Spec.NamespaceSelector, ns) {
+		if policy.SelectsNamespace(p.Spec.NamespaceSelector, ns) {
 			sel.names = append(sel.names, p.Name)
 			sel.people = sel.people.tighter(p)
 		}
@@ -229,105 +222,4 @@ func (r *CollaborationSpaceReconciler) getBackend(ctx context.Context, name stri
 		return client.IgnoreNotFound(err)
 	}
 	return in.AddParam(obj, collabv1.GroupVersion.WithKind(kind))
-}
-
-// selectsNamespace is a label selector's verdict, a nil selector selecting every
-// namespace (CollaborationPolicy's rule). A selector that does not parse selects
-// none here; the admission policies judge it the same way.
-func selectsNamespace(sel *metav1.LabelSelector, ns *corev1.Namespace) bool {
-	if sel == nil {
-		return true
-	}
-	s, err := metav1.LabelSelectorAsSelector(sel)
-	if err != nil {
-		return false
-	}
-	return s.Matches(labels.Set(ns.Labels))
-}
-
-// --- Waking the spaces a policy decision may change ---
-
-// The watches of what enforcePolicy reads besides the space (SetupWithManager): a
-// change of a CollaborationPolicy's or a ForumBackend's spec, or of a namespace's
-// labels, wakes the spaces it may concern. ChatBackends already wake their spaces.
-var (
-	policyChanged      = builder.WithPredicates(predicate.GenerationChangedPredicate{})
-	backendSpecChanged = builder.WithPredicates(predicate.GenerationChangedPredicate{})
-	namespaceRelabeled = builder.WithPredicates(namespaceLabelsChanged())
-)
-
-// spacesOfPolicy wakes the spaces of the namespaces a policy selected before or
-// selects now.
-func spacesOfPolicy(c client.Reader) handler.EventHandler {
-	enqueue := func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request], objs ...client.Object) {
-		var sels []*metav1.LabelSelector
-		for _, o := range objs {
-			if p, ok := o.(*collabv1.CollaborationPolicy); ok {
-				sels = append(sels, p.Spec.NamespaceSelector)
-			}
-		}
-		var spaces collabv1.CollaborationSpaceList
-		if err := c.List(ctx, &spaces); err != nil {
-			return
-		}
-		nsSelected := map[string]bool{}
-		for _, s := range spaces.Items {
-			selected, seen := nsSelected[s.Namespace]
-			if !seen {
-				ns, err := namespaceOf(ctx, c, s.Namespace)
-				selected = err == nil && slices.ContainsFunc(sels, func(sel *metav1.LabelSelector) bool { return selectsNamespace(sel, ns) })
-				nsSelected[s.Namespace] = selected
-			}
-			if selected {
-				q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: s.Namespace, Name: s.Name}})
-			}
-		}
-	}
-	return handler.Funcs{
-		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			enqueue(ctx, q, e.Object)
-		},
-		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			enqueue(ctx, q, e.ObjectOld, e.ObjectNew)
-		},
-		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			enqueue(ctx, q, e.Object)
-		},
-	}
-}
-
-// namespaceOf reads a namespace's name and labels, from the manager's metadata cache
-// of namespaces (SetupWithManager watches them).
-func namespaceOf(ctx context.Context, c client.Reader, name string) (*corev1.Namespace, error) {
-	meta := &metav1.PartialObjectMetadata{}
-	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
-	if err := c.Get(ctx, client.ObjectKey{Name: name}, meta); err != nil {
-		return nil, err
-	}
-	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: meta.Name, Labels: meta.Labels}}, nil
-}
-
-// spacesInNamespace wakes every space of a namespace.
-func spacesInNamespace(c client.Reader) handler.EventHandler {
-	return spacesListed(c, func(obj client.Object) client.ListOption { return client.InNamespace(obj.GetName()) })
-}
-
-// namespaceLabelsChanged lets through only a change of a namespace's labels, which
-// is what decides the policies that select it.
-func namespaceLabelsChanged() predicate.Predicate {
-	return predicate.Funcs{
-		CreateFunc: func(event.CreateEvent) bool { return false },
-		DeleteFunc: func(event.DeleteEvent) bool { return false },
-		UpdateFunc: func(e event.UpdateEvent) bool {
-			return !labels.Equals(e.ObjectOld.GetLabels(), e.ObjectNew.GetLabels())
-		},
-		GenericFunc: func(event.GenericEvent) bool { return false },
-	}
-}
-
-// spacesOfForumBackend wakes every space on a ForumBackend.
-func spacesOfForumBackend(c client.Reader) handler.EventHandler {
-	return spacesListed(c, func(obj client.Object) client.ListOption {
-		return client.MatchingFields{spaceindex.ForumBackend: obj.GetName()}
-	})
 }

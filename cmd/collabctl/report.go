@@ -13,9 +13,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/opencommons/collab-operator/controllers"
 	"github.com/opencommons/collab-operator/internal/engines"
 	"github.com/opencommons/collab-operator/internal/insights"
+	"github.com/opencommons/collab-operator/internal/insightsread"
 )
 
 const reportHelp = `Usage:
@@ -98,8 +98,8 @@ func runReport(ctx context.Context, e env, args []string) int {
 		return exitFindings
 	}
 	now := time.Now()
-	in, err := controllers.ReadInsights(ctx, c, now.Add(-reportWindows[len(reportWindows)-1].span),
-		controllers.InsightsOptions{Chat: engines.Chat(),
+	in, err := insightsread.Read(ctx, c, now.Add(-reportWindows[len(reportWindows)-1].span),
+		insightsread.Options{Chat: engines.Chat(),
 			CredentialsNamespace: flags.credentialsNamespace, MaxPages: flags.maxPages})
 	if err != nil {
 		say(e.stderr, "%s report: %v\n", e.prog, err)

@@ -11,9 +11,9 @@ import (
 	"k8s.io/utils/ptr"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/controllers"
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
 	"github.com/opencommons/collab-operator/internal/insights"
+	"github.com/opencommons/collab-operator/internal/insightsread"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
 )
 
@@ -129,7 +129,7 @@ func TestInsightsCountWhatPeopleSaid(t *testing.T) {
 		}
 	}
 
-	in, err := controllers.ReadInsights(ctx, k8s, start, controllers.InsightsOptions{
+	in, err := insightsread.Read(ctx, k8s, start, insightsread.Options{
 		Chat: &matrix.Connector{}, CredentialsNamespace: operatorNamespace})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,8 @@
-package controllers
+// Package insightsread reads what the openness insights count from the cluster and
+// the chat servers: the spaces with chat, the people each declares, and the
+// metadata (sender, time, what it answers) of their rooms' messages, never their
+// content. Package insights computes the figures from it.
+package insightsread
 
 import (
 	"cmp"
@@ -15,10 +19,11 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/insights"
+	"github.com/opencommons/collab-operator/internal/policy"
 )
 
-// InsightsOptions say how ReadInsights reaches the chat servers.
-type InsightsOptions struct {
+// Options say how Read reaches the chat servers.
+type Options struct {
 	Chat                 chat.Connector
 	CredentialsNamespace string
 	// MaxPages bounds the history requests per room (100 messages each); 20
@@ -26,8 +31,8 @@ type InsightsOptions struct {
 	MaxPages int
 }
 
-// InsightsInput is the organisation and the metadata of its messages.
-type InsightsInput struct {
+// Input is the organisation and the metadata of its messages.
+type Input struct {
 	Org      insights.Org
 	Messages []insights.Message
 	// Incomplete names the rooms whose history reached MaxPages before since:
@@ -46,7 +51,7 @@ type insightsRules []collabv1.CollaborationPolicy
 func (rules insightsRules) disabledFor(ns *corev1.Namespace) bool {
 	for _, p := range rules {
 		in := p.Spec.Insights
-		if in != nil && in.Enabled != nil && !*in.Enabled && selectsNamespace(p.Spec.NamespaceSelector, ns) {
+		if in != nil && in.Enabled != nil && !*in.Enabled && policy.SelectsNamespace(p.Spec.NamespaceSelector, ns) {
 			return true
 		}
 	}
@@ -69,14 +74,14 @@ type historyReader interface {
 	History(ctx context.Context, roomID string, since time.Time, maxPages int) ([]insights.Message, bool, error)
 }
 
-// ReadInsights reads every CollaborationSpace with chat, the people it
+// Read reads every CollaborationSpace with chat, the people it
 // declares (its User members and the people its groups resolved to, as its
 // status names them) as the chat server knows them, and the metadata of the
 // messages sent in its rooms since since: what insights.Compute needs. A space
 // that opted out (spec.insights) or that a CollaborationPolicy keeps out
 // (spec.insights.enabled false) has its rooms' history left unread.
-func ReadInsights(ctx context.Context, c client.Reader, since time.Time, opts InsightsOptions) (InsightsInput, error) {
-	in := InsightsInput{Org: insights.Org{Spaces: map[string]insights.Space{}, Rooms: map[string]insights.Room{}}}
+func Read(ctx context.Context, c client.Reader, since time.Time, opts Options) (Input, error) {
+	in := Input{Org: insights.Org{Spaces: map[string]insights.Space{}, Rooms: map[string]insights.Room{}}}
 	var spaces collabv1.CollaborationSpaceList
 	if err := c.List(ctx, &spaces); err != nil {
 		return in, fmt.Errorf("cannot list CollaborationSpaces: %w", err)
@@ -102,7 +107,7 @@ func ReadInsights(ctx context.Context, c client.Reader, since time.Time, opts In
 			}
 			conns[name] = conn
 		}
-		ns, err := namespaceOf(ctx, c, space.Namespace)
+		ns, err := policy.NamespaceOf(ctx, c, space.Namespace)
 		if err != nil {
 			return in, fmt.Errorf("cannot read namespace %s: %w", space.Namespace, err)
 		}
@@ -115,7 +120,7 @@ func ReadInsights(ctx context.Context, c client.Reader, since time.Time, opts In
 }
 
 // addSpace adds a space's people, rooms and messages.
-func (in *InsightsInput) addSpace(ctx context.Context, conn *connect.ChatConnection, space *collabv1.CollaborationSpace,
+func (in *Input) addSpace(ctx context.Context, conn *connect.ChatConnection, space *collabv1.CollaborationSpace,
 	optedOut bool, since time.Time, maxPages int) error {
 	reader, ok := conn.Client.(historyReader)
 	if !ok {
