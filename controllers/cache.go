@@ -15,6 +15,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 )
 
 // ManagerOptions returns opts with the cache and client options the manager must run
@@ -74,7 +76,7 @@ func logWatchError(ctx context.Context, r *toolscache.Reflector, err error) {
 // manager's memory, not every Deployment in the cluster. Secrets are not among
 // them: they are never cached (ClientOptions).
 func CacheOptions() cache.Options {
-	owned := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{ManagedByLabel: ManagedByValue})}
+	owned := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{collabv1.ManagedByLabel: collabv1.ManagedByValue})}
 	return cache.Options{ByObject: map[client.Object]cache.ByObject{
 		&rbacv1.Role{}:                  owned,
 		&rbacv1.RoleBinding{}:           owned,

@@ -9,6 +9,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 )
 
 // TestTrimForCache: the cache keeps what a pass reads (labels, annotations of
@@ -23,11 +25,11 @@ func TestTrimForCache(t *testing.T) {
 	}{
 		"a role loses managed fields and last-applied, keeps the rest": {
 			in: &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "r", ManagedFields: managed,
-				Labels:      map[string]string{ManagedByLabel: ManagedByValue},
+				Labels:      map[string]string{collabv1.ManagedByLabel: collabv1.ManagedByValue},
 				Annotations: map[string]string{corev1.LastAppliedConfigAnnotation: "{...}", "keep": "me"}},
 				Rules: []rbacv1.PolicyRule{{Verbs: []string{"get"}}}},
 			want: &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "r",
-				Labels: map[string]string{ManagedByLabel: ManagedByValue,
+				Labels: map[string]string{collabv1.ManagedByLabel: collabv1.ManagedByValue,
 					cachedContentLabel: hashOf([]rbacv1.PolicyRule{{Verbs: []string{"get"}}})},
 				Annotations: map[string]string{"keep": "me"}}},
 		},

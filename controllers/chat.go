@@ -56,7 +56,7 @@ type chatPass struct {
 // reconcileChat makes the department's space and rooms match the spec, in as few
 // requests as the chat server allows: one read per room, and writes only for what
 // differs. It owns ChatReady and Drifted.
-func (r *CollaborationSpaceReconciler) reconcileChat(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
+func (r *Pass) reconcileChat(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
 	space := s.space
 	if !wantsChat(space) {
 		if err := r.retireAllRooms(ctx, s); err != nil {
@@ -94,7 +94,7 @@ func (r *CollaborationSpaceReconciler) reconcileChat(ctx context.Context, s *spa
 // applyChat brings the space room, then each room, then the space's list of children
 // in line, archives rooms no longer declared, and records the ids in status. It
 // returns the sharedWith spaces it could not resolve yet.
-func (r *CollaborationSpaceReconciler) applyChat(ctx context.Context, p *chatPass) ([]string, error) {
+func (r *Pass) applyChat(ctx context.Context, p *chatPass) ([]string, error) {
 	space := p.s.space
 	input, pending := r.desiredInput(ctx, p)
 	spaceSpec, _, err := p.Planner.DesiredRooms(space, input)
@@ -158,7 +158,7 @@ func (r *CollaborationSpaceReconciler) applyChat(ctx context.Context, p *chatPas
 // desiredInput gathers what the planner needs besides the space: the operator's
 // account, the space rooms of the departments rooms are shared with and the
 // people of its Group members.
-func (r *CollaborationSpaceReconciler) desiredInput(ctx context.Context, p *chatPass) (chat.DesiredInput, []string) {
+func (r *Pass) desiredInput(ctx context.Context, p *chatPass) (chat.DesiredInput, []string) {
 	in := chat.DesiredInput{
 		OperatorUserID: p.operator,
 		SharedSpaceIDs: map[string]string{},
@@ -189,7 +189,7 @@ func (r *CollaborationSpaceReconciler) desiredInput(ctx context.Context, p *chat
 // pass which crashed before writing status made, with the same proof. A room
 // that holds the alias but is not provably this space's stalls the space: the
 // operator never adopts what it cannot prove it made.
-func (r *CollaborationSpaceReconciler) findOrCreateRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec,
+func (r *Pass) findOrCreateRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec,
 	knownID string, legacyAliases ...string) (*chat.ObservedRoom, error) {
 	lookup := chat.Lookup{KnownID: knownID, LegacyAliases: legacyAliases, Operator: p.operator}
 	room, loc, err := chat.Locate(ctx, p.Client, spec, lookup)
@@ -210,7 +210,7 @@ func (r *CollaborationSpaceReconciler) findOrCreateRoom(ctx context.Context, p *
 
 // reportLocation tells the user what finding a room revealed: a room in status the
 // operator lost, a room moved to its current alias, an alias pointing elsewhere.
-func (r *CollaborationSpaceReconciler) reportLocation(p *chatPass, spec chat.RoomSpec, knownID string,
+func (r *Pass) reportLocation(p *chatPass, spec chat.RoomSpec, knownID string,
 	room *chat.ObservedRoom, loc chat.Location) {
 	space := p.s.space
 	if loc.Lost {
@@ -228,7 +228,7 @@ func (r *CollaborationSpaceReconciler) reportLocation(p *chatPass, spec chat.Roo
 
 // convergeRoom changes what differs between a room as observed and its spec. A room
 // created from the same spec in this pass plans nothing.
-func (r *CollaborationSpaceReconciler) convergeRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec, observed *chat.ObservedRoom) error {
+func (r *Pass) convergeRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec, observed *chat.ObservedRoom) error {
 	actions, report := p.Planner.Plan(spec, *observed, p.planOptions())
 	ctrl.LoggerFrom(ctx).V(1).Info("Planned room", "alias", observed.Alias, "actions", len(actions),
 		"drift", report.Drift, "notes", report.Notes)
@@ -253,7 +253,7 @@ func (r *CollaborationSpaceReconciler) convergeRoom(ctx context.Context, p *chat
 }
 
 // ensureRoom finds or creates a room, then converges it.
-func (r *CollaborationSpaceReconciler) ensureRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec,
+func (r *Pass) ensureRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec,
 	knownID string, legacyAliases ...string) (*chat.ObservedRoom, error) {
 	room, err := r.findOrCreateRoom(ctx, p, spec, knownID, legacyAliases...)
 	if err != nil {
@@ -314,7 +314,7 @@ func (p *chatPass) noteDrift(fields []string, alias string) {
 // put back, and which aliases point away from the space's rooms, which the
 // operator reports but does not follow: the ids in status are authoritative.
 // summarize turns both into the Drifted condition.
-func (r *CollaborationSpaceReconciler) reportDrift(p *chatPass) {
+func (r *Pass) reportDrift(p *chatPass) {
 	s := p.s
 	if len(p.drifted) > 0 {
 		r.recordWarning(s.space, collabv1.ReasonDriftCorrected, "Update", "Put back changes made by hand: %s", strings.Join(p.drifted, "; "))
@@ -347,7 +347,7 @@ func (p *chatPass) resumeOr(spec chat.RoomSpec, read func() (*chat.ObservedRoom,
 
 // resumeChat returns the checkpoint the pass resumes from and adds to (resume.go),
 // or nil when the backend's stream of changes is not running.
-func (r *CollaborationSpaceReconciler) resumeChat(s *spaceScope, conn *connect.ChatConnection) *checkpoint {
+func (r *Pass) resumeChat(s *spaceScope, conn *connect.ChatConnection) *checkpoint {
 	key := client.ObjectKeyFromObject(s.space)
 	epoch, ok := r.Streams.Epoch(conn.Backend.Name)
 	if !ok {
@@ -362,7 +362,7 @@ func (r *CollaborationSpaceReconciler) resumeChat(s *spaceScope, conn *connect.C
 // leaveCheckpoint keeps what a pass cut off by a passing fault found, for the
 // next one; a pass that completed, or failed for good, leaves nothing, so the
 // next periodic check reads every room.
-func (r *CollaborationSpaceReconciler) leaveCheckpoint(p *chatPass, err error) {
+func (r *Pass) leaveCheckpoint(p *chatPass, err error) {
 	key := client.ObjectKeyFromObject(p.s.space)
 	if p.resume == nil || err == nil || errors.Is(err, reconcile.TerminalError(nil)) {
 		r.checkpoints.forget(key)
@@ -374,7 +374,7 @@ func (r *CollaborationSpaceReconciler) leaveCheckpoint(p *chatPass, err error) {
 // chatPoll is when a space is next compared with its chat server in full: the
 // backend's safety-net interval while its stream of changes runs, else every
 // fallbackPollInterval (or the safety net, when shorter).
-func (r *CollaborationSpaceReconciler) chatPoll(conn *connect.ChatConnection) time.Duration {
+func (r *Pass) chatPoll(conn *connect.ChatConnection) time.Duration {
 	interval := conn.PollInterval()
 	if healthy, _ := r.Streams.Status(conn.Backend.Name); healthy {
 		return interval
@@ -384,7 +384,7 @@ func (r *CollaborationSpaceReconciler) chatPoll(conn *connect.ChatConnection) ti
 
 // retireRemovedRooms carries out the deletion policy on rooms that were in the status
 // but are no longer declared: by default they are archived, never silently dropped.
-func (r *CollaborationSpaceReconciler) retireRemovedRooms(ctx context.Context, p *chatPass, status *collabv1.ChatStatus) error {
+func (r *Pass) retireRemovedRooms(ctx context.Context, p *chatPass, status *collabv1.ChatStatus) error {
 	old := p.s.space.Status.Chat
 	if old == nil {
 		return nil
@@ -405,7 +405,7 @@ func (r *CollaborationSpaceReconciler) retireRemovedRooms(ctx context.Context, p
 }
 
 // retireRoom archives, deletes or lets go of one room by the space's deletionPolicy.
-func (r *CollaborationSpaceReconciler) retireRoom(ctx context.Context, conn *connect.ChatConnection, space *collabv1.CollaborationSpace,
+func (r *Pass) retireRoom(ctx context.Context, conn *connect.ChatConnection, space *collabv1.CollaborationSpace,
 	room collabv1.RoomStatus, parentID string) error {
 	switch deletionPolicy(space) {
 	case collabv1.DeletionPolicyRetain:
@@ -432,7 +432,7 @@ func (r *CollaborationSpaceReconciler) retireRoom(ctx context.Context, conn *con
 
 // retireAllRooms carries out the deletion policy on the rooms and the space room of
 // a space that no longer lists any room, as if it were deleted, and forgets them.
-func (r *CollaborationSpaceReconciler) retireAllRooms(ctx context.Context, s *spaceScope) error {
+func (r *Pass) retireAllRooms(ctx context.Context, s *spaceScope) error {
 	if s.space.Status.Chat == nil {
 		return nil
 	}
@@ -446,7 +446,7 @@ func (r *CollaborationSpaceReconciler) retireAllRooms(ctx context.Context, s *sp
 // deleteChat carries out the deletion policy on every room of the space, then on the
 // space room itself. A backend that no longer exists cannot be touched: the rooms are
 // left as they are, and a warning says so.
-func (r *CollaborationSpaceReconciler) deleteChat(ctx context.Context, s *spaceScope, policy collabv1.DeletionPolicy) error {
+func (r *Pass) deleteChat(ctx context.Context, s *spaceScope, policy collabv1.DeletionPolicy) error {
 	space := s.space
 	st := space.Status.Chat
 	if st == nil || policy == collabv1.DeletionPolicyRetain || space.Spec.Chat == nil || space.Spec.Chat.BackendRef == nil {

@@ -473,7 +473,7 @@ func TestSteadyStateChatMakesNoWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	counter := &writecount.Counter{}
-	r := &CollaborationSpaceReconciler{
+	r := &Pass{
 		Client: counter.Wrap(direct), Scheme: testenv.Scheme(),
 		Recorder: events.NewFakeRecorder(10), Chat: connector, CredentialsNamespace: operatorNamespace,
 	}

@@ -12,21 +12,12 @@ import (
 	"errors"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
@@ -34,17 +25,15 @@ import (
 	"github.com/opencommons/collab-operator/internal/directory"
 	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/outcome"
-	"github.com/opencommons/collab-operator/internal/predicates"
-	"github.com/opencommons/collab-operator/internal/spaceindex"
 )
 
 // SpaceFinalizer holds a CollaborationSpace until its deletionPolicy has been carried
 // out on every backend.
 const SpaceFinalizer = "collab.opencommons.io/finalizer"
 
-// CollaborationSpaceReconciler turns a CollaborationSpace into permission bindings,
+// Pass turns a CollaborationSpace into permission bindings,
 // chat rooms and a forum, and keeps them true.
-type CollaborationSpaceReconciler struct {
+type Pass struct {
 	client.Client
 	Scheme   *runtime.Scheme
 	Recorder events.EventRecorder
@@ -124,7 +113,7 @@ type spaceScope struct {
 
 // Reconcile reads top to bottom: get, finalizer first, one deferred status patch,
 // deletion or the ordered phases.
-func (r *CollaborationSpaceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+func (r *Pass) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	space := &collabv1.CollaborationSpace{}
 	if err := r.Get(ctx, req.NamespacedName, space); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -171,41 +160,8 @@ func (r *CollaborationSpaceReconciler) Reconcile(ctx context.Context, req ctrl.R
 // addFinalizer adds the finalizer before anything is created, so nothing the pass
 // makes can outlive the space unaccounted for. The optimistic lock keeps finalizers
 // that others added meanwhile.
-func (r *CollaborationSpaceReconciler) addFinalizer(ctx context.Context, space *collabv1.CollaborationSpace) error {
+func (r *Pass) addFinalizer(ctx context.Context, space *collabv1.CollaborationSpace) error {
 	patch := client.MergeFromWithOptions(space.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	controllerutil.AddFinalizer(space, SpaceFinalizer)
 	return r.Patch(ctx, space, patch)
-}
-
-// SetupWithManager registers the reconciler: it watches spaces, the RBAC objects it
-// owns, and the chat backends the spaces point at.
-func (r *CollaborationSpaceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts controller.Options) error {
-	if err := spaceindex.Register(ctx, mgr.GetFieldIndexer()); err != nil {
-		return err
-	}
-	b := ctrl.NewControllerManagedBy(mgr)
-	if r.Streams != nil {
-		b = b.WatchesRawSource(source.Channel(r.Streams.Spaces, &handler.EnqueueRequestForObject{}))
-	}
-	return b.
-		For(&collabv1.CollaborationSpace{}, builder.WithPredicates(
-			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
-				predicates.DeletionMarked()))).
-		Owns(&rbacv1.Role{}, changedByOthers).
-		Owns(&rbacv1.RoleBinding{}, changedByOthers).
-		Owns(&appsv1.Deployment{}, changedByOthers).
-		Owns(&corev1.Service{}, changedByOthers).
-		Owns(&corev1.PersistentVolumeClaim{}, changedByOthers).
-		Owns(&networkingv1.NetworkPolicy{}, changedByOthers).
-		Owns(&networkingv1.Ingress{}, changedByOthers).
-		Watches(&collabv1.ChatBackend{}, spacesOfChatBackend(mgr.GetClient()), builder.WithPredicates(chatBackendChanged())).
-		Watches(&collabv1.CollaborationSpace{}, spacesSharingWith(mgr.GetClient()), builder.WithPredicates(chatSpaceChanged())).
-		Watches(&collabv1.CollaborationSpace{}, spacesSharedWith(), builder.WithPredicates(sharedRoomsChanged())).
-		Watches(&collabv1.CollaborationPolicy{}, spacesOfPolicy(mgr.GetClient()), policyChanged).
-		WatchesMetadata(&corev1.Namespace{}, spacesInNamespace(mgr.GetClient()), namespaceRelabeled).
-		Watches(&collabv1.ForumBackend{}, spacesOfForumBackend(mgr.GetClient()), backendSpecChanged).
-		Watches(&collabv1.PeopleDirectory{}, spacesOfDirectory(mgr.GetClient())).
-		WithOptions(opts).
-		Named("collaborationspace").
-		Complete(r)
 }

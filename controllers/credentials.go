@@ -4,7 +4,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/connect"
 )
 
-func (r *CollaborationSpaceReconciler) credentials() connect.Credentials {
+func (r *Pass) credentials() connect.Credentials {
 	ns := r.CredentialsNamespace
 	if ns == "" {
 		// As --credentials-namespace defaults to --operator-namespace; dry runs and

@@ -24,7 +24,7 @@ func tenantSecret(t *testing.T, ns, token string) *corev1.Secret {
 	t.Helper()
 	s := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "stolen-credentials", Namespace: ns,
-			Labels: map[string]string{ManagedByLabel: ManagedByValue}},
+			Labels: map[string]string{collabv1.ManagedByLabel: collabv1.ManagedByValue}},
 		Data: map[string][]byte{"accessToken": []byte(token), "token": []byte(token), "uid": []byte("1")},
 	}
 	if err := k8sClient.Create(context.Background(), s); err != nil {

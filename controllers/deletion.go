@@ -36,7 +36,7 @@ func deletionPolicy(space *collabv1.CollaborationSpace) collabv1.DeletionPolicy 
 //   - Delete, when a policy forbids it now, is carried out as Archive;
 //   - a backend that cannot be reached is given up on only when an admin annotates
 //     the space ReleaseUnreachableAnnotation, and an event says what was left.
-func (r *CollaborationSpaceReconciler) reconcileDelete(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
+func (r *Pass) reconcileDelete(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
 	space := s.space
 	if !controllerutil.ContainsFinalizer(space, SpaceFinalizer) {
 		return ctrl.Result{}, nil
@@ -86,7 +86,7 @@ type backendFailure struct {
 // deleteBackends carries out the policy on every backend of the space, each
 // independently of the others, and returns those it could not reach and may not
 // give up on.
-func (r *CollaborationSpaceReconciler) deleteBackends(ctx context.Context, s *spaceScope, policy collabv1.DeletionPolicy) []backendFailure {
+func (r *Pass) deleteBackends(ctx context.Context, s *spaceScope, policy collabv1.DeletionPolicy) []backendFailure {
 	var failed []backendFailure
 	for _, p := range r.phases() {
 		if p.backend == nil {
@@ -110,7 +110,7 @@ func joinFailures(failed []backendFailure) error {
 // deletionFailed says on a backend's condition that the deletion cannot reach it,
 // and how an admin lets the space go if the backend is gone for good; the Warning
 // event comes once per new message.
-func (r *CollaborationSpaceReconciler) deletionFailed(s *spaceScope, f backendFailure, policy collabv1.DeletionPolicy) {
+func (r *Pass) deletionFailed(s *spaceScope, f backendFailure, policy collabv1.DeletionPolicy) {
 	condition := f.phase.condition
 	msg := fmt.Sprintf("Cannot carry out deletionPolicy %s on %s, retrying: %v; if it is gone for good, annotate the "+
 		"space %s=true to let the space go, leaving what it has there", policy, f.phase.backend.name, f.err, ReleaseUnreachableAnnotation)
@@ -121,7 +121,7 @@ func (r *CollaborationSpaceReconciler) deletionFailed(s *spaceScope, f backendFa
 }
 
 // removeFinalizer lets the space go, once its deletion is carried out or released.
-func (r *CollaborationSpaceReconciler) removeFinalizer(ctx context.Context, space *collabv1.CollaborationSpace) (ctrl.Result, error) {
+func (r *Pass) removeFinalizer(ctx context.Context, space *collabv1.CollaborationSpace) (ctrl.Result, error) {
 	metrics.ManagedRooms.DeleteLabelValues(space.Namespace, space.Name)
 	metrics.ManagedCategories.DeleteLabelValues(space.Namespace, space.Name)
 	patch := client.MergeFromWithOptions(space.DeepCopy(), client.MergeFromWithOptimisticLock{})
@@ -135,7 +135,7 @@ func (r *CollaborationSpaceReconciler) removeFinalizer(ctx context.Context, spac
 // releaseOnUninstall lets a space go while the operator is being uninstalled:
 // nothing on the chat server or the forum is touched, and the Kubernetes objects it
 // owns are released as under Retain, for a reinstall to adopt.
-func (r *CollaborationSpaceReconciler) releaseOnUninstall(ctx context.Context, s *spaceScope, why string) (ctrl.Result, error) {
+func (r *Pass) releaseOnUninstall(ctx context.Context, s *spaceScope, why string) (ctrl.Result, error) {
 	space := s.space
 	ctrl.LoggerFrom(ctx).Info("Releasing the space untouched: the operator is being uninstalled", "why", why)
 	if err := r.releaseOwned(ctx, space, collabv1.DeletionPolicyRetain); err != nil {
@@ -152,7 +152,7 @@ func (r *CollaborationSpaceReconciler) releaseOnUninstall(ctx context.Context, s
 // allowedDeletionPolicy is the space's deletionPolicy, but Archive for Delete when a
 // CollaborationPolicy that selects the namespace forbids Delete now: nothing is
 // purged that the platform team does not allow to be.
-func (r *CollaborationSpaceReconciler) allowedDeletionPolicy(ctx context.Context, space *collabv1.CollaborationSpace) collabv1.DeletionPolicy {
+func (r *Pass) allowedDeletionPolicy(ctx context.Context, space *collabv1.CollaborationSpace) collabv1.DeletionPolicy {
 	policy := deletionPolicy(space)
 	if policy != collabv1.DeletionPolicyDelete {
 		return policy
@@ -178,7 +178,7 @@ func (r *CollaborationSpaceReconciler) allowedDeletionPolicy(ctx context.Context
 // data (access is revoked at once, without waiting for the garbage collector), keeps
 // the forum's volume and admin Secret, and keeps its Deployment at zero replicas so
 // the archive can be opened again by scaling it up.
-func (r *CollaborationSpaceReconciler) releaseOwned(ctx context.Context, space *collabv1.CollaborationSpace,
+func (r *Pass) releaseOwned(ctx context.Context, space *collabv1.CollaborationSpace,
 	policy collabv1.DeletionPolicy) error {
 	objs, err := r.ownedObjects(ctx, space, ownedKinds)
 	if err != nil {
@@ -197,7 +197,7 @@ func (r *CollaborationSpaceReconciler) releaseOwned(ctx context.Context, space *
 	return nil
 }
 
-func (r *CollaborationSpaceReconciler) retireObject(ctx context.Context, space *collabv1.CollaborationSpace,
+func (r *Pass) retireObject(ctx context.Context, space *collabv1.CollaborationSpace,
 	obj ownedObject, policy collabv1.DeletionPolicy) error {
 	base := obj.DeepCopyObject().(client.Object) // what the release patches from
 	switch {
@@ -218,7 +218,7 @@ func (r *CollaborationSpaceReconciler) retireObject(ctx context.Context, space *
 // It patches what changed, never the whole object: the cache holds no rules or
 // subjects of Roles and RoleBindings (rbaccache.go), and writing one whole from
 // it would empty them.
-func (r *CollaborationSpaceReconciler) releaseObject(ctx context.Context, space *collabv1.CollaborationSpace,
+func (r *Pass) releaseObject(ctx context.Context, space *collabv1.CollaborationSpace,
 	obj ownedObject, base client.Object) error {
 	patch := client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})
 	if err := controllerutil.RemoveControllerReference(space, obj.Object, r.Scheme); err != nil {
@@ -231,7 +231,7 @@ func (r *CollaborationSpaceReconciler) releaseObject(ctx context.Context, space 
 	return nil
 }
 
-func (r *CollaborationSpaceReconciler) deleteObject(ctx context.Context, space *collabv1.CollaborationSpace, obj client.Object, kind string) error {
+func (r *Pass) deleteObject(ctx context.Context, space *collabv1.CollaborationSpace, obj client.Object, kind string) error {
 	if err := r.Delete(ctx, obj); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("cannot delete %s %s: %w", kind, obj.GetName(), err)
 	}
@@ -251,7 +251,7 @@ const maxLeftBehind = 10
 // releaseUnreachable gives up on the backends the deletion could not reach, when
 // the space carries ReleaseUnreachableAnnotation: a Warning event says what each
 // leaves behind. It returns the failures that stand.
-func (r *CollaborationSpaceReconciler) releaseUnreachable(s *spaceScope, failed []backendFailure) []backendFailure {
+func (r *Pass) releaseUnreachable(s *spaceScope, failed []backendFailure) []backendFailure {
 	space := s.space
 	if space.Annotations[ReleaseUnreachableAnnotation] != "true" {
 		return failed

@@ -61,7 +61,7 @@ func PlanSpace(ctx context.Context, live client.WithWatch, desired *collabv1.Col
 	}
 
 	before := space.DeepCopy()
-	r := &CollaborationSpaceReconciler{
+	r := &Pass{
 		Client:             cacheLike(dryrun.NewKubeClient(live, rec)),
 		Scheme:             live.Scheme(),
 		Recorder:           &events.FakeRecorder{}, // drops events
@@ -211,7 +211,7 @@ const forumToComeNote = "The forum is not running yet: once it is, the operator 
 // the operator creates every group and category, so the plan shows that, on an
 // empty forum, rather than "no changes". A forum with content recorded that does
 // not answer is something the plan cannot tell (unknownReasons).
-func (r *CollaborationSpaceReconciler) planForumToCome(ctx context.Context, s *spaceScope, rec *dryrun.Recorder) {
+func (r *Pass) planForumToCome(ctx context.Context, s *spaceScope, rec *dryrun.Recorder) {
 	space := s.space
 	if space.Spec.Forum == nil || space.Spec.Forum.Deploy == nil {
 		return

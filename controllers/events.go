@@ -15,7 +15,7 @@ import (
 
 // recordOperation notes a change the pass made to an owned object, so `kubectl
 // describe` tells a department lead what happened to their space and why.
-func (r *CollaborationSpaceReconciler) recordOperation(obj runtime.Object, kind, name string, op controllerutil.OperationResult) {
+func (r *Pass) recordOperation(obj runtime.Object, kind, name string, op controllerutil.OperationResult) {
 	reason, action := operationReason(op)
 	if reason == "" {
 		return
@@ -24,7 +24,7 @@ func (r *CollaborationSpaceReconciler) recordOperation(obj runtime.Object, kind,
 }
 
 // recordChange notes a change the pass made on a backend, e.g. a room created.
-func (r *CollaborationSpaceReconciler) recordChange(obj runtime.Object, reason, action, note string, args ...any) {
+func (r *Pass) recordChange(obj runtime.Object, reason, action, note string, args ...any) {
 	r.changes.add(obj, reason, action, fmt.Sprintf(note, args...))
 }
 
@@ -33,7 +33,7 @@ func (r *CollaborationSpaceReconciler) recordChange(obj runtime.Object, reason, 
 // made shows in `kubectl get events`, and a pass that makes five objects sends
 // one event per kind of change rather than five (issue 22 counted an event
 // per object at 10,000 spaces).
-func (r *CollaborationSpaceReconciler) announceChanges(obj runtime.Object) {
+func (r *Pass) announceChanges(obj runtime.Object) {
 	for _, c := range r.changes.take(obj) {
 		note := joinNotes(c.notes)
 		r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, c.reason, seriesAction(c.action, note), "%s", note)
@@ -109,7 +109,7 @@ func uidOf(obj runtime.Object) types.UID {
 }
 
 // recordWarning emits a warning event, for what a user should look at.
-func (r *CollaborationSpaceReconciler) recordWarning(obj runtime.Object, reason, action, note string, args ...any) {
+func (r *Pass) recordWarning(obj runtime.Object, reason, action, note string, args ...any) {
 	r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, reason, seriesAction(action, fmt.Sprintf(note, args...)), note, args...)
 }
 

@@ -50,7 +50,7 @@ type ForumSettings struct {
 
 // reconcileForum runs the department's forum and owns ForumReady. It is True only
 // when the workloads are Available and the forum's API answers.
-func (r *CollaborationSpaceReconciler) reconcileForum(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
+func (r *Pass) reconcileForum(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
 	space := s.space
 	switch {
 	case space.Spec.Forum == nil:
@@ -113,7 +113,7 @@ func tokenFailure(err error) (string, time.Duration) {
 // categories and groups are deleted and a deployed forum goes with its volume.
 // Objects that are kept are released (no owner reference), so the space can ask
 // for the forum again and find them.
-func (r *CollaborationSpaceReconciler) removeForum(ctx context.Context, s *spaceScope) error {
+func (r *Pass) removeForum(ctx context.Context, s *spaceScope) error {
 	space := s.space
 	st := space.Status.Forum
 	if st == nil {
@@ -155,7 +155,7 @@ func (r *CollaborationSpaceReconciler) removeForum(ctx context.Context, s *space
 // (and, under Delete, its groups) through the forum's API. A deployed forum deleted
 // with its volume needs no API calls; a forum the operator never had a token for
 // holds nothing the operator made.
-func (r *CollaborationSpaceReconciler) deleteForumContent(ctx context.Context, s *spaceScope, policy collabv1.DeletionPolicy) error {
+func (r *Pass) deleteForumContent(ctx context.Context, s *spaceScope, policy collabv1.DeletionPolicy) error {
 	space := s.space
 	f := space.Spec.Forum
 	if f == nil || space.Status.Forum == nil || policy == collabv1.DeletionPolicyRetain {
@@ -207,7 +207,7 @@ func forumLeftBehind(space *collabv1.CollaborationSpace) string {
 
 // releaseForumWorkloads carries out the deletion policy on a deployed forum's
 // workloads and admin Secret (not on the space's other objects).
-func (r *CollaborationSpaceReconciler) releaseForumWorkloads(ctx context.Context, space *collabv1.CollaborationSpace,
+func (r *Pass) releaseForumWorkloads(ctx context.Context, space *collabv1.CollaborationSpace,
 	policy collabv1.DeletionPolicy) error {
 	var kinds []ownedKind
 	for _, k := range ownedKinds {
@@ -239,7 +239,7 @@ func (r *CollaborationSpaceReconciler) releaseForumWorkloads(ctx context.Context
 
 // reconcileSharedForum gives the space its own category, groups and categories in a
 // shared forum (a ForumBackend).
-func (r *CollaborationSpaceReconciler) reconcileSharedForum(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
+func (r *Pass) reconcileSharedForum(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
 	fc, backend, err := connect.ToForumBackend(ctx, r.Client, r.credentials(), r.ForumConnector, s.space.Spec.Forum.BackendRef.Name)
 	if err != nil {
 		return ctrl.Result{}, s.fail(collabv1.ForumReadyCondition, collabv1.ReasonForumBackendUnavailable, err)
@@ -258,7 +258,7 @@ func (r *CollaborationSpaceReconciler) reconcileSharedForum(ctx context.Context,
 
 // reconcileForumContent converges the forum's groups, categories and privileges and
 // sets ForumReady from the outcome.
-func (r *CollaborationSpaceReconciler) reconcileForumContent(ctx context.Context, s *spaceScope, p *forumPass,
+func (r *Pass) reconcileForumContent(ctx context.Context, s *spaceScope, p *forumPass,
 	interval time.Duration) (ctrl.Result, error) {
 	space := s.space
 	status, err := r.applyForumContent(ctx, p)
@@ -309,7 +309,7 @@ func someNames(names []string, max int) string {
 
 // connectDeployedForum returns a client for a deployed forum with the API token in
 // its admin Secret, minted first when there is none yet (deployedForumClient).
-func (r *CollaborationSpaceReconciler) connectDeployedForum(ctx context.Context, space *collabv1.CollaborationSpace) (forum.Client, error) {
+func (r *Pass) connectDeployedForum(ctx context.Context, space *collabv1.CollaborationSpace) (forum.Client, error) {
 	return r.deployedForumClient(ctx, space, false)
 }
 
@@ -318,7 +318,7 @@ func (r *CollaborationSpaceReconciler) connectDeployedForum(ctx context.Context,
 // one there, it has the connector mint one by logging in with the admin
 // credentials it generated (which the forum's setup gave the admin account) and
 // stores it in the Secret, so no person has to.
-func (r *CollaborationSpaceReconciler) deployedForumClient(ctx context.Context, space *collabv1.CollaborationSpace, renew bool) (forum.Client, error) {
+func (r *Pass) deployedForumClient(ctx context.Context, space *collabv1.CollaborationSpace, renew bool) (forum.Client, error) {
 	secret := &corev1.Secret{}
 	key := client.ObjectKey{Namespace: space.Namespace, Name: forumdeploy.AdminSecretName(space.Name)}
 	if err := r.Get(ctx, key, secret); err != nil {
@@ -334,7 +334,7 @@ func (r *CollaborationSpaceReconciler) deployedForumClient(ctx context.Context, 
 
 // mintForumToken mints an API token for the forum's admin account and stores it,
 // with the account's uid, in the admin Secret.
-func (r *CollaborationSpaceReconciler) mintForumToken(ctx context.Context, space *collabv1.CollaborationSpace, secret *corev1.Secret) error {
+func (r *Pass) mintForumToken(ctx context.Context, space *collabv1.CollaborationSpace, secret *corev1.Secret) error {
 	username := string(secret.Data[forumdeploy.AdminUsernameKey])
 	tok, err := r.ForumConnector.MintToken(ctx, forum.Login{
 		URL: r.forumEndpoint(space), Username: username, Password: string(secret.Data[forumdeploy.AdminPasswordKey]),
@@ -354,7 +354,7 @@ func (r *CollaborationSpaceReconciler) mintForumToken(ctx context.Context, space
 
 // applyForumWorkloads writes the admin Secret (once), the volume, the Deployment,
 // Service, NetworkPolicy and the Ingress when one is asked for.
-func (r *CollaborationSpaceReconciler) applyForumWorkloads(ctx context.Context, space *collabv1.CollaborationSpace) error {
+func (r *Pass) applyForumWorkloads(ctx context.Context, space *collabv1.CollaborationSpace) error {
 	ns, name := space.Namespace, space.Name
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.AdminSecretName(name), Namespace: ns}}
 	if err := r.applyOwned(ctx, space, secret, "Secret", func() error { return fillAdminSecret(secret, name) }); err != nil {
@@ -393,7 +393,7 @@ func (r *CollaborationSpaceReconciler) applyForumWorkloads(ctx context.Context, 
 	return r.applyForumIngress(ctx, space)
 }
 
-func (r *CollaborationSpaceReconciler) applyForumIngress(ctx context.Context, space *collabv1.CollaborationSpace) error {
+func (r *Pass) applyForumIngress(ctx context.Context, space *collabv1.CollaborationSpace) error {
 	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.Name(space.Name), Namespace: space.Namespace}}
 	desired := forumdeploy.Ingress(space)
 	if desired == nil {
@@ -440,7 +440,7 @@ func randomHex(n int) (string, error) {
 
 // forumAvailable reports whether the forum's Deployment is Available at its current
 // generation, as `kubectl rollout status` would.
-func (r *CollaborationSpaceReconciler) forumAvailable(ctx context.Context, space *collabv1.CollaborationSpace) (bool, string) {
+func (r *Pass) forumAvailable(ctx context.Context, space *collabv1.CollaborationSpace) (bool, string) {
 	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.Name(space.Name), Namespace: space.Namespace}}
 	if err := r.Get(ctx, clientKey(dep), dep); err != nil {
 		return false, "Waiting for the forum's Deployment: " + err.Error()
@@ -457,7 +457,7 @@ func (r *CollaborationSpaceReconciler) forumAvailable(ctx context.Context, space
 }
 
 // forumEndpoint is where the operator reaches a deployed forum's API.
-func (r *CollaborationSpaceReconciler) forumEndpoint(space *collabv1.CollaborationSpace) string {
+func (r *Pass) forumEndpoint(space *collabv1.CollaborationSpace) string {
 	if r.Forum.EndpointOverride != "" {
 		return r.Forum.EndpointOverride
 	}
@@ -465,6 +465,6 @@ func (r *CollaborationSpaceReconciler) forumEndpoint(space *collabv1.Collaborati
 }
 
 // pingForum checks that the forum's API answers, before the operator has a token for it.
-func (r *CollaborationSpaceReconciler) pingForum(ctx context.Context, space *collabv1.CollaborationSpace) error {
+func (r *Pass) pingForum(ctx context.Context, space *collabv1.CollaborationSpace) error {
 	return r.ForumConnector.Ping(ctx, r.forumEndpoint(space), r.Forum.HTTPClient)
 }

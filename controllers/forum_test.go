@@ -160,7 +160,7 @@ func TestDeployedForumIsWhatAPlatformEngineerWouldRun(t *testing.T) {
 	if pod.Containers[0].ReadinessProbe == nil || pod.Containers[0].LivenessProbe == nil || pod.Containers[0].StartupProbe == nil {
 		t.Errorf("the forum container lacks probes")
 	}
-	if !metav1.IsControlledBy(dep, getSpace(t, space)) || dep.Labels[SpaceLabel] != "docs" {
+	if !metav1.IsControlledBy(dep, getSpace(t, space)) || dep.Labels[collabv1.SpaceLabel] != "docs" {
 		t.Errorf("Deployment not owned and labelled by its space: %v %v", dep.OwnerReferences, dep.Labels)
 	}
 
@@ -741,7 +741,7 @@ func TestPingForumQuotesNothing(t *testing.T) {
 		redirecting.URL: "unexpected redirect (HTTP 302)",
 		failing.URL:     "HTTP 500",
 	} {
-		r := &CollaborationSpaceReconciler{Forum: ForumSettings{EndpointOverride: url, HTTPClient: &http.Client{}},
+		r := &Pass{Forum: ForumSettings{EndpointOverride: url, HTTPClient: &http.Client{}},
 			ForumConnector: &nodebb.Connector{}}
 		err := r.pingForum(testCtx(t), space)
 		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "PWNED") ||
@@ -831,7 +831,7 @@ func TestMembersWithoutAForumAccountAreNotDrift(t *testing.T) {
 	}
 	recorder := events.NewFakeRecorder(20)
 	var forumWrites atomic.Int64
-	r := &CollaborationSpaceReconciler{
+	r := &Pass{
 		Client: direct, APIReader: direct, Scheme: testenv.Scheme(), Recorder: recorder,
 		Forum: ForumSettings{OperatorNamespace: operatorNamespace},
 		ForumConnector: &nodebb.Connector{Observer: func(method, _ string, _ int, _ time.Duration) {

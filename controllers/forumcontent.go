@@ -107,7 +107,7 @@ func categoryConflict(id int64, name string, parent int64) error {
 // spec: groups first (privileges name them), then in a shared forum the department's
 // own parent category, then the categories beneath it. It returns the forum's new
 // status.
-func (r *CollaborationSpaceReconciler) applyForumContent(ctx context.Context, p *forumPass) (*collabv1.ForumStatus, error) {
+func (r *Pass) applyForumContent(ctx context.Context, p *forumPass) (*collabv1.ForumStatus, error) {
 	space := p.s.space
 	self, err := p.client.Ping(ctx)
 	if errors.Is(err, forum.ErrUnauthorized) && p.reconnect != nil {
@@ -193,7 +193,7 @@ func recordedGroup(space *collabv1.CollaborationSpace, name string) bool {
 // found by name is the space's only when the operator's account owns it and its
 // status records it or it carries the space's proof; anything else is a
 // conflict.
-func (r *CollaborationSpaceReconciler) ensureGroup(ctx context.Context, p *forumPass, g forum.GroupSpec) error {
+func (r *Pass) ensureGroup(ctx context.Context, p *forumPass, g forum.GroupSpec) error {
 	observed, err := r.findOrCreateGroup(ctx, p, g)
 	if err != nil {
 		return err
@@ -214,7 +214,7 @@ func (r *CollaborationSpaceReconciler) ensureGroup(ctx context.Context, p *forum
 
 // findOrCreateGroup observes the group, creating it when it is missing, and
 // returns it once it is known to be the space's.
-func (r *CollaborationSpaceReconciler) findOrCreateGroup(ctx context.Context, p *forumPass, g forum.GroupSpec) (*forum.ObservedGroup, error) {
+func (r *Pass) findOrCreateGroup(ctx context.Context, p *forumPass, g forum.GroupSpec) (*forum.ObservedGroup, error) {
 	observed, err := p.client.ObserveGroup(ctx, g.Name)
 	if err != nil {
 		return nil, fmt.Errorf("cannot ensure forum group %s: %w", g.Name, err)
@@ -304,7 +304,7 @@ func isDepartmentCategory(pl forum.Planner, space *collabv1.CollaborationSpace) 
 // made is named after the department alone; it is adopted (renamed) only when
 // that is provably safe (adoptLegacyDepartmentCategory), otherwise it stays a
 // conflict.
-func (r *CollaborationSpaceReconciler) ensureDepartmentCategory(ctx context.Context, p *forumPass, cat forum.DesiredCategory) (int64, error) {
+func (r *Pass) ensureDepartmentCategory(ctx context.Context, p *forumPass, cat forum.DesiredCategory) (int64, error) {
 	prior := priorParentID(p.s.space)
 	id, err := r.ensureCategory(ctx, p, cat, prior, isDepartmentCategory(p.planner, p.s.space))
 	var conflict *outcome.ForumConflictError
@@ -329,7 +329,7 @@ func (r *CollaborationSpaceReconciler) ensureDepartmentCategory(ctx context.Cont
 // ForumBackend records that id (two spaces of the same department in different
 // namespaces, or a status restored into the wrong namespace, could both point
 // at it, and then the name does not say whose it is).
-func (r *CollaborationSpaceReconciler) adoptLegacyDepartmentCategory(ctx context.Context, p *forumPass, cat forum.DesiredCategory,
+func (r *Pass) adoptLegacyDepartmentCategory(ctx context.Context, p *forumPass, cat forum.DesiredCategory,
 	id int64) (bool, error) {
 	space := p.s.space
 	c, err := p.client.ObserveCategory(ctx, id, 0, "")
@@ -355,7 +355,7 @@ func (r *CollaborationSpaceReconciler) adoptLegacyDepartmentCategory(ctx context
 // otherSpacesRecording reports whether a CollaborationSpace other than space, on
 // the ForumBackend backend (or of unknown backend), records id as its
 // department category.
-func (r *CollaborationSpaceReconciler) otherSpacesRecording(ctx context.Context, space *collabv1.CollaborationSpace,
+func (r *Pass) otherSpacesRecording(ctx context.Context, space *collabv1.CollaborationSpace,
 	backend string, id int64) (bool, error) {
 	var spaces collabv1.CollaborationSpaceList
 	if err := r.List(ctx, &spaces); err != nil {
@@ -387,7 +387,7 @@ func isUnder(name string, parent int64) func(*forum.ObservedCategory) error {
 // ensureCategory finds a category by its recorded id, or by name under its parent
 // after a crash lost the id, creates it if need be, and converges it. verify, when
 // set, must accept what was found before anything is changed.
-func (r *CollaborationSpaceReconciler) ensureCategory(ctx context.Context, p *forumPass, cat forum.DesiredCategory, priorID int64,
+func (r *Pass) ensureCategory(ctx context.Context, p *forumPass, cat forum.DesiredCategory, priorID int64,
 	verify func(*forum.ObservedCategory) error) (int64, error) {
 	observed, err := p.client.ObserveCategory(ctx, priorID, cat.Spec.ParentID, cat.Spec.Name)
 	if err == nil && observed == nil {
@@ -465,7 +465,7 @@ func ownCategory(ctx context.Context, c forum.Client, cat collabv1.CategoryStatu
 // retireRemovedCategories carries out the deletion policy on categories no longer
 // declared: disabled by default, never silently dropped. In a shared forum only
 // categories still under the space's department category are touched.
-func (r *CollaborationSpaceReconciler) retireRemovedCategories(ctx context.Context, p *forumPass, status *collabv1.ForumStatus) error {
+func (r *Pass) retireRemovedCategories(ctx context.Context, p *forumPass, status *collabv1.ForumStatus) error {
 	old := p.s.space.Status.Forum
 	if old == nil {
 		return nil
@@ -497,7 +497,7 @@ func (r *CollaborationSpaceReconciler) retireRemovedCategories(ctx context.Conte
 }
 
 // retireCategory disables (Archive), deletes (Delete) or leaves (Retain) a category.
-func (r *CollaborationSpaceReconciler) retireCategory(ctx context.Context, c forum.Client, space *collabv1.CollaborationSpace,
+func (r *Pass) retireCategory(ctx context.Context, c forum.Client, space *collabv1.CollaborationSpace,
 	cat collabv1.CategoryStatus) error {
 	switch deletionPolicy(space) {
 	case collabv1.DeletionPolicyRetain:
@@ -518,7 +518,7 @@ func (r *CollaborationSpaceReconciler) retireCategory(ctx context.Context, c for
 
 // retireForumContent carries out the deletion policy on every category of the space
 // (and a shared forum's department category) and, under Delete, its groups.
-func (r *CollaborationSpaceReconciler) retireForumContent(ctx context.Context, c forum.Client, space *collabv1.CollaborationSpace) error {
+func (r *Pass) retireForumContent(ctx context.Context, c forum.Client, space *collabv1.CollaborationSpace) error {
 	st := space.Status.Forum
 	if st == nil || deletionPolicy(space) == collabv1.DeletionPolicyRetain {
 		return nil
@@ -539,7 +539,7 @@ func (r *CollaborationSpaceReconciler) retireForumContent(ctx context.Context, c
 // that, and under Delete the groups its status records or that carry its proof.
 // What it cannot show is left alone with a warning and does not hold the deletion
 // up: retrying would not change whose it is.
-func (r *CollaborationSpaceReconciler) retireSharedForumContent(ctx context.Context, c forum.Client, pl forum.Planner,
+func (r *Pass) retireSharedForumContent(ctx context.Context, c forum.Client, pl forum.Planner,
 	space *collabv1.CollaborationSpace) error {
 	st := space.Status.Forum
 	parent, err := c.ObserveCategory(ctx, st.ParentCategoryID, 0, pl.DepartmentCategoryName(space))
@@ -588,7 +588,7 @@ func (r *CollaborationSpaceReconciler) retireSharedForumContent(ctx context.Cont
 // deleteOwnGroup deletes one of the space's groups in a shared forum when the
 // operator's account owns it and status records it or it carries the space's
 // proof (ownGroup).
-func (r *CollaborationSpaceReconciler) deleteOwnGroup(ctx context.Context, c forum.Client, pl forum.Planner,
+func (r *Pass) deleteOwnGroup(ctx context.Context, c forum.Client, pl forum.Planner,
 	space *collabv1.CollaborationSpace, operatorUID int64, g forum.GroupSpec) error {
 	observed, err := c.ObserveGroup(ctx, g.Name)
 	if err != nil {

@@ -22,7 +22,7 @@ const maxListedPeople = 1000
 // organisation. The people the space last resolved stay, and, the resolution
 // not being trusted, nobody is added or removed until the groups shrink or the
 // limit grows (both wake the space).
-func (r *CollaborationSpaceReconciler) applyPeopleLimit(res *memberResolution, space *collabv1.CollaborationSpace,
+func (r *Pass) applyPeopleLimit(res *memberResolution, space *collabv1.CollaborationSpace,
 	prev *collabv1.MembersStatus, dirName string, limit *peopleLimit) {
 	if limit == nil || len(res.people) <= limit.max {
 		return
@@ -63,7 +63,7 @@ func cutShort(st *collabv1.MembersStatus) bool {
 
 // reportCountChange reports a change of a space too large for status to name
 // everyone: by how many people it grew or shrank.
-func (r *CollaborationSpaceReconciler) reportCountChange(space *collabv1.CollaborationSpace, prev, cur *collabv1.MembersStatus) {
+func (r *Pass) reportCountChange(space *collabv1.CollaborationSpace, prev, cur *collabv1.MembersStatus) {
 	was, now := peopleCounts(prev), peopleCounts(cur)
 	delta := int(now.Owners+now.Moderators+now.Members) - int(was.Owners+was.Moderators+was.Members)
 	switch {

@@ -59,7 +59,7 @@ type memberResolution struct {
 // reconcileMembers resolves the space's Group members and sets up the removal
 // budget for the pass. It never fails the pass: a directory that cannot be read
 // is reported on MembersReady and the last resolved members are kept.
-func (r *CollaborationSpaceReconciler) reconcileMembers(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
+func (r *Pass) reconcileMembers(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
 	space := s.space
 	prev := s.before.Status.Members
 	res := &memberResolution{people: map[string]collabv1.Role{}, emails: map[string]string{}, trusted: true}
@@ -115,7 +115,7 @@ func clearMembers(space *collabv1.CollaborationSpace, prev *collabv1.MembersStat
 
 // resolveGroups resolves the space's groups through the directory dirName of
 // the running operator and records the people in st.
-func (r *CollaborationSpaceReconciler) resolveGroups(res *memberResolution, space *collabv1.CollaborationSpace,
+func (r *Pass) resolveGroups(res *memberResolution, space *collabv1.CollaborationSpace,
 	st, prev *collabv1.MembersStatus, dirName string, groups map[string]collabv1.Role, limit *peopleLimit) {
 	found, lastErr, ok := r.Directories.Lookup(dirName)
 	samePrev := prev != nil && prev.Directory == dirName
@@ -280,7 +280,7 @@ func allPeople(st *collabv1.MembersStatus) map[string]bool {
 
 // reportJoinsAndLeaves emits an event for the people who joined or left the space
 // through its groups.
-func (r *CollaborationSpaceReconciler) reportJoinsAndLeaves(space *collabv1.CollaborationSpace, prev, cur *collabv1.MembersStatus) {
+func (r *Pass) reportJoinsAndLeaves(space *collabv1.CollaborationSpace, prev, cur *collabv1.MembersStatus) {
 	c := peopleCounts(cur)
 	metrics.SpacePeople.WithLabelValues(space.Namespace, space.Name, "Owner").Set(float64(c.Owners))
 	metrics.SpacePeople.WithLabelValues(space.Namespace, space.Name, "Moderator").Set(float64(c.Moderators))
@@ -358,7 +358,7 @@ func (s *spaceScope) forumPeople() []forum.Person {
 // reportMembers, the last phase, records the pass's removals and the held ones in
 // status, and sets MembersReady. Held removals are retried as the oldest removal
 // leaves the window.
-func (r *CollaborationSpaceReconciler) reportMembers(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
+func (r *Pass) reportMembers(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
 	space, m := s.space, s.members
 	if m == nil {
 		return ctrl.Result{}, nil
@@ -398,7 +398,7 @@ func (r *CollaborationSpaceReconciler) reportMembers(ctx context.Context, s *spa
 
 // setMembersReady reports the resolution and the budget on MembersReady, which
 // is not part of Ready.
-func (r *CollaborationSpaceReconciler) setMembersReady(s *spaceScope, st *collabv1.MembersStatus) {
+func (r *Pass) setMembersReady(s *spaceScope, st *collabv1.MembersStatus) {
 	space, m := s.space, s.members
 	if len(groupRoles(space)) == 0 && st.Held == nil {
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.MembersReadyCondition)
@@ -449,7 +449,7 @@ var knownForumAccounts = &forumAccounts{seen: map[string]map[string]time.Time{}}
 
 // forumPeople returns the resolved people who have an account on the forum;
 // the others are counted in status.members.withoutForumAccount.
-func (r *CollaborationSpaceReconciler) forumPeople(ctx context.Context, fc forum.Client, forumName string, s *spaceScope) []forum.Person {
+func (r *Pass) forumPeople(ctx context.Context, fc forum.Client, forumName string, s *spaceScope) []forum.Person {
 	people := s.forumPeople()
 	if len(people) == 0 {
 		return nil

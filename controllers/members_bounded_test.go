@@ -44,7 +44,7 @@ func bigSpace() *collabv1.CollaborationSpace {
 // keeps until the directory answers; a sample is not everyone, so the removals
 // it would make are not trusted.
 func TestStatusNamesABoundedSampleOfAnyNumberOfPeople(t *testing.T) {
-	r := &CollaborationSpaceReconciler{Directories: allStaff(30000, false)}
+	r := &Pass{Directories: allStaff(30000, false)}
 	space := bigSpace()
 	st := &collabv1.MembersStatus{Directory: "org"}
 	res := &memberResolution{people: map[string]collabv1.Role{}, emails: map[string]string{}, trusted: true}
@@ -71,7 +71,7 @@ func TestStatusNamesABoundedSampleOfAnyNumberOfPeople(t *testing.T) {
 	}
 	for name, reg := range tests {
 		t.Run(name, func(t *testing.T) {
-			r := &CollaborationSpaceReconciler{Directories: reg}
+			r := &Pass{Directories: reg}
 			next := &collabv1.MembersStatus{Directory: "org"}
 			res := &memberResolution{people: map[string]collabv1.Role{}, emails: map[string]string{}, trusted: true}
 			r.resolveGroups(res, space, next, st, "org", groupRoles(space), nil)

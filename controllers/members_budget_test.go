@@ -68,7 +68,7 @@ func TestOutsidersNeverUseUpADepartedColleaguesRemoval(t *testing.T) {
 	planner := plan.New(plan.Config{ServerName: "x"})
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			r := &CollaborationSpaceReconciler{MaxRemovalsPerPass: capPerHour}
+			r := &Pass{MaxRemovalsPerPass: capPerHour}
 			b := r.newBudget(&collabv1.CollaborationSpace{}, tc.prev, map[string]collabv1.Role{}, true)
 			s := &spaceScope{members: &memberResolution{budget: b}}
 			mayRemove := s.mayRemoveChat(planner)
@@ -95,7 +95,7 @@ func TestOutsidersNeverUseUpADepartedColleaguesRemoval(t *testing.T) {
 // sixth waits unseen instead of being held for approval.
 func TestADepartureOutlivesAPassThatFailed(t *testing.T) {
 	const capPerHour = 5
-	r := &CollaborationSpaceReconciler{MaxRemovalsPerPass: capPerHour}
+	r := &Pass{MaxRemovalsPerPass: capPerHour}
 	planner := plan.New(plan.Config{ServerName: "x"})
 	left := []string{"m1", "m2", "m3", "m4", "m5", "m6"}
 

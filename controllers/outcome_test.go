@@ -142,7 +142,7 @@ func TestPassOutcome(t *testing.T) {
 			c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).
 				WithObjects(space, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns"}}, outcomeBackend(), outcomeForumBackend(), outcomeSecret("chat-creds", "accessToken"), outcomeSecret("forum-creds", "token")).
 				WithStatusSubresource(&collabv1.CollaborationSpace{}).Build()
-			r := &CollaborationSpaceReconciler{
+			r := &Pass{
 				Client: c, APIReader: c, Scheme: testenv.Scheme(), Recorder: events.NewFakeRecorder(20),
 				CredentialsNamespace: "collab-system", Chat: &fixedChat{c: chatAnswering(tc.chatErr, tc.spaceRoomAnswers)},
 				ForumConnector: &nodebb.Connector{}, Forum: ForumSettings{OperatorNamespace: "collab-system"},

@@ -26,7 +26,7 @@ import (
 // applyOwned creates or updates an object the space owns: labelled, controlled by the
 // space, with mutate setting what the operator manages. An event records each change;
 // an object that already matches is not written.
-func (r *CollaborationSpaceReconciler) applyOwned(ctx context.Context, space *collabv1.CollaborationSpace,
+func (r *Pass) applyOwned(ctx context.Context, space *collabv1.CollaborationSpace,
 	obj client.Object, kind string, mutate func() error) error {
 	mutateOwned := func() error {
 		obj.SetLabels(ownedLabels(obj.GetLabels(), space))
@@ -109,9 +109,9 @@ type ownedObject struct {
 }
 
 // ownedObjects lists every object this space controls, found by its labels.
-func (r *CollaborationSpaceReconciler) ownedObjects(ctx context.Context, space *collabv1.CollaborationSpace,
+func (r *Pass) ownedObjects(ctx context.Context, space *collabv1.CollaborationSpace,
 	kinds []ownedKind) ([]ownedObject, error) {
-	sel := client.MatchingLabels{SpaceLabel: space.Name, ManagedByLabel: ManagedByValue}
+	sel := client.MatchingLabels{collabv1.SpaceLabel: space.Name, collabv1.ManagedByLabel: collabv1.ManagedByValue}
 	var out []ownedObject
 	for _, k := range kinds {
 		list := k.newList()
@@ -134,7 +134,7 @@ func (r *CollaborationSpaceReconciler) ownedObjects(ctx context.Context, space *
 
 // ownedSecrets returns the Secrets this space controls, read by name: its forum's
 // admin Secret, if it has one.
-func (r *CollaborationSpaceReconciler) ownedSecrets(ctx context.Context, space *collabv1.CollaborationSpace) ([]ownedObject, error) {
+func (r *Pass) ownedSecrets(ctx context.Context, space *collabv1.CollaborationSpace) ([]ownedObject, error) {
 	secret := &corev1.Secret{}
 	key := client.ObjectKey{Namespace: space.Namespace, Name: forumdeploy.AdminSecretName(space.Name)}
 	if err := r.Get(ctx, key, secret); err != nil {

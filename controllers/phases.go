@@ -42,7 +42,7 @@ type spaceBackend struct {
 // phases are the projections of a space, in order: its Group members, Kubernetes
 // RBAC, chat, forum, then the members' report, which needs the removals the chat
 // and forum phases made.
-func (r *CollaborationSpaceReconciler) phases() []spacePhase {
+func (r *Pass) phases() []spacePhase {
 	return []spacePhase{
 		{condition: collabv1.MembersReadyCondition, reconcile: r.reconcileMembers},
 		{condition: collabv1.PermissionsReadyCondition, reconcile: r.reconcilePermissions},

@@ -172,7 +172,7 @@ func matrixChanges(t *testing.T, writes []matrixRequest, names map[string]string
 // rbacState records the resourceVersion of the space's Roles and RoleBindings.
 func rbacState(t *testing.T, ctx context.Context, ns, space string) map[string]string {
 	t.Helper()
-	sel := client.MatchingLabels{SpaceLabel: space}
+	sel := client.MatchingLabels{collabv1.SpaceLabel: space}
 	out := map[string]string{}
 	roles := &rbacv1.RoleList{}
 	bindings := &rbacv1.RoleBindingList{}

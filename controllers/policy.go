@@ -43,7 +43,7 @@ var policyEvaluator = sync.OnceValues(policy.New)
 // the space is Stalled with reason PolicyViolation until it or the policy changes
 // (both wake it). A policy that cannot be read also stops the pass, and is retried:
 // the operator does not act on a space it cannot judge.
-func (r *CollaborationSpaceReconciler) enforcePolicy(ctx context.Context, s *spaceScope) (stop bool, _ error) {
+func (r *Pass) enforcePolicy(ctx context.Context, s *spaceScope) (stop bool, _ error) {
 	space := s.space
 	violations, sel, err := r.judgeSpace(ctx, space)
 	if err != nil {
@@ -75,7 +75,7 @@ func (r *CollaborationSpaceReconciler) enforcePolicy(ctx context.Context, s *spa
 // breaks a policy, so a policy tightened after the forum was deployed does not
 // stop it, and the platform team must not believe it did. It emits a Warning
 // event when that is new, and returns the sentence for PolicyCompliant.
-func (r *CollaborationSpaceReconciler) stillRunning(ctx context.Context, space *collabv1.CollaborationSpace,
+func (r *Pass) stillRunning(ctx context.Context, space *collabv1.CollaborationSpace,
 	violations []policy.Violation) string {
 	if !slices.ContainsFunc(violations, func(v policy.Violation) bool { return v.Field == "spec.forum.deploy.image" }) {
 		return ""
@@ -111,7 +111,7 @@ func violationMessage(violations []policy.Violation) string {
 // judgeSpace evaluates the space against every CollaborationPolicy and the backends
 // it names, and returns what it breaks and the names of the policies that select
 // its namespace.
-func (r *CollaborationSpaceReconciler) judgeSpace(ctx context.Context, space *collabv1.CollaborationSpace) (
+func (r *Pass) judgeSpace(ctx context.Context, space *collabv1.CollaborationSpace) (
 	[]policy.Violation, selection, error) {
 	eval, err := policyEvaluator()
 	if err != nil {
@@ -157,7 +157,7 @@ func (l *peopleLimit) tighter(p *collabv1.CollaborationPolicy) *peopleLimit {
 // policyInput gathers what the admission policies are evaluated against: every
 // CollaborationPolicy, and the backends the space names (a backend it does not
 // name never forbids anything).
-func (r *CollaborationSpaceReconciler) policyInput(ctx context.Context, space *collabv1.CollaborationSpace,
+func (r *Pass) policyInput(ctx context.Context, space *collabv1.CollaborationSpace,
 	ns *corev1.Namespace) (policy.Input, selection, error) {
 	var sel selection
 	obj, err := policy.Unstructured(space, collabv1.GroupVersion.WithKind("CollaborationSpace"))
@@ -217,7 +217,7 @@ func heldBefore(space *collabv1.CollaborationSpace) *collabv1.CollaborationSpace
 
 // getBackend adds a backend to the input; one that does not exist is left to the
 // chat and forum phases to report.
-func (r *CollaborationSpaceReconciler) getBackend(ctx context.Context, name string, obj client.Object, in *policy.Input, kind string) error {
+func (r *Pass) getBackend(ctx context.Context, name string, obj client.Object, in *policy.Input, kind string) error {
 	if err := r.Get(ctx, client.ObjectKey{Name: name}, obj); err != nil {
 		return client.IgnoreNotFound(err)
 	}

@@ -14,16 +14,6 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 )
 
-const (
-	// SpaceLabel names the CollaborationSpace an owned object belongs to.
-	SpaceLabel = "collab.opencommons.io/space"
-	// ManagedByLabel marks every object the operator owns, so its cache can be limited
-	// to them.
-	ManagedByLabel = "app.kubernetes.io/managed-by"
-	// ManagedByValue is the value of ManagedByLabel on the operator's objects.
-	ManagedByValue = "collab-operator"
-)
-
 // spaceRole is a Kubernetes Role the operator makes for every space.
 type spaceRole struct {
 	suffix string
@@ -107,7 +97,7 @@ func subjectFor(m collabv1.Member, namespace string) rbacv1.Subject {
 
 // reconcilePermissions makes the space's Roles and one RoleBinding per role in use,
 // then prunes what is no longer declared. It owns PermissionsReady.
-func (r *CollaborationSpaceReconciler) reconcilePermissions(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
+func (r *Pass) reconcilePermissions(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
 	space := s.space
 	var roles, bindings []string
 	for _, role := range []spaceRole{ownerRole, viewerRole} {
@@ -138,18 +128,18 @@ func (r *CollaborationSpaceReconciler) reconcilePermissions(ctx context.Context,
 	return ctrl.Result{}, nil
 }
 
-func (r *CollaborationSpaceReconciler) permissionsFailed(s *spaceScope, err error) error {
+func (r *Pass) permissionsFailed(s *spaceScope, err error) error {
 	return s.fail(collabv1.PermissionsReadyCondition, collabv1.ReasonBindingFailed,
 		fmt.Errorf("cannot write the space's Roles or RoleBindings: %w", err))
 }
 
-func (r *CollaborationSpaceReconciler) applyRole(ctx context.Context, space *collabv1.CollaborationSpace, role spaceRole) (string, error) {
+func (r *Pass) applyRole(ctx context.Context, space *collabv1.CollaborationSpace, role spaceRole) (string, error) {
 	obj := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: roleName(space.Name, role), Namespace: space.Namespace},
 		Rules: role.rules(space.Name)}
 	return obj.Name, r.applyRBAC(ctx, space, obj, "Role")
 }
 
-func (r *CollaborationSpaceReconciler) applyRoleBinding(ctx context.Context, space *collabv1.CollaborationSpace,
+func (r *Pass) applyRoleBinding(ctx context.Context, space *collabv1.CollaborationSpace,
 	role collabv1.Role, subjects []rbacv1.Subject) (string, error) {
 	obj := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: bindingName(space.Name, role), Namespace: space.Namespace},
 		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: roleName(space.Name, roleForMember[role])},
@@ -159,7 +149,7 @@ func (r *CollaborationSpaceReconciler) applyRoleBinding(ctx context.Context, spa
 
 // pruneRBAC deletes the space's Roles and RoleBindings that are no longer declared,
 // after the declared ones are in place, so no member loses access in between.
-func (r *CollaborationSpaceReconciler) pruneRBAC(ctx context.Context, space *collabv1.CollaborationSpace, keep []string) error {
+func (r *Pass) pruneRBAC(ctx context.Context, space *collabv1.CollaborationSpace, keep []string) error {
 	objs, err := r.ownedObjects(ctx, space, ownedKinds[:2])
 	if err != nil {
 		return err
@@ -180,7 +170,7 @@ func (r *CollaborationSpaceReconciler) pruneRBAC(ctx context.Context, space *col
 // Removing a person from a space must take effect whatever else the space asks
 // for: each RoleBinding keeps only the subjects the spec still declares in its
 // role, and one with none left, or of a role no longer in use, is deleted.
-func (r *CollaborationSpaceReconciler) revokePermissions(ctx context.Context, space *collabv1.CollaborationSpace) error {
+func (r *Pass) revokePermissions(ctx context.Context, space *collabv1.CollaborationSpace) error {
 	declared := subjectsByRole(space)
 	objs, err := r.ownedObjects(ctx, space, ownedKinds[1:2])
 	if err != nil {
@@ -236,14 +226,14 @@ func ownedLabels(labels map[string]string, space *collabv1.CollaborationSpace) m
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	labels[SpaceLabel] = space.Name
-	labels[ManagedByLabel] = ManagedByValue
+	labels[collabv1.SpaceLabel] = space.Name
+	labels[collabv1.ManagedByLabel] = collabv1.ManagedByValue
 	// The space's shard goes with what it owns, so a shard caches only its own
 	// spaces' objects (ShardCacheOptions).
-	if shard, ok := space.Labels[ShardLabel]; ok {
-		labels[ShardLabel] = shard
+	if shard, ok := space.Labels[collabv1.ShardLabel]; ok {
+		labels[collabv1.ShardLabel] = shard
 	} else {
-		delete(labels, ShardLabel)
+		delete(labels, collabv1.ShardLabel)
 	}
 	return labels
 }

@@ -157,7 +157,7 @@ func TestBindingsFollowMembersAndArePruned(t *testing.T) {
 	if !slices.Equal(owners.Subjects, wantOwners) {
 		t.Errorf("owners binding subjects = %v, want %v", owners.Subjects, wantOwners)
 	}
-	if !metav1.IsControlledBy(owners, got) || owners.Labels[SpaceLabel] != "research" {
+	if !metav1.IsControlledBy(owners, got) || owners.Labels[collabv1.SpaceLabel] != "research" {
 		t.Errorf("owners binding is not owned and labelled by its space: %v %v", owners.OwnerReferences, owners.Labels)
 	}
 

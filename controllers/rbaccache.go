@@ -78,7 +78,7 @@ func withLabel(l map[string]string, key, value string) map[string]string {
 // writes desired's content on the object's own metadata (labels and
 // annotations others set stay) and keeps a RoleBinding's roleRef, which the
 // API server does not let change.
-func (r *CollaborationSpaceReconciler) applyRBAC(ctx context.Context, space *collabv1.CollaborationSpace,
+func (r *Pass) applyRBAC(ctx context.Context, space *collabv1.CollaborationSpace,
 	desired client.Object, kind string) error {
 	// What desired grants is its content: a hash label it may carry from a read
 	// of the server (revokePermissions) is someone else's word.
@@ -120,7 +120,7 @@ func (r *CollaborationSpaceReconciler) applyRBAC(ctx context.Context, space *col
 
 // liveReader reads from the API server itself: the APIReader, or the Client
 // when there is none (a plan's client reads live anyway).
-func (r *CollaborationSpaceReconciler) liveReader() client.Reader {
+func (r *Pass) liveReader() client.Reader {
 	if r.APIReader != nil {
 		return r.APIReader
 	}
@@ -132,7 +132,7 @@ func (r *CollaborationSpaceReconciler) liveReader() client.Reader {
 // space moved to this shard, ShardCacheOptions) or the cache lags: then it is
 // read into current from the API server, for the caller to bring in line, and
 // created is false.
-func (r *CollaborationSpaceReconciler) createOwned(ctx context.Context, space *collabv1.CollaborationSpace,
+func (r *Pass) createOwned(ctx context.Context, space *collabv1.CollaborationSpace,
 	desired, current client.Object, kind string) (created bool, err error) {
 	fresh, _ := desired.DeepCopyObject().(client.Object)
 	fresh.SetLabels(ownedLabels(fresh.GetLabels(), space))

@@ -110,7 +110,7 @@ func (b *removalBudget) dueChat(planner chat.Planner) {
 // newBudget sets up the removal budget from status: the accounts removed in the
 // last hour count against the cap, and an approval annotation that names the
 // digest of the held removals lets exactly those go.
-func (r *CollaborationSpaceReconciler) newBudget(space *collabv1.CollaborationSpace, prev *collabv1.MembersStatus,
+func (r *Pass) newBudget(space *collabv1.CollaborationSpace, prev *collabv1.MembersStatus,
 	people map[string]collabv1.Role, trusted bool) *removalBudget {
 	b := &removalBudget{cap: r.MaxRemovalsPerPass, recent: map[string]bool{}, approved: map[string]bool{}, trusted: trusted,
 		due: map[string]bool{}}
@@ -234,7 +234,7 @@ func windowRemovals(records []collabv1.RemovalRecord, removed []string) []collab
 
 // recordHeld records the removals the budget held back in st, warns when they
 // changed, and asks to be requeued as the oldest removal leaves the window.
-func (r *CollaborationSpaceReconciler) recordHeld(space *collabv1.CollaborationSpace, st, prev *collabv1.MembersStatus,
+func (r *Pass) recordHeld(space *collabv1.CollaborationSpace, st, prev *collabv1.MembersStatus,
 	b *removalBudget) ctrl.Result {
 	var result ctrl.Result
 	st.Held = nil

@@ -76,7 +76,7 @@ func TestCutOffPassResumes(t *testing.T) {
 				WithObjects(space, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns"}}, outcomeBackend(), outcomeSecret("chat-creds", "accessToken")).
 				WithStatusSubresource(&collabv1.CollaborationSpace{}).Build()
 			streams := stream.Holding("chat")
-			r := &CollaborationSpaceReconciler{
+			r := &Pass{
 				Client: c, APIReader: c, Scheme: testenv.Scheme(), Recorder: events.NewFakeRecorder(100),
 				CredentialsNamespace: "collab-system", Chat: &fixedChat{c: fake}, Streams: streams,
 			}

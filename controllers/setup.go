@@ -114,7 +114,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := mgr.Add(streams); err != nil {
 		return err
 	}
-	spaces := &CollaborationSpaceReconciler{
+	spaces := &Pass{
 		Client:               mgr.GetClient(),
 		Scheme:               mgr.GetScheme(),
 		Recorder:             recorder,
@@ -133,7 +133,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		TransientGrace:     o.TransientGrace,
 		PassTimeout:        o.PassTimeout,
 	}
-	if err := spaces.SetupWithManager(ctx, mgr, opts(o.MaxConcurrentReconciles)); err != nil {
+	if err := setupSpaces(ctx, mgr, spaces, opts(o.MaxConcurrentReconciles)); err != nil {
 		return err
 	}
 	if err := o.Metrics.Register(NewSpaceCollector(mgr.GetClient())); err != nil {

@@ -21,9 +21,9 @@ import (
 // Sharding spreads the spaces of a large cluster over several managers, as Flux
 // shards its controllers: each manager runs with --watch-label-selector and
 // caches and reconciles only the CollaborationSpaces whose labels match it. The
-// documented layout labels spaces with ShardLabel: each shard's manager selects
-// ShardLabel=<shard>, and the main manager the spaces without the label
-// (!ShardLabel). Each manager holds a lease of its own (ShardLeaderElectionID).
+// documented layout labels spaces with collabv1.ShardLabel: each shard's manager selects
+// collabv1.ShardLabel=<shard>, and the main manager the spaces without the label
+// (!collabv1.ShardLabel). Each manager holds a lease of its own (ShardLeaderElectionID).
 //
 // The backends are cluster-scoped and shared by every shard, so exactly one
 // manager (--backend-controllers, the main one) does what concerns a backend as a
@@ -36,9 +36,6 @@ import (
 // per-manager parts only: the /sync stream that wakes their own spaces
 // (StreamsOnly) and the people directories' resolution their spaces read
 // (ResolveOnly), writing no backend status.
-
-// ShardLabel is the label the documented shard layout puts on spaces.
-const ShardLabel = "collab.opencommons.io/shard"
 
 // ShardCacheOptions returns opts whose cache holds, and whose controllers so
 // reconcile, only the CollaborationSpaces whose labels match sel; opts as they
@@ -54,7 +51,7 @@ func ShardCacheOptions(opts ctrl.Options, sel labels.Selector) ctrl.Options {
 	}
 	byObject[&collabv1.CollaborationSpace{}] = cache.ByObject{Label: sel}
 	if ownedFollowShard(sel) {
-		// The objects a space owns carry its ShardLabel (ownedLabels), so a
+		// The objects a space owns carry its collabv1.ShardLabel (ownedLabels), so a
 		// shard caches only its own spaces' Roles, RoleBindings and workloads,
 		// and its memory follows its share of the spaces.
 		for obj, by := range byObject {
@@ -68,7 +65,7 @@ func ShardCacheOptions(opts ctrl.Options, sel labels.Selector) ctrl.Options {
 	return opts
 }
 
-// ownedFollowShard: a selector on ShardLabel alone also selects the objects the
+// ownedFollowShard: a selector on collabv1.ShardLabel alone also selects the objects the
 // selected spaces own, which carry the label too. Any other selector names
 // labels owned objects do not carry, so every shard caches every owned object.
 func ownedFollowShard(sel labels.Selector) bool {
@@ -77,7 +74,7 @@ func ownedFollowShard(sel labels.Selector) bool {
 		return false
 	}
 	for _, r := range reqs {
-		if r.Key() != ShardLabel {
+		if r.Key() != collabv1.ShardLabel {
 			return false
 		}
 	}

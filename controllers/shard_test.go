@@ -36,7 +36,7 @@ func shardedSpace(ns, shard string, rooms ...string) *collabv1.CollaborationSpac
 		Status: collabv1.CollaborationSpaceStatus{Chat: &collabv1.ChatStatus{SpaceID: "!space-" + ns + ":x"}},
 	}
 	if shard != "" {
-		s.Labels = map[string]string{ShardLabel: shard}
+		s.Labels = map[string]string{collabv1.ShardLabel: shard}
 	}
 	for _, id := range rooms {
 		s.Status.Chat.Rooms = append(s.Status.Chat.Rooms, collabv1.RoomStatus{Name: "general", RoomID: id})
@@ -70,7 +70,7 @@ func shardCache(sel labels.Selector, objs ...client.Object) client.Client {
 // recorded by no space is deleted, which shows the pass would.
 func TestTheReaperOfAShardedManagerKnowsEveryShardsRooms(t *testing.T) {
 	const operator = "@op:x"
-	sel, err := ParseShardSelector("!" + ShardLabel)
+	sel, err := ParseShardSelector("!" + collabv1.ShardLabel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestTheReaperOfAShardedManagerKnowsEveryShardsRooms(t *testing.T) {
 // field index; across shards the API server, which indexes no spec field, is
 // read and the index applied to what it returns.
 func TestAShardedManagersBackendsListEveryShardsSpaces(t *testing.T) {
-	sel := labels.SelectorFromSet(labels.Set{ShardLabel: "shard-a"})
+	sel := labels.SelectorFromSet(labels.Set{collabv1.ShardLabel: "shard-a"})
 	other := shardedSpace("c-ns", "shard-b")
 	other.Spec.Chat.BackendRef.Name = "other"
 	objs := []client.Object{shardedSpace("a-ns", "shard-a"), shardedSpace("b-ns", "shard-b"), shardedSpace("main-ns", ""), other}
@@ -160,11 +160,11 @@ func TestShardSelectorsAndLeases(t *testing.T) {
 		wantErr     bool
 	}{
 		"none":              {selector: ""},
-		"a shard":           {selector: ShardLabel + "=shard-a", sharded: true, sameLeaseAs: ShardLabel + " = shard-a"},
-		"the main manager":  {selector: "!" + ShardLabel, sharded: true, sameLeaseAs: " !" + ShardLabel},
-		"two requirements":  {selector: "tier=1," + ShardLabel + "=a", sharded: true, sameLeaseAs: ShardLabel + "=a,tier=1"},
+		"a shard":           {selector: collabv1.ShardLabel + "=shard-a", sharded: true, sameLeaseAs: collabv1.ShardLabel + " = shard-a"},
+		"the main manager":  {selector: "!" + collabv1.ShardLabel, sharded: true, sameLeaseAs: " !" + collabv1.ShardLabel},
+		"two requirements":  {selector: "tier=1," + collabv1.ShardLabel + "=a", sharded: true, sameLeaseAs: collabv1.ShardLabel + "=a,tier=1"},
 		"not a selector":    {selector: "shard in (a", wantErr: true},
-		"a bad label value": {selector: ShardLabel + "=not valid!", wantErr: true},
+		"a bad label value": {selector: collabv1.ShardLabel + "=not valid!", wantErr: true},
 	}
 	leases := map[string]string{}
 	for name, tc := range tests {
@@ -240,8 +240,8 @@ func TestPeopleDirectoriesAcrossShards(t *testing.T) {
 		resolveOnly bool
 		want        result
 	}{
-		"the backends' manager, main shard": {selector: "!" + ShardLabel, want: result{Resolved: []string{"eng", "ops"}, Status: []string{"eng", "ops"}}},
-		"shard-b":                           {selector: ShardLabel + "=shard-b", resolveOnly: true, want: result{Resolved: []string{"ops"}, Woken: []string{"b-ns"}}},
+		"the backends' manager, main shard": {selector: "!" + collabv1.ShardLabel, want: result{Resolved: []string{"eng", "ops"}, Status: []string{"eng", "ops"}}},
+		"shard-b":                           {selector: collabv1.ShardLabel + "=shard-b", resolveOnly: true, want: result{Resolved: []string{"ops"}, Woken: []string{"b-ns"}}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

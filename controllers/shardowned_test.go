@@ -18,9 +18,9 @@ import (
 // shard caching every owned object, as owned objects carry no other label.
 func TestOwnedObjectsFollowTheirSpacesShard(t *testing.T) {
 	owned := func(shard string) labels.Set {
-		l := labels.Set{ManagedByLabel: ManagedByValue, SpaceLabel: "dept"}
+		l := labels.Set{collabv1.ManagedByLabel: collabv1.ManagedByValue, collabv1.SpaceLabel: "dept"}
 		if shard != "" {
-			l[ShardLabel] = shard
+			l[collabv1.ShardLabel] = shard
 		}
 		return l
 	}
@@ -28,10 +28,10 @@ func TestOwnedObjectsFollowTheirSpacesShard(t *testing.T) {
 		selector string
 		want     map[string]bool // owned object of shard ("" for none) -> cached
 	}{
-		"shard a":            {selector: ShardLabel + "=a", want: map[string]bool{"a": true, "b": false, "": false}},
-		"the main manager":   {selector: "!" + ShardLabel, want: map[string]bool{"a": false, "b": false, "": true}},
+		"shard a":            {selector: collabv1.ShardLabel + "=a", want: map[string]bool{"a": true, "b": false, "": false}},
+		"the main manager":   {selector: "!" + collabv1.ShardLabel, want: map[string]bool{"a": false, "b": false, "": true}},
 		"another label":      {selector: "team=x", want: map[string]bool{"a": true, "b": true, "": true}},
-		"shard and another":  {selector: ShardLabel + "=a,team=x", want: map[string]bool{"a": true, "b": true, "": true}},
+		"shard and another":  {selector: collabv1.ShardLabel + "=a,team=x", want: map[string]bool{"a": true, "b": true, "": true}},
 		"no selector at all": {selector: "", want: map[string]bool{"a": true, "b": true, "": true}},
 	}
 	for name, tc := range cases {
@@ -69,12 +69,12 @@ func TestOwnedObjectsCarryTheSpacesShard(t *testing.T) {
 		have  map[string]string
 		want  map[string]string
 	}{
-		"a new object of a sharded space": {space: space(map[string]string{ShardLabel: "a"}),
-			want: map[string]string{ManagedByLabel: ManagedByValue, SpaceLabel: "dept", ShardLabel: "a"}},
-		"moved to another shard": {space: space(map[string]string{ShardLabel: "b"}), have: map[string]string{ShardLabel: "a", "keep": "me"},
-			want: map[string]string{ManagedByLabel: ManagedByValue, SpaceLabel: "dept", ShardLabel: "b", "keep": "me"}},
-		"moved to the main manager": {space: space(nil), have: map[string]string{ShardLabel: "a"},
-			want: map[string]string{ManagedByLabel: ManagedByValue, SpaceLabel: "dept"}},
+		"a new object of a sharded space": {space: space(map[string]string{collabv1.ShardLabel: "a"}),
+			want: map[string]string{collabv1.ManagedByLabel: collabv1.ManagedByValue, collabv1.SpaceLabel: "dept", collabv1.ShardLabel: "a"}},
+		"moved to another shard": {space: space(map[string]string{collabv1.ShardLabel: "b"}), have: map[string]string{collabv1.ShardLabel: "a", "keep": "me"},
+			want: map[string]string{collabv1.ManagedByLabel: collabv1.ManagedByValue, collabv1.SpaceLabel: "dept", collabv1.ShardLabel: "b", "keep": "me"}},
+		"moved to the main manager": {space: space(nil), have: map[string]string{collabv1.ShardLabel: "a"},
+			want: map[string]string{collabv1.ManagedByLabel: collabv1.ManagedByValue, collabv1.SpaceLabel: "dept"}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

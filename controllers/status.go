@@ -247,7 +247,7 @@ func counted(n int, noun string) string {
 // patchStatus writes the status once per pass, and only when it changed, so a
 // steady-state pass makes no write at all. An error outside the phases (the
 // deletion path) counts as the pass's error.
-func (r *CollaborationSpaceReconciler) patchStatus(ctx context.Context, s *spaceScope, passErr error) error {
+func (r *Pass) patchStatus(ctx context.Context, s *spaceScope, passErr error) error {
 	if !s.space.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(s.space, SpaceFinalizer) {
 		return nil // the finalizer is gone: the object may already be deleted
 	}
@@ -267,7 +267,7 @@ func (r *CollaborationSpaceReconciler) patchStatus(ctx context.Context, s *space
 
 // announceTrouble emits a Warning event when the space starts retrying or stalls,
 // or for another reason than before: once per trouble, not once per pass.
-func (r *CollaborationSpaceReconciler) announceTrouble(s *spaceScope) {
+func (r *Pass) announceTrouble(s *spaceScope) {
 	for _, t := range []string{collabv1.StalledCondition, collabv1.ReconcilingCondition} {
 		now := meta.FindStatusCondition(s.space.Status.Conditions, t)
 		if now == nil || now.Status != metav1.ConditionTrue || len(s.errs) == 0 {

@@ -33,7 +33,7 @@ func TestSteadyStateMakesNoWrites(t *testing.T) {
 	}
 	counter := &writecount.Counter{}
 	recorder := events.NewFakeRecorder(10)
-	r := &CollaborationSpaceReconciler{
+	r := &Pass{
 		Client:   counter.Wrap(direct),
 		Scheme:   testenv.Scheme(),
 		Recorder: recorder,

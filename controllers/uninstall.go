@@ -7,7 +7,7 @@ import "github.com/opencommons/collab-operator/internal/uninstall"
 const UninstallAnnotation = uninstall.Annotation
 
 // uninstallCheck is the space reconciler's check.
-func (r *CollaborationSpaceReconciler) uninstallCheck() uninstall.Check {
+func (r *Pass) uninstallCheck() uninstall.Check {
 	reader := r.APIReader
 	if reader == nil {
 		reader = r.Client

@@ -22,7 +22,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/controllers"
 )
 
 // scaleOptions are the settings of -mode scale.
@@ -66,7 +65,7 @@ type scaleResult struct {
 func runScale(ctx context.Context, o options) error {
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
 	if o.scale.shards > 1 {
-		managerArgs = append(managerArgs, "--watch-label-selector="+controllers.ShardLabel+"="+o.scale.shardOf(0))
+		managerArgs = append(managerArgs, "--watch-label-selector="+collabv1.ShardLabel+"="+o.scale.shardOf(0))
 	}
 	rig, err := startManagerRig(ctx, o, "scale", 500)
 	if err != nil {
@@ -160,7 +159,7 @@ func createScaleSpaces(ctx context.Context, c client.Client, o options) error {
 				}
 				space := scaleSpace(ns, o.scale.members)
 				if o.scale.shards > 1 {
-					space.Labels = map[string]string{controllers.ShardLabel: o.scale.shardOf(i)}
+					space.Labels = map[string]string{collabv1.ShardLabel: o.scale.shardOf(i)}
 				}
 				if err := c.Create(ctx, space); err != nil {
 					errs <- err
@@ -245,7 +244,7 @@ func (r scaleResult) markdown() string {
 	if r.shards > 1 {
 		fmt.Fprintf(&b, "Spread over %d shards by the %s label; the manager measured serves one shard, %d spaces "+
 			"(--watch-label-selector=%s=%s). Per-space figures are per space it serves.\n\n",
-			r.shards, controllers.ShardLabel, (r.spaces+r.shards-1)/r.shards, controllers.ShardLabel, "shard-0")
+			r.shards, collabv1.ShardLabel, (r.spaces+r.shards-1)/r.shards, collabv1.ShardLabel, "shard-0")
 	}
 	b.WriteString("| | |\n|---|---|\n")
 	fmt.Fprintf(&b, "| manager peak RSS (sampled each second) | %s |\n", mib(r.sampledPeak))

@@ -26,7 +26,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/controllers"
 	"github.com/opencommons/collab-operator/internal/testing/repo"
 )
 
@@ -140,7 +139,7 @@ func tenantSecret(ns string, i, size int) *corev1.Secret {
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: fmt.Sprintf("tenant-%04d", i), Namespace: ns,
-			Labels: map[string]string{controllers.ManagedByLabel: controllers.ManagedByValue},
+			Labels: map[string]string{collabv1.ManagedByLabel: collabv1.ManagedByValue},
 		},
 		Data: map[string][]byte{"blob": data},
 	}
@@ -337,7 +336,7 @@ func (r secretsResult) markdown(label string) string {
 	fmt.Fprintf(&b, "### The manager's memory and tenants' Secrets (%s)\n\n", label)
 	fmt.Fprintf(&b, "%d spaces (permissions only) served; then %d Secrets of %d KiB (%s in all) created in their "+
 		"namespaces, each labelled %s=%s.\n\n", r.spaces, r.count, r.size>>10,
-		mib(uint64(r.count)*uint64(r.size)), controllers.ManagedByLabel, controllers.ManagedByValue)
+		mib(uint64(r.count)*uint64(r.size)), collabv1.ManagedByLabel, collabv1.ManagedByValue)
 	b.WriteString("| | manager RSS | Go heap in use |\n|---|---|---|\n")
 	fmt.Fprintf(&b, "| before, %d spaces Ready | %s | %s |\n", r.spaces, mib(r.before.rss), mib(r.before.heap))
 	fmt.Fprintf(&b, "| after the Secrets (%s later) | %s | %s |\n", r.settled.Round(time.Second), mib(r.after.rss), mib(r.after.heap))

@@ -50,7 +50,7 @@ func runSteady(ctx context.Context, cfg *rest.Config, w workload, workers int) (
 	}
 	writes := &writecount.Counter{}
 	rec := &countingRecorder{}
-	r := &controllers.CollaborationSpaceReconciler{
+	r := &controllers.Pass{
 		Client:             writes.Wrap(direct),
 		Scheme:             testenv.Scheme(),
 		Recorder:           rec,

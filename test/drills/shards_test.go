@@ -39,8 +39,8 @@ var (
 	mainSpaces  = workload{prefix: "main", n: 3, rooms: []string{"general"}}
 	shardSpaces = workload{prefix: "shardb", n: 3, rooms: []string{"general"}}
 	// The selectors of the main manager and of shard-b's.
-	mainSelector  = "!" + controllers.ShardLabel
-	shardSelector = controllers.ShardLabel + "=" + shardB
+	mainSelector  = "!" + collabv1.ShardLabel
+	shardSelector = collabv1.ShardLabel + "=" + shardB
 )
 
 // TestShards runs the operator as two shards on one API server and one Dendrite,
@@ -92,7 +92,7 @@ func TestShards(t *testing.T) {
 	r.createSpaces(t, mainSpaces)
 	for i := range shardSpaces.n {
 		space := shardSpaces.space(i)
-		space.Labels = map[string]string{controllers.ShardLabel: shardB}
+		space.Labels = map[string]string{collabv1.ShardLabel: shardB}
 		r.createNamespace(t, space.Namespace)
 		if err := r.k8s.Create(ctx, space); err != nil {
 			t.Fatal(err)
@@ -167,7 +167,7 @@ func TestShards(t *testing.T) {
 	rooms := roomIDs(space)
 	readySince := meta.FindStatusCondition(space.Status.Conditions, collabv1.ReadyCondition).LastTransitionTime
 	patch := client.MergeFrom(space.DeepCopy())
-	space.Labels = map[string]string{controllers.ShardLabel: shardB}
+	space.Labels = map[string]string{collabv1.ShardLabel: shardB}
 	if err := r.k8s.Patch(ctx, space, patch); err != nil {
 		t.Fatal(err)
 	}
