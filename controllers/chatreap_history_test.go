@@ -18,6 +18,7 @@ import (
 	"github.com/opencommons/collab-operator/controllers/chatbackend"
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
 	"github.com/opencommons/collab-operator/internal/connect"
+	"github.com/opencommons/collab-operator/internal/testing/chattest"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
@@ -78,13 +79,13 @@ func TestTheReaperNeverPurgesARoomWithHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.Contains(joined, general) {
-		t.Fatalf("the reaper purged room %s, in which carol had spoken; events: %v", general, drainEvents(recorder))
+		t.Fatalf("the reaper purged room %s, in which carol had spoken; events: %v", general, chattest.Drain(recorder))
 	}
 	msgs, err := operator.Messages(ctx, general)
 	if err != nil || !slices.Contains(msgs, "minutes of the last meeting") {
 		t.Errorf("the room's history reads %v (%v), want carol's message kept", msgs, err)
 	}
-	if evs := drainEvents(recorder); !slices.ContainsFunc(evs, func(e string) bool {
+	if evs := chattest.Drain(recorder); !slices.ContainsFunc(evs, func(e string) bool {
 		return bytes.Contains([]byte(e), []byte("OrphanKept")) && bytes.Contains([]byte(e), []byte(general))
 	}) {
 		t.Errorf("no OrphanKept event names room %s: %v", general, evs)
@@ -103,19 +104,6 @@ func TestTheReaperNeverPurgesARoomWithHistory(t *testing.T) {
 	i := slices.IndexFunc(listed, func(v chatbackend.OrphanVerdict) bool { return v.RoomID == general })
 	if i < 0 || listed[i].Action != "Keep" || listed[i].Owner != client.ObjectKeyFromObject(space).String() {
 		t.Errorf("collabctl orphans lists %+v, want room %s kept for %s", listed, general, client.ObjectKeyFromObject(space))
-	}
-}
-
-// drainEvents returns the events a fake recorder holds.
-func drainEvents(r *events.FakeRecorder) []string {
-	var out []string
-	for {
-		select {
-		case e := <-r.Events:
-			out = append(out, e)
-		default:
-			return out
-		}
 	}
 }
 

@@ -20,10 +20,10 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
-	"github.com/opencommons/collab-operator/internal/chat/matrix"
 	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 	"github.com/opencommons/collab-operator/internal/outcome"
+	"github.com/opencommons/collab-operator/internal/testing/chattest"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -59,16 +59,6 @@ func chatAnswering(err error, spaceRoom bool) *chatfake.Client {
 			return "", err
 		},
 	}
-}
-
-// fixedChat is the Matrix engine with its client replaced by c.
-type fixedChat struct {
-	c chat.Client
-	matrix.Connector
-}
-
-func (f *fixedChat) Connect(context.Context, *collabv1.ChatBackend, *corev1.Secret) (chat.Client, error) {
-	return f.c, nil
 }
 
 // TestPassOutcome drives one pass of the reconciler over a space whose backends
@@ -140,11 +130,11 @@ func TestPassOutcome(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			space := outcomeSpace(tc.forumDown, tc.converged, tc.faultFor)
 			c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).
-				WithObjects(space, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns"}}, outcomeBackend(), outcomeForumBackend(), outcomeSecret("chat-creds", "accessToken"), outcomeSecret("forum-creds", "token")).
+				WithObjects(space, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns"}}, chattest.Backend(), chattest.ForumBackend(), chattest.Secret("chat-creds", "accessToken"), chattest.Secret("forum-creds", "token")).
 				WithStatusSubresource(&collabv1.CollaborationSpace{}).Build()
 			r := &Pass{
 				Client: c, APIReader: c, Scheme: testenv.Scheme(), Recorder: events.NewFakeRecorder(20),
-				CredentialsNamespace: "collab-system", Chat: &fixedChat{c: chatAnswering(tc.chatErr, tc.spaceRoomAnswers)},
+				CredentialsNamespace: "collab-system", Chat: &chattest.Connector{C: chatAnswering(tc.chatErr, tc.spaceRoomAnswers)},
 				ForumConnector: &nodebb.Connector{}, Forum: ForumSettings{OperatorNamespace: "collab-system"},
 			}
 			if tc.answeredAgo > 0 {
@@ -224,27 +214,6 @@ func outcomeSpace(forum bool, converged, faultFor time.Duration) *collabv1.Colla
 		space.Status.Conditions = append(space.Status.Conditions, rec)
 	}
 	return space
-}
-
-func outcomeBackend() *collabv1.ChatBackend {
-	return &collabv1.ChatBackend{
-		ObjectMeta: metav1.ObjectMeta{Name: "chat"},
-		Spec: collabv1.ChatBackendSpec{Matrix: &collabv1.MatrixBackend{HomeserverURL: "http://127.0.0.1:1", ServerName: "x",
-			CredentialsSecretRef: collabv1.SecretReference{Name: "chat-creds"}}},
-		Status: collabv1.ChatBackendStatus{UserID: "@op:x"},
-	}
-}
-
-func outcomeForumBackend() *collabv1.ForumBackend {
-	return &collabv1.ForumBackend{
-		ObjectMeta: metav1.ObjectMeta{Name: "forum"},
-		Spec: collabv1.ForumBackendSpec{NodeBB: &collabv1.NodeBBBackend{URL: "http://127.0.0.1:1",
-			CredentialsSecretRef: collabv1.SecretReference{Name: "forum-creds"}}},
-	}
-}
-
-func outcomeSecret(name, key string) *corev1.Secret {
-	return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "collab-system"}, Data: map[string][]byte{key: []byte("t")}}
 }
 
 // TestPassOutcomeMerge: a pass is terminal only when all its errors are; rate

@@ -17,6 +17,7 @@ import (
 	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/internal/chat"
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
+	"github.com/opencommons/collab-operator/internal/testing/chattest"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -73,12 +74,12 @@ func TestCutOffPassResumes(t *testing.T) {
 				UpdateFn: func(context.Context, string, []chat.Action) error { return nil },
 			}
 			c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).
-				WithObjects(space, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns"}}, outcomeBackend(), outcomeSecret("chat-creds", "accessToken")).
+				WithObjects(space, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns"}}, chattest.Backend(), chattest.Secret("chat-creds", "accessToken")).
 				WithStatusSubresource(&collabv1.CollaborationSpace{}).Build()
 			streams := stream.Holding("chat")
 			r := &Pass{
 				Client: c, APIReader: c, Scheme: testenv.Scheme(), Recorder: events.NewFakeRecorder(100),
-				CredentialsNamespace: "collab-system", Chat: &fixedChat{c: fake}, Streams: streams,
+				CredentialsNamespace: "collab-system", Chat: &chattest.Connector{C: fake}, Streams: streams,
 			}
 			req := ctrl.Request{NamespacedName: client.ObjectKeyFromObject(space)}
 			pass := func() ctrl.Result {

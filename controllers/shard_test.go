@@ -23,6 +23,7 @@ import (
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
 	"github.com/opencommons/collab-operator/internal/directory"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
+	"github.com/opencommons/collab-operator/internal/testing/chattest"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -87,7 +88,7 @@ func TestTheReaperOfAShardedManagerKnowsEveryShardsRooms(t *testing.T) {
 			CanonicalAlias: "#b-ns.dept.general:x", Created: old, Members: map[string]chat.Membership{operator: chat.MembershipJoin}}
 	}
 	var deleted []string
-	fake := &listingChat{joined: []string{"!main:x", "!b-general:x", "!stray:x", "!keeper:x"}, Client: chatfake.Client{
+	fake := &chattest.Listing{Joined: []string{"!main:x", "!b-general:x", "!stray:x", "!keeper:x"}, Client: chatfake.Client{
 		ObserveIDFn:    func(_ context.Context, id string) (*chat.ObservedRoom, error) { return rooms[id], nil },
 		ResolveAliasFn: func(context.Context, string) (string, error) { return "!keeper:x", nil },
 		DeleteFn: func(_ context.Context, id string) error {
@@ -95,11 +96,11 @@ func TestTheReaperOfAShardedManagerKnowsEveryShardsRooms(t *testing.T) {
 			return nil
 		},
 	}}
-	backend := outcomeBackend()
+	backend := chattest.Backend()
 	live := shardCache(labels.Everything(), objs...)
 	r := &chatbackend.Reconciler{Client: AllShards(shardCache(sel, objs...), live, sel), Recorder: events.NewFakeRecorder(10),
 		Reaper: chatbackend.OrphanReaper{Grace: time.Minute, Interval: time.Nanosecond}}
-	if err := r.ReapOrphans(context.Background(), connTo(backend, fake), backend); err != nil {
+	if err := r.ReapOrphans(context.Background(), chattest.Conn(backend, fake), backend); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{"!stray:x"}, deleted); diff != "" {
@@ -286,12 +287,12 @@ func TestPeopleDirectoriesAcrossShards(t *testing.T) {
 // nothing more from the server (the fake answers nothing else) and writes no
 // status, which the backends' manager keeps.
 func TestAShardsChatBackendPassWritesNothing(t *testing.T) {
-	backend := outcomeBackend()
+	backend := chattest.Backend()
 	c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).
-		WithObjects(backend, outcomeSecret("chat-creds", "accessToken")).
+		WithObjects(backend, chattest.Secret("chat-creds", "accessToken")).
 		WithStatusSubresource(&collabv1.ChatBackend{}).Build()
 	r := &chatbackend.Reconciler{Client: c, APIReader: c, Recorder: events.NewFakeRecorder(10), CredentialsNamespace: "collab-system",
-		Chat: &fixedChat{c: &chatfake.Client{}}, Streams: stream.New(c), StreamsOnly: true}
+		Chat: &chattest.Connector{C: &chatfake.Client{}}, Streams: stream.New(c), StreamsOnly: true}
 	res, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(backend)})
 	if err != nil {
 		t.Fatalf("the shard's pass: %v", err)

@@ -1,4 +1,4 @@
-package controllers
+package chatbackend
 
 import (
 	"context"
@@ -12,9 +12,9 @@ import (
 	fakeclient "sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/controllers/chatbackend"
 	"github.com/opencommons/collab-operator/internal/chat"
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
+	"github.com/opencommons/collab-operator/internal/testing/chattest"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -111,7 +111,7 @@ func TestTheReaperDeletesOnlyRoomsThatNeverHeldAnything(t *testing.T) {
 				joined = append(joined, r.RoomID)
 			}
 			var got want
-			fake := &listingChat{joined: joined, Client: chatfake.Client{
+			fake := &chattest.Listing{Joined: joined, Client: chatfake.Client{
 				ObserveIDFn: func(_ context.Context, id string) (*chat.ObservedRoom, error) { return byID[id], nil },
 				ResolveAliasFn: func(_ context.Context, localpart string) (string, error) {
 					if localpart == "ns.eng.general" {
@@ -128,15 +128,15 @@ func TestTheReaperDeletesOnlyRoomsThatNeverHeldAnything(t *testing.T) {
 					return nil
 				},
 			}}
-			backend := outcomeBackend()
+			backend := chattest.Backend()
 			backend.Spec.Reaper = tc.reaper
 			recorder := events.NewFakeRecorder(10)
-			r := &chatbackend.Reconciler{Client: fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).Build(), Recorder: recorder,
-				Reaper: chatbackend.OrphanReaper{Grace: time.Minute, Interval: time.Nanosecond}}
-			if err := r.ReapOrphans(context.Background(), connTo(backend, fake), backend); err != nil {
+			r := &Reconciler{Client: fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).Build(), Recorder: recorder,
+				Reaper: OrphanReaper{Grace: time.Minute, Interval: time.Nanosecond}}
+			if err := r.ReapOrphans(context.Background(), chattest.Conn(backend, fake), backend); err != nil {
 				t.Fatal(err)
 			}
-			for _, e := range drainEvents(recorder) {
+			for _, e := range chattest.Drain(recorder) {
 				got.Reasons = append(got.Reasons, strings.Fields(e)[1])
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {

@@ -1,4 +1,4 @@
-package controllers
+package chatbackend
 
 import (
 	"context"
@@ -13,30 +13,20 @@ import (
 	fakeclient "sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/controllers/chatbackend"
 	"github.com/opencommons/collab-operator/internal/chat"
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
-	"github.com/opencommons/collab-operator/internal/connect"
-	"github.com/opencommons/collab-operator/internal/engines"
+	"github.com/opencommons/collab-operator/internal/testing/chattest"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
-// listingChat is a fake chat client that also lists the operator's rooms.
-type listingChat struct {
-	chatfake.Client
-	joined []string
-}
-
-func (l *listingChat) JoinedRooms(context.Context) ([]string, error) { return l.joined, nil }
-
 // reaperOver returns a reaper pass of backend "chat" over the fake's rooms, due
 // every time it is called, with objs in the cluster.
-func reaperOver(t *testing.T, fake *listingChat, grace time.Duration, objs ...client.Object) func() {
-	backend := outcomeBackend()
+func reaperOver(t *testing.T, fake *chattest.Listing, grace time.Duration, objs ...client.Object) func() {
+	backend := chattest.Backend()
 	c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(objs...).Build()
-	r := &chatbackend.Reconciler{Client: c, Recorder: events.NewFakeRecorder(10),
-		Reaper: chatbackend.OrphanReaper{Grace: grace, Interval: time.Nanosecond}}
-	conn := connTo(backend, fake)
+	r := &Reconciler{Client: c, Recorder: events.NewFakeRecorder(10),
+		Reaper: OrphanReaper{Grace: grace, Interval: time.Nanosecond}}
+	conn := chattest.Conn(backend, fake)
 	return func() {
 		t.Helper()
 		if err := r.ReapOrphans(context.Background(), conn, backend); err != nil {
@@ -64,7 +54,7 @@ func TestTheReaperJudgesNoRoomStillBeingMade(t *testing.T) {
 		OwnerSender: operator, Owner: "ns/eng", CanonicalAlias: "#" + alias + ":x"}
 	observed := halfMade
 	var aliased []string
-	fake := &listingChat{joined: []string{orphanID}, Client: chatfake.Client{
+	fake := &chattest.Listing{Joined: []string{orphanID}, Client: chatfake.Client{
 		ObserveIDFn:    func(context.Context, string) (*chat.ObservedRoom, error) { return observed, nil },
 		ResolveAliasFn: func(context.Context, string) (string, error) { return "", nil },
 		SetAliasFn: func(_ context.Context, localpart, roomID string) error {
@@ -97,7 +87,7 @@ func TestTheReaperJudgesNoRoomStillBeingMade(t *testing.T) {
 func TestTheReaperReadsARoomItsAliasFindsOnce(t *testing.T) {
 	const operator, id = "@op:x", "!kept:x"
 	reads := 0
-	fake := &listingChat{joined: []string{id}, Client: chatfake.Client{
+	fake := &chattest.Listing{Joined: []string{id}, Client: chatfake.Client{
 		ObserveIDFn: func(context.Context, string) (*chat.ObservedRoom, error) {
 			reads++
 			return &chat.ObservedRoom{RoomID: id, Creator: operator, Created: time.Now().Add(-time.Hour),
@@ -121,7 +111,7 @@ func TestTheReaperReadsARoomItsAliasFindsOnce(t *testing.T) {
 // each of them, and warn (OrphanIgnored) about the other backend's directory on
 // every backend, in every pass.
 func TestTheReaperLeavesASiblingBackendsRoomsAlone(t *testing.T) {
-	sibling := outcomeBackend()
+	sibling := chattest.Backend()
 	sibling.Name, sibling.Status.DirectorySpaceID = "reserved", "!directory:x"
 	space := &collabv1.CollaborationSpace{
 		ObjectMeta: metav1.ObjectMeta{Name: "eng", Namespace: "ns"},
@@ -130,7 +120,7 @@ func TestTheReaperLeavesASiblingBackendsRoomsAlone(t *testing.T) {
 			Rooms: []collabv1.RoomStatus{{Name: "general", RoomID: "!general:x"}}}},
 	}
 	var read []string
-	fake := &listingChat{joined: []string{"!directory:x", "!space:x", "!general:x"}, Client: chatfake.Client{
+	fake := &chattest.Listing{Joined: []string{"!directory:x", "!space:x", "!general:x"}, Client: chatfake.Client{
 		ObserveIDFn: func(_ context.Context, id string) (*chat.ObservedRoom, error) {
 			read = append(read, id)
 			return nil, errors.New("not expected")
@@ -140,10 +130,4 @@ func TestTheReaperLeavesASiblingBackendsRoomsAlone(t *testing.T) {
 	if len(read) != 0 {
 		t.Errorf("the reaper of backend chat read %v, rooms backend reserved records", read)
 	}
-}
-
-// connTo is a connection to the backend through c, its engine section read as
-// the controllers read it.
-func connTo(backend *collabv1.ChatBackend, c chat.Client) *connect.ChatConnection {
-	return &connect.ChatConnection{Backend: backend, Server: engines.Chat().Server(backend), Client: c}
 }

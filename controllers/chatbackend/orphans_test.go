@@ -1,4 +1,4 @@
-package controllers
+package chatbackend
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	fakeclient "sigs.k8s.io/controller-runtime/pkg/client/fake"
 
-	"github.com/opencommons/collab-operator/controllers/chatbackend"
 	"github.com/opencommons/collab-operator/internal/chat"
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
+	"github.com/opencommons/collab-operator/internal/testing/chattest"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -41,7 +41,7 @@ func TestListingOrphansChangesNothing(t *testing.T) {
 		"!young:x":   young,
 	}
 	var writes []string
-	fake := &listingChat{joined: []string{"!orphan:x", "!dup:x", "!spoken:x", "!young:x"}, Client: chatfake.Client{
+	fake := &chattest.Listing{Joined: []string{"!orphan:x", "!dup:x", "!spoken:x", "!young:x"}, Client: chatfake.Client{
 		ObserveIDFn: func(_ context.Context, id string) (*chat.ObservedRoom, error) { return byID[id], nil },
 		ResolveAliasFn: func(_ context.Context, localpart string) (string, error) {
 			if localpart == "ns.eng.general" {
@@ -58,12 +58,12 @@ func TestListingOrphansChangesNothing(t *testing.T) {
 			return nil
 		},
 	}}
-	backend := outcomeBackend()
+	backend := chattest.Backend()
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "chat-creds", Namespace: "collab-system"},
 		Data: map[string][]byte{"accessToken": []byte("t"), "userID": []byte(op)}}
 	c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(backend, secret).Build()
 
-	got, err := chatbackend.ListOrphans(context.Background(), c, "chat", chatbackend.OrphanOptions{Chat: &fixedChat{c: fake},
+	got, err := ListOrphans(context.Background(), c, "chat", OrphanOptions{Chat: &chattest.Connector{C: fake},
 		CredentialsNamespace: "collab-system", Grace: time.Minute})
 	if err != nil {
 		t.Fatal(err)
