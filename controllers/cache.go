@@ -9,7 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/labels"
 	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -28,36 +27,6 @@ func ManagerOptions(opts ctrl.Options) ctrl.Options {
 	opts.Cache.DefaultWatchErrorHandler = logWatchError
 	opts.Client.Cache = ClientOptions().Cache
 	return opts
-}
-
-// lastAppliedAnnotation is kubectl apply's copy of the applied manifest.
-const lastAppliedAnnotation = corev1.LastAppliedConfigAnnotation
-
-// TrimForCache drops from every object the manager caches what no pass reads:
-// the managed fields (often larger than the object itself) and kubectl apply's
-// copy of the manifest. At 10,000 spaces they were most of the informers' memory.
-// Roles and RoleBindings keep a hash of their rules and subjects instead of them
-// (rbaccache.go).
-// The operator writes the objects it caches with patches (spaces, backends) or
-// with updates of objects it made itself (Roles, RoleBindings, workloads), and an
-// update without managedFields keeps the server's: nothing is lost on the server.
-func TrimForCache(obj any) (any, error) {
-	accessor, err := meta.Accessor(obj)
-	if err != nil {
-		return obj, nil // a tombstone or another non-object: leave it as it is
-	}
-	accessor.SetManagedFields(nil)
-	trimRBAC(obj)
-	if ann := accessor.GetAnnotations(); ann[lastAppliedAnnotation] != "" {
-		trimmed := make(map[string]string, len(ann)-1)
-		for k, v := range ann {
-			if k != lastAppliedAnnotation {
-				trimmed[k] = v
-			}
-		}
-		accessor.SetAnnotations(trimmed)
-	}
-	return obj, nil
 }
 
 // logWatchError says, at the default level, when the cache loses a watch with an

@@ -47,7 +47,7 @@ func sharedLinks(self *collabv1.CollaborationSpace, spaces []collabv1.Collaborat
 		if other.Namespace == self.Namespace && other.Name == self.Name {
 			continue
 		}
-		for _, id := range roomsSharedBy(other)[self.Namespace+"/"+self.Name] {
+		for _, id := range RoomsSharedBy(other)[self.Namespace+"/"+self.Name] {
 			linked[id] = true
 		}
 		for id := range recordedRooms(other) {
@@ -120,9 +120,9 @@ func (p *chatPass) sharedMembers(ctx context.Context, spec chat.RoomSpec, own st
 	return slices.Compact(out), nil
 }
 
-// roomsSharedBy maps each space ("namespace/name") a space's rooms are shared
+// RoomsSharedBy maps each space ("namespace/name") a space's rooms are shared
 // with to the ids of those rooms, as the space's status records them.
-func roomsSharedBy(space *collabv1.CollaborationSpace) map[string][]string {
+func RoomsSharedBy(space *collabv1.CollaborationSpace) map[string][]string {
 	if space.Spec.Chat == nil || space.Status.Chat == nil || space.Spec.Visibility == collabv1.VisibilityPrivate {
 		return nil
 	}
@@ -140,10 +140,10 @@ func roomsSharedBy(space *collabv1.CollaborationSpace) map[string][]string {
 	return out
 }
 
-// sharedRoomsKey is what the spaces a space shares rooms with see of it.
-func sharedRoomsKey(space *collabv1.CollaborationSpace) string {
+// SharedRoomsKey is what the spaces a space shares rooms with see of it.
+func SharedRoomsKey(space *collabv1.CollaborationSpace) string {
 	var parts []string
-	for target, ids := range roomsSharedBy(space) {
+	for target, ids := range RoomsSharedBy(space) {
 		parts = append(parts, target+"="+strings.Join(ids, ","))
 	}
 	slices.Sort(parts)

@@ -17,6 +17,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/metrics"
 	"github.com/opencommons/collab-operator/internal/outcome"
+	"github.com/opencommons/collab-operator/internal/uninstall"
 )
 
 // deletionPolicy returns the space's policy, Archive when unset (as the CRD defaults).
@@ -272,4 +273,13 @@ func boundedList(items []string) string {
 		items = append(items[:maxLeftBehind:maxLeftBehind], fmt.Sprintf("and %d more (see status)", len(items)-maxLeftBehind))
 	}
 	return strings.Join(items, ", ")
+}
+
+// uninstallCheck is the space reconciler's check.
+func (r *Pass) uninstallCheck() uninstall.Check {
+	reader := r.APIReader
+	if reader == nil {
+		reader = r.Client
+	}
+	return uninstall.Check{Reader: reader, OperatorNamespace: r.Forum.OperatorNamespace}
 }

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"maps"
 
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -153,3 +155,33 @@ func (r *Pass) createOwned(ctx context.Context, space *collabv1.CollaborationSpa
 	trimRBAC(current) // read as the cache would: a hash label set on the server is not trusted
 	return false, nil
 }
+
+// TrimForCache drops from every object the manager caches what no pass reads:
+// the managed fields (often larger than the object itself) and kubectl apply's
+// copy of the manifest. At 10,000 spaces they were most of the informers' memory.
+// Roles and RoleBindings keep a hash of their rules and subjects instead of them
+// (rbaccache.go).
+// The operator writes the objects it caches with patches (spaces, backends) or
+// with updates of objects it made itself (Roles, RoleBindings, workloads), and an
+// update without managedFields keeps the server's: nothing is lost on the server.
+func TrimForCache(obj any) (any, error) {
+	accessor, err := meta.Accessor(obj)
+	if err != nil {
+		return obj, nil // a tombstone or another non-object: leave it as it is
+	}
+	accessor.SetManagedFields(nil)
+	trimRBAC(obj)
+	if ann := accessor.GetAnnotations(); ann[lastAppliedAnnotation] != "" {
+		trimmed := make(map[string]string, len(ann)-1)
+		for k, v := range ann {
+			if k != lastAppliedAnnotation {
+				trimmed[k] = v
+			}
+		}
+		accessor.SetAnnotations(trimmed)
+	}
+	return obj, nil
+}
+
+// lastAppliedAnnotation is kubectl apply's copy of the applied manifest.
+const lastAppliedAnnotation = corev1.LastAppliedConfigAnnotation

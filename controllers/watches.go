@@ -231,7 +231,7 @@ func spacesSharedWith() handler.EventHandler {
 			return nil
 		}
 		var reqs []reconcile.Request
-		for target := range roomsSharedBy(space) {
+		for target := range RoomsSharedBy(space) {
 			ns, name, _ := strings.Cut(target, "/")
 			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: name}})
 		}
@@ -241,4 +241,4 @@ func spacesSharedWith() handler.EventHandler {
 
 // sharedRoomsChanged lets through the updates that change which recorded rooms
 // a space shares with whom.
-func sharedRoomsChanged() predicate.Predicate { return spaceUpdateChanges(sharedRoomsKey) }
+func sharedRoomsChanged() predicate.Predicate { return spaceUpdateChanges(SharedRoomsKey) }
