@@ -16,6 +16,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/controllers/backendprotection"
+	"github.com/opencommons/collab-operator/internal/spacepass"
 )
 
 // usedBy reads a backend's status.usedBy and whether it is being deleted.
@@ -152,14 +153,14 @@ func TestABackendInUseIsNotDeleted(t *testing.T) {
 		}
 		for _, c := range stuck.Status.Conditions {
 			if c.Type == collabv1.ReadyCondition && c.Reason == "DeletionFailed" {
-				return strings.Contains(c.Message, ReleaseUnreachableAnnotation+"=true"), c.Message
+				return strings.Contains(c.Message, spacepass.ReleaseUnreachableAnnotation+"=true"), c.Message
 			}
 		}
 		return false, fmt.Sprint(stuck.Status.Conditions)
 	})
 	// The admin lets it go.
 	patch := client.MergeFrom(stuck.DeepCopy())
-	stuck.Annotations = map[string]string{ReleaseUnreachableAnnotation: "true"}
+	stuck.Annotations = map[string]string{spacepass.ReleaseUnreachableAnnotation: "true"}
 	if err := k8sClient.Patch(ctx, stuck, patch); err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/spacepass"
 )
 
 // ManagerOptions returns opts with the cache and client options the manager must run
@@ -23,7 +24,7 @@ import (
 // manager share it, so they cache what the operator caches and nothing more.
 func ManagerOptions(opts ctrl.Options) ctrl.Options {
 	opts.Cache.ByObject = CacheOptions().ByObject
-	opts.Cache.DefaultTransform = TrimForCache
+	opts.Cache.DefaultTransform = spacepass.TrimForCache
 	opts.Cache.DefaultWatchErrorHandler = logWatchError
 	opts.Client.Cache = ClientOptions().Cache
 	return opts

@@ -21,6 +21,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
 	"github.com/opencommons/collab-operator/internal/chat/matrix/plan"
+	"github.com/opencommons/collab-operator/internal/spacepass"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 	"github.com/opencommons/collab-operator/internal/testing/writecount"
@@ -473,7 +474,7 @@ func TestSteadyStateChatMakesNoWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	counter := &writecount.Counter{}
-	r := &Pass{
+	r := &spacepass.Pass{
 		Client: counter.Wrap(direct), Scheme: testenv.Scheme(),
 		Recorder: events.NewFakeRecorder(10), Chat: connector, CredentialsNamespace: operatorNamespace,
 	}

@@ -3,9 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -33,6 +31,7 @@ import (
 	nodebbplan "github.com/opencommons/collab-operator/internal/forum/nodebb/plan"
 	"github.com/opencommons/collab-operator/internal/forumdeploy"
 	"github.com/opencommons/collab-operator/internal/metrics"
+	"github.com/opencommons/collab-operator/internal/spacepass"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -721,39 +720,6 @@ func TestSharedForumIgnoresAForgedStatus(t *testing.T) {
 	}
 }
 
-// TestPingForumQuotesNothing: the deployed forum is the tenant's; its check follows
-// no redirect and puts nothing of the answer into the error.
-func TestPingForumQuotesNothing(t *testing.T) {
-	var hits atomic.Int64
-	elsewhere := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
-	t.Cleanup(elsewhere.Close)
-	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, elsewhere.URL+r.URL.Path, http.StatusFound)
-	}))
-	t.Cleanup(redirecting.Close)
-	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.WriteHeader(http.StatusInternalServerError)
-		_, _ = io.WriteString(w, "PWNED text")
-	}))
-	t.Cleanup(failing.Close)
-	space := newSpace("dept-x", "x")
-	for url, want := range map[string]string{
-		redirecting.URL: "unexpected redirect (HTTP 302)",
-		failing.URL:     "HTTP 500",
-	} {
-		r := &Pass{Forum: ForumSettings{EndpointOverride: url, HTTPClient: &http.Client{}},
-			ForumConnector: &nodebb.Connector{}}
-		err := r.pingForum(testCtx(t), space)
-		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "PWNED") ||
-			strings.Contains(err.Error(), elsewhere.URL) {
-			t.Errorf("pingForum(%s) = %v, want an error saying %q and quoting nothing", url, err, want)
-		}
-	}
-	if n := hits.Load(); n != 0 {
-		t.Errorf("the address redirected to got %d requests, want 0", n)
-	}
-}
-
 // TestSharedForumRetiresItsLegacyGroups: releases before namespaced names called a
 // space's groups "<name>-owners"…; those are never adopted. After the upgrade (a
 // status without groups), the space's own categories take their privileges away
@@ -831,9 +797,9 @@ func TestMembersWithoutAForumAccountAreNotDrift(t *testing.T) {
 	}
 	recorder := events.NewFakeRecorder(20)
 	var forumWrites atomic.Int64
-	r := &Pass{
+	r := &spacepass.Pass{
 		Client: direct, APIReader: direct, Scheme: testenv.Scheme(), Recorder: recorder,
-		Forum: ForumSettings{OperatorNamespace: operatorNamespace},
+		Forum: spacepass.ForumSettings{OperatorNamespace: operatorNamespace},
 		ForumConnector: &nodebb.Connector{Observer: func(method, _ string, _ int, _ time.Duration) {
 			if method != http.MethodGet {
 				forumWrites.Add(1)

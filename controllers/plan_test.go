@@ -25,6 +25,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
 	"github.com/opencommons/collab-operator/internal/dryrun"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
+	"github.com/opencommons/collab-operator/internal/spacepass"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -265,9 +266,9 @@ func TestPlanIsWhatTheOperatorThenDoes(t *testing.T) {
 	}
 	proxy.take()
 	rbacBefore := rbacState(t, ctx, ns, space.Name)
-	plan, err := PlanSpace(ctx, live, desired, PlanOptions{
+	plan, err := spacepass.PlanSpace(ctx, live, desired, spacepass.PlanOptions{
 		Chat: &matrix.Connector{}, ForumConnector: &nodebb.Connector{},
-		Forum:              ForumSettings{OperatorNamespace: "collab-system", EndpointOverride: forumAPI},
+		Forum:              spacepass.ForumSettings{OperatorNamespace: "collab-system", EndpointOverride: forumAPI},
 		MaxRemovalsPerPass: 5,
 	})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
+	"github.com/opencommons/collab-operator/internal/spacepass"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -243,7 +244,7 @@ func TestPlanRefusesWhatAPolicyForbids(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := PlanSpace(ctx, live, desired, PlanOptions{Chat: &matrix.Connector{}, ForumConnector: &nodebb.Connector{}})
+	plan, err := spacepass.PlanSpace(ctx, live, desired, spacepass.PlanOptions{Chat: &matrix.Connector{}, ForumConnector: &nodebb.Connector{}})
 	want := "spec.chat.rooms: 2 rooms, more than the 1 CollaborationPolicy " + policyName + " allows (spec.limits.rooms)"
 	if err == nil || len(plan.Errors) != 1 || !strings.Contains(plan.Errors[0], want) {
 		t.Errorf("plan errors %q (%v), want one saying %q", plan.Errors, err, want)

@@ -21,6 +21,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/directory"
 	"github.com/opencommons/collab-operator/internal/engines"
 	"github.com/opencommons/collab-operator/internal/forum"
+	"github.com/opencommons/collab-operator/internal/spacepass"
 	"github.com/opencommons/collab-operator/internal/uninstall"
 )
 
@@ -114,14 +115,14 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := mgr.Add(streams); err != nil {
 		return err
 	}
-	spaces := &Pass{
+	spaces := &spacepass.Pass{
 		Client:               mgr.GetClient(),
 		Scheme:               mgr.GetScheme(),
 		Recorder:             recorder,
 		APIReader:            mgr.GetAPIReader(),
 		CredentialsNamespace: o.CredentialsNamespace,
 		Chat:                 o.Chat,
-		Forum: ForumSettings{
+		Forum: spacepass.ForumSettings{
 			OperatorNamespace: o.OperatorNamespace,
 			EndpointOverride:  o.ForumEndpointOverride,
 			HTTPClient:        o.ForumHTTPClient,

@@ -17,11 +17,12 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/predicates"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
+	"github.com/opencommons/collab-operator/internal/spacepass"
 )
 
 // setupSpaces registers the space reconciler: it watches spaces, the RBAC objects it
 // owns, and the chat backends the spaces point at.
-func setupSpaces(ctx context.Context, mgr ctrl.Manager, r *Pass, opts controller.Options) error {
+func setupSpaces(ctx context.Context, mgr ctrl.Manager, r *spacepass.Pass, opts controller.Options) error {
 	if err := spaceindex.Register(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}

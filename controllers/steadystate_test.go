@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
+	"github.com/opencommons/collab-operator/internal/spacepass"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 	"github.com/opencommons/collab-operator/internal/testing/writecount"
 )
@@ -33,11 +34,11 @@ func TestSteadyStateMakesNoWrites(t *testing.T) {
 	}
 	counter := &writecount.Counter{}
 	recorder := events.NewFakeRecorder(10)
-	r := &Pass{
+	r := &spacepass.Pass{
 		Client:   counter.Wrap(direct),
 		Scheme:   testenv.Scheme(),
 		Recorder: recorder,
-		Forum:    ForumSettings{OperatorNamespace: "collab-system", EndpointOverride: forumAPI},
+		Forum:    spacepass.ForumSettings{OperatorNamespace: "collab-system", EndpointOverride: forumAPI},
 		ForumConnector: &nodebb.Connector{Observer: func(method, op string, _ int, _ time.Duration) {
 			if method != http.MethodGet {
 				counter.Add("forum "+method+" "+op, &corev1.ConfigMap{})

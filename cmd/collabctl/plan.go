@@ -18,9 +18,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/controllers"
 	"github.com/opencommons/collab-operator/internal/dryrun"
 	"github.com/opencommons/collab-operator/internal/engines"
+	"github.com/opencommons/collab-operator/internal/spacepass"
 	"github.com/opencommons/collab-operator/internal/validate"
 )
 
@@ -152,10 +152,10 @@ func runPlan(ctx context.Context, e env, args []string) int {
 	}
 	// The Namespaces and backends of the files exist for the plan.
 	live := dryrun.NewOverlay(cluster, others)
-	opts := controllers.PlanOptions{
+	opts := spacepass.PlanOptions{
 		Chat:               engines.Chat(),
 		ForumConnector:     engines.Forum(),
-		Forum:              controllers.ForumSettings{OperatorNamespace: flags.operatorNamespace, EndpointOverride: flags.forumEndpoint},
+		Forum:              spacepass.ForumSettings{OperatorNamespace: flags.operatorNamespace, EndpointOverride: flags.forumEndpoint},
 		MaxRemovalsPerPass: flags.maxRemovals,
 	}
 	plans := makePlans(ctx, live, spaces, opts)
@@ -201,10 +201,10 @@ var planWriters = map[string]func(io.Writer, []dryrun.Plan) error{
 
 // makePlans plans each space in turn.
 func makePlans(ctx context.Context, live client.WithWatch, spaces []*collabv1.CollaborationSpace,
-	opts controllers.PlanOptions) []dryrun.Plan {
+	opts spacepass.PlanOptions) []dryrun.Plan {
 	plans := make([]dryrun.Plan, 0, len(spaces))
 	for _, s := range spaces {
-		p, err := controllers.PlanSpace(ctx, live, s, opts)
+		p, err := spacepass.PlanSpace(ctx, live, s, opts)
 		if err != nil && len(p.Errors) == 0 {
 			p.Errors = []string{err.Error()}
 		}

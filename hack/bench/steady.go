@@ -14,9 +14,9 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/opencommons/collab-operator/controllers"
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
+	"github.com/opencommons/collab-operator/internal/spacepass"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 	"github.com/opencommons/collab-operator/internal/testing/writecount"
 )
@@ -50,12 +50,12 @@ func runSteady(ctx context.Context, cfg *rest.Config, w workload, workers int) (
 	}
 	writes := &writecount.Counter{}
 	rec := &countingRecorder{}
-	r := &controllers.Pass{
+	r := &spacepass.Pass{
 		Client:             writes.Wrap(direct),
 		Scheme:             testenv.Scheme(),
 		Recorder:           rec,
 		Chat:               &matrix.Connector{Observer: stats.observe},
-		Forum:              controllers.ForumSettings{OperatorNamespace: benchNamespace},
+		Forum:              spacepass.ForumSettings{OperatorNamespace: benchNamespace},
 		ForumConnector:     &nodebb.Connector{},
 		MaxRemovalsPerPass: 5,
 	}
