@@ -4,7 +4,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"io/fs"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,20 +14,23 @@ import (
 // found in the catalog by its name, so every Reason constant of the API is named
 // "Reason" + its value.
 func TestReasonsAreNamedAfterTheirValues(t *testing.T) {
-	pkgs, err := parser.ParseDir(token.NewFileSet(), ".", func(fi fs.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, 0)
+	paths, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	seen := 0
-	for _, pkg := range pkgs {
-		for _, file := range pkg.Files {
-			for name, value := range reasonConstants(file) {
-				seen++
-				if want := "Reason" + value; name != want {
-					t.Errorf("%s = %q: name it %s", name, value, want)
-				}
+	for _, path := range paths {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, value := range reasonConstants(file) {
+			seen++
+			if want := "Reason" + value; name != want {
+				t.Errorf("%s = %q: name it %s", name, value, want)
 			}
 		}
 	}
