@@ -1,3 +1,9 @@
+// Package controllers assembles the manager: Setup registers one controller per
+// kind of the collab.opencommons.io API (space, chatbackend with its stream,
+// forumbackend, peopledirectory, backendprotection), each in a package of its
+// own, with the cache (cache.go), shards (shard.go) and the API server's
+// reconnecting dialer (reconnect.go) they share. Its tests run the assembled
+// manager against a real API server and Dendrite.
 package controllers
 
 import (
@@ -17,6 +23,7 @@ import (
 	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/controllers/forumbackend"
 	"github.com/opencommons/collab-operator/controllers/peopledirectory"
+	"github.com/opencommons/collab-operator/controllers/space"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/directory"
 	"github.com/opencommons/collab-operator/internal/engines"
@@ -134,10 +141,10 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		TransientGrace:     o.TransientGrace,
 		PassTimeout:        o.PassTimeout,
 	}
-	if err := setupSpaces(ctx, mgr, spaces, opts(o.MaxConcurrentReconciles)); err != nil {
+	if err := space.Setup(ctx, mgr, spaces, opts(o.MaxConcurrentReconciles)); err != nil {
 		return err
 	}
-	if err := o.Metrics.Register(NewSpaceCollector(mgr.GetClient())); err != nil {
+	if err := o.Metrics.Register(space.NewCollector(mgr.GetClient())); err != nil {
 		return err
 	}
 	return setupBackends(ctx, mgr, o, opts, recorder, streams)

@@ -1,4 +1,4 @@
-package controllers
+package space
 
 import (
 	"context"
@@ -11,16 +11,16 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 )
 
-// SpaceCollector reports how many spaces are in each state at scrape time, read
+// Collector reports how many spaces are in each state at scrape time, read
 // from the manager's cache, so the numbers never drift from the objects.
-type SpaceCollector struct {
+type Collector struct {
 	reader client.Reader
 	desc   *prometheus.Desc
 }
 
-// NewSpaceCollector returns a collector over the spaces the reader sees.
-func NewSpaceCollector(reader client.Reader) *SpaceCollector {
-	return &SpaceCollector{
+// NewCollector returns a collector over the spaces the reader sees.
+func NewCollector(reader client.Reader) *Collector {
+	return &Collector{
 		reader: reader,
 		desc: prometheus.NewDesc("collab_spaces",
 			"CollaborationSpaces by condition type and status (True, False, Unknown; Absent when not set).",
@@ -29,10 +29,10 @@ func NewSpaceCollector(reader client.Reader) *SpaceCollector {
 }
 
 // Describe implements prometheus.Collector.
-func (c *SpaceCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 
 // Collect implements prometheus.Collector.
-func (c *SpaceCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var spaces collabv1.CollaborationSpaceList

@@ -1,4 +1,4 @@
-package controllers
+package space
 
 import (
 	"context"
@@ -101,7 +101,7 @@ func spaceUpdateChanges(key func(*collabv1.CollaborationSpace) string) predicate
 	}
 }
 
-// The watches of what enforcePolicy reads besides the space (setupSpaces): a
+// The watches of what enforcePolicy reads besides the space (Setup): a
 // change of a CollaborationPolicy's or a ForumBackend's spec, or of a namespace's
 // labels, wakes the spaces it may concern. ChatBackends already wake their spaces.
 var (

@@ -1,4 +1,8 @@
-package controllers
+// Package space is the CollaborationSpace controller: what wakes a space (its
+// spec, what it owns changing by hand, its backends, the spaces it shares rooms
+// with, policies, namespaces' labels, directories, the /sync streams) and the
+// spaces' metrics. Each reconcile is one spacepass.Pass.
+package space
 
 import (
 	"context"
@@ -20,9 +24,9 @@ import (
 	"github.com/opencommons/collab-operator/internal/spacepass"
 )
 
-// setupSpaces registers the space reconciler: it watches spaces, the RBAC objects it
+// Setup registers the space reconciler: it watches spaces, the RBAC objects it
 // owns, and the chat backends the spaces point at.
-func setupSpaces(ctx context.Context, mgr ctrl.Manager, r *spacepass.Pass, opts controller.Options) error {
+func Setup(ctx context.Context, mgr ctrl.Manager, r *spacepass.Pass, opts controller.Options) error {
 	if err := spaceindex.Register(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
