@@ -29,21 +29,19 @@ var (
 	people   = map[string]*matrixuser.User{}
 )
 
-func startHomeserver(ctx context.Context, dir string) (*dendrite.Server, error) {
-	hs, err := dendrite.Start(ctx, dendrite.Options{Dir: dir})
-	if err != nil {
-		return nil, err
-	}
-	homeserver = hs
+// registerPeople registers the operator's account and the people tests act as
+// on the suite's homeserver.
+func registerPeople(ctx context.Context) error {
+	var err error
 	if operator, err = register(ctx, "collab-operator", true); err != nil {
-		return hs, err
+		return err
 	}
 	for _, name := range []string{"alice", "bob", "carol", "dave", "erin", "frank", "gina"} {
 		if people[name], err = register(ctx, name, false); err != nil {
-			return hs, err
+			return err
 		}
 	}
-	return hs, nil
+	return nil
 }
 
 // startHealer probes Dendrite every 3 s and restarts it if it wedges

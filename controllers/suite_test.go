@@ -15,11 +15,13 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
+	"github.com/opencommons/collab-operator/internal/testing/dendrite"
+	"github.com/opencommons/collab-operator/internal/testing/harness"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
+	"github.com/opencommons/collab-operator/internal/testing/wait"
 )
 
 // operatorNamespace is the operator's namespace in the suite, where the ChatBackend's
@@ -44,15 +46,7 @@ func TestMain(m *testing.M) {
 }
 
 func runSuite(m *testing.M) int {
-	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
-	env, c, err := testenv.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer func() { _ = env.Stop() }()
-	cfg = c
-
+	harness.SetLogger(zapcore.ErrorLevel)
 	forumServer.AddUser("alice") // she has logged in to the forum once
 	// Dendrite keeps its data in a directory of its own, so the healer can
 	// restart it with the same rooms and tokens if it wedges.
@@ -62,13 +56,18 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-	hs, err := startHomeserver(context.Background(), dir)
+	suite, err := harness.Start(context.Background(), harness.Options{Dendrite: &dendrite.Options{Dir: dir}})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "cannot start Dendrite:", err)
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer func() { _ = hs.Stop() }()
-	stopHealer, err := startHealer(hs)
+	defer suite.Stop()
+	cfg, homeserver = suite.Config, suite.Homeserver
+	if err := registerPeople(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	stopHealer, err := startHealer(homeserver)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -136,14 +135,6 @@ func startManager(ctx context.Context) error {
 	return createChatBackend(ctx)
 }
 
-// zapLevel keeps test output quiet unless TEST_VERBOSE_LOGS is set.
-func zapLevel() zapcore.Level {
-	if os.Getenv("TEST_VERBOSE_LOGS") != "" {
-		return -1
-	}
-	return 2
-}
-
 // newNamespace creates a namespace of its own for one test.
 func newNamespace(t *testing.T) string {
 	t.Helper()
@@ -164,14 +155,5 @@ func eventually(t *testing.T, what string, cond func() (bool, string)) {
 // eventuallyWithin is eventually with another deadline.
 func eventuallyWithin(t *testing.T, within time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	var why string
-	for time.Now().Before(deadline) {
-		var ok bool
-		if ok, why = cond(); ok {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s: %s", what, why)
+	wait.Eventually(t, within, what, cond)
 }
