@@ -18,7 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/internal/forumdeploy"
+	forumdeploy "github.com/opencommons/collab-operator/internal/forum/nodebb/deploy"
 )
 
 // TestRemovalsTakeEffectWhileASpaceBreaksAPolicy (issue 19, finding 10): a space

@@ -27,8 +27,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	forumdeploy "github.com/opencommons/collab-operator/internal/forum/nodebb/deploy"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb/fake"
-	"github.com/opencommons/collab-operator/internal/forumdeploy"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 

@@ -13,7 +13,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/internal/forumdeploy"
+	forumdeploy "github.com/opencommons/collab-operator/internal/forum/nodebb/deploy"
 )
 
 const ns = "dept-eng"

@@ -22,7 +22,6 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/dryrun"
 	"github.com/opencommons/collab-operator/internal/forum"
-	"github.com/opencommons/collab-operator/internal/forumdeploy"
 )
 
 // PlanOptions are the operator's settings a plan must share with it to agree.
@@ -224,7 +223,7 @@ func (r *Pass) planForumToCome(ctx context.Context, s *spaceScope, rec *dryrun.R
 		return
 	}
 	self := forum.Self{UID: 1, Username: "admin", Admin: true} // the account the forum's setup makes
-	p := &forumPass{s: s, planner: r.ForumConnector.Planner(), name: forumdeploy.Name(space.Name),
+	p := &forumPass{s: s, planner: r.ForumConnector.Planner(), name: r.deployer().Name(space.Name),
 		client: dryrun.NewForum(dryrun.EmptyForum{Self: self}, deployedForumName(space), rec)}
 	if p.planner == nil {
 		return
@@ -404,3 +403,6 @@ func (d dryChatConnector) Operator(b *collabv1.ChatBackend, s *corev1.Secret) st
 
 // Site reads the engine section as the real connector does.
 func (d dryForumConnector) Site(b *collabv1.ForumBackend) forum.Site { return d.real.Site(b) }
+
+// Deployer builds the workloads as the real connector does.
+func (d dryForumConnector) Deployer() forum.Deployer { return d.real.Deployer() }

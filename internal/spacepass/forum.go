@@ -24,7 +24,6 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/forum"
-	"github.com/opencommons/collab-operator/internal/forumdeploy"
 	"github.com/opencommons/collab-operator/internal/metrics"
 )
 
@@ -65,7 +64,7 @@ func (r *Pass) reconcileForum(ctx context.Context, s *spaceScope) (ctrl.Result, 
 	if space.Status.Forum == nil {
 		space.Status.Forum = &collabv1.ForumStatus{}
 	}
-	space.Status.Forum.URL, space.Status.Forum.Backend = forumdeploy.PublicURL(space), ""
+	space.Status.Forum.URL, space.Status.Forum.Backend = r.deployer().PublicURL(space), ""
 	if ok, why := r.forumAvailable(ctx, space); !ok {
 		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, collabv1.ReasonWorkloadsProgressing, why)
 		return ctrl.Result{RequeueAfter: forumRetry}, nil
@@ -85,7 +84,7 @@ func (r *Pass) reconcileForum(ctx context.Context, s *spaceScope) (ctrl.Result, 
 		return ctrl.Result{RequeueAfter: retry}, nil
 	}
 	reconnect := func(ctx context.Context) (forum.Client, error) { return r.deployedForumClient(ctx, space, true) }
-	p := &forumPass{s: s, client: fc, planner: r.ForumConnector.Planner(), name: forumdeploy.Name(space.Name), reconnect: reconnect}
+	p := &forumPass{s: s, client: fc, planner: r.ForumConnector.Planner(), name: r.deployer().Name(space.Name), reconnect: reconnect}
 	return r.reconcileForumContent(ctx, s, p, forum.DefaultPollInterval)
 }
 
@@ -222,7 +221,7 @@ func (r *Pass) releaseForumWorkloads(ctx context.Context, space *collabv1.Collab
 		return err
 	}
 	secret := &corev1.Secret{}
-	key := client.ObjectKey{Namespace: space.Namespace, Name: forumdeploy.AdminSecretName(space.Name)}
+	key := client.ObjectKey{Namespace: space.Namespace, Name: r.deployer().AdminSecretName(space.Name)}
 	switch err := r.Get(ctx, key, secret); {
 	case err == nil && metav1.IsControlledBy(secret, space):
 		objs = append(objs, ownedObject{Object: secret, ownedKind: ownedKind{kind: "Secret", archive: archiveKeep}})
@@ -320,7 +319,7 @@ func (r *Pass) connectDeployedForum(ctx context.Context, space *collabv1.Collabo
 // stores it in the Secret, so no person has to.
 func (r *Pass) deployedForumClient(ctx context.Context, space *collabv1.CollaborationSpace, renew bool) (forum.Client, error) {
 	secret := &corev1.Secret{}
-	key := client.ObjectKey{Namespace: space.Namespace, Name: forumdeploy.AdminSecretName(space.Name)}
+	key := client.ObjectKey{Namespace: space.Namespace, Name: r.deployer().AdminSecretName(space.Name)}
 	if err := r.Get(ctx, key, secret); err != nil {
 		return nil, fmt.Errorf("cannot read the forum's admin Secret: %w", err)
 	}
@@ -335,9 +334,9 @@ func (r *Pass) deployedForumClient(ctx context.Context, space *collabv1.Collabor
 // mintForumToken mints an API token for the forum's admin account and stores it,
 // with the account's uid, in the admin Secret.
 func (r *Pass) mintForumToken(ctx context.Context, space *collabv1.CollaborationSpace, secret *corev1.Secret) error {
-	username := string(secret.Data[forumdeploy.AdminUsernameKey])
+	username := string(secret.Data[forum.AdminUsernameKey])
 	tok, err := r.ForumConnector.MintToken(ctx, forum.Login{
-		URL: r.forumEndpoint(space), Username: username, Password: string(secret.Data[forumdeploy.AdminPasswordKey]),
+		URL: r.forumEndpoint(space), Username: username, Password: string(secret.Data[forum.AdminPasswordKey]),
 		Description: "collab-operator for " + space.Namespace + "/" + space.Name, HTTPClient: r.Forum.HTTPClient,
 	})
 	if err != nil {
@@ -356,36 +355,36 @@ func (r *Pass) mintForumToken(ctx context.Context, space *collabv1.Collaboration
 // Service, NetworkPolicy and the Ingress when one is asked for.
 func (r *Pass) applyForumWorkloads(ctx context.Context, space *collabv1.CollaborationSpace) error {
 	ns, name := space.Namespace, space.Name
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.AdminSecretName(name), Namespace: ns}}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: r.deployer().AdminSecretName(name), Namespace: ns}}
 	if err := r.applyOwned(ctx, space, secret, "Secret", func() error { return fillAdminSecret(secret, name) }); err != nil {
 		return err
 	}
-	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.VolumeName(name), Namespace: ns}}
+	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: r.deployer().VolumeName(name), Namespace: ns}}
 	if err := r.applyOwned(ctx, space, pvc, "PersistentVolumeClaim", func() error {
 		if pvc.CreationTimestamp.IsZero() { // a claim's spec is fixed once bound
-			pvc.Spec = forumdeploy.Volume(space)
+			pvc.Spec = r.deployer().Volume(space)
 		}
 		return nil
 	}); err != nil {
 		return err
 	}
-	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.Name(name), Namespace: ns}}
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: r.deployer().Name(name), Namespace: ns}}
 	if err := r.applyOwned(ctx, space, dep, "Deployment", func() error {
-		setIfDiffers(&dep.Spec, forumdeploy.Deployment(space, 1))
+		setIfDiffers(&dep.Spec, r.deployer().Deployment(space, 1))
 		return nil
 	}); err != nil {
 		return err
 	}
-	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.Name(name), Namespace: ns}}
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: r.deployer().Name(name), Namespace: ns}}
 	if err := r.applyOwned(ctx, space, svc, "Service", func() error {
-		setIfDiffers(&svc.Spec, forumdeploy.Service(name))
+		setIfDiffers(&svc.Spec, r.deployer().Service(name))
 		return nil
 	}); err != nil {
 		return err
 	}
-	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.Name(name), Namespace: ns}}
+	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: r.deployer().Name(name), Namespace: ns}}
 	if err := r.applyOwned(ctx, space, np, "NetworkPolicy", func() error {
-		setIfDiffers(&np.Spec, forumdeploy.NetworkPolicy(space, r.Forum.OperatorNamespace))
+		setIfDiffers(&np.Spec, r.deployer().NetworkPolicy(space, r.Forum.OperatorNamespace))
 		return nil
 	}); err != nil {
 		return err
@@ -394,8 +393,8 @@ func (r *Pass) applyForumWorkloads(ctx context.Context, space *collabv1.Collabor
 }
 
 func (r *Pass) applyForumIngress(ctx context.Context, space *collabv1.CollaborationSpace) error {
-	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.Name(space.Name), Namespace: space.Namespace}}
-	desired := forumdeploy.Ingress(space)
+	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: r.deployer().Name(space.Name), Namespace: space.Namespace}}
+	desired := r.deployer().Ingress(space)
 	if desired == nil {
 		if err := r.Get(ctx, clientKey(ing), ing); err != nil {
 			return nil // none to remove
@@ -414,7 +413,7 @@ func (r *Pass) applyForumIngress(ctx context.Context, space *collabv1.Collaborat
 // fillAdminSecret generates the forum's admin credentials the first time only: a
 // password that was ever used must never change under the running forum.
 func fillAdminSecret(secret *corev1.Secret, space string) error {
-	if len(secret.Data[forumdeploy.AdminPasswordKey]) > 0 {
+	if len(secret.Data[forum.AdminPasswordKey]) > 0 {
 		return nil
 	}
 	password, err := randomHex(24)
@@ -423,9 +422,9 @@ func fillAdminSecret(secret *corev1.Secret, space string) error {
 	}
 	secret.Type = corev1.SecretTypeOpaque
 	secret.Data = map[string][]byte{
-		forumdeploy.AdminUsernameKey: []byte("collab-admin"),
-		forumdeploy.AdminPasswordKey: []byte(password),
-		forumdeploy.AdminEmailKey:    []byte("collab-admin@" + space + ".invalid"),
+		forum.AdminUsernameKey: []byte("collab-admin"),
+		forum.AdminPasswordKey: []byte(password),
+		forum.AdminEmailKey:    []byte("collab-admin@" + space + ".invalid"),
 	}
 	return nil
 }
@@ -441,7 +440,7 @@ func randomHex(n int) (string, error) {
 // forumAvailable reports whether the forum's Deployment is Available at its current
 // generation, as `kubectl rollout status` would.
 func (r *Pass) forumAvailable(ctx context.Context, space *collabv1.CollaborationSpace) (bool, string) {
-	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: forumdeploy.Name(space.Name), Namespace: space.Namespace}}
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: r.deployer().Name(space.Name), Namespace: space.Namespace}}
 	if err := r.Get(ctx, clientKey(dep), dep); err != nil {
 		return false, "Waiting for the forum's Deployment: " + err.Error()
 	}
@@ -461,10 +460,13 @@ func (r *Pass) forumEndpoint(space *collabv1.CollaborationSpace) string {
 	if r.Forum.EndpointOverride != "" {
 		return r.Forum.EndpointOverride
 	}
-	return forumdeploy.ServiceURL(space.Name, space.Namespace)
+	return r.deployer().ServiceURL(space.Name, space.Namespace)
 }
 
 // pingForum checks that the forum's API answers, before the operator has a token for it.
 func (r *Pass) pingForum(ctx context.Context, space *collabv1.CollaborationSpace) error {
 	return r.ForumConnector.Ping(ctx, r.forumEndpoint(space), r.Forum.HTTPClient)
 }
+
+// deployer builds the deployed forum's workloads: the forum engine's.
+func (r *Pass) deployer() forum.Deployer { return r.ForumConnector.Deployer() }

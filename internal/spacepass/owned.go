@@ -16,7 +16,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/internal/forumdeploy"
 )
 
 // The one Secret a space owns is its forum's admin Secret: written and deleted by
@@ -136,7 +135,7 @@ func (r *Pass) ownedObjects(ctx context.Context, space *collabv1.CollaborationSp
 // admin Secret, if it has one.
 func (r *Pass) ownedSecrets(ctx context.Context, space *collabv1.CollaborationSpace) ([]ownedObject, error) {
 	secret := &corev1.Secret{}
-	key := client.ObjectKey{Namespace: space.Namespace, Name: forumdeploy.AdminSecretName(space.Name)}
+	key := client.ObjectKey{Namespace: space.Namespace, Name: r.deployer().AdminSecretName(space.Name)}
 	if err := r.Get(ctx, key, secret); err != nil {
 		if client.IgnoreNotFound(err) == nil {
 			return nil, nil

@@ -16,7 +16,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/internal/forumdeploy"
 	"github.com/opencommons/collab-operator/internal/policy"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
 )
@@ -81,7 +80,7 @@ func (r *Pass) stillRunning(ctx context.Context, space *collabv1.CollaborationSp
 		return ""
 	}
 	dep := &appsv1.Deployment{}
-	if err := r.Get(ctx, client.ObjectKey{Namespace: space.Namespace, Name: forumdeploy.Name(space.Name)}, dep); err != nil ||
+	if err := r.Get(ctx, client.ObjectKey{Namespace: space.Namespace, Name: r.deployer().Name(space.Name)}, dep); err != nil ||
 		len(dep.Spec.Template.Spec.Containers) == 0 {
 		return ""
 	}

@@ -26,7 +26,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
-	"github.com/opencommons/collab-operator/internal/forumdeploy"
+	forumdeploy "github.com/opencommons/collab-operator/internal/forum/nodebb/deploy"
 	"github.com/opencommons/collab-operator/internal/testing/managertest"
 	"github.com/opencommons/collab-operator/internal/testing/podrun"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"

@@ -40,8 +40,8 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/controllers"
+	forumdeploy "github.com/opencommons/collab-operator/internal/forum/nodebb/deploy"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb/fake"
-	"github.com/opencommons/collab-operator/internal/forumdeploy"
 	"github.com/opencommons/collab-operator/internal/testing/dendrite"
 	"github.com/opencommons/collab-operator/internal/testing/harness"
 	"github.com/opencommons/collab-operator/internal/testing/managertest"

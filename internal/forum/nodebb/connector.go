@@ -14,6 +14,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/fingerprint"
 	"github.com/opencommons/collab-operator/internal/forum"
+	"github.com/opencommons/collab-operator/internal/forum/nodebb/deploy"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb/plan"
 	"github.com/opencommons/collab-operator/internal/metrics"
 )
@@ -86,6 +87,9 @@ func (n *Connector) observer(name string) RequestObserver {
 		}
 	}
 }
+
+// Deployer builds NodeBB's workloads for a deployed forum.
+func (*Connector) Deployer() forum.Deployer { return deploy.NodeBB{} }
 
 // Planner returns NodeBB's planner. NodeBB's rules take no setting from a
 // ForumBackend or a deployed forum's spec, so every forum shares it.
