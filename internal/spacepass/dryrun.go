@@ -53,6 +53,9 @@ type PlanOptions struct {
 func PlanSpace(ctx context.Context, live client.WithWatch, desired *collabv1.CollaborationSpace, opts PlanOptions) (dryrun.Plan, error) {
 	key := client.ObjectKeyFromObject(desired)
 	plan := dryrun.Plan{Space: key.String()}
+	if opts.Chat == nil || opts.ForumConnector == nil {
+		return plan, errors.New("a plan needs the engines' connectors: PlanOptions.Chat and ForumConnector")
+	}
 	rec := &dryrun.Recorder{}
 	space, err := startingSpace(ctx, live, desired, &plan, rec)
 	if err != nil || space == nil {
@@ -394,10 +397,23 @@ func cacheLike(c client.WithWatch) client.WithWatch {
 	})
 }
 
-// Serves, Server and Operator read the engine section as the real connector does.
-func (d dryChatConnector) Serves(b *collabv1.ChatBackend) bool        { return d.real.Serves(b) }
-func (d dryChatConnector) Server(b *collabv1.ChatBackend) chat.Server { return d.real.Server(b) }
+// Serves, Server and Operator read the engine section as the real connector
+// does; without one (a plan given no connector) nothing is served.
+func (d dryChatConnector) Serves(b *collabv1.ChatBackend) bool {
+	return d.real != nil && d.real.Serves(b)
+}
+
+func (d dryChatConnector) Server(b *collabv1.ChatBackend) chat.Server {
+	if d.real == nil {
+		return chat.Server{}
+	}
+	return d.real.Server(b)
+}
+
 func (d dryChatConnector) Operator(b *collabv1.ChatBackend, s *corev1.Secret) string {
+	if d.real == nil {
+		return ""
+	}
 	return d.real.Operator(b, s)
 }
 
