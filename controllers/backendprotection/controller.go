@@ -29,6 +29,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/outcome"
 	"github.com/opencommons/collab-operator/internal/predicates"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
+	"github.com/opencommons/collab-operator/internal/statuspatch"
 )
 
 // Finalizer keeps a ChatBackend or ForumBackend while spaces
@@ -177,10 +178,8 @@ func (r *Reconciler) recordUsage(ctx context.Context, obj client.Object, users [
 		return nil
 	}
 	*usedBy = usage
-	if err := r.Status().Patch(ctx, obj, client.MergeFrom(before)); err != nil {
-		return client.IgnoreNotFound(fmt.Errorf("cannot record the users of %s %s: %w", r.kind.kind, obj.GetName(), err))
-	}
-	return nil
+	// usedBy only: the protection owns no condition of the backend.
+	return statuspatch.Patch(ctx, r.Client, before.(statuspatch.Object), obj.(statuspatch.Object))
 }
 
 // SetupWithManager watches backends of the kind, and spaces appearing, going, or

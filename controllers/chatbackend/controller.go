@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -36,6 +35,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/outcome"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
+	"github.com/opencommons/collab-operator/internal/statuspatch"
 	"github.com/opencommons/collab-operator/internal/uninstall"
 )
 
@@ -220,10 +220,7 @@ func (r *Reconciler) patchStatus(ctx context.Context, before, backend *collabv1.
 	}
 	meta.SetStatusCondition(&backend.Status.Conditions, cond)
 	r.setStreaming(backend)
-	if equality.Semantic.DeepEqual(before.Status, backend.Status) {
-		return nil
-	}
-	return client.IgnoreNotFound(r.Status().Patch(ctx, backend, client.MergeFrom(before)))
+	return statuspatch.Patch(ctx, r.Client, before, backend, collabv1.ReadyCondition, collabv1.StreamingCondition)
 }
 
 // setStreaming says whether the server's stream of changes runs, or its spaces are

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -21,6 +20,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/outcome"
+	"github.com/opencommons/collab-operator/internal/statuspatch"
 )
 
 // Reconciler checks that a shared forum answers, accepts the operator's
@@ -53,10 +53,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		backend.Status.ObservedGeneration = backend.Generation
 	}
 	meta.SetStatusCondition(&backend.Status.Conditions, cond)
-	if !equality.Semantic.DeepEqual(before.Status, backend.Status) {
-		if perr := r.Status().Patch(ctx, backend, client.MergeFrom(before)); perr != nil {
-			return ctrl.Result{}, errors.Join(err, perr)
-		}
+	if perr := statuspatch.Patch(ctx, r.Client, before, backend, collabv1.ReadyCondition); perr != nil {
+		return ctrl.Result{}, errors.Join(err, perr)
 	}
 	if err != nil {
 		return ctrl.Result{}, err

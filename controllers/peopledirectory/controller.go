@@ -31,6 +31,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/directory"
 	"github.com/opencommons/collab-operator/internal/fingerprint"
 	"github.com/opencommons/collab-operator/internal/metrics"
+	"github.com/opencommons/collab-operator/internal/statuspatch"
 )
 
 // Keys of a PeopleDirectory's bind Secret.
@@ -302,10 +303,10 @@ func (r *Reconciler) wakeSpaces(ctx context.Context, dirName string) {
 // patchStatus writes the status only when it changed: an unchanged directory
 // writes nothing. A shard's reconciler writes none (ResolveOnly).
 func (r *Reconciler) patchStatus(ctx context.Context, before, dir *collabv1.PeopleDirectory) error {
-	if r.ResolveOnly || equality.Semantic.DeepEqual(before.Status, dir.Status) {
+	if r.ResolveOnly {
 		return nil
 	}
-	return client.IgnoreNotFound(r.Status().Patch(ctx, dir, client.MergeFrom(before)))
+	return statuspatch.Patch(ctx, r.Client, before, dir, collabv1.ReadyCondition)
 }
 
 // groupsInUse lists, sorted, the Group members of the spaces that resolve their

@@ -17,6 +17,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/outcome"
+	"github.com/opencommons/collab-operator/internal/statuspatch"
 )
 
 // phaseConditions are summarised into Ready, in the order a user reads them.
@@ -259,8 +260,8 @@ func (r *Pass) patchStatus(ctx context.Context, s *spaceScope, passErr error) er
 	if equality.Semantic.DeepEqual(s.before.Status, s.space.Status) {
 		return nil
 	}
-	if err := r.Status().Patch(ctx, s.space, client.MergeFrom(s.before)); err != nil {
-		return client.IgnoreNotFound(fmt.Errorf("cannot patch status: %w", err))
+	if err := statuspatch.Patch(ctx, r.Client, s.before, s.space, spaceConditions...); err != nil {
+		return err
 	}
 	return waitForCache(ctx, r.Client, s.space, cacheWaitInterval, cacheWaitTimeout)
 }
@@ -302,3 +303,8 @@ func logPassEnd(ctx context.Context, s *spaceScope, result ctrl.Result) {
 	log.FromContext(ctx).V(1).Info("Reconciliation finished", "took", time.Since(s.now).Round(time.Millisecond),
 		"requeueAfter", result.RequeueAfter, "faults", reasons, "ready", readyStatus)
 }
+
+// spaceConditions are the conditions of a space, all of them the pass's.
+var spaceConditions = []string{collabv1.ReadyCondition, collabv1.ReconcilingCondition, collabv1.StalledCondition,
+	collabv1.DriftedCondition, collabv1.PolicyCompliantCondition, collabv1.MembersReadyCondition,
+	collabv1.PermissionsReadyCondition, collabv1.ChatReadyCondition, collabv1.ForumReadyCondition}

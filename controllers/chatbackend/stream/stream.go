@@ -21,6 +21,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/metrics"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
+	"github.com/opencommons/collab-operator/internal/statuspatch"
 )
 
 // Stream timings.
@@ -442,9 +443,9 @@ func (s *Streams) save(ctx context.Context, backend, since string) error {
 	if err := s.Client.Get(ctx, types.NamespacedName{Name: backend}, b); err != nil {
 		return err
 	}
-	patch := client.MergeFrom(b.DeepCopy())
+	before := b.DeepCopy()
 	b.Status.SyncToken = since
-	return s.Client.Status().Patch(ctx, b, patch)
+	return statuspatch.Patch(ctx, s.Client, before, b) // the position only: no condition
 }
 
 // isUnknownPosition reports whether the server no longer knows a stream position.
