@@ -19,11 +19,12 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/controllers"
+	"github.com/opencommons/collab-operator/internal/managercfg"
 )
 
 // leaderElectionID is fixed so every replica of the manager contends for one lease.
 // A shard's manager (--watch-label-selector) holds a lease of its own, this name
-// with a hash of its selector appended (controllers.ShardLeaderElectionID).
+// with a hash of its selector appended (managercfg.ShardLeaderElectionID).
 const leaderElectionID = "collab-operator.collab.opencommons.io"
 
 var (
@@ -118,19 +119,19 @@ func parseFlags() options {
 func main() {
 	o := parseFlags()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
-	shard, err := controllers.ParseShardSelector(o.watchLabelSelector)
+	shard, err := managercfg.ParseShardSelector(o.watchLabelSelector)
 	if err != nil {
 		setupLog.Error(err, "Invalid flag")
 		os.Exit(1)
 	}
 	o.shard = shard
-	if controllers.Sharded(shard) {
+	if managercfg.Sharded(shard) {
 		setupLog.Info("Running as a shard", "watchLabelSelector", shard.String(),
-			"leaderElectionID", controllers.ShardLeaderElectionID(leaderElectionID, shard), "backendControllers", o.backendControllers)
+			"leaderElectionID", managercfg.ShardLeaderElectionID(leaderElectionID, shard), "backendControllers", o.backendControllers)
 	}
 	ctx := ctrl.SetupSignalHandler()
 
-	cfg := controllers.ReconnectingConfig(ctrl.GetConfigOrDie(), ctrl.Log.WithName("apiserver"))
+	cfg := managercfg.ReconnectingConfig(ctrl.GetConfigOrDie(), ctrl.Log.WithName("apiserver"))
 	mgr, err := ctrl.NewManager(cfg, managerOptions(o))
 	if err != nil {
 		setupLog.Error(err, "Unable to create manager")
@@ -171,7 +172,7 @@ func managerOptions(o options) ctrl.Options {
 	if !o.enableHTTP2 {
 		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
 	}
-	return controllers.ShardCacheOptions(controllers.ManagerOptions(ctrl.Options{
+	return managercfg.ShardCacheOptions(managercfg.ManagerOptions(ctrl.Options{
 		Scheme: scheme,
 		Metrics: metricsserver.Options{
 			BindAddress:   o.metricsAddr,
@@ -181,7 +182,7 @@ func managerOptions(o options) ctrl.Options {
 		HealthProbeBindAddress:  o.probeAddr,
 		PprofBindAddress:        o.pprofAddr,
 		LeaderElection:          o.leaderElect,
-		LeaderElectionID:        controllers.ShardLeaderElectionID(leaderElectionID, o.shard),
+		LeaderElectionID:        managercfg.ShardLeaderElectionID(leaderElectionID, o.shard),
 		LeaderElectionNamespace: o.leaderElectNamespace,
 		LeaseDuration:           &o.leaseDuration,
 		RenewDeadline:           &o.renewDeadline,

@@ -1,9 +1,9 @@
 // Package controllers assembles the manager: Setup registers one controller per
 // kind of the collab.opencommons.io API (space, chatbackend with its stream,
 // forumbackend, peopledirectory, backendprotection), each in a package of its
-// own, with the cache (cache.go), shards (shard.go) and the API server's
-// reconnecting dialer (reconnect.go) they share. Its tests run the assembled
-// manager against a real API server and Dendrite.
+// own; internal/managercfg holds the cache, shard and dialer settings they
+// share. Its tests run the assembled manager against a real API server and
+// Dendrite.
 package controllers
 
 import (
@@ -28,6 +28,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/directory"
 	"github.com/opencommons/collab-operator/internal/engines"
 	"github.com/opencommons/collab-operator/internal/forum"
+	"github.com/opencommons/collab-operator/internal/managercfg"
 	"github.com/opencommons/collab-operator/internal/spacepass"
 	"github.com/opencommons/collab-operator/internal/uninstall"
 )
@@ -152,11 +153,11 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 
 // setupBackends registers the reconcilers of ChatBackends, ForumBackends and
 // PeopleDirectories and the backend protection; in a shard (SpacesOnly) only
-// their per-manager parts (shard.go).
+// their per-manager parts (internal/managercfg/shard.go).
 func setupBackends(ctx context.Context, mgr ctrl.Manager, o Options, opts func(int) controller.Options,
 	recorder events.EventRecorder, streams *stream.Streams) error {
 	// What a backend controller decides from every space, it reads across shards.
-	allSpaces := AllShards(mgr.GetClient(), mgr.GetAPIReader(), o.Shard)
+	allSpaces := managercfg.AllShards(mgr.GetClient(), mgr.GetAPIReader(), o.Shard)
 	if !o.SpacesOnly {
 		if err := backendprotection.Setup(mgr, allSpaces, recorder, opts(0)); err != nil {
 			return err

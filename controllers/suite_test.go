@@ -18,6 +18,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
+	"github.com/opencommons/collab-operator/internal/managercfg"
 	"github.com/opencommons/collab-operator/internal/testing/dendrite"
 	"github.com/opencommons/collab-operator/internal/testing/harness"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
@@ -94,7 +95,7 @@ func runSuite(m *testing.M) int {
 func startManager(ctx context.Context) error {
 	mgrCfg := rest.CopyConfig(cfg)
 	mgrCfg.Wrap(secretRequests.wrap)
-	mgr, err := ctrl.NewManager(mgrCfg, ManagerOptions(ctrl.Options{
+	mgr, err := ctrl.NewManager(mgrCfg, managercfg.ManagerOptions(ctrl.Options{
 		Scheme:  testenv.Scheme(),
 		Metrics: metricsserver.Options{BindAddress: "0"},
 	}))

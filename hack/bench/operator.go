@@ -22,6 +22,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/controllers"
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
+	"github.com/opencommons/collab-operator/internal/managercfg"
 	"github.com/opencommons/collab-operator/internal/testing/dendrite"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
@@ -71,7 +72,7 @@ func runOperator(ctx context.Context, cfg *rest.Config, direct client.WithWatch,
 	mgrCfg := rest.CopyConfig(cfg)
 	mgrCfg.QPS, mgrCfg.Burst = o.kubeQPS, o.kubeBurst
 	mgrCfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &countingTransport{next: rt, stats: &apiStats} })
-	mgr, err := ctrl.NewManager(mgrCfg, controllers.ManagerOptions(ctrl.Options{
+	mgr, err := ctrl.NewManager(mgrCfg, managercfg.ManagerOptions(ctrl.Options{
 		Scheme:  testenv.Scheme(),
 		Metrics: metricsserver.Options{BindAddress: "0"},
 	}))

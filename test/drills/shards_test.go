@@ -18,7 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/controllers"
+	"github.com/opencommons/collab-operator/internal/managercfg"
 	"github.com/opencommons/collab-operator/internal/testing/wait"
 )
 
@@ -240,7 +240,7 @@ func (r *rig) waitShardLease(t *testing.T, selector string, timeout time.Duratio
 	if err != nil {
 		t.Fatal(err)
 	}
-	name := controllers.ShardLeaderElectionID(leaseName, sel)
+	name := managercfg.ShardLeaderElectionID(leaseName, sel)
 	var holder string
 	wait.Eventually(t, timeout, "a manager to hold Lease "+name+" of "+selector, func() (bool, string) {
 		lease := &coordinationv1.Lease{}

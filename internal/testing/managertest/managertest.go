@@ -20,6 +20,7 @@ import (
 	"github.com/opencommons/collab-operator/controllers"
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
+	"github.com/opencommons/collab-operator/internal/managercfg"
 	"github.com/opencommons/collab-operator/internal/reqobserve"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
@@ -62,7 +63,7 @@ type Manager struct {
 // This is the one place tests wire the controllers; when their package moves,
 // only this file changes.
 func Start(ctx context.Context, cfg *rest.Config, o Options) (*Manager, error) {
-	mgr, err := ctrl.NewManager(cfg, controllers.ManagerOptions(ctrl.Options{
+	mgr, err := ctrl.NewManager(cfg, managercfg.ManagerOptions(ctrl.Options{
 		Scheme:  testenv.Scheme(),
 		Metrics: metricsserver.Options{BindAddress: "0"},
 	}))

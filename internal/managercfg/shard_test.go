@@ -1,4 +1,4 @@
-package controllers
+package managercfg_test
 
 import (
 	"context"
@@ -22,6 +22,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat"
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
 	"github.com/opencommons/collab-operator/internal/directory"
+	"github.com/opencommons/collab-operator/internal/managercfg"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
 	"github.com/opencommons/collab-operator/internal/testing/chattest"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
@@ -71,7 +72,7 @@ func shardCache(sel labels.Selector, objs ...client.Object) client.Client {
 // recorded by no space is deleted, which shows the pass would.
 func TestTheReaperOfAShardedManagerKnowsEveryShardsRooms(t *testing.T) {
 	const operator = "@op:x"
-	sel, err := ParseShardSelector("!" + collabv1.ShardLabel)
+	sel, err := managercfg.ParseShardSelector("!" + collabv1.ShardLabel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +99,7 @@ func TestTheReaperOfAShardedManagerKnowsEveryShardsRooms(t *testing.T) {
 	}}
 	backend := chattest.Backend()
 	live := shardCache(labels.Everything(), objs...)
-	r := &chatbackend.Reconciler{Client: AllShards(shardCache(sel, objs...), live, sel), Recorder: events.NewFakeRecorder(10),
+	r := &chatbackend.Reconciler{Client: managercfg.AllShards(shardCache(sel, objs...), live, sel), Recorder: events.NewFakeRecorder(10),
 		Reaper: chatbackend.OrphanReaper{Grace: time.Minute, Interval: time.Nanosecond}}
 	if err := r.ReapOrphans(context.Background(), chattest.Conn(backend, fake), backend); err != nil {
 		t.Fatal(err)
@@ -129,7 +130,7 @@ func TestAShardedManagersBackendsListEveryShardsSpaces(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			c := AllShards(shardCache(sel, objs...), live, sel)
+			c := managercfg.AllShards(shardCache(sel, objs...), live, sel)
 			var list collabv1.CollaborationSpaceList
 			if err := c.List(context.Background(), &list, tc.opts...); err != nil {
 				t.Fatal(err)
@@ -145,7 +146,7 @@ func TestAShardedManagersBackendsListEveryShardsSpaces(t *testing.T) {
 		})
 	}
 	var list collabv1.CollaborationSpaceList
-	err := AllShards(shardCache(sel, objs...), live, sel).List(context.Background(), &list, client.MatchingFields{"spec.department": "x"})
+	err := managercfg.AllShards(shardCache(sel, objs...), live, sel).List(context.Background(), &list, client.MatchingFields{"spec.department": "x"})
 	if err == nil || !strings.Contains(err.Error(), "across shards") {
 		t.Errorf("listing by a field no index covers: %v, want it refused", err)
 	}
@@ -170,7 +171,7 @@ func TestShardSelectorsAndLeases(t *testing.T) {
 	leases := map[string]string{}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			sel, err := ParseShardSelector(tc.selector)
+			sel, err := managercfg.ParseShardSelector(tc.selector)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("ParseShardSelector(%q): %v, want error %v", tc.selector, err, tc.wantErr)
 			}
@@ -180,10 +181,10 @@ func TestShardSelectorsAndLeases(t *testing.T) {
 				}
 				return
 			}
-			if Sharded(sel) != tc.sharded {
+			if managercfg.Sharded(sel) != tc.sharded {
 				t.Errorf("Sharded(%q) = %v, want %v", tc.selector, !tc.sharded, tc.sharded)
 			}
-			lease := ShardLeaderElectionID(id, sel)
+			lease := managercfg.ShardLeaderElectionID(id, sel)
 			if !tc.sharded && lease != id {
 				t.Errorf("the lease of a manager of every space is %q, want %q", lease, id)
 			}
@@ -191,11 +192,11 @@ func TestShardSelectorsAndLeases(t *testing.T) {
 				t.Errorf("the lease of shard %q is %q: want its own, a valid name", tc.selector, lease)
 			}
 			if tc.sameLeaseAs != "" {
-				other, err := ParseShardSelector(tc.sameLeaseAs)
+				other, err := managercfg.ParseShardSelector(tc.sameLeaseAs)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := ShardLeaderElectionID(id, other); got != lease {
+				if got := managercfg.ShardLeaderElectionID(id, other); got != lease {
 					t.Errorf("%q has lease %q, %q has %q: want one", tc.selector, lease, tc.sameLeaseAs, got)
 				}
 			}
@@ -246,13 +247,13 @@ func TestPeopleDirectoriesAcrossShards(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			sel, err := ParseShardSelector(tc.selector)
+			sel, err := managercfg.ParseShardSelector(tc.selector)
 			if err != nil {
 				t.Fatal(err)
 			}
 			cached, live := build(sel), build(labels.Everything())
 			var got result
-			r := &peopledirectory.Reconciler{Client: AllShards(cached, live, sel), Recorder: events.NewFakeRecorder(10),
+			r := &peopledirectory.Reconciler{Client: managercfg.AllShards(cached, live, sel), Recorder: events.NewFakeRecorder(10),
 				Registry: directory.NewRegistry()}
 			if tc.resolveOnly {
 				r.Client, r.ResolveOnly = cached, true

@@ -1,4 +1,9 @@
-package controllers
+// Package managercfg is how the manager reaches the API server and what it
+// caches: the cache's transform and the objects it holds (cache.go), the shards
+// a manager owns by label (shard.go), and the dialer that finds the API server
+// again after it went away (reconnect.go). main.go, the test suites and the
+// benchmarks build their managers with it.
+package managercfg
 
 import (
 	"context"
