@@ -142,7 +142,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		TransientGrace:     o.TransientGrace,
 		PassTimeout:        o.PassTimeout,
 	}
-	if err := space.Setup(ctx, mgr, spaces, opts(o.MaxConcurrentReconciles)); err != nil {
+	if err := space.Setup(ctx, mgr, spaces, streams, opts(o.MaxConcurrentReconciles)); err != nil {
 		return err
 	}
 	if err := o.Metrics.Register(space.NewCollector(mgr.GetClient())); err != nil {

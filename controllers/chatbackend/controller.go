@@ -235,7 +235,7 @@ func (r *Reconciler) setStreaming(backend *collabv1.ChatBackend) {
 	if healthy, lastErr := r.Streams.Status(backend.Name); !healthy {
 		cond.Status, cond.Reason = metav1.ConditionFalse, collabv1.ReasonStreamDown
 		cond.Message = fmt.Sprintf("The server's stream of changes does not run (%s); spaces are compared every %s until it does",
-			orUnknown(lastErr), min((&connect.ChatConnection{Backend: backend}).PollInterval(), stream.FallbackPollInterval))
+			orUnknown(lastErr), min((&connect.ChatConnection{Backend: backend}).PollInterval(), chat.FallbackPollInterval))
 	}
 	meta.SetStatusCondition(&backend.Status.Conditions, cond)
 }

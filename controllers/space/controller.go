@@ -19,20 +19,21 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/internal/predicates"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
 	"github.com/opencommons/collab-operator/internal/spacepass"
 )
 
 // Setup registers the space reconciler: it watches spaces, the RBAC objects it
-// owns, and the chat backends the spaces point at.
-func Setup(ctx context.Context, mgr ctrl.Manager, r *spacepass.Pass, opts controller.Options) error {
+// owns, the chat backends the spaces point at, and the spaces the streams wake.
+func Setup(ctx context.Context, mgr ctrl.Manager, r *spacepass.Pass, streams *stream.Streams, opts controller.Options) error {
 	if err := spaceindex.Register(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
 	b := ctrl.NewControllerManagedBy(mgr)
-	if r.Streams != nil {
-		b = b.WatchesRawSource(source.Channel(r.Streams.Spaces, &handler.EnqueueRequestForObject{}))
+	if streams != nil {
+		b = b.WatchesRawSource(source.Channel(streams.Spaces, &handler.EnqueueRequestForObject{}))
 	}
 	return b.
 		For(&collabv1.CollaborationSpace{}, builder.WithPredicates(

@@ -4,11 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 )
+
+// FallbackPollInterval is how often a space is compared with its chat server
+// in full while the backend's stream of changes does not run (at most the
+// backend's own pollInterval).
+const FallbackPollInterval = 5 * time.Minute
 
 // ErrNoCredentials says a backend's credentials Secret lacks the keys its engine
 // needs; the message names the keys, never a value.

@@ -33,6 +33,23 @@ func TestOnlyTheRegistryNamesAnEngine(t *testing.T) {
 	}
 }
 
+// TestLibrariesImportNoController: controllers sit above everything they use;
+// a package of internal/ (the space's pass, connectors, engines) reaching up
+// into a controller would make the layers a circle. The test harness and make
+// dev, which start controllers, are the exceptions.
+func TestLibrariesImportNoController(t *testing.T) {
+	for pkg, imports := range moduleImports(t, "./...") {
+		if !strings.HasPrefix(pkg, "internal/") || within(pkg, []string{"internal/testing", "internal/devcluster"}) {
+			continue
+		}
+		for _, imp := range imports {
+			if within(imp, []string{"controllers"}) {
+				t.Errorf("%s imports %s: a library may not reach up into a controller", pkg, imp)
+			}
+		}
+	}
+}
+
 // TestProductionCodeLeavesTheTestHarnessOut: what the manager and collabctl
 // link holds no test harness.
 func TestProductionCodeLeavesTheTestHarnessOut(t *testing.T) {

@@ -15,7 +15,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/metrics"
@@ -349,6 +348,10 @@ func (p *chatPass) resumeOr(spec chat.RoomSpec, read func() (*chat.ObservedRoom,
 // or nil when the backend's stream of changes is not running.
 func (r *Pass) resumeChat(s *spaceScope, conn *connect.ChatConnection) *checkpoint {
 	key := client.ObjectKeyFromObject(s.space)
+	if r.Streams == nil {
+		r.checkpoints.forget(key)
+		return nil
+	}
 	epoch, ok := r.Streams.Epoch(conn.Backend.Name)
 	if !ok {
 		r.checkpoints.forget(key)
@@ -376,10 +379,12 @@ func (r *Pass) leaveCheckpoint(p *chatPass, err error) {
 // fallbackPollInterval (or the safety net, when shorter).
 func (r *Pass) chatPoll(conn *connect.ChatConnection) time.Duration {
 	interval := conn.PollInterval()
-	if healthy, _ := r.Streams.Status(conn.Backend.Name); healthy {
-		return interval
+	if r.Streams != nil {
+		if healthy, _ := r.Streams.Status(conn.Backend.Name); healthy {
+			return interval
+		}
 	}
-	return min(interval, stream.FallbackPollInterval)
+	return min(interval, chat.FallbackPollInterval)
 }
 
 // retireRemovedRooms carries out the deletion policy on rooms that were in the status

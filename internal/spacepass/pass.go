@@ -23,7 +23,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/directory"
 	"github.com/opencommons/collab-operator/internal/forum"
@@ -57,9 +56,10 @@ type Pass struct {
 	// Directories holds what each PeopleDirectory last resolved; Group members
 	// have no chat or forum projection when nil.
 	Directories *directory.Registry
-	// Streams tells which backends stream their changes, and wakes the spaces
-	// whose rooms changed; spaces are polled often when nil.
-	Streams *stream.Streams
+	// Streams tells which backends stream their changes and which rooms may
+	// have changed unseen (the ChatBackend controller's /sync streams); spaces
+	// are polled often when nil.
+	Streams ChangeFeed
 	// TransientGrace is how long a converged space keeps Ready=True while a
 	// server's passing fault (5xx, no answer, rate limit) lasts; 2m when 0.
 	TransientGrace time.Duration
@@ -74,6 +74,15 @@ type Pass struct {
 	// changes are the changes the passes in flight made, announced once per pass
 	// (events.go).
 	changes passChanges
+}
+
+// ChangeFeed is what a pass reads of the backends' streams of changes
+// (controllers/chatbackend/stream): whether a backend's stream runs, its epoch,
+// and whether a room may have changed unseen since an epoch.
+type ChangeFeed interface {
+	Status(backend string) (healthy bool, lastErr string)
+	Epoch(backend string) (uint64, bool)
+	ChangedSince(backend string, epoch uint64, room string) bool
 }
 
 // Defaults of the reconciler's durations.

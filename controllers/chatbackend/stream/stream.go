@@ -31,9 +31,6 @@ const (
 	// syncTokenSaveInterval is how often a moving stream position is saved in the
 	// backend's status, so a restart resumes from it.
 	syncTokenSaveInterval = 30 * time.Second
-	// FallbackPollInterval is how often spaces are compared with the server while
-	// their backend's stream is down.
-	FallbackPollInterval = 5 * time.Minute
 	// syncQuiet is the least time between two long polls that brought nothing to
 	// act on: while the operator itself is busy making rooms, every event of its
 	// own ends a long poll at once, and the server's work for that would otherwise
