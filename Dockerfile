@@ -10,6 +10,8 @@ COPY main.go main.go
 COPY api/ api/
 COPY controllers/ controllers/
 COPY internal/ internal/
+# The admission policies the manager also evaluates itself (internal/policy embeds them).
+COPY config/admission/ config/admission/
 RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} go build -trimpath -ldflags "-s -w" -o manager main.go
 
 # A distroless, non-root runtime image: the binary and CA certificates, nothing else.
