@@ -280,9 +280,6 @@ type dryChatConnector struct {
 // checked). A space with rooms on a backend the plan cannot read is not planned
 // there.
 func (d dryChatConnector) Connect(ctx context.Context, backend *collabv1.ChatBackend, secret *corev1.Secret) (chat.Client, error) {
-	if d.real == nil {
-		return nil, errors.New("no chat connector")
-	}
 	server := d.real.Server(backend).Name
 	empty := dryrun.EmptyChat{Self: d.real.Operator(backend, secret)}
 	if dryrun.FromFiles(backend) {
@@ -309,9 +306,6 @@ func (d dryChatConnector) Connect(ctx context.Context, backend *collabv1.ChatBac
 // Planner is the real connector's: a plan must map spaces onto rooms exactly as
 // the operator does.
 func (d dryChatConnector) Planner(backend *collabv1.ChatBackend) (chat.Planner, error) {
-	if d.real == nil {
-		return nil, errors.New("no chat connector")
-	}
 	return d.real.Planner(backend)
 }
 
@@ -329,9 +323,6 @@ type dryForumConnector struct {
 // credentials the plan may not read is an empty forum for a space with nothing
 // on it yet, and unknown for the others.
 func (d dryForumConnector) Connect(ctx context.Context, name, url string, secret *corev1.Secret) (forum.Client, error) {
-	if d.real == nil {
-		return nil, errors.New("no forum connector")
-	}
 	display := deployedForumName(d.space)
 	if backend, ok := strings.CutPrefix(name, "ForumBackend/"); ok {
 		display = "ForumBackend " + backend
@@ -356,17 +347,11 @@ func (d dryForumConnector) Connect(ctx context.Context, name, url string, secret
 // categories exactly as the operator does. Without a connector it is nil, and
 // Connect fails before anything asks it.
 func (d dryForumConnector) Planner() forum.Planner {
-	if d.real == nil {
-		return nil
-	}
 	return d.real.Planner()
 }
 
 // Ping only reads.
 func (d dryForumConnector) Ping(ctx context.Context, url string, hc *http.Client) error {
-	if d.real == nil {
-		return errors.New("no forum connector")
-	}
 	return d.real.Ping(ctx, url, hc)
 }
 
@@ -398,22 +383,16 @@ func cacheLike(c client.WithWatch) client.WithWatch {
 }
 
 // Serves, Server and Operator read the engine section as the real connector
-// does; without one (a plan given no connector) nothing is served.
+// does (PlanSpace refuses to plan without one).
 func (d dryChatConnector) Serves(b *collabv1.ChatBackend) bool {
-	return d.real != nil && d.real.Serves(b)
+	return d.real.Serves(b)
 }
 
 func (d dryChatConnector) Server(b *collabv1.ChatBackend) chat.Server {
-	if d.real == nil {
-		return chat.Server{}
-	}
 	return d.real.Server(b)
 }
 
 func (d dryChatConnector) Operator(b *collabv1.ChatBackend, s *corev1.Secret) string {
-	if d.real == nil {
-		return ""
-	}
 	return d.real.Operator(b, s)
 }
 
