@@ -39,7 +39,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/controllers"
 	forumdeploy "github.com/opencommons/collab-operator/internal/forum/nodebb/deploy"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb/fake"
 	"github.com/opencommons/collab-operator/internal/testing/dendrite"
@@ -48,6 +47,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 	"github.com/opencommons/collab-operator/internal/testing/wait"
+	"github.com/opencommons/collab-operator/internal/uninstall"
 )
 
 const (
@@ -644,9 +644,9 @@ func setUninstallAnnotation(t *testing.T, ctx context.Context, value string) {
 	}
 	patch := client.MergeFrom(ns.DeepCopy())
 	if value == "" {
-		delete(ns.Annotations, controllers.UninstallAnnotation)
+		delete(ns.Annotations, uninstall.Annotation)
 	} else {
-		metav1.SetMetaDataAnnotation(&ns.ObjectMeta, controllers.UninstallAnnotation, value)
+		metav1.SetMetaDataAnnotation(&ns.ObjectMeta, uninstall.Annotation, value)
 	}
 	if err := k8s.Patch(ctx, ns, patch); err != nil {
 		t.Fatal(err)
