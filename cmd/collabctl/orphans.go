@@ -39,16 +39,16 @@ Flags:
 `
 
 type orphansFlags struct {
-	output, kubeconfig, context, backend, credentialsNamespace string
-	grace, timeout                                             time.Duration
-	all                                                        bool
+	cluster                               clusterFlags
+	output, backend, credentialsNamespace string
+	grace, timeout                        time.Duration
+	all                                   bool
 }
 
 func (f *orphansFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.output, "output", "text", "output format: text or json")
 	fs.StringVar(&f.output, "o", "text", "shorthand for --output")
-	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "path to the kubeconfig (default: $KUBECONFIG or ~/.kube/config)")
-	fs.StringVar(&f.context, "context", "", "kubeconfig context to use")
+	f.cluster.register(fs)
 	fs.StringVar(&f.backend, "backend", "", "list one ChatBackend only (default: all)")
 	fs.StringVar(&f.credentialsNamespace, "credentials-namespace", "collab-operator-system", "the operator's --credentials-namespace")
 	fs.DurationVar(&f.grace, "orphan-grace", 2*time.Minute, "the operator's --orphan-grace")
@@ -74,7 +74,7 @@ func runOrphans(ctx context.Context, e env, args []string) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, flags.timeout)
 	defer cancel()
-	c, err := clusterClient(kubeconfig(flags.kubeconfig, flags.context))
+	c, err := clusterClient(flags.cluster.config())
 	if err != nil {
 		say(e.stderr, "%s orphans: %v\n", e.prog, err)
 		return exitFindings

@@ -65,12 +65,13 @@ Flags:
 `
 
 type planFlags struct {
-	output, namespace, kubeconfig, context string
-	operatorNamespace                      string
-	forumEndpoint                          string
-	maxRemovals                            int
-	exitCode                               bool
-	timeout                                time.Duration
+	cluster           clusterFlags
+	output, namespace string
+	operatorNamespace string
+	forumEndpoint     string
+	maxRemovals       int
+	exitCode          bool
+	timeout           time.Duration
 }
 
 func (f *planFlags) register(fs *flag.FlagSet) {
@@ -78,8 +79,7 @@ func (f *planFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.output, "o", "text", "shorthand for --output")
 	fs.StringVar(&f.namespace, "namespace", "", "namespace of spaces that name none (default: the kubeconfig context's)")
 	fs.StringVar(&f.namespace, "n", "", "shorthand for --namespace")
-	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "path to the kubeconfig (default: $KUBECONFIG or ~/.kube/config)")
-	fs.StringVar(&f.context, "context", "", "kubeconfig context to use")
+	f.cluster.register(fs)
 	fs.StringVar(&f.operatorNamespace, "operator-namespace", "collab-operator-system", "the operator's --operator-namespace")
 	fs.StringVar(&f.forumEndpoint, "forum-endpoint-override", "", "the operator's --forum-endpoint-override")
 	fs.IntVar(&f.maxRemovals, "max-member-removals", 5, "the operator's --max-member-removals")
@@ -130,7 +130,7 @@ func runPlan(ctx context.Context, e env, args []string) int {
 		say(e.stderr, "%s plan: %v\n", e.prog, err)
 		return exitUsage
 	}
-	kcfg := kubeconfig(flags.kubeconfig, flags.context)
+	kcfg := flags.cluster.config()
 	if flags.namespace == "" {
 		if flags.namespace, _, err = kcfg.Namespace(); err != nil || flags.namespace == "" {
 			flags.namespace = "default"
@@ -311,6 +311,17 @@ func planScheme() *runtime.Scheme {
 	}
 	return s
 }
+
+// clusterFlags are the flags of the commands that read the cluster.
+type clusterFlags struct{ kubeconfig, context string }
+
+func (f *clusterFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "path to the kubeconfig (default: $KUBECONFIG or ~/.kube/config)")
+	fs.StringVar(&f.context, "context", "", "kubeconfig context to use")
+}
+
+// config is the kubeconfig the flags name.
+func (f clusterFlags) config() clientcmd.ClientConfig { return kubeconfig(f.kubeconfig, f.context) }
 
 // kubeconfig is the kubeconfig as kubectl finds it: path when given, else
 // $KUBECONFIG's files or ~/.kube/config, in context when given.

@@ -49,16 +49,16 @@ Flags:
 `
 
 type reportFlags struct {
-	output, kubeconfig, context, credentialsNamespace string
-	minPeople, maxPages                               int
-	timeout                                           time.Duration
+	cluster                      clusterFlags
+	output, credentialsNamespace string
+	minPeople, maxPages          int
+	timeout                      time.Duration
 }
 
 func (f *reportFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.output, "output", "text", "output format: text, json, or html (one self-contained page with charts)")
 	fs.StringVar(&f.output, "o", "text", "shorthand for --output")
-	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "path to the kubeconfig (default: $KUBECONFIG or ~/.kube/config)")
-	fs.StringVar(&f.context, "context", "", "kubeconfig context to use")
+	f.cluster.register(fs)
 	fs.StringVar(&f.credentialsNamespace, "credentials-namespace", "collab-operator-system", "the operator's --credentials-namespace")
 	fs.IntVar(&f.minPeople, "min-people", insights.DefaultMinPeople, "hide figures resting on fewer people (5 or more)")
 	fs.IntVar(&f.maxPages, "max-pages", 20, "read at most this many pages of 100 messages of each room's history")
@@ -92,7 +92,7 @@ func runReport(ctx context.Context, e env, args []string) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, flags.timeout)
 	defer cancel()
-	c, err := clusterClient(kubeconfig(flags.kubeconfig, flags.context))
+	c, err := clusterClient(flags.cluster.config())
 	if err != nil {
 		say(e.stderr, "%s report: %v\n", e.prog, err)
 		return exitFindings
