@@ -115,7 +115,7 @@ func listOrphans(ctx context.Context, e env, c client.WithWatch, flags orphansFl
 	for _, name := range names {
 		verdicts, err := chatbackend.ListOrphans(ctx, c, name, opts)
 		if err != nil {
-			say(e.stderr, "%s orphans: ChatBackend %s: %v\n", e.prog, name, err)
+			say(e.stderr, "%s orphans: %v\n", e.prog, err) // ListOrphans's errors name the backend
 			failed = true
 			continue
 		}

@@ -3,7 +3,6 @@ package chatbackend
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -43,7 +42,8 @@ type OrphanOptions struct {
 // ListOrphans runs the reaper over ChatBackend name with a chat client that
 // reads the server and records every write instead of making it, so it says
 // what the reaper would do on its next run under the backend's spec.reaper,
-// and changes nothing. The judging is the reaper's own code.
+// and changes nothing. The judging is the reaper's own code. Every error it
+// returns names the backend.
 func ListOrphans(ctx context.Context, c client.WithWatch, name string, opts OrphanOptions) ([]OrphanVerdict, error) {
 	rec := &dryrun.Recorder{}
 	r := &Reconciler{Client: dryrun.NewKubeClient(c, rec), Recorder: &events.FakeRecorder{}, APIReader: c,
@@ -57,15 +57,15 @@ func ListOrphans(ctx context.Context, c client.WithWatch, name string, opts Orph
 	r.Reaper.due(name, time.Now()) // a fresh reaper: due at once
 	lister, ok := conn.Client.(chat.RoomLister)
 	if !ok {
-		return nil, errors.New("the chat client cannot list the operator's rooms")
+		return nil, fmt.Errorf("ChatBackend %s: the chat client cannot list the operator's rooms", name)
 	}
 	joined, err := lister.JoinedRooms(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("cannot list the operator's rooms: %w", err)
+		return nil, fmt.Errorf("ChatBackend %s: cannot list the operator's rooms: %w", name, err)
 	}
 	known, err := r.knownRooms(ctx, conn.Backend)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("ChatBackend %s: %w", name, err)
 	}
 	return r.judgeRooms(ctx, conn, conn.Backend, joined, known), nil
 }
