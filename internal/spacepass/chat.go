@@ -37,7 +37,7 @@ func wantsChat(space *collabv1.CollaborationSpace) bool {
 // chatPass is one pass over a space's chat: the connection and what it found.
 type chatPass struct {
 	*connect.ChatConnection
-	s        *spaceScope
+	s        *Scope
 	operator string
 	// drifted names the fields put back in rooms that were already right once.
 	drifted []string
@@ -55,37 +55,37 @@ type chatPass struct {
 // reconcileChat makes the department's space and rooms match the spec, in as few
 // requests as the chat server allows: one read per room, and writes only for what
 // differs. It owns ChatReady and Drifted.
-func (r *Pass) reconcileChat(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
-	space := s.space
+func (r *ChatPhase) Reconcile(ctx context.Context, s *Scope) (ctrl.Result, error) {
+	space := s.Space
 	if !wantsChat(space) {
 		if err := r.retireAllRooms(ctx, s); err != nil {
-			return ctrl.Result{}, s.fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
+			return ctrl.Result{}, s.Fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
 		}
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.ChatReadyCondition)
 		return ctrl.Result{}, nil
 	}
-	conn, err := connect.ToChat(ctx, r.Client, r.credentials(), r.Chat, space.Spec.Chat.BackendRef.Name)
+	conn, err := connect.ToChat(ctx, r.Client, r.Credentials(), r.Connector, space.Spec.Chat.BackendRef.Name)
 	if err != nil {
-		return ctrl.Result{}, s.fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
+		return ctrl.Result{}, s.Fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
 	}
 	p := &chatPass{ChatConnection: conn, s: s, resume: r.resumeChat(s, conn)}
 	if p.operator, err = conn.OperatorID(ctx); err != nil {
-		return ctrl.Result{}, s.fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
+		return ctrl.Result{}, s.Fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
 	}
 	pending, err := r.applyChat(ctx, p)
 	r.leaveCheckpoint(p, err)
 	if err != nil {
-		return ctrl.Result{}, s.fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
+		return ctrl.Result{}, s.Fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
 	}
 	r.reportDrift(p)
 	if len(pending) > 0 {
-		setCondition(space, collabv1.ChatReadyCondition, metav1.ConditionFalse, collabv1.ReasonSharedSpacePending,
+		SetCondition(space, collabv1.ChatReadyCondition, metav1.ConditionFalse, collabv1.ReasonSharedSpacePending,
 			fmt.Sprintf("Rooms are shared with %s, which has no chat space yet; create it or fix sharedWith",
 				strings.Join(pending, ", ")))
 		return ctrl.Result{RequeueAfter: sharedSpaceRetry}, nil
 	}
-	setCondition(space, collabv1.ChatReadyCondition, metav1.ConditionTrue, collabv1.ReasonRoomsReady,
-		fmt.Sprintf("%s in space %s on ChatBackend %s", counted(len(space.Status.Chat.Rooms), "room"),
+	SetCondition(space, collabv1.ChatReadyCondition, metav1.ConditionTrue, collabv1.ReasonRoomsReady,
+		fmt.Sprintf("%s in space %s on ChatBackend %s", Counted(len(space.Status.Chat.Rooms), "room"),
 			space.Status.Chat.SpaceID, conn.Backend.Name))
 	return ctrl.Result{RequeueAfter: r.chatPoll(conn)}, nil
 }
@@ -93,8 +93,8 @@ func (r *Pass) reconcileChat(ctx context.Context, s *spaceScope) (ctrl.Result, e
 // applyChat brings the space room, then each room, then the space's list of children
 // in line, archives rooms no longer declared, and records the ids in status. It
 // returns the sharedWith spaces it could not resolve yet.
-func (r *Pass) applyChat(ctx context.Context, p *chatPass) ([]string, error) {
-	space := p.s.space
+func (r *ChatPhase) applyChat(ctx context.Context, p *chatPass) ([]string, error) {
+	space := p.s.Space
 	input, pending := r.desiredInput(ctx, p)
 	spaceSpec, _, err := p.Planner.DesiredRooms(space, input)
 	if err != nil {
@@ -157,13 +157,13 @@ func (r *Pass) applyChat(ctx context.Context, p *chatPass) ([]string, error) {
 // desiredInput gathers what the planner needs besides the space: the operator's
 // account, the space rooms of the departments rooms are shared with and the
 // people of its Group members.
-func (r *Pass) desiredInput(ctx context.Context, p *chatPass) (chat.DesiredInput, []string) {
+func (r *ChatPhase) desiredInput(ctx context.Context, p *chatPass) (chat.DesiredInput, []string) {
 	in := chat.DesiredInput{
 		OperatorUserID: p.operator,
 		SharedSpaceIDs: map[string]string{},
 	}
 	var pending []string
-	for _, room := range p.s.space.Spec.Chat.Rooms {
+	for _, room := range p.s.Space.Spec.Chat.Rooms {
 		for _, ref := range room.SharedWith {
 			key := ref.Namespace + "/" + ref.Name
 			if _, done := in.SharedSpaceIDs[key]; done {
@@ -178,7 +178,7 @@ func (r *Pass) desiredInput(ctx context.Context, p *chatPass) (chat.DesiredInput
 			in.SharedSpaceIDs[key] = other.Status.Chat.SpaceID
 		}
 	}
-	in.People = p.s.chatPeople(p.Planner) // Group members, through the directory (members.go)
+	in.People = p.s.ChatPeople(p.Planner) // Group members, through the directory (members.go)
 	return in, pending
 }
 
@@ -188,7 +188,7 @@ func (r *Pass) desiredInput(ctx context.Context, p *chatPass) (chat.DesiredInput
 // pass which crashed before writing status made, with the same proof. A room
 // that holds the alias but is not provably this space's stalls the space: the
 // operator never adopts what it cannot prove it made.
-func (r *Pass) findOrCreateRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec,
+func (r *ChatPhase) findOrCreateRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec,
 	knownID string, legacyAliases ...string) (*chat.ObservedRoom, error) {
 	lookup := chat.Lookup{KnownID: knownID, LegacyAliases: legacyAliases, Operator: p.operator}
 	room, loc, err := chat.Locate(ctx, p.Client, spec, lookup)
@@ -203,21 +203,21 @@ func (r *Pass) findOrCreateRoom(ctx context.Context, p *chatPass, spec chat.Room
 	if err != nil {
 		return nil, fmt.Errorf("cannot create room %s: %w", spec.CanonicalAlias, outcome.TerminalIfConflict(err))
 	}
-	r.recordChange(p.s.space, collabv1.ReasonRoomCreated, "Create", "Created room %s (%s)", created.Alias, created.RoomID)
+	r.RecordChange(p.s.Space, collabv1.ReasonRoomCreated, "Create", "Created room %s (%s)", created.Alias, created.RoomID)
 	return created, nil
 }
 
 // reportLocation tells the user what finding a room revealed: a room in status the
 // operator lost, a room moved to its current alias, an alias pointing elsewhere.
-func (r *Pass) reportLocation(p *chatPass, spec chat.RoomSpec, knownID string,
+func (r *ChatPhase) reportLocation(p *chatPass, spec chat.RoomSpec, knownID string,
 	room *chat.ObservedRoom, loc chat.Location) {
-	space := p.s.space
+	space := p.s.Space
 	if loc.Lost {
-		r.recordWarning(space, collabv1.ReasonRoomLost, "Update", "Room %s recorded in status can no longer be read by the operator; "+
+		r.RecordWarning(space, collabv1.ReasonRoomLost, "Update", "Room %s recorded in status can no longer be read by the operator; "+
 			"looking for %s by its alias", knownID, spec.CanonicalAlias)
 	}
 	if loc.Realiased && room != nil {
-		r.recordChange(space, collabv1.ReasonRoomAliased, "Update", "Pointed alias %s at room %s", spec.CanonicalAlias, room.RoomID)
+		r.RecordChange(space, collabv1.ReasonRoomAliased, "Update", "Pointed alias %s at room %s", spec.CanonicalAlias, room.RoomID)
 	}
 	if loc.AliasElsewhere != "" {
 		p.aliasMoved = append(p.aliasMoved, fmt.Sprintf("%s points to room %s, not to %s", spec.CanonicalAlias,
@@ -227,7 +227,7 @@ func (r *Pass) reportLocation(p *chatPass, spec chat.RoomSpec, knownID string,
 
 // convergeRoom changes what differs between a room as observed and its spec. A room
 // created from the same spec in this pass plans nothing.
-func (r *Pass) convergeRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec, observed *chat.ObservedRoom) error {
+func (r *ChatPhase) convergeRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec, observed *chat.ObservedRoom) error {
 	actions, report := p.Planner.Plan(spec, *observed, p.planOptions())
 	ctrl.LoggerFrom(ctx).V(1).Info("Planned room", "alias", observed.Alias, "actions", len(actions),
 		"drift", report.Drift, "notes", report.Notes)
@@ -237,11 +237,11 @@ func (r *Pass) convergeRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec
 	if err := p.Client.Update(ctx, observed.RoomID, actions); err != nil {
 		return fmt.Errorf("cannot update room %s: %w", spec.AliasLocalpart, err)
 	}
-	r.recordChange(p.s.space, collabv1.ReasonRoomUpdated, "Update", "Updated %s of room %s", strings.Join(report.Drift, ", "), observed.Alias)
+	r.RecordChange(p.s.Space, collabv1.ReasonRoomUpdated, "Update", "Updated %s of room %s", strings.Join(report.Drift, ", "), observed.Alias)
 	if len(report.Notes) > 0 { // said when something changed, not on every poll
-		r.recordWarning(p.s.space, collabv1.ReasonCannotApply, "Update", "Room %s: %s", observed.Alias, strings.Join(report.Notes, "; "))
+		r.RecordWarning(p.s.Space, collabv1.ReasonCannotApply, "Update", "Room %s: %s", observed.Alias, strings.Join(report.Notes, "; "))
 	}
-	if p.s.unchangedSpec() {
+	if p.s.UnchangedSpec() {
 		drift := report.Drift
 		if spec.Space && p.sharingMoved {
 			drift = slices.DeleteFunc(slices.Clone(drift), func(f string) bool { return f == "children" })
@@ -252,23 +252,13 @@ func (r *Pass) convergeRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec
 }
 
 // ensureRoom finds or creates a room, then converges it.
-func (r *Pass) ensureRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec,
+func (r *ChatPhase) ensureRoom(ctx context.Context, p *chatPass, spec chat.RoomSpec,
 	knownID string, legacyAliases ...string) (*chat.ObservedRoom, error) {
 	room, err := r.findOrCreateRoom(ctx, p, spec, knownID, legacyAliases...)
 	if err != nil {
 		return nil, err
 	}
 	return room, r.convergeRoom(ctx, p, spec, room)
-}
-
-// unchangedSpec reports whether the spec is the one last reconciled in full: then a
-// difference on a backend was made by hand, not asked for. A generation that was
-// only judged (Stalled) was not carried out, so what its next pass changes is the
-// spec catching up, not drift.
-func (s *spaceScope) unchangedSpec() bool {
-	before := s.before.Status
-	ready := meta.FindStatusCondition(before.Conditions, collabv1.ReadyCondition)
-	return before.ObservedGeneration == s.space.Generation && ready != nil && ready.Status == metav1.ConditionTrue
 }
 
 // priorSpaceID is the space room's id from status, authoritative once recorded.
@@ -295,9 +285,9 @@ func priorRoomID(space *collabv1.CollaborationSpace, name string) string {
 // planOptions asks the space's removal budget (members.go) before each kick.
 func (p *chatPass) planOptions() chat.PlanOptions {
 	return chat.PlanOptions{
-		Authoritative:  p.s.space.Spec.MemberPolicy == collabv1.MemberPolicyAuthoritative,
+		Authoritative:  p.s.Space.Spec.MemberPolicy == collabv1.MemberPolicyAuthoritative,
 		OperatorUserID: p.operator,
-		MayRemove:      p.s.mayRemoveChat(p.Planner),
+		MayRemove:      p.s.MayRemoveChat(p.Planner),
 		LastOwnerGuard: true,
 	}
 }
@@ -313,18 +303,18 @@ func (p *chatPass) noteDrift(fields []string, alias string) {
 // put back, and which aliases point away from the space's rooms, which the
 // operator reports but does not follow: the ids in status are authoritative.
 // summarize turns both into the Drifted condition.
-func (r *Pass) reportDrift(p *chatPass) {
+func (r *ChatPhase) reportDrift(p *chatPass) {
 	s := p.s
 	if len(p.drifted) > 0 {
-		r.recordWarning(s.space, collabv1.ReasonDriftCorrected, "Update", "Put back changes made by hand: %s", strings.Join(p.drifted, "; "))
-		s.drift = append(s.drift, p.drifted...)
+		r.RecordWarning(s.Space, collabv1.ReasonDriftCorrected, "Update", "Put back changes made by hand: %s", strings.Join(p.drifted, "; "))
+		s.Drift = append(s.Drift, p.drifted...)
 	}
 	if len(p.aliasMoved) > 0 {
-		if c := meta.FindStatusCondition(s.before.Status.Conditions, collabv1.DriftedCondition); c == nil || c.Reason != "AliasMoved" {
-			r.recordWarning(s.space, collabv1.ReasonAliasMoved, "Update", "Aliases moved by hand, rooms kept by the ids in status: %s",
+		if c := meta.FindStatusCondition(s.Before.Status.Conditions, collabv1.DriftedCondition); c == nil || c.Reason != "AliasMoved" {
+			r.RecordWarning(s.Space, collabv1.ReasonAliasMoved, "Update", "Aliases moved by hand, rooms kept by the ids in status: %s",
 				strings.Join(p.aliasMoved, "; "))
 		}
-		s.aliasMoved = append(s.aliasMoved, p.aliasMoved...)
+		s.AliasMoved = append(s.AliasMoved, p.aliasMoved...)
 	}
 }
 
@@ -339,25 +329,25 @@ func (p *chatPass) resumeOr(spec chat.RoomSpec, read func() (*chat.ObservedRoom,
 		return nil, err
 	}
 	// The server answered: a fault later in this pass is a passing one.
-	p.s.heard(collabv1.ChatReadyCondition)
-	p.resume.record(spec, room, p.s.now)
+	p.s.Heard(collabv1.ChatReadyCondition)
+	p.resume.record(spec, room, p.s.Now)
 	return room, nil
 }
 
 // resumeChat returns the checkpoint the pass resumes from and adds to (resume.go),
 // or nil when the backend's stream of changes is not running.
-func (r *Pass) resumeChat(s *spaceScope, conn *connect.ChatConnection) *checkpoint {
-	key := client.ObjectKeyFromObject(s.space)
+func (r *ChatPhase) resumeChat(s *Scope, conn *connect.ChatConnection) *checkpoint {
+	key := client.ObjectKeyFromObject(s.Space)
 	if r.Streams == nil {
-		r.checkpoints.forget(key)
+		r.Checkpoints.Forget(key)
 		return nil
 	}
 	epoch, ok := r.Streams.Epoch(conn.Backend.Name)
 	if !ok {
-		r.checkpoints.forget(key)
+		r.Checkpoints.Forget(key)
 		return nil
 	}
-	return r.checkpoints.resume(key, conn.Backend.Name, epoch, s.now, func(room string, since uint64) bool {
+	return r.Checkpoints.resume(key, conn.Backend.Name, epoch, s.Now, func(room string, since uint64) bool {
 		return r.Streams.ChangedSince(conn.Backend.Name, since, room)
 	})
 }
@@ -365,19 +355,19 @@ func (r *Pass) resumeChat(s *spaceScope, conn *connect.ChatConnection) *checkpoi
 // leaveCheckpoint keeps what a pass cut off by a passing fault found, for the
 // next one; a pass that completed, or failed for good, leaves nothing, so the
 // next periodic check reads every room.
-func (r *Pass) leaveCheckpoint(p *chatPass, err error) {
-	key := client.ObjectKeyFromObject(p.s.space)
+func (r *ChatPhase) leaveCheckpoint(p *chatPass, err error) {
+	key := client.ObjectKeyFromObject(p.s.Space)
 	if p.resume == nil || err == nil || errors.Is(err, reconcile.TerminalError(nil)) {
-		r.checkpoints.forget(key)
+		r.Checkpoints.Forget(key)
 		return
 	}
-	r.checkpoints.keep(key, p.resume)
+	r.Checkpoints.keep(key, p.resume)
 }
 
 // chatPoll is when a space is next compared with its chat server in full: the
 // backend's safety-net interval while its stream of changes runs, else every
 // fallbackPollInterval (or the safety net, when shorter).
-func (r *Pass) chatPoll(conn *connect.ChatConnection) time.Duration {
+func (r *ChatPhase) chatPoll(conn *connect.ChatConnection) time.Duration {
 	interval := conn.PollInterval()
 	if r.Streams != nil {
 		if healthy, _ := r.Streams.Status(conn.Backend.Name); healthy {
@@ -389,8 +379,8 @@ func (r *Pass) chatPoll(conn *connect.ChatConnection) time.Duration {
 
 // retireRemovedRooms carries out the deletion policy on rooms that were in the status
 // but are no longer declared: by default they are archived, never silently dropped.
-func (r *Pass) retireRemovedRooms(ctx context.Context, p *chatPass, status *collabv1.ChatStatus) error {
-	old := p.s.space.Status.Chat
+func (r *ChatPhase) retireRemovedRooms(ctx context.Context, p *chatPass, status *collabv1.ChatStatus) error {
+	old := p.s.Space.Status.Chat
 	if old == nil {
 		return nil
 	}
@@ -402,7 +392,7 @@ func (r *Pass) retireRemovedRooms(ctx context.Context, p *chatPass, status *coll
 		if kept[room.RoomID] {
 			continue
 		}
-		if err := r.retireRoom(ctx, p.ChatConnection, p.s.space, room, status.SpaceID); err != nil {
+		if err := r.retireRoom(ctx, p.ChatConnection, p.s.Space, room, status.SpaceID); err != nil {
 			return err
 		}
 	}
@@ -410,9 +400,9 @@ func (r *Pass) retireRemovedRooms(ctx context.Context, p *chatPass, status *coll
 }
 
 // retireRoom archives, deletes or lets go of one room by the space's deletionPolicy.
-func (r *Pass) retireRoom(ctx context.Context, conn *connect.ChatConnection, space *collabv1.CollaborationSpace,
+func (r *ChatPhase) retireRoom(ctx context.Context, conn *connect.ChatConnection, space *collabv1.CollaborationSpace,
 	room collabv1.RoomStatus, parentID string) error {
-	switch deletionPolicy(space) {
+	switch DeletionPolicyOf(space) {
 	case collabv1.DeletionPolicyRetain:
 		return nil
 	case collabv1.DeletionPolicyDelete:
@@ -425,61 +415,61 @@ func (r *Pass) retireRoom(ctx context.Context, conn *connect.ChatConnection, spa
 		if err := conn.Client.Delete(ctx, room.RoomID); err != nil {
 			return fmt.Errorf("cannot delete room %s: %w", room.Name, err)
 		}
-		r.recordChange(space, collabv1.ReasonRoomDeleted, "Delete", "Deleted room %s (%s)", room.Name, room.RoomID)
+		r.RecordChange(space, collabv1.ReasonRoomDeleted, "Delete", "Deleted room %s (%s)", room.Name, room.RoomID)
 	default:
 		if err := conn.Client.Archive(ctx, room.RoomID, parentID); err != nil {
 			return fmt.Errorf("cannot archive room %s: %w", room.Name, err)
 		}
-		r.recordChange(space, collabv1.ReasonRoomArchived, "Archive", "Archived room %s (%s); its history is kept", room.Name, room.RoomID)
+		r.RecordChange(space, collabv1.ReasonRoomArchived, "Archive", "Archived room %s (%s); its history is kept", room.Name, room.RoomID)
 	}
 	return nil
 }
 
 // retireAllRooms carries out the deletion policy on the rooms and the space room of
 // a space that no longer lists any room, as if it were deleted, and forgets them.
-func (r *Pass) retireAllRooms(ctx context.Context, s *spaceScope) error {
-	if s.space.Status.Chat == nil {
+func (r *ChatPhase) retireAllRooms(ctx context.Context, s *Scope) error {
+	if s.Space.Status.Chat == nil {
 		return nil
 	}
-	if err := r.deleteChat(ctx, s, deletionPolicy(s.space)); err != nil {
+	if err := r.Delete(ctx, s, DeletionPolicyOf(s.Space)); err != nil {
 		return err
 	}
-	s.space.Status.Chat = nil
+	s.Space.Status.Chat = nil
 	return nil
 }
 
 // deleteChat carries out the deletion policy on every room of the space, then on the
 // space room itself. A backend that no longer exists cannot be touched: the rooms are
 // left as they are, and a warning says so.
-func (r *Pass) deleteChat(ctx context.Context, s *spaceScope, policy collabv1.DeletionPolicy) error {
-	space := s.space
+func (r *ChatPhase) Delete(ctx context.Context, s *Scope, policy collabv1.DeletionPolicy) error {
+	space := s.Space
 	st := space.Status.Chat
 	if st == nil || policy == collabv1.DeletionPolicyRetain || space.Spec.Chat == nil || space.Spec.Chat.BackendRef == nil {
 		return nil
 	}
-	conn, err := connect.ToChat(ctx, r.Client, r.credentials(), r.Chat, space.Spec.Chat.BackendRef.Name)
+	conn, err := connect.ToChat(ctx, r.Client, r.Credentials(), r.Connector, space.Spec.Chat.BackendRef.Name)
 	if client.IgnoreNotFound(errors.Unwrap(err)) == nil && err != nil {
-		r.recordWarning(space, collabv1.ReasonChatBackendMissing, "Delete", "Rooms left as they are: %v", err)
+		r.RecordWarning(space, collabv1.ReasonChatBackendMissing, "Delete", "Rooms left as they are: %v", err)
 		return nil
 	}
 	if err != nil {
-		return s.fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
+		return s.Fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
 	}
 	for _, room := range st.Rooms {
 		if err := r.retireRoom(ctx, conn, space, room, st.SpaceID); err != nil {
-			return s.fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
+			return s.Fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
 		}
 	}
 	if st.SpaceID != "" {
 		if err := r.retireRoom(ctx, conn, space, collabv1.RoomStatus{Name: space.Name, RoomID: st.SpaceID}, ""); err != nil {
-			return s.fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
+			return s.Fail(collabv1.ChatReadyCondition, collabv1.ReasonChatFailed, err)
 		}
 	}
 	return nil
 }
 
 // chatLeftBehind names what a space has on its chat server, by id.
-func chatLeftBehind(space *collabv1.CollaborationSpace) string {
+func ChatLeftBehind(space *collabv1.CollaborationSpace) string {
 	st := space.Status.Chat
 	if st == nil {
 		return "nothing recorded in status"
@@ -495,5 +485,22 @@ func chatLeftBehind(space *collabv1.CollaborationSpace) string {
 	if c := space.Spec.Chat; c != nil && c.BackendRef != nil {
 		where = "on ChatBackend " + c.BackendRef.Name + ": "
 	}
-	return where + boundedList(items)
+	return where + BoundedList(items)
+}
+
+// ChangeFeed is what a pass reads of the backends' streams of changes
+// (controllers/chatbackend/stream): whether a backend's stream runs, its epoch,
+// and whether a room may have changed unseen since an epoch.
+type ChangeFeed interface {
+	Status(backend string) (healthy bool, lastErr string)
+	Epoch(backend string) (uint64, bool)
+	ChangedSince(backend string, epoch uint64, room string) bool
+}
+
+// chatPhase keeps the space's chat space and rooms.
+type ChatPhase struct {
+	*Kit
+	Connector   chat.Connector
+	Streams     ChangeFeed
+	Checkpoints *Checkpoints
 }

@@ -14,7 +14,7 @@ import (
 // sharedInto lists the spaces on the space's ChatBackend (from the cache) and
 // returns the rooms the space room must list because other spaces share them
 // with it, and those it must stop listing (sharedLinks).
-func (r *Pass) sharedInto(ctx context.Context, space *collabv1.CollaborationSpace) (link, unlink []string, err error) {
+func (r *ChatPhase) sharedInto(ctx context.Context, space *collabv1.CollaborationSpace) (link, unlink []string, err error) {
 	// All spaces, filtered here rather than by the field index: the dry run
 	// (collabctl plan) lists through a client without the manager's indexes.
 	var spaces collabv1.CollaborationSpaceList

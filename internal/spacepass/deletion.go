@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -20,14 +17,6 @@ import (
 	"github.com/opencommons/collab-operator/internal/uninstall"
 )
 
-// deletionPolicy returns the space's policy, Archive when unset (as the CRD defaults).
-func deletionPolicy(space *collabv1.CollaborationSpace) collabv1.DeletionPolicy {
-	if space.Spec.DeletionPolicy == "" {
-		return collabv1.DeletionPolicyArchive
-	}
-	return space.Spec.DeletionPolicy
-}
-
 // reconcileDelete carries out the deletionPolicy on every backend (the phases that
 // have one, phases.go), then on the Kubernetes objects the space owns, then lets the
 // space go. Backends are handled independently; the finalizer stays until all are done,
@@ -37,14 +26,14 @@ func deletionPolicy(space *collabv1.CollaborationSpace) collabv1.DeletionPolicy 
 //   - Delete, when a policy forbids it now, is carried out as Archive;
 //   - a backend that cannot be reached is given up on only when an admin annotates
 //     the space ReleaseUnreachableAnnotation, and an event says what was left.
-func (r *Pass) reconcileDelete(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
-	space := s.space
+func (r *Pass) reconcileDelete(ctx context.Context, s *Scope) (ctrl.Result, error) {
+	space := s.Space
 	if !controllerutil.ContainsFinalizer(space, SpaceFinalizer) {
 		return ctrl.Result{}, nil
 	}
 	why, err := r.uninstallCheck().Uninstalling(ctx)
 	if err != nil {
-		setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, collabv1.ReasonDeletionFailed,
+		SetCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, collabv1.ReasonDeletionFailed,
 			"Cannot tell whether the operator is being uninstalled, so nothing is archived or deleted yet: "+err.Error())
 		return ctrl.Result{}, err
 	}
@@ -70,7 +59,7 @@ func (r *Pass) reconcileDelete(ctx context.Context, s *spaceScope) (ctrl.Result,
 			r.deletionFailed(s, f, policy)
 		}
 		if len(failed) == 0 {
-			setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, collabv1.ReasonDeletionFailed,
+			SetCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, collabv1.ReasonDeletionFailed,
 				fmt.Sprintf("Cannot carry out deletionPolicy %s, retrying: %v", policy, err))
 		}
 		return ctrl.Result{}, err
@@ -87,7 +76,7 @@ type backendFailure struct {
 // deleteBackends carries out the policy on every backend of the space, each
 // independently of the others, and returns those it could not reach and may not
 // give up on.
-func (r *Pass) deleteBackends(ctx context.Context, s *spaceScope, policy collabv1.DeletionPolicy) []backendFailure {
+func (r *Pass) deleteBackends(ctx context.Context, s *Scope, policy collabv1.DeletionPolicy) []backendFailure {
 	var failed []backendFailure
 	for _, p := range r.phases() {
 		if p.backend == nil {
@@ -111,14 +100,14 @@ func joinFailures(failed []backendFailure) error {
 // deletionFailed says on a backend's condition that the deletion cannot reach it,
 // and how an admin lets the space go if the backend is gone for good; the Warning
 // event comes once per new message.
-func (r *Pass) deletionFailed(s *spaceScope, f backendFailure, policy collabv1.DeletionPolicy) {
+func (r *Pass) deletionFailed(s *Scope, f backendFailure, policy collabv1.DeletionPolicy) {
 	condition := f.phase.condition
 	msg := fmt.Sprintf("Cannot carry out deletionPolicy %s on %s, retrying: %v; if it is gone for good, annotate the "+
 		"space %s=true to let the space go, leaving what it has there", policy, f.phase.backend.name, f.err, ReleaseUnreachableAnnotation)
-	if c := meta.FindStatusCondition(s.before.Status.Conditions, condition); c == nil || c.Message != msg {
-		r.recordWarning(s.space, collabv1.ReasonDeletionFailed, "Delete", "%s", msg)
+	if c := meta.FindStatusCondition(s.Before.Status.Conditions, condition); c == nil || c.Message != msg {
+		r.kit().RecordWarning(s.Space, collabv1.ReasonDeletionFailed, "Delete", "%s", msg)
 	}
-	setCondition(s.space, condition, metav1.ConditionFalse, collabv1.ReasonDeletionFailed, msg)
+	SetCondition(s.Space, condition, metav1.ConditionFalse, collabv1.ReasonDeletionFailed, msg)
 }
 
 // removeFinalizer lets the space go, once its deletion is carried out or released.
@@ -136,15 +125,15 @@ func (r *Pass) removeFinalizer(ctx context.Context, space *collabv1.Collaboratio
 // releaseOnUninstall lets a space go while the operator is being uninstalled:
 // nothing on the chat server or the forum is touched, and the Kubernetes objects it
 // owns are released as under Retain, for a reinstall to adopt.
-func (r *Pass) releaseOnUninstall(ctx context.Context, s *spaceScope, why string) (ctrl.Result, error) {
-	space := s.space
+func (r *Pass) releaseOnUninstall(ctx context.Context, s *Scope, why string) (ctrl.Result, error) {
+	space := s.Space
 	ctrl.LoggerFrom(ctx).Info("Releasing the space untouched: the operator is being uninstalled", "why", why)
 	if err := r.releaseOwned(ctx, space, collabv1.DeletionPolicyRetain); err != nil {
-		setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, collabv1.ReasonDeletionFailed,
+		SetCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, collabv1.ReasonDeletionFailed,
 			"Cannot release the space's objects for the uninstall, retrying: "+err.Error())
 		return ctrl.Result{}, err
 	}
-	r.recordChange(space, collabv1.ReasonReleasedForUninstall, "Delete",
+	r.kit().RecordChange(space, collabv1.ReasonReleasedForUninstall, "Delete",
 		"Released without touching anything, whatever the deletionPolicy, because %s: rooms, categories and the "+
 			"forum's workloads are left as they are, for the same space to adopt when it is applied again", why)
 	return r.removeFinalizer(ctx, space)
@@ -154,19 +143,19 @@ func (r *Pass) releaseOnUninstall(ctx context.Context, s *spaceScope, why string
 // CollaborationPolicy that selects the namespace forbids Delete now: nothing is
 // purged that the platform team does not allow to be.
 func (r *Pass) allowedDeletionPolicy(ctx context.Context, space *collabv1.CollaborationSpace) collabv1.DeletionPolicy {
-	policy := deletionPolicy(space)
+	policy := DeletionPolicyOf(space)
 	if policy != collabv1.DeletionPolicyDelete {
 		return policy
 	}
 	violations, _, err := r.judgeSpace(ctx, space)
 	if err != nil {
-		r.recordWarning(space, collabv1.ReasonDeletionPolicyUnknown, "Delete",
+		r.kit().RecordWarning(space, collabv1.ReasonDeletionPolicyUnknown, "Delete",
 			"Archiving instead of deleting: the CollaborationPolicies cannot be read to check that Delete is allowed: %v", err)
 		return collabv1.DeletionPolicyArchive
 	}
 	for _, v := range violations {
 		if v.Field == "spec.deletionPolicy" || v.Field == "" {
-			r.recordWarning(space, collabv1.ReasonDeletionPolicyNotAllowed, "Delete", "Archiving instead of deleting: %s", v.Message)
+			r.kit().RecordWarning(space, collabv1.ReasonDeletionPolicyNotAllowed, "Delete", "Archiving instead of deleting: %s", v.Message)
 			return collabv1.DeletionPolicyArchive
 		}
 	}
@@ -181,62 +170,20 @@ func (r *Pass) allowedDeletionPolicy(ctx context.Context, space *collabv1.Collab
 // the archive can be opened again by scaling it up.
 func (r *Pass) releaseOwned(ctx context.Context, space *collabv1.CollaborationSpace,
 	policy collabv1.DeletionPolicy) error {
-	objs, err := r.ownedObjects(ctx, space, ownedKinds)
+	objs, err := r.kit().OwnedObjects(ctx, space, OwnedKinds)
 	if err != nil {
 		return err
 	}
-	secrets, err := r.ownedSecrets(ctx, space)
+	secrets, err := r.kit().OwnedSecrets(ctx, space)
 	if err != nil {
 		return err
 	}
 	objs = append(objs, secrets...)
 	for _, obj := range objs {
-		if err := r.retireObject(ctx, space, obj, policy); err != nil {
+		if err := r.kit().RetireObject(ctx, space, obj, policy); err != nil {
 			return err
 		}
 	}
-	return nil
-}
-
-func (r *Pass) retireObject(ctx context.Context, space *collabv1.CollaborationSpace,
-	obj ownedObject, policy collabv1.DeletionPolicy) error {
-	base := obj.DeepCopyObject().(client.Object) // what the release patches from
-	switch {
-	case policy == collabv1.DeletionPolicyRetain:
-		return r.releaseObject(ctx, space, obj, base)
-	case policy == collabv1.DeletionPolicyDelete || obj.archive == archiveDelete:
-		return r.deleteObject(ctx, space, obj.Object, obj.kind)
-	case obj.archive == archiveScaleDown:
-		if dep, ok := obj.Object.(*appsv1.Deployment); ok {
-			dep.Spec.Replicas = ptr.To[int32](0)
-		}
-	}
-	return r.releaseObject(ctx, space, obj, base)
-}
-
-// releaseObject writes the object without its owner reference (and with any change
-// the caller made to it since base), so it outlives the space.
-// It patches what changed, never the whole object: the cache holds no rules or
-// subjects of Roles and RoleBindings (rbaccache.go), and writing one whole from
-// it would empty them.
-func (r *Pass) releaseObject(ctx context.Context, space *collabv1.CollaborationSpace,
-	obj ownedObject, base client.Object) error {
-	patch := client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})
-	if err := controllerutil.RemoveControllerReference(space, obj.Object, r.Scheme); err != nil {
-		return fmt.Errorf("cannot release %s %s: %w", obj.kind, obj.GetName(), err)
-	}
-	if err := r.Patch(ctx, obj.Object, patch); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("cannot release %s %s: %w", obj.kind, obj.GetName(), err)
-	}
-	r.recordOperation(space, obj.kind, obj.GetName(), opReleased)
-	return nil
-}
-
-func (r *Pass) deleteObject(ctx context.Context, space *collabv1.CollaborationSpace, obj client.Object, kind string) error {
-	if err := r.Delete(ctx, obj); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("cannot delete %s %s: %w", kind, obj.GetName(), err)
-	}
-	r.recordOperation(space, kind, obj.GetName(), opDeleted)
 	return nil
 }
 
@@ -246,33 +193,20 @@ func (r *Pass) deleteObject(ctx context.Context, space *collabv1.CollaborationSp
 // Whatever can still be reached is carried out as usual.
 const ReleaseUnreachableAnnotation = "collab.opencommons.io/release-unreachable"
 
-// maxLeftBehind bounds the objects a ReleasedUnreachable event lists.
-const maxLeftBehind = 10
-
 // releaseUnreachable gives up on the backends the deletion could not reach, when
 // the space carries ReleaseUnreachableAnnotation: a Warning event says what each
 // leaves behind. It returns the failures that stand.
-func (r *Pass) releaseUnreachable(s *spaceScope, failed []backendFailure) []backendFailure {
-	space := s.space
+func (r *Pass) releaseUnreachable(s *Scope, failed []backendFailure) []backendFailure {
+	space := s.Space
 	if space.Annotations[ReleaseUnreachableAnnotation] != "true" {
 		return failed
 	}
 	for _, f := range failed {
 		b := f.phase.backend
-		r.recordWarning(space, collabv1.ReasonReleasedUnreachable, "Delete", "Released without reaching %s (%v); left behind as they are: %s",
+		r.kit().RecordWarning(space, collabv1.ReasonReleasedUnreachable, "Delete", "Released without reaching %s (%v); left behind as they are: %s",
 			b.name, f.err, b.leftBehind(space))
 	}
 	return nil
-}
-
-func boundedList(items []string) string {
-	if len(items) == 0 {
-		return "nothing recorded in status"
-	}
-	if len(items) > maxLeftBehind {
-		items = append(items[:maxLeftBehind:maxLeftBehind], fmt.Sprintf("and %d more (see status)", len(items)-maxLeftBehind))
-	}
-	return strings.Join(items, ", ")
 }
 
 // uninstallCheck is the space reconciler's check.

@@ -73,7 +73,7 @@ func PlanSpace(ctx context.Context, live client.WithWatch, desired *collabv1.Col
 		ForumConnector:     dryForumConnector{real: opts.ForumConnector, rec: rec, space: before},
 		MaxRemovalsPerPass: opts.MaxRemovalsPerPass,
 	}
-	s := &spaceScope{space: space, before: before}
+	s := &Scope{Space: space, Before: before}
 	if stop, err := r.enforcePolicy(ctx, s); stop {
 		// The operator changes nothing of a space its CollaborationPolicies
 		// forbid (or that it cannot judge against them), so neither does a plan.
@@ -132,13 +132,13 @@ func startingSpace(ctx context.Context, live client.Client, desired *collabv1.Co
 // of the plan unknown, and the rest of the plan stands; one that the operator
 // would stall on (a name held by someone else) is an error of the plan, as of
 // the space. It returns the conditions of the phases that failed.
-func sortPhaseErrors(plan *dryrun.Plan, s *spaceScope) map[string]bool {
+func sortPhaseErrors(plan *dryrun.Plan, s *Scope) map[string]bool {
 	failed := map[string]bool{}
-	for _, e := range s.errs {
+	for _, e := range s.Errs {
 		failed[e.Condition] = true
 		msg := e.Error()
 		if !e.Terminal && !strings.HasPrefix(msg, "cannot tell") {
-			msg = "cannot tell what changes on " + phaseSubject(s.space, e.Condition) + ": " + msg
+			msg = "cannot tell what changes on " + phaseSubject(s.Space, e.Condition) + ": " + msg
 		}
 		switch {
 		case e.Terminal:
@@ -213,8 +213,8 @@ const forumToComeNote = "The forum is not running yet: once it is, the operator 
 // the operator creates every group and category, so the plan shows that, on an
 // empty forum, rather than "no changes". A forum with content recorded that does
 // not answer is something the plan cannot tell (unknownReasons).
-func (r *Pass) planForumToCome(ctx context.Context, s *spaceScope, rec *dryrun.Recorder) {
-	space := s.space
+func (r *Pass) planForumToCome(ctx context.Context, s *Scope, rec *dryrun.Recorder) {
+	space := s.Space
 	if space.Spec.Forum == nil || space.Spec.Forum.Deploy == nil {
 		return
 	}
@@ -222,17 +222,16 @@ func (r *Pass) planForumToCome(ctx context.Context, s *spaceScope, rec *dryrun.R
 	if c == nil || c.Status == metav1.ConditionTrue || !forumToComeReasons[c.Reason] {
 		return
 	}
-	if st := s.before.Status.Forum; st != nil && (len(st.Groups) > 0 || len(st.Categories) > 0) {
+	if st := s.Before.Status.Forum; st != nil && (len(st.Groups) > 0 || len(st.Categories) > 0) {
 		return
 	}
 	self := forum.Self{UID: 1, Username: "admin", Admin: true} // the account the forum's setup makes
-	p := &forumPass{s: s, planner: r.ForumConnector.Planner(), name: r.deployer().Name(space.Name),
-		client: dryrun.NewForum(dryrun.EmptyForum{Self: self}, deployedForumName(space), rec)}
-	if p.planner == nil {
+	if r.ForumConnector.Planner() == nil {
 		return
 	}
 	rec.Note(forumToComeNote)
-	if _, err := r.applyForumContent(ctx, p); err != nil {
+	empty := dryrun.NewForum(dryrun.EmptyForum{Self: self}, deployedForumName(space), rec)
+	if err := r.forumPhase().ApplyContentTo(ctx, s, empty); err != nil {
 		rec.Unknown("the forum's content: " + err.Error())
 	}
 }

@@ -15,17 +15,17 @@ import (
 
 // recordOperation notes a change the pass made to an owned object, so `kubectl
 // describe` tells a department lead what happened to their space and why.
-func (r *Pass) recordOperation(obj runtime.Object, kind, name string, op controllerutil.OperationResult) {
+func (r *Kit) RecordOperation(obj runtime.Object, kind, name string, op controllerutil.OperationResult) {
 	reason, action := operationReason(op)
 	if reason == "" {
 		return
 	}
-	r.changes.add(obj, reason, action, fmt.Sprintf("%s %s %s", reason, kind, name))
+	r.Changes.add(obj, reason, action, fmt.Sprintf("%s %s %s", reason, kind, name))
 }
 
 // recordChange notes a change the pass made on a backend, e.g. a room created.
-func (r *Pass) recordChange(obj runtime.Object, reason, action, note string, args ...any) {
-	r.changes.add(obj, reason, action, fmt.Sprintf(note, args...))
+func (r *Kit) RecordChange(obj runtime.Object, reason, action, note string, args ...any) {
+	r.Changes.add(obj, reason, action, fmt.Sprintf(note, args...))
 }
 
 // announceChanges emits the changes the pass made to obj: one Normal event per
@@ -33,8 +33,8 @@ func (r *Pass) recordChange(obj runtime.Object, reason, action, note string, arg
 // made shows in `kubectl get events`, and a pass that makes five objects sends
 // one event per kind of change rather than five (issue 22 counted an event
 // per object at 10,000 spaces).
-func (r *Pass) announceChanges(obj runtime.Object) {
-	for _, c := range r.changes.take(obj) {
+func (r *Kit) AnnounceChanges(obj runtime.Object) {
+	for _, c := range r.Changes.take(obj) {
 		note := joinNotes(c.notes)
 		r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, c.reason, seriesAction(c.action, note), "%s", note)
 	}
@@ -64,7 +64,7 @@ func joinNotes(notes []string) string {
 }
 
 // passChanges holds, per object, the changes of the pass in flight, in order.
-type passChanges struct {
+type PassChanges struct {
 	mu       sync.Mutex
 	byObject map[types.UID][]*changeGroup
 }
@@ -75,7 +75,7 @@ type changeGroup struct {
 	notes          []string
 }
 
-func (p *passChanges) add(obj runtime.Object, reason, action, note string) {
+func (p *PassChanges) add(obj runtime.Object, reason, action, note string) {
 	uid := uidOf(obj)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -92,7 +92,7 @@ func (p *passChanges) add(obj runtime.Object, reason, action, note string) {
 }
 
 // take returns and forgets obj's changes.
-func (p *passChanges) take(obj runtime.Object) []*changeGroup {
+func (p *PassChanges) take(obj runtime.Object) []*changeGroup {
 	uid := uidOf(obj)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -109,7 +109,7 @@ func uidOf(obj runtime.Object) types.UID {
 }
 
 // recordWarning emits a warning event, for what a user should look at.
-func (r *Pass) recordWarning(obj runtime.Object, reason, action, note string, args ...any) {
+func (r *Kit) RecordWarning(obj runtime.Object, reason, action, note string, args ...any) {
 	r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, reason, seriesAction(action, fmt.Sprintf(note, args...)), note, args...)
 }
 

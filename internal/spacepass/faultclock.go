@@ -13,7 +13,7 @@ import (
 // the fault a converged space rides over is under way only since the server
 // last answered, not since the last pass without any fault. It lives in memory:
 // after a restart the clock falls back to when Reconciling turned True.
-type answerClock struct {
+type AnswerClock struct {
 	mu sync.Mutex
 	at map[answerKey]time.Time
 }
@@ -24,7 +24,7 @@ type answerKey struct {
 }
 
 // heard records that the phase's server answered at t.
-func (c *answerClock) heard(space types.NamespacedName, condition string, t time.Time) {
+func (c *AnswerClock) Heard(space types.NamespacedName, condition string, t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.at == nil {
@@ -34,14 +34,14 @@ func (c *answerClock) heard(space types.NamespacedName, condition string, t time
 }
 
 // last is when the phase's server last answered; zero when unknown.
-func (c *answerClock) last(space types.NamespacedName, condition string) time.Time {
+func (c *AnswerClock) Last(space types.NamespacedName, condition string) time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.at[answerKey{space, condition}]
 }
 
 // forget drops a space that is gone.
-func (c *answerClock) forget(space types.NamespacedName) {
+func (c *AnswerClock) Forget(space types.NamespacedName) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k := range c.at {

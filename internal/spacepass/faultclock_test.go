@@ -31,16 +31,16 @@ func TestFaultUnderWay(t *testing.T) {
 }
 
 func TestAnswerClockForgetsASpace(t *testing.T) {
-	var c answerClock
+	var c AnswerClock
 	gone, kept := types.NamespacedName{Namespace: "a", Name: "gone"}, types.NamespacedName{Namespace: "a", Name: "kept"}
 	at := time.Now()
-	c.heard(gone, "ChatReady", at)
-	c.heard(kept, "ChatReady", at)
-	c.forget(gone)
-	if !c.last(gone, "ChatReady").IsZero() {
+	c.Heard(gone, "ChatReady", at)
+	c.Heard(kept, "ChatReady", at)
+	c.Forget(gone)
+	if !c.Last(gone, "ChatReady").IsZero() {
 		t.Error("a forgotten space still has an answer time")
 	}
-	if !c.last(kept, "ChatReady").Equal(at) {
+	if !c.Last(kept, "ChatReady").Equal(at) {
 		t.Error("forgetting one space lost another's answer time")
 	}
 }

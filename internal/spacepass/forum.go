@@ -49,8 +49,8 @@ type ForumSettings struct {
 
 // reconcileForum runs the department's forum and owns ForumReady. It is True only
 // when the workloads are Available and the forum's API answers.
-func (r *Pass) reconcileForum(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
-	space := s.space
+func (r *ForumPhase) Reconcile(ctx context.Context, s *Scope) (ctrl.Result, error) {
+	space := s.Space
 	switch {
 	case space.Spec.Forum == nil:
 		return ctrl.Result{}, r.removeForum(ctx, s)
@@ -58,33 +58,33 @@ func (r *Pass) reconcileForum(ctx context.Context, s *spaceScope) (ctrl.Result, 
 		return r.reconcileSharedForum(ctx, s)
 	}
 	if err := r.applyForumWorkloads(ctx, space); err != nil {
-		return ctrl.Result{}, s.fail(collabv1.ForumReadyCondition, collabv1.ReasonWorkloadsFailed,
+		return ctrl.Result{}, s.Fail(collabv1.ForumReadyCondition, collabv1.ReasonWorkloadsFailed,
 			fmt.Errorf("cannot write the forum's workloads: %w", err))
 	}
 	if space.Status.Forum == nil {
 		space.Status.Forum = &collabv1.ForumStatus{}
 	}
-	space.Status.Forum.URL, space.Status.Forum.Backend = r.deployer().PublicURL(space), ""
+	space.Status.Forum.URL, space.Status.Forum.Backend = r.Deployer.PublicURL(space), ""
 	if ok, why := r.forumAvailable(ctx, space); !ok {
-		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, collabv1.ReasonWorkloadsProgressing, why)
+		SetCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, collabv1.ReasonWorkloadsProgressing, why)
 		return ctrl.Result{RequeueAfter: forumRetry}, nil
 	}
 	if err := r.pingForum(ctx, space); err != nil {
-		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, collabv1.ReasonForumAPIUnreachable,
+		SetCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, collabv1.ReasonForumAPIUnreachable,
 			"The forum runs but its API does not answer yet: "+err.Error())
 		return ctrl.Result{RequeueAfter: forumRetry}, nil
 	}
 	fc, err := r.connectDeployedForum(ctx, space)
 	if err != nil {
 		reason, retry := tokenFailure(err)
-		if prev := meta.FindStatusCondition(s.before.Status.Conditions, collabv1.ForumReadyCondition); prev == nil || prev.Reason != reason {
+		if prev := meta.FindStatusCondition(s.Before.Status.Conditions, collabv1.ForumReadyCondition); prev == nil || prev.Reason != reason {
 			retry = min(retry, forumRetry) // one quick second try: the admin account may just be being made
 		}
-		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, reason, err.Error())
+		SetCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, reason, err.Error())
 		return ctrl.Result{RequeueAfter: retry}, nil
 	}
 	reconnect := func(ctx context.Context) (forum.Client, error) { return r.deployedForumClient(ctx, space, true) }
-	p := &forumPass{s: s, client: fc, planner: r.ForumConnector.Planner(), name: r.deployer().Name(space.Name), reconnect: reconnect}
+	p := &forumPass{s: s, client: fc, planner: r.Connector.Planner(), name: r.Deployer.Name(space.Name), reconnect: reconnect}
 	return r.reconcileForumContent(ctx, s, p, forum.DefaultPollInterval)
 }
 
@@ -112,14 +112,14 @@ func tokenFailure(err error) (string, time.Duration) {
 // categories and groups are deleted and a deployed forum goes with its volume.
 // Objects that are kept are released (no owner reference), so the space can ask
 // for the forum again and find them.
-func (r *Pass) removeForum(ctx context.Context, s *spaceScope) error {
-	space := s.space
+func (r *ForumPhase) removeForum(ctx context.Context, s *Scope) error {
+	space := s.Space
 	st := space.Status.Forum
 	if st == nil {
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.ForumReadyCondition)
 		return nil
 	}
-	policy := deletionPolicy(space)
+	policy := DeletionPolicyOf(space)
 	// The deletion code reads the forum from the spec; give it the one removed.
 	was := space.DeepCopy()
 	deployed := st.Backend == "" && st.ParentCategoryID == 0
@@ -127,20 +127,20 @@ func (r *Pass) removeForum(ctx context.Context, s *spaceScope) error {
 	switch {
 	case deployed:
 		was.Spec.Forum = &collabv1.ForumSpec{Deploy: &collabv1.ForumDeploy{}}
-		err = r.deleteForumContent(ctx, &spaceScope{space: was, before: was}, policy)
+		err = r.Delete(ctx, &Scope{Space: was, Before: was}, policy)
 		if err == nil {
 			err = r.releaseForumWorkloads(ctx, space, policy)
 		}
 	case st.Backend == "":
 		// A status from a release that did not record the backend.
-		r.recordWarning(space, collabv1.ReasonForumBackendUnknown, "Delete", "Forum categories and groups left as they are: "+
+		r.RecordWarning(space, collabv1.ReasonForumBackendUnknown, "Delete", "Forum categories and groups left as they are: "+
 			"the space's status does not say which ForumBackend they are on")
 	default:
 		was.Spec.Forum = &collabv1.ForumSpec{BackendRef: &collabv1.LocalObjectReference{Name: st.Backend}}
-		err = r.deleteForumContent(ctx, &spaceScope{space: was, before: was}, policy)
+		err = r.Delete(ctx, &Scope{Space: was, Before: was}, policy)
 	}
 	if err != nil {
-		setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, collabv1.ReasonForumRemovalFailed,
+		SetCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, collabv1.ReasonForumRemovalFailed,
 			fmt.Sprintf("Cannot carry out deletionPolicy %s on the forum the space no longer lists, retrying: %v", policy, err))
 		return err
 	}
@@ -154,8 +154,8 @@ func (r *Pass) removeForum(ctx context.Context, s *spaceScope) error {
 // (and, under Delete, its groups) through the forum's API. A deployed forum deleted
 // with its volume needs no API calls; a forum the operator never had a token for
 // holds nothing the operator made.
-func (r *Pass) deleteForumContent(ctx context.Context, s *spaceScope, policy collabv1.DeletionPolicy) error {
-	space := s.space
+func (r *ForumPhase) Delete(ctx context.Context, s *Scope, policy collabv1.DeletionPolicy) error {
+	space := s.Space
 	f := space.Spec.Forum
 	if f == nil || space.Status.Forum == nil || policy == collabv1.DeletionPolicyRetain {
 		return nil
@@ -170,9 +170,9 @@ func (r *Pass) deleteForumContent(ctx context.Context, s *spaceScope, policy col
 		}
 		return r.retireForumContent(ctx, fc, space)
 	}
-	fc, _, err := connect.ToForumBackend(ctx, r.Client, r.credentials(), r.ForumConnector, f.BackendRef.Name)
+	fc, _, err := connect.ToForumBackend(ctx, r.Client, r.Credentials(), r.Connector, f.BackendRef.Name)
 	if apierrors.IsNotFound(err) {
-		r.recordWarning(space, collabv1.ReasonForumBackendMissing, "Delete", "Categories left as they are: %v", err)
+		r.RecordWarning(space, collabv1.ReasonForumBackendMissing, "Delete", "Categories left as they are: %v", err)
 		return nil
 	}
 	if err != nil {
@@ -182,7 +182,7 @@ func (r *Pass) deleteForumContent(ctx context.Context, s *spaceScope, policy col
 }
 
 // forumLeftBehind names what a space has in its forum, by id.
-func forumLeftBehind(space *collabv1.CollaborationSpace) string {
+func ForumLeftBehind(space *collabv1.CollaborationSpace) string {
 	st := space.Status.Forum
 	if st == nil {
 		return "nothing recorded in status"
@@ -201,35 +201,35 @@ func forumLeftBehind(space *collabv1.CollaborationSpace) string {
 	if f := space.Spec.Forum; f != nil && f.BackendRef != nil {
 		where = "in ForumBackend " + f.BackendRef.Name + ": "
 	}
-	return where + boundedList(items)
+	return where + BoundedList(items)
 }
 
 // releaseForumWorkloads carries out the deletion policy on a deployed forum's
 // workloads and admin Secret (not on the space's other objects).
-func (r *Pass) releaseForumWorkloads(ctx context.Context, space *collabv1.CollaborationSpace,
+func (r *ForumPhase) releaseForumWorkloads(ctx context.Context, space *collabv1.CollaborationSpace,
 	policy collabv1.DeletionPolicy) error {
-	var kinds []ownedKind
-	for _, k := range ownedKinds {
-		switch k.kind {
+	var kinds []OwnedKind
+	for _, k := range OwnedKinds {
+		switch k.Kind {
 		case "Role", "RoleBinding", "Secret":
 		default:
 			kinds = append(kinds, k)
 		}
 	}
-	objs, err := r.ownedObjects(ctx, space, kinds)
+	objs, err := r.OwnedObjects(ctx, space, kinds)
 	if err != nil {
 		return err
 	}
 	secret := &corev1.Secret{}
-	key := client.ObjectKey{Namespace: space.Namespace, Name: r.deployer().AdminSecretName(space.Name)}
+	key := client.ObjectKey{Namespace: space.Namespace, Name: r.Deployer.AdminSecretName(space.Name)}
 	switch err := r.Get(ctx, key, secret); {
 	case err == nil && metav1.IsControlledBy(secret, space):
-		objs = append(objs, ownedObject{Object: secret, ownedKind: ownedKind{kind: "Secret", archive: archiveKeep}})
+		objs = append(objs, OwnedObject{Object: secret, OwnedKind: OwnedKind{Kind: "Secret", Archive: ArchiveKeep}})
 	case client.IgnoreNotFound(err) != nil:
 		return fmt.Errorf("cannot get Secret %s: %w", key.Name, err)
 	}
 	for _, obj := range objs {
-		if err := r.retireObject(ctx, space, obj, policy); err != nil {
+		if err := r.RetireObject(ctx, space, obj, policy); err != nil {
 			return err
 		}
 	}
@@ -238,31 +238,31 @@ func (r *Pass) releaseForumWorkloads(ctx context.Context, space *collabv1.Collab
 
 // reconcileSharedForum gives the space its own category, groups and categories in a
 // shared forum (a ForumBackend).
-func (r *Pass) reconcileSharedForum(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
-	fc, backend, err := connect.ToForumBackend(ctx, r.Client, r.credentials(), r.ForumConnector, s.space.Spec.Forum.BackendRef.Name)
+func (r *ForumPhase) reconcileSharedForum(ctx context.Context, s *Scope) (ctrl.Result, error) {
+	fc, backend, err := connect.ToForumBackend(ctx, r.Client, r.Credentials(), r.Connector, s.Space.Spec.Forum.BackendRef.Name)
 	if err != nil {
-		return ctrl.Result{}, s.fail(collabv1.ForumReadyCondition, collabv1.ReasonForumBackendUnavailable, err)
+		return ctrl.Result{}, s.Fail(collabv1.ForumReadyCondition, collabv1.ReasonForumBackendUnavailable, err)
 	}
 	interval := backend.Spec.PollInterval.Duration
 	if interval == 0 {
 		interval = forum.DefaultPollInterval
 	}
-	if s.space.Status.Forum == nil {
-		s.space.Status.Forum = &collabv1.ForumStatus{}
+	if s.Space.Status.Forum == nil {
+		s.Space.Status.Forum = &collabv1.ForumStatus{}
 	}
-	s.space.Status.Forum.Backend = backend.Name
-	p := &forumPass{s: s, client: fc, planner: r.ForumConnector.Planner(), name: "ForumBackend/" + backend.Name, shared: true}
+	s.Space.Status.Forum.Backend = backend.Name
+	p := &forumPass{s: s, client: fc, planner: r.Connector.Planner(), name: "ForumBackend/" + backend.Name, shared: true}
 	return r.reconcileForumContent(ctx, s, p, interval)
 }
 
 // reconcileForumContent converges the forum's groups, categories and privileges and
 // sets ForumReady from the outcome.
-func (r *Pass) reconcileForumContent(ctx context.Context, s *spaceScope, p *forumPass,
+func (r *ForumPhase) reconcileForumContent(ctx context.Context, s *Scope, p *forumPass,
 	interval time.Duration) (ctrl.Result, error) {
-	space := s.space
+	space := s.Space
 	status, err := r.applyForumContent(ctx, p)
 	if err != nil {
-		return ctrl.Result{}, s.fail(collabv1.ForumReadyCondition, collabv1.ReasonForumFailed, err)
+		return ctrl.Result{}, s.Fail(collabv1.ForumReadyCondition, collabv1.ReasonForumFailed, err)
 	}
 	if space.Status.Forum != nil {
 		status.URL, status.Backend = space.Status.Forum.URL, space.Status.Forum.Backend
@@ -270,16 +270,16 @@ func (r *Pass) reconcileForumContent(ctx context.Context, s *spaceScope, p *foru
 	space.Status.Forum = status
 	metrics.ManagedCategories.WithLabelValues(space.Namespace, space.Name).Set(float64(len(status.Categories)))
 	if len(p.drift) > 0 {
-		r.recordWarning(space, collabv1.ReasonDriftCorrected, "Update", "Put back forum changes made by hand: %s", strings.Join(p.drift, "; "))
-		s.drift = append(s.drift, p.drift...)
+		r.RecordWarning(space, collabv1.ReasonDriftCorrected, "Update", "Put back forum changes made by hand: %s", strings.Join(p.drift, "; "))
+		s.Drift = append(s.Drift, p.drift...)
 	}
-	msg := fmt.Sprintf("%s with their groups and privileges on %s", counted(len(status.Categories), "category"), p.name)
+	msg := fmt.Sprintf("%s with their groups and privileges on %s", Counted(len(status.Categories), "category"), p.name)
 	if pending := distinct(p.pending); len(pending) > 0 {
 		n := len(pending)
 		msg += fmt.Sprintf("; %d %s no forum account yet and %s at their first login: %s", n,
 			plural(n, "member has", "members have"), plural(n, "joins", "join"), someNames(pending, 5))
 	}
-	setCondition(space, collabv1.ForumReadyCondition, metav1.ConditionTrue, collabv1.ReasonCategoriesReady, msg)
+	SetCondition(space, collabv1.ForumReadyCondition, metav1.ConditionTrue, collabv1.ReasonCategoriesReady, msg)
 	return ctrl.Result{RequeueAfter: interval}, nil
 }
 
@@ -308,7 +308,7 @@ func someNames(names []string, max int) string {
 
 // connectDeployedForum returns a client for a deployed forum with the API token in
 // its admin Secret, minted first when there is none yet (deployedForumClient).
-func (r *Pass) connectDeployedForum(ctx context.Context, space *collabv1.CollaborationSpace) (forum.Client, error) {
+func (r *ForumPhase) connectDeployedForum(ctx context.Context, space *collabv1.CollaborationSpace) (forum.Client, error) {
 	return r.deployedForumClient(ctx, space, false)
 }
 
@@ -317,9 +317,9 @@ func (r *Pass) connectDeployedForum(ctx context.Context, space *collabv1.Collabo
 // one there, it has the connector mint one by logging in with the admin
 // credentials it generated (which the forum's setup gave the admin account) and
 // stores it in the Secret, so no person has to.
-func (r *Pass) deployedForumClient(ctx context.Context, space *collabv1.CollaborationSpace, renew bool) (forum.Client, error) {
+func (r *ForumPhase) deployedForumClient(ctx context.Context, space *collabv1.CollaborationSpace, renew bool) (forum.Client, error) {
 	secret := &corev1.Secret{}
-	key := client.ObjectKey{Namespace: space.Namespace, Name: r.deployer().AdminSecretName(space.Name)}
+	key := client.ObjectKey{Namespace: space.Namespace, Name: r.Deployer.AdminSecretName(space.Name)}
 	if err := r.Get(ctx, key, secret); err != nil {
 		return nil, fmt.Errorf("cannot read the forum's admin Secret: %w", err)
 	}
@@ -328,16 +328,16 @@ func (r *Pass) deployedForumClient(ctx context.Context, space *collabv1.Collabor
 			return nil, err
 		}
 	}
-	return r.ForumConnector.Connect(ctx, key.String(), r.forumEndpoint(space), secret)
+	return r.Connector.Connect(ctx, key.String(), r.forumEndpoint(space), secret)
 }
 
 // mintForumToken mints an API token for the forum's admin account and stores it,
 // with the account's uid, in the admin Secret.
-func (r *Pass) mintForumToken(ctx context.Context, space *collabv1.CollaborationSpace, secret *corev1.Secret) error {
+func (r *ForumPhase) mintForumToken(ctx context.Context, space *collabv1.CollaborationSpace, secret *corev1.Secret) error {
 	username := string(secret.Data[forum.AdminUsernameKey])
-	tok, err := r.ForumConnector.MintToken(ctx, forum.Login{
+	tok, err := r.Connector.MintToken(ctx, forum.Login{
 		URL: r.forumEndpoint(space), Username: username, Password: string(secret.Data[forum.AdminPasswordKey]),
-		Description: "collab-operator for " + space.Namespace + "/" + space.Name, HTTPClient: r.Forum.HTTPClient,
+		Description: "collab-operator for " + space.Namespace + "/" + space.Name, HTTPClient: r.Settings.HTTPClient,
 	})
 	if err != nil {
 		return fmt.Errorf("cannot create the forum's API token as %s with the password in Secret %s: %w", username, secret.Name, err)
@@ -347,44 +347,44 @@ func (r *Pass) mintForumToken(ctx context.Context, space *collabv1.Collaboration
 	if err := r.Update(ctx, secret); err != nil {
 		return fmt.Errorf("cannot store the forum's API token in Secret %s: %w", secret.Name, err)
 	}
-	r.recordChange(space, collabv1.ReasonForumTokenCreated, "Create", "Created the forum's API token as %s and stored it in Secret %s", username, secret.Name)
+	r.RecordChange(space, collabv1.ReasonForumTokenCreated, "Create", "Created the forum's API token as %s and stored it in Secret %s", username, secret.Name)
 	return nil
 }
 
 // applyForumWorkloads writes the admin Secret (once), the volume, the Deployment,
 // Service, NetworkPolicy and the Ingress when one is asked for.
-func (r *Pass) applyForumWorkloads(ctx context.Context, space *collabv1.CollaborationSpace) error {
+func (r *ForumPhase) applyForumWorkloads(ctx context.Context, space *collabv1.CollaborationSpace) error {
 	ns, name := space.Namespace, space.Name
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: r.deployer().AdminSecretName(name), Namespace: ns}}
-	if err := r.applyOwned(ctx, space, secret, "Secret", func() error { return fillAdminSecret(secret, name) }); err != nil {
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: r.Deployer.AdminSecretName(name), Namespace: ns}}
+	if err := r.ApplyOwned(ctx, space, secret, "Secret", func() error { return fillAdminSecret(secret, name) }); err != nil {
 		return err
 	}
-	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: r.deployer().VolumeName(name), Namespace: ns}}
-	if err := r.applyOwned(ctx, space, pvc, "PersistentVolumeClaim", func() error {
+	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: r.Deployer.VolumeName(name), Namespace: ns}}
+	if err := r.ApplyOwned(ctx, space, pvc, "PersistentVolumeClaim", func() error {
 		if pvc.CreationTimestamp.IsZero() { // a claim's spec is fixed once bound
-			pvc.Spec = r.deployer().Volume(space)
+			pvc.Spec = r.Deployer.Volume(space)
 		}
 		return nil
 	}); err != nil {
 		return err
 	}
-	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: r.deployer().Name(name), Namespace: ns}}
-	if err := r.applyOwned(ctx, space, dep, "Deployment", func() error {
-		setIfDiffers(&dep.Spec, r.deployer().Deployment(space, 1))
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: r.Deployer.Name(name), Namespace: ns}}
+	if err := r.ApplyOwned(ctx, space, dep, "Deployment", func() error {
+		SetIfDiffers(&dep.Spec, r.Deployer.Deployment(space, 1))
 		return nil
 	}); err != nil {
 		return err
 	}
-	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: r.deployer().Name(name), Namespace: ns}}
-	if err := r.applyOwned(ctx, space, svc, "Service", func() error {
-		setIfDiffers(&svc.Spec, r.deployer().Service(name))
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: r.Deployer.Name(name), Namespace: ns}}
+	if err := r.ApplyOwned(ctx, space, svc, "Service", func() error {
+		SetIfDiffers(&svc.Spec, r.Deployer.Service(name))
 		return nil
 	}); err != nil {
 		return err
 	}
-	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: r.deployer().Name(name), Namespace: ns}}
-	if err := r.applyOwned(ctx, space, np, "NetworkPolicy", func() error {
-		setIfDiffers(&np.Spec, r.deployer().NetworkPolicy(space, r.Forum.OperatorNamespace))
+	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: r.Deployer.Name(name), Namespace: ns}}
+	if err := r.ApplyOwned(ctx, space, np, "NetworkPolicy", func() error {
+		SetIfDiffers(&np.Spec, r.Deployer.NetworkPolicy(space, r.Settings.OperatorNamespace))
 		return nil
 	}); err != nil {
 		return err
@@ -392,20 +392,20 @@ func (r *Pass) applyForumWorkloads(ctx context.Context, space *collabv1.Collabor
 	return r.applyForumIngress(ctx, space)
 }
 
-func (r *Pass) applyForumIngress(ctx context.Context, space *collabv1.CollaborationSpace) error {
-	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: r.deployer().Name(space.Name), Namespace: space.Namespace}}
-	desired := r.deployer().Ingress(space)
+func (r *ForumPhase) applyForumIngress(ctx context.Context, space *collabv1.CollaborationSpace) error {
+	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: r.Deployer.Name(space.Name), Namespace: space.Namespace}}
+	desired := r.Deployer.Ingress(space)
 	if desired == nil {
-		if err := r.Get(ctx, clientKey(ing), ing); err != nil {
+		if err := r.Get(ctx, KeyOf(ing), ing); err != nil {
 			return nil // none to remove
 		}
 		if !metav1.IsControlledBy(ing, space) {
 			return nil
 		}
-		return r.deleteObject(ctx, space, ing, "Ingress")
+		return r.DeleteObject(ctx, space, ing, "Ingress")
 	}
-	return r.applyOwned(ctx, space, ing, "Ingress", func() error {
-		setIfDiffers(&ing.Spec, *desired)
+	return r.ApplyOwned(ctx, space, ing, "Ingress", func() error {
+		SetIfDiffers(&ing.Spec, *desired)
 		return nil
 	})
 }
@@ -439,9 +439,9 @@ func randomHex(n int) (string, error) {
 
 // forumAvailable reports whether the forum's Deployment is Available at its current
 // generation, as `kubectl rollout status` would.
-func (r *Pass) forumAvailable(ctx context.Context, space *collabv1.CollaborationSpace) (bool, string) {
-	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: r.deployer().Name(space.Name), Namespace: space.Namespace}}
-	if err := r.Get(ctx, clientKey(dep), dep); err != nil {
+func (r *ForumPhase) forumAvailable(ctx context.Context, space *collabv1.CollaborationSpace) (bool, string) {
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: r.Deployer.Name(space.Name), Namespace: space.Namespace}}
+	if err := r.Get(ctx, KeyOf(dep), dep); err != nil {
 		return false, "Waiting for the forum's Deployment: " + err.Error()
 	}
 	if dep.Status.ObservedGeneration < dep.Generation {
@@ -456,17 +456,21 @@ func (r *Pass) forumAvailable(ctx context.Context, space *collabv1.Collaboration
 }
 
 // forumEndpoint is where the operator reaches a deployed forum's API.
-func (r *Pass) forumEndpoint(space *collabv1.CollaborationSpace) string {
-	if r.Forum.EndpointOverride != "" {
-		return r.Forum.EndpointOverride
+func (r *ForumPhase) forumEndpoint(space *collabv1.CollaborationSpace) string {
+	if r.Settings.EndpointOverride != "" {
+		return r.Settings.EndpointOverride
 	}
-	return r.deployer().ServiceURL(space.Name, space.Namespace)
+	return r.Deployer.ServiceURL(space.Name, space.Namespace)
 }
 
 // pingForum checks that the forum's API answers, before the operator has a token for it.
-func (r *Pass) pingForum(ctx context.Context, space *collabv1.CollaborationSpace) error {
-	return r.ForumConnector.Ping(ctx, r.forumEndpoint(space), r.Forum.HTTPClient)
+func (r *ForumPhase) pingForum(ctx context.Context, space *collabv1.CollaborationSpace) error {
+	return r.Connector.Ping(ctx, r.forumEndpoint(space), r.Settings.HTTPClient)
 }
 
-// deployer builds the deployed forum's workloads: the forum engine's.
-func (r *Pass) deployer() forum.Deployer { return r.ForumConnector.Deployer() }
+// forumPhase keeps the space's forum: deployed or on a ForumBackend.
+type ForumPhase struct {
+	*Kit
+	Settings  ForumSettings
+	Connector forum.Connector
+}

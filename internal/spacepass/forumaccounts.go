@@ -29,8 +29,8 @@ var knownForumAccounts = &forumAccounts{seen: map[string]map[string]time.Time{}}
 
 // forumPeople returns the resolved people who have an account on the forum;
 // the others are counted in status.members.withoutForumAccount.
-func (r *Pass) forumPeople(ctx context.Context, fc forum.Client, forumName string, s *spaceScope) []forum.Person {
-	people := s.forumPeople()
+func (r *ForumPhase) forumPeople(ctx context.Context, fc forum.Client, forumName string, s *Scope) []forum.Person {
+	people := s.ForumPeople()
 	if len(people) == 0 {
 		return nil
 	}
@@ -40,8 +40,8 @@ func (r *Pass) forumPeople(ctx context.Context, fc forum.Client, forumName strin
 		switch {
 		case knownForumAccounts.has(ctx, fc, forumName, p.Username):
 			out = append(out, p)
-		case s.members.emails[p.Username] != "":
-			if name := knownForumAccounts.usernameOf(ctx, fc, forumName, s.members.emails[p.Username]); name != "" {
+		case s.Members.Emails[p.Username] != "":
+			if name := knownForumAccounts.usernameOf(ctx, fc, forumName, s.Members.Emails[p.Username]); name != "" {
 				out = append(out, forum.Person{Username: name, Role: p.Role})
 				continue
 			}
@@ -50,7 +50,7 @@ func (r *Pass) forumPeople(ctx context.Context, fc forum.Client, forumName strin
 			missing++
 		}
 	}
-	s.members.withoutForum = missing
+	s.Members.WithoutForum = missing
 	return out
 }
 

@@ -41,7 +41,7 @@ import (
 
 // forumPass is one pass over a space's forum content through the forum's API.
 type forumPass struct {
-	s      *spaceScope
+	s      *Scope
 	client forum.Client
 	name   string // the forum, for metrics
 	// shared: a ForumBackend's forum, where names carry the space's identity and
@@ -107,8 +107,8 @@ func categoryConflict(id int64, name string, parent int64) error {
 // spec: groups first (privileges name them), then in a shared forum the department's
 // own parent category, then the categories beneath it. It returns the forum's new
 // status.
-func (r *Pass) applyForumContent(ctx context.Context, p *forumPass) (*collabv1.ForumStatus, error) {
-	space := p.s.space
+func (r *ForumPhase) applyForumContent(ctx context.Context, p *forumPass) (*collabv1.ForumStatus, error) {
+	space := p.s.Space
 	self, err := p.client.Ping(ctx)
 	if errors.Is(err, forum.ErrUnauthorized) && p.reconnect != nil {
 		if p.client, err = p.reconnect(ctx); err == nil {
@@ -121,7 +121,7 @@ func (r *Pass) applyForumContent(ctx context.Context, p *forumPass) (*collabv1.F
 	p.opts = forum.PlanOptions{
 		Authoritative: space.Spec.MemberPolicy == collabv1.MemberPolicyAuthoritative,
 		OperatorUID:   self.UID,
-		MayRemove:     p.s.mayRemoveForum, // the removal budget (members.go)
+		MayRemove:     p.s.MayRemoveForum, // the removal budget (members.go)
 	}
 	in := forum.DesiredInput{Shared: p.shared, People: r.forumPeople(ctx, p.client, p.name, p.s)}
 	if p.shared {
@@ -166,7 +166,7 @@ func (r *Pass) applyForumContent(ctx context.Context, p *forumPass) (*collabv1.F
 // group could have made them); the plan takes their privileges in the space's own
 // categories away. Once the space's new groups are recorded, this is done.
 func legacyGroups(ctx context.Context, p *forumPass) ([]string, error) {
-	space := p.s.space
+	space := p.s.Space
 	if st := space.Status.Forum; st != nil && len(st.Groups) > 0 {
 		return nil, nil
 	}
@@ -193,7 +193,7 @@ func recordedGroup(space *collabv1.CollaborationSpace, name string) bool {
 // found by name is the space's only when the operator's account owns it and its
 // status records it or it carries the space's proof; anything else is a
 // conflict.
-func (r *Pass) ensureGroup(ctx context.Context, p *forumPass, g forum.GroupSpec) error {
+func (r *ForumPhase) ensureGroup(ctx context.Context, p *forumPass, g forum.GroupSpec) error {
 	observed, err := r.findOrCreateGroup(ctx, p, g)
 	if err != nil {
 		return err
@@ -207,14 +207,14 @@ func (r *Pass) ensureGroup(ctx context.Context, p *forumPass, g forum.GroupSpec)
 	if len(changed) == 0 {
 		return nil
 	}
-	r.recordChange(p.s.space, collabv1.ReasonForumGroupUpdated, "Update", "Updated %s of forum group %s", strings.Join(changed, ", "), g.Name)
+	r.RecordChange(p.s.Space, collabv1.ReasonForumGroupUpdated, "Update", "Updated %s of forum group %s", strings.Join(changed, ", "), g.Name)
 	p.noteDrift("group "+g.Name, changed)
 	return nil
 }
 
 // findOrCreateGroup observes the group, creating it when it is missing, and
 // returns it once it is known to be the space's.
-func (r *Pass) findOrCreateGroup(ctx context.Context, p *forumPass, g forum.GroupSpec) (*forum.ObservedGroup, error) {
+func (r *ForumPhase) findOrCreateGroup(ctx context.Context, p *forumPass, g forum.GroupSpec) (*forum.ObservedGroup, error) {
 	observed, err := p.client.ObserveGroup(ctx, g.Name)
 	if err != nil {
 		return nil, fmt.Errorf("cannot ensure forum group %s: %w", g.Name, err)
@@ -229,9 +229,9 @@ func (r *Pass) findOrCreateGroup(ctx context.Context, p *forumPass, g forum.Grou
 		if p.shared && (!observed.OwnedBy(p.opts.OperatorUID) || !p.planner.Proven(g, *observed)) {
 			return nil, notOwnedOrUnproven(p, g, *observed)
 		}
-		r.recordChange(p.s.space, collabv1.ReasonForumGroupCreated, "Create", "Created forum group %s", g.Name)
+		r.RecordChange(p.s.Space, collabv1.ReasonForumGroupCreated, "Create", "Created forum group %s", g.Name)
 	case p.shared:
-		if err := ownGroup(p.planner, p.s.space, p.opts.OperatorUID, g, *observed); err != nil {
+		if err := ownGroup(p.planner, p.s.Space, p.opts.OperatorUID, g, *observed); err != nil {
 			return nil, err
 		}
 	}
@@ -304,9 +304,9 @@ func isDepartmentCategory(pl forum.Planner, space *collabv1.CollaborationSpace) 
 // made is named after the department alone; it is adopted (renamed) only when
 // that is provably safe (adoptLegacyDepartmentCategory), otherwise it stays a
 // conflict.
-func (r *Pass) ensureDepartmentCategory(ctx context.Context, p *forumPass, cat forum.DesiredCategory) (int64, error) {
-	prior := priorParentID(p.s.space)
-	id, err := r.ensureCategory(ctx, p, cat, prior, isDepartmentCategory(p.planner, p.s.space))
+func (r *ForumPhase) ensureDepartmentCategory(ctx context.Context, p *forumPass, cat forum.DesiredCategory) (int64, error) {
+	prior := priorParentID(p.s.Space)
+	id, err := r.ensureCategory(ctx, p, cat, prior, isDepartmentCategory(p.planner, p.s.Space))
 	var conflict *outcome.ForumConflictError
 	if prior == 0 || !errors.As(err, &conflict) {
 		return id, err
@@ -318,7 +318,7 @@ func (r *Pass) ensureDepartmentCategory(ctx context.Context, p *forumPass, cat f
 	case !adopted:
 		return 0, err
 	}
-	return r.ensureCategory(ctx, p, cat, prior, isDepartmentCategory(p.planner, p.s.space))
+	return r.ensureCategory(ctx, p, cat, prior, isDepartmentCategory(p.planner, p.s.Space))
 }
 
 // adoptLegacyDepartmentCategory renames the category recorded as the space's
@@ -329,9 +329,9 @@ func (r *Pass) ensureDepartmentCategory(ctx context.Context, p *forumPass, cat f
 // ForumBackend records that id (two spaces of the same department in different
 // namespaces, or a status restored into the wrong namespace, could both point
 // at it, and then the name does not say whose it is).
-func (r *Pass) adoptLegacyDepartmentCategory(ctx context.Context, p *forumPass, cat forum.DesiredCategory,
+func (r *ForumPhase) adoptLegacyDepartmentCategory(ctx context.Context, p *forumPass, cat forum.DesiredCategory,
 	id int64) (bool, error) {
-	space := p.s.space
+	space := p.s.Space
 	c, err := p.client.ObserveCategory(ctx, id, 0, "")
 	if err != nil {
 		return false, fmt.Errorf("cannot read forum category %d: %w", id, err)
@@ -347,7 +347,7 @@ func (r *Pass) adoptLegacyDepartmentCategory(ctx context.Context, p *forumPass, 
 	if err := p.client.UpdateCategory(ctx, id, []forum.CategoryAction{forum.SetName{Name: cat.Spec.Name}}); err != nil {
 		return false, fmt.Errorf("cannot rename forum category %d: %w", id, err)
 	}
-	r.recordChange(space, collabv1.ReasonForumCategoryAdopted, "Update", "Renamed forum category %d, this space's department "+
+	r.RecordChange(space, collabv1.ReasonForumCategoryAdopted, "Update", "Renamed forum category %d, this space's department "+
 		"category from a release that named it after the department alone, to %q", id, cat.Spec.Name)
 	return true, nil
 }
@@ -355,7 +355,7 @@ func (r *Pass) adoptLegacyDepartmentCategory(ctx context.Context, p *forumPass, 
 // otherSpacesRecording reports whether a CollaborationSpace other than space, on
 // the ForumBackend backend (or of unknown backend), records id as its
 // department category.
-func (r *Pass) otherSpacesRecording(ctx context.Context, space *collabv1.CollaborationSpace,
+func (r *ForumPhase) otherSpacesRecording(ctx context.Context, space *collabv1.CollaborationSpace,
 	backend string, id int64) (bool, error) {
 	var spaces collabv1.CollaborationSpaceList
 	if err := r.List(ctx, &spaces); err != nil {
@@ -387,12 +387,12 @@ func isUnder(name string, parent int64) func(*forum.ObservedCategory) error {
 // ensureCategory finds a category by its recorded id, or by name under its parent
 // after a crash lost the id, creates it if need be, and converges it. verify, when
 // set, must accept what was found before anything is changed.
-func (r *Pass) ensureCategory(ctx context.Context, p *forumPass, cat forum.DesiredCategory, priorID int64,
+func (r *ForumPhase) ensureCategory(ctx context.Context, p *forumPass, cat forum.DesiredCategory, priorID int64,
 	verify func(*forum.ObservedCategory) error) (int64, error) {
 	observed, err := p.client.ObserveCategory(ctx, priorID, cat.Spec.ParentID, cat.Spec.Name)
 	if err == nil && observed == nil {
 		if observed, err = p.client.CreateCategory(ctx, cat.Spec); err == nil {
-			r.recordChange(p.s.space, collabv1.ReasonCategoryCreated, "Create", "Created forum category %q (%d)", cat.Spec.Name, observed.ID)
+			r.RecordChange(p.s.Space, collabv1.ReasonCategoryCreated, "Create", "Created forum category %q (%d)", cat.Spec.Name, observed.ID)
 		}
 	}
 	if err != nil {
@@ -410,7 +410,7 @@ func (r *Pass) ensureCategory(ctx context.Context, p *forumPass, cat forum.Desir
 	if err := p.client.UpdateCategory(ctx, observed.ID, actions); err != nil {
 		return 0, fmt.Errorf("cannot update forum category %q: %w", cat.Spec.Name, err)
 	}
-	r.recordChange(p.s.space, collabv1.ReasonCategoryUpdated, "Update", "Updated %s of forum category %q", strings.Join(report.Drift, ", "), cat.Spec.Name)
+	r.RecordChange(p.s.Space, collabv1.ReasonCategoryUpdated, "Update", "Updated %s of forum category %q", strings.Join(report.Drift, ", "), cat.Spec.Name)
 	if priorID != 0 {
 		p.noteDrift("category "+cat.Spec.Name, report.Drift)
 	}
@@ -420,7 +420,7 @@ func (r *Pass) ensureCategory(ctx context.Context, p *forumPass, cat forum.Desir
 // noteDrift counts fields put back in objects that already existed at the spec the
 // status was last reconciled at, i.e. changed by hand.
 func (p *forumPass) noteDrift(what string, fields []string) {
-	if !p.s.unchangedSpec() {
+	if !p.s.UnchangedSpec() {
 		return
 	}
 	for _, f := range fields {
@@ -460,4 +460,13 @@ func ownCategory(ctx context.Context, c forum.Client, cat collabv1.CategoryStatu
 		return false, false, nil
 	}
 	return true, observed.ParentID == parent, nil
+}
+
+// applyContentTo applies the content of the space's deployed forum to c, as on
+// a forum set up for it: the dry run's empty forum, which records what it would
+// write.
+func (r *ForumPhase) ApplyContentTo(ctx context.Context, s *Scope, c forum.Client) error {
+	p := &forumPass{s: s, client: c, planner: r.Connector.Planner(), name: r.Deployer.Name(s.Space.Name)}
+	_, err := r.applyForumContent(ctx, p)
+	return err
 }

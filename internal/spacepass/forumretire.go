@@ -12,8 +12,8 @@ import (
 // retireRemovedCategories carries out the deletion policy on categories no longer
 // declared: disabled by default, never silently dropped. In a shared forum only
 // categories still under the space's department category are touched.
-func (r *Pass) retireRemovedCategories(ctx context.Context, p *forumPass, status *collabv1.ForumStatus) error {
-	old := p.s.space.Status.Forum
+func (r *ForumPhase) retireRemovedCategories(ctx context.Context, p *forumPass, status *collabv1.ForumStatus) error {
+	old := p.s.Space.Status.Forum
 	if old == nil {
 		return nil
 	}
@@ -25,7 +25,7 @@ func (r *Pass) retireRemovedCategories(ctx context.Context, p *forumPass, status
 		if kept[c.ID] {
 			continue
 		}
-		if p.shared && deletionPolicy(p.s.space) != collabv1.DeletionPolicyRetain {
+		if p.shared && DeletionPolicyOf(p.s.Space) != collabv1.DeletionPolicyRetain {
 			exists, own, err := ownCategory(ctx, p.client, c, status.ParentCategoryID)
 			switch {
 			case err != nil:
@@ -36,7 +36,7 @@ func (r *Pass) retireRemovedCategories(ctx context.Context, p *forumPass, status
 				return categoryConflict(c.ID, c.Name, status.ParentCategoryID)
 			}
 		}
-		if err := r.retireCategory(ctx, p.client, p.s.space, c); err != nil {
+		if err := r.retireCategory(ctx, p.client, p.s.Space, c); err != nil {
 			return err
 		}
 	}
@@ -44,34 +44,34 @@ func (r *Pass) retireRemovedCategories(ctx context.Context, p *forumPass, status
 }
 
 // retireCategory disables (Archive), deletes (Delete) or leaves (Retain) a category.
-func (r *Pass) retireCategory(ctx context.Context, c forum.Client, space *collabv1.CollaborationSpace,
+func (r *ForumPhase) retireCategory(ctx context.Context, c forum.Client, space *collabv1.CollaborationSpace,
 	cat collabv1.CategoryStatus) error {
-	switch deletionPolicy(space) {
+	switch DeletionPolicyOf(space) {
 	case collabv1.DeletionPolicyRetain:
 		return nil
 	case collabv1.DeletionPolicyDelete:
 		if err := c.DeleteCategory(ctx, cat.ID); err != nil {
 			return fmt.Errorf("cannot delete forum category %q: %w", cat.Name, err)
 		}
-		r.recordChange(space, collabv1.ReasonCategoryDeleted, "Delete", "Deleted forum category %q (%d)", cat.Name, cat.ID)
+		r.RecordChange(space, collabv1.ReasonCategoryDeleted, "Delete", "Deleted forum category %q (%d)", cat.Name, cat.ID)
 	default:
 		if err := c.DisableCategory(ctx, cat.ID); err != nil {
 			return fmt.Errorf("cannot disable forum category %q: %w", cat.Name, err)
 		}
-		r.recordChange(space, collabv1.ReasonCategoryArchived, "Archive", "Disabled forum category %q (%d); its topics are kept", cat.Name, cat.ID)
+		r.RecordChange(space, collabv1.ReasonCategoryArchived, "Archive", "Disabled forum category %q (%d); its topics are kept", cat.Name, cat.ID)
 	}
 	return nil
 }
 
 // retireForumContent carries out the deletion policy on every category of the space
 // (and a shared forum's department category) and, under Delete, its groups.
-func (r *Pass) retireForumContent(ctx context.Context, c forum.Client, space *collabv1.CollaborationSpace) error {
+func (r *ForumPhase) retireForumContent(ctx context.Context, c forum.Client, space *collabv1.CollaborationSpace) error {
 	st := space.Status.Forum
-	if st == nil || deletionPolicy(space) == collabv1.DeletionPolicyRetain {
+	if st == nil || DeletionPolicyOf(space) == collabv1.DeletionPolicyRetain {
 		return nil
 	}
 	if space.Spec.Forum != nil && space.Spec.Forum.Deploy == nil {
-		return r.retireSharedForumContent(ctx, c, r.ForumConnector.Planner(), space)
+		return r.retireSharedForumContent(ctx, c, r.Connector.Planner(), space)
 	}
 	// A deployed forum runs for this space alone: what status records is its own.
 	var errs []error
@@ -86,7 +86,7 @@ func (r *Pass) retireForumContent(ctx context.Context, c forum.Client, space *co
 // that, and under Delete the groups its status records or that carry its proof.
 // What it cannot show is left alone with a warning and does not hold the deletion
 // up: retrying would not change whose it is.
-func (r *Pass) retireSharedForumContent(ctx context.Context, c forum.Client, pl forum.Planner,
+func (r *ForumPhase) retireSharedForumContent(ctx context.Context, c forum.Client, pl forum.Planner,
 	space *collabv1.CollaborationSpace) error {
 	st := space.Status.Forum
 	parent, err := c.ObserveCategory(ctx, st.ParentCategoryID, 0, pl.DepartmentCategoryName(space))
@@ -98,7 +98,7 @@ func (r *Pass) retireSharedForumContent(ctx context.Context, c forum.Client, pl 
 	case parent == nil:
 		// Gone, or never made: nothing beneath it can be shown to be this space's.
 	case !pl.IsDepartmentCategoryOf(space, parent.Name):
-		r.recordWarning(space, collabv1.ReasonForumConflict, "Delete", "Left forum category %d and the categories recorded "+
+		r.RecordWarning(space, collabv1.ReasonForumConflict, "Delete", "Left forum category %d and the categories recorded "+
 			"under it alone: it is not named after this space", parent.ID)
 	default:
 		for _, cat := range st.Categories {
@@ -108,7 +108,7 @@ func (r *Pass) retireSharedForumContent(ctx context.Context, c forum.Client, pl 
 				errs = append(errs, err)
 			case !exists:
 			case !own:
-				r.recordWarning(space, collabv1.ReasonForumConflict, "Delete", "Left forum category %d (recorded for %q) alone: "+
+				r.RecordWarning(space, collabv1.ReasonForumConflict, "Delete", "Left forum category %d (recorded for %q) alone: "+
 					"it is not under this space's department category", cat.ID, cat.Name)
 			default:
 				errs = append(errs, r.retireCategory(ctx, c, space, cat))
@@ -120,7 +120,7 @@ func (r *Pass) retireSharedForumContent(ctx context.Context, c forum.Client, pl 
 		errs = append(errs, r.retireCategory(ctx, c, space,
 			collabv1.CategoryStatus{Name: pl.DepartmentCategoryName(space), ID: parent.ID}))
 	}
-	if deletionPolicy(space) == collabv1.DeletionPolicyDelete {
+	if DeletionPolicyOf(space) == collabv1.DeletionPolicyDelete {
 		self, err := c.Ping(ctx)
 		if err != nil {
 			return errors.Join(append(errs, fmt.Errorf("cannot reach the forum's API: %w", err))...)
@@ -135,7 +135,7 @@ func (r *Pass) retireSharedForumContent(ctx context.Context, c forum.Client, pl 
 // deleteOwnGroup deletes one of the space's groups in a shared forum when the
 // operator's account owns it and status records it or it carries the space's
 // proof (ownGroup).
-func (r *Pass) deleteOwnGroup(ctx context.Context, c forum.Client, pl forum.Planner,
+func (r *ForumPhase) deleteOwnGroup(ctx context.Context, c forum.Client, pl forum.Planner,
 	space *collabv1.CollaborationSpace, operatorUID int64, g forum.GroupSpec) error {
 	observed, err := c.ObserveGroup(ctx, g.Name)
 	if err != nil {
@@ -145,12 +145,12 @@ func (r *Pass) deleteOwnGroup(ctx context.Context, c forum.Client, pl forum.Plan
 		return nil
 	}
 	if err := ownGroup(pl, space, operatorUID, g, *observed); err != nil {
-		r.recordWarning(space, collabv1.ReasonForumConflict, "Delete", "Left forum group %s alone: the operator did not make it for this space", g.Name)
+		r.RecordWarning(space, collabv1.ReasonForumConflict, "Delete", "Left forum group %s alone: the operator did not make it for this space", g.Name)
 		return nil
 	}
 	if err := c.DeleteGroup(ctx, g.Name); err != nil {
 		return fmt.Errorf("cannot delete forum group %s: %w", g.Name, err)
 	}
-	r.recordChange(space, collabv1.ReasonForumGroupDeleted, "Delete", "Deleted forum group %s", g.Name)
+	r.RecordChange(space, collabv1.ReasonForumGroupDeleted, "Delete", "Deleted forum group %s", g.Name)
 	return nil
 }

@@ -2,7 +2,6 @@ package spacepass
 
 import (
 	"fmt"
-	"slices"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 
@@ -13,66 +12,48 @@ import (
 // The bounds on a space's people: the policies' spec.limits.people, and the
 // size of status.members, which counts everyone and names a bounded sample.
 
-// maxListedPeople bounds each of status.members' lists of people: a space of
-// the whole organisation stays far below the API server's object size limit.
-const maxListedPeople = 1000
-
 // applyPeopleLimit undoes a resolution past the people limit of the space's
 // policies: one "all-staff" group would otherwise invite the whole
 // organisation. The people the space last resolved stay, and, the resolution
 // not being trusted, nobody is added or removed until the groups shrink or the
 // limit grows (both wake the space).
-func (r *Pass) applyPeopleLimit(res *memberResolution, space *collabv1.CollaborationSpace,
-	prev *collabv1.MembersStatus, dirName string, limit *peopleLimit) {
-	if limit == nil || len(res.people) <= limit.max {
+func (r *MemberPhase) applyPeopleLimit(res *MemberResolution, space *collabv1.CollaborationSpace,
+	prev *collabv1.MembersStatus, dirName string, limit *PeopleLimit) {
+	if limit == nil || len(res.People) <= limit.Max {
 		return
 	}
-	n := len(res.people)
-	res.people, res.trusted = map[string]collabv1.Role{}, false
+	n := len(res.People)
+	res.People, res.Trusted = map[string]collabv1.Role{}, false
 	if prev != nil && prev.Directory == dirName {
-		res.keep(prev)
+		res.Keep(prev)
 	}
-	for name := range res.emails {
-		if _, kept := res.people[name]; !kept {
-			delete(res.emails, name)
+	for name := range res.Emails {
+		if _, kept := res.People[name]; !kept {
+			delete(res.Emails, name)
 		}
 	}
-	res.reason = collabv1.ReasonTooManyPeople
-	res.message = fmt.Sprintf("%d people resolve through the space's groups, more than the %d %s allows "+
+	res.Reason = collabv1.ReasonTooManyPeople
+	res.Message = fmt.Sprintf("%d people resolve through the space's groups, more than the %d %s allows "+
 		"(spec.limits.people); the people the space last resolved are kept, and nobody is added or removed "+
-		"until the groups shrink or the limit grows", n, limit.max, limit.policy)
+		"until the groups shrink or the limit grows", n, limit.Max, limit.Policy)
 	if c := meta.FindStatusCondition(space.Status.Conditions, collabv1.MembersReadyCondition); c == nil ||
 		c.Reason != collabv1.ReasonTooManyPeople {
-		r.recordWarning(space, collabv1.ReasonTooManyPeople, "Resolve", "%s", res.message)
+		r.RecordWarning(space, collabv1.ReasonTooManyPeople, "Resolve", "%s", res.Message)
 	}
-}
-
-// firstListed sorts names and keeps the first maxListedPeople.
-func firstListed(names []string) []string {
-	slices.Sort(names)
-	return names[:min(len(names), maxListedPeople)]
-}
-
-// cutShort says whether status names fewer people than resolved: what it
-// keeps is a sample, which removes the people it leaves out if trusted.
-func cutShort(st *collabv1.MembersStatus) bool {
-	c := st.Counts
-	return c != nil && (int(c.Owners) > len(st.Owners) || int(c.Moderators) > len(st.Moderators) ||
-		int(c.Members) > len(st.Members))
 }
 
 // reportCountChange reports a change of a space too large for status to name
 // everyone: by how many people it grew or shrank.
-func (r *Pass) reportCountChange(space *collabv1.CollaborationSpace, prev, cur *collabv1.MembersStatus) {
+func (r *MemberPhase) reportCountChange(space *collabv1.CollaborationSpace, prev, cur *collabv1.MembersStatus) {
 	was, now := peopleCounts(prev), peopleCounts(cur)
 	delta := int(now.Owners+now.Moderators+now.Members) - int(was.Owners+was.Moderators+was.Members)
 	switch {
 	case delta > 0:
 		metrics.MemberChanges.WithLabelValues(space.Namespace, space.Name, "joined").Add(float64(delta))
-		r.recordChange(space, collabv1.ReasonMembersJoined, "Resolve", "%d more people through the space's groups", delta)
+		r.RecordChange(space, collabv1.ReasonMembersJoined, "Resolve", "%d more people through the space's groups", delta)
 	case delta < 0:
 		metrics.MemberChanges.WithLabelValues(space.Namespace, space.Name, "left").Add(float64(-delta))
-		r.recordChange(space, collabv1.ReasonMembersLeft, "Resolve", "%d fewer people through the space's groups", -delta)
+		r.RecordChange(space, collabv1.ReasonMembersLeft, "Resolve", "%d fewer people through the space's groups", -delta)
 	}
 }
 

@@ -44,21 +44,21 @@ func bigSpace() *collabv1.CollaborationSpace {
 // keeps until the directory answers; a sample is not everyone, so the removals
 // it would make are not trusted.
 func TestStatusNamesABoundedSampleOfAnyNumberOfPeople(t *testing.T) {
-	r := &Pass{Directories: allStaff(30000, false)}
+	r := &MemberPhase{Kit: &Kit{Changes: &PassChanges{}}, Directories: allStaff(30000, false)}
 	space := bigSpace()
 	st := &collabv1.MembersStatus{Directory: "org"}
-	res := &memberResolution{people: map[string]collabv1.Role{}, emails: map[string]string{}, trusted: true}
+	res := &MemberResolution{People: map[string]collabv1.Role{}, Emails: map[string]string{}, Trusted: true}
 	r.resolveGroups(res, space, st, nil, "org", groupRoles(space), nil)
 
 	if diff := cmp.Diff(&collabv1.MemberCounts{Owners: 3, Members: 30000}, st.Counts); diff != "" {
 		t.Errorf("counts (-want +got):\n%s", diff)
 	}
-	if len(st.Members) != maxListedPeople || st.Members[0] != "staff00000" {
+	if len(st.Members) != MaxListedPeople || st.Members[0] != "staff00000" {
 		t.Errorf("status names %d members starting at %v, want the first %d by name", len(st.Members),
-			st.Members[:1], maxListedPeople)
+			st.Members[:1], MaxListedPeople)
 	}
-	if len(res.people) != 30003 {
-		t.Errorf("the pass projects %d people, want all 30003", len(res.people))
+	if len(res.People) != 30003 {
+		t.Errorf("the pass projects %d people, want all 30003", len(res.People))
 	}
 	raw, _ := json.Marshal(st)
 	if len(raw) > 64<<10 {
@@ -71,15 +71,15 @@ func TestStatusNamesABoundedSampleOfAnyNumberOfPeople(t *testing.T) {
 	}
 	for name, reg := range tests {
 		t.Run(name, func(t *testing.T) {
-			r := &Pass{Directories: reg}
+			r := &MemberPhase{Kit: &Kit{Changes: &PassChanges{}}, Directories: reg}
 			next := &collabv1.MembersStatus{Directory: "org"}
-			res := &memberResolution{people: map[string]collabv1.Role{}, emails: map[string]string{}, trusted: true}
+			res := &MemberResolution{People: map[string]collabv1.Role{}, Emails: map[string]string{}, Trusted: true}
 			r.resolveGroups(res, space, next, st, "org", groupRoles(space), nil)
-			if res.trusted {
+			if res.Trusted {
 				t.Errorf("the pass trusts %d people kept from a sample of %d: it would remove the rest",
-					len(res.people), st.Counts.Members)
+					len(res.People), st.Counts.Members)
 			}
-			if !cutShort(next) {
+			if !CutShort(next) {
 				t.Errorf("status after keeping the sample counts %+v for %d names: the next pass would trust it",
 					next.Counts, len(next.Members))
 			}

@@ -138,7 +138,7 @@ func TestPassOutcome(t *testing.T) {
 				ForumConnector: &nodebb.Connector{}, Forum: ForumSettings{OperatorNamespace: "collab-system"},
 			}
 			if tc.answeredAgo > 0 {
-				r.answers.heard(client.ObjectKeyFromObject(space), collabv1.ChatReadyCondition, time.Now().Add(-tc.answeredAgo))
+				r.answers.Heard(client.ObjectKeyFromObject(space), collabv1.ChatReadyCondition, time.Now().Add(-tc.answeredAgo))
 			}
 			res, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(space)})
 			if got := errors.Is(err, reconcile.TerminalError(nil)); got != tc.want.terminal {

@@ -29,7 +29,7 @@ func TestOwnedObjectsCarryTheSpacesShard(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, ownedLabels(tc.have, tc.space)); diff != "" {
+			if diff := cmp.Diff(tc.want, OwnedLabels(tc.have, tc.space)); diff != "" {
 				t.Errorf("labels (-want +got):\n%s", diff)
 			}
 		})

@@ -13,6 +13,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -68,21 +69,15 @@ type Pass struct {
 	PassTimeout time.Duration
 
 	// answers is when each space's servers last answered a pass.
-	answers answerClock
+	answers AnswerClock
 	// checkpoints are what chat passes cut off by a passing fault found (resume.go).
-	checkpoints checkpoints
+	checkpoints Checkpoints
 	// changes are the changes the passes in flight made, announced once per pass
 	// (events.go).
-	changes passChanges
-}
-
-// ChangeFeed is what a pass reads of the backends' streams of changes
-// (controllers/chatbackend/stream): whether a backend's stream runs, its epoch,
-// and whether a room may have changed unseen since an epoch.
-type ChangeFeed interface {
-	Status(backend string) (healthy bool, lastErr string)
-	Epoch(backend string) (uint64, bool)
-	ChangedSince(backend string, epoch uint64, room string) bool
+	changes PassChanges
+	// kitOnce builds k, what every phase works with, from the settings above.
+	kitOnce sync.Once
+	k       *Kit
 }
 
 // Defaults of the reconciler's durations.
@@ -90,31 +85,6 @@ const (
 	defaultTransientGrace = 2 * time.Minute
 	defaultPassTimeout    = 2 * time.Minute
 )
-
-// spaceScope carries one reconcile pass over one space: the object as read, the
-// object being changed, and what the phases learned.
-type spaceScope struct {
-	space  *collabv1.CollaborationSpace
-	before *collabv1.CollaborationSpace
-	// members are the people the Group members resolved to, and the removal
-	// budget of the pass (members.go).
-	members *memberResolution
-	// peopleLimit is the policies' bound on the people the groups resolve to,
-	// nil when none bounds it (policy.go).
-	peopleLimit *peopleLimit
-	// now is when the pass started; grace is how long a converged space rides
-	// over a server's passing fault before it turns Ready=False.
-	now   time.Time
-	grace time.Duration
-	// answers is when the phases' servers last answered a pass (faultclock.go).
-	answers *answerClock
-	// errs are the phases' failures, classified (outcome.go).
-	errs []*outcome.Error
-	// drift describes what the pass put back after it was changed by hand;
-	// aliasMoved the aliases that point away from the rooms in status. Drifted
-	// is derived from both, once, in summarize.
-	drift, aliasMoved []string
-}
 
 // +kubebuilder:rbac:groups=collab.opencommons.io,resources=collaborationspaces,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=collab.opencommons.io,resources=collaborationspaces/status,verbs=get;patch
@@ -129,8 +99,8 @@ func (r *Pass) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Res
 	space := &collabv1.CollaborationSpace{}
 	if err := r.Get(ctx, req.NamespacedName, space); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.answers.forget(req.NamespacedName)
-			r.checkpoints.forget(req.NamespacedName)
+			r.answers.Forget(req.NamespacedName)
+			r.checkpoints.Forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -141,14 +111,14 @@ func (r *Pass) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Res
 		}
 	}
 
-	s := &spaceScope{space: space, before: space.DeepCopy(), now: time.Now(), grace: cmp.Or(r.TransientGrace, defaultTransientGrace),
-		answers: &r.answers}
+	s := &Scope{Space: space, Before: space.DeepCopy(), Now: time.Now(), Grace: cmp.Or(r.TransientGrace, defaultTransientGrace),
+		Answers: &r.answers}
 	// The status is written with the outer context, so a pass cut off by its
 	// deadline still reports why.
 	passCtx, cancel := context.WithTimeout(ctx, cmp.Or(r.PassTimeout, defaultPassTimeout))
 	defer cancel()
 	defer func() {
-		r.announceChanges(space)
+		r.kit().AnnounceChanges(space)
 		if err := r.patchStatus(ctx, s, retErr); err != nil {
 			retErr = errors.Join(retErr, err)
 		}
@@ -161,7 +131,7 @@ func (r *Pass) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Res
 	// A space that breaks a policy changes nothing (policy.go), but for access
 	// its spec no longer grants: that is taken away all the same.
 	if stop, err := r.enforcePolicy(ctx, s); stop {
-		if revokeErr := r.revokePermissions(passCtx, space); revokeErr != nil {
+		if revokeErr := r.rbacPhase().Revoke(passCtx, space); revokeErr != nil {
 			return ctrl.Result{}, revokeErr // retried; the policy's verdict stands in PolicyCompliant
 		}
 		return ctrl.Result{}, err

@@ -11,7 +11,7 @@ import (
 )
 
 // phaseFunc is one ordered step of a reconcile pass.
-type phaseFunc func(ctx context.Context, s *spaceScope) (ctrl.Result, error)
+type phaseFunc func(ctx context.Context, s *Scope) (ctrl.Result, error)
 
 // spacePhase is one step of a space's lifecycle and the condition it owns.
 // Reconcile and the dry run run every phase's reconcile; reconcileDelete carries
@@ -33,7 +33,7 @@ type spaceBackend struct {
 	// name says which system, in messages: "the chat server".
 	name string
 	// delete carries out a deletion policy on what the space has there.
-	delete func(ctx context.Context, s *spaceScope, policy collabv1.DeletionPolicy) error
+	delete func(ctx context.Context, s *Scope, policy collabv1.DeletionPolicy) error
 	// leftBehind names what the space has there, by id, for when the deletion
 	// gives up on a system it cannot reach (ReleaseUnreachableAnnotation).
 	leftBehind func(space *collabv1.CollaborationSpace) string
@@ -43,22 +43,37 @@ type spaceBackend struct {
 // RBAC, chat, forum, then the members' report, which needs the removals the chat
 // and forum phases made.
 func (r *Pass) phases() []spacePhase {
+	members, rbac, chat, forum := r.memberPhase(), r.rbacPhase(), r.chatPhase(), r.forumPhase()
 	return []spacePhase{
-		{condition: collabv1.MembersReadyCondition, reconcile: r.reconcileMembers},
-		{condition: collabv1.PermissionsReadyCondition, reconcile: r.reconcilePermissions},
-		{condition: collabv1.ChatReadyCondition, reconcile: r.reconcileChat,
-			backend: &spaceBackend{name: "the chat server", delete: r.deleteChat, leftBehind: chatLeftBehind}},
-		{condition: collabv1.ForumReadyCondition, reconcile: r.reconcileForum,
-			backend: &spaceBackend{name: "the forum", delete: r.deleteForumContent, leftBehind: forumLeftBehind}},
-		{condition: collabv1.MembersReadyCondition, reconcile: r.reportMembers},
+		{condition: collabv1.MembersReadyCondition, reconcile: members.Reconcile},
+		{condition: collabv1.PermissionsReadyCondition, reconcile: rbac.Reconcile},
+		{condition: collabv1.ChatReadyCondition, reconcile: chat.Reconcile,
+			backend: &spaceBackend{name: "the chat server", delete: chat.Delete, leftBehind: ChatLeftBehind}},
+		{condition: collabv1.ForumReadyCondition, reconcile: forum.Reconcile,
+			backend: &spaceBackend{name: "the forum", delete: forum.Delete, leftBehind: ForumLeftBehind}},
+		{condition: collabv1.MembersReadyCondition, reconcile: members.Report},
 	}
+}
+
+func (r *Pass) memberPhase() *MemberPhase {
+	return &MemberPhase{Kit: r.kit(), Directories: r.Directories, MaxRemovalsPerPass: r.MaxRemovalsPerPass}
+}
+
+func (r *Pass) rbacPhase() *RBACPhase { return &RBACPhase{Kit: r.kit()} }
+
+func (r *Pass) chatPhase() *ChatPhase {
+	return &ChatPhase{Kit: r.kit(), Connector: r.Chat, Streams: r.Streams, Checkpoints: &r.checkpoints}
+}
+
+func (r *Pass) forumPhase() *ForumPhase {
+	return &ForumPhase{Kit: r.kit(), Settings: r.Forum, Connector: r.ForumConnector}
 }
 
 // runPhases runs every phase even when an earlier one failed, so one broken backend
 // does not hide another's state, and merges their results: a lost write race is a
 // quiet retry, every other failure is classified into s.errs, and the pass is
 // terminal only when all of them are (passOutcome).
-func runPhases(ctx context.Context, s *spaceScope, phases []spacePhase) (ctrl.Result, error) {
+func runPhases(ctx context.Context, s *Scope, phases []spacePhase) (ctrl.Result, error) {
 	var result ctrl.Result
 	for _, phase := range phases {
 		res, err := phase.reconcile(ctx, s)
@@ -68,12 +83,34 @@ func runPhases(ctx context.Context, s *spaceScope, phases []spacePhase) (ctrl.Re
 		case apierrors.IsConflict(err):
 			result = outcome.Soonest(result, ctrl.Result{RequeueAfter: outcome.ConflictRetryDelay})
 		default:
-			s.errs = append(s.errs, outcome.Classify("", collabv1.ReasonFailed, err))
+			s.Errs = append(s.Errs, outcome.Classify("", collabv1.ReasonFailed, err))
 		}
 	}
-	wait, err := outcome.Merge(s.errs)
+	wait, err := outcome.Merge(s.Errs)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	return outcome.Soonest(result, ctrl.Result{RequeueAfter: wait}), nil
+}
+
+// kit is built once from the Pass's settings, which do not change once it runs.
+func (r *Pass) kit() *Kit {
+	r.kitOnce.Do(func() {
+		reader := r.APIReader
+		if reader == nil {
+			reader = r.Client
+		}
+		// --credentials-namespace defaults to --operator-namespace; dry runs
+		// and tests set only the latter.
+		credentials := r.CredentialsNamespace
+		if credentials == "" {
+			credentials = r.Forum.OperatorNamespace
+		}
+		r.k = &Kit{Client: r.Client, Scheme: r.Scheme, APIReader: reader, Recorder: r.Recorder,
+			Changes: &r.changes, CredentialsNamespace: credentials, OperatorNamespace: r.Forum.OperatorNamespace}
+		if r.ForumConnector != nil { // unit tests of other phases leave it out
+			r.k.Deployer = r.ForumConnector.Deployer()
+		}
+	})
+	return r.k
 }

@@ -42,28 +42,28 @@ var policyEvaluator = sync.OnceValues(policy.New)
 // the space is Stalled with reason PolicyViolation until it or the policy changes
 // (both wake it). A policy that cannot be read also stops the pass, and is retried:
 // the operator does not act on a space it cannot judge.
-func (r *Pass) enforcePolicy(ctx context.Context, s *spaceScope) (stop bool, _ error) {
-	space := s.space
+func (r *Pass) enforcePolicy(ctx context.Context, s *Scope) (stop bool, _ error) {
+	space := s.Space
 	violations, sel, err := r.judgeSpace(ctx, space)
 	if err != nil {
-		setCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionUnknown, collabv1.ReasonPolicyUnknown,
+		SetCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionUnknown, collabv1.ReasonPolicyUnknown,
 			"Cannot judge the space against its CollaborationPolicies, retrying: "+err.Error())
 		return true, err
 	}
 	if len(violations) > 0 {
 		msg := violationMessage(violations) + r.stillRunning(ctx, space, violations)
-		if c := meta.FindStatusCondition(s.before.Status.Conditions, collabv1.PolicyCompliantCondition); c == nil || c.Message != msg {
-			r.recordWarning(space, collabv1.ReasonPolicyViolation, "Reconcile", "%s", msg)
+		if c := meta.FindStatusCondition(s.Before.Status.Conditions, collabv1.PolicyCompliantCondition); c == nil || c.Message != msg {
+			r.kit().RecordWarning(space, collabv1.ReasonPolicyViolation, "Reconcile", "%s", msg)
 		}
-		setCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionFalse, collabv1.ReasonPolicyViolation, msg)
+		SetCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionFalse, collabv1.ReasonPolicyViolation, msg)
 		return true, reconcile.TerminalError(errors.New(msg))
 	}
-	s.peopleLimit = sel.people
+	s.PeopleLimit = sel.people
 	if selecting := sel.names; len(selecting) == 0 {
-		setCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionTrue, collabv1.ReasonNoPolicy,
+		SetCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionTrue, collabv1.ReasonNoPolicy,
 			fmt.Sprintf("No CollaborationPolicy selects namespace %s", space.Namespace))
 	} else {
-		setCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionTrue, collabv1.ReasonCompliant,
+		SetCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionTrue, collabv1.ReasonCompliant,
 			"Allowed by CollaborationPolicy "+strings.Join(selecting, ", "))
 	}
 	return false, nil
@@ -80,7 +80,7 @@ func (r *Pass) stillRunning(ctx context.Context, space *collabv1.CollaborationSp
 		return ""
 	}
 	dep := &appsv1.Deployment{}
-	if err := r.Get(ctx, client.ObjectKey{Namespace: space.Namespace, Name: r.deployer().Name(space.Name)}, dep); err != nil ||
+	if err := r.Get(ctx, client.ObjectKey{Namespace: space.Namespace, Name: r.kit().Deployer.Name(space.Name)}, dep); err != nil ||
 		len(dep.Spec.Template.Spec.Containers) == 0 {
 		return ""
 	}
@@ -88,7 +88,7 @@ func (r *Pass) stillRunning(ctx context.Context, space *collabv1.CollaborationSp
 		"policy, so change the image or scale the Deployment down", dep.Name, dep.Spec.Template.Spec.Containers[0].Image)
 	if c := meta.FindStatusCondition(space.Status.Conditions, collabv1.PolicyCompliantCondition); c == nil ||
 		!strings.Contains(c.Message, note) {
-		r.recordWarning(space, collabv1.ReasonForbiddenImageRunning, "Reconcile", "%s", strings.TrimPrefix(note, "; "))
+		r.kit().RecordWarning(space, collabv1.ReasonForbiddenImageRunning, "Reconcile", "%s", strings.TrimPrefix(note, "; "))
 	}
 	return note
 }
@@ -131,26 +131,7 @@ func (r *Pass) judgeSpace(ctx context.Context, space *collabv1.CollaborationSpac
 // their rules: their names, and the bound on its people.
 type selection struct {
 	names  []string
-	people *peopleLimit
-}
-
-// peopleLimit is the lowest spec.limits.people among the policies that select
-// a space's namespace, and the policy that sets it. It bounds what the
-// directory resolves, so it is applied by the members phase, not at admission.
-type peopleLimit struct {
-	max    int
-	policy string
-}
-
-// tighter returns the lower of the limits, l when both are equal.
-func (l *peopleLimit) tighter(p *collabv1.CollaborationPolicy) *peopleLimit {
-	if p.Spec.Limits == nil || p.Spec.Limits.People == nil {
-		return l
-	}
-	if people := int(*p.Spec.Limits.People); l == nil || people < l.max {
-		return &peopleLimit{max: people, policy: "CollaborationPolicy " + p.Name}
-	}
-	return l
+	people *PeopleLimit
 }
 
 // policyInput gathers what the admission policies are evaluated against: every
@@ -175,7 +156,7 @@ func (r *Pass) policyInput(ctx context.Context, space *collabv1.CollaborationSpa
 		p := &policies.Items[i]
 		if policy.SelectsNamespace(p.Spec.NamespaceSelector, ns) {
 			sel.names = append(sel.names, p.Name)
-			sel.people = sel.people.tighter(p)
+			sel.people = sel.people.Tighter(p)
 		}
 		if err := in.AddParam(p, collabv1.GroupVersion.WithKind("CollaborationPolicy")); err != nil {
 			return policy.Input{}, sel, err

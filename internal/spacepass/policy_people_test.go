@@ -22,20 +22,20 @@ func TestTheLowestPeopleLimitApplies(t *testing.T) {
 	}
 	tests := map[string]struct {
 		policies []*collabv1.CollaborationPolicy
-		want     *peopleLimit
+		want     *PeopleLimit
 	}{
 		"no policy":                   {},
 		"a policy without a limit":    {policies: []*collabv1.CollaborationPolicy{withLimit("open", nil)}},
-		"the lower of two, first":     {policies: []*collabv1.CollaborationPolicy{withLimit("strict", ptr.To[int32](50)), withLimit("loose", ptr.To[int32](500))}, want: &peopleLimit{max: 50, policy: "CollaborationPolicy strict"}},
-		"the lower of two, second":    {policies: []*collabv1.CollaborationPolicy{withLimit("loose", ptr.To[int32](500)), withLimit("strict", ptr.To[int32](50))}, want: &peopleLimit{max: 50, policy: "CollaborationPolicy strict"}},
-		"zero lets nobody in":         {policies: []*collabv1.CollaborationPolicy{withLimit("closed", ptr.To[int32](0))}, want: &peopleLimit{max: 0, policy: "CollaborationPolicy closed"}},
-		"one without beside one with": {policies: []*collabv1.CollaborationPolicy{withLimit("open", nil), withLimit("strict", ptr.To[int32](7))}, want: &peopleLimit{max: 7, policy: "CollaborationPolicy strict"}},
+		"the lower of two, first":     {policies: []*collabv1.CollaborationPolicy{withLimit("strict", ptr.To[int32](50)), withLimit("loose", ptr.To[int32](500))}, want: &PeopleLimit{Max: 50, Policy: "CollaborationPolicy strict"}},
+		"the lower of two, second":    {policies: []*collabv1.CollaborationPolicy{withLimit("loose", ptr.To[int32](500)), withLimit("strict", ptr.To[int32](50))}, want: &PeopleLimit{Max: 50, Policy: "CollaborationPolicy strict"}},
+		"zero lets nobody in":         {policies: []*collabv1.CollaborationPolicy{withLimit("closed", ptr.To[int32](0))}, want: &PeopleLimit{Max: 0, Policy: "CollaborationPolicy closed"}},
+		"one without beside one with": {policies: []*collabv1.CollaborationPolicy{withLimit("open", nil), withLimit("strict", ptr.To[int32](7))}, want: &PeopleLimit{Max: 7, Policy: "CollaborationPolicy strict"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			var got *peopleLimit
+			var got *PeopleLimit
 			for _, p := range tc.policies {
-				got = got.tighter(p)
+				got = got.Tighter(p)
 			}
 			if (got == nil) != (tc.want == nil) || (got != nil && *got != *tc.want) {
 				t.Errorf("limit = %+v, want %+v", got, tc.want)

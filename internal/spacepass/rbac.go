@@ -97,8 +97,8 @@ func subjectFor(m collabv1.Member, namespace string) rbacv1.Subject {
 
 // reconcilePermissions makes the space's Roles and one RoleBinding per role in use,
 // then prunes what is no longer declared. It owns PermissionsReady.
-func (r *Pass) reconcilePermissions(ctx context.Context, s *spaceScope) (ctrl.Result, error) {
-	space := s.space
+func (r *RBACPhase) Reconcile(ctx context.Context, s *Scope) (ctrl.Result, error) {
+	space := s.Space
 	var roles, bindings []string
 	for _, role := range []spaceRole{ownerRole, viewerRole} {
 		name, err := r.applyRole(ctx, space, role)
@@ -123,23 +123,23 @@ func (r *Pass) reconcilePermissions(ctx context.Context, s *spaceScope) (ctrl.Re
 	}
 
 	space.Status.Permissions = &collabv1.PermissionsStatus{Roles: roles, RoleBindings: bindings}
-	setCondition(space, collabv1.PermissionsReadyCondition, metav1.ConditionTrue, collabv1.ReasonBound,
-		fmt.Sprintf("%s bound to %s", counted(len(roles), "role"), counted(len(space.Spec.Members), "member")))
+	SetCondition(space, collabv1.PermissionsReadyCondition, metav1.ConditionTrue, collabv1.ReasonBound,
+		fmt.Sprintf("%s bound to %s", Counted(len(roles), "role"), Counted(len(space.Spec.Members), "member")))
 	return ctrl.Result{}, nil
 }
 
-func (r *Pass) permissionsFailed(s *spaceScope, err error) error {
-	return s.fail(collabv1.PermissionsReadyCondition, collabv1.ReasonBindingFailed,
+func (r *RBACPhase) permissionsFailed(s *Scope, err error) error {
+	return s.Fail(collabv1.PermissionsReadyCondition, collabv1.ReasonBindingFailed,
 		fmt.Errorf("cannot write the space's Roles or RoleBindings: %w", err))
 }
 
-func (r *Pass) applyRole(ctx context.Context, space *collabv1.CollaborationSpace, role spaceRole) (string, error) {
+func (r *RBACPhase) applyRole(ctx context.Context, space *collabv1.CollaborationSpace, role spaceRole) (string, error) {
 	obj := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: roleName(space.Name, role), Namespace: space.Namespace},
 		Rules: role.rules(space.Name)}
 	return obj.Name, r.applyRBAC(ctx, space, obj, "Role")
 }
 
-func (r *Pass) applyRoleBinding(ctx context.Context, space *collabv1.CollaborationSpace,
+func (r *RBACPhase) applyRoleBinding(ctx context.Context, space *collabv1.CollaborationSpace,
 	role collabv1.Role, subjects []rbacv1.Subject) (string, error) {
 	obj := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: bindingName(space.Name, role), Namespace: space.Namespace},
 		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: roleName(space.Name, roleForMember[role])},
@@ -149,8 +149,8 @@ func (r *Pass) applyRoleBinding(ctx context.Context, space *collabv1.Collaborati
 
 // pruneRBAC deletes the space's Roles and RoleBindings that are no longer declared,
 // after the declared ones are in place, so no member loses access in between.
-func (r *Pass) pruneRBAC(ctx context.Context, space *collabv1.CollaborationSpace, keep []string) error {
-	objs, err := r.ownedObjects(ctx, space, ownedKinds[:2])
+func (r *RBACPhase) pruneRBAC(ctx context.Context, space *collabv1.CollaborationSpace, keep []string) error {
+	objs, err := r.OwnedObjects(ctx, space, OwnedKinds[:2])
 	if err != nil {
 		return err
 	}
@@ -158,7 +158,7 @@ func (r *Pass) pruneRBAC(ctx context.Context, space *collabv1.CollaborationSpace
 		if slices.Contains(keep, obj.GetName()) {
 			continue
 		}
-		if err := r.deleteObject(ctx, space, obj.Object, obj.kind); err != nil {
+		if err := r.DeleteObject(ctx, space, obj.Object, obj.Kind); err != nil {
 			return err
 		}
 	}
@@ -170,16 +170,16 @@ func (r *Pass) pruneRBAC(ctx context.Context, space *collabv1.CollaborationSpace
 // Removing a person from a space must take effect whatever else the space asks
 // for: each RoleBinding keeps only the subjects the spec still declares in its
 // role, and one with none left, or of a role no longer in use, is deleted.
-func (r *Pass) revokePermissions(ctx context.Context, space *collabv1.CollaborationSpace) error {
+func (r *RBACPhase) Revoke(ctx context.Context, space *collabv1.CollaborationSpace) error {
 	declared := subjectsByRole(space)
-	objs, err := r.ownedObjects(ctx, space, ownedKinds[1:2])
+	objs, err := r.OwnedObjects(ctx, space, OwnedKinds[1:2])
 	if err != nil {
 		return err
 	}
 	for _, obj := range objs {
 		// The cache holds no subjects (rbaccache.go): read who the binding grants.
 		binding := &rbacv1.RoleBinding{}
-		if err := r.liveReader().Get(ctx, client.ObjectKeyFromObject(obj.Object), binding); err != nil {
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(obj.Object), binding); err != nil {
 			if apierrors.IsNotFound(err) {
 				continue
 			}
@@ -188,7 +188,7 @@ func (r *Pass) revokePermissions(ctx context.Context, space *collabv1.Collaborat
 		kept := keptSubjects(binding.Subjects, declared[roleOfBinding(space.Name, binding.Name)])
 		switch {
 		case len(kept) == 0:
-			err = r.deleteObject(ctx, space, binding, "RoleBinding")
+			err = r.DeleteObject(ctx, space, binding, "RoleBinding")
 		case len(kept) < len(binding.Subjects):
 			binding.Subjects = kept
 			err = r.applyRBAC(ctx, space, binding, "RoleBinding")
@@ -221,19 +221,5 @@ func keptSubjects(have, want []rbacv1.Subject) []rbacv1.Subject {
 	return kept
 }
 
-// ownedLabels adds the operator's labels to an object's own.
-func ownedLabels(labels map[string]string, space *collabv1.CollaborationSpace) map[string]string {
-	if labels == nil {
-		labels = map[string]string{}
-	}
-	labels[collabv1.SpaceLabel] = space.Name
-	labels[collabv1.ManagedByLabel] = collabv1.ManagedByValue
-	// The space's shard goes with what it owns, so a shard caches only its own
-	// spaces' objects (ShardCacheOptions).
-	if shard, ok := space.Labels[collabv1.ShardLabel]; ok {
-		labels[collabv1.ShardLabel] = shard
-	} else {
-		delete(labels, collabv1.ShardLabel)
-	}
-	return labels
-}
+// rbacPhase keeps the space's Roles and RoleBindings.
+type RBACPhase struct{ *Kit }

@@ -80,7 +80,7 @@ func withLabel(l map[string]string, key, value string) map[string]string {
 // writes desired's content on the object's own metadata (labels and
 // annotations others set stay) and keeps a RoleBinding's roleRef, which the
 // API server does not let change.
-func (r *Pass) applyRBAC(ctx context.Context, space *collabv1.CollaborationSpace,
+func (r *RBACPhase) applyRBAC(ctx context.Context, space *collabv1.CollaborationSpace,
 	desired client.Object, kind string) error {
 	// What desired grants is its content: a hash label it may carry from a read
 	// of the server (revokePermissions) is someone else's word.
@@ -97,7 +97,7 @@ func (r *Pass) applyRBAC(ctx context.Context, space *collabv1.CollaborationSpace
 	} else if err != nil {
 		return fmt.Errorf("cannot apply %s %s: %w", kind, desired.GetName(), err)
 	}
-	labels := ownedLabels(maps.Clone(current.GetLabels()), space)
+	labels := OwnedLabels(maps.Clone(current.GetLabels()), space)
 	if rbacContentHash(current) == rbacContentHash(desired) && maps.Equal(labels, current.GetLabels()) &&
 		metav1.IsControlledBy(current, space) {
 		return nil
@@ -116,17 +116,8 @@ func (r *Pass) applyRBAC(ctx context.Context, space *collabv1.CollaborationSpace
 	if err := r.Update(ctx, desired); err != nil {
 		return fmt.Errorf("cannot apply %s %s: %w", kind, desired.GetName(), err)
 	}
-	r.recordOperation(space, kind, desired.GetName(), controllerutil.OperationResultUpdated)
+	r.RecordOperation(space, kind, desired.GetName(), controllerutil.OperationResultUpdated)
 	return nil
-}
-
-// liveReader reads from the API server itself: the APIReader, or the Client
-// when there is none (a plan's client reads live anyway).
-func (r *Pass) liveReader() client.Reader {
-	if r.APIReader != nil {
-		return r.APIReader
-	}
-	return r.Client
 }
 
 // createOwned creates desired, an object of the space that the cache does not
@@ -134,22 +125,22 @@ func (r *Pass) liveReader() client.Reader {
 // space moved to this shard, ShardCacheOptions) or the cache lags: then it is
 // read into current from the API server, for the caller to bring in line, and
 // created is false.
-func (r *Pass) createOwned(ctx context.Context, space *collabv1.CollaborationSpace,
+func (r *RBACPhase) createOwned(ctx context.Context, space *collabv1.CollaborationSpace,
 	desired, current client.Object, kind string) (created bool, err error) {
 	fresh, _ := desired.DeepCopyObject().(client.Object)
-	fresh.SetLabels(ownedLabels(fresh.GetLabels(), space))
+	fresh.SetLabels(OwnedLabels(fresh.GetLabels(), space))
 	if err := controllerutil.SetControllerReference(space, fresh, r.Scheme); err != nil {
 		return false, err
 	}
 	err = r.Create(ctx, fresh)
 	switch {
 	case err == nil:
-		r.recordOperation(space, kind, desired.GetName(), controllerutil.OperationResultCreated)
+		r.RecordOperation(space, kind, desired.GetName(), controllerutil.OperationResultCreated)
 		return true, nil
 	case !apierrors.IsAlreadyExists(err):
 		return false, fmt.Errorf("cannot apply %s %s: %w", kind, desired.GetName(), err)
 	}
-	if err := r.liveReader().Get(ctx, client.ObjectKeyFromObject(desired), current); err != nil {
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(desired), current); err != nil {
 		return false, fmt.Errorf("cannot apply %s %s: %w", kind, desired.GetName(), err)
 	}
 	trimRBAC(current) // read as the cache would: a hash label set on the server is not trusted

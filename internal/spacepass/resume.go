@@ -23,7 +23,7 @@ const resumeWithin = time.Minute
 // break and reported no change of that room since the pass that read it began
 // (SyncStreams.Epoch, SyncStreams.ChangedSince). A pass that completes, or fails for good, forgets its
 // checkpoint: the next periodic check reads everything. In memory only.
-type checkpoints struct {
+type Checkpoints struct {
 	mu sync.Mutex
 	at map[types.NamespacedName]*checkpoint
 }
@@ -49,7 +49,7 @@ type checkpointRoom struct {
 // (changed: the room's id may have changed after the left checkpoint's epoch,
 // SyncStreams.ChangedSince). A change in one room, or in another space's,
 // discards nothing else.
-func (c *checkpoints) resume(space types.NamespacedName, backend string, epoch uint64, now time.Time,
+func (c *Checkpoints) resume(space types.NamespacedName, backend string, epoch uint64, now time.Time,
 	changed func(roomID string, since uint64) bool) *checkpoint {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -71,7 +71,7 @@ func (c *checkpoints) resume(space types.NamespacedName, backend string, epoch u
 }
 
 // keep stores what a cut-off pass leaves for the next one.
-func (c *checkpoints) keep(space types.NamespacedName, cp *checkpoint) {
+func (c *Checkpoints) keep(space types.NamespacedName, cp *checkpoint) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.at == nil {
@@ -81,7 +81,7 @@ func (c *checkpoints) keep(space types.NamespacedName, cp *checkpoint) {
 }
 
 // forget drops a space's checkpoint.
-func (c *checkpoints) forget(space types.NamespacedName) {
+func (c *Checkpoints) Forget(space types.NamespacedName) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.at, space)

@@ -11,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -28,92 +27,36 @@ var phaseConditions = []string{
 	collabv1.ForumReadyCondition,
 }
 
-// setCondition sets a condition at the object's current generation. Its transition
-// time only moves when its status does, so an unchanged pass writes nothing.
-func setCondition(space *collabv1.CollaborationSpace, condType string, status metav1.ConditionStatus, reason, message string) {
-	meta.SetStatusCondition(&space.Status.Conditions, metav1.Condition{
-		Type:               condType,
-		Status:             status,
-		Reason:             reason,
-		Message:            message,
-		ObservedGeneration: space.Generation,
-	})
-}
-
-// fail records a failed phase on the condition it owns and returns the classified
-// error for the pass. A passing fault of a server (classify's transient) in a phase
-// that was True at this generation leaves the condition True for up to the grace
-// period: a converged space keeps Ready through a single 502, and the fault shows
-// in Reconciling and a Warning event instead.
-func (s *spaceScope) fail(condition, reason string, err error) error {
-	if apierrors.IsConflict(err) {
-		return err // a lost write race: retried quietly, no user's concern
-	}
-	e := outcome.Classify(condition, reason, err)
-	if !e.Transient || !s.withinGrace(condition) {
-		setCondition(s.space, condition, metav1.ConditionFalse, e.Reason, e.Message())
-	}
-	return e
-}
-
-// withinGrace reports whether a phase's condition was True at this generation
-// and the fault under way is younger than the grace period. The fault is
-// counted from when Reconciling turned True, or from when the phase's server
-// last answered a pass, when that is later (answerClock).
-func (s *spaceScope) withinGrace(condition string) bool {
-	c := meta.FindStatusCondition(s.before.Status.Conditions, condition)
-	if c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration != s.space.Generation {
-		return false
-	}
-	var reconcilingSince, lastAnswer time.Time
-	if rec := meta.FindStatusCondition(s.before.Status.Conditions, collabv1.ReconcilingCondition); rec != nil &&
-		rec.Status == metav1.ConditionTrue {
-		reconcilingSince = rec.LastTransitionTime.Time
-	}
-	if s.answers != nil {
-		lastAnswer = s.answers.last(client.ObjectKeyFromObject(s.space), condition)
-	}
-	return faultUnderWay(s.now, reconcilingSince, lastAnswer) < s.grace
-}
-
-// heard records that the server of the phase owning condition answered during
-// this pass, even if the pass then met a fault.
-func (s *spaceScope) heard(condition string) {
-	if s.answers != nil {
-		s.answers.heard(client.ObjectKeyFromObject(s.space), condition, s.now)
-	}
-}
-
 // summarize sets Ready, Reconciling, Stalled and Drifted from the phase conditions
 // and the pass's classified errors, the way kstatus reads them: Ready=True and
 // neither of the others when done; Stalled=True when every error is terminal;
 // Reconciling=True while retrying. A converged space riding over a passing fault
 // keeps Ready=True and says so in Reconciling.
-func summarize(s *spaceScope) {
-	space, errs := s.space, s.errs
+func summarize(s *Scope) {
+	space, errs := s.Space, s.Errs
 	notReady := notReadyConditions(space)
 	switch {
 	case len(errs) == 0 && len(notReady) == 0:
-		setCondition(space, collabv1.ReadyCondition, metav1.ConditionTrue, collabv1.ReasonSucceeded, readyMessage(space))
+		SetCondition(space, collabv1.ReadyCondition, metav1.ConditionTrue, collabv1.ReasonSucceeded, readyMessage(space))
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.ReconcilingCondition)
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.StalledCondition)
 		space.Status.ObservedGeneration = space.Generation
 	case len(errs) > 0 && allTerminal(errs):
 		first := firstProblem(notReady, errs)
-		setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, first.Reason, first.Message)
-		setCondition(space, collabv1.StalledCondition, metav1.ConditionTrue, first.Reason, whatToChange(first))
+		SetCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, first.Reason, first.Message)
+		SetCondition(space, collabv1.StalledCondition, metav1.ConditionTrue, first.Reason, whatToChange(first))
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.ReconcilingCondition)
 		// The spec was read and judged: a user waiting on this generation has an answer.
 		space.Status.ObservedGeneration = space.Generation
 	case len(notReady) == 0:
 		first := errs[0]
-		setCondition(space, collabv1.ReconcilingCondition, metav1.ConditionTrue, first.Reason,
-			fmt.Sprintf("%s; Ready holds while the fault lasts less than %s", first.Message(), s.grace))
+		SetCondition(space, collabv1.ReconcilingCondition, metav1.ConditionTrue, first.Reason,
+			fmt.Sprintf("%s; Ready holds while the fault lasts less than %s", first.Message(), s.Grace))
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.StalledCondition)
 	default:
 		first := firstProblem(notReady, errs)
-		setCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, first.Reason, first.Message)
-		setCondition(space, collabv1.ReconcilingCondition, metav1.ConditionTrue, first.Reason, first.Message)
+		SetCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, first.Reason, first.Message)
+		SetCondition(space, collabv1.ReconcilingCondition, metav1.ConditionTrue, first.Reason, first.Message)
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.StalledCondition)
 		// The conditions describe this generation, and Ready=False says it is not
 		// done: kstatus (Flux's wait, kubectl wait, Argo CD) then shows Reconciling's
@@ -171,21 +114,21 @@ const driftHold = 10 * time.Minute
 // summarizeDrift derives Drifted: True when the pass put back changes made by hand
 // (DriftCorrected) or found aliases moved away (AliasMoved); gone after a pass
 // that succeeded without either, once driftHold has passed.
-func summarizeDrift(s *spaceScope) {
-	space := s.space
+func summarizeDrift(s *Scope) {
+	space := s.Space
 	if c := meta.FindStatusCondition(space.Status.Conditions, collabv1.DriftedCondition); c != nil &&
-		len(s.drift) == 0 && len(s.aliasMoved) == 0 && s.now.Sub(c.LastTransitionTime.Time) < driftHold {
+		len(s.Drift) == 0 && len(s.AliasMoved) == 0 && s.Now.Sub(c.LastTransitionTime.Time) < driftHold {
 		return
 	}
 	switch {
-	case len(s.drift) > 0:
-		setCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, collabv1.ReasonDriftCorrected,
-			"Put back changes made by hand: "+strings.Join(s.drift, "; "))
-	case len(s.aliasMoved) > 0:
-		setCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, collabv1.ReasonAliasMoved,
-			"Aliases moved by hand, rooms kept by the ids in status: "+strings.Join(s.aliasMoved, "; ")+
+	case len(s.Drift) > 0:
+		SetCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, collabv1.ReasonDriftCorrected,
+			"Put back changes made by hand: "+strings.Join(s.Drift, "; "))
+	case len(s.AliasMoved) > 0:
+		SetCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, collabv1.ReasonAliasMoved,
+			"Aliases moved by hand, rooms kept by the ids in status: "+strings.Join(s.AliasMoved, "; ")+
 				"; point the aliases back or remove them")
-	case len(s.errs) == 0:
+	case len(s.Errs) == 0:
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.DriftedCondition)
 	}
 }
@@ -224,64 +167,53 @@ func notReadyConditions(space *collabv1.CollaborationSpace) []metav1.Condition {
 
 // readyMessage says what the space has, in one stable line.
 func readyMessage(space *collabv1.CollaborationSpace) string {
-	parts := []string{counted(len(space.Spec.Members), "member") + " bound"}
+	parts := []string{Counted(len(space.Spec.Members), "member") + " bound"}
 	if space.Status.Chat != nil {
-		parts = append(parts, counted(len(space.Status.Chat.Rooms), "room"))
+		parts = append(parts, Counted(len(space.Status.Chat.Rooms), "room"))
 	}
 	if space.Status.Forum != nil {
-		parts = append(parts, counted(len(space.Status.Forum.Categories), "category"))
+		parts = append(parts, Counted(len(space.Status.Forum.Categories), "category"))
 	}
 	return "Space is ready: " + strings.Join(parts, ", ")
-}
-
-// counted says "1 room", "2 rooms", "0 categories".
-func counted(n int, noun string) string {
-	switch {
-	case n == 1:
-		return "1 " + noun
-	case strings.HasSuffix(noun, "y"):
-		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // patchStatus writes the status once per pass, and only when it changed, so a
 // steady-state pass makes no write at all. An error outside the phases (the
 // deletion path) counts as the pass's error.
-func (r *Pass) patchStatus(ctx context.Context, s *spaceScope, passErr error) error {
-	if !s.space.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(s.space, SpaceFinalizer) {
+func (r *Pass) patchStatus(ctx context.Context, s *Scope, passErr error) error {
+	if !s.Space.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(s.Space, SpaceFinalizer) {
 		return nil // the finalizer is gone: the object may already be deleted
 	}
-	if passErr != nil && len(s.errs) == 0 && !apierrors.IsConflict(passErr) {
-		s.errs = append(s.errs, outcome.Classify("", collabv1.ReasonFailed, passErr))
+	if passErr != nil && len(s.Errs) == 0 && !apierrors.IsConflict(passErr) {
+		s.Errs = append(s.Errs, outcome.Classify("", collabv1.ReasonFailed, passErr))
 	}
 	summarize(s)
 	r.announceTrouble(s)
-	if equality.Semantic.DeepEqual(s.before.Status, s.space.Status) {
+	if equality.Semantic.DeepEqual(s.Before.Status, s.Space.Status) {
 		return nil
 	}
-	if err := statuspatch.Patch(ctx, r.Client, s.before, s.space, spaceConditions...); err != nil {
+	if err := statuspatch.Patch(ctx, r.Client, s.Before, s.Space, spaceConditions...); err != nil {
 		return err
 	}
-	return waitForCache(ctx, r.Client, s.space, cacheWaitInterval, cacheWaitTimeout)
+	return waitForCache(ctx, r.Client, s.Space, cacheWaitInterval, cacheWaitTimeout)
 }
 
 // announceTrouble emits a Warning event when the space starts retrying or stalls,
 // or for another reason than before: once per trouble, not once per pass.
-func (r *Pass) announceTrouble(s *spaceScope) {
+func (r *Pass) announceTrouble(s *Scope) {
 	for _, t := range []string{collabv1.StalledCondition, collabv1.ReconcilingCondition} {
-		now := meta.FindStatusCondition(s.space.Status.Conditions, t)
-		if now == nil || now.Status != metav1.ConditionTrue || len(s.errs) == 0 {
+		now := meta.FindStatusCondition(s.Space.Status.Conditions, t)
+		if now == nil || now.Status != metav1.ConditionTrue || len(s.Errs) == 0 {
 			continue
 		}
-		was := meta.FindStatusCondition(s.before.Status.Conditions, t)
+		was := meta.FindStatusCondition(s.Before.Status.Conditions, t)
 		if was == nil || was.Status != metav1.ConditionTrue || was.Reason != now.Reason {
 			// Ready carries the full detail; Stalled only the sentence of what to change.
 			msg := now.Message
-			if ready := meta.FindStatusCondition(s.space.Status.Conditions, collabv1.ReadyCondition); ready != nil && t == collabv1.StalledCondition {
+			if ready := meta.FindStatusCondition(s.Space.Status.Conditions, collabv1.ReadyCondition); ready != nil && t == collabv1.StalledCondition {
 				msg = ready.Message
 			}
-			r.recordWarning(s.space, now.Reason, "Reconcile", "%s", msg)
+			r.kit().RecordWarning(s.Space, now.Reason, "Reconcile", "%s", msg)
 		}
 		return
 	}
@@ -290,17 +222,17 @@ func (r *Pass) announceTrouble(s *spaceScope) {
 // logPassEnd says at debug level how a pass ended, the way Flux's controllers
 // do: how long it took, when the next one runs, the reasons of its faults and
 // Ready. Reasons only: error messages are already logged by controller-runtime.
-func logPassEnd(ctx context.Context, s *spaceScope, result ctrl.Result) {
-	reasons := make([]string, 0, len(s.errs))
-	for _, e := range s.errs {
+func logPassEnd(ctx context.Context, s *Scope, result ctrl.Result) {
+	reasons := make([]string, 0, len(s.Errs))
+	for _, e := range s.Errs {
 		reasons = append(reasons, e.Reason)
 	}
-	ready := meta.FindStatusCondition(s.space.Status.Conditions, collabv1.ReadyCondition)
+	ready := meta.FindStatusCondition(s.Space.Status.Conditions, collabv1.ReadyCondition)
 	readyStatus := metav1.ConditionUnknown
 	if ready != nil {
 		readyStatus = ready.Status
 	}
-	log.FromContext(ctx).V(1).Info("Reconciliation finished", "took", time.Since(s.now).Round(time.Millisecond),
+	log.FromContext(ctx).V(1).Info("Reconciliation finished", "took", time.Since(s.Now).Round(time.Millisecond),
 		"requeueAfter", result.RequeueAfter, "faults", reasons, "ready", readyStatus)
 }
 

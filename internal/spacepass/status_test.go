@@ -29,7 +29,7 @@ func TestCounted(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if got := counted(tc.n, tc.noun); got != tc.want {
+			if got := Counted(tc.n, tc.noun); got != tc.want {
 				t.Errorf("counted(%d, %q) = %q, want %q", tc.n, tc.noun, got, tc.want)
 			}
 		})
@@ -81,7 +81,7 @@ func TestSummarizeTellsALeadWhatIsGoingOn(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			space := outcomeSpace(false, time.Hour, 0)
 			space.Status.ObservedGeneration, space.Generation = 2, 3
-			s := &spaceScope{space: space, before: space.DeepCopy(), now: time.Now(), grace: 2 * time.Minute, errs: tc.errs}
+			s := &Scope{Space: space, Before: space.DeepCopy(), Now: time.Now(), Grace: 2 * time.Minute, Errs: tc.errs}
 			if tc.phase != nil {
 				meta.SetStatusCondition(&space.Status.Conditions, *tc.phase)
 			}

@@ -68,18 +68,17 @@ func TestOutsidersNeverUseUpADepartedColleaguesRemoval(t *testing.T) {
 	planner := plan.New(plan.Config{ServerName: "x"})
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			r := &Pass{MaxRemovalsPerPass: capPerHour}
-			b := r.newBudget(&collabv1.CollaborationSpace{}, tc.prev, map[string]collabv1.Role{}, true)
-			s := &spaceScope{members: &memberResolution{budget: b}}
-			mayRemove := s.mayRemoveChat(planner)
+			b := NewBudget(capPerHour, &collabv1.CollaborationSpace{}, tc.prev, map[string]collabv1.Role{}, true)
+			s := &Scope{Members: &MemberResolution{Budget: b}}
+			mayRemove := s.MayRemoveChat(planner)
 			for _, a := range tc.ask {
 				if user, ok := strings.CutPrefix(a, "forum:"); ok {
-					s.mayRemoveForum(user)
+					s.MayRemoveForum(user)
 				} else {
 					mayRemove(a)
 				}
 			}
-			got := result{Removed: b.removed, Held: b.held, Waiting: b.outsidersWaiting}
+			got := result{Removed: b.Removed, Held: b.Held, Waiting: b.OutsidersWaiting}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("removals (-want +got):\n%s", diff)
 			}
@@ -95,31 +94,30 @@ func TestOutsidersNeverUseUpADepartedColleaguesRemoval(t *testing.T) {
 // sixth waits unseen instead of being held for approval.
 func TestADepartureOutlivesAPassThatFailed(t *testing.T) {
 	const capPerHour = 5
-	r := &Pass{MaxRemovalsPerPass: capPerHour}
 	planner := plan.New(plan.Config{ServerName: "x"})
 	left := []string{"m1", "m2", "m3", "m4", "m5", "m6"}
 
 	// Pass 1: the six left the groups; the chat server does not answer.
 	prev := &collabv1.MembersStatus{Members: append(slices.Clone(left), "stays")}
 	now := map[string]collabv1.Role{"stays": collabv1.RoleMember}
-	first := r.newBudget(&collabv1.CollaborationSpace{}, prev, now, true)
+	first := NewBudget(capPerHour, &collabv1.CollaborationSpace{}, prev, now, true)
 	st := &collabv1.MembersStatus{Members: []string{"stays"}}
-	st.Leaving = first.stillLeaving(false)
+	st.Leaving = first.StillLeaving(false)
 	if !slices.Equal(st.Leaving, left) {
 		t.Fatalf("status after the failed pass lists %v as leaving, want %v", st.Leaving, left)
 	}
 
 	// Pass 2: the same people resolve; the chat server answers.
-	second := r.newBudget(&collabv1.CollaborationSpace{}, st, now, true)
-	s := &spaceScope{members: &memberResolution{budget: second}}
-	mayRemove := s.mayRemoveChat(planner)
+	second := NewBudget(capPerHour, &collabv1.CollaborationSpace{}, st, now, true)
+	s := &Scope{Members: &MemberResolution{Budget: second}}
+	mayRemove := s.MayRemoveChat(planner)
 	for _, name := range left {
 		mayRemove("@" + name + ":x")
 	}
-	if want := []string{"@m6:x"}; !slices.Equal(second.held, want) {
-		t.Errorf("held = %v, want %v: a colleague past the cap is held for approval", second.held, want)
+	if want := []string{"@m6:x"}; !slices.Equal(second.Held, want) {
+		t.Errorf("held = %v, want %v: a colleague past the cap is held for approval", second.Held, want)
 	}
-	if got := second.stillLeaving(true); got != nil {
+	if got := second.StillLeaving(true); got != nil {
 		t.Errorf("after a pass that reached every server, %v are still listed as leaving", got)
 	}
 }

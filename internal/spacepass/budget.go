@@ -1,14 +1,11 @@
 package spacepass
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"slices"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
@@ -18,10 +15,10 @@ import (
 // a space per hour, whose removals are due first, and what status keeps of it.
 
 // removalWindow is the period the removal budget counts over.
-const removalWindow = time.Hour
+const RemovalWindow = time.Hour
 
 // maxHeldListed bounds the accounts status.members.held lists.
-const maxHeldListed = 500
+const MaxHeldListed = 500
 
 // removalBudget caps the accounts removed from a space per hour, across rooms,
 // forum groups and passes, with the accounting kept in status.members.removals.
@@ -37,14 +34,14 @@ const maxHeldListed = 500
 // however many outsiders there are, and whatever their names sort as, they
 // never keep a departed colleague's removal waiting past the hour in which
 // slots free up.
-type removalBudget struct {
-	cap      int
+type RemovalBudget struct {
+	Cap      int
 	recent   map[string]bool
 	used     int
 	approved map[string]bool
 	trusted  bool
-	removed  []string
-	held     []string
+	Removed  []string
+	Held     []string
 	paused   int
 	// due are the accounts of declared people whose removal is due; departed
 	// are the names of those who left the groups, whose chat accounts
@@ -56,43 +53,43 @@ type removalBudget struct {
 	leaving []string
 	// outsidersWaiting counts the removals of other accounts that wait for a
 	// later pass, the cap being kept for the due ones.
-	outsidersWaiting int
+	OutsidersWaiting int
 }
 
 // allow says whether account may be removed now, and counts it.
-func (b *removalBudget) allow(account string) bool {
+func (b *RemovalBudget) allow(account string) bool {
 	switch {
 	case b == nil:
 		return true
 	case !b.trusted:
 		b.paused++
 		return false
-	case b.recent[account] || slices.Contains(b.removed, account):
+	case b.recent[account] || slices.Contains(b.Removed, account):
 		return true // already counted in this window
 	case b.approved[account]:
 	case b.due[account]:
-		if b.cap > 0 && b.used >= b.cap {
-			if !slices.Contains(b.held, account) {
-				b.held = append(b.held, account)
+		if b.Cap > 0 && b.used >= b.Cap {
+			if !slices.Contains(b.Held, account) {
+				b.Held = append(b.Held, account)
 			}
 			return false
 		}
 		b.used++
 	default:
-		if b.cap > 0 && b.used+len(b.due) >= b.cap {
-			b.outsidersWaiting++
+		if b.Cap > 0 && b.used+len(b.due) >= b.Cap {
+			b.OutsidersWaiting++
 			return false
 		}
 		b.used++
 	}
 	delete(b.due, account)
-	b.removed = append(b.removed, account)
+	b.Removed = append(b.Removed, account)
 	return true
 }
 
 // dueChat adds the chat accounts of the people who left the space's groups, as
 // the backend's planner maps their names, once per pass.
-func (b *removalBudget) dueChat(planner chat.Planner) {
+func (b *RemovalBudget) dueChat(planner chat.Planner) {
 	mapper, ok := planner.(interface {
 		UserID(chat.Person) (string, error)
 	})
@@ -110,14 +107,14 @@ func (b *removalBudget) dueChat(planner chat.Planner) {
 // newBudget sets up the removal budget from status: the accounts removed in the
 // last hour count against the cap, and an approval annotation that names the
 // digest of the held removals lets exactly those go.
-func (r *Pass) newBudget(space *collabv1.CollaborationSpace, prev *collabv1.MembersStatus,
-	people map[string]collabv1.Role, trusted bool) *removalBudget {
-	b := &removalBudget{cap: r.MaxRemovalsPerPass, recent: map[string]bool{}, approved: map[string]bool{}, trusted: trusted,
+func NewBudget(maxRemovals int, space *collabv1.CollaborationSpace, prev *collabv1.MembersStatus,
+	people map[string]collabv1.Role, trusted bool) *RemovalBudget {
+	b := &RemovalBudget{Cap: maxRemovals, recent: map[string]bool{}, approved: map[string]bool{}, trusted: trusted,
 		due: map[string]bool{}}
 	if prev == nil {
 		return b
 	}
-	cutoff := time.Now().Add(-removalWindow)
+	cutoff := time.Now().Add(-RemovalWindow)
 	for _, rec := range prev.Removals {
 		if rec.Time.After(cutoff) {
 			for _, a := range rec.Accounts {
@@ -157,7 +154,7 @@ func (r *Pass) newBudget(space *collabv1.CollaborationSpace, prev *collabv1.Memb
 // leavers are the people status lists, and those it still lists as leaving:
 // a departure a failed pass saw stays due on the next one.
 func leavers(prev *collabv1.MembersStatus) map[string]bool {
-	out := allPeople(prev)
+	out := AllPeople(prev)
 	if prev != nil {
 		for _, n := range prev.Leaving {
 			out[n] = true
@@ -169,45 +166,45 @@ func leavers(prev *collabv1.MembersStatus) map[string]bool {
 // stillLeaving is what status.members.leaving keeps after a pass: nothing once
 // the pass reached every server (their removals were made, held, or found
 // already done), else everyone who left, up to maxHeldListed.
-func (b *removalBudget) stillLeaving(reachedEveryServer bool) []string {
+func (b *RemovalBudget) StillLeaving(reachedEveryServer bool) []string {
 	if b == nil || reachedEveryServer || len(b.leaving) == 0 {
 		return nil
 	}
-	return b.leaving[:min(len(b.leaving), maxHeldListed)]
+	return b.leaving[:min(len(b.leaving), MaxHeldListed)]
 }
 
 // mayRemoveChat returns what asks the removal budget before a chat user leaves
 // the space; planner maps the departed people's names to chat accounts.
-func (s *spaceScope) mayRemoveChat(planner chat.Planner) func(userID string) bool {
+func (s *Scope) MayRemoveChat(planner chat.Planner) func(userID string) bool {
 	return func(userID string) bool {
-		if s.members == nil {
+		if s.Members == nil {
 			return true
 		}
-		s.members.budget.dueChat(planner)
-		return s.members.budget.allow(userID)
+		s.Members.Budget.dueChat(planner)
+		return s.Members.Budget.allow(userID)
 	}
 }
 
 // mayRemoveForum asks the removal budget before a forum user leaves a group.
-func (s *spaceScope) mayRemoveForum(username string) bool {
-	if s.members == nil {
+func (s *Scope) MayRemoveForum(username string) bool {
+	if s.Members == nil {
 		return true
 	}
-	return s.members.budget.allow("forum:" + username)
+	return s.Members.Budget.allow("forum:" + username)
 }
 
 // reachedEveryServer says whether the pass carried out the removals it was due
 // to: the budget trusted the resolution, and neither the chat nor the forum
 // phase failed.
-func reachedEveryServer(s *spaceScope) bool {
-	if b := s.members.budget; b != nil && (!b.trusted || b.paused > 0) {
+func ReachedEveryServer(s *Scope) bool {
+	if b := s.Members.Budget; b != nil && (!b.trusted || b.paused > 0) {
 		return false
 	}
-	if len(s.errs) > 0 {
+	if len(s.Errs) > 0 {
 		return false
 	}
 	for _, c := range []string{collabv1.ChatReadyCondition, collabv1.ForumReadyCondition} {
-		if meta.IsStatusConditionFalse(s.space.Status.Conditions, c) {
+		if meta.IsStatusConditionFalse(s.Space.Status.Conditions, c) {
 			return false
 		}
 	}
@@ -216,11 +213,11 @@ func reachedEveryServer(s *spaceScope) bool {
 
 // windowRemovals keeps the removal records still in the window and adds one for
 // the accounts this pass removed.
-func windowRemovals(records []collabv1.RemovalRecord, removed []string) []collabv1.RemovalRecord {
+func WindowRemovals(records []collabv1.RemovalRecord, removed []string) []collabv1.RemovalRecord {
 	now := time.Now()
 	var kept []collabv1.RemovalRecord
 	for _, rec := range records {
-		if rec.Time.After(now.Add(-removalWindow)) {
+		if rec.Time.After(now.Add(-RemovalWindow)) {
 			kept = append(kept, rec)
 		}
 	}
@@ -230,37 +227,4 @@ func windowRemovals(records []collabv1.RemovalRecord, removed []string) []collab
 		kept = append(kept, collabv1.RemovalRecord{Time: metav1.NewTime(now.Truncate(time.Second)), Accounts: accounts})
 	}
 	return kept
-}
-
-// recordHeld records the removals the budget held back in st, warns when they
-// changed, and asks to be requeued as the oldest removal leaves the window.
-func (r *Pass) recordHeld(space *collabv1.CollaborationSpace, st, prev *collabv1.MembersStatus,
-	b *removalBudget) ctrl.Result {
-	var result ctrl.Result
-	st.Held = nil
-	if len(b.held) == 0 {
-		return result
-	}
-	held := slices.Clone(b.held)
-	slices.Sort(held)
-	listed := held[:min(len(held), maxHeldListed)]
-	st.Held = &collabv1.HeldRemovals{Count: int32(len(held)), Accounts: listed, Digest: heldDigest(listed)}
-	if prev == nil || prev.Held == nil || prev.Held.Digest != st.Held.Digest {
-		r.recordWarning(space, collabv1.ReasonRemovalsCapped, "Remove", "%d removals held back: at most %d accounts leave the "+
-			"space per hour; annotate %s=%s to let them go now: %s", len(held), b.cap,
-			collabv1.ApproveRemovalsAnnotation, st.Held.Digest, shortList(held))
-	}
-	if kept := st.Removals; len(kept) > 0 {
-		result.RequeueAfter = time.Until(kept[0].Time.Add(removalWindow)) + time.Second
-	}
-	return result
-}
-
-func heldDigest(accounts []string) string {
-	h := sha256.New()
-	for _, a := range accounts {
-		h.Write([]byte(a))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))[:12]
 }
