@@ -402,20 +402,19 @@ func TestACrashBetweenCreateAndStatusLeavesNoDuplicate(t *testing.T) {
 	}
 	planner := plan.New(plan.Config{ServerName: homeserver.ServerName})
 	in := chat.DesiredInput{OperatorUserID: operator.ID}
-	spaceSpec, _, err := planner.DesiredRooms(space, in)
+	layout, err := planner.Layout(space, in)
 	if err != nil {
 		t.Fatal(err)
 	}
+	spaceSpec := layout.SpaceRoom
 	spaceRoom, err := c.Create(ctx, spaceSpec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in.DeptSpaceID = spaceRoom.RoomID
-	_, rooms, err := planner.DesiredRooms(space, in)
+	rooms, err := layout.Rooms(spaceRoom.RoomID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rooms[0].Parent = spaceRoom.RoomID
 	general, err := c.Create(ctx, rooms[0])
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,7 @@ import (
 	nodebbplan "github.com/opencommons/collab-operator/internal/forum/nodebb/plan"
 	"github.com/opencommons/collab-operator/internal/metrics"
 	"github.com/opencommons/collab-operator/internal/spacepass"
+	"github.com/opencommons/collab-operator/internal/spacepass/forumphase"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -799,7 +800,7 @@ func TestMembersWithoutAForumAccountAreNotDrift(t *testing.T) {
 	var forumWrites atomic.Int64
 	r := &spacepass.Pass{
 		Client: direct, APIReader: direct, Scheme: testenv.Scheme(), Recorder: recorder,
-		Forum: spacepass.ForumSettings{OperatorNamespace: operatorNamespace},
+		Forum: forumphase.Settings{OperatorNamespace: operatorNamespace},
 		ForumConnector: &nodebb.Connector{Observer: func(method, _ string, _ int, _ time.Duration) {
 			if method != http.MethodGet {
 				forumWrites.Add(1)

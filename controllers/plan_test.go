@@ -26,6 +26,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/dryrun"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 	"github.com/opencommons/collab-operator/internal/spacepass"
+	"github.com/opencommons/collab-operator/internal/spacepass/forumphase"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -268,7 +269,7 @@ func TestPlanIsWhatTheOperatorThenDoes(t *testing.T) {
 	rbacBefore := rbacState(t, ctx, ns, space.Name)
 	plan, err := spacepass.PlanSpace(ctx, live, desired, spacepass.PlanOptions{
 		Chat: &matrix.Connector{}, ForumConnector: &nodebb.Connector{},
-		Forum:              spacepass.ForumSettings{OperatorNamespace: "collab-system", EndpointOverride: forumAPI},
+		Forum:              forumphase.Settings{OperatorNamespace: "collab-system", EndpointOverride: forumAPI},
 		MaxRemovalsPerPass: 5,
 	})
 	if err != nil {

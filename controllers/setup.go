@@ -30,6 +30,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/managercfg"
 	"github.com/opencommons/collab-operator/internal/spacepass"
+	"github.com/opencommons/collab-operator/internal/spacepass/forumphase"
 	"github.com/opencommons/collab-operator/internal/uninstall"
 )
 
@@ -130,7 +131,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		APIReader:            mgr.GetAPIReader(),
 		CredentialsNamespace: o.CredentialsNamespace,
 		Chat:                 o.Chat,
-		Forum: spacepass.ForumSettings{
+		Forum: forumphase.Settings{
 			OperatorNamespace: o.OperatorNamespace,
 			EndpointOverride:  o.ForumEndpointOverride,
 			HTTPClient:        o.ForumHTTPClient,

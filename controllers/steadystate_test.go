@@ -15,6 +15,7 @@ import (
 
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 	"github.com/opencommons/collab-operator/internal/spacepass"
+	"github.com/opencommons/collab-operator/internal/spacepass/forumphase"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 	"github.com/opencommons/collab-operator/internal/testing/writecount"
 )
@@ -38,7 +39,7 @@ func TestSteadyStateMakesNoWrites(t *testing.T) {
 		Client:   counter.Wrap(direct),
 		Scheme:   testenv.Scheme(),
 		Recorder: recorder,
-		Forum:    spacepass.ForumSettings{OperatorNamespace: "collab-system", EndpointOverride: forumAPI},
+		Forum:    forumphase.Settings{OperatorNamespace: "collab-system", EndpointOverride: forumAPI},
 		ForumConnector: &nodebb.Connector{Observer: func(method, op string, _ int, _ time.Duration) {
 			if method != http.MethodGet {
 				counter.Add("forum "+method+" "+op, &corev1.ConfigMap{})

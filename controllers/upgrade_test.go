@@ -94,16 +94,16 @@ func createLegacyRooms(t *testing.T, ctx context.Context, space *collabv1.Collab
 		delete(spec.PowerLevels.Events, "m.room.guest_access")
 		return spec
 	}
-	spaceSpec, _, err := planner.DesiredRooms(space, in)
+	layout, err := planner.Layout(space, in)
 	if err != nil {
 		t.Fatal(err)
 	}
+	spaceSpec := layout.SpaceRoom
 	sp, err := c.Create(ctx, legacy(spaceSpec, plan.LegacySpaceAlias(space.Name)))
 	if err != nil {
 		t.Fatalf("create the legacy space room: %v", err)
 	}
-	in.DeptSpaceID = sp.RoomID
-	_, rooms, err := planner.DesiredRooms(space, in)
+	rooms, err := layout.Rooms(sp.RoomID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/dryrun"
 	"github.com/opencommons/collab-operator/internal/engines"
 	"github.com/opencommons/collab-operator/internal/spacepass"
+	"github.com/opencommons/collab-operator/internal/spacepass/forumphase"
 	"github.com/opencommons/collab-operator/internal/validate"
 )
 
@@ -155,7 +156,7 @@ func runPlan(ctx context.Context, e env, args []string) int {
 	opts := spacepass.PlanOptions{
 		Chat:               engines.Chat(),
 		ForumConnector:     engines.Forum(),
-		Forum:              spacepass.ForumSettings{OperatorNamespace: flags.operatorNamespace, EndpointOverride: flags.forumEndpoint},
+		Forum:              forumphase.Settings{OperatorNamespace: flags.operatorNamespace, EndpointOverride: flags.forumEndpoint},
 		MaxRemovalsPerPass: flags.maxRemovals,
 	}
 	plans := makePlans(ctx, live, spaces, opts)

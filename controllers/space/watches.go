@@ -21,7 +21,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/directory"
 	"github.com/opencommons/collab-operator/internal/policy"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
-	"github.com/opencommons/collab-operator/internal/spacepass"
+	"github.com/opencommons/collab-operator/internal/spacepass/chatphase"
 )
 
 // spacesOfChatBackend requeues every space on a ChatBackend when the backend changes,
@@ -232,7 +232,7 @@ func spacesSharedWith() handler.EventHandler {
 			return nil
 		}
 		var reqs []reconcile.Request
-		for target := range spacepass.RoomsSharedBy(space) {
+		for target := range chatphase.RoomsSharedBy(space) {
 			ns, name, _ := strings.Cut(target, "/")
 			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: name}})
 		}
@@ -242,4 +242,4 @@ func spacesSharedWith() handler.EventHandler {
 
 // sharedRoomsChanged lets through the updates that change which recorded rooms
 // a space shares with whom.
-func sharedRoomsChanged() predicate.Predicate { return spaceUpdateChanges(spacepass.SharedRoomsKey) }
+func sharedRoomsChanged() predicate.Predicate { return spaceUpdateChanges(chatphase.SharedRoomsKey) }

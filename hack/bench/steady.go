@@ -17,6 +17,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 	"github.com/opencommons/collab-operator/internal/spacepass"
+	"github.com/opencommons/collab-operator/internal/spacepass/forumphase"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 	"github.com/opencommons/collab-operator/internal/testing/writecount"
 )
@@ -55,7 +56,7 @@ func runSteady(ctx context.Context, cfg *rest.Config, w workload, workers int) (
 		Scheme:             testenv.Scheme(),
 		Recorder:           rec,
 		Chat:               &matrix.Connector{Observer: stats.observe},
-		Forum:              spacepass.ForumSettings{OperatorNamespace: benchNamespace},
+		Forum:              forumphase.Settings{OperatorNamespace: benchNamespace},
 		ForumConnector:     &nodebb.Connector{},
 		MaxRemovalsPerPass: 5,
 	}

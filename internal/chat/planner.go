@@ -11,9 +11,13 @@ import (
 // section; the controllers hand it only the engine-neutral facts below. Keeping
 // it pure lets a pass over an unchanged room plan nothing, hence write nothing.
 type Planner interface {
+	// Layout is the desired state of a space's rooms in the order the engine
+	// needs them made.
+	Layout(space *collabv1.CollaborationSpace, in DesiredInput) (Layout, error)
 	// DesiredRooms is the desired state of a space's space room and of each of
-	// its rooms, in spec order. Children of the space room are left nil: the
-	// controller sets them once the rooms exist.
+	// its rooms, in spec order, as they are planned before the space room
+	// exists: what the spec alone says of them (their names, aliases and
+	// members), for checks that have no server.
 	DesiredRooms(space *collabv1.CollaborationSpace, in DesiredInput) (RoomSpec, []RoomSpec, error)
 	// Directory is a backend's organisation-wide space listing children (the
 	// Open spaces' space rooms). Plan it with PruneChildren and without
@@ -42,13 +46,25 @@ type DesiredInput struct {
 	// space room ids. Spaces missing from it (not created yet) are left out of
 	// allow lists until a later pass resolves them.
 	SharedSpaceIDs map[string]string
-	// DeptSpaceID is the id of this space's own space room, once it exists. Rooms
-	// of a Department space only admit its members when it is set, so the
-	// controller creates the space room first.
-	DeptSpaceID string
 	// People are the people the space's Group members resolved to through its
 	// directory, each with their highest role, as MapPeople kept them.
 	People []Person
+}
+
+// Layout is a space's rooms in the order the engine needs them made, so the
+// pass that makes them knows no engine's shape. The space room comes first:
+// found or created, but converged last, once it can list the rooms. The rooms
+// are planned once its id is known (on Matrix, a Department room admits the
+// members of its space, and links to it). Last, Listing is the space room as it
+// lists the space's own rooms and those other departments share into it.
+type Layout struct {
+	SpaceRoom RoomSpec
+	// Rooms is the desired state of each of the space's rooms, in spec order,
+	// under the space room spaceRoomID.
+	Rooms func(spaceRoomID string) ([]RoomSpec, error)
+	// Listing is SpaceRoom listing rooms (the space's own, then those shared
+	// into it: link) and no longer listing unlink.
+	Listing func(rooms, link, unlink []string) RoomSpec
 }
 
 // Person is someone a Group member resolved to: Name is the directory's username.

@@ -21,7 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/internal/spacepass"
+	"github.com/opencommons/collab-operator/internal/spacepass/rbacphase"
 )
 
 // ManagerOptions returns opts with the cache and client options the manager must run
@@ -29,7 +29,7 @@ import (
 // manager share it, so they cache what the operator caches and nothing more.
 func ManagerOptions(opts ctrl.Options) ctrl.Options {
 	opts.Cache.ByObject = CacheOptions().ByObject
-	opts.Cache.DefaultTransform = spacepass.TrimForCache
+	opts.Cache.DefaultTransform = rbacphase.TrimForCache
 	opts.Cache.DefaultWatchErrorHandler = logWatchError
 	opts.Client.Cache = ClientOptions().Cache
 	return opts

@@ -14,26 +14,27 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/metrics"
 	"github.com/opencommons/collab-operator/internal/outcome"
+	"github.com/opencommons/collab-operator/internal/spacepass/scope"
 	"github.com/opencommons/collab-operator/internal/uninstall"
 )
 
 // reconcileDelete carries out the deletionPolicy on every backend (the phases that
-// have one, phases.go), then on the Kubernetes objects the space owns, then lets the
+// have one, Pass.phases), then on the Kubernetes objects the space owns, then lets the
 // space go. Backends are handled independently; the finalizer stays until all are done,
 // so a failure is retried and nothing is lost. Three things change that:
-//   - while the operator is being uninstalled (uninstall.go), the space is released
+//   - while the operator is being uninstalled (package uninstall), the space is released
 //     untouched, whatever its deletionPolicy;
 //   - Delete, when a policy forbids it now, is carried out as Archive;
 //   - a backend that cannot be reached is given up on only when an admin annotates
 //     the space ReleaseUnreachableAnnotation, and an event says what was left.
-func (r *Pass) reconcileDelete(ctx context.Context, s *Scope) (ctrl.Result, error) {
+func (r *Pass) reconcileDelete(ctx context.Context, s *scope.Scope) (ctrl.Result, error) {
 	space := s.Space
 	if !controllerutil.ContainsFinalizer(space, SpaceFinalizer) {
 		return ctrl.Result{}, nil
 	}
 	why, err := r.uninstallCheck().Uninstalling(ctx)
 	if err != nil {
-		SetCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, collabv1.ReasonDeletionFailed,
+		scope.SetCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, collabv1.ReasonDeletionFailed,
 			"Cannot tell whether the operator is being uninstalled, so nothing is archived or deleted yet: "+err.Error())
 		return ctrl.Result{}, err
 	}
@@ -59,7 +60,7 @@ func (r *Pass) reconcileDelete(ctx context.Context, s *Scope) (ctrl.Result, erro
 			r.deletionFailed(s, f, policy)
 		}
 		if len(failed) == 0 {
-			SetCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, collabv1.ReasonDeletionFailed,
+			scope.SetCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, collabv1.ReasonDeletionFailed,
 				fmt.Sprintf("Cannot carry out deletionPolicy %s, retrying: %v", policy, err))
 		}
 		return ctrl.Result{}, err
@@ -76,7 +77,7 @@ type backendFailure struct {
 // deleteBackends carries out the policy on every backend of the space, each
 // independently of the others, and returns those it could not reach and may not
 // give up on.
-func (r *Pass) deleteBackends(ctx context.Context, s *Scope, policy collabv1.DeletionPolicy) []backendFailure {
+func (r *Pass) deleteBackends(ctx context.Context, s *scope.Scope, policy collabv1.DeletionPolicy) []backendFailure {
 	var failed []backendFailure
 	for _, p := range r.phases() {
 		if p.backend == nil {
@@ -100,14 +101,14 @@ func joinFailures(failed []backendFailure) error {
 // deletionFailed says on a backend's condition that the deletion cannot reach it,
 // and how an admin lets the space go if the backend is gone for good; the Warning
 // event comes once per new message.
-func (r *Pass) deletionFailed(s *Scope, f backendFailure, policy collabv1.DeletionPolicy) {
+func (r *Pass) deletionFailed(s *scope.Scope, f backendFailure, policy collabv1.DeletionPolicy) {
 	condition := f.phase.condition
 	msg := fmt.Sprintf("Cannot carry out deletionPolicy %s on %s, retrying: %v; if it is gone for good, annotate the "+
 		"space %s=true to let the space go, leaving what it has there", policy, f.phase.backend.name, f.err, ReleaseUnreachableAnnotation)
 	if c := meta.FindStatusCondition(s.Before.Status.Conditions, condition); c == nil || c.Message != msg {
 		r.kit().RecordWarning(s.Space, collabv1.ReasonDeletionFailed, "Delete", "%s", msg)
 	}
-	SetCondition(s.Space, condition, metav1.ConditionFalse, collabv1.ReasonDeletionFailed, msg)
+	scope.SetCondition(s.Space, condition, metav1.ConditionFalse, collabv1.ReasonDeletionFailed, msg)
 }
 
 // removeFinalizer lets the space go, once its deletion is carried out or released.
@@ -125,11 +126,11 @@ func (r *Pass) removeFinalizer(ctx context.Context, space *collabv1.Collaboratio
 // releaseOnUninstall lets a space go while the operator is being uninstalled:
 // nothing on the chat server or the forum is touched, and the Kubernetes objects it
 // owns are released as under Retain, for a reinstall to adopt.
-func (r *Pass) releaseOnUninstall(ctx context.Context, s *Scope, why string) (ctrl.Result, error) {
+func (r *Pass) releaseOnUninstall(ctx context.Context, s *scope.Scope, why string) (ctrl.Result, error) {
 	space := s.Space
 	ctrl.LoggerFrom(ctx).Info("Releasing the space untouched: the operator is being uninstalled", "why", why)
 	if err := r.releaseOwned(ctx, space, collabv1.DeletionPolicyRetain); err != nil {
-		SetCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, collabv1.ReasonDeletionFailed,
+		scope.SetCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, collabv1.ReasonDeletionFailed,
 			"Cannot release the space's objects for the uninstall, retrying: "+err.Error())
 		return ctrl.Result{}, err
 	}
@@ -143,7 +144,7 @@ func (r *Pass) releaseOnUninstall(ctx context.Context, s *Scope, why string) (ct
 // CollaborationPolicy that selects the namespace forbids Delete now: nothing is
 // purged that the platform team does not allow to be.
 func (r *Pass) allowedDeletionPolicy(ctx context.Context, space *collabv1.CollaborationSpace) collabv1.DeletionPolicy {
-	policy := DeletionPolicyOf(space)
+	policy := scope.DeletionPolicyOf(space)
 	if policy != collabv1.DeletionPolicyDelete {
 		return policy
 	}
@@ -170,7 +171,7 @@ func (r *Pass) allowedDeletionPolicy(ctx context.Context, space *collabv1.Collab
 // the archive can be opened again by scaling it up.
 func (r *Pass) releaseOwned(ctx context.Context, space *collabv1.CollaborationSpace,
 	policy collabv1.DeletionPolicy) error {
-	objs, err := r.kit().OwnedObjects(ctx, space, OwnedKinds)
+	objs, err := r.kit().OwnedObjects(ctx, space, scope.OwnedKinds)
 	if err != nil {
 		return err
 	}
@@ -196,7 +197,7 @@ const ReleaseUnreachableAnnotation = "collab.opencommons.io/release-unreachable"
 // releaseUnreachable gives up on the backends the deletion could not reach, when
 // the space carries ReleaseUnreachableAnnotation: a Warning event says what each
 // leaves behind. It returns the failures that stand.
-func (r *Pass) releaseUnreachable(s *Scope, failed []backendFailure) []backendFailure {
+func (r *Pass) releaseUnreachable(s *scope.Scope, failed []backendFailure) []backendFailure {
 	space := s.Space
 	if space.Annotations[ReleaseUnreachableAnnotation] != "true" {
 		return failed

@@ -22,6 +22,9 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/dryrun"
 	"github.com/opencommons/collab-operator/internal/forum"
+	"github.com/opencommons/collab-operator/internal/spacepass/forumphase"
+	"github.com/opencommons/collab-operator/internal/spacepass/rbacphase"
+	"github.com/opencommons/collab-operator/internal/spacepass/scope"
 )
 
 // PlanOptions are the operator's settings a plan must share with it to agree.
@@ -32,7 +35,7 @@ type PlanOptions struct {
 	ForumConnector forum.Connector
 	// Forum and MaxRemovalsPerPass as the operator runs with them
 	// (--operator-namespace, --max-member-removals).
-	Forum              ForumSettings
+	Forum              forumphase.Settings
 	MaxRemovalsPerPass int
 }
 
@@ -73,7 +76,7 @@ func PlanSpace(ctx context.Context, live client.WithWatch, desired *collabv1.Col
 		ForumConnector:     dryForumConnector{real: opts.ForumConnector, rec: rec, space: before},
 		MaxRemovalsPerPass: opts.MaxRemovalsPerPass,
 	}
-	s := &Scope{Space: space, Before: before}
+	s := &scope.Scope{Space: space, Before: before}
 	if stop, err := r.enforcePolicy(ctx, s); stop {
 		// The operator changes nothing of a space its CollaborationPolicies
 		// forbid (or that it cannot judge against them), so neither does a plan.
@@ -132,7 +135,7 @@ func startingSpace(ctx context.Context, live client.Client, desired *collabv1.Co
 // of the plan unknown, and the rest of the plan stands; one that the operator
 // would stall on (a name held by someone else) is an error of the plan, as of
 // the space. It returns the conditions of the phases that failed.
-func sortPhaseErrors(plan *dryrun.Plan, s *Scope) map[string]bool {
+func sortPhaseErrors(plan *dryrun.Plan, s *scope.Scope) map[string]bool {
 	failed := map[string]bool{}
 	for _, e := range s.Errs {
 		failed[e.Condition] = true
@@ -213,7 +216,7 @@ const forumToComeNote = "The forum is not running yet: once it is, the operator 
 // the operator creates every group and category, so the plan shows that, on an
 // empty forum, rather than "no changes". A forum with content recorded that does
 // not answer is something the plan cannot tell (unknownReasons).
-func (r *Pass) planForumToCome(ctx context.Context, s *Scope, rec *dryrun.Recorder) {
+func (r *Pass) planForumToCome(ctx context.Context, s *scope.Scope, rec *dryrun.Recorder) {
 	space := s.Space
 	if space.Spec.Forum == nil || space.Spec.Forum.Deploy == nil {
 		return
@@ -369,14 +372,14 @@ func cacheLike(c client.WithWatch) client.WithWatch {
 			if err := c.Get(ctx, key, obj, opts...); err != nil {
 				return err
 			}
-			_, err := TrimForCache(obj)
+			_, err := rbacphase.TrimForCache(obj)
 			return err
 		},
 		List: func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
 			if err := c.List(ctx, list, opts...); err != nil {
 				return err
 			}
-			return meta.EachListItem(list, func(o runtime.Object) error { _, err := TrimForCache(o); return err })
+			return meta.EachListItem(list, func(o runtime.Object) error { _, err := rbacphase.TrimForCache(o); return err })
 		},
 	})
 }

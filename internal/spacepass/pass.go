@@ -1,12 +1,11 @@
-// Package spacepass is one pass over a CollaborationSpace: its scope (the space
-// as read and as being changed), its phases in order (phases.go: members, RBAC,
-// chat, forum, the members' report), each failure classified, the status summary
-// written once (status.go), the resume of a pass a passing fault cut off
-// (resume.go), the fault clock that lets a converged space ride over one
-// (faultclock.go), and the deletion that carries out a deletionPolicy through
-// the same phases (deletion.go). The space controller (package controllers)
-// runs a Pass per reconcile; the dry run (dryrun.go, collabctl plan) runs the
-// same phases against clients that only read.
+// Package spacepass is one pass over a CollaborationSpace: the phases in order
+// (Pass.phases: members, RBAC, chat, forum, the members' report, each a package
+// of its own over package scope), each failure classified, the status summary
+// written once (patchStatus), the space's CollaborationPolicies enforced before
+// anything changes, and the deletion that carries out a deletionPolicy through
+// the same phases. The space controller (controllers/space) runs a Pass per
+// reconcile; the dry run (PlanSpace, collabctl plan) runs the same phases
+// against clients that only read.
 package spacepass
 
 import (
@@ -28,6 +27,9 @@ import (
 	"github.com/opencommons/collab-operator/internal/directory"
 	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/outcome"
+	"github.com/opencommons/collab-operator/internal/spacepass/chatphase"
+	"github.com/opencommons/collab-operator/internal/spacepass/forumphase"
+	"github.com/opencommons/collab-operator/internal/spacepass/scope"
 )
 
 // SpaceFinalizer holds a CollaborationSpace until its deletionPolicy has been carried
@@ -48,7 +50,7 @@ type Pass struct {
 	// Chat connects to the chat server a space's rooms live on.
 	Chat chat.Connector
 	// Forum says how deployed forums are reached.
-	Forum ForumSettings
+	Forum forumphase.Settings
 	// ForumConnector connects to forums' APIs.
 	ForumConnector forum.Connector
 	// MaxRemovalsPerPass caps the people removed from one room in one pass under
@@ -60,7 +62,7 @@ type Pass struct {
 	// Streams tells which backends stream their changes and which rooms may
 	// have changed unseen (the ChatBackend controller's /sync streams); spaces
 	// are polled often when nil.
-	Streams ChangeFeed
+	Streams chatphase.ChangeFeed
 	// TransientGrace is how long a converged space keeps Ready=True while a
 	// server's passing fault (5xx, no answer, rate limit) lasts; 2m when 0.
 	TransientGrace time.Duration
@@ -69,15 +71,15 @@ type Pass struct {
 	PassTimeout time.Duration
 
 	// answers is when each space's servers last answered a pass.
-	answers AnswerClock
-	// checkpoints are what chat passes cut off by a passing fault found (resume.go).
-	checkpoints Checkpoints
+	answers scope.AnswerClock
+	// checkpoints are what chat passes cut off by a passing fault found (chatphase.Checkpoints).
+	checkpoints chatphase.Checkpoints
 	// changes are the changes the passes in flight made, announced once per pass
-	// (events.go).
-	changes PassChanges
+	// (scope.PassChanges).
+	changes scope.PassChanges
 	// kitOnce builds k, what every phase works with, from the settings above.
 	kitOnce sync.Once
-	k       *Kit
+	k       *scope.Kit
 }
 
 // Defaults of the reconciler's durations.
@@ -111,7 +113,7 @@ func (r *Pass) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Res
 		}
 	}
 
-	s := &Scope{Space: space, Before: space.DeepCopy(), Now: time.Now(), Grace: cmp.Or(r.TransientGrace, defaultTransientGrace),
+	s := &scope.Scope{Space: space, Before: space.DeepCopy(), Now: time.Now(), Grace: cmp.Or(r.TransientGrace, defaultTransientGrace),
 		Answers: &r.answers}
 	// The status is written with the outer context, so a pass cut off by its
 	// deadline still reports why.
@@ -128,7 +130,7 @@ func (r *Pass) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Res
 	if !space.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(passCtx, s)
 	}
-	// A space that breaks a policy changes nothing (policy.go), but for access
+	// A space that breaks a policy changes nothing (enforcePolicy), but for access
 	// its spec no longer grants: that is taken away all the same.
 	if stop, err := r.enforcePolicy(ctx, s); stop {
 		if revokeErr := r.rbacPhase().Revoke(passCtx, space); revokeErr != nil {

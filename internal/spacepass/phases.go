@@ -8,10 +8,15 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/outcome"
+	"github.com/opencommons/collab-operator/internal/spacepass/chatphase"
+	"github.com/opencommons/collab-operator/internal/spacepass/forumphase"
+	"github.com/opencommons/collab-operator/internal/spacepass/memberphase"
+	"github.com/opencommons/collab-operator/internal/spacepass/rbacphase"
+	"github.com/opencommons/collab-operator/internal/spacepass/scope"
 )
 
 // phaseFunc is one ordered step of a reconcile pass.
-type phaseFunc func(ctx context.Context, s *Scope) (ctrl.Result, error)
+type phaseFunc func(ctx context.Context, s *scope.Scope) (ctrl.Result, error)
 
 // spacePhase is one step of a space's lifecycle and the condition it owns.
 // Reconcile and the dry run run every phase's reconcile; reconcileDelete carries
@@ -33,7 +38,7 @@ type spaceBackend struct {
 	// name says which system, in messages: "the chat server".
 	name string
 	// delete carries out a deletion policy on what the space has there.
-	delete func(ctx context.Context, s *Scope, policy collabv1.DeletionPolicy) error
+	delete func(ctx context.Context, s *scope.Scope, policy collabv1.DeletionPolicy) error
 	// leftBehind names what the space has there, by id, for when the deletion
 	// gives up on a system it cannot reach (ReleaseUnreachableAnnotation).
 	leftBehind func(space *collabv1.CollaborationSpace) string
@@ -48,32 +53,32 @@ func (r *Pass) phases() []spacePhase {
 		{condition: collabv1.MembersReadyCondition, reconcile: members.Reconcile},
 		{condition: collabv1.PermissionsReadyCondition, reconcile: rbac.Reconcile},
 		{condition: collabv1.ChatReadyCondition, reconcile: chat.Reconcile,
-			backend: &spaceBackend{name: "the chat server", delete: chat.Delete, leftBehind: ChatLeftBehind}},
+			backend: &spaceBackend{name: "the chat server", delete: chat.Delete, leftBehind: chatphase.LeftBehind}},
 		{condition: collabv1.ForumReadyCondition, reconcile: forum.Reconcile,
-			backend: &spaceBackend{name: "the forum", delete: forum.Delete, leftBehind: ForumLeftBehind}},
+			backend: &spaceBackend{name: "the forum", delete: forum.Delete, leftBehind: forumphase.LeftBehind}},
 		{condition: collabv1.MembersReadyCondition, reconcile: members.Report},
 	}
 }
 
-func (r *Pass) memberPhase() *MemberPhase {
-	return &MemberPhase{Kit: r.kit(), Directories: r.Directories, MaxRemovalsPerPass: r.MaxRemovalsPerPass}
+func (r *Pass) memberPhase() *memberphase.Phase {
+	return &memberphase.Phase{Kit: r.kit(), Directories: r.Directories, MaxRemovalsPerPass: r.MaxRemovalsPerPass}
 }
 
-func (r *Pass) rbacPhase() *RBACPhase { return &RBACPhase{Kit: r.kit()} }
+func (r *Pass) rbacPhase() *rbacphase.Phase { return &rbacphase.Phase{Kit: r.kit()} }
 
-func (r *Pass) chatPhase() *ChatPhase {
-	return &ChatPhase{Kit: r.kit(), Connector: r.Chat, Streams: r.Streams, Checkpoints: &r.checkpoints}
+func (r *Pass) chatPhase() *chatphase.Phase {
+	return &chatphase.Phase{Kit: r.kit(), Connector: r.Chat, Streams: r.Streams, Checkpoints: &r.checkpoints}
 }
 
-func (r *Pass) forumPhase() *ForumPhase {
-	return &ForumPhase{Kit: r.kit(), Settings: r.Forum, Connector: r.ForumConnector}
+func (r *Pass) forumPhase() *forumphase.Phase {
+	return &forumphase.Phase{Kit: r.kit(), Settings: r.Forum, Connector: r.ForumConnector}
 }
 
 // runPhases runs every phase even when an earlier one failed, so one broken backend
 // does not hide another's state, and merges their results: a lost write race is a
 // quiet retry, every other failure is classified into s.errs, and the pass is
 // terminal only when all of them are (passOutcome).
-func runPhases(ctx context.Context, s *Scope, phases []spacePhase) (ctrl.Result, error) {
+func runPhases(ctx context.Context, s *scope.Scope, phases []spacePhase) (ctrl.Result, error) {
 	var result ctrl.Result
 	for _, phase := range phases {
 		res, err := phase.reconcile(ctx, s)
@@ -94,7 +99,7 @@ func runPhases(ctx context.Context, s *Scope, phases []spacePhase) (ctrl.Result,
 }
 
 // kit is built once from the Pass's settings, which do not change once it runs.
-func (r *Pass) kit() *Kit {
+func (r *Pass) kit() *scope.Kit {
 	r.kitOnce.Do(func() {
 		reader := r.APIReader
 		if reader == nil {
@@ -106,7 +111,7 @@ func (r *Pass) kit() *Kit {
 		if credentials == "" {
 			credentials = r.Forum.OperatorNamespace
 		}
-		r.k = &Kit{Client: r.Client, Scheme: r.Scheme, APIReader: reader, Recorder: r.Recorder,
+		r.k = &scope.Kit{Client: r.Client, Scheme: r.Scheme, APIReader: reader, Recorder: r.Recorder,
 			Changes: &r.changes, CredentialsNamespace: credentials, OperatorNamespace: r.Forum.OperatorNamespace}
 		if r.ForumConnector != nil { // unit tests of other phases leave it out
 			r.k.Deployer = r.ForumConnector.Deployer()

@@ -18,6 +18,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/policy"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
+	"github.com/opencommons/collab-operator/internal/spacepass/scope"
 )
 
 // The platform's bounds on a space, enforced on every pass: the CollaborationPolicies
@@ -42,11 +43,11 @@ var policyEvaluator = sync.OnceValues(policy.New)
 // the space is Stalled with reason PolicyViolation until it or the policy changes
 // (both wake it). A policy that cannot be read also stops the pass, and is retried:
 // the operator does not act on a space it cannot judge.
-func (r *Pass) enforcePolicy(ctx context.Context, s *Scope) (stop bool, _ error) {
+func (r *Pass) enforcePolicy(ctx context.Context, s *scope.Scope) (stop bool, _ error) {
 	space := s.Space
 	violations, sel, err := r.judgeSpace(ctx, space)
 	if err != nil {
-		SetCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionUnknown, collabv1.ReasonPolicyUnknown,
+		scope.SetCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionUnknown, collabv1.ReasonPolicyUnknown,
 			"Cannot judge the space against its CollaborationPolicies, retrying: "+err.Error())
 		return true, err
 	}
@@ -55,15 +56,15 @@ func (r *Pass) enforcePolicy(ctx context.Context, s *Scope) (stop bool, _ error)
 		if c := meta.FindStatusCondition(s.Before.Status.Conditions, collabv1.PolicyCompliantCondition); c == nil || c.Message != msg {
 			r.kit().RecordWarning(space, collabv1.ReasonPolicyViolation, "Reconcile", "%s", msg)
 		}
-		SetCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionFalse, collabv1.ReasonPolicyViolation, msg)
+		scope.SetCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionFalse, collabv1.ReasonPolicyViolation, msg)
 		return true, reconcile.TerminalError(errors.New(msg))
 	}
 	s.PeopleLimit = sel.people
 	if selecting := sel.names; len(selecting) == 0 {
-		SetCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionTrue, collabv1.ReasonNoPolicy,
+		scope.SetCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionTrue, collabv1.ReasonNoPolicy,
 			fmt.Sprintf("No CollaborationPolicy selects namespace %s", space.Namespace))
 	} else {
-		SetCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionTrue, collabv1.ReasonCompliant,
+		scope.SetCondition(space, collabv1.PolicyCompliantCondition, metav1.ConditionTrue, collabv1.ReasonCompliant,
 			"Allowed by CollaborationPolicy "+strings.Join(selecting, ", "))
 	}
 	return false, nil
@@ -131,7 +132,7 @@ func (r *Pass) judgeSpace(ctx context.Context, space *collabv1.CollaborationSpac
 // their rules: their names, and the bound on its people.
 type selection struct {
 	names  []string
-	people *PeopleLimit
+	people *scope.PeopleLimit
 }
 
 // policyInput gathers what the admission policies are evaluated against: every

@@ -16,6 +16,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/outcome"
+	"github.com/opencommons/collab-operator/internal/spacepass/scope"
 	"github.com/opencommons/collab-operator/internal/statuspatch"
 )
 
@@ -32,31 +33,31 @@ var phaseConditions = []string{
 // neither of the others when done; Stalled=True when every error is terminal;
 // Reconciling=True while retrying. A converged space riding over a passing fault
 // keeps Ready=True and says so in Reconciling.
-func summarize(s *Scope) {
+func summarize(s *scope.Scope) {
 	space, errs := s.Space, s.Errs
 	notReady := notReadyConditions(space)
 	switch {
 	case len(errs) == 0 && len(notReady) == 0:
-		SetCondition(space, collabv1.ReadyCondition, metav1.ConditionTrue, collabv1.ReasonSucceeded, readyMessage(space))
+		scope.SetCondition(space, collabv1.ReadyCondition, metav1.ConditionTrue, collabv1.ReasonSucceeded, readyMessage(space))
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.ReconcilingCondition)
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.StalledCondition)
 		space.Status.ObservedGeneration = space.Generation
 	case len(errs) > 0 && allTerminal(errs):
 		first := firstProblem(notReady, errs)
-		SetCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, first.Reason, first.Message)
-		SetCondition(space, collabv1.StalledCondition, metav1.ConditionTrue, first.Reason, whatToChange(first))
+		scope.SetCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, first.Reason, first.Message)
+		scope.SetCondition(space, collabv1.StalledCondition, metav1.ConditionTrue, first.Reason, whatToChange(first))
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.ReconcilingCondition)
 		// The spec was read and judged: a user waiting on this generation has an answer.
 		space.Status.ObservedGeneration = space.Generation
 	case len(notReady) == 0:
 		first := errs[0]
-		SetCondition(space, collabv1.ReconcilingCondition, metav1.ConditionTrue, first.Reason,
+		scope.SetCondition(space, collabv1.ReconcilingCondition, metav1.ConditionTrue, first.Reason,
 			fmt.Sprintf("%s; Ready holds while the fault lasts less than %s", first.Message(), s.Grace))
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.StalledCondition)
 	default:
 		first := firstProblem(notReady, errs)
-		SetCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, first.Reason, first.Message)
-		SetCondition(space, collabv1.ReconcilingCondition, metav1.ConditionTrue, first.Reason, first.Message)
+		scope.SetCondition(space, collabv1.ReadyCondition, metav1.ConditionFalse, first.Reason, first.Message)
+		scope.SetCondition(space, collabv1.ReconcilingCondition, metav1.ConditionTrue, first.Reason, first.Message)
 		meta.RemoveStatusCondition(&space.Status.Conditions, collabv1.StalledCondition)
 		// The conditions describe this generation, and Ready=False says it is not
 		// done: kstatus (Flux's wait, kubectl wait, Argo CD) then shows Reconciling's
@@ -114,7 +115,7 @@ const driftHold = 10 * time.Minute
 // summarizeDrift derives Drifted: True when the pass put back changes made by hand
 // (DriftCorrected) or found aliases moved away (AliasMoved); gone after a pass
 // that succeeded without either, once driftHold has passed.
-func summarizeDrift(s *Scope) {
+func summarizeDrift(s *scope.Scope) {
 	space := s.Space
 	if c := meta.FindStatusCondition(space.Status.Conditions, collabv1.DriftedCondition); c != nil &&
 		len(s.Drift) == 0 && len(s.AliasMoved) == 0 && s.Now.Sub(c.LastTransitionTime.Time) < driftHold {
@@ -122,10 +123,10 @@ func summarizeDrift(s *Scope) {
 	}
 	switch {
 	case len(s.Drift) > 0:
-		SetCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, collabv1.ReasonDriftCorrected,
+		scope.SetCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, collabv1.ReasonDriftCorrected,
 			"Put back changes made by hand: "+strings.Join(s.Drift, "; "))
 	case len(s.AliasMoved) > 0:
-		SetCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, collabv1.ReasonAliasMoved,
+		scope.SetCondition(space, collabv1.DriftedCondition, metav1.ConditionTrue, collabv1.ReasonAliasMoved,
 			"Aliases moved by hand, rooms kept by the ids in status: "+strings.Join(s.AliasMoved, "; ")+
 				"; point the aliases back or remove them")
 	case len(s.Errs) == 0:
@@ -167,12 +168,12 @@ func notReadyConditions(space *collabv1.CollaborationSpace) []metav1.Condition {
 
 // readyMessage says what the space has, in one stable line.
 func readyMessage(space *collabv1.CollaborationSpace) string {
-	parts := []string{Counted(len(space.Spec.Members), "member") + " bound"}
+	parts := []string{scope.Counted(len(space.Spec.Members), "member") + " bound"}
 	if space.Status.Chat != nil {
-		parts = append(parts, Counted(len(space.Status.Chat.Rooms), "room"))
+		parts = append(parts, scope.Counted(len(space.Status.Chat.Rooms), "room"))
 	}
 	if space.Status.Forum != nil {
-		parts = append(parts, Counted(len(space.Status.Forum.Categories), "category"))
+		parts = append(parts, scope.Counted(len(space.Status.Forum.Categories), "category"))
 	}
 	return "Space is ready: " + strings.Join(parts, ", ")
 }
@@ -180,7 +181,7 @@ func readyMessage(space *collabv1.CollaborationSpace) string {
 // patchStatus writes the status once per pass, and only when it changed, so a
 // steady-state pass makes no write at all. An error outside the phases (the
 // deletion path) counts as the pass's error.
-func (r *Pass) patchStatus(ctx context.Context, s *Scope, passErr error) error {
+func (r *Pass) patchStatus(ctx context.Context, s *scope.Scope, passErr error) error {
 	if !s.Space.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(s.Space, SpaceFinalizer) {
 		return nil // the finalizer is gone: the object may already be deleted
 	}
@@ -200,7 +201,7 @@ func (r *Pass) patchStatus(ctx context.Context, s *Scope, passErr error) error {
 
 // announceTrouble emits a Warning event when the space starts retrying or stalls,
 // or for another reason than before: once per trouble, not once per pass.
-func (r *Pass) announceTrouble(s *Scope) {
+func (r *Pass) announceTrouble(s *scope.Scope) {
 	for _, t := range []string{collabv1.StalledCondition, collabv1.ReconcilingCondition} {
 		now := meta.FindStatusCondition(s.Space.Status.Conditions, t)
 		if now == nil || now.Status != metav1.ConditionTrue || len(s.Errs) == 0 {
@@ -222,7 +223,7 @@ func (r *Pass) announceTrouble(s *Scope) {
 // logPassEnd says at debug level how a pass ended, the way Flux's controllers
 // do: how long it took, when the next one runs, the reasons of its faults and
 // Ready. Reasons only: error messages are already logged by controller-runtime.
-func logPassEnd(ctx context.Context, s *Scope, result ctrl.Result) {
+func logPassEnd(ctx context.Context, s *scope.Scope, result ctrl.Result) {
 	reasons := make([]string, 0, len(s.Errs))
 	for _, e := range s.Errs {
 		reasons = append(reasons, e.Reason)

@@ -13,6 +13,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/outcome"
+	"github.com/opencommons/collab-operator/internal/spacepass/scope"
 )
 
 func TestCounted(t *testing.T) {
@@ -29,7 +30,7 @@ func TestCounted(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if got := Counted(tc.n, tc.noun); got != tc.want {
+			if got := scope.Counted(tc.n, tc.noun); got != tc.want {
 				t.Errorf("counted(%d, %q) = %q, want %q", tc.n, tc.noun, got, tc.want)
 			}
 		})
@@ -81,7 +82,7 @@ func TestSummarizeTellsALeadWhatIsGoingOn(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			space := outcomeSpace(false, time.Hour, 0)
 			space.Status.ObservedGeneration, space.Generation = 2, 3
-			s := &Scope{Space: space, Before: space.DeepCopy(), Now: time.Now(), Grace: 2 * time.Minute, Errs: tc.errs}
+			s := &scope.Scope{Space: space, Before: space.DeepCopy(), Now: time.Now(), Grace: 2 * time.Minute, Errs: tc.errs}
 			if tc.phase != nil {
 				meta.SetStatusCondition(&space.Status.Conditions, *tc.phase)
 			}

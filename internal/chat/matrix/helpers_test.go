@@ -142,21 +142,20 @@ func provision(t *testing.T, c *Client, cs *collabv1.CollaborationSpace, shared 
 	t.Helper()
 	ctx := testContext(t)
 	in := chat.DesiredInput{OperatorUserID: hs.operator.ID, SharedSpaceIDs: shared}
-	spaceSpec, _, err := planner.DesiredRooms(cs, in)
+	layout, err := planner.Layout(cs, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp, err := c.Create(ctx, spaceSpec)
+	sp, err := c.Create(ctx, layout.SpaceRoom)
 	if err != nil {
 		t.Fatalf("Create space: %v", err)
 	}
-	in.DeptSpaceID = sp.RoomID
-	spaceSpec, roomSpecs, err := planner.DesiredRooms(cs, in)
+	roomSpecs, err := layout.Rooms(sp.RoomID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := provisioned{spaceID: sp.RoomID, rooms: map[string]string{}, specs: map[string]chat.RoomSpec{}}
-	spaceSpec.Children = []string{}
+	children := []string{}
 	for i, spec := range roomSpecs {
 		r, err := c.Create(ctx, spec)
 		if err != nil {
@@ -164,8 +163,9 @@ func provision(t *testing.T, c *Client, cs *collabv1.CollaborationSpace, shared 
 		}
 		name := cs.Spec.Chat.Rooms[i].Name
 		p.rooms[name], p.specs[name] = r.RoomID, spec
-		spaceSpec.Children = append(spaceSpec.Children, r.RoomID)
+		children = append(children, r.RoomID)
 	}
+	spaceSpec := layout.Listing(children, nil, nil)
 	p.space = spaceSpec
 	reconcile(t, c, spaceSpec, chat.PlanOptions{OperatorUserID: hs.operator.ID})
 	return p

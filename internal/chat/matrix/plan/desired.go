@@ -22,12 +22,42 @@ const (
 	levelMember       = 0
 )
 
+// Layout implements chat.Planner: the space room (a Matrix space) first, its
+// rooms once its id is known, as their restricted join rules admit its members
+// and each links to it as its parent, then the space room listing them as its
+// children.
+func (p *Planner) Layout(space *collabv1.CollaborationSpace, in chat.DesiredInput) (chat.Layout, error) {
+	spaceRoom, _, err := p.desired(space, in, "")
+	if err != nil {
+		return chat.Layout{}, err
+	}
+	return chat.Layout{
+		SpaceRoom: spaceRoom,
+		Rooms: func(spaceRoomID string) ([]chat.RoomSpec, error) {
+			_, rooms, err := p.desired(space, in, spaceRoomID)
+			return rooms, err
+		},
+		Listing: func(rooms, link, unlink []string) chat.RoomSpec {
+			listing := spaceRoom
+			listing.Children = append(slices.Clone(rooms), link...)
+			listing.Unlink = unlink
+			return listing
+		},
+	}, nil
+}
+
 // DesiredRooms implements chat.Planner.
+func (p *Planner) DesiredRooms(space *collabv1.CollaborationSpace, in chat.DesiredInput) (chat.RoomSpec, []chat.RoomSpec, error) {
+	return p.desired(space, in, "")
+}
+
+// desired is the space room and the rooms, under the space room spaceRoomID
+// once it exists.
 //
 // Members of kind User reach chat, and Group members through the people the
 // directory resolved them to (in.People). ServiceAccount members have no Matrix
 // projection.
-func (p *Planner) DesiredRooms(space *collabv1.CollaborationSpace, in chat.DesiredInput) (chat.RoomSpec, []chat.RoomSpec, error) {
+func (p *Planner) desired(space *collabv1.CollaborationSpace, in chat.DesiredInput, spaceRoomID string) (chat.RoomSpec, []chat.RoomSpec, error) {
 	ownerLevel := p.ownerLevel()
 	users, err := p.memberLevels(space.Spec.Members, in.People, ownerLevel)
 	if err != nil {
@@ -70,9 +100,9 @@ func (p *Planner) DesiredRooms(space *collabv1.CollaborationSpace, in chat.Desir
 				PowerLevels:    powerLevels(users, in.OperatorUserID, postingLevel(r.Posting, ownerLevel)),
 				Invite:         invite,
 				Owner:          owner,
-				Parent:         in.DeptSpaceID,
+				Parent:         spaceRoomID,
 			}
-			room.JoinRule, room.AllowRoomIDs = roomJoinRule(space.Spec.Visibility, r.SharedWith, in)
+			room.JoinRule, room.AllowRoomIDs = roomJoinRule(space.Spec.Visibility, r.SharedWith, in, spaceRoomID)
 			room.OfferedInSpace = p.offeredInSpace(room)
 			rooms = append(rooms, room)
 		}
@@ -110,14 +140,15 @@ func spaceJoinRule(v collabv1.Visibility) chat.JoinRule {
 // roomJoinRule maps visibility: Open is public, Department is restricted to the
 // members of the department's space and of the spaces the room is shared with,
 // Private (and anything unknown) is invite-only.
-func roomJoinRule(v collabv1.Visibility, shared []collabv1.SpaceReference, in chat.DesiredInput) (chat.JoinRule, []string) {
+func roomJoinRule(v collabv1.Visibility, shared []collabv1.SpaceReference, in chat.DesiredInput,
+	spaceRoomID string) (chat.JoinRule, []string) {
 	switch v {
 	case collabv1.VisibilityOpen:
 		return chat.JoinRulePublic, nil
 	case collabv1.VisibilityDepartment, "":
 		var allow []string
-		if in.DeptSpaceID != "" {
-			allow = append(allow, in.DeptSpaceID)
+		if spaceRoomID != "" {
+			allow = append(allow, spaceRoomID)
 		}
 		for _, s := range shared {
 			if id := in.SharedSpaceIDs[s.Namespace+"/"+s.Name]; id != "" {

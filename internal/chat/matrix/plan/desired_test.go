@@ -41,7 +41,7 @@ var members = []string{"@alice:example.org", "@bob:example.org", "@carol:example
 func TestDesiredRooms(t *testing.T) {
 	planner := New(Config{ServerName: "example.org"})
 	in := chat.DesiredInput{
-		OperatorUserID: "@op:example.org", DeptSpaceID: "!eng:example.org",
+		OperatorUserID: "@op:example.org",
 		SharedSpaceIDs: map[string]string{"dept-marketing/marketing": "!mkt:example.org"},
 	}
 	shared := []collabv1.SpaceReference{{Namespace: "dept-marketing", Name: "marketing"}, {Namespace: "dept-sales", Name: "sales"}}
@@ -111,7 +111,12 @@ func TestDesiredRooms(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			sp, rooms, err := planner.DesiredRooms(tc.space, in)
+			layout, err := planner.Layout(tc.space, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sp := layout.SpaceRoom
+			rooms, err := layout.Rooms("!eng:example.org")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -149,8 +154,13 @@ func TestRoomsOfferedInTheirSpace(t *testing.T) {
 			planner := New(ConfigFor(&collabv1.MatrixBackend{ServerName: "x", Invitations: map[bool]collabv1.Invitations{
 				true: collabv1.InvitationsPerRoom, false: collabv1.InvitationsPerSpace}[tc.perRoom]}))
 			cs := engineering(tc.visibility, collabv1.Room{Name: "general"}, collabv1.Room{Name: "sync", SharedWith: shared})
-			sp, rooms, err := planner.DesiredRooms(cs, chat.DesiredInput{OperatorUserID: "@op:x", DeptSpaceID: tc.spaceID,
+			layout, err := planner.Layout(cs, chat.DesiredInput{OperatorUserID: "@op:x",
 				SharedSpaceIDs: map[string]string{"dept-marketing/marketing": "!mkt:x"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sp := layout.SpaceRoom
+			rooms, err := layout.Rooms(tc.spaceID)
 			if err != nil {
 				t.Fatal(err)
 			}
