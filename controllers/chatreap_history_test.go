@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/controllers/chatbackend"
+	"github.com/opencommons/collab-operator/controllers/chatbackend/reaper"
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
 	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/testing/chattest"
@@ -64,13 +64,12 @@ func TestTheReaperNeverPurgesARoomWithHistory(t *testing.T) {
 
 	// A reaper that never read the room before, with its grace long past.
 	recorder := events.NewFakeRecorder(20)
-	r := &chatbackend.Reconciler{Client: k8sClient, Recorder: recorder, Chat: &matrix.Connector{},
-		CredentialsNamespace: operatorNamespace, Reaper: chatbackend.OrphanReaper{Grace: time.Nanosecond, Interval: time.Nanosecond}}
-	conn, err := connect.ToChat(ctx, k8sClient, connect.NewCredentials(k8sClient, k8sClient, operatorNamespace), r.Chat, testBackend)
+	r := &reaper.Reaper{Client: k8sClient, Recorder: recorder, Grace: time.Nanosecond, Interval: time.Nanosecond}
+	conn, err := connect.ToChat(ctx, k8sClient, connect.NewCredentials(k8sClient, k8sClient, operatorNamespace), &matrix.Connector{}, testBackend)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.ReapOrphans(ctx, conn, conn.Backend); err != nil {
+	if err := r.Reap(ctx, conn, conn.Backend); err != nil {
 		t.Fatal(err)
 	}
 
@@ -96,12 +95,12 @@ func TestTheReaperNeverPurgesARoomWithHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	listed, err := chatbackend.ListOrphans(ctx, live, testBackend, chatbackend.OrphanOptions{Chat: &matrix.Connector{},
+	listed, err := reaper.ListOrphans(ctx, live, testBackend, reaper.OrphanOptions{Chat: &matrix.Connector{},
 		CredentialsNamespace: operatorNamespace, Grace: time.Nanosecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := slices.IndexFunc(listed, func(v chatbackend.OrphanVerdict) bool { return v.RoomID == general })
+	i := slices.IndexFunc(listed, func(v reaper.OrphanVerdict) bool { return v.RoomID == general })
 	if i < 0 || listed[i].Action != "Keep" || listed[i].Owner != client.ObjectKeyFromObject(space).String() {
 		t.Errorf("collabctl orphans lists %+v, want room %s kept for %s", listed, general, client.ObjectKeyFromObject(space))
 	}

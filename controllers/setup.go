@@ -20,6 +20,7 @@ import (
 
 	"github.com/opencommons/collab-operator/controllers/backendprotection"
 	"github.com/opencommons/collab-operator/controllers/chatbackend"
+	"github.com/opencommons/collab-operator/controllers/chatbackend/reaper"
 	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/controllers/forumbackend"
 	"github.com/opencommons/collab-operator/controllers/peopledirectory"
@@ -164,16 +165,18 @@ func setupBackends(ctx context.Context, mgr ctrl.Manager, o Options, opts func(i
 			return err
 		}
 	}
+	uninstalling := uninstall.Check{Reader: mgr.GetAPIReader(), OperatorNamespace: o.OperatorNamespace}
 	backends := &chatbackend.Reconciler{
 		Client:               allSpaces,
 		Recorder:             recorder,
 		APIReader:            mgr.GetAPIReader(),
 		CredentialsNamespace: o.CredentialsNamespace,
 		Chat:                 o.BackendChat,
-		Uninstall:            uninstall.Check{Reader: mgr.GetAPIReader(), OperatorNamespace: o.OperatorNamespace},
+		Uninstall:            uninstalling,
 		Streams:              streams,
-		Reaper:               chatbackend.OrphanReaper{Grace: o.OrphanGrace, Interval: o.ReapInterval},
-		StreamsOnly:          o.SpacesOnly,
+		Reaper: &reaper.Reaper{Client: allSpaces, Recorder: recorder, Uninstall: uninstalling, Streams: streams,
+			Grace: o.OrphanGrace, Interval: o.ReapInterval},
+		StreamsOnly: o.SpacesOnly,
 	}
 	streams.ReadOnly = o.SpacesOnly
 	if err := backends.SetupWithManager(ctx, mgr, opts(0)); err != nil {

@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
-	"github.com/opencommons/collab-operator/controllers/chatbackend"
+	"github.com/opencommons/collab-operator/controllers/chatbackend/reaper"
 	"github.com/opencommons/collab-operator/internal/engines"
 )
 
@@ -92,8 +92,8 @@ func runOrphans(ctx context.Context, e env, args []string) int {
 
 // backendOrphans are the verdicts of one backend.
 type backendOrphans struct {
-	Backend string                      `json:"backend"`
-	Rooms   []chatbackend.OrphanVerdict `json:"rooms"`
+	Backend string                 `json:"backend"`
+	Rooms   []reaper.OrphanVerdict `json:"rooms"`
 }
 
 // listOrphans lists each backend's orphans; failed is set when one could not be read.
@@ -110,16 +110,16 @@ func listOrphans(ctx context.Context, e env, c client.WithWatch, flags orphansFl
 			names = append(names, b.Name)
 		}
 	}
-	opts := chatbackend.OrphanOptions{Chat: engines.Chat(),
+	opts := reaper.OrphanOptions{Chat: engines.Chat(),
 		CredentialsNamespace: flags.credentialsNamespace, Grace: flags.grace}
 	for _, name := range names {
-		verdicts, err := chatbackend.ListOrphans(ctx, c, name, opts)
+		verdicts, err := reaper.ListOrphans(ctx, c, name, opts)
 		if err != nil {
 			say(e.stderr, "%s orphans: %v\n", e.prog, err) // ListOrphans's errors name the backend
 			failed = true
 			continue
 		}
-		b := backendOrphans{Backend: name, Rooms: []chatbackend.OrphanVerdict{}}
+		b := backendOrphans{Backend: name, Rooms: []reaper.OrphanVerdict{}}
 		for _, v := range verdicts {
 			if flags.all || v.Action != "Ignore" {
 				b.Rooms = append(b.Rooms, v)

@@ -1,12 +1,10 @@
 // Package chatbackend is the ChatBackend controller: it connects to each chat
 // server, reports its version and whether its /sync stream runs (package stream
 // keeps the streams), keeps the directory space listing the Open spaces, and runs
-// the reaper of rooms interrupted creates left behind (reaper.go; ListOrphans is
-// its dry run for collabctl).
+// the reaper of rooms interrupted creates left behind (package reaper).
 package chatbackend
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/controllers/chatbackend/reaper"
 	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/connect"
@@ -54,8 +53,8 @@ type Reconciler struct {
 	Uninstall uninstall.Check
 	// Streams runs each backend's stream of changes (chatsync.go); none when nil.
 	Streams *stream.Streams
-	// Reaper finds rooms interrupted creates left behind (chatreap.go).
-	Reaper OrphanReaper
+	// Reaper finds rooms interrupted creates left behind; none when nil.
+	Reaper *reaper.Reaper
 	// StreamsOnly: another manager keeps the backend (status, directory,
 	// reaper); this one, a shard's (shard.go), only runs the backend's /sync
 	// stream, which wakes its own spaces.
@@ -98,10 +97,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	if err := r.reconcileDirectory(ctx, conn, backend); err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.ReapOrphans(ctx, conn, backend); err != nil {
+	if r.Reaper == nil {
+		return ctrl.Result{RequeueAfter: conn.PollInterval()}, nil
+	}
+	if err := r.Reaper.Reap(ctx, conn, backend); err != nil {
 		return ctrl.Result{}, err
 	}
-	return ctrl.Result{RequeueAfter: min(conn.PollInterval(), cmp.Or(r.Reaper.Interval, defaultReapInterval))}, nil
+	return ctrl.Result{RequeueAfter: min(conn.PollInterval(), r.Reaper.Every())}, nil
 }
 
 // stream runs the backend's /sync stream from its stored position, and nothing

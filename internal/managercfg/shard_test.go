@@ -17,6 +17,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/controllers/chatbackend"
+	"github.com/opencommons/collab-operator/controllers/chatbackend/reaper"
 	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/controllers/peopledirectory"
 	"github.com/opencommons/collab-operator/internal/chat"
@@ -99,9 +100,9 @@ func TestTheReaperOfAShardedManagerKnowsEveryShardsRooms(t *testing.T) {
 	}}
 	backend := chattest.Backend()
 	live := shardCache(labels.Everything(), objs...)
-	r := &chatbackend.Reconciler{Client: managercfg.AllShards(shardCache(sel, objs...), live, sel), Recorder: events.NewFakeRecorder(10),
-		Reaper: chatbackend.OrphanReaper{Grace: time.Minute, Interval: time.Nanosecond}}
-	if err := r.ReapOrphans(context.Background(), chattest.Conn(backend, fake), backend); err != nil {
+	r := &reaper.Reaper{Client: managercfg.AllShards(shardCache(sel, objs...), live, sel), Recorder: events.NewFakeRecorder(10),
+		Grace: time.Minute, Interval: time.Nanosecond}
+	if err := r.Reap(context.Background(), chattest.Conn(backend, fake), backend); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{"!stray:x"}, deleted); diff != "" {

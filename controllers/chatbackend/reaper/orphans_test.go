@@ -1,4 +1,4 @@
-package chatbackend
+package reaper
 
 import (
 	"context"

@@ -1,4 +1,8 @@
-package chatbackend
+// Package reaper finds the rooms interrupted creates left behind on a chat
+// server and settles them under the ChatBackend's spec.reaper: adopted while
+// their alias is free, deleted when provably unused duplicates, reported
+// otherwise. ListOrphans is its dry run (collabctl orphans).
+package reaper
 
 import (
 	"cmp"
@@ -12,14 +16,18 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/metrics"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
+	"github.com/opencommons/collab-operator/internal/uninstall"
 )
 
 // Orphan reaping timings.
@@ -31,7 +39,7 @@ const (
 	defaultReapInterval = 5 * time.Minute
 )
 
-// OrphanReaper finds the rooms an interrupted create left behind: createRoom made
+// Reaper finds the rooms an interrupted create left behind: createRoom made
 // the room (with the operator's owner marker and its canonical alias) but the
 // process died before the alias was stored, so nothing points at it, and the next
 // pass made the room again. A room the operator created for a space, older than
@@ -48,7 +56,18 @@ const (
 // says otherwise. The ChatBackend's spec.reaper narrows further what it may do
 // (Report, Adopt, Delete) and caps deletions per hour. Each verdict is an event on
 // the ChatBackend and a count in collab_orphan_rooms_total.
-type OrphanReaper struct {
+type Reaper struct {
+	// Client lists the spaces and backends, whose status records the rooms
+	// that are not orphans.
+	Client   client.Client
+	Recorder events.EventRecorder
+	// Uninstall tells whether the operator is being uninstalled: the spaces
+	// going away would then make every room look unclaimed.
+	Uninstall uninstall.Check
+	// Streams' queue wakes the space an adopted room belongs to; none when nil.
+	Streams *stream.Streams
+	// Grace is how old a room must be before it is judged (2m when 0);
+	// Interval how often a backend is reaped (5m when 0).
 	Grace, Interval time.Duration
 
 	mu sync.Mutex
@@ -82,7 +101,7 @@ func reaperPolicy(backend *collabv1.ChatBackend) (collabv1.ReaperMode, int) {
 
 // mayDelete reports whether a backend has deleted fewer than max rooms in the
 // hour before now, and if so counts one more deletion at now.
-func (o *OrphanReaper) mayDelete(backend string, max int, now time.Time) bool {
+func (o *Reaper) mayDelete(backend string, max int, now time.Time) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.deleted == nil {
@@ -102,7 +121,7 @@ func (o *OrphanReaper) mayDelete(backend string, max int, now time.Time) bool {
 	return true
 }
 
-func (o *OrphanReaper) due(backend string, now time.Time) bool {
+func (o *Reaper) due(backend string, now time.Time) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.last == nil {
@@ -115,13 +134,13 @@ func (o *OrphanReaper) due(backend string, now time.Time) bool {
 	return true
 }
 
-func (o *OrphanReaper) isJudged(backend, room string) bool {
+func (o *Reaper) isJudged(backend, room string) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.judged[backend][room]
 }
 
-func (o *OrphanReaper) judge(backend, room string) {
+func (o *Reaper) judge(backend, room string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.judged[backend] == nil {
@@ -130,10 +149,13 @@ func (o *OrphanReaper) judge(backend, room string) {
 	o.judged[backend][room] = true
 }
 
-// ReapOrphans runs the reaper over a backend when it is due.
-func (r *Reconciler) ReapOrphans(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend) error {
+// Every is how often a backend is reaped.
+func (r *Reaper) Every() time.Duration { return cmp.Or(r.Interval, defaultReapInterval) }
+
+// Reap runs the reaper over a backend when it is due.
+func (r *Reaper) Reap(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend) error {
 	lister, ok := conn.Client.(chat.RoomLister)
-	if !ok || !r.Reaper.due(backend.Name, time.Now()) {
+	if !ok || !r.due(backend.Name, time.Now()) {
 		return nil
 	}
 	joined, err := lister.JoinedRooms(ctx)
@@ -144,7 +166,7 @@ func (r *Reconciler) ReapOrphans(ctx context.Context, conn *connect.ChatConnecti
 	if err != nil {
 		return err
 	}
-	if r.leaveForUninstall(ctx, "rooms no space records") {
+	if r.uninstalling(ctx) {
 		return nil // the spaces going away would make every room look unclaimed
 	}
 	ctrl.LoggerFrom(ctx).V(1).Info("Looking for rooms interrupted creates left behind", "joined", len(joined), "known", len(known))
@@ -154,11 +176,11 @@ func (r *Reconciler) ReapOrphans(ctx context.Context, conn *connect.ChatConnecti
 
 // judgeRooms judges the rooms of joined that no space records and that were not
 // judged before, and returns the verdicts.
-func (r *Reconciler) judgeRooms(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
+func (r *Reaper) judgeRooms(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	joined []string, known map[string]bool) []OrphanVerdict {
 	var verdicts []OrphanVerdict
 	for _, id := range joined {
-		if known[id] || r.Reaper.isJudged(backend.Name, id) {
+		if known[id] || r.isJudged(backend.Name, id) {
 			continue
 		}
 		verdict, room, err := r.judgeRoom(ctx, conn, backend, id)
@@ -181,13 +203,13 @@ func (r *Reconciler) judgeRooms(ctx context.Context, conn *connect.ChatConnectio
 // (one reserved for some departments, say), and each would otherwise take the
 // other's rooms for unclaimed ones. Room ids name their server, so rooms of other
 // servers never mix in.
-func (r *Reconciler) knownRooms(ctx context.Context, backend *collabv1.ChatBackend) (map[string]bool, error) {
+func (r *Reaper) knownRooms(ctx context.Context, backend *collabv1.ChatBackend) (map[string]bool, error) {
 	var spaces collabv1.CollaborationSpaceList
-	if err := r.List(ctx, &spaces); err != nil {
+	if err := r.Client.List(ctx, &spaces); err != nil {
 		return nil, fmt.Errorf("cannot list spaces: %w", err)
 	}
 	var backends collabv1.ChatBackendList
-	if err := r.List(ctx, &backends); err != nil {
+	if err := r.Client.List(ctx, &backends); err != nil {
 		return nil, fmt.Errorf("cannot list chat backends: %w", err)
 	}
 	// This backend's directory as this pass found it: the cache may not have it yet.
@@ -205,7 +227,7 @@ func (r *Reconciler) knownRooms(ctx context.Context, backend *collabv1.ChatBacke
 
 // judgeRoom reads one room no status points at, decides about it, and says
 // what it decided.
-func (r *Reconciler) judgeRoom(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
+func (r *Reaper) judgeRoom(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	id string) (string, *chat.ObservedRoom, error) {
 	room, err := conn.Client.ObserveID(ctx, id)
 	if err != nil {
@@ -216,7 +238,7 @@ func (r *Reconciler) judgeRoom(ctx context.Context, conn *connect.ChatConnection
 }
 
 // judgeObserved decides about a room as read.
-func (r *Reconciler) judgeObserved(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
+func (r *Reaper) judgeObserved(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom) (string, error) {
 	id := room.RoomID
 	// Age comes first: a createRoom in flight is joined before the rest of its
@@ -232,7 +254,7 @@ func (r *Reconciler) judgeObserved(ctx context.Context, conn *connect.ChatConnec
 	}
 	ours := room.Creator == operator && room.OwnerSender == operator && room.Owner != ""
 	if !ours || room.Archived {
-		r.Reaper.judge(backend.Name, id) // not an interrupted create: never read again
+		r.judge(backend.Name, id) // not an interrupted create: never read again
 		return "not an interrupted create", nil
 	}
 	if room.CanonicalAlias == "" {
@@ -246,12 +268,12 @@ func (r *Reconciler) judgeObserved(ctx context.Context, conn *connect.ChatConnec
 
 // judgeByAlias decides about a room of the operator's that carries its owner
 // marker and a canonical alias, by where that alias points.
-func (r *Reconciler) judgeByAlias(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
+func (r *Reaper) judgeByAlias(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom) (string, error) {
 	id := room.RoomID
 	localpart, ok := r.ownAlias(conn, backend, room)
 	if !ok {
-		r.Reaper.judge(backend.Name, id)
+		r.judge(backend.Name, id)
 		return "its alias is outside its owner's namespace", nil
 	}
 	target, err := conn.Client.ResolveAlias(ctx, localpart)
@@ -263,7 +285,7 @@ func (r *Reconciler) judgeByAlias(ctx context.Context, conn *connect.ChatConnect
 		// Found by its alias, so not lost: its space records it on its next pass,
 		// or it outlived its space (Retain, uninstall). Either way it is never
 		// read again, so what the reaper costs does not grow with such rooms.
-		r.Reaper.judge(backend.Name, id)
+		r.judge(backend.Name, id)
 		return "its alias points at it", nil
 	case "":
 		if mode, _ := reaperPolicy(backend); mode == collabv1.ReaperModeReport {
@@ -276,8 +298,8 @@ func (r *Reconciler) judgeByAlias(ctx context.Context, conn *connect.ChatConnect
 
 // tooYoung reports whether a room is younger than the grace period, or of an age
 // its state does not tell (no creation event read).
-func (r *Reconciler) tooYoung(room *chat.ObservedRoom) bool {
-	return room.Created.IsZero() || time.Since(room.Created) < cmp.Or(r.Reaper.Grace, defaultOrphanGrace)
+func (r *Reaper) tooYoung(room *chat.ObservedRoom) bool {
+	return room.Created.IsZero() || time.Since(room.Created) < cmp.Or(r.Grace, defaultOrphanGrace)
 }
 
 // ownAlias returns the local part of the room's canonical alias when it is one a
@@ -287,7 +309,7 @@ func (r *Reconciler) tooYoung(room *chat.ObservedRoom) bool {
 // someone with power level 100 in a room of their own (an Owner from before levels
 // were capped) may have pointed it at another tenant's alias, which claiming would
 // stall. That is said in a Warning event.
-func (r *Reconciler) ownAlias(conn *connect.ChatConnection, backend *collabv1.ChatBackend, room *chat.ObservedRoom) (string, bool) {
+func (r *Reaper) ownAlias(conn *connect.ChatConnection, backend *collabv1.ChatBackend, room *chat.ObservedRoom) (string, bool) {
 	localpart, ok := aliasLocalpart(room.CanonicalAlias, conn.Server.Name)
 	if !ok {
 		return "", false
@@ -303,7 +325,7 @@ func (r *Reconciler) ownAlias(conn *connect.ChatConnection, backend *collabv1.Ch
 
 // adoptOrphan points the room's own alias at it and wakes its space, which then
 // finds it by alias, with proof, instead of making it again.
-func (r *Reconciler) adoptOrphan(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
+func (r *Reaper) adoptOrphan(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom, localpart string) error {
 	if err := conn.Client.SetAlias(ctx, localpart, room.RoomID); err != nil {
 		return err
@@ -318,11 +340,11 @@ func (r *Reconciler) adoptOrphan(ctx context.Context, conn *connect.ChatConnecti
 // removeDuplicate deletes a room that an interrupted create left behind while the
 // next pass made it again, when the alias holds the operator's room for the same
 // space.
-func (r *Reconciler) removeDuplicate(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
+func (r *Reaper) removeDuplicate(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom, keeperID string) (string, error) {
 	keeper, err := conn.Client.ObserveID(ctx, keeperID)
 	if err != nil || chat.CheckOwner(keeper, room.Owner, backend.Status.UserID) != nil {
-		r.Reaper.judge(backend.Name, room.RoomID) // the alias is someone else's: not ours to settle
+		r.judge(backend.Name, room.RoomID) // the alias is someone else's: not ours to settle
 		return "its alias holds a room that is not its space's", nil
 	}
 	return r.deleteOrphan(ctx, conn, backend, room,
@@ -332,7 +354,7 @@ func (r *Reconciler) removeDuplicate(ctx context.Context, conn *connect.ChatConn
 // removeHalfMade deletes a room whose createRoom was cut off after the room was
 // made but before all its state: no alias and no canonical alias, nothing anyone
 // can find; the space made it again on its next pass.
-func (r *Reconciler) removeHalfMade(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
+func (r *Reaper) removeHalfMade(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom) (string, error) {
 	return r.deleteOrphan(ctx, conn, backend, room, "left half made by an interrupted create")
 }
@@ -341,14 +363,14 @@ func (r *Reconciler) removeHalfMade(ctx context.Context, conn *connect.ChatConne
 // left, described by what, unless it has history (kept and reported, whatever
 // the mode), the mode does not allow deleting (reported), or the hour's
 // deletions are used up (held, and judged again on a later pass).
-func (r *Reconciler) deleteOrphan(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
+func (r *Reaper) deleteOrphan(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom, what string) (string, error) {
 	why, err := r.history(ctx, conn, backend, room)
 	if err != nil {
 		return "", err
 	}
 	if why != "" {
-		r.Reaper.judge(backend.Name, room.RoomID)
+		r.judge(backend.Name, room.RoomID)
 		metrics.OrphanRooms.WithLabelValues(backend.Name, "kept").Inc()
 		r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, collabv1.ReasonOrphanKept, reapAction(room),
 			"Kept room %s of %s, which no space records: it looks %s, but %s; the reaper never deletes such a room, remove it by hand if it is not wanted",
@@ -359,7 +381,7 @@ func (r *Reconciler) deleteOrphan(ctx context.Context, conn *connect.ChatConnect
 	if mode != collabv1.ReaperModeDelete {
 		return r.reportOrphan(backend, room, "would delete it, "+what)
 	}
-	if !r.Reaper.mayDelete(backend.Name, max, time.Now()) {
+	if !r.mayDelete(backend.Name, max, time.Now()) {
 		metrics.OrphanRooms.WithLabelValues(backend.Name, "held").Inc()
 		r.Recorder.Eventf(backend, nil, corev1.EventTypeWarning, collabv1.ReasonOrphanHeld, reapAction(room),
 			"Left room %s, %s, for later: %d rooms were deleted in the last hour, the most spec.reaper.maxDeletionsPerHour allows",
@@ -377,8 +399,8 @@ func (r *Reconciler) deleteOrphan(ctx context.Context, conn *connect.ChatConnect
 
 // reportOrphan says in an event what the reaper would have done to a room had
 // spec.reaper.mode allowed it, and reads the room no more.
-func (r *Reconciler) reportOrphan(backend *collabv1.ChatBackend, room *chat.ObservedRoom, would string) (string, error) {
-	r.Reaper.judge(backend.Name, room.RoomID)
+func (r *Reaper) reportOrphan(backend *collabv1.ChatBackend, room *chat.ObservedRoom, would string) (string, error) {
+	r.judge(backend.Name, room.RoomID)
 	mode, _ := reaperPolicy(backend)
 	metrics.OrphanRooms.WithLabelValues(backend.Name, "reported").Inc()
 	r.Recorder.Eventf(backend, nil, corev1.EventTypeNormal, collabv1.ReasonOrphanReported, reapAction(room),
@@ -393,7 +415,7 @@ func (r *Reconciler) reportOrphan(backend *collabv1.ChatBackend, room *chat.Obse
 // membership, and a redaction keeps the membership), or its parent space room, a
 // room of the operator's, lists it as a child, which a space does only for the
 // rooms it records.
-func (r *Reconciler) history(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
+func (r *Reaper) history(ctx context.Context, conn *connect.ChatConnection, backend *collabv1.ChatBackend,
 	room *chat.ObservedRoom) (string, error) {
 	operator := backend.Status.UserID
 	var people []string
@@ -457,7 +479,7 @@ func aliasLocalpart(alias, serverName string) (string, bool) {
 
 // wakeSpace asks for a pass over the space an owner marker ("namespace/name")
 // names, when the streams' channel is there.
-func (r *Reconciler) wakeSpace(owner string) {
+func (r *Reaper) wakeSpace(owner string) {
 	ns, name, ok := strings.Cut(owner, "/")
 	if !ok || r.Streams == nil {
 		return
@@ -468,4 +490,15 @@ func (r *Reconciler) wakeSpace(owner string) {
 	case r.Streams.Spaces <- event.GenericEvent{Object: obj}:
 	default:
 	}
+}
+
+// uninstalling says whether the operator may be being uninstalled, when rooms
+// no space records are left as they are.
+func (r *Reaper) uninstalling(ctx context.Context) bool {
+	why, err := r.Uninstall.Uninstalling(ctx)
+	if err != nil || why != "" {
+		ctrl.LoggerFrom(ctx).Info("Leaving rooms no space records as they are: the operator may be being uninstalled", "why", why, "error", err)
+		return true
+	}
+	return false
 }

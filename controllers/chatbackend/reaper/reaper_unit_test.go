@@ -1,4 +1,4 @@
-package chatbackend
+package reaper
 
 import (
 	"context"
@@ -24,12 +24,11 @@ import (
 func reaperOver(t *testing.T, fake *chattest.Listing, grace time.Duration, objs ...client.Object) func() {
 	backend := chattest.Backend()
 	c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).WithObjects(objs...).Build()
-	r := &Reconciler{Client: c, Recorder: events.NewFakeRecorder(10),
-		Reaper: OrphanReaper{Grace: grace, Interval: time.Nanosecond}}
+	r := &Reaper{Client: c, Recorder: events.NewFakeRecorder(10), Grace: grace, Interval: time.Nanosecond}
 	conn := chattest.Conn(backend, fake)
 	return func() {
 		t.Helper()
-		if err := r.ReapOrphans(context.Background(), conn, backend); err != nil {
+		if err := r.Reap(context.Background(), conn, backend); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package chatbackend
+package reaper
 
 import (
 	"context"
@@ -131,9 +131,8 @@ func TestTheReaperDeletesOnlyRoomsThatNeverHeldAnything(t *testing.T) {
 			backend := chattest.Backend()
 			backend.Spec.Reaper = tc.reaper
 			recorder := events.NewFakeRecorder(10)
-			r := &Reconciler{Client: fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).Build(), Recorder: recorder,
-				Reaper: OrphanReaper{Grace: time.Minute, Interval: time.Nanosecond}}
-			if err := r.ReapOrphans(context.Background(), chattest.Conn(backend, fake), backend); err != nil {
+			r := &Reaper{Client: fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).Build(), Recorder: recorder, Grace: time.Minute, Interval: time.Nanosecond}
+			if err := r.Reap(context.Background(), chattest.Conn(backend, fake), backend); err != nil {
 				t.Fatal(err)
 			}
 			for _, e := range chattest.Drain(recorder) {

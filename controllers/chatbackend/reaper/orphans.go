@@ -1,4 +1,4 @@
-package chatbackend
+package reaper
 
 import (
 	"cmp"
@@ -46,15 +46,15 @@ type OrphanOptions struct {
 // returns names the backend.
 func ListOrphans(ctx context.Context, c client.WithWatch, name string, opts OrphanOptions) ([]OrphanVerdict, error) {
 	rec := &dryrun.Recorder{}
-	r := &Reconciler{Client: dryrun.NewKubeClient(c, rec), Recorder: &events.FakeRecorder{}, APIReader: c,
-		CredentialsNamespace: opts.CredentialsNamespace, Chat: opts.Chat,
-		Reaper: OrphanReaper{Grace: cmp.Or(opts.Grace, defaultOrphanGrace), Interval: time.Nanosecond}}
-	conn, err := connect.ToChat(ctx, c, r.credentials(), opts.Chat, name)
+	r := &Reaper{Client: dryrun.NewKubeClient(c, rec), Recorder: &events.FakeRecorder{},
+		Grace: cmp.Or(opts.Grace, defaultOrphanGrace), Interval: time.Nanosecond}
+	credentials := connect.NewCredentials(c, r.Client, opts.CredentialsNamespace)
+	conn, err := connect.ToChat(ctx, c, credentials, opts.Chat, name)
 	if err != nil {
 		return nil, err
 	}
 	conn.Client = dryrun.NewChat(conn.Client, conn.Server.Name, rec)
-	r.Reaper.due(name, time.Now()) // a fresh reaper: due at once
+	r.due(name, time.Now()) // a fresh reaper: due at once
 	lister, ok := conn.Client.(chat.RoomLister)
 	if !ok {
 		return nil, fmt.Errorf("ChatBackend %s: the chat client cannot list the operator's rooms", name)
