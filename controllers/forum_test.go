@@ -801,11 +801,11 @@ func TestMembersWithoutAForumAccountAreNotDrift(t *testing.T) {
 	r := &spacepass.Pass{
 		Client: direct, APIReader: direct, Scheme: testenv.Scheme(), Recorder: recorder,
 		Forum: forumphase.Settings{OperatorNamespace: operatorNamespace},
-		ForumConnector: &nodebb.Connector{Observer: func(method, _ string, _ int, _ time.Duration) {
+		Forums: forum.Engines{&nodebb.Connector{Observer: func(method, _ string, _ int, _ time.Duration) {
 			if method != http.MethodGet {
 				forumWrites.Add(1)
 			}
-		}},
+		}}},
 	}
 	drift := func() float64 {
 		return testutil.ToFloat64(metrics.DriftCorrections.WithLabelValues("ForumBackend/"+backend.Name, "forum", "members"))

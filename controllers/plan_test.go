@@ -24,6 +24,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
 	"github.com/opencommons/collab-operator/internal/dryrun"
+	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 	"github.com/opencommons/collab-operator/internal/spacepass"
 	"github.com/opencommons/collab-operator/internal/spacepass/forumphase"
@@ -268,7 +269,7 @@ func TestPlanIsWhatTheOperatorThenDoes(t *testing.T) {
 	proxy.take()
 	rbacBefore := rbacState(t, ctx, ns, space.Name)
 	plan, err := spacepass.PlanSpace(ctx, live, desired, spacepass.PlanOptions{
-		Chat: &matrix.Connector{}, ForumConnector: &nodebb.Connector{},
+		Chat: &matrix.Connector{}, Forums: forum.Engines{&nodebb.Connector{}},
 		Forum:              forumphase.Settings{OperatorNamespace: "collab-system", EndpointOverride: forumAPI},
 		MaxRemovalsPerPass: 5,
 	})

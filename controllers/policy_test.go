@@ -15,6 +15,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
+	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 	"github.com/opencommons/collab-operator/internal/spacepass"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
@@ -244,7 +245,7 @@ func TestPlanRefusesWhatAPolicyForbids(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := spacepass.PlanSpace(ctx, live, desired, spacepass.PlanOptions{Chat: &matrix.Connector{}, ForumConnector: &nodebb.Connector{}})
+	plan, err := spacepass.PlanSpace(ctx, live, desired, spacepass.PlanOptions{Chat: &matrix.Connector{}, Forums: forum.Engines{&nodebb.Connector{}}})
 	want := "spec.chat.rooms: 2 rooms, more than the 1 CollaborationPolicy " + policyName + " allows (spec.limits.rooms)"
 	if err == nil || len(plan.Errors) != 1 || !strings.Contains(plan.Errors[0], want) {
 		t.Errorf("plan errors %q (%v), want one saying %q", plan.Errors, err, want)

@@ -62,7 +62,7 @@ type Options struct {
 	// benchmark gives each reconciler its own, to count their requests apart.)
 	BackendChat chat.Connector
 	// Forum connects to forums' APIs; the forum engine of internal/engines when nil.
-	Forum forum.Connector
+	Forum forum.Engines
 	// ForumHTTPClient checks that deployed forums answer; a client with a 10 s
 	// timeout when nil.
 	ForumHTTPClient *http.Client
@@ -137,7 +137,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 			EndpointOverride:  o.ForumEndpointOverride,
 			HTTPClient:        o.ForumHTTPClient,
 		},
-		ForumConnector:     o.Forum,
+		Forums:             o.Forum,
 		MaxRemovalsPerPass: o.MaxRemovalsPerPass,
 		Directories:        o.Directories,
 		Streams:            streams,

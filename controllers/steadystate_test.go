@@ -13,6 +13,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 	"github.com/opencommons/collab-operator/internal/spacepass"
 	"github.com/opencommons/collab-operator/internal/spacepass/forumphase"
@@ -40,11 +41,11 @@ func TestSteadyStateMakesNoWrites(t *testing.T) {
 		Scheme:   testenv.Scheme(),
 		Recorder: recorder,
 		Forum:    forumphase.Settings{OperatorNamespace: "collab-system", EndpointOverride: forumAPI},
-		ForumConnector: &nodebb.Connector{Observer: func(method, op string, _ int, _ time.Duration) {
+		Forums: forum.Engines{&nodebb.Connector{Observer: func(method, op string, _ int, _ time.Duration) {
 			if method != http.MethodGet {
 				counter.Add("forum "+method+" "+op, &corev1.ConfigMap{})
 			}
-		}},
+		}}},
 	}
 	for pass := 1; pass <= 2; pass++ {
 		if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(space)}); err != nil {

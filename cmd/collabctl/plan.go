@@ -155,7 +155,7 @@ func runPlan(ctx context.Context, e env, args []string) int {
 	live := dryrun.NewOverlay(cluster, others)
 	opts := spacepass.PlanOptions{
 		Chat:               engines.Chat(),
-		ForumConnector:     engines.Forum(),
+		Forums:             engines.Forum(),
 		Forum:              forumphase.Settings{OperatorNamespace: flags.operatorNamespace, EndpointOverride: flags.forumEndpoint},
 		MaxRemovalsPerPass: flags.maxRemovals,
 	}

@@ -31,7 +31,7 @@ type Reconciler struct {
 	APIReader client.Reader
 	// CredentialsNamespace is the one namespace backends' credentials Secrets are read from.
 	CredentialsNamespace string
-	Forum                forum.Connector
+	Forum                forum.Engines
 }
 
 // +kubebuilder:rbac:groups=collab.opencommons.io,resources=forumbackends/status,verbs=patch
@@ -43,9 +43,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	before := backend.DeepCopy()
-	err := r.check(ctx, backend)
+	engine, err := r.check(ctx, backend)
 	cond := metav1.Condition{Type: collabv1.ReadyCondition, ObservedGeneration: backend.Generation,
-		Status: metav1.ConditionTrue, Reason: collabv1.ReasonConnected, Message: "Connected to " + r.Forum.Site(backend).Engine + " " + backend.Status.Version}
+		Status: metav1.ConditionTrue, Reason: collabv1.ReasonConnected, Message: "Connected to " + engine + " " + backend.Status.Version}
 	if err != nil {
 		e := outcome.Classify(collabv1.ReadyCondition, collabv1.ReasonForumFailed, err)
 		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, e.Reason, e.Message()
@@ -66,24 +66,30 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return ctrl.Result{RequeueAfter: interval}, nil
 }
 
-func (r *Reconciler) check(ctx context.Context, backend *collabv1.ForumBackend) error {
-	fc, _, err := connect.ToForumBackend(ctx, r.Client, r.credentials(), r.Forum, backend.Name)
-	if err != nil {
-		return err
+// check connects to the forum, checks that the token is an administrator's and
+// reads the version. It returns the engine's name, for the Ready message.
+func (r *Reconciler) check(ctx context.Context, backend *collabv1.ForumBackend) (engine string, _ error) {
+	engine = "the forum"
+	if c, err := r.Forum.ForBackend(backend); err == nil {
+		engine = c.Site(backend).Engine
 	}
-	self, err := fc.Ping(ctx)
+	conn, err := connect.ToForumBackend(ctx, r.Client, r.credentials(), r.Forum, backend.Name)
 	if err != nil {
-		return err
+		return engine, err
+	}
+	self, err := conn.Client.Ping(ctx)
+	if err != nil {
+		return engine, err
 	}
 	if !self.Admin {
-		return fmt.Errorf("the token acts for %s, who is not an administrator", self.Username)
+		return engine, fmt.Errorf("the token acts for %s, who is not an administrator", self.Username)
 	}
-	version, err := fc.Version(ctx)
+	version, err := conn.Client.Version(ctx)
 	if err != nil {
-		return err
+		return engine, err
 	}
 	backend.Status.Version = version
-	return nil
+	return engine, nil
 }
 
 // SetupWithManager watches ForumBackends.

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
+	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 	"github.com/opencommons/collab-operator/internal/spacepass"
 	"github.com/opencommons/collab-operator/internal/spacepass/forumphase"
@@ -57,7 +58,7 @@ func runSteady(ctx context.Context, cfg *rest.Config, w workload, workers int) (
 		Recorder:           rec,
 		Chat:               &matrix.Connector{Observer: stats.observe},
 		Forum:              forumphase.Settings{OperatorNamespace: benchNamespace},
-		ForumConnector:     &nodebb.Connector{},
+		Forums:             forum.Engines{&nodebb.Connector{}},
 		MaxRemovalsPerPass: 5,
 	}
 	jobs := make(chan int)

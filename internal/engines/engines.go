@@ -28,8 +28,16 @@ func ChatPlaceholder() chat.Planner {
 	return matrixplan.New(matrixplan.Config{ServerName: "server.invalid"})
 }
 
-// Forum is the forum engine's connector: the one engine whose forums the
-// operator deploys, and that ForumBackends name.
-func Forum() forum.Connector {
-	return &nodebb.Connector{}
+// Forum is every forum engine's connector: a ForumBackend goes to the one whose
+// section it has, a deployed forum to the one spec.forum.deploy.engine names.
+func Forum() forum.Engines {
+	return forum.Engines{
+		&nodebb.Connector{},
+	}
+}
+
+// ForumPlaceholder is the forum planner a check uses where the backend's
+// engine is not known (collabctl validate reads files, not ForumBackends).
+func ForumPlaceholder() forum.Planner {
+	return Forum()[0].Planner()
 }

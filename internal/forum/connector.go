@@ -29,12 +29,15 @@ const (
 // for the forums the operator deploys, the two calls it makes before it has a
 // token.
 type Connector interface {
+	// Serves says whether the ForumBackend's engine section is this engine's;
+	// Deploys whether this engine runs the forums spec.forum.deploy.engine names.
+	Serves(backend *collabv1.ForumBackend) bool
+	Deploys(engine collabv1.ForumEngine) bool
 	// Site reads the backend's engine section.
 	Site(backend *collabv1.ForumBackend) Site
 	Connect(ctx context.Context, name, url string, secret *corev1.Secret) (Client, error)
-	// Planner is the engine's planner, for deployed forums and ForumBackends
-	// alike: a connector serves one engine, and Connect too takes no engine
-	// section.
+	// Planner is the engine's planner, for its deployed forums and
+	// ForumBackends alike.
 	Planner() Planner
 	// Ping checks, without credentials, that the forum's API at url answers.
 	Ping(ctx context.Context, url string, hc *http.Client) error

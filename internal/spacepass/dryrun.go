@@ -29,10 +29,10 @@ import (
 
 // PlanOptions are the operator's settings a plan must share with it to agree.
 type PlanOptions struct {
-	// Chat and ForumConnector connect to the backends; their clients are wrapped
-	// so they only read.
-	Chat           chat.Connector
-	ForumConnector forum.Connector
+	// Chat and Forums connect to the backends; their clients are wrapped so
+	// they only read.
+	Chat   chat.Connector
+	Forums forum.Engines
 	// Forum and MaxRemovalsPerPass as the operator runs with them
 	// (--operator-namespace, --max-member-removals).
 	Forum              forumphase.Settings
@@ -56,8 +56,8 @@ type PlanOptions struct {
 func PlanSpace(ctx context.Context, live client.WithWatch, desired *collabv1.CollaborationSpace, opts PlanOptions) (dryrun.Plan, error) {
 	key := client.ObjectKeyFromObject(desired)
 	plan := dryrun.Plan{Space: key.String()}
-	if opts.Chat == nil || opts.ForumConnector == nil {
-		return plan, errors.New("a plan needs the engines' connectors: PlanOptions.Chat and ForumConnector")
+	if opts.Chat == nil || len(opts.Forums) == 0 {
+		return plan, errors.New("a plan needs the engines' connectors: PlanOptions.Chat and Forums")
 	}
 	rec := &dryrun.Recorder{}
 	space, err := startingSpace(ctx, live, desired, &plan, rec)
@@ -73,7 +73,7 @@ func PlanSpace(ctx context.Context, live client.WithWatch, desired *collabv1.Col
 		APIReader:          credentialsReader{live},
 		Chat:               dryChatConnector{real: opts.Chat, rec: rec, space: before},
 		Forum:              opts.Forum,
-		ForumConnector:     dryForumConnector{real: opts.ForumConnector, rec: rec, space: before},
+		Forums:             dryForums(opts.Forums, rec, before),
 		MaxRemovalsPerPass: opts.MaxRemovalsPerPass,
 	}
 	s := &scope.Scope{Space: space, Before: before}
@@ -229,7 +229,7 @@ func (r *Pass) planForumToCome(ctx context.Context, s *scope.Scope, rec *dryrun.
 		return
 	}
 	self := forum.Self{UID: 1, Username: "admin", Admin: true} // the account the forum's setup makes
-	if r.ForumConnector.Planner() == nil {
+	if engine, err := r.Forums.ForDeploy(space); err != nil || engine.Planner() == nil {
 		return
 	}
 	rec.Note(forumToComeNote)
@@ -309,6 +309,15 @@ func (d dryChatConnector) Connect(ctx context.Context, backend *collabv1.ChatBac
 // the operator does.
 func (d dryChatConnector) Planner(backend *collabv1.ChatBackend) (chat.Planner, error) {
 	return d.real.Planner(backend)
+}
+
+// dryForums wraps every forum engine's connector so it only reads.
+func dryForums(real forum.Engines, rec *dryrun.Recorder, space *collabv1.CollaborationSpace) forum.Engines {
+	dry := make(forum.Engines, len(real))
+	for i, c := range real {
+		dry[i] = dryForumConnector{real: c, rec: rec, space: space}
+	}
+	return dry
 }
 
 // dryForumConnector hands out forum clients that only read, and the real planner.
@@ -397,6 +406,12 @@ func (d dryChatConnector) Server(b *collabv1.ChatBackend) chat.Server {
 func (d dryChatConnector) Operator(b *collabv1.ChatBackend, s *corev1.Secret) string {
 	return d.real.Operator(b, s)
 }
+
+// Serves implements forum.Connector.
+func (d dryForumConnector) Serves(b *collabv1.ForumBackend) bool { return d.real.Serves(b) }
+
+// Deploys implements forum.Connector.
+func (d dryForumConnector) Deploys(e collabv1.ForumEngine) bool { return d.real.Deploys(e) }
 
 // Site reads the engine section as the real connector does.
 func (d dryForumConnector) Site(b *collabv1.ForumBackend) forum.Site { return d.real.Site(b) }

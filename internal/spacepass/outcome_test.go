@@ -136,7 +136,7 @@ func TestPassOutcome(t *testing.T) {
 			r := &Pass{
 				Client: c, APIReader: c, Scheme: testenv.Scheme(), Recorder: events.NewFakeRecorder(20),
 				CredentialsNamespace: "collab-system", Chat: &chattest.Connector{C: chatAnswering(tc.chatErr, tc.spaceRoomAnswers)},
-				ForumConnector: &nodebb.Connector{}, Forum: forumphase.Settings{OperatorNamespace: "collab-system"},
+				Forums: forum.Engines{&nodebb.Connector{}}, Forum: forumphase.Settings{OperatorNamespace: "collab-system"},
 			}
 			if tc.answeredAgo > 0 {
 				r.answers.Heard(client.ObjectKeyFromObject(space), collabv1.ChatReadyCondition, time.Now().Add(-tc.answeredAgo))

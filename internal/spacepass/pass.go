@@ -51,8 +51,10 @@ type Pass struct {
 	Chat chat.Connector
 	// Forum says how deployed forums are reached.
 	Forum forumphase.Settings
-	// ForumConnector connects to forums' APIs.
-	ForumConnector forum.Connector
+	// Forums are the forum engines (internal/engines.Forum): a ForumBackend is
+	// reached through the engine of its section, a deployed forum through the
+	// engine spec.forum.deploy.engine names.
+	Forums forum.Engines
 	// MaxRemovalsPerPass caps the people removed from one room in one pass under
 	// memberPolicy Authoritative; 0 means no cap.
 	MaxRemovalsPerPass int

@@ -71,7 +71,7 @@ func (r *Pass) chatPhase() *chatphase.Phase {
 }
 
 func (r *Pass) forumPhase() *forumphase.Phase {
-	return &forumphase.Phase{Kit: r.kit(), Settings: r.Forum, Connector: r.ForumConnector}
+	return &forumphase.Phase{Kit: r.kit(), Settings: r.Forum}
 }
 
 // runPhases runs every phase even when an earlier one failed, so one broken backend
@@ -113,9 +113,7 @@ func (r *Pass) kit() *scope.Kit {
 		}
 		r.k = &scope.Kit{Client: r.Client, Scheme: r.Scheme, APIReader: reader, Recorder: r.Recorder,
 			Changes: &r.changes, CredentialsNamespace: credentials, OperatorNamespace: r.Forum.OperatorNamespace}
-		if r.ForumConnector != nil { // unit tests of other phases leave it out
-			r.k.Deployer = r.ForumConnector.Deployer()
-		}
+		r.k.Forums = r.Forums
 	})
 	return r.k
 }

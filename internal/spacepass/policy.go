@@ -81,7 +81,7 @@ func (r *Pass) stillRunning(ctx context.Context, space *collabv1.CollaborationSp
 		return ""
 	}
 	dep := &appsv1.Deployment{}
-	if err := r.Get(ctx, client.ObjectKey{Namespace: space.Namespace, Name: r.kit().Deployer.Name(space.Name)}, dep); err != nil ||
+	if err := r.Get(ctx, client.ObjectKey{Namespace: space.Namespace, Name: r.kit().DeployerOf(space).Name(space.Name)}, dep); err != nil ||
 		len(dep.Spec.Template.Spec.Containers) == 0 {
 		return ""
 	}

@@ -75,9 +75,9 @@ func chatPlannerOf(servers map[string]chatServer, backend string) (chat.Planner,
 	return engines.ChatPlaceholder(), false
 }
 
-// forumPlannerOf returns the planner of the named ForumBackend: the forum
-// engine's, whose rules take no setting from the backend.
-func forumPlannerOf(string) forum.Planner { return engines.Forum().Planner() }
+// forumPlannerOf returns the planner of the named ForumBackend. Offline, its
+// engine is not known: engines.ForumPlaceholder's rules stand for it.
+func forumPlannerOf(string) forum.Planner { return engines.ForumPlaceholder() }
 
 // nameClaims records who claimed each name first and reports later claimants.
 type nameClaims struct {

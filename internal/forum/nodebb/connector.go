@@ -32,6 +32,14 @@ type cachedForum struct {
 	client      forum.Client
 }
 
+// Serves implements forum.Connector: the backends with a nodebb section.
+func (*Connector) Serves(backend *collabv1.ForumBackend) bool { return backend.Spec.NodeBB != nil }
+
+// Deploys implements forum.Connector.
+func (*Connector) Deploys(engine collabv1.ForumEngine) bool {
+	return engine == collabv1.ForumEngineNodeBB
+}
+
 // Site reads the backend's nodebb section.
 func (*Connector) Site(backend *collabv1.ForumBackend) forum.Site {
 	n := backend.Spec.NodeBB

@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/connect"
@@ -58,6 +59,9 @@ func (r *Phase) Reconcile(ctx context.Context, s *scope.Scope) (ctrl.Result, err
 	case space.Spec.Forum.Deploy == nil:
 		return r.reconcileSharedForum(ctx, s)
 	}
+	if _, err := r.Forums.ForDeploy(space); err != nil {
+		return ctrl.Result{}, s.Fail(collabv1.ForumReadyCondition, collabv1.ReasonWorkloadsFailed, reconcile.TerminalError(err))
+	}
 	if err := r.applyForumWorkloads(ctx, space); err != nil {
 		return ctrl.Result{}, s.Fail(collabv1.ForumReadyCondition, collabv1.ReasonWorkloadsFailed,
 			fmt.Errorf("cannot write the forum's workloads: %w", err))
@@ -65,7 +69,7 @@ func (r *Phase) Reconcile(ctx context.Context, s *scope.Scope) (ctrl.Result, err
 	if space.Status.Forum == nil {
 		space.Status.Forum = &collabv1.ForumStatus{}
 	}
-	space.Status.Forum.URL, space.Status.Forum.Backend = r.Deployer.PublicURL(space), ""
+	space.Status.Forum.URL, space.Status.Forum.Backend = r.DeployerOf(space).PublicURL(space), ""
 	if ok, why := r.forumAvailable(ctx, space); !ok {
 		scope.SetCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, collabv1.ReasonWorkloadsProgressing, why)
 		return ctrl.Result{RequeueAfter: forumRetry}, nil
@@ -85,7 +89,7 @@ func (r *Phase) Reconcile(ctx context.Context, s *scope.Scope) (ctrl.Result, err
 		return ctrl.Result{RequeueAfter: retry}, nil
 	}
 	reconnect := func(ctx context.Context) (forum.Client, error) { return r.deployedForumClient(ctx, space, true) }
-	p := &forumPass{s: s, client: fc, planner: r.Connector.Planner(), name: r.Deployer.Name(space.Name), reconnect: reconnect}
+	p := &forumPass{s: s, client: fc, planner: r.deployed(space).Planner(), name: r.DeployerOf(space).Name(space.Name), reconnect: reconnect}
 	return r.reconcileForumContent(ctx, s, p, forum.DefaultPollInterval)
 }
 
@@ -169,9 +173,9 @@ func (r *Phase) Delete(ctx context.Context, s *scope.Scope, policy collabv1.Dele
 		if err != nil {
 			return nil
 		}
-		return r.retireForumContent(ctx, fc, space)
+		return r.retireForumContent(ctx, fc, r.deployed(space).Planner(), space)
 	}
-	fc, _, err := connect.ToForumBackend(ctx, r.Client, r.Credentials(), r.Connector, f.BackendRef.Name)
+	conn, err := connect.ToForumBackend(ctx, r.Client, r.Credentials(), r.Forums, f.BackendRef.Name)
 	if apierrors.IsNotFound(err) {
 		r.RecordWarning(space, collabv1.ReasonForumBackendMissing, "Delete", "Categories left as they are: %v", err)
 		return nil
@@ -179,7 +183,7 @@ func (r *Phase) Delete(ctx context.Context, s *scope.Scope, policy collabv1.Dele
 	if err != nil {
 		return err
 	}
-	return r.retireForumContent(ctx, fc, space)
+	return r.retireForumContent(ctx, conn.Client, conn.Planner, space)
 }
 
 // LeftBehind names what a space has in its forum, by id.
@@ -222,7 +226,7 @@ func (r *Phase) releaseForumWorkloads(ctx context.Context, space *collabv1.Colla
 		return err
 	}
 	secret := &corev1.Secret{}
-	key := client.ObjectKey{Namespace: space.Namespace, Name: r.Deployer.AdminSecretName(space.Name)}
+	key := client.ObjectKey{Namespace: space.Namespace, Name: r.DeployerOf(space).AdminSecretName(space.Name)}
 	switch err := r.Get(ctx, key, secret); {
 	case err == nil && metav1.IsControlledBy(secret, space):
 		objs = append(objs, scope.OwnedObject{Object: secret, OwnedKind: scope.OwnedKind{Kind: "Secret", Archive: scope.ArchiveKeep}})
@@ -240,10 +244,11 @@ func (r *Phase) releaseForumWorkloads(ctx context.Context, space *collabv1.Colla
 // reconcileSharedForum gives the space its own category, groups and categories in a
 // shared forum (a ForumBackend).
 func (r *Phase) reconcileSharedForum(ctx context.Context, s *scope.Scope) (ctrl.Result, error) {
-	fc, backend, err := connect.ToForumBackend(ctx, r.Client, r.Credentials(), r.Connector, s.Space.Spec.Forum.BackendRef.Name)
+	conn, err := connect.ToForumBackend(ctx, r.Client, r.Credentials(), r.Forums, s.Space.Spec.Forum.BackendRef.Name)
 	if err != nil {
 		return ctrl.Result{}, s.Fail(collabv1.ForumReadyCondition, collabv1.ReasonForumBackendUnavailable, err)
 	}
+	backend := conn.Backend
 	interval := backend.Spec.PollInterval.Duration
 	if interval == 0 {
 		interval = forum.DefaultPollInterval
@@ -252,7 +257,7 @@ func (r *Phase) reconcileSharedForum(ctx context.Context, s *scope.Scope) (ctrl.
 		s.Space.Status.Forum = &collabv1.ForumStatus{}
 	}
 	s.Space.Status.Forum.Backend = backend.Name
-	p := &forumPass{s: s, client: fc, planner: r.Connector.Planner(), name: "ForumBackend/" + backend.Name, shared: true}
+	p := &forumPass{s: s, client: conn.Client, planner: conn.Planner, name: "ForumBackend/" + backend.Name, shared: true}
 	return r.reconcileForumContent(ctx, s, p, interval)
 }
 
@@ -320,7 +325,7 @@ func (r *Phase) connectDeployedForum(ctx context.Context, space *collabv1.Collab
 // stores it in the Secret, so no person has to.
 func (r *Phase) deployedForumClient(ctx context.Context, space *collabv1.CollaborationSpace, renew bool) (forum.Client, error) {
 	secret := &corev1.Secret{}
-	key := client.ObjectKey{Namespace: space.Namespace, Name: r.Deployer.AdminSecretName(space.Name)}
+	key := client.ObjectKey{Namespace: space.Namespace, Name: r.DeployerOf(space).AdminSecretName(space.Name)}
 	if err := r.Get(ctx, key, secret); err != nil {
 		return nil, fmt.Errorf("cannot read the forum's admin Secret: %w", err)
 	}
@@ -329,14 +334,14 @@ func (r *Phase) deployedForumClient(ctx context.Context, space *collabv1.Collabo
 			return nil, err
 		}
 	}
-	return r.Connector.Connect(ctx, key.String(), r.forumEndpoint(space), secret)
+	return r.deployed(space).Connect(ctx, key.String(), r.forumEndpoint(space), secret)
 }
 
 // mintForumToken mints an API token for the forum's admin account and stores it,
 // with the account's uid, in the admin Secret.
 func (r *Phase) mintForumToken(ctx context.Context, space *collabv1.CollaborationSpace, secret *corev1.Secret) error {
 	username := string(secret.Data[forum.AdminUsernameKey])
-	tok, err := r.Connector.MintToken(ctx, forum.Login{
+	tok, err := r.deployed(space).MintToken(ctx, forum.Login{
 		URL: r.forumEndpoint(space), Username: username, Password: string(secret.Data[forum.AdminPasswordKey]),
 		Description: "collab-operator for " + space.Namespace + "/" + space.Name, HTTPClient: r.Settings.HTTPClient,
 	})
@@ -356,36 +361,36 @@ func (r *Phase) mintForumToken(ctx context.Context, space *collabv1.Collaboratio
 // Service, NetworkPolicy and the Ingress when one is asked for.
 func (r *Phase) applyForumWorkloads(ctx context.Context, space *collabv1.CollaborationSpace) error {
 	ns, name := space.Namespace, space.Name
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: r.Deployer.AdminSecretName(name), Namespace: ns}}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: r.DeployerOf(space).AdminSecretName(name), Namespace: ns}}
 	if err := r.ApplyOwned(ctx, space, secret, "Secret", func() error { return fillAdminSecret(secret, name) }); err != nil {
 		return err
 	}
-	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: r.Deployer.VolumeName(name), Namespace: ns}}
+	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: r.DeployerOf(space).VolumeName(name), Namespace: ns}}
 	if err := r.ApplyOwned(ctx, space, pvc, "PersistentVolumeClaim", func() error {
 		if pvc.CreationTimestamp.IsZero() { // a claim's spec is fixed once bound
-			pvc.Spec = r.Deployer.Volume(space)
+			pvc.Spec = r.DeployerOf(space).Volume(space)
 		}
 		return nil
 	}); err != nil {
 		return err
 	}
-	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: r.Deployer.Name(name), Namespace: ns}}
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: r.DeployerOf(space).Name(name), Namespace: ns}}
 	if err := r.ApplyOwned(ctx, space, dep, "Deployment", func() error {
-		scope.SetIfDiffers(&dep.Spec, r.Deployer.Deployment(space, 1))
+		scope.SetIfDiffers(&dep.Spec, r.DeployerOf(space).Deployment(space, 1))
 		return nil
 	}); err != nil {
 		return err
 	}
-	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: r.Deployer.Name(name), Namespace: ns}}
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: r.DeployerOf(space).Name(name), Namespace: ns}}
 	if err := r.ApplyOwned(ctx, space, svc, "Service", func() error {
-		scope.SetIfDiffers(&svc.Spec, r.Deployer.Service(name))
+		scope.SetIfDiffers(&svc.Spec, r.DeployerOf(space).Service(name))
 		return nil
 	}); err != nil {
 		return err
 	}
-	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: r.Deployer.Name(name), Namespace: ns}}
+	np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: r.DeployerOf(space).Name(name), Namespace: ns}}
 	if err := r.ApplyOwned(ctx, space, np, "NetworkPolicy", func() error {
-		scope.SetIfDiffers(&np.Spec, r.Deployer.NetworkPolicy(space, r.Settings.OperatorNamespace))
+		scope.SetIfDiffers(&np.Spec, r.DeployerOf(space).NetworkPolicy(space, r.Settings.OperatorNamespace))
 		return nil
 	}); err != nil {
 		return err
@@ -394,8 +399,8 @@ func (r *Phase) applyForumWorkloads(ctx context.Context, space *collabv1.Collabo
 }
 
 func (r *Phase) applyForumIngress(ctx context.Context, space *collabv1.CollaborationSpace) error {
-	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: r.Deployer.Name(space.Name), Namespace: space.Namespace}}
-	desired := r.Deployer.Ingress(space)
+	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: r.DeployerOf(space).Name(space.Name), Namespace: space.Namespace}}
+	desired := r.DeployerOf(space).Ingress(space)
 	if desired == nil {
 		if err := r.Get(ctx, scope.KeyOf(ing), ing); err != nil {
 			return nil // none to remove
@@ -441,7 +446,7 @@ func randomHex(n int) (string, error) {
 // forumAvailable reports whether the forum's Deployment is Available at its current
 // generation, as `kubectl rollout status` would.
 func (r *Phase) forumAvailable(ctx context.Context, space *collabv1.CollaborationSpace) (bool, string) {
-	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: r.Deployer.Name(space.Name), Namespace: space.Namespace}}
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: r.DeployerOf(space).Name(space.Name), Namespace: space.Namespace}}
 	if err := r.Get(ctx, scope.KeyOf(dep), dep); err != nil {
 		return false, "Waiting for the forum's Deployment: " + err.Error()
 	}
@@ -461,17 +466,25 @@ func (r *Phase) forumEndpoint(space *collabv1.CollaborationSpace) string {
 	if r.Settings.EndpointOverride != "" {
 		return r.Settings.EndpointOverride
 	}
-	return r.Deployer.ServiceURL(space.Name, space.Namespace)
+	return r.DeployerOf(space).ServiceURL(space.Name, space.Namespace)
 }
 
 // pingForum checks that the forum's API answers, before the operator has a token for it.
 func (r *Phase) pingForum(ctx context.Context, space *collabv1.CollaborationSpace) error {
-	return r.Connector.Ping(ctx, r.forumEndpoint(space), r.Settings.HTTPClient)
+	return r.deployed(space).Ping(ctx, r.forumEndpoint(space), r.Settings.HTTPClient)
 }
 
 // forumPhase keeps the space's forum: deployed or on a ForumBackend.
 type Phase struct {
 	*scope.Kit
-	Settings  Settings
-	Connector forum.Connector
+	Settings Settings
+}
+
+// deployed is the engine the space's deployed forum runs (Kit.DeployerOf).
+func (r *Phase) deployed(space *collabv1.CollaborationSpace) forum.Connector {
+	c, err := r.Forums.ForDeploy(space)
+	if err != nil {
+		return r.Forums[0] // Reconcile reports the engine it cannot deploy
+	}
+	return c
 }

@@ -48,7 +48,7 @@ type forumPass struct {
 	// shared: a ForumBackend's forum, where names carry the space's identity and
 	// everything found is verified as the space's own.
 	shared bool
-	// planner is the forum engine's (ForumConnector.Planner).
+	// planner is the forum engine's (forum.Connector.Planner).
 	planner forum.Planner
 	opts    forum.PlanOptions
 	drift   []string
@@ -467,7 +467,7 @@ func ownCategory(ctx context.Context, c forum.Client, cat collabv1.CategoryStatu
 // a forum set up for it: the dry run's empty forum, which records what it would
 // write.
 func (r *Phase) ApplyContentTo(ctx context.Context, s *scope.Scope, c forum.Client) error {
-	p := &forumPass{s: s, client: c, planner: r.Connector.Planner(), name: r.Deployer.Name(s.Space.Name)}
+	p := &forumPass{s: s, client: c, planner: r.deployed(s.Space).Planner(), name: r.DeployerOf(s.Space).Name(s.Space.Name)}
 	_, err := r.applyForumContent(ctx, p)
 	return err
 }

@@ -66,13 +66,14 @@ func (r *Phase) retireCategory(ctx context.Context, c forum.Client, space *colla
 
 // retireForumContent carries out the deletion policy on every category of the space
 // (and a shared forum's department category) and, under Delete, its groups.
-func (r *Phase) retireForumContent(ctx context.Context, c forum.Client, space *collabv1.CollaborationSpace) error {
+func (r *Phase) retireForumContent(ctx context.Context, c forum.Client, planner forum.Planner,
+	space *collabv1.CollaborationSpace) error {
 	st := space.Status.Forum
 	if st == nil || scope.DeletionPolicyOf(space) == collabv1.DeletionPolicyRetain {
 		return nil
 	}
 	if space.Spec.Forum != nil && space.Spec.Forum.Deploy == nil {
-		return r.retireSharedForumContent(ctx, c, r.Connector.Planner(), space)
+		return r.retireSharedForumContent(ctx, c, planner, space)
 	}
 	// A deployed forum runs for this space alone: what status records is its own.
 	var errs []error

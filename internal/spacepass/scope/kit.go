@@ -5,6 +5,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/forum"
 )
@@ -25,8 +26,20 @@ type Kit struct {
 	// CredentialsNamespace is the one namespace backends' credentials Secrets
 	// are read from; OperatorNamespace is the operator's own.
 	CredentialsNamespace, OperatorNamespace string
-	// Deployer names and builds the deployed forum's workloads.
-	Deployer forum.Deployer
+	// Forums are the forum engines: whose deployed forum a space has decides
+	// the names of the objects it owns (DeployerOf).
+	Forums forum.Engines
+}
+
+// DeployerOf names and builds the workloads of the space's deployed forum: the
+// engine's spec.forum.deploy.engine names, the first engine's when the space
+// deploys none or one this operator cannot (the forum phase reports that).
+func (k *Kit) DeployerOf(space *collabv1.CollaborationSpace) forum.Deployer {
+	c, err := k.Forums.ForDeploy(space)
+	if err != nil {
+		c = k.Forums[0]
+	}
+	return c.Deployer()
 }
 
 func (k *Kit) Credentials() connect.Credentials {

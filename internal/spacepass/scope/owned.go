@@ -137,7 +137,7 @@ func (r *Kit) OwnedObjects(ctx context.Context, space *collabv1.CollaborationSpa
 // admin Secret, if it has one.
 func (r *Kit) OwnedSecrets(ctx context.Context, space *collabv1.CollaborationSpace) ([]OwnedObject, error) {
 	secret := &corev1.Secret{}
-	key := client.ObjectKey{Namespace: space.Namespace, Name: r.Deployer.AdminSecretName(space.Name)}
+	key := client.ObjectKey{Namespace: space.Namespace, Name: r.DeployerOf(space).AdminSecretName(space.Name)}
 	if err := r.Get(ctx, key, secret); err != nil {
 		if client.IgnoreNotFound(err) == nil {
 			return nil, nil

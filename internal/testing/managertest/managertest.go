@@ -19,6 +19,7 @@ import (
 
 	"github.com/opencommons/collab-operator/controllers"
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
+	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
 	"github.com/opencommons/collab-operator/internal/managercfg"
 	"github.com/opencommons/collab-operator/internal/reqobserve"
@@ -86,7 +87,7 @@ func Start(ctx context.Context, cfg *rest.Config, o Options) (*Manager, error) {
 		opts.Chat = &matrix.Connector{Observer: o.ChatRequests}
 	}
 	if o.ForumRequests != nil {
-		opts.Forum = &nodebb.Connector{Observer: o.ForumRequests}
+		opts.Forum = forum.Engines{&nodebb.Connector{Observer: o.ForumRequests}}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	if err := controllers.Setup(ctx, mgr, opts); err != nil {
