@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/opencommons/collab-operator/hack/bench/benchkit"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
 )
 
@@ -30,7 +31,7 @@ type floodResult struct {
 func measureFlood(ctx context.Context, u *matrixuser.User, window time.Duration, clients int,
 	opsNow func() []opStat) (floodResult, error) {
 	res := floodResult{Window: window, Clients: clients}
-	progress("flood: %d clients change a display name for %s", clients, window)
+	benchkit.Progress("flood: %d clients change a display name for %s", clients, window)
 	opsBefore, passesBefore := opsNow(), reconcilePasses()
 	start := time.Now()
 	floodCtx, cancel := context.WithTimeout(ctx, window)

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opencommons/collab-operator/hack/bench/benchkit"
 	"github.com/opencommons/collab-operator/internal/chat/matrix/plan"
 )
 
@@ -61,7 +62,7 @@ func newFloorClient(base, serverName, operator, token string, conns int, fullSta
 
 // runFloor makes every space with workers goroutines, each taking whole spaces, as
 // the operator's workers do.
-func runFloor(ctx context.Context, c *floorClient, w workload, workers int) (floorResult, error) {
+func runFloor(ctx context.Context, c *floorClient, w benchkit.Workload, workers int) (floorResult, error) {
 	jobs := make(chan int)
 	errs := make(chan error, workers)
 	var wg sync.WaitGroup
@@ -80,7 +81,7 @@ func runFloor(ctx context.Context, c *floorClient, w workload, workers int) (flo
 		})
 	}
 feed:
-	for i := range w.spaces {
+	for i := range w.Spaces {
 		select {
 		case jobs <- i:
 		case <-ctx.Done():
@@ -100,15 +101,15 @@ feed:
 
 // makeSpace creates one department: its space, its rooms inside it, then the links
 // from the space to its rooms.
-func (c *floorClient) makeSpace(ctx context.Context, w workload, i int) error {
-	owner := w.ownerID(i, c.serverName)
+func (c *floorClient) makeSpace(ctx context.Context, w benchkit.Workload, i int) error {
+	owner := w.OwnerID(i, c.serverName)
 	spaceID, err := c.createRoom(ctx, map[string]any{
 		"preset":           "private_chat",
 		"visibility":       "private",
 		"room_version":     "10",
-		"room_alias_name":  plan.SpaceAlias(w.namespace(i), w.spaceName(i)),
-		"name":             w.department(i),
-		"topic":            w.description(i),
+		"room_alias_name":  plan.SpaceAlias(w.Namespace(i), w.SpaceName(i)),
+		"name":             w.Department(i),
+		"topic":            w.Description(i),
 		"invite":           []string{owner},
 		"creation_content": map[string]any{"type": "m.space"},
 		"initial_state": c.state(w, i,
@@ -120,15 +121,15 @@ func (c *floorClient) makeSpace(ctx context.Context, w workload, i int) error {
 		return err
 	}
 	via := []string{c.serverName}
-	rooms := make([]string, 0, w.rooms)
-	for j := range w.rooms {
+	rooms := make([]string, 0, w.Rooms)
+	for j := range w.Rooms {
 		id, err := c.createRoom(ctx, map[string]any{
 			"preset":          "private_chat",
 			"visibility":      "private",
 			"room_version":    "10",
-			"room_alias_name": plan.RoomAlias(w.namespace(i), w.spaceName(i), w.roomName(j)),
-			"name":            w.roomName(j),
-			"topic":           w.roomTopic(i, j),
+			"room_alias_name": plan.RoomAlias(w.Namespace(i), w.SpaceName(i), w.RoomName(j)),
+			"name":            w.RoomName(j),
+			"topic":           w.RoomTopic(i, j),
 			"invite":          []string{owner},
 			"initial_state": c.state(w, i,
 				map[string]any{"type": "m.room.join_rules", "state_key": "", "content": map[string]any{
@@ -155,14 +156,14 @@ func (c *floorClient) makeSpace(ctx context.Context, w workload, i int) error {
 
 // state is a room's initial state: the given events, plus with full state the
 // operator's bookkeeping.
-func (c *floorClient) state(w workload, i int, events ...map[string]any) []map[string]any {
+func (c *floorClient) state(w benchkit.Workload, i int, events ...map[string]any) []map[string]any {
 	if !c.fullState {
 		return events
 	}
 	return append(events,
 		map[string]any{"type": "m.room.history_visibility", "state_key": "", "content": map[string]any{"history_visibility": "shared"}},
 		map[string]any{"type": "m.room.guest_access", "state_key": "", "content": map[string]any{"guest_access": "forbidden"}},
-		map[string]any{"type": "io.opencommons.collab.owner", "state_key": "", "content": map[string]any{"owner": w.namespace(i) + "/" + w.spaceName(i)}},
+		map[string]any{"type": "io.opencommons.collab.owner", "state_key": "", "content": map[string]any{"owner": w.Namespace(i) + "/" + w.SpaceName(i)}},
 	)
 }
 

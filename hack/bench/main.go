@@ -37,26 +37,23 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/opencommons/collab-operator/hack/bench/benchkit"
+	"github.com/opencommons/collab-operator/hack/bench/managerbench"
 	"github.com/opencommons/collab-operator/internal/testing/dendrite"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
 type options struct {
-	mode                  string
-	shareProbes           int
-	secrets               secretsOptions
-	directory             directoryOptions
-	scale                 scaleOptions
-	spaces, rooms, owners int
-	concurrency           int
-	floorConcurrency      int
-	kubeQPS               float32
-	kubeBurst             int
-	pollInterval          time.Duration
-	timeout               time.Duration
-	floorState            string
-	out                   string
-	verbose               bool
+	managerbench.Options
+	mode             string
+	shareProbes      int
+	concurrency      int
+	floorConcurrency int
+	kubeQPS          float32
+	kubeBurst        int
+	pollInterval     time.Duration
+	floorState       string
+	verbose          bool
 	// streamWindow > 0 measures the cost and speed of keeping rooms true after
 	// convergence (stream.go); probes is how many changes and edits to time.
 	streamWindow time.Duration
@@ -70,9 +67,9 @@ type options struct {
 func main() {
 	var o options
 	var qps float64
-	flag.IntVar(&o.spaces, "spaces", 200, "How many CollaborationSpaces (departments) to make.")
-	flag.IntVar(&o.rooms, "rooms", 5, "How many rooms each space declares.")
-	flag.IntVar(&o.owners, "owners", 10, "How many people lead the departments (each gets invites).")
+	flag.IntVar(&o.Spaces, "spaces", 200, "How many CollaborationSpaces (departments) to make.")
+	flag.IntVar(&o.Rooms, "rooms", 5, "How many rooms each space declares.")
+	flag.IntVar(&o.Owners, "owners", 10, "How many people lead the departments (each gets invites).")
 	flag.IntVar(&o.concurrency, "concurrency", 4, "The operator's --max-concurrent-reconciles.")
 	flag.IntVar(&o.floorConcurrency, "floor-concurrency", 0, "Workers of the floor client; -concurrency when 0.")
 	flag.StringVar(&o.floorState, "floor-state", "full",
@@ -81,8 +78,8 @@ func main() {
 	flag.IntVar(&o.kubeBurst, "kube-burst", 30, "The manager's API client burst.")
 	flag.DurationVar(&o.pollInterval, "poll-interval", time.Hour,
 		"The ChatBackend's pollInterval; long, so periodic resyncs stay out of the converge time.")
-	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "How long to wait for the operator to converge.")
-	flag.StringVar(&o.out, "o", "", "Also write the Markdown report to this file.")
+	flag.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "How long to wait for the operator to converge.")
+	flag.StringVar(&o.Out, "o", "", "Also write the Markdown report to this file.")
 	flag.DurationVar(&o.streamWindow, "stream-window", 0,
 		"After convergence, count the Matrix requests of an idle window this long, then time hand-made changes and spec edits (0: skip).")
 	flag.IntVar(&o.probes, "probes", 50, "How many hand-made changes and spec edits -stream-window times.")
@@ -95,21 +92,21 @@ func main() {
 	flag.StringVar(&o.mode, "mode", "chat",
 		"chat: the operator against the floor; secrets: the manager's memory as tenants create Secrets labelled as the operator's; "+
 			"directory: a directory of -people in -groups; scale: the manager's memory and time for -spaces departments, permissions only.")
-	flag.IntVar(&o.secrets.count, "secrets", 500, "-mode secrets: how many Secrets the tenants create.")
-	flag.IntVar(&o.secrets.size, "secret-size", 100<<10, "-mode secrets: bytes of data in each Secret.")
-	flag.DurationVar(&o.secrets.wait, "secrets-wait", time.Minute, "-mode secrets: how long to wait after the last Secret before measuring.")
-	flag.StringVar(&o.secrets.manager, "manager", "", "-mode secrets: a manager binary to measure; this checkout's, built, when empty.")
-	flag.StringVar(&managerMemLimit, "manager-gomemlimit", "256MiB",
+	flag.IntVar(&o.Secrets.Count, "secrets", 500, "-mode secrets: how many Secrets the tenants create.")
+	flag.IntVar(&o.Secrets.Size, "secret-size", 100<<10, "-mode secrets: bytes of data in each Secret.")
+	flag.DurationVar(&o.Secrets.Wait, "secrets-wait", time.Minute, "-mode secrets: how long to wait after the last Secret before measuring.")
+	flag.StringVar(&o.Secrets.Manager, "manager", "", "-mode secrets: a manager binary to measure; this checkout's, built, when empty.")
+	flag.StringVar(&managerbench.ManagerMemLimit, "manager-gomemlimit", "256MiB",
 		"GOMEMLIMIT of the manager process, as the Deployment sets it from its memory limit; none when empty.")
-	flag.StringVar(&o.secrets.label, "label", "this checkout", "-mode secrets: names the measured manager in the report.")
-	flag.IntVar(&o.directory.people, "people", 10000, "-mode directory: people in the directory.")
-	flag.IntVar(&o.directory.groups, "groups", 200, "-mode directory: groups (and spaces, one per group).")
-	flag.DurationVar(&o.directory.poll, "directory-poll", 5*time.Second, "-mode directory: the PeopleDirectory's pollInterval.")
-	flag.IntVar(&o.directory.steadyPolls, "steady-polls", 6, "-mode directory: polls of an unchanged directory to count.")
-	flag.IntVar(&o.scale.members, "members", 20, "-mode scale: User members of each space.")
-	flag.DurationVar(&o.scale.steady, "steady", 20*time.Second, "-mode scale: how long to count writes once every space is Ready.")
-	flag.IntVar(&o.scale.shards, "shards", 1, "-mode scale: spread the spaces over this many shards (the shard label) and measure the manager of the first.")
-	flag.IntVar(&o.scale.creators, "creators", 8, "-mode scale: clients creating namespaces and spaces side by side.")
+	flag.StringVar(&o.Secrets.Label, "label", "this checkout", "-mode secrets: names the measured manager in the report.")
+	flag.IntVar(&o.Directory.People, "people", 10000, "-mode directory: people in the directory.")
+	flag.IntVar(&o.Directory.Groups, "groups", 200, "-mode directory: groups (and spaces, one per group).")
+	flag.DurationVar(&o.Directory.Poll, "directory-poll", 5*time.Second, "-mode directory: the PeopleDirectory's pollInterval.")
+	flag.IntVar(&o.Directory.SteadyPolls, "steady-polls", 6, "-mode directory: polls of an unchanged directory to count.")
+	flag.IntVar(&o.Scale.Members, "members", 20, "-mode scale: User members of each space.")
+	flag.DurationVar(&o.Scale.Steady, "steady", 20*time.Second, "-mode scale: how long to count writes once every space is Ready.")
+	flag.IntVar(&o.Scale.Shards, "shards", 1, "-mode scale: spread the spaces over this many shards (the shard label) and measure the manager of the first.")
+	flag.IntVar(&o.Scale.Creators, "creators", 8, "-mode scale: clients creating namespaces and spaces side by side.")
 	flag.Parse()
 	o.kubeQPS = float32(qps)
 	if o.floorConcurrency == 0 {
@@ -119,27 +116,28 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench: -floor-state must be full or minimal")
 		os.Exit(2)
 	}
-	if o.spaces < 1 || o.rooms < 1 || o.owners < 1 || o.concurrency < 1 {
+	if o.Spaces < 1 || o.Rooms < 1 || o.Owners < 1 || o.concurrency < 1 {
 		fmt.Fprintln(os.Stderr, "bench: -spaces, -rooms, -owners and -concurrency must be at least 1")
 		os.Exit(2)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	runMode := run
+	var err error
 	switch o.mode {
 	case "chat":
+		err = run(ctx, o)
 	case "secrets":
-		runMode = runSecrets
+		err = managerbench.RunSecrets(ctx, o.Options)
 	case "directory":
-		runMode = runDirectory
+		err = managerbench.RunDirectory(ctx, o.Options)
 	case "scale":
-		runMode = runScale
+		err = managerbench.RunScale(ctx, o.Options)
 	default:
 		fmt.Fprintln(os.Stderr, "bench: -mode must be chat, secrets, directory or scale")
 		os.Exit(2)
 	}
-	if err := runMode(ctx, o); err != nil {
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -151,9 +149,9 @@ func run(ctx context.Context, o options) error {
 		level = zapcore.InfoLevel
 	}
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(level)))
-	w := workload{spaces: o.spaces, rooms: o.rooms, owners: min(o.owners, o.spaces)}
+	w := benchkit.Workload{Spaces: o.Spaces, Rooms: o.Rooms, Owners: min(o.Owners, o.Spaces)}
 
-	progress("starting kube-apiserver + etcd (envtest)")
+	benchkit.Progress("starting kube-apiserver + etcd (envtest)")
 	env, cfg, err := testenv.Start()
 	if err != nil {
 		return err
@@ -164,7 +162,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
-	progress("starting two fresh Dendrites (floor, operator)")
+	benchkit.Progress("starting two fresh Dendrites (floor, operator)")
 	floorHS, floorToken, err := startHomeserver(ctx, w)
 	if err != nil {
 		return err
@@ -178,42 +176,42 @@ func run(ctx context.Context, o options) error {
 
 	rep := report{opts: o, w: w, started: time.Now()}
 
-	progress("floor: %d spaces x %d rooms, %d workers", w.spaces, w.rooms, o.floorConcurrency)
+	benchkit.Progress("floor: %d spaces x %d rooms, %d workers", w.Spaces, w.Rooms, o.floorConcurrency)
 	fc := newFloorClient(floorHS.URL, floorHS.ServerName, "@collab-operator:"+floorHS.ServerName, floorToken, o.floorConcurrency, o.floorState == "full")
-	controlPlane := []int{findPID("--cert-dir=" + env.ControlPlane.APIServer.CertDir), findPID("--data-dir=" + env.ControlPlane.Etcd.DataDir)}
-	floorProbe := cpuProbe{dendrite: dendritePID(floorHS.Dir), controlPlane: controlPlane}
-	cpu0 := floorProbe.sample()
+	controlPlane := []int{benchkit.FindPID("--cert-dir=" + env.ControlPlane.APIServer.CertDir), benchkit.FindPID("--data-dir=" + env.ControlPlane.Etcd.DataDir)}
+	floorProbe := benchkit.CPUProbe{Dendrite: benchkit.DendritePID(floorHS.Dir), ControlPlane: controlPlane}
+	cpu0 := floorProbe.Sample()
 	if rep.floor, err = runFloor(ctx, fc, w, o.floorConcurrency); err != nil {
 		return fmt.Errorf("floor: %w", err)
 	}
-	rep.floorCPU = floorProbe.sample().since(cpu0, rep.floor.Duration)
-	rep.floorDendriteRSS = peakRSS(floorProbe.dendrite)
-	progress("floor: %s", rep.floor.Duration.Round(time.Millisecond))
+	rep.floorCPU = floorProbe.Sample().Since(cpu0, rep.floor.Duration)
+	rep.floorDendriteRSS = benchkit.PeakRSS(floorProbe.Dendrite)
+	benchkit.Progress("floor: %s", rep.floor.Duration.Round(time.Millisecond))
 	_ = floorHS.Stop() // idle from here on; keep its CPU and memory out of the operator's run
 
-	progress("operator: %d spaces x %d rooms, %d workers", w.spaces, w.rooms, o.concurrency)
-	opProbe := cpuProbe{dendrite: dendritePID(opHS.Dir), controlPlane: controlPlane}
+	benchkit.Progress("operator: %d spaces x %d rooms, %d workers", w.Spaces, w.Rooms, o.concurrency)
+	opProbe := benchkit.CPUProbe{Dendrite: benchkit.DendritePID(opHS.Dir), ControlPlane: controlPlane}
 	if rep.operator, err = runOperator(ctx, cfg, direct, opHS, opToken, opProbe, w, o); err != nil {
 		return fmt.Errorf("operator: %w", err)
 	}
-	progress("operator: %s", rep.operator.Converge.Round(time.Millisecond))
+	benchkit.Progress("operator: %s", rep.operator.Converge.Round(time.Millisecond))
 
-	progress("steady state: one resync pass over %d spaces", w.spaces)
+	benchkit.Progress("steady state: one resync pass over %d spaces", w.Spaces)
 	if rep.steady, err = runSteady(ctx, cfg, w, o.concurrency); err != nil {
 		return fmt.Errorf("steady state: %w", err)
 	}
-	rep.opDendriteRSS = peakRSS(opProbe.dendrite)
+	rep.opDendriteRSS = benchkit.PeakRSS(opProbe.Dendrite)
 	var mem runtime.MemStats
 	runtime.ReadMemStats(&mem)
-	rep.selfRSS, rep.goSys = peakRSS(os.Getpid()), mem.Sys
+	rep.selfRSS, rep.goSys = benchkit.PeakRSS(os.Getpid()), mem.Sys
 	if err := verifyRooms(ctx, direct, w); err != nil {
 		return err
 	}
 
 	md := rep.markdown() + rep.operator.Stream.markdown()
 	fmt.Print(md)
-	if o.out != "" {
-		if err := os.WriteFile(o.out, []byte(md), 0o644); err != nil {
+	if o.Out != "" {
+		if err := os.WriteFile(o.Out, []byte(md), 0o644); err != nil {
 			return err
 		}
 	}
@@ -222,7 +220,7 @@ func run(ctx context.Context, o options) error {
 
 // startHomeserver starts a throwaway Dendrite and registers the operator's admin
 // account and the departments' leads, who receive invites.
-func startHomeserver(ctx context.Context, w workload) (*dendrite.Server, string, error) {
+func startHomeserver(ctx context.Context, w benchkit.Workload) (*dendrite.Server, string, error) {
 	hs, err := dendrite.Start(ctx, dendrite.Options{})
 	if err != nil {
 		return nil, "", fmt.Errorf("cannot start Dendrite: %w", err)
@@ -232,8 +230,8 @@ func startHomeserver(ctx context.Context, w workload) (*dendrite.Server, string,
 		_ = hs.Stop()
 		return nil, "", err
 	}
-	for i := range w.owners {
-		lp := w.ownerLocalpart(i)
+	for i := range w.Owners {
+		lp := w.OwnerLocalpart(i)
 		if _, _, err := hs.RegisterUser(ctx, lp, "password-"+lp, false); err != nil {
 			_ = hs.Stop()
 			return nil, "", err
@@ -244,14 +242,14 @@ func startHomeserver(ctx context.Context, w workload) (*dendrite.Server, string,
 
 // verifyRooms checks that every space reports its rooms, so a fast run cannot be a
 // run that skipped work.
-func verifyRooms(ctx context.Context, c client.Client, w workload) error {
-	for i := range w.spaces {
-		s := w.space(i, benchBackend)
+func verifyRooms(ctx context.Context, c client.Client, w benchkit.Workload) error {
+	for i := range w.Spaces {
+		s := w.Space(i, benchBackend)
 		if err := c.Get(ctx, client.ObjectKeyFromObject(s), s); err != nil {
 			return err
 		}
-		if s.Status.Chat == nil || s.Status.Chat.SpaceID == "" || len(s.Status.Chat.Rooms) != w.rooms {
-			return fmt.Errorf("space %s is Ready but its status lists no space or not %d rooms", s.Name, w.rooms)
+		if s.Status.Chat == nil || s.Status.Chat.SpaceID == "" || len(s.Status.Chat.Rooms) != w.Rooms {
+			return fmt.Errorf("space %s is Ready but its status lists no space or not %d rooms", s.Name, w.Rooms)
 		}
 	}
 	return nil

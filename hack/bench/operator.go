@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,16 +20,14 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/controllers"
+	"github.com/opencommons/collab-operator/hack/bench/benchkit"
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
 	"github.com/opencommons/collab-operator/internal/managercfg"
 	"github.com/opencommons/collab-operator/internal/testing/dendrite"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
-const (
-	benchBackend   = "bench-matrix"
-	benchNamespace = "collab-system"
-)
+const benchBackend = "bench-matrix"
 
 // operatorResult is what the operator run measured.
 type operatorResult struct {
@@ -51,7 +48,7 @@ type operatorResult struct {
 	// Setup is what the ChatBackend's first pass took before any space existed.
 	Setup []opStat
 	// CPU is where the CPU went from the first create until every space was Ready.
-	CPU cpuUsage
+	CPU benchkit.CPUUsage
 	// Stream is what keeping the rooms true cost afterwards (-stream-window).
 	Stream streamResult
 }
@@ -65,7 +62,7 @@ func (r operatorResult) MatrixSettled() []opStat { return merge(r.SpacesSettled,
 // runOperator runs the real manager in this process, as main.go wires it, against
 // envtest and the given Dendrite, creates the spaces and waits for them to be Ready.
 func runOperator(ctx context.Context, cfg *rest.Config, direct client.WithWatch, hs *dendrite.Server, token string,
-	probe cpuProbe, w workload, o options) (operatorResult, error) {
+	probe benchkit.CPUProbe, w benchkit.Workload, o options) (operatorResult, error) {
 	var res operatorResult
 	var spaceStats, backendStats, apiStats opStats
 
@@ -106,26 +103,26 @@ func runOperator(ctx context.Context, cfg *rest.Config, direct client.WithWatch,
 	res.Setup = backendStats.snapshot()
 	backendBase, apiBase, passBase := res.Setup, apiStats.snapshot(), reconcilePasses()
 
-	for i := range w.spaces {
-		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: w.namespace(i)}}
+	for i := range w.Spaces {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: w.Namespace(i)}}
 		if err := direct.Create(ctx, ns); err != nil {
 			return res, err
 		}
 	}
-	progress("operator: creating %d CollaborationSpaces", w.spaces)
-	cpu0 := probe.sample()
+	benchkit.Progress("operator: creating %d CollaborationSpaces", w.Spaces)
+	cpu0 := probe.Sample()
 	start := time.Now()
-	for i := range w.spaces {
-		if err := direct.Create(ctx, w.space(i, benchBackend)); err != nil {
+	for i := range w.Spaces {
+		if err := direct.Create(ctx, w.Space(i, benchBackend)); err != nil {
 			return res, fmt.Errorf("cannot create space %d: %w", i, err)
 		}
 	}
 	res.Create = time.Since(start)
-	if res.FirstReady, err = waitAllReady(ctx, direct, w, start, o.timeout); err != nil {
+	if res.FirstReady, err = waitAllReady(ctx, direct, w, start, o.Timeout); err != nil {
 		return res, err
 	}
 	res.Converge = time.Since(start)
-	res.CPU = probe.sample().since(cpu0, res.Converge)
+	res.CPU = probe.Sample().Since(cpu0, res.Converge)
 	res.Spaces = spaceStats.snapshot()
 	res.Backend = subtract(backendStats.snapshot(), backendBase)
 	res.API = subtract(apiStats.snapshot(), apiBase)
@@ -151,7 +148,7 @@ func runOperator(ctx context.Context, cfg *rest.Config, direct client.WithWatch,
 // benchmark reads its pass counts from (main.go's only runs when metrics are scraped).
 func setupControllers(ctx context.Context, mgr ctrl.Manager, spaceChat, backendChat *matrix.Connector, workers int) error {
 	return controllers.Setup(ctx, mgr, controllers.Options{
-		OperatorNamespace:       benchNamespace,
+		OperatorNamespace:       benchkit.OperatorNamespace,
 		MaxConcurrentReconciles: workers,
 		MaxRemovalsPerPass:      5,
 		Chat:                    spaceChat,
@@ -163,11 +160,11 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, spaceChat, backendC
 // createBackend stores the operator's token in a Secret and points a ChatBackend with
 // a directory space at the homeserver, as a platform team would.
 func createBackend(ctx context.Context, c client.Client, hs *dendrite.Server, token string, poll time.Duration) error {
-	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNamespace}}); err != nil {
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchkit.OperatorNamespace}}); err != nil {
 		return err
 	}
 	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "matrix-credentials", Namespace: benchNamespace},
+		ObjectMeta: metav1.ObjectMeta{Name: "matrix-credentials", Namespace: benchkit.OperatorNamespace},
 		Data:       map[string][]byte{"accessToken": []byte(token)},
 	}
 	if err := c.Create(ctx, secret); err != nil {
@@ -197,7 +194,7 @@ func waitBackendReady(ctx context.Context, c client.Client) error {
 		if meta.IsStatusConditionTrue(b.Status.Conditions, collabv1.ReadyCondition) && b.Status.UserID != "" {
 			return nil
 		}
-		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+		if err := benchkit.Sleep(ctx, 100*time.Millisecond); err != nil {
 			return err
 		}
 	}
@@ -211,7 +208,7 @@ func waitBackendReady(ctx context.Context, c client.Client) error {
 // CPU than the operator itself, on the two cores Dendrite needs.
 //
 //nolint:gocyclo // one polling loop that reports each way a wait can end
-func waitAllReady(ctx context.Context, c client.WithWatch, w workload, start time.Time, timeout time.Duration) (time.Duration, error) {
+func waitAllReady(ctx context.Context, c client.WithWatch, w benchkit.Workload, start time.Time, timeout time.Duration) (time.Duration, error) {
 	ctx, cancel := context.WithDeadline(ctx, start.Add(timeout))
 	defer cancel()
 	ready := map[string]bool{}
@@ -222,7 +219,7 @@ func waitAllReady(ctx context.Context, c client.WithWatch, w workload, start tim
 			return fmt.Errorf("space %s/%s is Stalled: %s", s.Namespace, s.Name, c.Message)
 		}
 		key := s.Namespace + "/" + s.Name
-		if isReady(s) {
+		if benchkit.IsReady(s) {
 			ready[key] = true
 			if firstReady == 0 {
 				firstReady = time.Since(start)
@@ -237,7 +234,7 @@ func waitAllReady(ctx context.Context, c client.WithWatch, w workload, start tim
 	for {
 		var list collabv1.CollaborationSpaceList
 		if err := c.List(ctx, &list); err != nil {
-			return 0, waitErr(err, len(ready), w.spaces, timeout)
+			return 0, waitErr(err, len(ready), w.Spaces, timeout)
 		}
 		for i := range list.Items {
 			if err := see(&list.Items[i]); err != nil {
@@ -247,10 +244,10 @@ func waitAllReady(ctx context.Context, c client.WithWatch, w workload, start tim
 		watcher, err := c.Watch(ctx, &collabv1.CollaborationSpaceList{},
 			&client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: list.ResourceVersion}})
 		if err != nil {
-			return 0, waitErr(err, len(ready), w.spaces, timeout)
+			return 0, waitErr(err, len(ready), w.Spaces, timeout)
 		}
 	events:
-		for len(ready) < w.spaces {
+		for len(ready) < w.Spaces {
 			select {
 			case ev, ok := <-watcher.ResultChan():
 				if !ok {
@@ -263,14 +260,14 @@ func waitAllReady(ctx context.Context, c client.WithWatch, w workload, start tim
 					}
 				}
 			case <-tick.C:
-				progress("operator: %d/%d spaces Ready after %s", len(ready), w.spaces, time.Since(start).Round(time.Second))
+				benchkit.Progress("operator: %d/%d spaces Ready after %s", len(ready), w.Spaces, time.Since(start).Round(time.Second))
 			case <-ctx.Done():
 				watcher.Stop()
-				return 0, waitErr(ctx.Err(), len(ready), w.spaces, timeout)
+				return 0, waitErr(ctx.Err(), len(ready), w.Spaces, timeout)
 			}
 		}
 		watcher.Stop()
-		if len(ready) == w.spaces {
+		if len(ready) == w.Spaces {
 			return firstReady, nil
 		}
 	}
@@ -283,19 +280,13 @@ func waitErr(err error, ready, spaces int, timeout time.Duration) error {
 	return err
 }
 
-func isReady(s *collabv1.CollaborationSpace) bool {
-	c := meta.FindStatusCondition(s.Status.Conditions, collabv1.ReadyCondition)
-	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == s.Generation &&
-		s.Status.ObservedGeneration == s.Generation
-}
-
 // settle waits until count stays the same for quiet, at most max.
 func settle(ctx context.Context, count func() int64, quiet, max time.Duration) {
 	deadline := time.Now().Add(max)
 	last := count()
 	lastChange := time.Now()
 	for time.Now().Before(deadline) && time.Since(lastChange) < quiet {
-		if sleep(ctx, 250*time.Millisecond) != nil {
+		if benchkit.Sleep(ctx, 250*time.Millisecond) != nil {
 			return
 		}
 		if n := count(); n != last {
@@ -379,19 +370,4 @@ func subtractPasses(after, before map[string]map[string]int) map[string]map[stri
 		}
 	}
 	return out
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-func progress(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
 }

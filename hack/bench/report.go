@@ -7,15 +7,17 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/opencommons/collab-operator/hack/bench/benchkit"
 )
 
 // report gathers one run's results and renders them as Markdown.
 type report struct {
 	opts     options
-	w        workload
+	w        benchkit.Workload
 	started  time.Time
 	floor    floorResult
-	floorCPU cpuUsage
+	floorCPU benchkit.CPUUsage
 	operator operatorResult
 	steady   steadyResult
 
@@ -28,15 +30,15 @@ const targetRatio = 1.25
 func (r report) markdown() string {
 	var b strings.Builder
 	w, o := r.w, r.opts
-	rooms := float64(w.totalRooms())
+	rooms := float64(w.TotalRooms())
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 
-	p("## %d spaces × %d rooms\n\n", w.spaces, w.rooms)
+	p("## %d spaces × %d rooms\n\n", w.Spaces, w.Rooms)
 	p("Run %s on %s/%s, %d CPUs, %s. %d rooms per side (%d space rooms + %d rooms), "+
 		"%d department leads invited. Operator: %d workers (`--max-concurrent-reconciles`), "+
 		"API client %g QPS / burst %d. Floor: %d workers, %s room state.\n\n",
 		r.started.UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(),
-		w.totalRooms(), w.spaces, w.spaces*w.rooms, w.owners, o.concurrency, o.kubeQPS, o.kubeBurst, o.floorConcurrency, o.floorState)
+		w.TotalRooms(), w.Spaces, w.Spaces*w.Rooms, w.Owners, o.concurrency, o.kubeQPS, o.kubeBurst, o.floorConcurrency, o.floorState)
 
 	fl, op := r.floor, r.operator
 	ratio := op.Converge.Seconds() / fl.Duration.Seconds()
@@ -72,13 +74,13 @@ func (r report) markdown() string {
 		"\"settled\" adds what it did after that until Matrix was quiet for 3 s. "+
 		"The ChatBackend's own first pass (before any space existed: %d requests) is left out of both. "+
 		"Per room means per room made, space rooms included.\n\n",
-		w.spaces, op.Create.Seconds(), op.FirstReady.Seconds(), total(op.Setup))
+		w.Spaces, op.Create.Seconds(), op.FirstReady.Seconds(), total(op.Setup))
 
 	p("Reconcile passes (controller-runtime's `controller_runtime_reconcile_total`), until Ready / settled:\n\n")
 	p("| controller | passes | per space | settled | per space | by result (settled) |\n|---|---:|---:|---:|---:|---|\n")
 	for _, c := range sortedKeys(op.PassesSettled) {
 		n, ns := sum(op.Passes[c]), sum(op.PassesSettled[c])
-		p("| %s | %d | %.2f | %d | %.2f | %s |\n", c, n, float64(n)/float64(w.spaces), ns, float64(ns)/float64(w.spaces),
+		p("| %s | %d | %.2f | %d | %.2f | %s |\n", c, n, float64(n)/float64(w.Spaces), ns, float64(ns)/float64(w.Spaces),
 			formatCounts(op.PassesSettled[c]))
 	}
 	p("\n")
@@ -94,16 +96,16 @@ func (r report) markdown() string {
 	opTable(&b, rooms, []column{{"count", fl.Ops}})
 
 	p("### Operator: API server requests by verb and resource\n\n")
-	apiTable(&b, op.API, op.APISettled, float64(w.spaces))
+	apiTable(&b, op.API, op.APISettled, float64(w.Spaces))
 
 	st := r.steady
 	sr, sw := totals(st.Matrix)
 	apiWrites := st.apiWriteCount()
 	p("### Steady state: one resync pass over every converged space\n\n")
 	p("A fresh reconciler (its own Matrix client, a direct API client that counts writes) reconciles each of the %d spaces once, %d at a time.\n\n",
-		w.spaces, o.concurrency)
+		w.Spaces, o.concurrency)
 	p("| | value | target |\n|---|---:|---:|\n")
-	p("| time | %.1f s (%.0f ms per space) | |\n", st.Duration.Seconds(), float64(st.Duration.Milliseconds())/float64(w.spaces))
+	p("| time | %.1f s (%.0f ms per space) | |\n", st.Duration.Seconds(), float64(st.Duration.Milliseconds())/float64(w.Spaces))
 	p("| Matrix writes | **%d** %s | 0 |\n", sw, verdict(sw == 0))
 	p("| API writes | **%d** %s | 0 |\n", apiWrites, verdict(apiWrites == 0))
 	p("| events emitted | %d %s | 0 |\n", st.Events, verdict(st.Events == 0))
@@ -130,16 +132,16 @@ func (r report) markdown() string {
 	opTable(&b, rooms, []column{{"count", st.Matrix}})
 
 	p("### Memory\n\n| | peak RSS |\n|---|---:|\n")
-	p("| this process (bench, in-process manager, envtest clients) | %s (Go runtime Sys %s) |\n", mib(r.selfRSS), mib(r.goSys))
-	p("| Dendrite, floor | %s |\n", mib(r.floorDendriteRSS))
-	p("| Dendrite, operator | %s |\n\n", mib(r.opDendriteRSS))
+	p("| this process (bench, in-process manager, envtest clients) | %s (Go runtime Sys %s) |\n", benchkit.MiB(r.selfRSS), benchkit.MiB(r.goSys))
+	p("| Dendrite, floor | %s |\n", benchkit.MiB(r.floorDendriteRSS))
+	p("| Dendrite, operator | %s |\n\n", benchkit.MiB(r.opDendriteRSS))
 	return b.String()
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // busy is the share of the machine's CPUs a phase kept busy.
-func busy(u cpuUsage) float64 {
+func busy(u benchkit.CPUUsage) float64 {
 	if u.Wall == 0 {
 		return 0
 	}
@@ -151,10 +153,10 @@ func busy(u cpuUsage) float64 {
 const noiseLimit = 10
 
 // own is the CPU the run's own processes used: Dendrite, this process, the control plane.
-func own(u cpuUsage) time.Duration { return u.Dendrite + u.Self + u.ControlPlane }
+func own(u benchkit.CPUUsage) time.Duration { return u.Dendrite + u.Self + u.ControlPlane }
 
 // foreign is the share of the machine's CPUs processes outside the run kept busy.
-func foreign(u cpuUsage) float64 {
+func foreign(u benchkit.CPUUsage) float64 {
 	if u.Wall == 0 {
 		return 0
 	}
@@ -306,11 +308,4 @@ func meanLatency(ops []opStat, op string) string {
 		}
 	}
 	return latency(agg)
-}
-
-func mib(n uint64) string {
-	if n == 0 {
-		return "–"
-	}
-	return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
 }

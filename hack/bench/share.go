@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/hack/bench/benchkit"
 	"github.com/opencommons/collab-operator/internal/testing/dendrite"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
 )
@@ -97,7 +98,7 @@ func timeJoin(ctx context.Context, c client.Client, member *matrixuser.User, b *
 		if inSpace && joined.IsZero() && member.Join(ctx, joint) == nil {
 			joined = time.Now()
 		}
-		if err := sleep(ctx, sharePoll); err != nil {
+		if err := benchkit.Sleep(ctx, sharePoll); err != nil {
 			return bReady, joined, err
 		}
 	}
@@ -106,7 +107,7 @@ func timeJoin(ctx context.Context, c client.Client, member *matrixuser.User, b *
 
 // ready reads the space into s and reports whether it is Ready at its generation.
 func ready(ctx context.Context, c client.Client, s *collabv1.CollaborationSpace) bool {
-	return c.Get(ctx, client.ObjectKeyFromObject(s), s) == nil && isReady(s)
+	return c.Get(ctx, client.ObjectKeyFromObject(s), s) == nil && benchkit.IsReady(s)
 }
 
 // shareSpace is a Department space "dept" in namespace ns, led by owner, with one
@@ -134,7 +135,7 @@ func waitPending(ctx context.Context, c client.Client, space *collabv1.Collabora
 				return space.Status.Chat.Rooms[0].RoomID, nil
 			}
 		}
-		_ = sleep(ctx, 100*time.Millisecond)
+		_ = benchkit.Sleep(ctx, 100*time.Millisecond)
 	}
 	return "", ctx.Err()
 }

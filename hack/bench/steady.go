@@ -14,6 +14,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/opencommons/collab-operator/hack/bench/benchkit"
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
 	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/forum/nodebb"
@@ -43,7 +44,7 @@ func (s steadyResult) apiWriteCount() int {
 // runSteady runs a fresh reconciler, with its own Matrix client and a direct API
 // client that counts writes, over every space once, as the periodic resync does.
 // Nothing changed since the spaces turned Ready, so it should write nothing.
-func runSteady(ctx context.Context, cfg *rest.Config, w workload, workers int) (steadyResult, error) {
+func runSteady(ctx context.Context, cfg *rest.Config, w benchkit.Workload, workers int) (steadyResult, error) {
 	var res steadyResult
 	var stats opStats
 	direct, err := client.NewWithWatch(cfg, client.Options{Scheme: testenv.Scheme()})
@@ -57,7 +58,7 @@ func runSteady(ctx context.Context, cfg *rest.Config, w workload, workers int) (
 		Scheme:             testenv.Scheme(),
 		Recorder:           rec,
 		Chat:               &matrix.Connector{Observer: stats.observe},
-		Forum:              forumphase.Settings{OperatorNamespace: benchNamespace},
+		Forum:              forumphase.Settings{OperatorNamespace: benchkit.OperatorNamespace},
 		Forums:             forum.Engines{&nodebb.Connector{}},
 		MaxRemovalsPerPass: 5,
 	}
@@ -68,7 +69,7 @@ func runSteady(ctx context.Context, cfg *rest.Config, w workload, workers int) (
 	for range workers {
 		wg.Go(func() {
 			for i := range jobs {
-				req := ctrl.Request{NamespacedName: client.ObjectKey{Namespace: w.namespace(i), Name: w.spaceName(i)}}
+				req := ctrl.Request{NamespacedName: client.ObjectKey{Namespace: w.Namespace(i), Name: w.SpaceName(i)}}
 				if _, err := r.Reconcile(ctx, req); err != nil {
 					mu.Lock()
 					res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", req.NamespacedName, err))
@@ -77,7 +78,7 @@ func runSteady(ctx context.Context, cfg *rest.Config, w workload, workers int) (
 			}
 		})
 	}
-	for i := range w.spaces {
+	for i := range w.Spaces {
 		jobs <- i
 	}
 	close(jobs)
@@ -87,7 +88,7 @@ func runSteady(ctx context.Context, cfg *rest.Config, w workload, workers int) (
 	res.APIWrites = countByKind(writes.Writes())
 	res.Events = int(rec.count())
 	sort.Strings(res.Errors)
-	if len(res.Errors) == w.spaces {
+	if len(res.Errors) == w.Spaces {
 		return res, errors.New("every steady-state pass failed, first: " + res.Errors[0])
 	}
 	return res, nil

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/hack/bench/benchkit"
 	"github.com/opencommons/collab-operator/internal/testing/dendrite"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
 )
@@ -36,12 +37,12 @@ type streamResult struct {
 // the requests of an idle window, then, on a space of its own whose Owner is a
 // person of the bench, times probes hand-made topic changes and as many spec
 // edits.
-func measureStream(ctx context.Context, c client.Client, hs *dendrite.Server, w workload,
+func measureStream(ctx context.Context, c client.Client, hs *dendrite.Server, w benchkit.Workload,
 	opsNow func() []opStat, o options) (streamResult, error) {
-	res := streamResult{Window: o.streamWindow, Rooms: w.totalRooms(), Probes: o.probes}
-	progress("stream: %s idle window over %d rooms", o.streamWindow, w.totalRooms())
+	res := streamResult{Window: o.streamWindow, Rooms: w.TotalRooms(), Probes: o.probes}
+	benchkit.Progress("stream: %s idle window over %d rooms", o.streamWindow, w.TotalRooms())
 	before := opsNow()
-	if err := sleep(ctx, o.streamWindow); err != nil {
+	if err := benchkit.Sleep(ctx, o.streamWindow); err != nil {
 		return res, err
 	}
 	res.Idle = subtract(opsNow(), before)
@@ -73,7 +74,7 @@ func measureStream(ctx context.Context, c client.Client, hs *dendrite.Server, w 
 	if err := drifter.Join(ctx, room); err != nil {
 		return res, fmt.Errorf("the drifter cannot join: %w", err)
 	}
-	progress("stream: %d hand-made changes, then %d spec edits", o.probes, o.probes)
+	benchkit.Progress("stream: %d hand-made changes, then %d spec edits", o.probes, o.probes)
 	if res.Drift, err = timeDrift(ctx, drifter, room, o.probes); err != nil {
 		return res, err
 	}
@@ -85,7 +86,7 @@ func measureStream(ctx context.Context, c client.Client, hs *dendrite.Server, w 
 			return res, err
 		}
 	}
-	progress("stream: %d share probes", o.shareProbes)
+	benchkit.Progress("stream: %d share probes", o.shareProbes)
 	res.Share, err = measureShare(ctx, c, hs, o.shareProbes)
 	return res, err
 }
@@ -135,11 +136,11 @@ func timeEdits(ctx context.Context, c client.Client, space *collabv1.Collaborati
 
 func waitRoom(ctx context.Context, c client.Client, space *collabv1.CollaborationSpace) (string, error) {
 	for ctx.Err() == nil {
-		if err := c.Get(ctx, client.ObjectKeyFromObject(space), space); err == nil && isReady(space) &&
+		if err := c.Get(ctx, client.ObjectKeyFromObject(space), space); err == nil && benchkit.IsReady(space) &&
 			space.Status.Chat != nil && len(space.Status.Chat.Rooms) == 1 {
 			return space.Status.Chat.Rooms[0].RoomID, nil
 		}
-		_ = sleep(ctx, 100*time.Millisecond)
+		_ = benchkit.Sleep(ctx, 100*time.Millisecond)
 	}
 	return "", ctx.Err()
 }
@@ -155,7 +156,7 @@ func waitTopic(ctx context.Context, u *matrixuser.User, room, want string) (time
 		if err := u.State(ctx, room, "m.room.topic", &t); err == nil && t.Topic == want {
 			return time.Since(start), nil
 		}
-		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+		if err := benchkit.Sleep(ctx, 20*time.Millisecond); err != nil {
 			return 0, err
 		}
 	}

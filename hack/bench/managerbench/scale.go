@@ -1,4 +1,4 @@
-package main
+package managerbench
 
 import (
 	"bufio"
@@ -22,26 +22,27 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/hack/bench/benchkit"
 )
 
 // scaleOptions are the settings of -mode scale.
-type scaleOptions struct {
-	members  int           // User members of each space
-	steady   time.Duration // how long to count writes once every space is Ready
-	creators int           // clients creating namespaces and spaces side by side
-	shards   int           // spaces are spread over this many shards; the manager is the first
+type ScaleOptions struct {
+	Members  int           // User members of each space
+	Steady   time.Duration // how long to count writes once every space is Ready
+	Creators int           // clients creating namespaces and spaces side by side
+	Shards   int           // spaces are spread over this many shards; the manager is the first
 }
 
 // shardOf is the shard label value of space i when the run is sharded.
-func (o scaleOptions) shardOf(i int) string { return fmt.Sprintf("shard-%d", i%o.shards) }
+func (o ScaleOptions) shardOf(i int) string { return fmt.Sprintf("shard-%d", i%o.Shards) }
 
 // served is how many of n spaces the measured manager serves: all, or the
 // first shard's.
-func (o scaleOptions) served(n int) int {
-	if o.shards <= 1 {
+func (o ScaleOptions) served(n int) int {
+	if o.Shards <= 1 {
 		return n
 	}
-	return (n + o.shards - 1) / o.shards
+	return (n + o.Shards - 1) / o.Shards
 }
 
 // scaleResult is what -mode scale measured.
@@ -62,10 +63,10 @@ type scaleResult struct {
 // o.spaces namespaces each with one space of o.scale.members User members,
 // samples the manager's RSS every second until every space is Ready, then counts
 // its writes over o.scale.steady of steady state.
-func runScale(ctx context.Context, o options) error {
+func RunScale(ctx context.Context, o Options) error {
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
-	if o.scale.shards > 1 {
-		managerArgs = append(managerArgs, "--watch-label-selector="+collabv1.ShardLabel+"="+o.scale.shardOf(0))
+	if o.Scale.Shards > 1 {
+		managerArgs = append(managerArgs, "--watch-label-selector="+collabv1.ShardLabel+"="+o.Scale.shardOf(0))
 	}
 	rig, err := startManagerRig(ctx, o, "scale", 500)
 	if err != nil {
@@ -80,47 +81,47 @@ func runScale(ctx context.Context, o options) error {
 	}
 	md := res.markdown()
 	fmt.Print(md)
-	if o.out != "" {
-		return os.WriteFile(o.out, []byte(md), 0o644)
+	if o.Out != "" {
+		return os.WriteFile(o.Out, []byte(md), 0o644)
 	}
 	return nil
 }
 
-func measureScale(ctx context.Context, direct client.Client, mgr *managerProcess, apiserver rest.Interface, o options) (scaleResult, error) {
-	res := scaleResult{spaces: o.spaces, members: o.scale.members, steady: o.scale.steady, shards: o.scale.shards}
+func measureScale(ctx context.Context, direct client.Client, mgr *managerProcess, apiserver rest.Interface, o Options) (scaleResult, error) {
+	res := scaleResult{spaces: o.Spaces, members: o.Scale.Members, steady: o.Scale.Steady, shards: o.Scale.Shards}
 	sampleCtx, stopSampling := context.WithCancel(ctx)
 	var sampled atomic.Uint64
 	go sampleRSS(sampleCtx, mgr.cmd.Process.Pid, &sampled)
 	defer stopSampling()
 
-	kindsBefore, err := writesByKind(ctx, apiserver)
+	kindsBefore, err := benchkit.WritesByKind(ctx, apiserver)
 	if err != nil {
 		return res, err
 	}
-	progress("scale: creating %d namespaces, each with a space of %d members", o.spaces, o.scale.members)
+	benchkit.Progress("scale: creating %d namespaces, each with a space of %d members", o.Spaces, o.Scale.Members)
 	start := time.Now()
 	if err := createScaleSpaces(ctx, direct, o); err != nil {
 		return res, err
 	}
 	res.created = time.Since(start)
-	progress("scale: created in %s; waiting for every space to be Ready", res.created.Round(time.Second))
-	if err := waitSpacesReady(ctx, direct, o.scale.served(o.spaces), o.timeout); err != nil {
+	benchkit.Progress("scale: created in %s; waiting for every space to be Ready", res.created.Round(time.Second))
+	if err := waitSpacesReady(ctx, direct, o.Scale.served(o.Spaces), o.Timeout); err != nil {
 		return res, err
 	}
 	res.readyAfterFirst = time.Since(start)
 	res.readyAfterLast = res.readyAfterFirst - res.created
 	stopSampling()
-	res.sampledPeak, res.peakRSS = sampled.Load(), peakRSS(mgr.cmd.Process.Pid)
+	res.sampledPeak, res.peakRSS = sampled.Load(), benchkit.PeakRSS(mgr.cmd.Process.Pid)
 	if res.writes, err = requestsByMethod(ctx, mgr.metrics); err != nil {
 		return res, err
 	}
-	kindsAfter, err := writesByKind(ctx, apiserver)
+	kindsAfter, err := benchkit.WritesByKind(ctx, apiserver)
 	if err != nil {
 		return res, err
 	}
-	res.byKind = writesTable(kindsBefore, kindsAfter, o.spaces, o.scale.served(o.spaces))
-	progress("scale: all Ready after %s; counting writes for %s", res.readyAfterFirst.Round(time.Second), o.scale.steady)
-	if err := sleep(ctx, o.scale.steady); err != nil {
+	res.byKind = benchkit.WritesTable(kindsBefore, kindsAfter, o.Spaces, o.Scale.served(o.Spaces))
+	benchkit.Progress("scale: all Ready after %s; counting writes for %s", res.readyAfterFirst.Round(time.Second), o.Scale.Steady)
+	if err := benchkit.Sleep(ctx, o.Scale.Steady); err != nil {
 		return res, err
 	}
 	after, err := requestsByMethod(ctx, mgr.metrics)
@@ -134,22 +135,22 @@ func measureScale(ctx context.Context, direct client.Client, mgr *managerProcess
 	s, err := mgr.sample(ctx)
 	res.readyRSS, res.readyHeap = s.rss, s.heap
 	if path, err := mgr.saveHeapProfile(ctx); err == nil {
-		progress("scale: the manager's heap profile is in %s (go tool pprof -top %s)", path, path)
+		benchkit.Progress("scale: the manager's heap profile is in %s (go tool pprof -top %s)", path, path)
 	}
 	return res, err
 }
 
 // createScaleSpaces creates the namespaces and spaces with o.scale.creators
 // clients side by side.
-func createScaleSpaces(ctx context.Context, c client.Client, o options) error {
+func createScaleSpaces(ctx context.Context, c client.Client, o Options) error {
 	next := atomic.Int64{}
 	var wg sync.WaitGroup
-	errs := make(chan error, o.scale.creators)
-	for range o.scale.creators {
+	errs := make(chan error, o.Scale.Creators)
+	for range o.Scale.Creators {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= o.spaces || ctx.Err() != nil {
+				if i >= o.Spaces || ctx.Err() != nil {
 					return
 				}
 				ns := fmt.Sprintf("scale-%05d", i)
@@ -157,9 +158,9 @@ func createScaleSpaces(ctx context.Context, c client.Client, o options) error {
 					errs <- err
 					return
 				}
-				space := scaleSpace(ns, o.scale.members)
-				if o.scale.shards > 1 {
-					space.Labels = map[string]string{collabv1.ShardLabel: o.scale.shardOf(i)}
+				space := scaleSpace(ns, o.Scale.Members)
+				if o.Scale.Shards > 1 {
+					space.Labels = map[string]string{collabv1.ShardLabel: o.Scale.shardOf(i)}
 				}
 				if err := c.Create(ctx, space); err != nil {
 					errs <- err
@@ -247,15 +248,15 @@ func (r scaleResult) markdown() string {
 			r.shards, collabv1.ShardLabel, (r.spaces+r.shards-1)/r.shards, collabv1.ShardLabel, "shard-0")
 	}
 	b.WriteString("| | |\n|---|---|\n")
-	fmt.Fprintf(&b, "| manager peak RSS (sampled each second) | %s |\n", mib(r.sampledPeak))
-	fmt.Fprintf(&b, "| manager peak RSS (VmHWM) | %s |\n", mib(r.peakRSS))
-	fmt.Fprintf(&b, "| manager RSS / Go heap in use, steady | %s / %s |\n", mib(r.readyRSS), mib(r.readyHeap))
-	fmt.Fprintf(&b, "| manager GOMEMLIMIT | %s |\n", cmp.Or(managerMemLimit, "none"))
+	fmt.Fprintf(&b, "| manager peak RSS (sampled each second) | %s |\n", benchkit.MiB(r.sampledPeak))
+	fmt.Fprintf(&b, "| manager peak RSS (VmHWM) | %s |\n", benchkit.MiB(r.peakRSS))
+	fmt.Fprintf(&b, "| manager RSS / Go heap in use, steady | %s / %s |\n", benchkit.MiB(r.readyRSS), benchkit.MiB(r.readyHeap))
+	fmt.Fprintf(&b, "| manager GOMEMLIMIT | %s |\n", cmp.Or(ManagerMemLimit, "none"))
 	fmt.Fprintf(&b, "| creating the namespaces and spaces | %s |\n", r.created.Round(time.Second))
 	fmt.Fprintf(&b, "| all Ready after the first create | %s |\n", r.readyAfterFirst.Round(time.Second))
 	fmt.Fprintf(&b, "| all Ready after the last create | %s |\n", r.readyAfterLast.Round(time.Second))
 	for _, m := range []string{"POST", "PUT", "PATCH", "DELETE"} {
-		fmt.Fprintf(&b, "| %s requests until Ready (per space) | %.0f (%.2f) |\n", m, r.writes[m], r.writes[m]/float64(scaleOptions{shards: r.shards}.served(r.spaces)))
+		fmt.Fprintf(&b, "| %s requests until Ready (per space) | %.0f (%.2f) |\n", m, r.writes[m], r.writes[m]/float64(ScaleOptions{Shards: r.shards}.served(r.spaces)))
 	}
 	steady := r.steadyWrites["POST"] + r.steadyWrites["PUT"] + r.steadyWrites["PATCH"] + r.steadyWrites["DELETE"]
 	fmt.Fprintf(&b, "| writes in %s of steady state | %.0f |\n", r.steady, steady)

@@ -1,4 +1,4 @@
-package main
+package managerbench
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/opencommons/collab-operator/hack/bench/benchkit"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -26,9 +27,9 @@ type managerRig struct {
 // startManagerRig starts envtest and the manager (this checkout's, built, or
 // o.secrets.manager). The direct client may send qps requests a second; 0 keeps
 // client-go's default.
-func startManagerRig(ctx context.Context, o options, mode string, qps float32) (*managerRig, error) {
+func startManagerRig(ctx context.Context, o Options, mode string, qps float32) (*managerRig, error) {
 	r := &managerRig{}
-	progress("%s: starting kube-apiserver + etcd (envtest)", mode)
+	benchkit.Progress("%s: starting kube-apiserver + etcd (envtest)", mode)
 	env, cfg, err := testenv.Start()
 	if err != nil {
 		return nil, err
@@ -38,7 +39,7 @@ func startManagerRig(ctx context.Context, o options, mode string, qps float32) (
 		cfg = rest.CopyConfig(cfg)
 		cfg.QPS, cfg.Burst = qps, int(2*qps)
 	}
-	if r.apiserver, err = apiserverMetricsClient(cfg); err != nil {
+	if r.apiserver, err = benchkit.APIServerMetricsClient(cfg); err != nil {
 		r.stop()
 		return nil, err
 	}
@@ -52,9 +53,9 @@ func startManagerRig(ctx context.Context, o options, mode string, qps float32) (
 		return nil, err
 	}
 	r.stops = append(r.stops, func() { _ = os.RemoveAll(dir) })
-	bin, err := managerBinary(ctx, dir, o.secrets.manager)
+	bin, err := managerBinary(ctx, dir, o.Secrets.Manager)
 	if err == nil {
-		err = r.direct.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNamespace}})
+		err = r.direct.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchkit.OperatorNamespace}})
 	}
 	if err == nil {
 		r.mgr, err = startManagerProcess(ctx, env, dir, bin)

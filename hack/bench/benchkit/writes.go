@@ -1,4 +1,4 @@
-package main
+package benchkit
 
 import (
 	"bufio"
@@ -15,7 +15,7 @@ import (
 )
 
 // apiserverMetricsClient reads the API server's /metrics as an administrator.
-func apiserverMetricsClient(cfg *rest.Config) (rest.Interface, error) {
+func APIServerMetricsClient(cfg *rest.Config) (rest.Interface, error) {
 	c := rest.CopyConfig(cfg)
 	c.GroupVersion = nil
 	c.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
@@ -24,7 +24,7 @@ func apiserverMetricsClient(cfg *rest.Config) (rest.Interface, error) {
 
 // writesByKind counts the write requests the API server answered, by verb and
 // resource ("POST rolebindings"), from its apiserver_request_total.
-func writesByKind(ctx context.Context, apiserver rest.Interface) (map[string]float64, error) {
+func WritesByKind(ctx context.Context, apiserver rest.Interface) (map[string]float64, error) {
 	data, err := apiserver.Get().AbsPath("/metrics").DoRaw(ctx)
 	if err != nil {
 		return nil, err
@@ -66,7 +66,7 @@ func writesByKind(ctx context.Context, apiserver rest.Interface) (map[string]flo
 // writesTable lists the manager's writes by kind until Ready, per served space:
 // the API server's counts after minus before, less what the benchmark itself
 // created (a namespace and a space for each space).
-func writesTable(before, after map[string]float64, created, served int) string {
+func WritesTable(before, after map[string]float64, created, served int) string {
 	var b strings.Builder
 	b.WriteString("| write (API server's count, less the benchmark's own creates) | all | per served space |\n|---|---:|---:|\n")
 	for _, k := range slices.Sorted(maps.Keys(after)) {

@@ -1,4 +1,4 @@
-package main
+package managerbench
 
 import (
 	"bufio"
@@ -26,16 +26,17 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/hack/bench/benchkit"
 	"github.com/opencommons/collab-operator/internal/testing/repo"
 )
 
 // secretsOptions are the settings of -mode secrets.
-type secretsOptions struct {
-	count   int           // Secrets the tenants create
-	size    int           // bytes of data in each
-	wait    time.Duration // how long after the last one before measuring again
-	manager string        // a prebuilt manager binary; this checkout's when empty
-	label   string        // names the manager in the report
+type SecretsOptions struct {
+	Count   int           // Secrets the tenants create
+	Size    int           // bytes of data in each
+	Wait    time.Duration // how long after the last one before measuring again
+	Manager string        // a prebuilt manager binary; this checkout's when empty
+	Label   string        // names the manager in the report
 }
 
 // secretsResult is what -mode secrets measured of the manager process.
@@ -58,9 +59,9 @@ type memSample struct {
 // tenants create o.count Secrets of o.size bytes in their namespaces, every one
 // labelled app.kubernetes.io/managed-by=collab-operator as the operator's own
 // objects are, and after o.wait the RSS is measured again.
-func runSecrets(ctx context.Context, o options) error {
+func RunSecrets(ctx context.Context, o Options) error {
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
-	w := workload{spaces: o.spaces, rooms: 0, owners: min(o.owners, o.spaces)}
+	w := benchkit.Workload{Spaces: o.Spaces, Rooms: 0, Owners: min(o.Owners, o.Spaces)}
 	rig, err := startManagerRig(ctx, o, "secrets", 0)
 	if err != nil {
 		return err
@@ -72,60 +73,60 @@ func runSecrets(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	md := res.markdown(o.secrets.label)
+	md := res.markdown(o.Secrets.Label)
 	fmt.Print(md)
-	if o.out != "" {
-		return os.WriteFile(o.out, []byte(md), 0o644)
+	if o.Out != "" {
+		return os.WriteFile(o.Out, []byte(md), 0o644)
 	}
 	return nil
 }
 
 // measureSecrets lets the manager converge w's spaces, samples its memory, has the
 // tenants create their Secrets, waits and samples again.
-func measureSecrets(ctx context.Context, direct client.Client, mgr *managerProcess, w workload, o options) (secretsResult, error) {
-	res := secretsResult{spaces: w.spaces, count: o.secrets.count, size: o.secrets.size}
+func measureSecrets(ctx context.Context, direct client.Client, mgr *managerProcess, w benchkit.Workload, o Options) (secretsResult, error) {
+	res := secretsResult{spaces: w.Spaces, count: o.Secrets.Count, size: o.Secrets.Size}
 	var err error
-	progress("secrets: %d spaces (permissions only) for the manager to serve", w.spaces)
+	benchkit.Progress("secrets: %d spaces (permissions only) for the manager to serve", w.Spaces)
 	start := time.Now()
-	for i := range w.spaces {
-		if err := direct.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: w.namespace(i)}}); err != nil {
+	for i := range w.Spaces {
+		if err := direct.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: w.Namespace(i)}}); err != nil {
 			return res, err
 		}
-		space := w.space(i, "")
+		space := w.Space(i, "")
 		space.Spec.Chat = nil
 		if err := direct.Create(ctx, space); err != nil {
 			return res, err
 		}
 	}
-	if err := waitSpacesReady(ctx, direct, w.spaces, o.timeout); err != nil {
+	if err := waitSpacesReady(ctx, direct, w.Spaces, o.Timeout); err != nil {
 		return res, err
 	}
 	res.converge = time.Since(start)
-	if err := sleep(ctx, 20*time.Second); err != nil { // let the first passes' garbage go
+	if err := benchkit.Sleep(ctx, 20*time.Second); err != nil { // let the first passes' garbage go
 		return res, err
 	}
 	if res.before, err = mgr.sample(ctx); err != nil {
 		return res, err
 	}
-	progress("secrets: manager RSS %s, heap %s; tenants create %d Secrets of %d KiB",
-		mib(res.before.rss), mib(res.before.heap), res.count, res.size>>10)
+	benchkit.Progress("secrets: manager RSS %s, heap %s; tenants create %d Secrets of %d KiB",
+		benchkit.MiB(res.before.rss), benchkit.MiB(res.before.heap), res.count, res.size>>10)
 
 	start = time.Now()
 	for i := range res.count {
-		if err := direct.Create(ctx, tenantSecret(w.namespace(i%w.spaces), i, res.size)); err != nil {
+		if err := direct.Create(ctx, tenantSecret(w.Namespace(i%w.Spaces), i, res.size)); err != nil {
 			return res, fmt.Errorf("cannot create Secret %d: %w", i, err)
 		}
 	}
 	res.create = time.Since(start)
-	if err := sleep(ctx, o.secrets.wait); err != nil {
+	if err := benchkit.Sleep(ctx, o.Secrets.Wait); err != nil {
 		return res, err
 	}
 	if res.after, err = mgr.sample(ctx); err != nil {
 		return res, err
 	}
-	res.peak = peakRSS(mgr.cmd.Process.Pid)
+	res.peak = benchkit.PeakRSS(mgr.cmd.Process.Pid)
 	res.settled = time.Since(start)
-	if err := waitSpacesReady(ctx, direct, w.spaces, time.Minute); err != nil {
+	if err := waitSpacesReady(ctx, direct, w.Spaces, time.Minute); err != nil {
 		return res, fmt.Errorf("after the Secrets: %w", err)
 	}
 	return res, nil
@@ -155,7 +156,7 @@ func managerBinary(ctx context.Context, dir, prebuilt string) (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(dir, "manager")
-	progress("secrets: building the manager")
+	benchkit.Progress("secrets: building the manager")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
 	build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
@@ -165,7 +166,7 @@ func managerBinary(ctx context.Context, dir, prebuilt string) (string, error) {
 }
 
 // managerMemLimit is the manager's GOMEMLIMIT (-manager-gomemlimit).
-var managerMemLimit string
+var ManagerMemLimit string
 
 // managerArgs are flags the mode adds to the manager's (a shard's selector).
 var managerArgs []string
@@ -202,12 +203,12 @@ func startManagerProcess(ctx context.Context, env *envtest.Environment, dir, bin
 	}
 	cmd := exec.Command(bin, "--kubeconfig="+kcPath, "--metrics-bind-address="+metrics,
 		"--health-probe-bind-address="+probes, "--pprof-bind-address="+pprof,
-		"--operator-namespace="+benchNamespace, "--zap-log-level=error")
+		"--operator-namespace="+benchkit.OperatorNamespace, "--zap-log-level=error")
 	cmd.Args = append(cmd.Args, managerArgs...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Env = os.Environ()
-	if managerMemLimit != "" {
-		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+managerMemLimit)
+	if ManagerMemLimit != "" {
+		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+ManagerMemLimit)
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -317,14 +318,14 @@ func waitSpacesReady(ctx context.Context, c client.Client, n int, timeout time.D
 		}
 		ready = 0
 		for i := range list.Items {
-			if isReady(&list.Items[i]) {
+			if benchkit.IsReady(&list.Items[i]) {
 				ready++
 			}
 		}
 		if ready >= n {
 			return nil
 		}
-		if err := sleep(ctx, time.Second); err != nil {
+		if err := benchkit.Sleep(ctx, time.Second); err != nil {
 			return err
 		}
 	}
@@ -336,12 +337,12 @@ func (r secretsResult) markdown(label string) string {
 	fmt.Fprintf(&b, "### The manager's memory and tenants' Secrets (%s)\n\n", label)
 	fmt.Fprintf(&b, "%d spaces (permissions only) served; then %d Secrets of %d KiB (%s in all) created in their "+
 		"namespaces, each labelled %s=%s.\n\n", r.spaces, r.count, r.size>>10,
-		mib(uint64(r.count)*uint64(r.size)), collabv1.ManagedByLabel, collabv1.ManagedByValue)
+		benchkit.MiB(uint64(r.count)*uint64(r.size)), collabv1.ManagedByLabel, collabv1.ManagedByValue)
 	b.WriteString("| | manager RSS | Go heap in use |\n|---|---|---|\n")
-	fmt.Fprintf(&b, "| before, %d spaces Ready | %s | %s |\n", r.spaces, mib(r.before.rss), mib(r.before.heap))
-	fmt.Fprintf(&b, "| after the Secrets (%s later) | %s | %s |\n", r.settled.Round(time.Second), mib(r.after.rss), mib(r.after.heap))
+	fmt.Fprintf(&b, "| before, %d spaces Ready | %s | %s |\n", r.spaces, benchkit.MiB(r.before.rss), benchkit.MiB(r.before.heap))
+	fmt.Fprintf(&b, "| after the Secrets (%s later) | %s | %s |\n", r.settled.Round(time.Second), benchkit.MiB(r.after.rss), benchkit.MiB(r.after.heap))
 	fmt.Fprintf(&b, "| growth | %s | %s |\n", signedMiB(r.before.rss, r.after.rss), signedMiB(r.before.heap, r.after.heap))
-	fmt.Fprintf(&b, "| peak RSS (VmHWM) | %s | |\n\n", mib(r.peak))
+	fmt.Fprintf(&b, "| peak RSS (VmHWM) | %s | |\n\n", benchkit.MiB(r.peak))
 	fmt.Fprintf(&b, "Spaces converged in %s; creating the Secrets took %s.\n", r.converge.Round(time.Second), r.create.Round(time.Second))
 	return b.String()
 }

@@ -1,4 +1,4 @@
-package main
+package benchkit
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ const clockTick = 10 * time.Millisecond
 // elsewhere). Differences of two samples say where a phase's CPU went, which is
 // what makes runs on a shared machine comparable: a Dendrite that burns the same CPU
 // per room on both sides did the same work, however long the wall clock took.
-type cpuSample struct {
+type CPUSample struct {
 	machine      time.Duration // busy time of all CPUs
 	dendrite     time.Duration // the side's Dendrite
 	self         time.Duration // this process: bench, floor client, manager
@@ -24,27 +24,27 @@ type cpuSample struct {
 }
 
 // cpuUsage is what a phase used.
-type cpuUsage struct {
+type CPUUsage struct {
 	Wall                                         time.Duration
 	Machine, Dendrite, Self, ControlPlane, Other time.Duration
 }
 
 // cpuProbe knows the processes whose CPU time is reported.
-type cpuProbe struct {
-	dendrite     int
-	controlPlane []int
+type CPUProbe struct {
+	Dendrite     int
+	ControlPlane []int
 }
 
-func (p cpuProbe) sample() cpuSample {
-	s := cpuSample{machine: machineBusy(), dendrite: processCPU(p.dendrite), self: processCPU(os.Getpid())}
-	for _, pid := range p.controlPlane {
+func (p CPUProbe) Sample() CPUSample {
+	s := CPUSample{machine: machineBusy(), dendrite: processCPU(p.Dendrite), self: processCPU(os.Getpid())}
+	for _, pid := range p.ControlPlane {
 		s.controlPlane += processCPU(pid)
 	}
 	return s
 }
 
-func (s cpuSample) since(start cpuSample, wall time.Duration) cpuUsage {
-	u := cpuUsage{
+func (s CPUSample) Since(start CPUSample, wall time.Duration) CPUUsage {
+	u := CPUUsage{
 		Wall:         wall,
 		Machine:      s.machine - start.machine,
 		Dendrite:     s.dendrite - start.dendrite,
@@ -105,11 +105,11 @@ func machineBusy() time.Duration {
 
 // dendritePID finds the Dendrite whose command line names the configuration in
 // dir; 0 when there is none (or no /proc).
-func dendritePID(dir string) int { return findPID(filepath.Join(dir, "dendrite.yaml")) }
+func DendritePID(dir string) int { return FindPID(filepath.Join(dir, "dendrite.yaml")) }
 
 // findPID finds the process whose command line holds the given string, which
 // names a directory only one process of this run uses; 0 when there is none.
-func findPID(arg string) int {
+func FindPID(arg string) int {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return 0
@@ -129,7 +129,7 @@ func findPID(arg string) int {
 }
 
 // peakRSS is a process's peak resident set (VmHWM).
-func peakRSS(pid int) uint64 {
+func PeakRSS(pid int) uint64 {
 	if pid == 0 {
 		return 0
 	}

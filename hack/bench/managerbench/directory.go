@@ -1,4 +1,4 @@
-package main
+package managerbench
 
 import (
 	"bufio"
@@ -19,15 +19,16 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/hack/bench/benchkit"
 	"github.com/opencommons/collab-operator/internal/testing/slapd"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
 // directoryOptions are the settings of -mode directory.
-type directoryOptions struct {
-	people, groups int
-	poll           time.Duration // the PeopleDirectory's pollInterval
-	steadyPolls    int           // polls counted in the steady state
+type DirectoryOptions struct {
+	People, Groups int
+	Poll           time.Duration // the PeopleDirectory's pollInterval
+	SteadyPolls    int           // polls counted in the steady state
 }
 
 // directoryResult is what -mode directory measured.
@@ -53,17 +54,17 @@ type directoryResult struct {
 // number of polls of an unchanged directory, the queries per poll and the writes
 // to the API server; last, how long one person added to a group takes to reach
 // the space's status.
-func runDirectory(ctx context.Context, o options) error {
+func RunDirectory(ctx context.Context, o Options) error {
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
-	d := o.directory
+	d := o.Directory
 	b := &directoryBench{
 		o:        o,
-		w:        workload{spaces: d.groups, rooms: 0, owners: min(o.owners, d.groups)},
-		perGroup: d.people / d.groups,
-		res:      directoryResult{people: d.people, groups: d.groups, spaces: d.groups, poll: d.poll, steadyPolls: d.steadyPolls},
+		w:        benchkit.Workload{Spaces: d.Groups, Rooms: 0, Owners: min(o.Owners, d.Groups)},
+		perGroup: d.People / d.Groups,
+		res:      directoryResult{people: d.People, groups: d.Groups, spaces: d.Groups, poll: d.Poll, steadyPolls: d.SteadyPolls},
 	}
 
-	progress("directory: seeding slapd with %d people in %d groups", d.people, d.groups)
+	benchkit.Progress("directory: seeding slapd with %d people in %d groups", d.People, d.Groups)
 	ldapSrv, err := slapd.Start(ctx, slapd.Options{Seed: directorySeed(b.w, d, b.perGroup)})
 	if err != nil {
 		return err
@@ -71,7 +72,7 @@ func runDirectory(ctx context.Context, o options) error {
 	defer func() { _ = ldapSrv.Stop() }()
 	b.ldap = ldapSrv
 
-	progress("directory: starting kube-apiserver + etcd (envtest)")
+	benchkit.Progress("directory: starting kube-apiserver + etcd (envtest)")
 	env, cfg, err := testenv.Start()
 	if err != nil {
 		return err
@@ -85,11 +86,11 @@ func runDirectory(ctx context.Context, o options) error {
 		return err
 	}
 	defer func() { _ = os.RemoveAll(tmp) }()
-	bin, err := managerBinary(ctx, tmp, o.secrets.manager)
+	bin, err := managerBinary(ctx, tmp, o.Secrets.Manager)
 	if err != nil {
 		return err
 	}
-	if err := b.direct.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNamespace}}); err != nil {
+	if err := b.direct.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchkit.OperatorNamespace}}); err != nil {
 		return err
 	}
 	if b.mgr, err = startManagerProcess(ctx, env, tmp, bin); err != nil {
@@ -102,16 +103,16 @@ func runDirectory(ctx context.Context, o options) error {
 	}
 	md := b.res.markdown()
 	fmt.Print(md)
-	if o.out != "" {
-		return os.WriteFile(o.out, []byte(md), 0o644)
+	if o.Out != "" {
+		return os.WriteFile(o.Out, []byte(md), 0o644)
 	}
 	return nil
 }
 
 // directoryBench is what the phases of -mode directory share.
 type directoryBench struct {
-	o        options
-	w        workload
+	o        Options
+	w        benchkit.Workload
 	perGroup int
 	ldap     *slapd.Server
 	direct   client.Client
@@ -121,14 +122,14 @@ type directoryBench struct {
 
 // directorySeed is the LDIF of d.people people, perGroup of them in each of
 // d.groups groups, one group per space of w.
-func directorySeed(w workload, d directoryOptions, perGroup int) string {
+func directorySeed(w benchkit.Workload, d DirectoryOptions, perGroup int) string {
 	var seed strings.Builder
 	sfx := slapd.DefaultSuffix
-	for p := range d.people {
+	for p := range d.People {
 		fmt.Fprintf(&seed, "dn: uid=person%05d,ou=people,%s\nobjectClass: inetOrgPerson\nuid: person%05d\ncn: p\nsn: p\nmail: person%05d@example.org\n\n", p, sfx, p, p)
 	}
-	for g := range d.groups {
-		fmt.Fprintf(&seed, "dn: cn=%s-staff,ou=groups,%s\nobjectClass: groupOfNames\ncn: %s-staff\n", w.spaceName(g), sfx, w.spaceName(g))
+	for g := range d.Groups {
+		fmt.Fprintf(&seed, "dn: cn=%s-staff,ou=groups,%s\nobjectClass: groupOfNames\ncn: %s-staff\n", w.SpaceName(g), sfx, w.SpaceName(g))
 		for p := g * perGroup; p < (g+1)*perGroup; p++ {
 			fmt.Fprintf(&seed, "member: uid=person%05d,ou=people,%s\n", p, sfx)
 		}
@@ -156,21 +157,21 @@ func (b *directoryBench) measure(ctx context.Context) error {
 // samples the manager's memory before any directory exists.
 func (b *directoryBench) createSpaces(ctx context.Context) error {
 	w, direct := b.w, b.direct
-	progress("directory: %d spaces (permissions only), one per group", w.spaces)
-	for i := range w.spaces {
-		if err := direct.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: w.namespace(i)}}); err != nil {
+	benchkit.Progress("directory: %d spaces (permissions only), one per group", w.Spaces)
+	for i := range w.Spaces {
+		if err := direct.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: w.Namespace(i)}}); err != nil {
 			return err
 		}
-		space := w.space(i, "")
+		space := w.Space(i, "")
 		space.Spec.Chat = nil
 		if err := direct.Create(ctx, space); err != nil {
 			return err
 		}
 	}
-	if err := waitSpacesReady(ctx, direct, w.spaces, b.o.timeout); err != nil {
+	if err := waitSpacesReady(ctx, direct, w.Spaces, b.o.Timeout); err != nil {
 		return err
 	}
-	if err := sleep(ctx, 10*time.Second); err != nil {
+	if err := benchkit.Sleep(ctx, 10*time.Second); err != nil {
 		return err
 	}
 	var err error
@@ -182,10 +183,10 @@ func (b *directoryBench) createSpaces(ctx context.Context) error {
 // resolved every group and until every space records its people, and the
 // queries of that full read.
 func (b *directoryBench) resolve(ctx context.Context) error {
-	o, d, direct, mgr, sfx := b.o, b.o.directory, b.direct, b.mgr, slapd.DefaultSuffix
-	progress("directory: the PeopleDirectory appears; resolving")
+	o, d, direct, mgr, sfx := b.o, b.o.Directory, b.direct, b.mgr, slapd.DefaultSuffix
+	benchkit.Progress("directory: the PeopleDirectory appears; resolving")
 	if err := direct.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "directory-bind", Namespace: benchNamespace},
+		ObjectMeta: metav1.ObjectMeta{Name: "directory-bind", Namespace: benchkit.OperatorNamespace},
 		Data:       map[string][]byte{"bindDN": []byte(b.ldap.ReaderDN), "password": []byte(b.ldap.ReaderPassword)},
 	}); err != nil {
 		return err
@@ -197,7 +198,7 @@ func (b *directoryBench) resolve(ctx context.Context) error {
 	start := time.Now()
 	dir := &collabv1.PeopleDirectory{
 		ObjectMeta: metav1.ObjectMeta{Name: "company"},
-		Spec: collabv1.PeopleDirectorySpec{Default: true, PollInterval: metav1.Duration{Duration: d.poll},
+		Spec: collabv1.PeopleDirectorySpec{Default: true, PollInterval: metav1.Duration{Duration: d.Poll},
 			LDAP: &collabv1.LDAPDirectory{URL: b.ldap.URL, TLS: collabv1.LDAPTLSNone,
 				BindSecretRef: &collabv1.SecretReference{Name: "directory-bind"},
 				UserBaseDN:    "ou=people," + sfx, GroupBaseDN: "ou=groups," + sfx}},
@@ -205,19 +206,19 @@ func (b *directoryBench) resolve(ctx context.Context) error {
 	if err := direct.Create(ctx, dir); err != nil {
 		return err
 	}
-	if err := poll(ctx, o.timeout, func() (bool, error) {
+	if err := poll(ctx, o.Timeout, func() (bool, error) {
 		if err := direct.Get(ctx, client.ObjectKeyFromObject(dir), dir); err != nil {
 			return false, err
 		}
-		return int(dir.Status.People) == b.perGroup*d.groups && len(dir.Status.Groups) == d.groups, nil
+		return int(dir.Status.People) == b.perGroup*d.Groups && len(dir.Status.Groups) == d.Groups, nil
 	}); err != nil {
 		return fmt.Errorf("the directory did not resolve: %w", err)
 	}
 	b.res.resolve = time.Since(start)
 	b.res.changeDetection = dir.Status.ChangeDetection
-	if err := poll(ctx, o.timeout, func() (bool, error) {
+	if err := poll(ctx, o.Timeout, func() (bool, error) {
 		n, err := spacesWithPeople(ctx, direct, b.perGroup)
-		return n == b.w.spaces, err
+		return n == b.w.Spaces, err
 	}); err != nil {
 		return fmt.Errorf("the spaces did not record their people: %w", err)
 	}
@@ -233,9 +234,9 @@ func (b *directoryBench) resolve(ctx context.Context) error {
 // steadyState measures, over a number of polls of an unchanged directory, the
 // queries per poll, the writes to the API server and the manager's memory.
 func (b *directoryBench) steadyState(ctx context.Context) error {
-	d, direct, mgr, res := b.o.directory, b.direct, b.mgr, &b.res
-	progress("directory: steady state over %d polls of %s", d.steadyPolls, d.poll)
-	if err := sleep(ctx, 2*d.poll); err != nil { // the passes the resolution started end
+	d, direct, mgr, res := b.o.Directory, b.direct, b.mgr, &b.res
+	benchkit.Progress("directory: steady state over %d polls of %s", d.SteadyPolls, d.Poll)
+	if err := benchkit.Sleep(ctx, 2*d.Poll); err != nil { // the passes the resolution started end
 		return err
 	}
 	rv0, err := resourceVersions(ctx, direct)
@@ -246,7 +247,7 @@ func (b *directoryBench) steadyState(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := sleep(ctx, time.Duration(d.steadyPolls)*d.poll); err != nil {
+	if err := benchkit.Sleep(ctx, time.Duration(d.SteadyPolls)*d.Poll); err != nil {
 		return err
 	}
 	q3, err := mgr.directoryQueries(ctx)
@@ -257,7 +258,7 @@ func (b *directoryBench) steadyState(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	res.steadyQueries = (q3 - q2) / float64(d.steadyPolls)
+	res.steadyQueries = (q3 - q2) / float64(d.SteadyPolls)
 	for k, v := range rv1 {
 		if rv0[k] != v {
 			res.steadyWrites++
@@ -266,7 +267,7 @@ func (b *directoryBench) steadyState(ctx context.Context) error {
 	if res.after, err = mgr.sample(ctx); err != nil {
 		return err
 	}
-	res.peak = peakRSS(mgr.cmd.Process.Pid)
+	res.peak = benchkit.PeakRSS(mgr.cmd.Process.Pid)
 	return nil
 }
 
@@ -274,14 +275,14 @@ func (b *directoryBench) steadyState(ctx context.Context) error {
 // space's status.
 func (b *directoryBench) change(ctx context.Context) error {
 	w, direct, sfx := b.w, b.direct, slapd.DefaultSuffix
-	progress("directory: one person joins a group")
+	benchkit.Progress("directory: one person joins a group")
 	start := time.Now()
-	if err := b.ldap.AddMember("cn="+w.spaceName(0)+"-staff,ou=groups,"+sfx, "member", "uid=person09999,ou=people,"+sfx); err != nil {
+	if err := b.ldap.AddMember("cn="+w.SpaceName(0)+"-staff,ou=groups,"+sfx, "member", "uid=person09999,ou=people,"+sfx); err != nil {
 		return err
 	}
-	if err := poll(ctx, b.o.timeout, func() (bool, error) {
+	if err := poll(ctx, b.o.Timeout, func() (bool, error) {
 		s := &collabv1.CollaborationSpace{}
-		if err := direct.Get(ctx, client.ObjectKey{Namespace: w.namespace(0), Name: w.spaceName(0)}, s); err != nil {
+		if err := direct.Get(ctx, client.ObjectKey{Namespace: w.Namespace(0), Name: w.SpaceName(0)}, s); err != nil {
 			return false, err
 		}
 		return s.Status.Members != nil && membersCounted(s.Status.Members) == b.perGroup+1, nil
@@ -340,7 +341,7 @@ func poll(ctx context.Context, timeout time.Duration, cond func() (bool, error))
 		if ok {
 			return nil
 		}
-		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+		if err := benchkit.Sleep(ctx, 100*time.Millisecond); err != nil {
 			return err
 		}
 	}
@@ -384,9 +385,9 @@ func (r directoryResult) markdown() string {
 	fmt.Fprintf(&b, "| steady state: LDAP requests per poll (%d polls) | %.2f |\n", r.steadyPolls, r.steadyQueries)
 	fmt.Fprintf(&b, "| steady state: objects written to the API server | %d |\n", r.steadyWrites)
 	fmt.Fprintf(&b, "| one person added to a group → the space's status.members | %s |\n", r.change.Round(10*time.Millisecond))
-	fmt.Fprintf(&b, "| manager RSS: spaces Ready, before the directory | %s |\n", mib(r.before.rss))
-	fmt.Fprintf(&b, "| manager RSS: directory resolved, steady state | %s (Go heap in use %s) |\n", mib(r.after.rss), mib(r.after.heap))
-	fmt.Fprintf(&b, "| manager peak RSS (VmHWM) | %s |\n", mib(r.peak))
+	fmt.Fprintf(&b, "| manager RSS: spaces Ready, before the directory | %s |\n", benchkit.MiB(r.before.rss))
+	fmt.Fprintf(&b, "| manager RSS: directory resolved, steady state | %s (Go heap in use %s) |\n", benchkit.MiB(r.after.rss), benchkit.MiB(r.after.heap))
+	fmt.Fprintf(&b, "| manager peak RSS (VmHWM) | %s |\n", benchkit.MiB(r.peak))
 	return b.String()
 }
 
