@@ -53,6 +53,7 @@ type options struct {
 	transientGrace       time.Duration
 	orphanGrace          time.Duration
 	reapInterval         time.Duration
+	insightsInterval     time.Duration
 	operatorNamespace    string
 	credentialsNamespace string
 	forumEndpoint        string
@@ -93,6 +94,8 @@ func parseFlags() options {
 		"How old a room an interrupted create left behind must be before the reaper adopts or removes it.")
 	flag.DurationVar(&o.reapInterval, "reap-interval", 5*time.Minute,
 		"How often each ChatBackend looks for rooms interrupted creates left behind.")
+	flag.DurationVar(&o.insightsInterval, "insights-interval", time.Hour,
+		"How often the openness insights are computed from the rooms' history into each space's status.insights and the metrics; 0 turns them off.")
 	flag.IntVar(&o.maxRemovalsPerPass, "max-member-removals", 5,
 		"With memberPolicy Authoritative, the most accounts removed from one space per hour (chat and forum together); "+
 			"the rest are held back until the hour passes or the space's approve-removals annotation lets them go.")
@@ -146,6 +149,7 @@ func main() {
 		TransientGrace:          o.transientGrace,
 		OrphanGrace:             o.orphanGrace,
 		ReapInterval:            o.reapInterval,
+		InsightsInterval:        o.insightsInterval,
 		Shard:                   o.shard,
 		SpacesOnly:              !o.backendControllers,
 	}); err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/opencommons/collab-operator/controllers/chatbackend/reaper"
 	"github.com/opencommons/collab-operator/controllers/chatbackend/stream"
 	"github.com/opencommons/collab-operator/controllers/forumbackend"
+	"github.com/opencommons/collab-operator/controllers/openness"
 	"github.com/opencommons/collab-operator/controllers/peopledirectory"
 	"github.com/opencommons/collab-operator/controllers/space"
 	"github.com/opencommons/collab-operator/internal/chat"
@@ -85,6 +86,12 @@ type Options struct {
 	// (ShardCacheOptions); every space when nil or empty. A sharded manager's
 	// backend controllers read the spaces of every shard (AllShards).
 	Shard labels.Selector
+	// InsightsInterval is how often the openness insights are computed into
+	// the spaces' status.insights and the metrics (--insights-interval); never
+	// when 0. InsightsMaxPages bounds the history requests per room and
+	// refresh (100 messages each); 20 when 0.
+	InsightsInterval time.Duration
+	InsightsMaxPages int
 	// SpacesOnly is --backend-controllers=false: another manager does what
 	// concerns a backend as a whole (status, directory, reaper, protection);
 	// this one runs only its spaces, its own /sync streams (StreamsOnly) and the
@@ -163,6 +170,14 @@ func setupBackends(ctx context.Context, mgr ctrl.Manager, o Options, opts func(i
 	if !o.SpacesOnly {
 		if err := backendprotection.Setup(mgr, allSpaces, recorder, opts(0)); err != nil {
 			return err
+		}
+		// The insights count across departments, so they are computed where
+		// every shard's spaces are read.
+		if o.InsightsInterval > 0 {
+			if err := mgr.Add(&openness.Refresher{Client: allSpaces, Chat: o.Chat, CredentialsNamespace: o.CredentialsNamespace,
+				Interval: o.InsightsInterval, MaxPages: o.InsightsMaxPages}); err != nil {
+				return err
+			}
 		}
 	}
 	uninstalling := uninstall.Check{Reader: mgr.GetAPIReader(), OperatorNamespace: o.OperatorNamespace}

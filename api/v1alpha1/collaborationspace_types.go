@@ -338,19 +338,6 @@ type CollaborationSpaceSpec struct {
 	Insights *SpaceInsights `json:"insights,omitempty"`
 }
 
-// SpaceInsights is a space's choice about the openness insights.
-type SpaceInsights struct {
-	// Enabled: false opts the space out.
-	// +kubebuilder:default=true
-	// +optional
-	Enabled *bool `json:"enabled,omitempty"`
-}
-
-// InsightsEnabled reports whether the space counts in the openness insights.
-func (s *CollaborationSpace) InsightsEnabled() bool {
-	return s.Spec.Insights == nil || s.Spec.Insights.Enabled == nil || *s.Spec.Insights.Enabled
-}
-
 // RoomStatus is a room as the chat server knows it.
 type RoomStatus struct {
 	// Name of the room in the spec.
@@ -459,6 +446,11 @@ type CollaborationSpaceStatus struct {
 	// directory, and the removal budget's accounting.
 	// +optional
 	Members *MembersStatus `json:"members,omitempty"`
+	// Insights are the space's openness figures over the last 7 and 30 days
+	// (counts only, never about one person), refreshed by the manager
+	// (--insights-interval). Absent while the space is out of the insights.
+	// +optional
+	Insights *InsightsStatus `json:"insights,omitempty"`
 }
 
 // CollaborationSpace is a department's self-service request for chat rooms, a forum

@@ -2,19 +2,24 @@ package client
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
 	"github.com/opencommons/collab-operator/internal/insights"
 	"github.com/opencommons/collab-operator/internal/insightsread"
+	"github.com/opencommons/collab-operator/internal/metrics"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
+	"github.com/opencommons/collab-operator/internal/testing/wait"
 )
 
 // department makes a space of namespace name whose people are dave (Owner of
@@ -175,4 +180,45 @@ func TestInsightsCountWhatPeopleSaid(t *testing.T) {
 	if got := r.OpenShare; got != n(7.0/17, 10) {
 		t.Errorf("open share = %+v, want the 7 of 17 messages sent in the shared room (legal's and audit's uncounted)", got)
 	}
+
+	insightsInStatus(t, map[string]*collabv1.InsightsWindow{
+		// The same figures in whole percents, for the last 7 and 30 days alike.
+		"research": {Messages: ptr.To[int32](12), ActivePeople: ptr.To[int32](10), BreadthPercent: ptr.To[int32](83),
+			Reach: ptr.To[int32](5), ReachSharePercent: ptr.To[int32](42), CrossAnswers: ptr.To[int32](5), Suppressed: []string{"leaders"}},
+		"sales": {Messages: ptr.To[int32](5), ActivePeople: ptr.To[int32](5), BreadthPercent: ptr.To[int32](83),
+			Reach: ptr.To[int32](0), ReachSharePercent: ptr.To[int32](0), CrossAnswers: ptr.To[int32](0), Suppressed: []string{"leaders"}},
+		"legal": nil, "audit": nil,
+	})
+	if got := testutil.ToFloat64(metrics.SpaceInsight.WithLabelValues("research", "research", "30d", "crossAnswers")); got != 5 {
+		t.Errorf("collab_space_insight{space=research,figure=crossAnswers} = %v, want 5", got)
+	}
+	if got := testutil.ToFloat64(metrics.DepartmentAnswers.WithLabelValues("30d", "sales/sales", "research/research")); got != 4 {
+		t.Errorf("collab_department_answers{from=sales,to=research} = %v, want 4", got)
+	}
+}
+
+// insightsInStatus waits until the manager, which computes the insights every
+// insightsInterval, shows want in each space's status.insights (the space of
+// namespace and name key), for both windows; nil wants none at all.
+func insightsInStatus(t *testing.T, want map[string]*collabv1.InsightsWindow) {
+	t.Helper()
+	wait.Eventually(t, time.Minute, "the openness insights in the spaces' status", func() (bool, string) {
+		for name, w := range want {
+			space := &collabv1.CollaborationSpace{}
+			if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: name, Name: name}, space); err != nil {
+				return false, err.Error()
+			}
+			got := space.Status.Insights
+			switch {
+			case w == nil && got != nil:
+				return false, fmt.Sprintf("%s is out of the insights, yet its status has %+v", name, got)
+			case w == nil:
+			case got == nil:
+				return false, name + " has no status.insights yet"
+			case !cmp.Equal(*w, got.Week) || !cmp.Equal(*w, got.Month):
+				return false, fmt.Sprintf("%s's status.insights (-want +got):\n%s%s", name, cmp.Diff(*w, got.Week), cmp.Diff(*w, got.Month))
+			}
+		}
+		return true, ""
+	})
 }

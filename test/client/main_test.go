@@ -42,6 +42,10 @@ var (
 
 func password(name string) string { return "password-" + name }
 
+// insightsInterval is how often the suite's manager computes the openness
+// insights (TestInsightsCountWhatPeopleSaid reads them in status).
+const insightsInterval = 5 * time.Second
+
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
 func run(m *testing.M) int {
@@ -69,6 +73,7 @@ func run(m *testing.M) int {
 	operator = people["collab-operator"]
 	mgr, err := managertest.Start(ctx, suite.Config, managertest.Options{
 		OperatorNamespace: operatorNamespace, MaxConcurrentReconciles: 4, MaxRemovalsPerPass: 5,
+		InsightsInterval: insightsInterval,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -2,6 +2,7 @@ package packaging
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -246,6 +247,26 @@ func TestHelmValues(t *testing.T) {
 				eps, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
 				if ep := eps[0].(map[string]any); ep["scheme"] != "http" || ep["port"] != "http" || ep["tlsConfig"] != nil {
 					t.Errorf("endpoint %v, want plain http", ep)
+				}
+			},
+		},
+		"grafanaDashboard ships the openness dashboard for Grafana's sidecar": {
+			set: []string{"grafanaDashboard.enabled=true"},
+			check: func(t *testing.T, objs map[string]*unstructured.Unstructured) {
+				cm := objs["ConfigMap/"+ns+"/collab-operator-collab-openness-dashboard"]
+				if cm == nil {
+					t.Fatal("no dashboard ConfigMap")
+				}
+				if cm.GetLabels()["grafana_dashboard"] != "1" {
+					t.Errorf("labels %v lack grafana_dashboard: \"1\"", cm.GetLabels())
+				}
+				got, _, _ := unstructured.NestedString(cm.Object, "data", "collab-openness.json")
+				want, err := os.ReadFile(filepath.Join(repoRoot, "config/grafana/collab-openness.json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != strings.TrimSuffix(string(want), "\n") {
+					t.Errorf("the ConfigMap's dashboard differs from config/grafana/collab-openness.json")
 				}
 			},
 		},

@@ -58,6 +58,9 @@ func TestHelmInSync(t *testing.T) {
 
 	if *update {
 		for path, data := range want {
+			if err := os.MkdirAll(filepath.Dir(filepath.Join(repoRoot, path)), 0o755); err != nil {
+				t.Fatal(err)
+			}
 			if err := os.WriteFile(filepath.Join(repoRoot, path), data, 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -151,6 +154,18 @@ func chartCopies() (map[string][]byte, error) {
 		}
 		out[filepath.Join(chartDir, "templates", r.dst)] = tmpl
 	}
+	dashboards, err := filepath.Glob(filepath.Join(repoRoot, "config/grafana/*.json"))
+	if err != nil {
+		return nil, err
+	}
+	for _, src := range dashboards {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			return nil, err
+		}
+		// templates/grafana-dashboards.yaml reads them with .Files: verbatim.
+		out[filepath.Join(chartDir, "dashboards", filepath.Base(src))] = data
+	}
 	admission, err := filepath.Glob(filepath.Join(repoRoot, "config/admission/*.yaml"))
 	if err != nil {
 		return nil, err
@@ -233,7 +248,11 @@ func staleCopies(want map[string][]byte) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range append(crds, templates...) {
+	dashboards, err := filepath.Glob(filepath.Join(repoRoot, chartDir, "dashboards", "*"))
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range append(append(crds, templates...), dashboards...) {
 		rel, err := filepath.Rel(repoRoot, f)
 		if err != nil {
 			return nil, err

@@ -45,6 +45,8 @@ type Options struct {
 	PassTimeout time.Duration
 	// ForumEndpointOverride is --forum-endpoint-override.
 	ForumEndpointOverride string
+	// InsightsInterval is --insights-interval; no insights when 0.
+	InsightsInterval time.Duration
 	// ChatRequests and ForumRequests, when set, see every request the manager
 	// makes to a chat server or a forum.
 	ChatRequests, ForumRequests reqobserve.RequestObserver
@@ -80,6 +82,7 @@ func Start(ctx context.Context, cfg *rest.Config, o Options) (*Manager, error) {
 		MaxRemovalsPerPass:      o.MaxRemovalsPerPass,
 		PassTimeout:             o.PassTimeout,
 		ForumEndpointOverride:   o.ForumEndpointOverride,
+		InsightsInterval:        o.InsightsInterval,
 		Metrics:                 prometheus.NewRegistry(),
 		SkipNameValidation:      true,
 	}

@@ -1,0 +1,177 @@
+// Package openness keeps the openness insights where people look for them: in
+// each CollaborationSpace's status.insights and in the manager's metrics. The
+// Refresher reads the spaces' rooms' history (sender, time and what a message
+// answers, never its content; internal/insightsread), computes the figures
+// over the last 7 and 30 days (internal/insights, which hides any figure
+// resting on too few people) and writes what changed. As it reads the history
+// afresh each time, a restarted manager loses nothing.
+package openness
+
+import (
+	"context"
+	"math"
+	"slices"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/chat"
+	"github.com/opencommons/collab-operator/internal/insights"
+	"github.com/opencommons/collab-operator/internal/insightsread"
+	"github.com/opencommons/collab-operator/internal/metrics"
+	"github.com/opencommons/collab-operator/internal/statuspatch"
+)
+
+// The windows status.insights and the metrics show.
+var (
+	week  = window{name: "7d", span: 7 * 24 * time.Hour}
+	month = window{name: "30d", span: 30 * 24 * time.Hour}
+)
+
+type window struct {
+	name string
+	span time.Duration
+}
+
+// Refresher computes the openness insights every Interval, as a runnable of the
+// manager that only the leader runs.
+type Refresher struct {
+	// Client lists the spaces, policies and namespaces and writes the spaces'
+	// status; Secrets it reads are never cached.
+	Client client.Client
+	// Chat reaches the spaces' chat servers; CredentialsNamespace is where
+	// their Secrets are.
+	Chat                 chat.Connector
+	CredentialsNamespace string
+	// Interval between two refreshes.
+	Interval time.Duration
+	// MaxPages bounds the history requests per room and refresh (100 messages
+	// each); insightsread's default when 0.
+	MaxPages int
+}
+
+// NeedLeaderElection implements manager.LeaderElectionRunnable: one manager
+// reads the history and writes the figures.
+func (r *Refresher) NeedLeaderElection() bool { return true }
+
+// Start refreshes at once and then every Interval until ctx ends. A refresh
+// that fails is logged and tried again on the next tick.
+func (r *Refresher) Start(ctx context.Context) error {
+	log := ctrl.LoggerFrom(ctx).WithName("insights")
+	ticker := time.NewTicker(r.Interval)
+	defer ticker.Stop()
+	for {
+		if err := r.Refresh(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Error(err, "Cannot refresh the openness insights")
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		}
+	}
+}
+
+// Refresh computes the figures as of now and writes them where they changed.
+func (r *Refresher) Refresh(ctx context.Context, now time.Time) error {
+	in, err := insightsread.Read(ctx, r.Client, now.Add(-month.span),
+		insightsread.Options{Chat: r.Chat, CredentialsNamespace: r.CredentialsNamespace, MaxPages: r.MaxPages})
+	if err != nil {
+		return err
+	}
+	minPeople := max(insights.DefaultMinPeople, in.MinPeople)
+	reports := map[window]insights.Report{}
+	for _, w := range []window{week, month} {
+		reports[w] = insights.Compute(in.Org, in.Messages, insights.Window{From: now.Add(-w.span), To: now}, minPeople)
+	}
+	publish(reports)
+	metrics.InsightsRefreshed.SetToCurrentTime()
+	incomplete := map[string]bool{}
+	for _, room := range in.Incomplete {
+		incomplete[in.Org.Rooms[room].Space] = true
+	}
+	var spaces collabv1.CollaborationSpaceList
+	if err := r.Client.List(ctx, &spaces); err != nil {
+		return err
+	}
+	for i := range spaces.Items {
+		space := &spaces.Items[i]
+		key := space.Namespace + "/" + space.Name
+		var st *collabv1.InsightsStatus
+		if f, ok := reports[month].Spaces[key]; ok {
+			st = &collabv1.InsightsStatus{ComputedAt: metav1.NewTime(now.Truncate(time.Second)), Week: windowStatus(reports[week].Spaces[key]),
+				Month: windowStatus(f), Incomplete: incomplete[key]}
+		}
+		if err := r.write(ctx, space, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write sets status.insights unless the figures are the ones it holds: a
+// refresh that finds nothing new writes nothing, and computedAt says when the
+// figures were last found to change.
+func (r *Refresher) write(ctx context.Context, space *collabv1.CollaborationSpace, st *collabv1.InsightsStatus) error {
+	if sameFigures(space.Status.Insights, st) {
+		return nil
+	}
+	before := space.DeepCopy()
+	space.Status.Insights = st
+	return statuspatch.Patch(ctx, r.Client, before, space)
+}
+
+func sameFigures(a, b *collabv1.InsightsStatus) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	a, b = a.DeepCopy(), b.DeepCopy()
+	b.ComputedAt = a.ComputedAt
+	return equality.Semantic.DeepEqual(a, b)
+}
+
+// windowStatus turns a window's figures into status: counts as they are,
+// shares as whole percents, a suppressed figure left out and named.
+func windowStatus(f insights.SpaceFigures) collabv1.InsightsWindow {
+	var w collabv1.InsightsWindow
+	for _, fig := range figuresOf(f) {
+		if fig.value.Suppressed {
+			w.Suppressed = append(w.Suppressed, fig.name)
+			continue
+		}
+		v := fig.value.Value
+		if fig.share {
+			v *= 100
+		}
+		*fig.field(&w) = ptrTo(int32(math.Round(v)))
+	}
+	slices.Sort(w.Suppressed)
+	return w
+}
+
+// figure is one of a space's figures: its name in status and in the metrics,
+// whether it is a share, and where status keeps it.
+type figure struct {
+	name  string
+	share bool
+	value insights.Figure
+	field func(*collabv1.InsightsWindow) **int32
+}
+
+func figuresOf(f insights.SpaceFigures) []figure {
+	return []figure{
+		{"messages", false, f.Messages, func(w *collabv1.InsightsWindow) **int32 { return &w.Messages }},
+		{"activePeople", false, f.ActivePeople, func(w *collabv1.InsightsWindow) **int32 { return &w.ActivePeople }},
+		{"breadth", true, f.Breadth, func(w *collabv1.InsightsWindow) **int32 { return &w.BreadthPercent }},
+		{"reach", false, f.Reach, func(w *collabv1.InsightsWindow) **int32 { return &w.Reach }},
+		{"reachShare", true, f.ReachShare, func(w *collabv1.InsightsWindow) **int32 { return &w.ReachSharePercent }},
+		{"crossAnswers", false, f.CrossAnswers, func(w *collabv1.InsightsWindow) **int32 { return &w.CrossAnswers }},
+		{"leaders", true, f.Leaders, func(w *collabv1.InsightsWindow) **int32 { return &w.LeadersPercent }},
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
