@@ -5,12 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
-	"io"
-	"maps"
-	"slices"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/opencommons/collab-operator/internal/engines"
@@ -107,97 +101,25 @@ func runReport(ctx context.Context, e env, args []string) int {
 	}
 	minPeople := max(flags.minPeople, in.MinPeople) // a policy may raise it
 	var reports []insights.Report
+	var titled []insights.Titled
 	for _, w := range reportWindows {
-		reports = append(reports, insights.Compute(in.Org, in.Messages, insights.Window{From: now.Add(-w.span), To: now}, minPeople))
+		r := insights.Compute(in.Org, in.Messages, insights.Window{From: now.Add(-w.span), To: now}, minPeople)
+		reports = append(reports, r)
+		titled = append(titled, insights.Titled{Name: w.name, Report: r})
 	}
 	switch flags.output {
 	case "json":
 		err = json.NewEncoder(e.stdout).Encode(reports)
 	case "html":
-		var titled []insights.Titled
-		for i, r := range reports {
-			titled = append(titled, insights.Titled{Name: reportWindows[i].name, Report: r})
-		}
 		err = insights.WriteHTML(e.stdout, titled, minPeople)
 	default:
-		err = writeReport(e.stdout, reports, in.Incomplete, minPeople)
+		err = insights.WriteText(e.stdout, titled, in.Incomplete, minPeople)
 	}
 	if err != nil {
 		say(e.stderr, "%s report: %v\n", e.prog, err)
 		return exitFindings
 	}
 	return exitOK
-}
-
-// writeReport prints each window's figures as tables.
-func writeReport(w io.Writer, reports []insights.Report, incomplete []string, minPeople int) error {
-	for i, r := range reports {
-		say(w, "%s (%s – %s); · rests on fewer than %d people\n\n", reportWindows[i].name,
-			r.Window.From.Format(time.DateOnly), r.Window.To.Format(time.DateOnly), minPeople)
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-		_, _ = fmt.Fprintln(tw, "SPACE\tMESSAGES\tPEOPLE\tBREADTH\tREACH\tREACH SHARE\tANSWERS ACROSS\tLEADERS\t")
-		for _, key := range slices.Sorted(maps.Keys(r.Spaces)) {
-			s := r.Spaces[key]
-			_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", key, count(s.Messages), count(s.ActivePeople),
-				percent(s.Breadth), count(s.Reach), percent(s.ReachShare), count(s.CrossAnswers), percent(s.Leaders))
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		say(w, "\nWho answers whom (rows answer columns):\n\n")
-		if err := writeMatrix(w, r.Answers); err != nil {
-			return err
-		}
-		say(w, "\nMessages in Open spaces and shared rooms: %s\n\n", percent(r.OpenShare))
-	}
-	if len(incomplete) > 0 {
-		say(w, "Rooms whose history was longer than --max-pages (their oldest messages are not counted): %s\n",
-			strings.Join(incomplete, ", "))
-	}
-	return nil
-}
-
-// writeMatrix prints the department matrix of answers.
-func writeMatrix(w io.Writer, answers map[string]map[string]insights.Figure) error {
-	depts := map[string]bool{}
-	for from, row := range answers {
-		depts[from] = true
-		for to := range row {
-			depts[to] = true
-		}
-	}
-	keys := slices.Sorted(maps.Keys(depts))
-	if len(keys) == 0 {
-		say(w, "No answers in this window.\n")
-		return nil
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	_, _ = fmt.Fprintf(tw, "FROM \\ TO\t%s\t\n", strings.Join(keys, "\t"))
-	for _, from := range keys {
-		cells := make([]string, len(keys))
-		for i, to := range keys {
-			cells[i] = "0"
-			if f, ok := answers[from][to]; ok {
-				cells[i] = count(f)
-			}
-		}
-		_, _ = fmt.Fprintf(tw, "%s\t%s\t\n", from, strings.Join(cells, "\t"))
-	}
-	return tw.Flush()
-}
-
-func count(f insights.Figure) string {
-	if f.Suppressed {
-		return "·"
-	}
-	return fmt.Sprintf("%.0f", f.Value)
-}
-
-func percent(f insights.Figure) string {
-	if f.Suppressed {
-		return "·"
-	}
-	return fmt.Sprintf("%.0f%%", 100*f.Value)
 }
 
 // report joins the commands table from its own file.
