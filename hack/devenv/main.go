@@ -61,6 +61,10 @@ func run(ctx context.Context, o options) error {
 	if err := env.WaitReady(ctx, o.timeout); err != nil {
 		return err
 	}
+	fmt.Println("==> The sample people talk")
+	if err := env.PlayConversation(ctx); err != nil {
+		return err
+	}
 	env.Report(ctx)
 	if o.exitReady {
 		return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -26,6 +27,19 @@ const (
 // person can log in with any Matrix client and look around.
 var samplePeople = []string{"alice", "bob", "carol", "dave", "erin", "frank"}
 
+// colleagues are the rest of engineering and marketing (through their groups):
+// enough people for the openness insights to show figures (make dev's
+// conversation, conversation.go) past the sample policy's minimum of 8.
+var (
+	engineers = []string{"gina", "hugo", "ines", "jack", "kate"}
+	marketers = []string{"liam", "mia", "noah", "olga", "paul"}
+)
+
+// devPeople are everyone with an account and a directory entry.
+func devPeople() []string {
+	return append(append(slices.Clone(samplePeople), engineers...), marketers...)
+}
+
 // startDendrite runs a homeserver, registers the operator's account and the samples'
 // people, and wires a ChatBackend to it through a Secret, as a platform team would.
 func (e *Env) startDendrite(ctx context.Context) error {
@@ -44,7 +58,7 @@ func (e *Env) startDendrite(ctx context.Context) error {
 		return err
 	}
 	e.operator = matrixuser.New(hs.URL, id, token)
-	for _, name := range samplePeople {
+	for _, name := range devPeople() {
 		if _, _, err := hs.RegisterUser(ctx, name, devPassword(name), false); err != nil {
 			return err
 		}

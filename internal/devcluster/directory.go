@@ -21,16 +21,16 @@ import (
 const devDirectory = "company"
 
 // devGroups is the sample organisation: the groups the samples name, with people
-// who have Matrix accounts (samplePeople). engineering nests platform.
+// who have Matrix accounts (devPeople). engineering nests platform.
 var devGroups = []struct {
 	name   string
 	people []string
 	nested []string
 }{
 	{name: "eng-leads", people: []string{"dave"}},
-	{name: "engineering", people: []string{"bob"}, nested: []string{"platform"}},
+	{name: "engineering", people: append([]string{"bob"}, engineers...), nested: []string{"platform"}},
 	{name: "platform", people: []string{"frank"}},
-	{name: "marketing", people: []string{"erin", "bob"}},
+	{name: "marketing", people: append([]string{"erin", "bob"}, marketers...)},
 	{name: "people-leads", people: []string{"carol"}},
 	{name: "people-team", people: []string{"alice"}},
 	{name: "design-leads", people: []string{"carol"}},
@@ -43,7 +43,7 @@ var devGroups = []struct {
 func devLDIF() string {
 	var b strings.Builder
 	sfx := slapd.DefaultSuffix
-	for _, p := range samplePeople {
+	for _, p := range devPeople() {
 		fmt.Fprintf(&b, "dn: uid=%[1]s,ou=people,%[2]s\nobjectClass: inetOrgPerson\nuid: %[1]s\ncn: %[1]s\nsn: %[1]s\nmail: %[1]s@example.org\n\n", p, sfx)
 	}
 	for _, g := range devGroups {

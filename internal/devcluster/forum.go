@@ -33,7 +33,7 @@ func (e *Env) startForum(ctx context.Context) error {
 		return err
 	}
 	e.stoppers = append(e.stoppers, func() { _ = e.forum.Close() })
-	for _, name := range samplePeople {
+	for _, name := range devPeople() {
 		e.forum.AddUser(name) // as if each had logged in once
 	}
 	secret := &corev1.Secret{

@@ -28,7 +28,7 @@ func (e *Env) startOperator(ctx context.Context) error {
 	if err := e.start("operator", bin, "--kubeconfig="+e.kubeconfig,
 		"--metrics-bind-address="+metrics, "--health-probe-bind-address="+probes,
 		"--forum-endpoint-override="+e.forum.URL(), "--operator-namespace="+operatorNamespace,
-		"--zap-log-level=info"); err != nil {
+		"--insights-interval="+insightsInterval.String(), "--zap-log-level=info"); err != nil {
 		return err
 	}
 	return waitHTTP(ctx, "http://"+probes+"/readyz", 60*time.Second)

@@ -35,6 +35,7 @@ func (e *Env) Report(ctx context.Context) {
 	e.reportChat(ctx)
 	e.reportMembers(ctx)
 	e.reportPeople(ctx)
+	e.reportInsights(ctx)
 	e.say("Cluster: KUBECONFIG=%s  (logs of every process in %s)", e.kubeconfig, e.dir)
 	e.say("Operator metrics: http://%s/metrics", e.metricsAddr)
 	e.say("On a real cluster: make deploy IMG=… (kustomize, config/default) or helm install collab-operator charts/collab-operator")
