@@ -109,6 +109,7 @@ func (e *Env) PlayConversation(ctx context.Context) error {
 		}
 	}
 	e.say("%d people said %d things in engineering's and marketing's rooms, across departments", len(people), len(conversation))
+	e.talked = time.Now()
 	return nil
 }
 
@@ -175,14 +176,16 @@ func (e *Env) reportInsights(ctx context.Context) {
 }
 
 // waitForInsights waits, two refreshes at most, for the manager to have
-// counted the conversation into engineering's status.
+// counted the conversation (if one was played) into engineering's status.
 func (e *Env) waitForInsights(ctx context.Context) {
+	if e.talked.IsZero() {
+		return
+	}
 	deadline := time.Now().Add(2*insightsInterval + 10*time.Second)
 	for time.Now().Before(deadline) {
 		space := &collabv1.CollaborationSpace{}
 		err := e.client.Get(ctx, client.ObjectKey{Namespace: "dept-engineering", Name: "engineering"}, space)
-		if err == nil && space.Status.Insights != nil && space.Status.Insights.Week.Messages != nil &&
-			*space.Status.Insights.Week.Messages > 0 {
+		if err == nil && space.Status.Insights != nil && !space.Status.Insights.ComputedAt.Time.Before(e.talked.Truncate(time.Second)) {
 			return
 		}
 		select {

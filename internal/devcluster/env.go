@@ -36,14 +36,16 @@ type Env struct {
 	kubeconfig string
 	// metricsAddr is where the operator serves its metrics.
 	metricsAddr string
-	client      client.Client
-	homeserver  *dendrite.Server
-	ldap        *slapd.Server
-	forum       *fake.Server
-	forumToken  string
-	operator    *matrixuser.User
-	procs       []*process
-	stoppers    []func()
+	// talked is when PlayConversation's people finished talking.
+	talked     time.Time
+	client     client.Client
+	homeserver *dendrite.Server
+	ldap       *slapd.Server
+	forum      *fake.Server
+	forumToken string
+	operator   *matrixuser.User
+	procs      []*process
+	stoppers   []func()
 }
 
 // process is a child process the environment started and must stop.
