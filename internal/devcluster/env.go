@@ -1,3 +1,8 @@
+// Package devcluster is make dev (and test/e2e's cluster): a local control
+// plane with a kwok node, Dendrite, slapd with a sample organisation, the
+// in-repo NodeBB stand-in and the operator as a process, with the samples
+// applied; then it prints what a platform team and each sample person would
+// find, and plays a conversation whose openness figures it reports.
 package devcluster
 
 import (
