@@ -402,7 +402,7 @@ func (r *Phase) applyForumIngress(ctx context.Context, space *collabv1.Collabora
 	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: r.DeployerOf(space).Name(space.Name), Namespace: space.Namespace}}
 	desired := r.DeployerOf(space).Ingress(space)
 	if desired == nil {
-		if err := r.Get(ctx, scope.KeyOf(ing), ing); err != nil {
+		if err := r.Get(ctx, client.ObjectKeyFromObject(ing), ing); err != nil {
 			return nil // none to remove
 		}
 		if !metav1.IsControlledBy(ing, space) {
@@ -447,7 +447,7 @@ func randomHex(n int) (string, error) {
 // generation, as `kubectl rollout status` would.
 func (r *Phase) forumAvailable(ctx context.Context, space *collabv1.CollaborationSpace) (bool, string) {
 	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: r.DeployerOf(space).Name(space.Name), Namespace: space.Namespace}}
-	if err := r.Get(ctx, scope.KeyOf(dep), dep); err != nil {
+	if err := r.Get(ctx, client.ObjectKeyFromObject(dep), dep); err != nil {
 		return false, "Waiting for the forum's Deployment: " + err.Error()
 	}
 	if dep.Status.ObservedGeneration < dep.Generation {
