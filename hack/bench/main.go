@@ -62,6 +62,9 @@ type options struct {
 	// from floodClients clients (flood.go).
 	floodWindow  time.Duration
 	floodClients int
+	// insightsMessages > 0 has each space's Owner say that many messages in
+	// every room, then times the insights' refresh (insights.go).
+	insightsMessages int
 }
 
 func main() {
@@ -88,6 +91,8 @@ func main() {
 			"counting the space's passes and the operator's Matrix requests (issue 19, finding 3).")
 	flag.IntVar(&o.floodClients, "flood-clients", 2, "With -flood-window: clients changing the display name side by side.")
 	flag.IntVar(&o.shareProbes, "share-probes", 20, "How many shared rooms -stream-window times: from the Ready of the space a room is shared with to its member's join.")
+	flag.IntVar(&o.insightsMessages, "insights-messages", 0,
+		"After convergence, have each space's Owner say this many messages in every room and measure a refresh of the openness insights (0: skip).")
 	flag.BoolVar(&o.verbose, "v", false, "Log the manager at info level.")
 	flag.StringVar(&o.mode, "mode", "chat",
 		"chat: the operator against the floor; secrets: the manager's memory as tenants create Secrets labelled as the operator's; "+
@@ -208,7 +213,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
-	md := rep.markdown() + rep.operator.Stream.markdown()
+	md := rep.markdown() + rep.operator.Stream.markdown() + rep.operator.Insights.markdown()
 	fmt.Print(md)
 	if o.Out != "" {
 		if err := os.WriteFile(o.Out, []byte(md), 0o644); err != nil {

@@ -51,6 +51,8 @@ type operatorResult struct {
 	CPU benchkit.CPUUsage
 	// Stream is what keeping the rooms true cost afterwards (-stream-window).
 	Stream streamResult
+	// Insights is what computing the openness insights cost (-insights-messages).
+	Insights insightsResult
 }
 
 // Matrix is every Matrix request of the manager until Ready.
@@ -137,6 +139,11 @@ func runOperator(ctx context.Context, cfg *rest.Config, direct client.WithWatch,
 		all := func() []opStat { return merge(spaceStats.snapshot(), backendStats.snapshot()) }
 		if res.Stream, err = measureStream(ctx, direct, hs, w, all, o); err != nil {
 			return res, fmt.Errorf("stream: %w", err)
+		}
+	}
+	if o.insightsMessages > 0 {
+		if res.Insights, err = measureInsights(ctx, direct, hs, w, probe, o.insightsMessages); err != nil {
+			return res, fmt.Errorf("insights: %w", err)
 		}
 	}
 	return res, nil
