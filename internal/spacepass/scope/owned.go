@@ -150,7 +150,6 @@ func (r *Kit) OwnedSecrets(ctx context.Context, space *collabv1.CollaborationSpa
 	return []OwnedObject{{Object: secret, OwnedKind: adminSecretKind}}, nil
 }
 
-
 // DeletionPolicyOf returns the space's policy, Archive when unset (as the CRD defaults).
 func DeletionPolicyOf(space *collabv1.CollaborationSpace) collabv1.DeletionPolicy {
 	if space.Spec.DeletionPolicy == "" {
