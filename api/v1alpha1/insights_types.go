@@ -21,9 +21,12 @@ func (s *CollaborationSpace) InsightsEnabled() bool {
 // says so): those are left out and named in suppressed. They are not a
 // condition: they say nothing of whether the space is healthy.
 type InsightsStatus struct {
-	// ComputedAt is when the figures were computed from the rooms' history.
-	ComputedAt metav1.Time `json:"computedAt"`
-	// Week is the last 7 days before computedAt, Month the last 30.
+	// ChangedAt is when these figures were computed from the rooms' history.
+	// A refresh that finds the same figures leaves them, and this time, as they
+	// are, so a quiet organisation causes no writes; the figures are as fresh
+	// as the manager's last refresh (--insights-interval).
+	ChangedAt metav1.Time `json:"changedAt"`
+	// Week is the 7 days before changedAt, Month the 30.
 	Week  InsightsWindow `json:"week"`
 	Month InsightsWindow `json:"month"`
 	// Incomplete says some of the space's rooms held more history than one

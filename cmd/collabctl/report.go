@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/opencommons/collab-operator/internal/engines"
@@ -98,6 +100,9 @@ func runReport(ctx context.Context, e env, args []string) int {
 	if err != nil {
 		say(e.stderr, "%s report: %v\n", e.prog, err)
 		return exitFindings
+	}
+	for _, key := range slices.Sorted(maps.Keys(in.Unread)) {
+		say(e.stderr, "%s report: %s is not counted: %s\n", e.prog, key, in.Unread[key])
 	}
 	minPeople := max(flags.minPeople, in.MinPeople) // a policy may raise it
 	var reports []insights.Report

@@ -9,8 +9,10 @@ package openness
 
 import (
 	"context"
+	"errors"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -90,32 +92,47 @@ func (r *Refresher) Refresh(ctx context.Context, now time.Time) error {
 	}
 	publish(reports)
 	metrics.InsightsRefreshed.SetToCurrentTime()
-	incomplete := map[string]bool{}
-	for _, room := range in.Incomplete {
-		incomplete[in.Org.Rooms[room].Space] = true
+	for key, why := range in.Unread {
+		ctrl.LoggerFrom(ctx).Info("A space's rooms could not be read; its status.insights stays as it was", "space", key, "why", why)
 	}
+	incomplete := incompleteSpaces(in.Incomplete)
 	var spaces collabv1.CollaborationSpaceList
 	if err := r.Client.List(ctx, &spaces); err != nil {
 		return err
 	}
+	var errs []error
 	for i := range spaces.Items {
 		space := &spaces.Items[i]
 		key := space.Namespace + "/" + space.Name
+		if _, unread := in.Unread[key]; unread {
+			continue
+		}
 		var st *collabv1.InsightsStatus
 		if f, ok := reports[month].Spaces[key]; ok {
-			st = &collabv1.InsightsStatus{ComputedAt: metav1.NewTime(now.Truncate(time.Second)), Week: windowStatus(reports[week].Spaces[key]),
-				Month: windowStatus(f), Incomplete: incomplete[key]}
+			st = &collabv1.InsightsStatus{ChangedAt: metav1.NewTime(now.Truncate(time.Second)),
+				Week: windowStatus(reports[week].Spaces[key]), Month: windowStatus(f), Incomplete: incomplete[key]}
 		}
-		if err := r.write(ctx, space, st); err != nil {
-			return err
+		// One space's write failing leaves the others' to be written.
+		errs = append(errs, r.write(ctx, space, st))
+	}
+	return errors.Join(errs...)
+}
+
+// incompleteSpaces are the spaces ("namespace/name") of the rooms
+// ("namespace/name/room") whose history was longer than one refresh reads.
+func incompleteSpaces(rooms []string) map[string]bool {
+	out := map[string]bool{}
+	for _, room := range rooms {
+		if i := strings.LastIndex(room, "/"); i > 0 {
+			out[room[:i]] = true
 		}
 	}
-	return nil
+	return out
 }
 
 // write sets status.insights unless the figures are the ones it holds: a
-// refresh that finds nothing new writes nothing, and computedAt says when the
-// figures were last found to change.
+// refresh that finds nothing new writes nothing, and changedAt says when the
+// figures it holds were computed.
 func (r *Refresher) write(ctx context.Context, space *collabv1.CollaborationSpace, st *collabv1.InsightsStatus) error {
 	if sameFigures(space.Status.Insights, st) {
 		return nil
@@ -130,7 +147,7 @@ func sameFigures(a, b *collabv1.InsightsStatus) bool {
 		return a == b
 	}
 	a, b = a.DeepCopy(), b.DeepCopy()
-	b.ComputedAt = a.ComputedAt
+	b.ChangedAt = a.ChangedAt
 	return equality.Semantic.DeepEqual(a, b)
 }
 

@@ -41,12 +41,12 @@ func TestWindowStatusShowsCountsAndPercentsAndNamesWhatIsHidden(t *testing.T) {
 	}
 }
 
-// TestOnlyChangedFiguresAreWritten: computedAt alone never makes a write, so a
+// TestOnlyChangedFiguresAreWritten: the time alone never makes a write, so a
 // quiet organisation costs the API server nothing every interval.
 func TestOnlyChangedFiguresAreWritten(t *testing.T) {
 	at := func(h int) metav1.Time { return metav1.NewTime(time.Date(2026, 12, 7, h, 0, 0, 0, time.UTC)) }
 	st := func(when metav1.Time, messages int32) *collabv1.InsightsStatus {
-		return &collabv1.InsightsStatus{ComputedAt: when, Week: collabv1.InsightsWindow{Messages: ptr.To(messages)}}
+		return &collabv1.InsightsStatus{ChangedAt: when, Week: collabv1.InsightsWindow{Messages: ptr.To(messages)}}
 	}
 	tests := map[string]struct {
 		had, now *collabv1.InsightsStatus
@@ -64,5 +64,13 @@ func TestOnlyChangedFiguresAreWritten(t *testing.T) {
 				t.Errorf("sameFigures = %v, want %v", got, tc.same)
 			}
 		})
+	}
+}
+
+func TestIncompleteRoomsMarkTheirSpaces(t *testing.T) {
+	got := incompleteSpaces([]string{"dept-eng/engineering/general", "dept-eng/engineering/random", "sales/sales/general"})
+	want := map[string]bool{"dept-eng/engineering": true, "sales/sales": true}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("incomplete spaces (-want +got):\n%s", diff)
 	}
 }

@@ -155,6 +155,9 @@ func (e *Env) reportInsights(ctx context.Context) {
 		e.say("Cannot read the rooms' history: %v", err)
 		return
 	}
+	for key, why := range in.Unread {
+		e.say("%s is not counted: %s", key, why)
+	}
 	minPeople := max(insights.DefaultMinPeople, in.MinPeople)
 	week := []insights.Titled{{Name: "last 7 days",
 		Report: insights.Compute(in.Org, in.Messages, insights.Window{From: now.Add(-7 * 24 * time.Hour), To: now}, minPeople)}}
@@ -185,7 +188,7 @@ func (e *Env) waitForInsights(ctx context.Context) {
 	for time.Now().Before(deadline) {
 		space := &collabv1.CollaborationSpace{}
 		err := e.client.Get(ctx, client.ObjectKey{Namespace: "dept-engineering", Name: "engineering"}, space)
-		if err == nil && space.Status.Insights != nil && !space.Status.Insights.ComputedAt.Time.Before(e.talked.Truncate(time.Second)) {
+		if err == nil && space.Status.Insights != nil && !space.Status.Insights.ChangedAt.Time.Before(e.talked.Truncate(time.Second)) {
 			return
 		}
 		select {

@@ -38,6 +38,10 @@ type Input struct {
 	// Incomplete names the rooms whose history reached MaxPages before since:
 	// their oldest messages are not counted.
 	Incomplete []string
+	// Unread are the spaces, by "namespace/name", whose chat server or rooms
+	// could not be read, and why: the rest are counted all the same, so one
+	// unreachable backend or room does not hide the whole organisation.
+	Unread map[string]string
 	// MinPeople is the highest minimum of people per figure a
 	// CollaborationPolicy sets (spec.insights.minPeople); 0 when none does.
 	MinPeople int
@@ -81,7 +85,8 @@ type historyReader interface {
 // that opted out (spec.insights) or that a CollaborationPolicy keeps out
 // (spec.insights.enabled false) has its rooms' history left unread.
 func Read(ctx context.Context, c client.Reader, since time.Time, opts Options) (Input, error) {
-	in := Input{Org: insights.Org{Spaces: map[string]insights.Space{}, Rooms: map[string]insights.Room{}}}
+	in := Input{Org: insights.Org{Spaces: map[string]insights.Space{}, Rooms: map[string]insights.Room{}},
+		Unread: map[string]string{}}
 	var spaces collabv1.CollaborationSpaceList
 	if err := c.List(ctx, &spaces); err != nil {
 		return in, fmt.Errorf("cannot list CollaborationSpaces: %w", err)
@@ -93,19 +98,21 @@ func Read(ctx context.Context, c client.Reader, since time.Time, opts Options) (
 	rules := insightsRules(policies.Items)
 	in.MinPeople = rules.minPeople()
 	conns := map[string]*connect.ChatConnection{}
+	connErrs := map[string]error{}
 	creds := connect.NewCredentials(c, c, opts.CredentialsNamespace)
 	for i := range spaces.Items {
 		space := &spaces.Items[i]
 		if space.Spec.Chat == nil || space.Spec.Chat.BackendRef == nil || space.Status.Chat == nil {
 			continue
 		}
+		key := space.Namespace + "/" + space.Name
 		name := space.Spec.Chat.BackendRef.Name
-		if conns[name] == nil {
-			conn, err := connect.ToChat(ctx, c, creds, opts.Chat, name)
-			if err != nil {
-				return in, err
-			}
-			conns[name] = conn
+		if conns[name] == nil && connErrs[name] == nil {
+			conns[name], connErrs[name] = connect.ToChat(ctx, c, creds, opts.Chat, name)
+		}
+		if err := connErrs[name]; err != nil {
+			in.Unread[key] = err.Error()
+			continue
 		}
 		ns, err := policy.NamespaceOf(ctx, c, space.Namespace)
 		if err != nil {
@@ -113,7 +120,7 @@ func Read(ctx context.Context, c client.Reader, since time.Time, opts Options) (
 		}
 		optedOut := !space.InsightsEnabled() || rules.disabledFor(ns)
 		if err := in.addSpace(ctx, conns[name], space, optedOut, since, cmp.Or(opts.MaxPages, 20)); err != nil {
-			return in, fmt.Errorf("CollaborationSpace %s/%s: %w", space.Namespace, space.Name, err)
+			in.Unread[key] = err.Error()
 		}
 	}
 	return in, nil
@@ -140,18 +147,22 @@ func (in *Input) addSpace(ctx context.Context, conn *connect.ChatConnection, spa
 	if optedOut {
 		return nil // its rooms' history is not read at all
 	}
+	var failed error
 	for _, room := range space.Status.Chat.Rooms {
 		in.Org.Rooms[room.RoomID] = insights.Room{Space: key, Shared: sharedRoom(space, room.Name)}
 		msgs, complete, err := reader.History(ctx, room.RoomID, since, maxPages)
 		if err != nil {
-			return fmt.Errorf("cannot read the history of room %s: %w", room.Name, err)
+			// The space's other rooms are still read; the space is reported
+			// as not read in full.
+			failed = errors.Join(failed, fmt.Errorf("cannot read the history of room %s: %w", room.Name, err))
+			continue
 		}
 		if !complete {
 			in.Incomplete = append(in.Incomplete, key+"/"+room.Name)
 		}
 		in.Messages = append(in.Messages, msgs...)
 	}
-	return nil
+	return failed
 }
 
 // declaredUsers are the chat user ids of the people the space declares with

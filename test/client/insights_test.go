@@ -142,6 +142,9 @@ func TestInsightsCountWhatPeopleSaid(t *testing.T) {
 	if len(in.Incomplete) != 0 {
 		t.Errorf("histories cut short: %v", in.Incomplete)
 	}
+	if len(in.Unread) != 0 {
+		t.Errorf("spaces not read: %v", in.Unread)
+	}
 	r := insights.Compute(in.Org, in.Messages, insights.Window{From: start, To: time.Now().Add(time.Minute)}, insights.DefaultMinPeople)
 
 	n := func(v float64, people int) insights.Figure { return insights.Figure{Value: v, People: people} }
