@@ -29,7 +29,7 @@ type floodResult struct {
 // space's passes and the operator's Matrix requests besides /sync until the
 // operator has been quiet for 3 s after the flood (wake-ups coalesce per second).
 func measureFlood(ctx context.Context, u *matrixuser.User, window time.Duration, clients int,
-	opsNow func() []opStat) (floodResult, error) {
+	opsNow func() []benchkit.OpStat) (floodResult, error) {
 	res := floodResult{Window: window, Clients: clients}
 	benchkit.Progress("flood: %d clients change a display name for %s", clients, window)
 	opsBefore, passesBefore := opsNow(), reconcilePasses()
@@ -56,7 +56,7 @@ func measureFlood(ctx context.Context, u *matrixuser.User, window time.Duration,
 	return res, ctx.Err()
 }
 
-func requestsBesidesSync(ops []opStat) int64 {
+func requestsBesidesSync(ops []benchkit.OpStat) int64 {
 	var n int64
 	for _, o := range ops {
 		if o.Op != "sync" {

@@ -31,7 +31,7 @@ import (
 // floorResult is what the floor run measured.
 type floorResult struct {
 	Duration time.Duration
-	Ops      []opStat
+	Ops      []benchkit.OpStat
 }
 
 // floorClient speaks just enough of the client-server API.
@@ -43,7 +43,7 @@ type floorClient struct {
 	token      string
 	operator   string
 	http       *http.Client
-	stats      opStats
+	stats      benchkit.OpStats
 }
 
 func newFloorClient(base, serverName, operator, token string, conns int, fullState bool) *floorClient {
@@ -96,7 +96,7 @@ feed:
 		return floorResult{}, err
 	default:
 	}
-	return floorResult{Duration: d, Ops: c.stats.snapshot()}, nil
+	return floorResult{Duration: d, Ops: c.stats.Snapshot()}, nil
 }
 
 // makeSpace creates one department: its space, its rooms inside it, then the links
@@ -210,12 +210,12 @@ func (c *floorClient) do(ctx context.Context, method, op, path string, body, out
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		c.stats.observe(method, op, 0, time.Since(start))
+		c.stats.Observe(method, op, 0, time.Since(start))
 		return err
 	}
 	defer func() { _ = resp.Body.Close() }()
 	data, err := io.ReadAll(resp.Body)
-	c.stats.observe(method, op, resp.StatusCode, time.Since(start))
+	c.stats.Observe(method, op, resp.StatusCode, time.Since(start))
 	if err != nil {
 		return err
 	}

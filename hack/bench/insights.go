@@ -32,7 +32,7 @@ type insightsResult struct {
 type refreshCost struct {
 	Wall     time.Duration
 	CPU      time.Duration // the bench process's, the refresh in it
-	Requests []opStat
+	Requests []benchkit.OpStat
 	// Alloc is what the refresh allocated; Retained the heap it left in use
 	// after a collection, beyond what was in use before.
 	Alloc, Retained uint64
@@ -101,8 +101,8 @@ func talk(ctx context.Context, c client.Client, hs *dendrite.Server, w benchkit.
 
 // refreshOnce runs one refresh as the manager does and measures it.
 func refreshOnce(ctx context.Context, c client.Client, probe benchkit.CPUProbe) (refreshCost, error) {
-	var stats opStats
-	r := &openness.Refresher{Client: c, Chat: &matrix.Connector{Observer: stats.observe},
+	var stats benchkit.OpStats
+	r := &openness.Refresher{Client: c, Chat: &matrix.Connector{Observer: stats.Observe},
 		CredentialsNamespace: benchkit.OperatorNamespace, Interval: time.Hour}
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -118,7 +118,7 @@ func refreshOnce(ctx context.Context, c client.Client, probe benchkit.CPUProbe) 
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	cost.Retained = after.HeapInuse - min(after.HeapInuse, before.HeapInuse)
-	cost.Requests = stats.snapshot()
+	cost.Requests = stats.Snapshot()
 	return cost, nil
 }
 
@@ -134,9 +134,9 @@ func (r insightsResult) markdown() string {
 		for _, o := range c.Requests {
 			kinds = append(kinds, fmt.Sprintf("%d %s %s", o.Count, o.Method, o.Op))
 		}
-		return fmt.Sprintf("%d (%s)", total(c.Requests), strings.Join(kinds, ", "))
+		return fmt.Sprintf("%d (%s)", benchkit.Total(c.Requests), strings.Join(kinds, ", "))
 	}
-	perMinute := func(c refreshCost) string { return fmt.Sprintf("%.1f", float64(total(c.Requests))/60) }
+	perMinute := func(c refreshCost) string { return fmt.Sprintf("%.1f", float64(benchkit.Total(c.Requests))/60) }
 	rate := func(c refreshCost) string {
 		return fmt.Sprintf("%.0f", float64(r.Messages)/c.Wall.Seconds())
 	}

@@ -39,14 +39,14 @@ type operatorResult struct {
 	// Matrix requests of the space reconciler and of the backend reconciler until
 	// every space was Ready, and the same including the work they did after that
 	// until Matrix went quiet (requeued passes).
-	Spaces, SpacesSettled   []opStat
-	Backend, BackendSettled []opStat
+	Spaces, SpacesSettled   []benchkit.OpStat
+	Backend, BackendSettled []benchkit.OpStat
 	// API requests of the manager, until Ready and settled.
-	API, APISettled []opStat
+	API, APISettled []benchkit.OpStat
 	// Passes counts reconcile passes by controller and result, until Ready and settled.
 	Passes, PassesSettled map[string]map[string]int
 	// Setup is what the ChatBackend's first pass took before any space existed.
-	Setup []opStat
+	Setup []benchkit.OpStat
 	// CPU is where the CPU went from the first create until every space was Ready.
 	CPU benchkit.CPUUsage
 	// Stream is what keeping the rooms true cost afterwards (-stream-window).
@@ -56,21 +56,25 @@ type operatorResult struct {
 }
 
 // Matrix is every Matrix request of the manager until Ready.
-func (r operatorResult) Matrix() []opStat { return merge(r.Spaces, r.Backend) }
+func (r operatorResult) Matrix() []benchkit.OpStat { return merge(r.Spaces, r.Backend) }
 
 // MatrixSettled is every Matrix request of the manager, settled.
-func (r operatorResult) MatrixSettled() []opStat { return merge(r.SpacesSettled, r.BackendSettled) }
+func (r operatorResult) MatrixSettled() []benchkit.OpStat {
+	return merge(r.SpacesSettled, r.BackendSettled)
+}
 
 // runOperator runs the real manager in this process, as main.go wires it, against
 // envtest and the given Dendrite, creates the spaces and waits for them to be Ready.
 func runOperator(ctx context.Context, cfg *rest.Config, direct client.WithWatch, hs *dendrite.Server, token string,
 	probe benchkit.CPUProbe, w benchkit.Workload, o options) (operatorResult, error) {
 	var res operatorResult
-	var spaceStats, backendStats, apiStats opStats
+	var spaceStats, backendStats, apiStats benchkit.OpStats
 
 	mgrCfg := rest.CopyConfig(cfg)
 	mgrCfg.QPS, mgrCfg.Burst = o.kubeQPS, o.kubeBurst
-	mgrCfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &countingTransport{next: rt, stats: &apiStats} })
+	mgrCfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return &benchkit.CountingTransport{Next: rt, Stats: &apiStats}
+	})
 	mgr, err := ctrl.NewManager(mgrCfg, managercfg.ManagerOptions(ctrl.Options{
 		Scheme:  testenv.Scheme(),
 		Metrics: metricsserver.Options{BindAddress: "0"},
@@ -80,8 +84,8 @@ func runOperator(ctx context.Context, cfg *rest.Config, direct client.WithWatch,
 	}
 	// main.go shares one Matrix connector between the reconcilers; here each has its
 	// own, so their requests can be told apart. Both use the same access token.
-	spaceChat := &matrix.Connector{Observer: spaceStats.observe}
-	backendChat := &matrix.Connector{Observer: backendStats.observe}
+	spaceChat := &matrix.Connector{Observer: spaceStats.Observe}
+	backendChat := &matrix.Connector{Observer: backendStats.Observe}
 	if err := setupControllers(ctx, mgr, spaceChat, backendChat, o.concurrency); err != nil {
 		return res, err
 	}
@@ -102,8 +106,8 @@ func runOperator(ctx context.Context, cfg *rest.Config, direct client.WithWatch,
 	if err := waitBackendReady(ctx, direct); err != nil {
 		return res, err
 	}
-	res.Setup = backendStats.snapshot()
-	backendBase, apiBase, passBase := res.Setup, apiStats.snapshot(), reconcilePasses()
+	res.Setup = backendStats.Snapshot()
+	backendBase, apiBase, passBase := res.Setup, apiStats.Snapshot(), reconcilePasses()
 
 	for i := range w.Spaces {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: w.Namespace(i)}}
@@ -125,18 +129,18 @@ func runOperator(ctx context.Context, cfg *rest.Config, direct client.WithWatch,
 	}
 	res.Converge = time.Since(start)
 	res.CPU = probe.Sample().Since(cpu0, res.Converge)
-	res.Spaces = spaceStats.snapshot()
-	res.Backend = subtract(backendStats.snapshot(), backendBase)
-	res.API = subtract(apiStats.snapshot(), apiBase)
+	res.Spaces = spaceStats.Snapshot()
+	res.Backend = subtract(backendStats.Snapshot(), backendBase)
+	res.API = subtract(apiStats.Snapshot(), apiBase)
 	res.Passes = subtractPasses(reconcilePasses(), passBase)
 
-	settle(ctx, func() int64 { return total(spaceStats.snapshot()) + total(backendStats.snapshot()) }, 3*time.Second, time.Minute)
-	res.SpacesSettled = spaceStats.snapshot()
-	res.BackendSettled = subtract(backendStats.snapshot(), backendBase)
-	res.APISettled = subtract(apiStats.snapshot(), apiBase)
+	settle(ctx, func() int64 { return benchkit.Total(spaceStats.Snapshot()) + benchkit.Total(backendStats.Snapshot()) }, 3*time.Second, time.Minute)
+	res.SpacesSettled = spaceStats.Snapshot()
+	res.BackendSettled = subtract(backendStats.Snapshot(), backendBase)
+	res.APISettled = subtract(apiStats.Snapshot(), apiBase)
 	res.PassesSettled = subtractPasses(reconcilePasses(), passBase)
 	if o.streamWindow > 0 {
-		all := func() []opStat { return merge(spaceStats.snapshot(), backendStats.snapshot()) }
+		all := func() []benchkit.OpStat { return merge(spaceStats.Snapshot(), backendStats.Snapshot()) }
 		if res.Stream, err = measureStream(ctx, direct, hs, w, all, o); err != nil {
 			return res, fmt.Errorf("stream: %w", err)
 		}
@@ -303,12 +307,12 @@ func settle(ctx context.Context, count func() int64, quiet, max time.Duration) {
 }
 
 // subtract returns after minus before, dropping operations that did not happen.
-func subtract(after, before []opStat) []opStat {
-	base := map[string]opStat{}
+func subtract(after, before []benchkit.OpStat) []benchkit.OpStat {
+	base := map[string]benchkit.OpStat{}
 	for _, s := range before {
 		base[s.Method+" "+s.Op] = s
 	}
-	var out []opStat
+	var out []benchkit.OpStat
 	for _, s := range after {
 		b := base[s.Method+" "+s.Op]
 		s.Count -= b.Count
@@ -323,14 +327,14 @@ func subtract(after, before []opStat) []opStat {
 }
 
 // merge adds snapshots up by operation.
-func merge(parts ...[]opStat) []opStat {
-	var sum opStats
+func merge(parts ...[]benchkit.OpStat) []benchkit.OpStat {
+	var sum benchkit.OpStats
 	for _, part := range parts {
 		for _, s := range part {
-			sum.add(s)
+			sum.Add(s)
 		}
 	}
-	return sum.snapshot()
+	return sum.Snapshot()
 }
 
 // reconcilePasses reads controller-runtime's reconcile counter: passes by

@@ -42,9 +42,9 @@ func (r report) markdown() string {
 
 	fl, op := r.floor, r.operator
 	ratio := op.Converge.Seconds() / fl.Duration.Seconds()
-	fr, fw := totals(fl.Ops)
+	fr, fw := benchkit.Totals(fl.Ops)
 	matrix := op.Matrix()
-	or, ow := totals(matrix)
+	or, ow := benchkit.Totals(matrix)
 	p("| | floor | operator | target |\n|---|---:|---:|---:|\n")
 	p("| time to converge | %.1f s | %.1f s | |\n", fl.Duration.Seconds(), op.Converge.Seconds())
 	p("| ratio to floor | 1.00× | **%.2f×** %s | ≤ %.2f× |\n", ratio, verdict(ratio <= targetRatio), targetRatio)
@@ -54,7 +54,7 @@ func (r report) markdown() string {
 	p("| – writes per room | %.2f | %.2f | |\n", float64(fw)/rooms, float64(ow)/rooms)
 	p("| – reads per room | %.2f | %.2f | |\n", float64(fr)/rooms, float64(or)/rooms)
 	p("| createRoom mean latency | %s | %s | |\n", meanLatency(fl.Ops, "createRoom"), meanLatency(matrix, "createRoom"))
-	p("| failed Matrix requests (404 aside) | %d | %d | 0 |\n", errorsIn(fl.Ops), errorsIn(matrix))
+	p("| failed Matrix requests (404 aside) | %d | %d | 0 |\n", benchkit.ErrorsIn(fl.Ops), benchkit.ErrorsIn(matrix))
 	fc, oc := r.floorCPU, op.CPU
 	p("| Dendrite CPU | %.1f s | %.1f s | |\n", fc.Dendrite.Seconds(), oc.Dendrite.Seconds())
 	p("| Dendrite CPU per room | %.0f ms | %.0f ms | |\n", ms(fc.Dendrite)/rooms, ms(oc.Dendrite)/rooms)
@@ -74,7 +74,7 @@ func (r report) markdown() string {
 		"\"settled\" adds what it did after that until Matrix was quiet for 3 s. "+
 		"The ChatBackend's own first pass (before any space existed: %d requests) is left out of both. "+
 		"Per room means per room made, space rooms included.\n\n",
-		w.Spaces, op.Create.Seconds(), op.FirstReady.Seconds(), total(op.Setup))
+		w.Spaces, op.Create.Seconds(), op.FirstReady.Seconds(), benchkit.Total(op.Setup))
 
 	p("Reconcile passes (controller-runtime's `controller_runtime_reconcile_total`), until Ready / settled:\n\n")
 	p("| controller | passes | per space | settled | per space | by result (settled) |\n|---|---:|---:|---:|---:|---|\n")
@@ -99,7 +99,7 @@ func (r report) markdown() string {
 	apiTable(&b, op.API, op.APISettled, float64(w.Spaces))
 
 	st := r.steady
-	sr, sw := totals(st.Matrix)
+	sr, sw := benchkit.Totals(st.Matrix)
 	apiWrites := st.apiWriteCount()
 	p("### Steady state: one resync pass over every converged space\n\n")
 	p("A fresh reconciler (its own Matrix client, a direct API client that counts writes) reconciles each of the %d spaces once, %d at a time.\n\n",
@@ -173,28 +173,28 @@ func verdict(ok bool) string {
 // column is one set of counts in an operation table.
 type column struct {
 	name string
-	ops  []opStat
+	ops  []benchkit.OpStat
 }
 
 // opTable lists requests by operation, one count column per set; the last set also
 // gives per-room counts, mean latency, 404s and errors.
 func opTable(b *strings.Builder, rooms float64, cols []column) {
-	var all []opStat
-	byCol := make([]map[string]opStat, len(cols))
+	var all []benchkit.OpStat
+	byCol := make([]map[string]benchkit.OpStat, len(cols))
 	for i, c := range cols {
-		byCol[i] = map[string]opStat{}
+		byCol[i] = map[string]benchkit.OpStat{}
 		for _, s := range c.ops {
 			byCol[i][s.Method+" "+s.Op] = s
 			if !hasOp(all, s) {
-				all = append(all, opStat{Method: s.Method, Op: s.Op})
+				all = append(all, benchkit.OpStat{Method: s.Method, Op: s.Op})
 			}
 		}
 	}
 	last := byCol[len(cols)-1]
 	sort.SliceStable(all, func(i, j int) bool { // writes first, then by the last column's count
 		a, b := last[all[i].Method+" "+all[i].Op], last[all[j].Method+" "+all[j].Op]
-		if all[i].write() != all[j].write() {
-			return all[i].write()
+		if all[i].IsWrite() != all[j].IsWrite() {
+			return all[i].IsWrite()
 		}
 		if a.Count != b.Count {
 			return a.Count > b.Count
@@ -227,20 +227,20 @@ func opTable(b *strings.Builder, rooms float64, cols []column) {
 }
 
 // apiTable lists the manager's API requests, writes first.
-func apiTable(b *strings.Builder, ops, settled []opStat, spaces float64) {
-	after := map[string]opStat{}
+func apiTable(b *strings.Builder, ops, settled []benchkit.OpStat, spaces float64) {
+	after := map[string]benchkit.OpStat{}
 	for _, s := range settled {
 		after[s.Method+" "+s.Op] = s
 	}
 	all := slices.Clone(ops)
 	for _, s := range settled {
 		if !hasOp(ops, s) {
-			all = append(all, opStat{Method: s.Method, Op: s.Op})
+			all = append(all, benchkit.OpStat{Method: s.Method, Op: s.Op})
 		}
 	}
 	sort.SliceStable(all, func(i, j int) bool { // writes first, then by the settled count
-		if all[i].write() != all[j].write() {
-			return all[i].write()
+		if all[i].IsWrite() != all[j].IsWrite() {
+			return all[i].IsWrite()
 		}
 		return after[all[i].Method+" "+all[i].Op].Count > after[all[j].Method+" "+all[j].Op].Count
 	})
@@ -248,7 +248,7 @@ func apiTable(b *strings.Builder, ops, settled []opStat, spaces float64) {
 	var writes, writesAfter int64
 	for _, s := range all {
 		a := after[s.Method+" "+s.Op]
-		if s.write() {
+		if s.IsWrite() {
 			writes += s.Count
 			writesAfter += a.Count
 		}
@@ -283,7 +283,7 @@ func formatCounts(m map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-func hasOp(ops []opStat, s opStat) bool {
+func hasOp(ops []benchkit.OpStat, s benchkit.OpStat) bool {
 	for _, o := range ops {
 		if o.Method == s.Method && o.Op == s.Op {
 			return true
@@ -292,15 +292,15 @@ func hasOp(ops []opStat, s opStat) bool {
 	return false
 }
 
-func latency(s opStat) string {
+func latency(s benchkit.OpStat) string {
 	if s.Count == 0 {
 		return "–"
 	}
 	return fmt.Sprintf("%.1f ms", float64(s.Time.Microseconds())/float64(s.Count)/1000)
 }
 
-func meanLatency(ops []opStat, op string) string {
-	var agg opStat
+func meanLatency(ops []benchkit.OpStat, op string) string {
+	var agg benchkit.OpStat
 	for _, s := range ops {
 		if s.Op == op {
 			agg.Count += s.Count

@@ -27,7 +27,7 @@ import (
 // steadyResult is what one resync pass over every converged space did.
 type steadyResult struct {
 	Duration  time.Duration
-	Matrix    []opStat
+	Matrix    []benchkit.OpStat
 	APIWrites map[string]int // "<verb> <kind>" -> count
 	Events    int
 	Errors    []string
@@ -46,7 +46,7 @@ func (s steadyResult) apiWriteCount() int {
 // Nothing changed since the spaces turned Ready, so it should write nothing.
 func runSteady(ctx context.Context, cfg *rest.Config, w benchkit.Workload, workers int) (steadyResult, error) {
 	var res steadyResult
-	var stats opStats
+	var stats benchkit.OpStats
 	direct, err := client.NewWithWatch(cfg, client.Options{Scheme: testenv.Scheme()})
 	if err != nil {
 		return res, err
@@ -57,7 +57,7 @@ func runSteady(ctx context.Context, cfg *rest.Config, w benchkit.Workload, worke
 		Client:             writes.Wrap(direct),
 		Scheme:             testenv.Scheme(),
 		Recorder:           rec,
-		Chat:               &matrix.Connector{Observer: stats.observe},
+		Chat:               &matrix.Connector{Observer: stats.Observe},
 		Forum:              forumphase.Settings{OperatorNamespace: benchkit.OperatorNamespace},
 		Forums:             forum.Engines{&nodebb.Connector{}},
 		MaxRemovalsPerPass: 5,
@@ -84,7 +84,7 @@ func runSteady(ctx context.Context, cfg *rest.Config, w benchkit.Workload, worke
 	close(jobs)
 	wg.Wait()
 	res.Duration = time.Since(start)
-	res.Matrix = stats.snapshot()
+	res.Matrix = stats.Snapshot()
 	res.APIWrites = countByKind(writes.Writes())
 	res.Events = int(rec.count())
 	sort.Strings(res.Errors)

@@ -23,7 +23,7 @@ import (
 // Matrix.
 type streamResult struct {
 	Window      time.Duration
-	Idle        []opStat
+	Idle        []benchkit.OpStat
 	Drift, Edit []time.Duration
 	// Share is, per share probe, how long after a space turned Ready its member
 	// could join a room another space shares with it (share.go).
@@ -38,7 +38,7 @@ type streamResult struct {
 // person of the bench, times probes hand-made topic changes and as many spec
 // edits.
 func measureStream(ctx context.Context, c client.Client, hs *dendrite.Server, w benchkit.Workload,
-	opsNow func() []opStat, o options) (streamResult, error) {
+	opsNow func() []benchkit.OpStat, o options) (streamResult, error) {
 	res := streamResult{Window: o.streamWindow, Rooms: w.TotalRooms(), Probes: o.probes}
 	benchkit.Progress("stream: %s idle window over %d rooms", o.streamWindow, w.TotalRooms())
 	before := opsNow()
@@ -183,7 +183,7 @@ func (r streamResult) markdown() string {
 		switch {
 		case o.Op == "sync":
 			syncs += o.Count
-		case o.write():
+		case o.IsWrite():
 			writes += o.Count
 		default:
 			reads += o.Count

@@ -1,4 +1,4 @@
-package main
+package benchkit
 
 import (
 	"net/http"
@@ -8,13 +8,13 @@ import (
 	"time"
 )
 
-// opStats counts requests by method and operation, with the time they took.
-type opStats struct {
+// OpStats counts requests by method and operation, with the time they took.
+type OpStats struct {
 	mu  sync.Mutex
-	ops map[string]*opStat
+	ops map[string]*OpStat
 }
 
-type opStat struct {
+type OpStat struct {
 	Method string
 	Op     string
 	Count  int64
@@ -24,38 +24,38 @@ type opStat struct {
 	Time             time.Duration
 }
 
-// write reports whether a request changes something: anything but GET, HEAD and
+// IsWrite reports whether a request changes something: anything but GET, HEAD and
 // (for the API server) WATCH.
-func (s opStat) write() bool {
+func (s OpStat) IsWrite() bool {
 	return s.Method != http.MethodGet && s.Method != http.MethodHead && s.Method != methodWatch
 }
 
 // methodWatch marks API requests that open a watch.
 const methodWatch = "WATCH"
 
-// observe has the shape of matrix.RequestObserver.
-func (s *opStats) observe(method, op string, status int, d time.Duration) {
-	o := opStat{Method: method, Op: op, Count: 1, Time: d}
+// Observe has the shape of matrix.RequestObserver.
+func (s *OpStats) Observe(method, op string, status int, d time.Duration) {
+	o := OpStat{Method: method, Op: op, Count: 1, Time: d}
 	switch {
 	case status == http.StatusNotFound:
 		o.NotFound = 1
 	case status == 0 || status >= 400:
 		o.Errors = 1
 	}
-	s.add(o)
+	s.Add(o)
 }
 
-// add adds a counted operation.
-func (s *opStats) add(o opStat) {
+// Add adds a counted operation.
+func (s *OpStats) Add(o OpStat) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ops == nil {
-		s.ops = map[string]*opStat{}
+		s.ops = map[string]*OpStat{}
 	}
 	key := o.Method + " " + o.Op
 	st, ok := s.ops[key]
 	if !ok {
-		st = &opStat{Method: o.Method, Op: o.Op}
+		st = &OpStat{Method: o.Method, Op: o.Op}
 		s.ops[key] = st
 	}
 	st.Count += o.Count
@@ -64,17 +64,17 @@ func (s *opStats) add(o opStat) {
 	st.Time += o.Time
 }
 
-// snapshot returns the counts so far, writes first, then by count.
-func (s *opStats) snapshot() []opStat {
+// Snapshot returns the counts so far, writes first, then by count.
+func (s *OpStats) Snapshot() []OpStat {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]opStat, 0, len(s.ops))
+	out := make([]OpStat, 0, len(s.ops))
 	for _, st := range s.ops {
 		out = append(out, *st)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].write() != out[j].write() {
-			return out[i].write()
+		if out[i].IsWrite() != out[j].IsWrite() {
+			return out[i].IsWrite()
 		}
 		if out[i].Count != out[j].Count {
 			return out[i].Count > out[j].Count
@@ -84,10 +84,10 @@ func (s *opStats) snapshot() []opStat {
 	return out
 }
 
-// totals sums a snapshot into reads and writes.
-func totals(ops []opStat) (reads, writes int64) {
+// Totals sums a snapshot into reads and writes.
+func Totals(ops []OpStat) (reads, writes int64) {
 	for _, s := range ops {
-		if s.write() {
+		if s.IsWrite() {
 			writes += s.Count
 		} else {
 			reads += s.Count
@@ -96,13 +96,13 @@ func totals(ops []opStat) (reads, writes int64) {
 	return reads, writes
 }
 
-func total(ops []opStat) int64 {
-	r, w := totals(ops)
+func Total(ops []OpStat) int64 {
+	r, w := Totals(ops)
 	return r + w
 }
 
-// errorsIn counts the failed requests of a snapshot.
-func errorsIn(ops []opStat) int64 {
+// ErrorsIn counts the failed requests of a snapshot.
+func ErrorsIn(ops []OpStat) int64 {
 	var n int64
 	for _, s := range ops {
 		n += s.Errors
@@ -110,16 +110,16 @@ func errorsIn(ops []opStat) int64 {
 	return n
 }
 
-// countingTransport counts the requests a Kubernetes client makes, by verb and
+// CountingTransport counts the requests a Kubernetes client makes, by verb and
 // resource, so the manager's API traffic can be reported next to its Matrix traffic.
-type countingTransport struct {
-	next  http.RoundTripper
-	stats *opStats
+type CountingTransport struct {
+	Next  http.RoundTripper
+	Stats *OpStats
 }
 
-func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t *CountingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
-	resp, err := t.next.RoundTrip(req)
+	resp, err := t.Next.RoundTrip(req)
 	status := 0
 	if err == nil {
 		status = resp.StatusCode
@@ -128,7 +128,7 @@ func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if req.URL.Query().Get("watch") == "true" {
 		method = methodWatch
 	}
-	t.stats.observe(method, apiResource(req.URL.Path), status, time.Since(start))
+	t.Stats.Observe(method, apiResource(req.URL.Path), status, time.Since(start))
 	return resp, err
 }
 
