@@ -198,6 +198,28 @@ func TestInsightsCountWhatPeopleSaid(t *testing.T) {
 	if got := testutil.ToFloat64(metrics.DepartmentAnswers.WithLabelValues("30d", "sales/sales", "research/research")); got != 4 {
 		t.Errorf("collab_department_answers{from=sales,to=research} = %v, want 4", got)
 	}
+
+	// The manager restarts in the middle of the week; meanwhile eve answers
+	// ana in research's room and fay (sales) answers her in the shared one. The
+	// new manager counts what came before the restart and what came while it
+	// was down: nothing is lost, nothing counted twice.
+	if err := manager.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	say("eve", researchGeneral, "e4", "q1")
+	say("fay", openQuestions, "f4", "q2")
+	startManager(t)
+	insightsInStatus(t, map[string]*collabv1.InsightsWindow{
+		// 14 messages, the same 10 people; 6 of 14 from sales; fay answered ana once more.
+		"research": {Messages: ptr.To[int32](14), ActivePeople: ptr.To[int32](10), BreadthPercent: ptr.To[int32](83),
+			Reach: ptr.To[int32](5), ReachSharePercent: ptr.To[int32](43), CrossAnswers: ptr.To[int32](6), Suppressed: []string{"leaders"}},
+		"sales": {Messages: ptr.To[int32](5), ActivePeople: ptr.To[int32](5), BreadthPercent: ptr.To[int32](83),
+			Reach: ptr.To[int32](0), ReachSharePercent: ptr.To[int32](0), CrossAnswers: ptr.To[int32](0), Suppressed: []string{"leaders"}},
+		"legal": nil, "audit": nil,
+	})
+	if got := testutil.ToFloat64(metrics.DepartmentAnswers.WithLabelValues("30d", "sales/sales", "research/research")); got != 5 {
+		t.Errorf("after the restart, collab_department_answers{from=sales,to=research} = %v, want 5", got)
+	}
 }
 
 // insightsInStatus waits until the manager, which computes the insights every

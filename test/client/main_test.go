@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
@@ -46,6 +47,25 @@ func password(name string) string { return "password-" + name }
 // insights (TestInsightsCountWhatPeopleSaid reads them in status).
 const insightsInterval = 5 * time.Second
 
+// The suite's manager, and what startManager starts it again with.
+var (
+	suiteConfig    *rest.Config
+	manager        *managertest.Manager
+	managerOptions = managertest.Options{OperatorNamespace: operatorNamespace, MaxConcurrentReconciles: 4,
+		MaxRemovalsPerPass: 5, InsightsInterval: insightsInterval}
+)
+
+// startManager starts the suite's manager again after a test stopped it, as a
+// pod replaced by a rollout or a crash would be: nothing but the cluster and
+// the chat server carries over.
+func startManager(t *testing.T) {
+	t.Helper()
+	var err error
+	if manager, err = managertest.Start(context.Background(), suiteConfig, managerOptions); err != nil {
+		t.Fatalf("starting the manager again: %v", err)
+	}
+}
+
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
 func run(m *testing.M) int {
@@ -71,15 +91,13 @@ func run(m *testing.M) int {
 		people[name] = matrixuser.New(homeserver.URL, id, token)
 	}
 	operator = people["collab-operator"]
-	mgr, err := managertest.Start(ctx, suite.Config, managertest.Options{
-		OperatorNamespace: operatorNamespace, MaxConcurrentReconciles: 4, MaxRemovalsPerPass: 5,
-		InsightsInterval: insightsInterval,
-	})
+	suiteConfig = suite.Config
+	manager, err = managertest.Start(ctx, suiteConfig, managerOptions)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer func() { _ = mgr.Stop() }()
+	defer func() { _ = manager.Stop() }() // the one running then: a test may restart it
 	if err := createNamespace(ctx, operatorNamespace); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
