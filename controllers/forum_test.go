@@ -202,6 +202,11 @@ func TestDeployedForumIsWhatAPlatformEngineerWouldRun(t *testing.T) {
 	if got := getSpace(t, space).Status.Forum.URL; got != "https://docs.forum.example.org" {
 		t.Errorf("status.forum.url = %s, want the Ingress host", got)
 	}
+	// Recorded so that removing spec.forum finds the workloads under the
+	// names of the engine that made them.
+	if got := getSpace(t, space).Status.Forum.Engine; got != collabv1.ForumEngineNodeBB {
+		t.Errorf("status.forum.engine = %q, want %q", got, collabv1.ForumEngineNodeBB)
+	}
 	secret := adminSecret(t, ns, "docs")
 	token := string(secret.Data["token"])
 	if token == "" || token == forumToken || string(secret.Data["uid"]) != fmt.Sprint(adminUID) || forumServer.MintedTokens() != minted+1 {

@@ -379,6 +379,10 @@ type ForumStatus struct {
 	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	Backend string `json:"backend,omitempty"`
+	// Engine is the engine of a deployed forum, kept so that removing
+	// spec.forum finds its workloads under that engine's names.
+	// +optional
+	Engine ForumEngine `json:"engine,omitempty"`
 	// ParentCategoryID is the department's own category in a shared forum. The
 	// operator acts on it only while the forum names it after this space.
 	// +optional

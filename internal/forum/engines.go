@@ -21,21 +21,34 @@ func (e Engines) ForBackend(backend *collabv1.ForumBackend) (Connector, error) {
 	return nil, fmt.Errorf("ForumBackend %s has no engine section this operator serves", backend.Name)
 }
 
-// ForDeploy is the engine a space's deployed forum runs: the one
-// spec.forum.deploy.engine names, the first engine when the space deploys none
-// (what it deployed before, if anything, is found under that engine's names).
+// ForDeploy is the engine of a space's deployed forum: the one
+// spec.forum.deploy.engine names, else the one status.forum.engine recorded
+// while it ran (so a forum the spec no longer lists is found under its own
+// engine's names), else the first engine.
 func (e Engines) ForDeploy(space *collabv1.CollaborationSpace) (Connector, error) {
 	if len(e) == 0 {
 		return nil, fmt.Errorf("this operator knows no forum engine")
 	}
-	f := space.Spec.Forum
-	if f == nil || f.Deploy == nil || f.Deploy.Engine == "" {
+	engine := DeployedEngine(space)
+	if engine == "" {
 		return e[0], nil
 	}
 	for _, c := range e {
-		if c.Deploys(f.Deploy.Engine) {
+		if c.Deploys(engine) {
 			return c, nil
 		}
 	}
-	return nil, fmt.Errorf("spec.forum.deploy.engine: this operator cannot deploy %q", f.Deploy.Engine)
+	return nil, fmt.Errorf("spec.forum.deploy.engine: this operator cannot deploy %q", engine)
+}
+
+// DeployedEngine is the engine the space deploys its forum with, or last did:
+// "" when neither its spec nor its status names one.
+func DeployedEngine(space *collabv1.CollaborationSpace) collabv1.ForumEngine {
+	if f := space.Spec.Forum; f != nil && f.Deploy != nil && f.Deploy.Engine != "" {
+		return f.Deploy.Engine
+	}
+	if st := space.Status.Forum; st != nil {
+		return st.Engine
+	}
+	return ""
 }

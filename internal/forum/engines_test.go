@@ -41,6 +41,11 @@ func TestEnginesPickByTheBackendsSectionAndTheDeployedEngine(t *testing.T) {
 			return engines.ForDeploy(deploying(&collabv1.ForumSpec{Deploy: &collabv1.ForumDeploy{}}))
 		}, "nodebb"},
 		"a space without a forum names the first's objects": {func() (Connector, error) { return engines.ForDeploy(deploying(nil)) }, "nodebb"},
+		"a forum the spec no longer lists is its recorded engine's": {func() (Connector, error) {
+			removed := deploying(nil)
+			removed.Status.Forum = &collabv1.ForumStatus{Engine: "discourse"}
+			return engines.ForDeploy(removed)
+		}, "discourse"},
 		"an engine this operator cannot deploy": {func() (Connector, error) {
 			return engines.ForDeploy(deploying(&collabv1.ForumSpec{Deploy: &collabv1.ForumDeploy{Engine: "phpbb"}}))
 		}, ""},

@@ -70,6 +70,7 @@ func (r *Phase) Reconcile(ctx context.Context, s *scope.Scope) (ctrl.Result, err
 		space.Status.Forum = &collabv1.ForumStatus{}
 	}
 	space.Status.Forum.URL, space.Status.Forum.Backend = r.DeployerOf(space).PublicURL(space), ""
+	space.Status.Forum.Engine = forum.DeployedEngine(space)
 	if ok, why := r.forumAvailable(ctx, space); !ok {
 		scope.SetCondition(space, collabv1.ForumReadyCondition, metav1.ConditionFalse, collabv1.ReasonWorkloadsProgressing, why)
 		return ctrl.Result{RequeueAfter: forumRetry}, nil
@@ -131,7 +132,7 @@ func (r *Phase) removeForum(ctx context.Context, s *scope.Scope) error {
 	var err error
 	switch {
 	case deployed:
-		was.Spec.Forum = &collabv1.ForumSpec{Deploy: &collabv1.ForumDeploy{}}
+		was.Spec.Forum = &collabv1.ForumSpec{Deploy: &collabv1.ForumDeploy{Engine: st.Engine}}
 		err = r.Delete(ctx, &scope.Scope{Space: was, Before: was}, policy)
 		if err == nil {
 			err = r.releaseForumWorkloads(ctx, space, policy)
@@ -271,7 +272,7 @@ func (r *Phase) reconcileForumContent(ctx context.Context, s *scope.Scope, p *fo
 		return ctrl.Result{}, s.Fail(collabv1.ForumReadyCondition, collabv1.ReasonForumFailed, err)
 	}
 	if space.Status.Forum != nil {
-		status.URL, status.Backend = space.Status.Forum.URL, space.Status.Forum.Backend
+		status.URL, status.Backend, status.Engine = space.Status.Forum.URL, space.Status.Forum.Backend, space.Status.Forum.Engine
 	}
 	space.Status.Forum = status
 	metrics.ManagedCategories.WithLabelValues(space.Namespace, space.Name).Set(float64(len(status.Categories)))
