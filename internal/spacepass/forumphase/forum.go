@@ -90,7 +90,7 @@ func (r *Phase) Reconcile(ctx context.Context, s *scope.Scope) (ctrl.Result, err
 		return ctrl.Result{RequeueAfter: retry}, nil
 	}
 	reconnect := func(ctx context.Context) (forum.Client, error) { return r.deployedForumClient(ctx, space, true) }
-	p := &forumPass{s: s, client: fc, planner: r.deployed(space).Planner(), name: r.DeployerOf(space).Name(space.Name), reconnect: reconnect}
+	p := &forumPass{s: s, client: fc, planner: r.ForumEngine(space).Planner(), name: r.DeployerOf(space).Name(space.Name), reconnect: reconnect}
 	return r.reconcileForumContent(ctx, s, p, forum.DefaultPollInterval)
 }
 
@@ -174,7 +174,7 @@ func (r *Phase) Delete(ctx context.Context, s *scope.Scope, policy collabv1.Dele
 		if err != nil {
 			return nil
 		}
-		return r.retireForumContent(ctx, fc, r.deployed(space).Planner(), space)
+		return r.retireForumContent(ctx, fc, r.ForumEngine(space).Planner(), space)
 	}
 	conn, err := connect.ToForumBackend(ctx, r.Client, r.Credentials(), r.Forums, f.BackendRef.Name)
 	if apierrors.IsNotFound(err) {
@@ -335,14 +335,14 @@ func (r *Phase) deployedForumClient(ctx context.Context, space *collabv1.Collabo
 			return nil, err
 		}
 	}
-	return r.deployed(space).Connect(ctx, key.String(), r.forumEndpoint(space), secret)
+	return r.ForumEngine(space).Connect(ctx, key.String(), r.forumEndpoint(space), secret)
 }
 
 // mintForumToken mints an API token for the forum's admin account and stores it,
 // with the account's uid, in the admin Secret.
 func (r *Phase) mintForumToken(ctx context.Context, space *collabv1.CollaborationSpace, secret *corev1.Secret) error {
 	username := string(secret.Data[forum.AdminUsernameKey])
-	tok, err := r.deployed(space).MintToken(ctx, forum.Login{
+	tok, err := r.ForumEngine(space).MintToken(ctx, forum.Login{
 		URL: r.forumEndpoint(space), Username: username, Password: string(secret.Data[forum.AdminPasswordKey]),
 		Description: "collab-operator for " + space.Namespace + "/" + space.Name, HTTPClient: r.Settings.HTTPClient,
 	})
@@ -472,20 +472,11 @@ func (r *Phase) forumEndpoint(space *collabv1.CollaborationSpace) string {
 
 // pingForum checks that the forum's API answers, before the operator has a token for it.
 func (r *Phase) pingForum(ctx context.Context, space *collabv1.CollaborationSpace) error {
-	return r.deployed(space).Ping(ctx, r.forumEndpoint(space), r.Settings.HTTPClient)
+	return r.ForumEngine(space).Ping(ctx, r.forumEndpoint(space), r.Settings.HTTPClient)
 }
 
 // forumPhase keeps the space's forum: deployed or on a ForumBackend.
 type Phase struct {
 	*scope.Kit
 	Settings Settings
-}
-
-// deployed is the engine the space's deployed forum runs (Kit.DeployerOf).
-func (r *Phase) deployed(space *collabv1.CollaborationSpace) forum.Connector {
-	c, err := r.Forums.ForDeploy(space)
-	if err != nil {
-		return r.Forums[0] // Reconcile reports the engine it cannot deploy
-	}
-	return c
 }

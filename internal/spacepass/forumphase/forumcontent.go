@@ -467,7 +467,7 @@ func ownCategory(ctx context.Context, c forum.Client, cat collabv1.CategoryStatu
 // a forum set up for it: the dry run's empty forum, which records what it would
 // write.
 func (r *Phase) ApplyContentTo(ctx context.Context, s *scope.Scope, c forum.Client) error {
-	p := &forumPass{s: s, client: c, planner: r.deployed(s.Space).Planner(), name: r.DeployerOf(s.Space).Name(s.Space.Name)}
+	p := &forumPass{s: s, client: c, planner: r.ForumEngine(s.Space).Planner(), name: r.DeployerOf(s.Space).Name(s.Space.Name)}
 	_, err := r.applyForumContent(ctx, p)
 	return err
 }

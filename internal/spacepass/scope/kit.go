@@ -31,17 +31,23 @@ type Kit struct {
 	Forums forum.Engines
 }
 
-// DeployerOf names and builds the workloads of the space's deployed forum: the
-// engine's spec.forum.deploy.engine names, the first engine's when the space
-// deploys none or one this operator cannot (the forum phase reports that).
-func (k *Kit) DeployerOf(space *collabv1.CollaborationSpace) forum.Deployer {
+// ForumEngine is the engine of the space's deployed forum
+// (forum.Engines.ForDeploy); the first engine when the space names one this
+// operator cannot deploy (the forum phase reports that).
+func (k *Kit) ForumEngine(space *collabv1.CollaborationSpace) forum.Connector {
 	c, err := k.Forums.ForDeploy(space)
 	if err != nil {
-		c = k.Forums[0]
+		return k.Forums[0]
 	}
-	return c.Deployer()
+	return c
 }
 
+// DeployerOf names and builds the workloads of the space's deployed forum.
+func (k *Kit) DeployerOf(space *collabv1.CollaborationSpace) forum.Deployer {
+	return k.ForumEngine(space).Deployer()
+}
+
+// Credentials reads backends' Secrets from the credentials namespace only.
 func (k *Kit) Credentials() connect.Credentials {
 	return connect.NewCredentials(k.APIReader, k.Client, k.CredentialsNamespace)
 }
