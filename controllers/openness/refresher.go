@@ -96,13 +96,9 @@ func (r *Refresher) Refresh(ctx context.Context, now time.Time) error {
 		ctrl.LoggerFrom(ctx).Info("A space's rooms could not be read; its status.insights stays as it was", "space", key, "why", why)
 	}
 	incomplete := incompleteSpaces(in.Incomplete)
-	var spaces collabv1.CollaborationSpaceList
-	if err := r.Client.List(ctx, &spaces); err != nil {
-		return err
-	}
 	var errs []error
-	for i := range spaces.Items {
-		space := &spaces.Items[i]
+	for i := range in.Spaces {
+		space := &in.Spaces[i]
 		key := space.Namespace + "/" + space.Name
 		if _, unread := in.Unread[key]; unread {
 			continue

@@ -38,6 +38,9 @@ type Input struct {
 	// Incomplete names the rooms whose history reached MaxPages before since:
 	// their oldest messages are not counted.
 	Incomplete []string
+	// Spaces are every CollaborationSpace as Read listed them, for a caller
+	// that writes their status from the figures without listing them again.
+	Spaces []collabv1.CollaborationSpace
 	// Unread are the spaces, by "namespace/name", whose chat server or rooms
 	// could not be read, and why: the rest are counted all the same, so one
 	// unreachable backend or room does not hide the whole organisation.
@@ -91,6 +94,7 @@ func Read(ctx context.Context, c client.Reader, since time.Time, opts Options) (
 	if err := c.List(ctx, &spaces); err != nil {
 		return in, fmt.Errorf("cannot list CollaborationSpaces: %w", err)
 	}
+	in.Spaces = spaces.Items
 	var policies collabv1.CollaborationPolicyList
 	if err := c.List(ctx, &policies); err != nil {
 		return in, fmt.Errorf("cannot list CollaborationPolicies: %w", err)
