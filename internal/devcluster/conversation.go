@@ -113,10 +113,18 @@ func (e *Env) PlayConversation(ctx context.Context) error {
 	return nil
 }
 
-// inMarketing says whether marketing's space invites person: its Owner,
-// and the marketing group.
+// inMarketing says whether marketing's space invites person: carol, its
+// Owner (config/samples/marketing.yaml), and the marketing group.
 func inMarketing(person string) bool {
-	return person == "carol" || person == "erin" || person == "bob" || slices.Contains(marketers, person)
+	if person == "carol" {
+		return true
+	}
+	for _, g := range devGroups {
+		if g.name == "marketing" {
+			return slices.Contains(g.people, person)
+		}
+	}
+	return false
 }
 
 // devRoom is a room and the space room it is found under.
