@@ -17,7 +17,7 @@ func Compute(org Org, msgs []Message, w Window, minPeople int) Report {
 	minPeople = max(minPeople, 1)
 	c := newCounter(org)
 	for _, m := range msgs {
-		c.senders[m.ID] = m.Sender
+		c.senders[messageKey{m.Room, m.ID}] = m.Sender
 	}
 	for _, m := range msgs {
 		if w.holds(m.At) {
@@ -26,6 +26,9 @@ func Compute(org Org, msgs []Message, w Window, minPeople int) Report {
 	}
 	return c.report(w, minPeople)
 }
+
+// messageKey is a message by room and id.
+type messageKey struct{ room, id string }
 
 // people is a set of user ids.
 type people map[string]bool
@@ -50,8 +53,8 @@ type cell struct {
 
 type counter struct {
 	org     Org
-	depts   map[string][]string // person -> the spaces declaring them
-	senders map[string]string   // message id -> sender
+	depts   map[string][]string   // person -> the spaces declaring them
+	senders map[messageKey]string // sender of each message
 	spaces  map[string]*spaceTally
 	answers map[[2]string]*cell
 	// all messages counted and those in Open spaces or shared rooms
@@ -60,7 +63,7 @@ type counter struct {
 }
 
 func newCounter(org Org) *counter {
-	c := &counter{org: org, depts: map[string][]string{}, senders: map[string]string{},
+	c := &counter{org: org, depts: map[string][]string{}, senders: map[messageKey]string{},
 		spaces: map[string]*spaceTally{}, answers: map[[2]string]*cell{}, everyone: people{}}
 	for key, s := range org.Spaces {
 		if s.OptedOut {
@@ -100,7 +103,10 @@ func (c *counter) count(m Message) {
 	if room.Shared || c.org.Spaces[room.Space].Open {
 		c.open++
 	}
-	answered, ok := c.senders[m.Answers]
+	// A reply or a thread answer is in the room of the message it answers: one
+	// naming a message of another room (anyone can write such a relation)
+	// answers nobody.
+	answered, ok := c.senders[messageKey{m.Room, m.Answers}]
 	if m.Answers == "" || !ok || answered == m.Sender {
 		return
 	}

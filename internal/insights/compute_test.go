@@ -86,6 +86,16 @@ func TestCompute(t *testing.T) {
 			},
 			openShare: n(0, 5),
 		},
+		"an answer names a message of another room: it answers nobody": {
+			// m1 says something in marketing's room; e1, in engineering's,
+			// sends a reply that points at it. Matrix replies and threads stay
+			// in their room, so no one across departments was answered.
+			msgs:  conversation(day0, "q m1 !mkt", "a e1 !eng q"),
+			space: "eng",
+			want: SpaceFigures{Messages: n(1, 1), ActivePeople: n(1, 1), Breadth: n(1.0/7, 7),
+				Reach: n(0, 0), ReachShare: n(0, 0), CrossAnswers: n(0, 0), Leaders: n(0.5, 2)},
+			answers: map[string]map[string]Figure{}, openShare: n(0, 2),
+		},
 		"an opted-out space counts nowhere; its people are outsiders elsewhere": {
 			msgs:  conversation(day0, "a h1 !hr", "b h2 !hr", "c h1 !eng", "d e1 !eng c"),
 			space: "eng",
