@@ -373,8 +373,8 @@ func (dryForumConnector) MintToken(context.Context, forum.Login) (forum.Token, e
 }
 
 // cacheLike reads objects as the manager's cache holds them (TrimForCache), so
-// a plan compares what a pass compares: Roles and RoleBindings by the hash the
-// cache computes from their content, never by a label found on the server.
+// a plan compares what a pass compares: Roles and RoleBindings by the fingerprint the
+// cache computes from their content, never by a value found on the server.
 func cacheLike(c client.WithWatch) client.WithWatch {
 	return interceptor.NewClient(c, interceptor.Funcs{
 		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {

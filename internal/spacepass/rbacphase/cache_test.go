@@ -1,9 +1,11 @@
 package rbacphase
 
 import (
+	stdcmp "cmp"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -11,12 +13,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/spacepass/scope"
 )
 
-// TestTrimForCache: the cache keeps what a pass reads (labels, annotations of
-// its own, owner references, the spec) and drops managed fields and kubectl
-// apply's copy of the manifest; a Role's rules and a RoleBinding's subjects
-// become a hash of them.
+// TestTrimForCache: the cache keeps what a pass reads (annotations of its
+// own, owner references, the spec) and drops managed fields and kubectl
+// apply's copy of the manifest; a Role's rules, a RoleBinding's subjects and
+// their labels become a fingerprint, and their UID and creation time go.
 func TestTrimForCache(t *testing.T) {
 	managed := []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationApply}}
 	cases := map[string]struct {
@@ -24,13 +27,14 @@ func TestTrimForCache(t *testing.T) {
 		want any
 	}{
 		"a role loses managed fields and last-applied, keeps the rest": {
-			in: &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "r", ManagedFields: managed,
+			in: &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "r", ManagedFields: managed, UID: "u",
+				CreationTimestamp: metav1.Now(), ResourceVersion: "7",
 				Labels:      map[string]string{collabv1.ManagedByLabel: collabv1.ManagedByValue},
 				Annotations: map[string]string{corev1.LastAppliedConfigAnnotation: "{...}", "keep": "me"}},
 				Rules: []rbacv1.PolicyRule{{Verbs: []string{"get"}}}},
-			want: &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "r",
-				Labels: map[string]string{collabv1.ManagedByLabel: collabv1.ManagedByValue,
-					cachedContentLabel: hashOf([]rbacv1.PolicyRule{{Verbs: []string{"get"}}})},
+			want: &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "r", ResourceVersion: "7",
+				SelfLink: fingerprintPrefix + fingerprintOf(&rbacv1.Role{Rules: []rbacv1.PolicyRule{{Verbs: []string{"get"}}}},
+					ownLabels{ManagedBy: collabv1.ManagedByValue}),
 				Annotations: map[string]string{"keep": "me"}}},
 		},
 		"a role binding keeps its role ref and the hash of its subjects": {
@@ -38,13 +42,15 @@ func TestTrimForCache(t *testing.T) {
 				RoleRef:  rbacv1.RoleRef{Kind: "Role", Name: "r"},
 				Subjects: []rbacv1.Subject{{Kind: "User", Name: "alice"}}},
 			want: &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "b",
-				Labels: map[string]string{cachedContentLabel: hashOf([]rbacv1.Subject{{Kind: "User", Name: "alice"}})}},
+				SelfLink: fingerprintPrefix + fingerprintOf(&rbacv1.RoleBinding{Subjects: []rbacv1.Subject{{Kind: "User", Name: "alice"}}},
+					ownLabels{})},
 				RoleRef: rbacv1.RoleRef{Kind: "Role", Name: "r"}},
 		},
-		"metadata only keeps its labels": {
-			in: &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "ns", ManagedFields: managed,
-				Labels: map[string]string{"tenant": "a"}}},
-			want: &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "ns", Labels: map[string]string{"tenant": "a"}}},
+		"metadata only keeps its labels and annotations": {
+			in: &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "ns", ManagedFields: managed, UID: "u",
+				CreationTimestamp: metav1.Now(), Labels: map[string]string{"tenant": "a"}, Annotations: map[string]string{"b": "c"}}},
+			want: &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "ns", Labels: map[string]string{"tenant": "a"},
+				Annotations: map[string]string{"b": "c"}}},
 		},
 		"a tombstone is left alone": {
 			in:   toolscache.DeletedFinalStateUnknown{Key: "ns/r"},
@@ -64,48 +70,66 @@ func TestTrimForCache(t *testing.T) {
 	}
 }
 
-// TestRBACContentHash: a pass compares what the cache recorded with what it
-// wants by hash; any change of subjects or rules changes it, and an object read
-// from the API server (a plan) hashes the same as its cached copy.
-func TestRBACContentHash(t *testing.T) {
-	binding := func(names ...string) *rbacv1.RoleBinding {
-		b := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "b", Namespace: "ns"}}
+// TestFingerprint: a pass compares what the cache recorded with what the space
+// wants by fingerprint; any change of subjects, rules or the operator's labels
+// changes it, others' labels do not, and an object read from the API server
+// (a plan) fingerprints the same as its cached copy.
+func TestFingerprint(t *testing.T) {
+	space := &collabv1.CollaborationSpace{ObjectMeta: metav1.ObjectMeta{Name: "team", Namespace: "ns"}}
+	sharded := space.DeepCopy()
+	sharded.Labels = map[string]string{collabv1.ShardLabel: "b"}
+	owned := func(s *collabv1.CollaborationSpace) map[string]string { return scope.OwnedLabels(nil, s) }
+	binding := func(labels map[string]string, names ...string) *rbacv1.RoleBinding {
+		b := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "b", Namespace: "ns", Labels: labels}}
 		for _, n := range names {
 			b.Subjects = append(b.Subjects, rbacv1.Subject{Kind: "User", APIGroup: rbacv1.GroupName, Name: n})
 		}
 		return b
 	}
-	cached := func(b *rbacv1.RoleBinding) *rbacv1.RoleBinding {
-		got, _ := TrimForCache(b.DeepCopy())
-		return got.(*rbacv1.RoleBinding)
+	cached := func(b client.Object) client.Object {
+		got, _ := TrimForCache(b.DeepCopyObject())
+		return got.(client.Object)
 	}
-	forged := func(b, claims *rbacv1.RoleBinding) *rbacv1.RoleBinding {
-		b.Labels = map[string]string{cachedContentLabel: hashOf(claims.Subjects)}
+	// Someone who may edit the binding adds a subject and writes a selfLink
+	// that claims the fingerprint of the declared subjects.
+	forged := func(b client.Object) client.Object {
+		b.SetSelfLink(fingerprintPrefix + desiredFingerprint(binding(nil, "alice", "bob"), space))
 		return b
 	}
 	role := func(verbs ...string) *rbacv1.Role {
-		return &rbacv1.Role{Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: verbs}}}
+		return &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Labels: owned(space)},
+			Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: verbs}}}
+	}
+	withLabel := func(k, v string) map[string]string {
+		l := owned(space)
+		l[k] = v
+		return l
 	}
 	cases := map[string]struct {
 		have, want client.Object
+		space      *collabv1.CollaborationSpace
 		same       bool
 	}{
-		"the same subjects, cached":          {have: cached(binding("alice", "bob")), want: binding("alice", "bob"), same: true},
-		"the same subjects, read live":       {have: binding("alice", "bob"), want: binding("alice", "bob"), same: true},
-		"a subject added by hand":            {have: cached(binding("alice", "bob", "intruder")), want: binding("alice", "bob")},
-		"a subject removed":                  {have: cached(binding("alice")), want: binding("alice", "bob")},
-		"the same subjects in another order": {have: cached(binding("bob", "alice")), want: binding("alice", "bob")},
-		"a verb added to a role by hand":     {have: role("get", "delete"), want: role("get")},
-		// Someone who may edit the binding adds a subject and sets the label the
-		// cache keeps its hash in to the hash of the declared subjects.
-		"a subject added with a forged hash label": {have: cached(forged(binding("alice", "bob", "intruder"), binding("alice", "bob"))),
-			want: binding("alice", "bob")},
-		"the same role": {have: role("get"), want: role("get"), same: true},
+		"the same subjects, cached":     {have: cached(binding(owned(space), "alice", "bob")), want: binding(nil, "alice", "bob"), same: true},
+		"the same subjects, read live":  {have: binding(owned(space), "alice", "bob"), want: binding(nil, "alice", "bob"), same: true},
+		"a label of someone else's":     {have: cached(binding(withLabel("team", "x"), "alice")), want: binding(nil, "alice"), same: true},
+		"a subject added by hand":       {have: cached(binding(owned(space), "alice", "bob", "intruder")), want: binding(nil, "alice", "bob")},
+		"a subject removed":             {have: cached(binding(owned(space), "alice")), want: binding(nil, "alice", "bob")},
+		"the subjects in another order": {have: cached(binding(owned(space), "bob", "alice")), want: binding(nil, "alice", "bob")},
+		"the space label changed":       {have: cached(binding(withLabel(collabv1.SpaceLabel, "other"), "alice")), want: binding(nil, "alice")},
+		"the operator's label removed":  {have: cached(binding(nil, "alice")), want: binding(nil, "alice")},
+		"moved to another shard":        {have: cached(binding(owned(space), "alice")), want: binding(nil, "alice"), space: sharded},
+		"in the shard it moved to":      {have: cached(binding(owned(sharded), "alice")), want: binding(nil, "alice"), space: sharded, same: true},
+		"a verb added to a role":        {have: cached(role("get", "delete")), want: role("get")},
+		"the same role":                 {have: cached(role("get")), want: role("get"), same: true},
+		"a subject added with a forged fingerprint": {have: cached(forged(binding(owned(space), "alice", "bob", "intruder"))),
+			want: binding(nil, "alice", "bob")},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if got := rbacContentHash(tc.have) == rbacContentHash(tc.want); got != tc.same {
-				t.Errorf("hashes equal = %v, want %v", got, tc.same)
+			s := stdcmp.Or(tc.space, space)
+			if got := currentFingerprint(tc.have) == desiredFingerprint(tc.want, s); got != tc.same {
+				t.Errorf("fingerprints equal = %v, want %v", got, tc.same)
 			}
 		})
 	}

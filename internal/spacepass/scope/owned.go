@@ -109,14 +109,15 @@ type OwnedObject struct {
 	OwnedKind
 }
 
-// OwnedObjects lists every object this space controls, found by its labels.
+// OwnedObjects lists every object this space controls, found by its
+// controller reference among the operator's objects in its namespace (the
+// cache holds only those, and keeps no labels of Roles and RoleBindings).
 func (r *Kit) OwnedObjects(ctx context.Context, space *collabv1.CollaborationSpace,
 	kinds []OwnedKind) ([]OwnedObject, error) {
-	sel := client.MatchingLabels{collabv1.SpaceLabel: space.Name, collabv1.ManagedByLabel: collabv1.ManagedByValue}
 	var out []OwnedObject
 	for _, k := range kinds {
 		list := k.newList()
-		if err := r.List(ctx, list, client.InNamespace(space.Namespace), sel); err != nil {
+		if err := r.List(ctx, list, client.InNamespace(space.Namespace)); err != nil {
 			return nil, fmt.Errorf("cannot list %ss: %w", k.Kind, err)
 		}
 		items, err := meta.ExtractList(list)
@@ -177,8 +178,8 @@ func (r *Kit) RetireObject(ctx context.Context, space *collabv1.CollaborationSpa
 // releaseObject writes the object without its owner reference (and with any change
 // the caller made to it since base), so it outlives the space.
 // It patches what changed, never the whole object: the cache holds no rules or
-// subjects of Roles and RoleBindings (rbacphase.TrimForCache), and writing one whole from
-// it would empty them.
+// subjects nor labels of Roles and RoleBindings (rbacphase.TrimForCache), and writing
+// one whole from it would empty them.
 func (r *Kit) releaseObject(ctx context.Context, space *collabv1.CollaborationSpace,
 	obj OwnedObject, base client.Object) error {
 	patch := client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})
