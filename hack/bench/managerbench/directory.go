@@ -78,7 +78,7 @@ func RunDirectory(ctx context.Context, o Options) error {
 		return err
 	}
 	defer func() { _ = env.Stop() }()
-	if b.direct, err = client.New(cfg, client.Options{Scheme: testenv.Scheme()}); err != nil {
+	if b.direct, err = client.NewWithWatch(cfg, client.Options{Scheme: testenv.Scheme()}); err != nil {
 		return err
 	}
 	tmp, err := os.MkdirTemp("", "bench-directory-")
@@ -115,7 +115,7 @@ type directoryBench struct {
 	w        benchkit.Workload
 	perGroup int
 	ldap     *slapd.Server
-	direct   client.Client
+	direct   client.WithWatch
 	mgr      *managerProcess
 	res      directoryResult
 }

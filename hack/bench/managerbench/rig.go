@@ -17,7 +17,7 @@ import (
 // share: kube-apiserver + etcd, a direct client, the manager binary running as
 // main.go runs it, and the stop of all of it.
 type managerRig struct {
-	direct client.Client
+	direct client.WithWatch
 	// apiserver reads the API server's own /metrics.
 	apiserver rest.Interface
 	mgr       *managerProcess
@@ -43,7 +43,7 @@ func startManagerRig(ctx context.Context, o Options, mode string, qps float32) (
 		r.stop()
 		return nil, err
 	}
-	if r.direct, err = client.New(cfg, client.Options{Scheme: testenv.Scheme()}); err != nil {
+	if r.direct, err = client.NewWithWatch(cfg, client.Options{Scheme: testenv.Scheme()}); err != nil {
 		r.stop()
 		return nil, err
 	}

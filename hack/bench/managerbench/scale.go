@@ -50,6 +50,10 @@ type scaleResult struct {
 	spaces, members, shards        int
 	byKind                         string // writesTable
 	peakRSS, sampledPeak, readyRSS uint64
+	// peakAnon and readyAnon are the anonymous part of the resident set (Go's
+	// heap, stacks and runtime); the rest is the binary's pages, which the
+	// kernel may drop and read again under a memory limit.
+	peakAnon, readyAnon, readyFile uint64
 	readyHeap                      uint64
 	created, readyAfterFirst       time.Duration
 	readyAfterLast                 time.Duration
@@ -87,11 +91,12 @@ func RunScale(ctx context.Context, o Options) error {
 	return nil
 }
 
-func measureScale(ctx context.Context, direct client.Client, mgr *managerProcess, apiserver rest.Interface, o Options) (scaleResult, error) {
+func measureScale(ctx context.Context, direct client.WithWatch, mgr *managerProcess, apiserver rest.Interface, o Options) (scaleResult, error) {
 	res := scaleResult{spaces: o.Spaces, members: o.Scale.Members, steady: o.Scale.Steady, shards: o.Scale.Shards}
 	sampleCtx, stopSampling := context.WithCancel(ctx)
 	var sampled atomic.Uint64
-	go sampleRSS(sampleCtx, mgr.cmd.Process.Pid, &sampled)
+	var sampledAnon atomic.Uint64
+	go sampleRSS(sampleCtx, mgr.cmd.Process.Pid, &sampled, &sampledAnon)
 	defer stopSampling()
 
 	kindsBefore, err := benchkit.WritesByKind(ctx, apiserver)
@@ -111,7 +116,12 @@ func measureScale(ctx context.Context, direct client.Client, mgr *managerProcess
 	res.readyAfterFirst = time.Since(start)
 	res.readyAfterLast = res.readyAfterFirst - res.created
 	stopSampling()
-	res.sampledPeak, res.peakRSS = sampled.Load(), benchkit.PeakRSS(mgr.cmd.Process.Pid)
+	res.sampledPeak, res.peakRSS, res.peakAnon = sampled.Load(), benchkit.PeakRSS(mgr.cmd.Process.Pid), sampledAnon.Load()
+	// The watch may show the last space Ready before the manager's client has
+	// counted the status patch that made it so.
+	if err := benchkit.Sleep(ctx, 2*time.Second); err != nil {
+		return res, err
+	}
 	if res.writes, err = requestsByMethod(ctx, mgr.metrics); err != nil {
 		return res, err
 	}
@@ -133,7 +143,7 @@ func measureScale(ctx context.Context, direct client.Client, mgr *managerProcess
 		res.steadyWrites[m] = n - res.writes[m]
 	}
 	s, err := mgr.sample(ctx)
-	res.readyRSS, res.readyHeap = s.rss, s.heap
+	res.readyRSS, res.readyHeap, res.readyAnon, res.readyFile = s.rss, s.heap, s.anon, s.file
 	if path, err := mgr.saveHeapProfile(ctx); err == nil {
 		benchkit.Progress("scale: the manager's heap profile is in %s (go tool pprof -top %s)", path, path)
 	}
@@ -195,12 +205,15 @@ func scaleSpace(ns string, members int) *collabv1.CollaborationSpace {
 }
 
 // sampleRSS keeps the highest resident set seen, once a second.
-func sampleRSS(ctx context.Context, pid int, peak *atomic.Uint64) {
+func sampleRSS(ctx context.Context, pid int, peak, peakAnon *atomic.Uint64) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
 		if rss := procStatus(pid, "VmRSS:"); rss > peak.Load() {
 			peak.Store(rss)
+		}
+		if anon := procStatus(pid, "RssAnon:"); anon > peakAnon.Load() {
+			peakAnon.Store(anon)
 		}
 		select {
 		case <-ctx.Done():
@@ -250,7 +263,9 @@ func (r scaleResult) markdown() string {
 	b.WriteString("| | |\n|---|---|\n")
 	fmt.Fprintf(&b, "| manager peak RSS (sampled each second) | %s |\n", benchkit.MiB(r.sampledPeak))
 	fmt.Fprintf(&b, "| manager peak RSS (VmHWM) | %s |\n", benchkit.MiB(r.peakRSS))
+	fmt.Fprintf(&b, "| manager peak anonymous memory (RssAnon, sampled each second) | %s |\n", benchkit.MiB(r.peakAnon))
 	fmt.Fprintf(&b, "| manager RSS / Go heap in use, steady | %s / %s |\n", benchkit.MiB(r.readyRSS), benchkit.MiB(r.readyHeap))
+	fmt.Fprintf(&b, "| manager RSS, steady: anonymous + the binary's pages | %s + %s |\n", benchkit.MiB(r.readyAnon), benchkit.MiB(r.readyFile))
 	fmt.Fprintf(&b, "| manager GOMEMLIMIT | %s |\n", cmp.Or(ManagerMemLimit, "none"))
 	fmt.Fprintf(&b, "| creating the namespaces and spaces | %s |\n", r.created.Round(time.Second))
 	fmt.Fprintf(&b, "| all Ready after the first create | %s |\n", r.readyAfterFirst.Round(time.Second))

@@ -50,6 +50,8 @@ type secretsResult struct {
 // memSample is the manager's resident set and Go heap at one moment.
 type memSample struct {
 	rss, heap uint64
+	// anon and file split rss: Go's heap, stacks and runtime; the binary's pages.
+	anon, file uint64
 }
 
 // runSecrets is -mode secrets: does the manager's memory grow with the Secrets that
@@ -83,7 +85,7 @@ func RunSecrets(ctx context.Context, o Options) error {
 
 // measureSecrets lets the manager converge w's spaces, samples its memory, has the
 // tenants create their Secrets, waits and samples again.
-func measureSecrets(ctx context.Context, direct client.Client, mgr *managerProcess, w benchkit.Workload, o Options) (secretsResult, error) {
+func measureSecrets(ctx context.Context, direct client.WithWatch, mgr *managerProcess, w benchkit.Workload, o Options) (secretsResult, error) {
 	res := secretsResult{spaces: w.Spaces, count: o.Secrets.Count, size: o.Secrets.Size}
 	var err error
 	benchkit.Progress("secrets: %d spaces (permissions only) for the manager to serve", w.Spaces)
@@ -245,7 +247,8 @@ func (p *managerProcess) stop() {
 // sample reads the manager's resident set from /proc and its Go heap in use from
 // its metrics.
 func (p *managerProcess) sample(ctx context.Context) (memSample, error) {
-	s := memSample{rss: procStatus(p.cmd.Process.Pid, "VmRSS:")}
+	pid := p.cmd.Process.Pid
+	s := memSample{rss: procStatus(pid, "VmRSS:"), anon: procStatus(pid, "RssAnon:"), file: procStatus(pid, "RssFile:")}
 	if s.rss == 0 {
 		return s, errors.New("cannot read the manager's resident set")
 	}
@@ -305,31 +308,6 @@ func freePort() string {
 	}
 	defer func() { _ = l.Close() }()
 	return l.Addr().String()
-}
-
-// waitSpacesReady polls until n spaces are Ready at their generation.
-func waitSpacesReady(ctx context.Context, c client.Client, n int, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	ready := 0
-	for time.Now().Before(deadline) {
-		var list collabv1.CollaborationSpaceList
-		if err := c.List(ctx, &list); err != nil {
-			return err
-		}
-		ready = 0
-		for i := range list.Items {
-			if benchkit.IsReady(&list.Items[i]) {
-				ready++
-			}
-		}
-		if ready >= n {
-			return nil
-		}
-		if err := benchkit.Sleep(ctx, time.Second); err != nil {
-			return err
-		}
-	}
-	return fmt.Errorf("only %d of %d spaces Ready after %s", ready, n, timeout)
 }
 
 func (r secretsResult) markdown(label string) string {
