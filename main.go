@@ -128,6 +128,12 @@ func main() {
 		os.Exit(1)
 	}
 	o.shard = shard
+	if soft, err := managercfg.SetSoftMemoryLimit(); err != nil {
+		setupLog.Error(err, "Invalid environment")
+		os.Exit(1)
+	} else if soft > 0 {
+		setupLog.Info("Go's soft memory limit set below the container's", "bytes", soft)
+	}
 	if managercfg.Sharded(shard) {
 		setupLog.Info("Running as a shard", "watchLabelSelector", shard.String(),
 			"leaderElectionID", managercfg.ShardLeaderElectionID(leaderElectionID, shard), "backendControllers", o.backendControllers)

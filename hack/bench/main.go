@@ -102,7 +102,7 @@ func main() {
 	flag.DurationVar(&o.Secrets.Wait, "secrets-wait", time.Minute, "-mode secrets: how long to wait after the last Secret before measuring.")
 	flag.StringVar(&o.Secrets.Manager, "manager", "", "-mode secrets: a manager binary to measure; this checkout's, built, when empty.")
 	flag.StringVar(&managerbench.ManagerMemLimit, "manager-gomemlimit", "256MiB",
-		"GOMEMLIMIT of the manager process, as the Deployment sets it from its memory limit; none when empty.")
+		"GOMEMLIMIT of the manager process, as the Deployment sets it 50 MiB under its memory limit; none when empty.")
 	flag.StringVar(&o.Secrets.Label, "label", "this checkout", "-mode secrets: names the measured manager in the report.")
 	flag.IntVar(&o.Directory.People, "people", 10000, "-mode directory: people in the directory.")
 	flag.IntVar(&o.Directory.Groups, "groups", 200, "-mode directory: groups (and spaces, one per group).")

@@ -142,7 +142,8 @@ func meaningful(o *unstructured.Unstructured) map[string]any {
 
 // comparePodSpecs checks that the chart runs the manager as config/manager does. The
 // chart differs on purpose in the image, the pod labels and the flags its values
-// always set; both set POD_NAMESPACE (for --operator-namespace) and GOMEMLIMIT.
+// always set; both set POD_NAMESPACE (for --operator-namespace) and
+// COLLAB_MEMORY_LIMIT (Go's soft memory limit).
 func comparePodSpecs(t *testing.T, kust, chart *unstructured.Unstructured) {
 	t.Helper()
 	kspec, _, _ := unstructured.NestedMap(kust.Object, "spec", "template", "spec")
@@ -159,7 +160,7 @@ func comparePodSpecs(t *testing.T, kust, chart *unstructured.Unstructured) {
 		"name":      "POD_NAMESPACE",
 		"valueFrom": map[string]any{"fieldRef": map[string]any{"fieldPath": "metadata.namespace"}},
 	}, map[string]any{
-		"name":      "GOMEMLIMIT", // Go's soft limit follows the container's
+		"name":      "COLLAB_MEMORY_LIMIT", // Go's soft limit follows the container's
 		"valueFrom": map[string]any{"resourceFieldRef": map[string]any{"resource": "limits.memory"}},
 	}}
 	if diff := cmp.Diff(wantEnv, kc["env"]); diff != "" {
