@@ -138,6 +138,24 @@ func directorySeed(w benchkit.Workload, d DirectoryOptions, perGroup int) string
 	return seed.String()
 }
 
+// peopleDirectory is the default PeopleDirectory over ldap, polled every
+// poll, and the Secret of the account it binds as.
+func peopleDirectory(ldap *slapd.Server, poll time.Duration) (*corev1.Secret, *collabv1.PeopleDirectory) {
+	sfx := slapd.DefaultSuffix
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "directory-bind", Namespace: benchkit.OperatorNamespace},
+		Data:       map[string][]byte{"bindDN": []byte(ldap.ReaderDN), "password": []byte(ldap.ReaderPassword)},
+	}
+	dir := &collabv1.PeopleDirectory{
+		ObjectMeta: metav1.ObjectMeta{Name: "company"},
+		Spec: collabv1.PeopleDirectorySpec{Default: true, PollInterval: metav1.Duration{Duration: poll},
+			LDAP: &collabv1.LDAPDirectory{URL: ldap.URL, TLS: collabv1.LDAPTLSNone,
+				BindSecretRef: &collabv1.SecretReference{Name: secret.Name},
+				UserBaseDN:    "ou=people," + sfx, GroupBaseDN: "ou=groups," + sfx}},
+	}
+	return secret, dir
+}
+
 // measure runs the phases of -mode directory against the running slapd, API
 // server and manager, and records what they measured in b.res.
 func (b *directoryBench) measure(ctx context.Context) error {
@@ -183,12 +201,10 @@ func (b *directoryBench) createSpaces(ctx context.Context) error {
 // resolved every group and until every space records its people, and the
 // queries of that full read.
 func (b *directoryBench) resolve(ctx context.Context) error {
-	o, d, direct, mgr, sfx := b.o, b.o.Directory, b.direct, b.mgr, slapd.DefaultSuffix
+	o, d, direct, mgr := b.o, b.o.Directory, b.direct, b.mgr
 	benchkit.Progress("directory: the PeopleDirectory appears; resolving")
-	if err := direct.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "directory-bind", Namespace: benchkit.OperatorNamespace},
-		Data:       map[string][]byte{"bindDN": []byte(b.ldap.ReaderDN), "password": []byte(b.ldap.ReaderPassword)},
-	}); err != nil {
+	secret, dir := peopleDirectory(b.ldap, d.Poll)
+	if err := direct.Create(ctx, secret); err != nil {
 		return err
 	}
 	q0, err := mgr.directoryQueries(ctx)
@@ -196,13 +212,6 @@ func (b *directoryBench) resolve(ctx context.Context) error {
 		return err
 	}
 	start := time.Now()
-	dir := &collabv1.PeopleDirectory{
-		ObjectMeta: metav1.ObjectMeta{Name: "company"},
-		Spec: collabv1.PeopleDirectorySpec{Default: true, PollInterval: metav1.Duration{Duration: d.Poll},
-			LDAP: &collabv1.LDAPDirectory{URL: b.ldap.URL, TLS: collabv1.LDAPTLSNone,
-				BindSecretRef: &collabv1.SecretReference{Name: "directory-bind"},
-				UserBaseDN:    "ou=people," + sfx, GroupBaseDN: "ou=groups," + sfx}},
-	}
 	if err := direct.Create(ctx, dir); err != nil {
 		return err
 	}

@@ -31,6 +31,9 @@ type ScaleOptions struct {
 	Steady   time.Duration // how long to count writes once every space is Ready
 	Creators int           // clients creating namespaces and spaces side by side
 	Shards   int           // spaces are spread over this many shards; the manager is the first
+	// DirectoryPeople, when not 0, are the people of a directory in groups of
+	// scaleGroupSize; each space names one group as a member.
+	DirectoryPeople int
 }
 
 // shardOf is the shard label value of space i when the run is sharded.
@@ -49,6 +52,7 @@ func (o ScaleOptions) served(n int) int {
 type scaleResult struct {
 	spaces, members, shards        int
 	byKind                         string // writesTable
+	directoryPeople, withPeople    int    // with a directory: its people, the spaces that list their group's
 	peakRSS, sampledPeak, readyRSS uint64
 	// peakAnon and readyAnon are the anonymous part of the resident set (Go's
 	// heap, stacks and runtime); the rest is the binary's pages, which the
@@ -78,8 +82,15 @@ func RunScale(ctx context.Context, o Options) error {
 	}
 	defer rig.stop()
 	direct, mgr := rig.direct, rig.mgr
+	var dir *scaleDirectory
+	if o.Scale.DirectoryPeople > 0 {
+		if dir, err = startScaleDirectory(ctx, direct, o.Scale.DirectoryPeople, o.Timeout); err != nil {
+			return err
+		}
+		defer dir.stop()
+	}
 
-	res, err := measureScale(ctx, direct, mgr, rig.apiserver, o)
+	res, err := measureScale(ctx, direct, mgr, rig.apiserver, o, dir)
 	if err != nil {
 		return err
 	}
@@ -91,8 +102,10 @@ func RunScale(ctx context.Context, o Options) error {
 	return nil
 }
 
-func measureScale(ctx context.Context, direct client.WithWatch, mgr *managerProcess, apiserver rest.Interface, o Options) (scaleResult, error) {
-	res := scaleResult{spaces: o.Spaces, members: o.Scale.Members, steady: o.Scale.Steady, shards: o.Scale.Shards}
+func measureScale(ctx context.Context, direct client.WithWatch, mgr *managerProcess, apiserver rest.Interface, o Options,
+	dir *scaleDirectory) (scaleResult, error) {
+	res := scaleResult{spaces: o.Spaces, members: o.Scale.Members, steady: o.Scale.Steady, shards: o.Scale.Shards,
+		directoryPeople: o.Scale.DirectoryPeople}
 	sampleCtx, stopSampling := context.WithCancel(ctx)
 	var sampled atomic.Uint64
 	var sampledAnon atomic.Uint64
@@ -105,7 +118,7 @@ func measureScale(ctx context.Context, direct client.WithWatch, mgr *managerProc
 	}
 	benchkit.Progress("scale: creating %d namespaces, each with a space of %d members", o.Spaces, o.Scale.Members)
 	start := time.Now()
-	if err := createScaleSpaces(ctx, direct, o); err != nil {
+	if err := createScaleSpaces(ctx, direct, o, dir); err != nil {
 		return res, err
 	}
 	res.created = time.Since(start)
@@ -142,6 +155,11 @@ func measureScale(ctx context.Context, direct client.WithWatch, mgr *managerProc
 	for m, n := range after {
 		res.steadyWrites[m] = n - res.writes[m]
 	}
+	if dir != nil {
+		if res.withPeople, err = spacesWithPeople(ctx, direct, scaleGroupSize); err != nil {
+			return res, err
+		}
+	}
 	s, err := mgr.sample(ctx)
 	res.readyRSS, res.readyHeap, res.readyAnon, res.readyFile = s.rss, s.heap, s.anon, s.file
 	if path, err := mgr.saveHeapProfile(ctx); err == nil {
@@ -152,7 +170,7 @@ func measureScale(ctx context.Context, direct client.WithWatch, mgr *managerProc
 
 // createScaleSpaces creates the namespaces and spaces with o.scale.creators
 // clients side by side.
-func createScaleSpaces(ctx context.Context, c client.Client, o Options) error {
+func createScaleSpaces(ctx context.Context, c client.Client, o Options, dir *scaleDirectory) error {
 	next := atomic.Int64{}
 	var wg sync.WaitGroup
 	errs := make(chan error, o.Scale.Creators)
@@ -169,6 +187,9 @@ func createScaleSpaces(ctx context.Context, c client.Client, o Options) error {
 					return
 				}
 				space := scaleSpace(ns, o.Scale.Members)
+				if dir != nil {
+					space.Spec.Members = append(space.Spec.Members, dir.member(i))
+				}
 				if o.Scale.Shards > 1 {
 					space.Labels = map[string]string{collabv1.ShardLabel: o.Scale.shardOf(i)}
 				}
@@ -255,6 +276,10 @@ func requestsByMethod(ctx context.Context, addr string) (map[string]float64, err
 func (r scaleResult) markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %d departments, permissions only, %d members each\n\n", r.spaces, r.members)
+	if r.directoryPeople > 0 {
+		fmt.Fprintf(&b, "With a directory of %d people in groups of %d (real slapd, a default PeopleDirectory): "+
+			"each space also names one group, so it resolves %d people more.\n\n", r.directoryPeople, scaleGroupSize, scaleGroupSize)
+	}
 	if r.shards > 1 {
 		fmt.Fprintf(&b, "Spread over %d shards by the %s label; the manager measured serves one shard, %d spaces "+
 			"(--watch-label-selector=%s=%s). Per-space figures are per space it serves.\n\n",
@@ -275,6 +300,9 @@ func (r scaleResult) markdown() string {
 	}
 	steady := r.steadyWrites["POST"] + r.steadyWrites["PUT"] + r.steadyWrites["PATCH"] + r.steadyWrites["DELETE"]
 	fmt.Fprintf(&b, "| writes in %s of steady state | %.0f |\n", r.steady, steady)
+	if r.directoryPeople > 0 {
+		fmt.Fprintf(&b, "| spaces whose status.members lists their group's %d people | %d |\n", scaleGroupSize, r.withPeople)
+	}
 	if r.byKind != "" {
 		b.WriteString("\nThe manager's writes until Ready, by kind:\n\n" + r.byKind)
 	}
