@@ -201,3 +201,47 @@ func TestABindingChangedByHandIsPutBack(t *testing.T) {
 	})
 	checkAccess(t, ns, "support", []access{{user: "intruder", verb: "update", want: false}})
 }
+
+// TestABindingMadeAgainForAnotherRoleIsPutBack: someone makes the moderators'
+// binding before the operator does, under its name, with the operator's labels
+// and the space as its controller, but bound to the owners' Role. The API
+// server lets no binding change its role, so the operator makes it again, and
+// the moderator may only look.
+func TestABindingMadeAgainForAnotherRoleIsPutBack(t *testing.T) {
+	ctx := context.Background()
+	ns := newNamespace(t)
+	space := newSpace(ns, "triage")
+	moderator := space.Spec.Members[1]
+	space.Spec.Members = slices.Delete(space.Spec.Members, 1, 2)
+	createSpace(t, space)
+	waitReady(t, client.ObjectKeyFromObject(space))
+
+	owners := &rbacv1.RoleBinding{}
+	if err := k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "collab-triage-owners"}, owners); err != nil {
+		t.Fatal(err)
+	}
+	key := client.ObjectKey{Namespace: ns, Name: "collab-triage-moderators"}
+	forged := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: ns,
+		Labels: owners.Labels, OwnerReferences: owners.OwnerReferences},
+		RoleRef:  owners.RoleRef,
+		Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: rbacv1.GroupName, Name: moderator.Name}}}
+	if err := k8sClient.Create(ctx, forged); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(space), space); err != nil {
+		t.Fatal(err)
+	}
+	space.Spec.Members = append(space.Spec.Members, moderator)
+	if err := k8sClient.Update(ctx, space); err != nil {
+		t.Fatal(err)
+	}
+	binding := &rbacv1.RoleBinding{}
+	eventually(t, "the moderators' binding to be bound to the viewers' Role", func() (bool, string) {
+		if err := k8sClient.Get(ctx, key, binding); err != nil {
+			return false, err.Error()
+		}
+		return binding.RoleRef.Name == "collab-triage-viewer" && binding.UID != forged.UID, binding.RoleRef.Name
+	})
+	checkAccess(t, ns, "triage", []access{{user: moderator.Name, verb: "update", want: false},
+		{user: moderator.Name, verb: "get", want: true}})
+}

@@ -37,14 +37,13 @@ func TestTrimForCache(t *testing.T) {
 					ownLabels{ManagedBy: collabv1.ManagedByValue}),
 				Annotations: map[string]string{"keep": "me"}}},
 		},
-		"a role binding keeps its role ref and the hash of its subjects": {
+		"a role binding keeps the fingerprint of its role ref and subjects": {
 			in: &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "b"},
 				RoleRef:  rbacv1.RoleRef{Kind: "Role", Name: "r"},
 				Subjects: []rbacv1.Subject{{Kind: "User", Name: "alice"}}},
 			want: &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "b",
-				SelfLink: fingerprintPrefix + fingerprintOf(&rbacv1.RoleBinding{Subjects: []rbacv1.Subject{{Kind: "User", Name: "alice"}}},
-					ownLabels{})},
-				RoleRef: rbacv1.RoleRef{Kind: "Role", Name: "r"}},
+				SelfLink: fingerprintPrefix + fingerprintOf(&rbacv1.RoleBinding{RoleRef: rbacv1.RoleRef{Kind: "Role", Name: "r"},
+					Subjects: []rbacv1.Subject{{Kind: "User", Name: "alice"}}}, ownLabels{})}},
 		},
 		"metadata only keeps its labels and annotations": {
 			in: &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "ns", ManagedFields: managed, UID: "u",
@@ -79,8 +78,9 @@ func TestFingerprint(t *testing.T) {
 	sharded := space.DeepCopy()
 	sharded.Labels = map[string]string{collabv1.ShardLabel: "b"}
 	owned := func(s *collabv1.CollaborationSpace) map[string]string { return scope.OwnedLabels(nil, s) }
+	viewer := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "collab-team-viewer"}
 	binding := func(labels map[string]string, names ...string) *rbacv1.RoleBinding {
-		b := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "b", Namespace: "ns", Labels: labels}}
+		b := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "b", Namespace: "ns", Labels: labels}, RoleRef: viewer}
 		for _, n := range names {
 			b.Subjects = append(b.Subjects, rbacv1.Subject{Kind: "User", APIGroup: rbacv1.GroupName, Name: n})
 		}
@@ -99,6 +99,10 @@ func TestFingerprint(t *testing.T) {
 	role := func(verbs ...string) *rbacv1.Role {
 		return &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Labels: owned(space)},
 			Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: verbs}}}
+	}
+	boundTo := func(b *rbacv1.RoleBinding, role string) *rbacv1.RoleBinding {
+		b.RoleRef.Name = role
+		return b
 	}
 	withLabel := func(k, v string) map[string]string {
 		l := owned(space)
@@ -120,6 +124,7 @@ func TestFingerprint(t *testing.T) {
 		"the operator's label removed":  {have: cached(binding(nil, "alice")), want: binding(nil, "alice")},
 		"moved to another shard":        {have: cached(binding(owned(space), "alice")), want: binding(nil, "alice"), space: sharded},
 		"in the shard it moved to":      {have: cached(binding(owned(sharded), "alice")), want: binding(nil, "alice"), space: sharded, same: true},
+		"bound to another role":         {have: cached(boundTo(binding(owned(space), "alice"), "collab-team-owner")), want: binding(nil, "alice")},
 		"a verb added to a role":        {have: cached(role("get", "delete")), want: role("get")},
 		"the same role":                 {have: cached(role("get")), want: role("get"), same: true},
 		"a subject added with a forged fingerprint": {have: cached(forged(binding(owned(space), "alice", "bob", "intruder"))),

@@ -16,8 +16,8 @@ import (
 
 // The manager's cache keeps of each Role and RoleBinding only what finds it and
 // what says whether it is as its space wants it: its name, namespace, resource
-// version and owner references (a RoleBinding its roleRef too), and a
-// fingerprint of what it grants and of the operator's labels on it. A pass
+// version and owner references, and a fingerprint of what it grants and of
+// the operator's labels on it. A pass
 // compares fingerprints, so a hand edit of rules, subjects or labels is still
 // seen and put back, and reads the object whole from the API server only then.
 // At 10,000 spaces the rules, subjects, label maps, UIDs and creation times of
@@ -30,8 +30,9 @@ import (
 // the cache's.
 const fingerprintPrefix = "collab:"
 
-// trimRBAC replaces a Role's or RoleBinding's content and labels by their
-// fingerprint, and drops its UID and creation time, which no pass reads.
+// trimRBAC replaces a Role's or RoleBinding's content (a binding's roleRef
+// too) and labels by their fingerprint, and drops its UID and creation time,
+// which no pass reads.
 func trimRBAC(obj any) {
 	o, ok := obj.(client.Object)
 	if !ok || !isRBAC(o) {
@@ -45,7 +46,7 @@ func trimRBAC(obj any) {
 	case *rbacv1.Role:
 		r.Rules = nil
 	case *rbacv1.RoleBinding:
-		r.Subjects = nil
+		r.Subjects, r.RoleRef = nil, rbacv1.RoleRef{}
 	}
 }
 
@@ -85,15 +86,18 @@ func ownLabelsOf(l map[string]string) ownLabels {
 	return ownLabels{Space: l[collabv1.SpaceLabel], ManagedBy: l[collabv1.ManagedByLabel], Shard: shard, Sharded: sharded}
 }
 
-// fingerprintOf hashes what a Role or RoleBinding grants with the operator's
-// labels on it.
+// fingerprintOf hashes what a Role or RoleBinding grants (a binding's subjects
+// and the role it binds them to) with the operator's labels on it.
 func fingerprintOf(obj client.Object, labels ownLabels) string {
 	var content any
 	switch o := obj.(type) {
 	case *rbacv1.Role:
 		content = o.Rules
 	case *rbacv1.RoleBinding:
-		content = o.Subjects
+		content = struct {
+			Subjects []rbacv1.Subject
+			RoleRef  rbacv1.RoleRef
+		}{o.Subjects, o.RoleRef}
 	}
 	data, _ := json.Marshal(struct { // rules, subjects and strings always marshal
 		Content any

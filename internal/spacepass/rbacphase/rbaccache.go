@@ -21,8 +21,8 @@ import (
 // existing one in line, comparing fingerprints: the cache holds no rules,
 // subjects or labels. An object that already matches is not written. An update
 // writes desired's content on the object's own metadata, read whole from the
-// API server (labels and annotations others set stay) and keeps a
-// RoleBinding's roleRef, which the API server does not let change.
+// API server (labels and annotations others set stay). A RoleBinding bound
+// to another role than desired's is made again (remake).
 func (r *Phase) applyRBAC(ctx context.Context, space *collabv1.CollaborationSpace,
 	desired client.Object, kind string) error {
 	current, _ := desired.DeepCopyObject().(client.Object)
@@ -41,6 +41,9 @@ func (r *Phase) applyRBAC(ctx context.Context, space *collabv1.CollaborationSpac
 	if err := r.readWhole(ctx, current); err != nil {
 		return fmt.Errorf("cannot apply %s %s: %w", kind, desired.GetName(), err)
 	}
+	if b, ok := desired.(*rbacv1.RoleBinding); ok && current.(*rbacv1.RoleBinding).RoleRef != b.RoleRef {
+		return r.remake(ctx, space, desired, current, kind)
+	}
 	desired.SetResourceVersion(current.GetResourceVersion())
 	desired.SetLabels(scope.OwnedLabels(maps.Clone(current.GetLabels()), space))
 	desired.SetAnnotations(current.GetAnnotations())
@@ -48,14 +51,27 @@ func (r *Phase) applyRBAC(ctx context.Context, space *collabv1.CollaborationSpac
 	if err := controllerutil.SetControllerReference(space, desired, r.Scheme); err != nil {
 		return err
 	}
-	if b, ok := desired.(*rbacv1.RoleBinding); ok {
-		b.RoleRef = current.(*rbacv1.RoleBinding).RoleRef
-	}
 	if err := r.Update(ctx, desired); err != nil {
 		return fmt.Errorf("cannot apply %s %s: %w", kind, desired.GetName(), err)
 	}
 	r.RecordOperation(space, kind, desired.GetName(), controllerutil.OperationResultUpdated)
 	return nil
+}
+
+// remake deletes current, a RoleBinding someone bound to another role, and
+// creates desired in its place: the API server lets no binding change its
+// roleRef, so an update cannot put it back.
+func (r *Phase) remake(ctx context.Context, space *collabv1.CollaborationSpace, desired, current client.Object, kind string) error {
+	if err := r.DeleteObject(ctx, space, current, kind); err != nil {
+		return err
+	}
+	desired.SetResourceVersion("")
+	fresh, _ := desired.DeepCopyObject().(client.Object)
+	created, err := r.createOwned(ctx, space, desired, fresh, kind)
+	if err == nil && !created {
+		err = fmt.Errorf("cannot apply %s %s: it was still there after its deletion; retrying", kind, desired.GetName())
+	}
+	return err
 }
 
 // readWhole reads obj from the API server when it is the cache's trimmed copy
