@@ -113,8 +113,7 @@ func (r *Pass) deletionFailed(s *scope.Scope, f backendFailure, policy collabv1.
 
 // removeFinalizer lets the space go, once its deletion is carried out or released.
 func (r *Pass) removeFinalizer(ctx context.Context, space *collabv1.CollaborationSpace) (ctrl.Result, error) {
-	metrics.ManagedRooms.DeleteLabelValues(space.Namespace, space.Name)
-	metrics.ManagedCategories.DeleteLabelValues(space.Namespace, space.Name)
+	metrics.ForgetSpace(space.Namespace, space.Name)
 	patch := client.MergeFromWithOptions(space.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	controllerutil.RemoveFinalizer(space, SpaceFinalizer)
 	if err := r.Patch(ctx, space, patch); err != nil {

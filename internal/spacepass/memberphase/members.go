@@ -203,9 +203,9 @@ func groupsNotFound(st *collabv1.MembersStatus) []string {
 // through its groups.
 func (r *Phase) reportJoinsAndLeaves(space *collabv1.CollaborationSpace, prev, cur *collabv1.MembersStatus) {
 	c := peopleCounts(cur)
-	metrics.SpacePeople.WithLabelValues(space.Namespace, space.Name, "Owner").Set(float64(c.Owners))
-	metrics.SpacePeople.WithLabelValues(space.Namespace, space.Name, "Moderator").Set(float64(c.Moderators))
-	metrics.SpacePeople.WithLabelValues(space.Namespace, space.Name, "Member").Set(float64(c.Members))
+	metrics.SetOrDelete(metrics.SpacePeople, float64(c.Owners), space.Namespace, space.Name, "Owner")
+	metrics.SetOrDelete(metrics.SpacePeople, float64(c.Moderators), space.Namespace, space.Name, "Moderator")
+	metrics.SetOrDelete(metrics.SpacePeople, float64(c.Members), space.Namespace, space.Name, "Member")
 	if prev != nil && (scope.CutShort(prev) || scope.CutShort(cur)) {
 		r.reportCountChange(space, prev, cur)
 		return
@@ -269,7 +269,7 @@ func (r *Phase) Report(ctx context.Context, s *scope.Scope) (ctrl.Result, error)
 	st.Removals = scope.WindowRemovals(st.Removals, b.Removed)
 	st.Leaving = leaving
 	result := r.recordHeld(space, st, prev, b)
-	metrics.RemovalsHeld.WithLabelValues(space.Namespace, space.Name).Set(float64(len(b.Held)))
+	metrics.SetOrDelete(metrics.RemovalsHeld, float64(len(b.Held)), space.Namespace, space.Name)
 	if len(b.Removed) > 0 {
 		ctrl.LoggerFrom(ctx).Info("Removed accounts within the removal budget", "count", len(b.Removed))
 	}
