@@ -32,18 +32,18 @@ func TestTrimForCache(t *testing.T) {
 				Labels:      map[string]string{collabv1.ManagedByLabel: collabv1.ManagedByValue},
 				Annotations: map[string]string{corev1.LastAppliedConfigAnnotation: "{...}", "keep": "me"}},
 				Rules: []rbacv1.PolicyRule{{Verbs: []string{"get"}}}},
-			want: &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "r", ResourceVersion: "7",
-				SelfLink: fingerprintPrefix + fingerprintOf(&rbacv1.Role{Rules: []rbacv1.PolicyRule{{Verbs: []string{"get"}}}},
-					ownLabels{ManagedBy: collabv1.ManagedByValue}),
+			want: fingerprinted(&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "r", ResourceVersion: "7",
 				Annotations: map[string]string{"keep": "me"}}},
+				fingerprintOf(&rbacv1.Role{Rules: []rbacv1.PolicyRule{{Verbs: []string{"get"}}}},
+					ownLabels{ManagedBy: collabv1.ManagedByValue})),
 		},
 		"a role binding keeps the fingerprint of its role ref and subjects": {
 			in: &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "b"},
 				RoleRef:  rbacv1.RoleRef{Kind: "Role", Name: "r"},
 				Subjects: []rbacv1.Subject{{Kind: "User", Name: "alice"}}},
-			want: &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "b",
-				SelfLink: fingerprintPrefix + fingerprintOf(&rbacv1.RoleBinding{RoleRef: rbacv1.RoleRef{Kind: "Role", Name: "r"},
-					Subjects: []rbacv1.Subject{{Kind: "User", Name: "alice"}}}, ownLabels{})}},
+			want: fingerprinted(&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "b"}},
+				fingerprintOf(&rbacv1.RoleBinding{RoleRef: rbacv1.RoleRef{Kind: "Role", Name: "r"},
+					Subjects: []rbacv1.Subject{{Kind: "User", Name: "alice"}}}, ownLabels{})),
 		},
 		"metadata only keeps its labels and annotations": {
 			in: &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "ns", ManagedFields: managed, UID: "u",
@@ -67,6 +67,12 @@ func TestTrimForCache(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fingerprinted is obj as the cache keeps it, with fingerprint fp.
+func fingerprinted(obj client.Object, fp string) client.Object {
+	obj.SetSelfLink(fingerprintPrefix + fp)
+	return obj
 }
 
 // TestFingerprint: a pass compares what the cache recorded with what the space
