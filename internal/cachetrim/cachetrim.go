@@ -18,15 +18,15 @@ import (
 // lastAppliedAnnotation is kubectl apply's copy of the applied manifest.
 const lastAppliedAnnotation = corev1.LastAppliedConfigAnnotation
 
-// Trim trims obj in place: every object loses its managed fields (often larger
-// than the object itself) and kubectl apply's copy of the manifest; owner
-// references share their kind and API version; a CollaborationSpace keeps its
-// lists at their length and shares its policies, its members' kinds and roles and its
-// conditions' types, statuses and reasons; what is cached as metadata only
-// (Namespaces) loses its UID and creation time, which no pass reads. The operator writes the objects
-// it caches with patches (spaces, backends) or with updates of objects it made
-// itself, and an update without managedFields keeps the server's: nothing is
-// lost on the server.
+// Trim trims obj in place: every object loses its managed fields (often
+// larger than the object itself) and kubectl apply's copy of the manifest;
+// owner references share their kind and API version; a CollaborationSpace
+// keeps its lists at their length and shares its policies, its members' kinds
+// and roles and its conditions' types, statuses and reasons; what is cached as
+// metadata only (Namespaces) loses its UID and creation time, which no pass
+// reads. The operator writes the objects it caches with patches (spaces,
+// backends) or with updates of objects it made itself, and an update without
+// managedFields keeps the server's: nothing is lost on the server.
 func Trim(obj any) {
 	accessor, err := meta.Accessor(obj)
 	if err != nil {

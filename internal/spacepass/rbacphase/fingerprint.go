@@ -17,9 +17,9 @@ import (
 // The manager's cache keeps of each Role and RoleBinding only what finds it and
 // what says whether it is as its space wants it: its name, namespace, resource
 // version and owner references, and a fingerprint of what it grants and of
-// the operator's labels on it. A pass
-// compares fingerprints, so a hand edit of rules, subjects or labels is still
-// seen and put back, and reads the object whole from the API server only then.
+// the operator's labels on it. A pass compares fingerprints, so a hand edit of
+// rules, subjects or labels is still seen and put back, and reads the object
+// whole from the API server only then.
 // At 10,000 spaces the rules, subjects, label maps, UIDs and creation times of
 // their 50,000 Roles and RoleBindings were a fifth of the manager's memory.
 //
@@ -34,28 +34,23 @@ const fingerprintPrefix = "collab:"
 // too) and labels by their fingerprint, and drops its UID and creation time,
 // which no pass reads.
 func trimRBAC(obj any) {
-	o, ok := obj.(client.Object)
-	if !ok || !isRBAC(o) {
-		return
+	switch o := obj.(type) {
+	case *rbacv1.Role:
+		keepFingerprint(o)
+		o.Rules = nil
+	case *rbacv1.RoleBinding:
+		keepFingerprint(o)
+		o.Subjects, o.RoleRef = nil, rbacv1.RoleRef{}
 	}
+}
+
+// keepFingerprint records o's fingerprint in its selfLink and drops the
+// metadata the fingerprint stands for or no pass reads.
+func keepFingerprint(o client.Object) {
 	o.SetSelfLink(fingerprintPrefix + fingerprintOf(o, ownLabelsOf(o.GetLabels())))
 	o.SetLabels(nil)
 	o.SetUID("")
 	o.SetCreationTimestamp(metav1.Time{})
-	switch r := o.(type) {
-	case *rbacv1.Role:
-		r.Rules = nil
-	case *rbacv1.RoleBinding:
-		r.Subjects, r.RoleRef = nil, rbacv1.RoleRef{}
-	}
-}
-
-func isRBAC(o client.Object) bool {
-	switch o.(type) {
-	case *rbacv1.Role, *rbacv1.RoleBinding:
-		return true
-	}
-	return false
 }
 
 // currentFingerprint is a Role's or RoleBinding's fingerprint: the one the
@@ -105,5 +100,4 @@ func fingerprintOf(obj client.Object, labels ownLabels) string {
 	}{content, labels})
 	sum := sha256.Sum256(data)
 	return base64.RawURLEncoding.EncodeToString(sum[:12]) // 16 bytes: with the prefix, 24 a copy
-
 }

@@ -35,11 +35,13 @@ func (r *Phase) applyRBAC(ctx context.Context, space *collabv1.CollaborationSpac
 	} else if err != nil {
 		return fmt.Errorf("cannot apply %s %s: %w", kind, desired.GetName(), err)
 	}
-	if currentFingerprint(current) == desiredFingerprint(desired, space) && metav1.IsControlledBy(current, space) {
+	if matches(current, desired, space) {
 		return nil
 	}
-	if err := r.readWhole(ctx, current); err != nil {
+	if read, err := r.readWhole(ctx, current); err != nil {
 		return fmt.Errorf("cannot apply %s %s: %w", kind, desired.GetName(), err)
+	} else if read && matches(current, desired, space) {
+		return nil // only the cache was behind the server
 	}
 	if b, ok := desired.(*rbacv1.RoleBinding); ok && current.(*rbacv1.RoleBinding).RoleRef != b.RoleRef {
 		return r.remake(ctx, space, desired, current, kind)
@@ -74,13 +76,20 @@ func (r *Phase) remake(ctx context.Context, space *collabv1.CollaborationSpace, 
 	return err
 }
 
+// matches reports whether current grants what desired does, carries the
+// operator's labels for the space and is controlled by it.
+func matches(current, desired client.Object, space *collabv1.CollaborationSpace) bool {
+	return currentFingerprint(current) == desiredFingerprint(desired, space) && metav1.IsControlledBy(current, space)
+}
+
 // readWhole reads obj from the API server when it is the cache's trimmed copy
-// (trimRBAC), so an update keeps the labels and annotations others set on it.
-func (r *Phase) readWhole(ctx context.Context, obj client.Object) error {
+// (trimRBAC), so an update keeps the labels and annotations others set on it;
+// read says whether it did.
+func (r *Phase) readWhole(ctx context.Context, obj client.Object) (read bool, err error) {
 	if !strings.HasPrefix(obj.GetSelfLink(), fingerprintPrefix) {
-		return nil
+		return false, nil
 	}
-	return r.APIReader.Get(ctx, client.ObjectKeyFromObject(obj), obj)
+	return true, r.APIReader.Get(ctx, client.ObjectKeyFromObject(obj), obj)
 }
 
 // createOwned creates desired, an object of the space that the cache does not
