@@ -184,12 +184,15 @@ func TestInsightsCountWhatPeopleSaid(t *testing.T) {
 		t.Errorf("open share = %+v, want the 7 of 17 messages sent in the shared room (legal's and audit's uncounted)", got)
 	}
 
+	// Sales' own room heard only its own people: its figures do not change
+	// when research's do.
+	salesFigures := &collabv1.InsightsWindow{Messages: ptr.To[int32](5), ActivePeople: ptr.To[int32](5), BreadthPercent: ptr.To[int32](83),
+		Reach: ptr.To[int32](0), ReachSharePercent: ptr.To[int32](0), CrossAnswers: ptr.To[int32](0), Suppressed: []string{"leaders"}}
 	insightsInStatus(t, map[string]*collabv1.InsightsWindow{
 		// The same figures in whole percents, for the last 7 and 30 days alike.
 		"research": {Messages: ptr.To[int32](12), ActivePeople: ptr.To[int32](10), BreadthPercent: ptr.To[int32](83),
 			Reach: ptr.To[int32](5), ReachSharePercent: ptr.To[int32](42), CrossAnswers: ptr.To[int32](5), Suppressed: []string{"leaders"}},
-		"sales": {Messages: ptr.To[int32](5), ActivePeople: ptr.To[int32](5), BreadthPercent: ptr.To[int32](83),
-			Reach: ptr.To[int32](0), ReachSharePercent: ptr.To[int32](0), CrossAnswers: ptr.To[int32](0), Suppressed: []string{"leaders"}},
+		"sales": salesFigures,
 		"legal": nil, "audit": nil,
 	})
 	if got := testutil.ToFloat64(metrics.SpaceInsight.WithLabelValues("research", "research", "30d", "crossAnswers")); got != 5 {
@@ -213,8 +216,7 @@ func TestInsightsCountWhatPeopleSaid(t *testing.T) {
 		// 14 messages, the same 10 people; 6 of 14 from sales; fay answered ana once more.
 		"research": {Messages: ptr.To[int32](14), ActivePeople: ptr.To[int32](10), BreadthPercent: ptr.To[int32](83),
 			Reach: ptr.To[int32](5), ReachSharePercent: ptr.To[int32](43), CrossAnswers: ptr.To[int32](6), Suppressed: []string{"leaders"}},
-		"sales": {Messages: ptr.To[int32](5), ActivePeople: ptr.To[int32](5), BreadthPercent: ptr.To[int32](83),
-			Reach: ptr.To[int32](0), ReachSharePercent: ptr.To[int32](0), CrossAnswers: ptr.To[int32](0), Suppressed: []string{"leaders"}},
+		"sales": salesFigures,
 		"legal": nil, "audit": nil,
 	})
 	if got := testutil.ToFloat64(metrics.DepartmentAnswers.WithLabelValues("30d", "sales/sales", "research/research")); got != 5 {
