@@ -177,9 +177,9 @@ func (r *Kit) RetireObject(ctx context.Context, space *collabv1.CollaborationSpa
 
 // releaseObject writes the object without its owner reference (and with any change
 // the caller made to it since base), so it outlives the space.
-// It patches what changed, never the whole object: the cache holds no rules or
-// subjects nor labels of Roles and RoleBindings (rbacphase.TrimForCache), and writing
-// one whole from it would empty them.
+// It patches what changed, never the whole object: the cache holds no rules,
+// subjects or labels of Roles and RoleBindings (rbacphase.TrimForCache), and
+// writing one whole from it would empty them.
 func (r *Kit) releaseObject(ctx context.Context, space *collabv1.CollaborationSpace,
 	obj OwnedObject, base client.Object) error {
 	patch := client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})
