@@ -454,14 +454,14 @@ func (r *rig) takeCensus(ctx context.Context, w workload) (census, error) {
 	return c, nil
 }
 
-// waitClean takes a census every 5 s, from the one given, until it is clean
-// (interrupted creates' leftovers adopted or removed by the reaper) or timeout
-// passes, healing Dendrite meanwhile; it returns the last census and how long it
-// waited.
+// waitClean takes a census every 5 s, from the one given, until it is clean and
+// holds no unmarked room (interrupted creates' leftovers adopted or removed by
+// the reaper, once past its grace) or timeout passes, healing Dendrite
+// meanwhile; it returns the last census and how long it waited.
 func (r *rig) waitClean(t *testing.T, w workload, c census, timeout time.Duration) (census, time.Duration) {
 	t.Helper()
 	start := time.Now()
-	for !c.clean(w) && time.Since(start) < timeout {
+	for (!c.clean(w) || len(c.unmarked) > 0) && time.Since(start) < timeout {
 		r.healHomeserver(t)
 		time.Sleep(5 * time.Second)
 		var err error
