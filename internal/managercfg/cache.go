@@ -21,15 +21,19 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/rbacstore"
 	"github.com/opencommons/collab-operator/internal/spacepass/rbacphase"
 )
 
 // ManagerOptions returns opts with the cache and client options the manager must run
-// with (CacheOptions, ClientOptions). main.go and the test suites that start the
+// with (CacheOptions, ClientOptions): its cache keeps the operator's Roles and
+// RoleBindings as records of their fingerprints (rbacstore.NewCache) and every other
+// object trimmed (rbacphase.TrimForCache). main.go and the test suites that start the
 // manager share it, so they cache what the operator caches and nothing more.
 func ManagerOptions(opts ctrl.Options) ctrl.Options {
 	opts.Cache.ByObject = CacheOptions().ByObject
 	opts.Cache.DefaultTransform = rbacphase.TrimForCache
+	opts.NewCache = rbacstore.NewCache
 	opts.Cache.DefaultWatchErrorHandler = logWatchError
 	opts.Client.Cache = ClientOptions().Cache
 	return opts

@@ -19,21 +19,23 @@ import (
 // TestTrimForCache: the cache keeps what a pass reads (annotations of its
 // own, owner references, the spec) and drops managed fields and kubectl
 // apply's copy of the manifest; a Role's rules, a RoleBinding's subjects and
-// their labels become a fingerprint, and their UID and creation time go.
+// their labels become a fingerprint, and of their metadata only name,
+// namespace, resource version and owner references stay.
 func TestTrimForCache(t *testing.T) {
 	managed := []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationApply}}
 	cases := map[string]struct {
 		in   any
 		want any
 	}{
-		"a role loses managed fields and last-applied, keeps the rest": {
-			in: &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "r", ManagedFields: managed, UID: "u",
-				CreationTimestamp: metav1.Now(), ResourceVersion: "7",
-				Labels:      map[string]string{collabv1.ManagedByLabel: collabv1.ManagedByValue},
-				Annotations: map[string]string{corev1.LastAppliedConfigAnnotation: "{...}", "keep": "me"}},
+		"a role keeps its name, namespace, resource version and owners": {
+			in: &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "r", Namespace: "ns", ManagedFields: managed, UID: "u",
+				CreationTimestamp: metav1.Now(), ResourceVersion: "7", Finalizers: []string{"f"}, Generation: 2,
+				OwnerReferences: []metav1.OwnerReference{{Kind: "CollaborationSpace", Name: "s", UID: "o"}},
+				Labels:          map[string]string{collabv1.ManagedByLabel: collabv1.ManagedByValue},
+				Annotations:     map[string]string{corev1.LastAppliedConfigAnnotation: "{...}", "theirs": "x"}},
 				Rules: []rbacv1.PolicyRule{{Verbs: []string{"get"}}}},
-			want: fingerprinted(&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "r", ResourceVersion: "7",
-				Annotations: map[string]string{"keep": "me"}}},
+			want: fingerprinted(&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "r", Namespace: "ns", ResourceVersion: "7",
+				OwnerReferences: []metav1.OwnerReference{{Kind: "CollaborationSpace", Name: "s", UID: "o"}}}},
 				fingerprintOf(&rbacv1.Role{Rules: []rbacv1.PolicyRule{{Verbs: []string{"get"}}}},
 					ownLabels{ManagedBy: collabv1.ManagedByValue})),
 		},

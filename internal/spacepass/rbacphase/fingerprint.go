@@ -31,26 +31,32 @@ import (
 const fingerprintPrefix = "collab:"
 
 // trimRBAC replaces a Role's or RoleBinding's content (a binding's roleRef
-// too) and labels by their fingerprint, and drops its UID and creation time,
-// which no pass reads.
+// too) and labels by their fingerprint, and keeps of its metadata only what a
+// pass reads from the cache (SetTrimmed): an update reads the object whole first.
 func trimRBAC(obj any) {
 	switch o := obj.(type) {
 	case *rbacv1.Role:
-		keepFingerprint(o)
-		o.Rules = nil
+		fp, meta := fingerprintPrefix+fingerprintOf(o, ownLabelsOf(o.Labels)), o.ObjectMeta
+		o.ObjectMeta, o.Rules = metav1.ObjectMeta{}, nil
+		SetTrimmed(o, meta.Namespace, meta.Name, meta.ResourceVersion, fp, meta.OwnerReferences)
 	case *rbacv1.RoleBinding:
-		keepFingerprint(o)
-		o.Subjects, o.RoleRef = nil, rbacv1.RoleRef{}
+		fp, meta := fingerprintPrefix+fingerprintOf(o, ownLabelsOf(o.Labels)), o.ObjectMeta
+		o.ObjectMeta, o.Subjects, o.RoleRef = metav1.ObjectMeta{}, nil, rbacv1.RoleRef{}
+		SetTrimmed(o, meta.Namespace, meta.Name, meta.ResourceVersion, fp, meta.OwnerReferences)
 	}
 }
 
-// keepFingerprint records o's fingerprint in its selfLink and drops the
-// metadata the fingerprint stands for or no pass reads.
-func keepFingerprint(o client.Object) {
-	o.SetSelfLink(fingerprintPrefix + fingerprintOf(o, ownLabelsOf(o.GetLabels())))
-	o.SetLabels(nil)
-	o.SetUID("")
-	o.SetCreationTimestamp(metav1.Time{})
+// SetTrimmed gives o, an object with empty metadata, the metadata the cache
+// keeps of a Role or RoleBinding: its name, namespace, resource version and
+// owner references, and its fingerprint as selfLink. The operator's RBAC
+// store (internal/rbacstore) keeps these parts alone and makes objects of
+// them with it.
+func SetTrimmed(o client.Object, namespace, name, resourceVersion, fingerprint string, owners []metav1.OwnerReference) {
+	o.SetNamespace(namespace)
+	o.SetName(name)
+	o.SetResourceVersion(resourceVersion)
+	o.SetSelfLink(fingerprint)
+	o.SetOwnerReferences(owners)
 }
 
 // currentFingerprint is a Role's or RoleBinding's fingerprint: the one the
