@@ -35,8 +35,10 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	// The cache's own objects, not copies: a scrape only counts, and a copy of
+	// every space was 30 MiB at 10,000 spaces, each scrape.
 	var spaces collabv1.CollaborationSpaceList
-	if err := c.reader.List(ctx, &spaces); err != nil {
+	if err := c.reader.List(ctx, &spaces, client.UnsafeDisableDeepCopy); err != nil {
 		return // the cache is not started yet; report nothing rather than zeros
 	}
 	for cond, byStatus := range countConditions(spaces.Items) {

@@ -204,8 +204,8 @@ func (r *Reaper) judgeRooms(ctx context.Context, conn *connect.ChatConnection, b
 // other's rooms for unclaimed ones. Room ids name their server, so rooms of other
 // servers never mix in.
 func (r *Reaper) knownRooms(ctx context.Context, backend *collabv1.ChatBackend) (map[string]bool, error) {
-	var spaces collabv1.CollaborationSpaceList
-	if err := r.Client.List(ctx, &spaces); err != nil {
+	var spaces collabv1.CollaborationSpaceList // read only: the cache's own objects
+	if err := r.Client.List(ctx, &spaces, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("cannot list spaces: %w", err)
 	}
 	var backends collabv1.ChatBackendList
