@@ -110,9 +110,27 @@ func newKindStore(config *rest.Config, httpClient *http.Client, scheme *runtime.
 		}
 	})
 	store := NewStore(kind)
+	trimPages(lw, store.Transformer())
 	reflector := toolscache.NewReflectorWithOptions(lw, kind.New(), store, toolscache.ReflectorOptions{
 		Name: "rbacstore " + kind.Name, TypeDescription: gvk.String()})
 	return &kindStore{Store: store, gvk: gvk, reflector: reflector}, nil
+}
+
+// trimPages trims each page of a list as it arrives, when the reflector lists
+// in pages (an API server without watch-list): the reflector holds every page
+// until the last, and would hold every object whole.
+func trimPages(lw *toolscache.ListWatch, trim toolscache.TransformFunc) {
+	trimmed := func(l runtime.Object, err error) (runtime.Object, error) {
+		if err != nil {
+			return l, err
+		}
+		return l, meta.EachListItem(l, func(o runtime.Object) error { _, err := trim(o); return err })
+	}
+	// The reflector lists with a context alone.
+	listWithContext := lw.ListWithContextFunc
+	lw.ListWithContextFunc = func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		return trimmed(listWithContext(ctx, opts))
+	}
 }
 
 // Start runs the Stores' reflectors and the wrapped cache until ctx ends.

@@ -145,16 +145,33 @@ func (s *Store) Replace(list []any, _ string) error {
 // Resync does nothing: a Store has no queue to refill.
 func (s *Store) Resync() error { return nil }
 
-// trimmed is obj as the cache keeps it.
+// trimmed is obj as the cache keeps it. An object trimmed already (by
+// Transformer, as a watch-list streamed it) is taken as it is.
 func (s *Store) trimmed(obj any) (client.Object, error) {
 	o, ok := obj.(client.Object)
 	if !ok {
 		return nil, fmt.Errorf("rbacstore: cannot keep a %T in the %s store", obj, s.kind.Name)
 	}
+	if rbacphase.IsTrimmed(o) {
+		return o, nil
+	}
 	if _, err := rbacphase.TrimForCache(o); err != nil {
 		return nil, err
 	}
 	return o, nil
+}
+
+// Transformer trims each object as the reflector receives it: a reflector
+// whose store has one applies it to the objects a watch-list streams in before
+// it holds them all for Replace, so a manager that starts at 10,000 spaces
+// never holds 50,000 whole Roles and RoleBindings at once.
+func (s *Store) Transformer() toolscache.TransformFunc {
+	return func(obj any) (any, error) {
+		if _, ok := obj.(client.Object); !ok {
+			return obj, nil // a tombstone or a bookmark's status: the reflector's own
+		}
+		return s.trimmed(obj)
+	}
 }
 
 // recordOf is the record of a trimmed object.

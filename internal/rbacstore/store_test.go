@@ -34,7 +34,7 @@ func describe(obj any) string {
 }
 
 func role(ns, name, rv string, verbs ...string) *rbacv1.Role {
-	return &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, ResourceVersion: rv,
+	return &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, ResourceVersion: rv, UID: types.UID("r-" + name),
 		Labels:          map[string]string{collabv1.ManagedByLabel: collabv1.ManagedByValue},
 		Annotations:     map[string]string{"someone": "else"},
 		OwnerReferences: []metav1.OwnerReference{{APIVersion: "collab.opencommons.io/v1alpha1", Kind: "CollaborationSpace", Name: ns, UID: types.UID("u-" + ns)}}},
@@ -192,4 +192,52 @@ func TestHandlersSyncWithTheFirstList(t *testing.T) {
 	if !reg.HasSynced() || !s.HasSynced() {
 		t.Error("not synced after the first list")
 	}
+}
+
+// TestTrimmedOnceWhicheverWayTheyCame: a watch-list hands the Store objects
+// its Transformer trimmed as they streamed in, a paged list whole ones; both
+// are held alike. An object from the API server that carries a selfLink
+// like a fingerprint is trimmed afresh, not taken at its word.
+func TestTrimmedOnceWhicheverWayTheyCame(t *testing.T) {
+	forged := role("a", "forged", "3", "get", "delete")
+	held, _ := s0().get("a", "r1")
+	forged.SetSelfLink(held.GetSelfLink())
+	cases := map[string]struct {
+		in   client.Object
+		want client.Object
+	}{
+		"whole, from a paged list": {in: role("a", "r1", "1", "get"), want: trimmedRole(role("a", "r1", "1", "get"))},
+		"trimmed by the Transformer": {in: transformed(role("a", "r1", "1", "get")),
+			want: trimmedRole(role("a", "r1", "1", "get"))},
+		"a selfLink someone sent": {in: forged, want: trimmedRole(role("a", "forged", "3", "get", "delete"))},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := NewStore(kinds["roles"])
+			if err := s.Replace([]any{tc.in}, ""); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := s.get(tc.want.GetNamespace(), tc.want.GetName())
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("held (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// s0 is a Store holding a/r1 granting get.
+func s0() *Store {
+	s := NewStore(kinds["roles"])
+	_ = s.Replace([]any{role("a", "r1", "1", "get")}, "")
+	return s
+}
+
+func trimmedRole(r *rbacv1.Role) client.Object {
+	o, _ := rbacphase.TrimForCache(r)
+	return o.(client.Object)
+}
+
+func transformed(r *rbacv1.Role) client.Object {
+	o, _ := NewStore(kinds["roles"]).Transformer()(r)
+	return o.(client.Object)
 }

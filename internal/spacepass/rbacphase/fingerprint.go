@@ -59,6 +59,14 @@ func SetTrimmed(o client.Object, namespace, name, resourceVersion, fingerprint s
 	o.SetOwnerReferences(owners)
 }
 
+// IsTrimmed reports whether o is already as the cache keeps it: a fingerprint
+// and no UID. No object the API server sends lacks a UID (and it clears
+// selfLink before it stores one), so one read from it is always trimmed
+// afresh, whatever selfLink someone sent.
+func IsTrimmed(o client.Object) bool {
+	return o.GetUID() == "" && strings.HasPrefix(o.GetSelfLink(), fingerprintPrefix)
+}
+
 // currentFingerprint is a Role's or RoleBinding's fingerprint: the one the
 // cache recorded, or, for an object read whole, computed from it.
 func currentFingerprint(obj client.Object) string {
