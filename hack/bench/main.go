@@ -112,6 +112,7 @@ func main() {
 	flag.DurationVar(&o.Scale.Steady, "steady", 20*time.Second, "-mode scale: how long to count writes once every space is Ready.")
 	flag.IntVar(&o.Scale.Shards, "shards", 1, "-mode scale: spread the spaces over this many shards (the shard label) and measure the manager of the first.")
 	flag.IntVar(&o.Scale.DirectoryPeople, "directory-people", 0, "-mode scale: a directory of this many people in groups of 20, one group a member of each space; none when 0.")
+	flag.BoolVar(&o.Scale.Restart, "restart", true, "-mode scale: restart the manager after the steady state and measure its first pass over every space.")
 	flag.IntVar(&o.Scale.Creators, "creators", 8, "-mode scale: clients creating namespaces and spaces side by side.")
 	flag.Parse()
 	o.kubeQPS = float32(qps)

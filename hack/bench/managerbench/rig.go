@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/opencommons/collab-operator/hack/bench/benchkit"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
@@ -22,6 +23,9 @@ type managerRig struct {
 	apiserver rest.Interface
 	mgr       *managerProcess
 	stops     []func()
+	// env, dir and bin start the manager again (restart).
+	env      *envtest.Environment
+	dir, bin string
 }
 
 // startManagerRig starts envtest and the manager (this checkout's, built, or
@@ -64,8 +68,20 @@ func startManagerRig(ctx context.Context, o Options, mode string, qps float32) (
 		r.stop()
 		return nil, err
 	}
-	r.stops = append(r.stops, r.mgr.stop)
+	r.env, r.dir, r.bin = env, dir, bin
+	r.stops = append(r.stops, func() { r.mgr.stop() })
 	return r, nil
+}
+
+// restart stops the manager and starts it again, as a rollout or a crash would.
+func (r *managerRig) restart(ctx context.Context) error {
+	r.mgr.stop()
+	mgr, err := startManagerProcess(ctx, r.env, r.dir, r.bin)
+	if err != nil {
+		return err
+	}
+	r.mgr = mgr
+	return nil
 }
 
 // stop stops what the rig started, the manager first.

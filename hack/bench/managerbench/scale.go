@@ -34,6 +34,9 @@ type ScaleOptions struct {
 	// DirectoryPeople, when not 0, are the people of a directory in groups of
 	// scaleGroupSize; each space names one group as a member.
 	DirectoryPeople int
+	// Restart restarts the manager after the steady state and measures its
+	// first pass over every space.
+	Restart bool
 }
 
 // shardOf is the shard label value of space i when the run is sharded.
@@ -95,6 +98,13 @@ func RunScale(ctx context.Context, o Options) error {
 		return err
 	}
 	md := res.markdown()
+	if o.Scale.Restart {
+		restarted, err := measureRestart(ctx, rig, rig.apiserver, o.Scale.served(o.Spaces), o.Timeout)
+		if err != nil {
+			return err
+		}
+		md += restarted.markdown()
+	}
 	fmt.Print(md)
 	if o.Out != "" {
 		return os.WriteFile(o.Out, []byte(md), 0o644)
@@ -110,6 +120,8 @@ func measureScale(ctx context.Context, direct client.WithWatch, mgr *managerProc
 	var sampled atomic.Uint64
 	var sampledAnon atomic.Uint64
 	go sampleRSS(sampleCtx, mgr.cmd.Process.Pid, &sampled, &sampledAnon)
+	// Prometheus scrapes the manager all along, and a scrape costs memory.
+	go scrapeMetrics(sampleCtx, mgr.metrics, metricsScrapeInterval)
 	defer stopSampling()
 
 	kindsBefore, err := benchkit.WritesByKind(ctx, apiserver)
@@ -128,8 +140,6 @@ func measureScale(ctx context.Context, direct client.WithWatch, mgr *managerProc
 	}
 	res.readyAfterFirst = time.Since(start)
 	res.readyAfterLast = res.readyAfterFirst - res.created
-	stopSampling()
-	res.sampledPeak, res.peakRSS, res.peakAnon = sampled.Load(), benchkit.PeakRSS(mgr.cmd.Process.Pid), sampledAnon.Load()
 	// The watch may show the last space Ready before the manager's client has
 	// counted the status patch that made it so.
 	if err := benchkit.Sleep(ctx, 2*time.Second); err != nil {
@@ -162,6 +172,8 @@ func measureScale(ctx context.Context, direct client.WithWatch, mgr *managerProc
 	}
 	s, err := mgr.sample(ctx)
 	res.readyRSS, res.readyHeap, res.readyAnon, res.readyFile = s.rss, s.heap, s.anon, s.file
+	stopSampling()
+	res.sampledPeak, res.peakRSS, res.peakAnon = sampled.Load(), benchkit.PeakRSS(mgr.cmd.Process.Pid), sampledAnon.Load()
 	if path, err := mgr.saveHeapProfile(ctx); err == nil {
 		benchkit.Progress("scale: the manager's heap profile is in %s (go tool pprof -top %s)", path, path)
 	}
@@ -222,6 +234,24 @@ func scaleSpace(ns string, members int) *collabv1.CollaborationSpace {
 	return &collabv1.CollaborationSpace{
 		ObjectMeta: metav1.ObjectMeta{Name: "team", Namespace: ns},
 		Spec:       collabv1.CollaborationSpaceSpec{Department: "Team " + ns, Members: list},
+	}
+}
+
+// metricsScrapeInterval is how often the run reads the manager's /metrics, as
+// a Prometheus would (its default is a minute; 15 s is common).
+const metricsScrapeInterval = 15 * time.Second
+
+// scrapeMetrics reads the manager's /metrics every interval until ctx ends.
+func scrapeMetrics(ctx context.Context, addr string, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_, _ = httpGet(ctx, "http://"+addr+"/metrics")
+		}
 	}
 }
 
@@ -286,7 +316,8 @@ func (r scaleResult) markdown() string {
 			r.shards, collabv1.ShardLabel, (r.spaces+r.shards-1)/r.shards, collabv1.ShardLabel, "shard-0")
 	}
 	b.WriteString("| | |\n|---|---|\n")
-	fmt.Fprintf(&b, "| manager peak RSS (sampled each second) | %s |\n", benchkit.MiB(r.sampledPeak))
+	fmt.Fprintf(&b, "| manager peak RSS, to the end of the steady state, /metrics read every %s (sampled each second) | %s |\n",
+		metricsScrapeInterval, benchkit.MiB(r.sampledPeak))
 	fmt.Fprintf(&b, "| manager peak RSS (VmHWM) | %s |\n", benchkit.MiB(r.peakRSS))
 	fmt.Fprintf(&b, "| manager peak anonymous memory (RssAnon, sampled each second) | %s |\n", benchkit.MiB(r.peakAnon))
 	fmt.Fprintf(&b, "| manager RSS / Go heap in use, steady | %s / %s |\n", benchkit.MiB(r.readyRSS), benchkit.MiB(r.readyHeap))
