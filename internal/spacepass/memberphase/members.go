@@ -102,19 +102,7 @@ func (r *Phase) resolveGroups(res *scope.MemberResolution, space *collabv1.Colla
 	missing := missingGroups(found, groups)
 	switch {
 	case !ok || len(missing) > 0:
-		// Not read yet in this process (a restart), or a group just added: keep
-		// what status says until the directory's poll, which this space's change
-		// has already asked for.
-		res.Trusted = samePrev && len(missing) == 0 && !scope.CutShort(prev)
-		if samePrev {
-			res.Keep(prev)
-		}
-		res.Reason, res.Message = collabv1.ReasonDirectoryPending, fmt.Sprintf("Waiting for PeopleDirectory %s to resolve %s; "+
-			"the last resolved members are kept and nobody is removed meanwhile", dirName, groupList(missing, groups))
-		if lastErr != nil {
-			res.Reason = collabv1.ReasonDirectoryUnavailable
-		}
-		res.Record(st, prev)
+		waitForDirectory(res, space, st, prev, dirName, groups, missing, lastErr, ok)
 		return
 	case lastErr != nil:
 		res.Reason, res.Message = collabv1.ReasonDirectoryUnavailable, fmt.Sprintf("PeopleDirectory %s cannot be read; "+
@@ -136,6 +124,43 @@ func (r *Phase) resolveGroups(res *scope.MemberResolution, space *collabv1.Colla
 	r.applyPeopleLimit(res, space, prev, st.Directory, limit)
 	res.Record(st, prev)
 	r.reportJoinsAndLeaves(space, prev, st)
+}
+
+// waitForDirectory records what a pass keeps while the directory has not
+// resolved the space's groups in this process (a restart), or not all of
+// them (a group just added), until the directory's poll, which wakes the space.
+func waitForDirectory(res *scope.MemberResolution, space *collabv1.CollaborationSpace, st, prev *collabv1.MembersStatus,
+	dirName string, groups map[string]collabv1.Role, missing []string, lastErr error, read bool) {
+	if !read && resolvedAtThisGeneration(space, prev, dirName) {
+		// Nothing in the spec changed since the directory last resolved the
+		// space: status and MembersReady stay as they were, as a restart is no
+		// change anyone should see. Nobody is removed meanwhile.
+		res.Keep(prev)
+		res.Trusted = false
+		res.KeepCondition = true
+		res.Record(st, prev)
+		st.GroupsNotFound = prev.GroupsNotFound
+		return
+	}
+	samePrev := prev != nil && prev.Directory == dirName
+	res.Trusted = samePrev && len(missing) == 0 && !scope.CutShort(prev)
+	if samePrev {
+		res.Keep(prev)
+	}
+	res.Reason, res.Message = collabv1.ReasonDirectoryPending, fmt.Sprintf("Waiting for PeopleDirectory %s to resolve %s; "+
+		"the last resolved members are kept and nobody is removed meanwhile", dirName, groupList(missing, groups))
+	if lastErr != nil {
+		res.Reason = collabv1.ReasonDirectoryUnavailable
+	}
+	res.Record(st, prev)
+}
+
+// resolvedAtThisGeneration reports whether the space's MembersReady says the
+// directory dirName resolved its groups as its spec stands now (prev recorded).
+func resolvedAtThisGeneration(space *collabv1.CollaborationSpace, prev *collabv1.MembersStatus, dirName string) bool {
+	c := meta.FindStatusCondition(space.Status.Conditions, collabv1.MembersReadyCondition)
+	return prev != nil && prev.Directory == dirName && c != nil && c.Status == metav1.ConditionTrue &&
+		c.Reason == collabv1.ReasonResolved && c.ObservedGeneration == space.Generation
 }
 
 // missingGroups lists, sorted, the groups the directory has not resolved yet.
@@ -297,6 +322,8 @@ func (r *Phase) setMembersReady(s *scope.Scope, st *collabv1.MembersStatus) {
 			"%d removals held back: at most %d accounts leave the space per hour (--max-member-removals). They follow "+
 				"as the hour passes, or annotate the space %s=%s to let the listed ones go now",
 			st.Held.Count, m.Budget.Cap, collabv1.ApproveRemovalsAnnotation, st.Held.Digest))
+	case m.KeepCondition:
+		// The last resolution stands (a restart before the directory's first read).
 	case m.Reason != "":
 		scope.SetCondition(space, collabv1.MembersReadyCondition, metav1.ConditionFalse, m.Reason, m.Message)
 	default:

@@ -19,8 +19,10 @@ type MemberResolution struct {
 	Trusted bool
 	// reason and message of MembersReady, when not resolved cleanly.
 	Reason, Message string
-	Budget          *RemovalBudget
-	Unmapped        []string
+	// KeepCondition leaves MembersReady as the last resolution set it.
+	KeepCondition bool
+	Budget        *RemovalBudget
+	Unmapped      []string
 	// WithoutForum counts people without a forum account.
 	WithoutForum int
 	// sampled are the counts of a status cut short that keep added people
