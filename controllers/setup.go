@@ -127,7 +127,10 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		}
 		return c
 	}
-	recorder := mgr.GetEventRecorder("collab-operator")
+	recorder, err := managercfg.EventRecorder(mgr, "collab-operator")
+	if err != nil {
+		return err
+	}
 	streams := stream.New(mgr.GetClient())
 	if err := mgr.Add(streams); err != nil {
 		return err
