@@ -3,12 +3,10 @@ package rbacstore
 import (
 	"errors"
 	"slices"
-	"sync"
 	"time"
 
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // A Store is the informer of its kind for the controllers' watches (Owns): its
@@ -19,19 +17,17 @@ import (
 var _ cache.Informer = (*Store)(nil)
 
 // AddEventHandler registers h; it is told of every object already held, as
-// in an initial list, then of each change.
+// in an initial list, then of each change. It has synced once the store has:
+// the store tells its handlers of its first list before it says so.
 func (s *Store) AddEventHandler(h toolscache.ResourceEventHandler) (toolscache.ResourceEventHandlerRegistration, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	reg := &registration{handler: h, done: make(chan struct{}), name: s.kind.Name}
 	for ns, records := range s.byNS {
 		for _, r := range records {
 			h.OnAdd(s.object(ns, r), true)
 		}
 	}
-	if s.synced {
-		reg.markSynced()
-	}
+	reg := &registration{handler: h, synced: s.syncedChecker()}
 	s.handlers = append(s.handlers, reg)
 	return reg, nil
 }
@@ -62,23 +58,13 @@ func (s *Store) AddIndexers(toolscache.Indexers) error {
 }
 
 // HasSynced reports whether the reflector's first list is in.
-func (s *Store) HasSynced() bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.synced
-}
+func (s *Store) HasSynced() bool { return isDone(s.synced) }
 
 // HasSyncedChecker is HasSynced as a channel.
-func (s *Store) HasSyncedChecker() toolscache.DoneChecker {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	reg := &registration{done: make(chan struct{}), name: s.kind.Name}
-	if s.synced {
-		reg.markSynced()
-	} else {
-		s.handlers = append(s.handlers, reg) // told when synced; has no handler
-	}
-	return reg
+func (s *Store) HasSyncedChecker() toolscache.DoneChecker { return s.syncedChecker() }
+
+func (s *Store) syncedChecker() doneChecker {
+	return doneChecker{name: "rbacstore " + s.kind.Name, done: s.synced}
 }
 
 // IsStopped reports whether the store's reflector stopped.
@@ -94,56 +80,39 @@ func (s *Store) stop() {
 	s.stopped = true
 }
 
-func (s *Store) notifyAdd(o client.Object, initial bool) {
+// notify tells every handler, in the order they came.
+func (s *Store) notify(tell func(toolscache.ResourceEventHandler)) {
 	for _, h := range s.handlers {
-		if h.handler != nil {
-			h.handler.OnAdd(o, initial)
-		}
+		tell(h.handler)
 	}
 }
 
-func (s *Store) notifyUpdate(old, cur client.Object) {
-	for _, h := range s.handlers {
-		if h.handler != nil {
-			h.handler.OnUpdate(old, cur)
-		}
-	}
-}
-
-func (s *Store) notifyDelete(o client.Object) {
-	for _, h := range s.handlers {
-		if h.handler != nil {
-			h.handler.OnDelete(o)
-		}
-	}
-}
-
-// registration is one handler of a Store, and says when it has been told of
-// the first list.
+// registration is one handler of a Store.
 type registration struct {
 	handler toolscache.ResourceEventHandler
-	name    string
-	once    sync.Once
-	done    chan struct{}
+	synced  doneChecker
 }
 
-func (r *registration) markSynced() { r.once.Do(func() { close(r.done) }) }
-
 // HasSynced reports whether the handler has been told of the first list.
-func (r *registration) HasSynced() bool {
+func (r *registration) HasSynced() bool { return isDone(r.synced.done) }
+
+// HasSyncedChecker says, as a channel, when the handler has been told of the first list.
+func (r *registration) HasSyncedChecker() toolscache.DoneChecker { return r.synced }
+
+// doneChecker is a channel closed when something is done, with its name.
+type doneChecker struct {
+	name string
+	done chan struct{}
+}
+
+func (d doneChecker) Name() string          { return d.name }
+func (d doneChecker) Done() <-chan struct{} { return d.done }
+
+func isDone(ch chan struct{}) bool {
 	select {
-	case <-r.done:
+	case <-ch:
 		return true
 	default:
 		return false
 	}
 }
-
-// HasSyncedChecker is the registration itself, as a DoneChecker.
-func (r *registration) HasSyncedChecker() toolscache.DoneChecker { return r }
-
-// Name names what is waited for.
-func (r *registration) Name() string { return "rbacstore " + r.name }
-
-// Done is closed once the handler has been told of the first list.
-func (r *registration) Done() <-chan struct{} { return r.done }

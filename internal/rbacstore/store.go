@@ -53,14 +53,15 @@ type Store struct {
 
 	mu       sync.RWMutex
 	byNS     map[string][]record
-	synced   bool
 	handlers []*registration
 	stopped  bool
+	// synced is closed once the first list is in and told to the handlers.
+	synced chan struct{}
 }
 
 // NewStore returns an empty Store for kind; it fills when its reflector runs.
 func NewStore(kind Kind) *Store {
-	return &Store{kind: kind, byNS: map[string][]record{}}
+	return &Store{kind: kind, byNS: map[string][]record{}, synced: make(chan struct{})}
 }
 
 // Add records obj (the reflector's Add).
@@ -76,9 +77,10 @@ func (s *Store) Update(obj any) error {
 	defer s.mu.Unlock()
 	old, existed := s.put(o)
 	if existed {
-		s.notifyUpdate(s.object(o.GetNamespace(), old), o)
+		before := s.object(o.GetNamespace(), old)
+		s.notify(func(h toolscache.ResourceEventHandler) { h.OnUpdate(before, o) })
 	} else {
-		s.notifyAdd(o, false)
+		s.notify(func(h toolscache.ResourceEventHandler) { h.OnAdd(o, false) })
 	}
 	return nil
 }
@@ -95,7 +97,8 @@ func (s *Store) Delete(obj any) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, found := s.remove(o.GetNamespace(), o.GetName()); found {
-		s.notifyDelete(s.object(o.GetNamespace(), old))
+		gone := s.object(o.GetNamespace(), old)
+		s.notify(func(h toolscache.ResourceEventHandler) { h.OnDelete(gone) })
 	}
 	return nil
 }
@@ -116,28 +119,28 @@ func (s *Store) Replace(list []any, _ string) error {
 	defer s.mu.Unlock()
 	before := s.byNS
 	s.byNS = make(map[string][]record, len(before))
+	initial := !isDone(s.synced)
 	for _, o := range objs {
 		s.put(o)
 		old, existed := find(before[o.GetNamespace()], o.GetName())
 		switch {
 		case !existed:
-			s.notifyAdd(o, !s.synced)
+			s.notify(func(h toolscache.ResourceEventHandler) { h.OnAdd(o, initial) })
 		case old.resourceVersion != o.GetResourceVersion():
-			s.notifyUpdate(s.object(o.GetNamespace(), old), o)
+			prev := s.object(o.GetNamespace(), old)
+			s.notify(func(h toolscache.ResourceEventHandler) { h.OnUpdate(prev, o) })
 		}
 	}
 	for ns, records := range before {
 		for _, old := range records {
 			if _, kept := find(s.byNS[ns], old.name); !kept {
-				s.notifyDelete(s.object(ns, old))
+				gone := s.object(ns, old)
+				s.notify(func(h toolscache.ResourceEventHandler) { h.OnDelete(gone) })
 			}
 		}
 	}
-	if !s.synced {
-		s.synced = true
-		for _, h := range s.handlers {
-			h.markSynced()
-		}
+	if initial {
+		close(s.synced)
 	}
 	return nil
 }
@@ -270,15 +273,4 @@ func (s *Store) list(ns string) []client.Object {
 		return strings.Compare(a.GetNamespace()+"/"+a.GetName(), b.GetNamespace()+"/"+b.GetName())
 	})
 	return out
-}
-
-// Len is how many objects the store holds.
-func (s *Store) Len() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	n := 0
-	for _, records := range s.byNS {
-		n += len(records)
-	}
-	return n
 }
