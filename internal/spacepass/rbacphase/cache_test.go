@@ -104,6 +104,11 @@ func TestFingerprint(t *testing.T) {
 		b.SetSelfLink(fingerprintPrefix + desiredFingerprint(binding(nil, "alice", "bob"), space))
 		return b
 	}
+	// live is an object as the API server sends it: with a UID.
+	live := func(b *rbacv1.RoleBinding) *rbacv1.RoleBinding {
+		b.UID = "uid-1"
+		return b
+	}
 	role := func(verbs ...string) *rbacv1.Role {
 		return &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Labels: owned(space)},
 			Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: verbs}}}
@@ -136,6 +141,8 @@ func TestFingerprint(t *testing.T) {
 		"a verb added to a role":        {have: cached(role("get", "delete")), want: role("get")},
 		"the same role":                 {have: cached(role("get")), want: role("get"), same: true},
 		"a subject added with a forged fingerprint": {have: cached(forged(binding(owned(space), "alice", "bob", "intruder"))),
+			want: binding(nil, "alice", "bob")},
+		"read live with a forged fingerprint": {have: forged(live(binding(owned(space), "alice", "bob", "intruder"))),
 			want: binding(nil, "alice", "bob")},
 	}
 	for name, tc := range cases {

@@ -36,14 +36,20 @@ const fingerprintPrefix = "collab:"
 func trimRBAC(obj any) {
 	switch o := obj.(type) {
 	case *rbacv1.Role:
-		fp, meta := fingerprintPrefix+fingerprintOf(o, ownLabelsOf(o.Labels)), o.ObjectMeta
-		o.ObjectMeta, o.Rules = metav1.ObjectMeta{}, nil
-		SetTrimmed(o, meta.Namespace, meta.Name, meta.ResourceVersion, fp, meta.OwnerReferences)
+		trimMeta(o, &o.ObjectMeta)
+		o.Rules = nil
 	case *rbacv1.RoleBinding:
-		fp, meta := fingerprintPrefix+fingerprintOf(o, ownLabelsOf(o.Labels)), o.ObjectMeta
-		o.ObjectMeta, o.Subjects, o.RoleRef = metav1.ObjectMeta{}, nil, rbacv1.RoleRef{}
-		SetTrimmed(o, meta.Namespace, meta.Name, meta.ResourceVersion, fp, meta.OwnerReferences)
+		trimMeta(o, &o.ObjectMeta)
+		o.Subjects, o.RoleRef = nil, rbacv1.RoleRef{}
 	}
+}
+
+// trimMeta replaces o's metadata m by the trimmed metadata, its fingerprint
+// taken first (o's content still there).
+func trimMeta(o client.Object, m *metav1.ObjectMeta) {
+	fp, was := fingerprintPrefix+fingerprintOf(o, ownLabelsOf(m.Labels)), *m
+	*m = metav1.ObjectMeta{}
+	SetTrimmed(o, was.Namespace, was.Name, was.ResourceVersion, fp, was.OwnerReferences)
 }
 
 // SetTrimmed gives o, an object with empty metadata, the metadata the cache
@@ -70,8 +76,8 @@ func IsTrimmed(o client.Object) bool {
 // currentFingerprint is a Role's or RoleBinding's fingerprint: the one the
 // cache recorded, or, for an object read whole, computed from it.
 func currentFingerprint(obj client.Object) string {
-	if fp, ok := strings.CutPrefix(obj.GetSelfLink(), fingerprintPrefix); ok {
-		return fp
+	if IsTrimmed(obj) {
+		return strings.TrimPrefix(obj.GetSelfLink(), fingerprintPrefix)
 	}
 	return fingerprintOf(obj, ownLabelsOf(obj.GetLabels()))
 }

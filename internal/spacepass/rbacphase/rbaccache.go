@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -86,7 +85,7 @@ func matches(current, desired client.Object, space *collabv1.CollaborationSpace)
 // (trimRBAC), so an update keeps the labels and annotations others set on it;
 // read says whether it did.
 func (r *Phase) readWhole(ctx context.Context, obj client.Object) (read bool, err error) {
-	if !strings.HasPrefix(obj.GetSelfLink(), fingerprintPrefix) {
+	if !IsTrimmed(obj) {
 		return false, nil
 	}
 	return true, r.APIReader.Get(ctx, client.ObjectKeyFromObject(obj), obj)
