@@ -1,10 +1,8 @@
 package managerbench
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -360,25 +358,14 @@ func poll(ctx context.Context, timeout time.Duration, cond func() (bool, error))
 // directoryQueries sums collab_directory_queries_total from the manager's metrics.
 func (p *managerProcess) directoryQueries(ctx context.Context) (float64, error) {
 	const name = "collab_directory_queries_total"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.metrics+"/metrics", nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = resp.Body.Close() }()
 	sum := 0.0
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
+	err := scanMetrics(ctx, p.metrics, func(line string) {
 		if strings.HasPrefix(line, name+"{") || strings.HasPrefix(line, name+" ") {
 			f, _ := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64)
 			sum += f
 		}
-	}
-	return sum, sc.Err()
+	})
+	return sum, err
 }
 
 func (r directoryResult) markdown() string {

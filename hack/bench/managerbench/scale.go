@@ -1,11 +1,9 @@
 package managerbench
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -276,21 +274,11 @@ func sampleRSS(ctx context.Context, pid int, peak, peakAnon *atomic.Uint64) {
 
 // requestsByMethod sums the manager's rest_client_requests_total by method.
 func requestsByMethod(ctx context.Context, addr string) (map[string]float64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = resp.Body.Close() }()
 	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line, ok := strings.CutPrefix(sc.Text(), "rest_client_requests_total{")
+	err := scanMetrics(ctx, addr, func(line string) {
+		line, ok := strings.CutPrefix(line, "rest_client_requests_total{")
 		if !ok {
-			continue
+			return
 		}
 		labels, value, _ := strings.Cut(line, "} ")
 		for _, l := range strings.Split(labels, ",") {
@@ -299,8 +287,8 @@ func requestsByMethod(ctx context.Context, addr string) (map[string]float64, err
 				out[strings.TrimSuffix(m, `"`)] += n
 			}
 		}
-	}
-	return out, sc.Err()
+	})
+	return out, err
 }
 
 func (r scaleResult) markdown() string {

@@ -1,10 +1,8 @@
 package managerbench
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -81,20 +79,9 @@ func measureRestart(ctx context.Context, rig *managerRig, apiserver rest.Interfa
 // spacePasses reads from the manager's metrics how many passes over spaces it
 // made and how many wait in its queue.
 func spacePasses(ctx context.Context, addr string) (passes, depth float64, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
-	if err != nil {
-		return 0, 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
+	err = scanMetrics(ctx, addr, func(line string) {
 		if !strings.Contains(line, `controller="collaborationspace"`) {
-			continue
+			return
 		}
 		_, value, _ := strings.Cut(line, "} ")
 		n, _ := strconv.ParseFloat(value, 64)
@@ -104,8 +91,8 @@ func spacePasses(ctx context.Context, addr string) (passes, depth float64, err e
 		case strings.HasPrefix(line, "workqueue_depth{"):
 			depth += n
 		}
-	}
-	return passes, depth, sc.Err()
+	})
+	return passes, depth, err
 }
 
 func (r restartResult) markdown() string {

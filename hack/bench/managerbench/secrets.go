@@ -252,23 +252,12 @@ func (p *managerProcess) sample(ctx context.Context) (memSample, error) {
 	if s.rss == 0 {
 		return s, errors.New("cannot read the manager's resident set")
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.metrics+"/metrics", nil)
-	if err != nil {
-		return s, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return s, fmt.Errorf("cannot read the manager's metrics: %w", err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "go_memstats_heap_inuse_bytes "); ok {
+	return s, scanMetrics(ctx, p.metrics, func(line string) {
+		if v, ok := strings.CutPrefix(line, "go_memstats_heap_inuse_bytes "); ok {
 			f, _ := strconv.ParseFloat(v, 64)
 			s.heap = uint64(f)
 		}
-	}
-	return s, sc.Err()
+	})
 }
 
 // procStatus reads a kB field of /proc/PID/status, in bytes.
@@ -352,4 +341,22 @@ func (p *managerProcess) saveHeapProfile(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return path, f.Close()
+}
+
+// scanMetrics reads the manager's /metrics at addr and hands each line to each.
+func scanMetrics(ctx context.Context, addr string, each func(line string)) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot read the manager's metrics: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		each(sc.Text())
+	}
+	return sc.Err()
 }
