@@ -1,28 +1,49 @@
 package insights
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // DefaultMinPeople is the fewest distinct people a figure may rest on unless
 // the platform team raises it.
 const DefaultMinPeople = 5
 
 // Compute counts the messages sent within w in the rooms of org's spaces.
-// A count rests on the people who make it up (the senders, or both sides of
-// the answers); a share rests on the people it is a share of (a department's
-// people, its Owners, everyone counted). Any figure resting on one or more but
-// fewer than minPeople distinct people is suppressed. An opted-out space
-// is treated as absent: its rooms' messages count nowhere, and its people
-// belong to their other departments only.
+// An answer counts when the message it answers is among msgs, within the
+// window or not. See CountTallies for what the figures rest on.
 func Compute(org Org, msgs []Message, w Window, minPeople int) Report {
+	senders := map[messageKey]string{}
+	for _, m := range msgs {
+		senders[messageKey{m.Room, m.ID}] = m.Sender
+	}
+	t := NewTally()
+	for _, m := range msgs {
+		if !w.holds(m.At) {
+			continue
+		}
+		t.Sent(DayOf(m.At), m.Room, m.Sender)
+		if answered, ok := senders[messageKey{m.Room, m.Answers}]; ok && m.Answers != "" {
+			t.Answered(DayOf(m.At), m.Room, m.Sender, answered)
+		}
+	}
+	return CountTallies(org, []*Tally{t}, w, minPeople)
+}
+
+// CountTallies computes the figures of the days w touches from the tallies
+// (one per chat server), in the rooms of org's spaces. A count rests on the
+// people who make it up (the senders, or both sides of the answers); a share
+// rests on the people it is a share of (a department's people, its Owners,
+// everyone counted). Any figure resting on one or more but fewer than
+// minPeople distinct people is suppressed. An opted-out space is treated as
+// absent: its rooms' messages count nowhere, and its people belong to their
+// other departments only.
+func CountTallies(org Org, tallies []*Tally, w Window, minPeople int) Report {
 	minPeople = max(minPeople, 1)
 	c := newCounter(org)
-	for _, m := range msgs {
-		c.senders[messageKey{m.Room, m.ID}] = m.Sender
-	}
-	for _, m := range msgs {
-		if w.holds(m.At) {
-			c.count(m)
-		}
+	first, last := DayOf(w.From), DayOf(w.To.Add(-time.Nanosecond))
+	for _, t := range tallies {
+		t.each(first, last, c.countSent, c.countAnswers)
 	}
 	return c.report(w, minPeople)
 }
@@ -53,8 +74,7 @@ type cell struct {
 
 type counter struct {
 	org     Org
-	depts   map[string][]string   // person -> the spaces declaring them
-	senders map[messageKey]string // sender of each message
+	depts   map[string][]string // person -> the spaces declaring them
 	spaces  map[string]*spaceTally
 	answers map[[2]string]*cell
 	// all messages counted and those in Open spaces or shared rooms
@@ -63,7 +83,7 @@ type counter struct {
 }
 
 func newCounter(org Org) *counter {
-	c := &counter{org: org, depts: map[string][]string{}, senders: map[messageKey]string{},
+	c := &counter{org: org, depts: map[string][]string{},
 		spaces: map[string]*spaceTally{}, answers: map[[2]string]*cell{}, everyone: people{}}
 	for key, s := range org.Spaces {
 		if s.OptedOut {
@@ -82,46 +102,56 @@ func newCounter(org Org) *counter {
 	return c
 }
 
-// count adds one message sent within the window.
-func (c *counter) count(m Message) {
-	room, ok := c.org.Rooms[m.Room]
+// space is the tally of the space whose room this is; nil for a room of no
+// space, or of a space that opted out.
+func (c *counter) space(roomID string) (*spaceTally, Room) {
+	room, ok := c.org.Rooms[roomID]
 	if !ok {
+		return nil, room
+	}
+	return c.spaces[room.Space], room
+}
+
+// countSent adds n messages sender sent in a room.
+func (c *counter) countSent(roomID, sender string, n int) {
+	t, room := c.space(roomID)
+	if t == nil {
 		return
 	}
-	t, ok := c.spaces[room.Space]
-	if !ok {
-		return // not a space's room, or the space opted out
+	t.messages += n
+	t.senders.add(sender)
+	if !slices.Contains(c.depts[sender], room.Space) {
+		t.outsideMessages += n
+		t.outsiders.add(sender)
 	}
-	t.messages++
-	t.senders.add(m.Sender)
-	if !slices.Contains(c.depts[m.Sender], room.Space) {
-		t.outsideMessages++
-		t.outsiders.add(m.Sender)
-	}
-	c.total++
-	c.everyone.add(m.Sender)
+	c.total += n
+	c.everyone.add(sender)
 	if room.Shared || c.org.Spaces[room.Space].Open {
-		c.open++
+		c.open += n
 	}
-	// A reply or a thread answer is in the room of the message it answers: one
-	// naming a message of another room (anyone can write such a relation)
-	// answers nobody.
-	answered, ok := c.senders[messageKey{m.Room, m.Answers}]
-	if m.Answers == "" || !ok || answered == m.Sender {
+}
+
+// countAnswers adds n answers sender sent to answered in a room. A reply or a
+// thread answer is in the room of the message it answers: one naming a
+// message of another room (anyone can write such a relation) answers nobody,
+// and the tallies hold none.
+func (c *counter) countAnswers(roomID, sender, answered string, n int) {
+	t, _ := c.space(roomID)
+	if t == nil {
 		return
 	}
-	if !shareDepartment(c.depts[m.Sender], c.depts[answered]) {
-		t.crossAnswers++
-		t.crossPeople.add(m.Sender, answered)
+	if !shareDepartment(c.depts[sender], c.depts[answered]) {
+		t.crossAnswers += n
+		t.crossPeople.add(sender, answered)
 	}
-	for _, from := range orOutside(c.depts[m.Sender]) {
+	for _, from := range orOutside(c.depts[sender]) {
 		for _, to := range orOutside(c.depts[answered]) {
 			k := [2]string{from, to}
 			if c.answers[k] == nil {
 				c.answers[k] = &cell{people: people{}}
 			}
-			c.answers[k].answers++
-			c.answers[k].people.add(m.Sender, answered)
+			c.answers[k].answers += n
+			c.answers[k].people.add(sender, answered)
 		}
 	}
 }

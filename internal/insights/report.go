@@ -16,11 +16,11 @@ func (c *counter) report(w Window, minPeople int) Report {
 		r.Spaces[key] = SpaceFigures{
 			Messages:     fig(float64(t.messages), len(t.senders)),
 			ActivePeople: fig(float64(len(t.senders)), len(t.senders)),
-			Breadth:      fig(share(countIn(t.senders, s.People), len(unique(s.People))), len(unique(s.People))),
+			Breadth:      fig(share(countIn(t.senders, s.People), len(distinct(s.People))), len(distinct(s.People))),
 			Reach:        fig(float64(len(t.outsiders)), len(t.outsiders)),
 			ReachShare:   fig(share(t.outsideMessages, t.messages), len(t.outsiders)),
 			CrossAnswers: fig(float64(t.crossAnswers), len(t.crossPeople)),
-			Leaders:      fig(share(countIn(t.senders, s.Owners), len(unique(s.Owners))), len(unique(s.Owners))),
+			Leaders:      fig(share(countIn(t.senders, s.Owners), len(distinct(s.Owners))), len(distinct(s.Owners))),
 		}
 	}
 	for k, cl := range c.answers {
@@ -44,7 +44,7 @@ func share(part, whole int) float64 {
 // countIn is how many of ids are in set.
 func countIn(set people, ids []string) int {
 	n := 0
-	for id := range unique(ids) {
+	for id := range distinct(ids) {
 		if set[id] {
 			n++
 		}
@@ -52,7 +52,7 @@ func countIn(set people, ids []string) int {
 	return n
 }
 
-func unique(ids []string) people {
+func distinct(ids []string) people {
 	u := people{}
 	u.add(ids...)
 	return u
