@@ -4,9 +4,11 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
+	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/insights"
 )
 
@@ -56,13 +58,24 @@ func (e historyEvent) answers() string {
 	return rel.InReplyTo.EventID
 }
 
-// History reads the metadata of the messages sent in a room since a time,
-// newest first, in at most maxPages requests of historyPage events: a bounded cost to
-// fill the insights' windows from what the server already holds. complete is
-// false when the pages ran out before the history reached since.
-func (c *Client) History(ctx context.Context, roomID string, since time.Time, maxPages int) (msgs []insights.Message, complete bool, err error) {
-	from := ""
-	for range maxPages {
+// message is the metadata of the event, and whether it is a message a person
+// sent: an edit is no new message.
+func (e historyEvent) message(roomID string) (insights.Message, bool) {
+	if e.Type != evMessage || e.Content.RelatesTo.RelType == "m.replace" {
+		return insights.Message{}, false
+	}
+	return insights.Message{ID: e.ID, Room: roomID, Sender: e.Sender, At: time.UnixMilli(e.TS).UTC(), Answers: e.answers()}, true
+}
+
+var _ chat.HistoryReader = &Client{}
+
+// History reads the metadata of the messages of a room's past, newest first,
+// in at most r.MaxPages requests of historyPage events: a bounded cost to fill
+// the insights' windows from what the server already holds. complete is false
+// when the pages ran out before the history reached a message seen or r.Since.
+func (c *Client) History(ctx context.Context, roomID string, r chat.HistoryRange) (msgs []insights.Message, complete bool, err error) {
+	from := r.From
+	for range r.MaxPages {
 		var page struct {
 			Chunk []historyEvent `json:"chunk"`
 			End   string         `json:"end"`
@@ -76,12 +89,11 @@ func (c *Client) History(ctx context.Context, roomID string, since time.Time, ma
 			return msgs, false, err
 		}
 		for _, e := range page.Chunk {
-			at := time.UnixMilli(e.TS).UTC()
-			if at.Before(since) {
+			if time.UnixMilli(e.TS).Before(r.Since) || slices.Contains(r.Seen, e.ID) {
 				return msgs, true, nil
 			}
-			if e.Type == evMessage && e.Content.RelatesTo.RelType != "m.replace" { // an edit is no new message
-				msgs = append(msgs, insights.Message{ID: e.ID, Room: roomID, Sender: e.Sender, At: at, Answers: e.answers()})
+			if m, ok := e.message(roomID); ok {
+				msgs = append(msgs, m)
 			}
 		}
 		if page.End == "" || len(page.Chunk) == 0 {
@@ -90,4 +102,13 @@ func (c *Client) History(ctx context.Context, roomID string, since time.Time, ma
 		from = page.End
 	}
 	return msgs, false, nil
+}
+
+// Sender is who sent one of the room's events.
+func (c *Client) Sender(ctx context.Context, roomID, eventID string) (string, error) {
+	var ev struct {
+		Sender string `json:"sender"`
+	}
+	err := c.do(ctx, call{method: http.MethodGet, op: "event", path: roomPath(roomID, "event", eventID)}, &ev)
+	return ev.Sender, err
 }

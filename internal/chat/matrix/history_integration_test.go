@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/insights"
 )
 
@@ -85,7 +87,7 @@ func TestHistoryReadsWhoAnswersWhom(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	got, complete, err := c.History(ctx, room, start, 10)
+	got, complete, err := c.History(ctx, room, chat.HistoryRange{Since: start, MaxPages: 10})
 	if err != nil || !complete {
 		t.Fatalf("History = complete %v, %v; want all of it", complete, err)
 	}
@@ -106,9 +108,132 @@ func TestHistoryReadsWhoAnswersWhom(t *testing.T) {
 
 	historyPage = 2
 	t.Cleanup(func() { historyPage = 100 })
-	page, complete, err := c.History(ctx, room, start, 1)
+	page, complete, err := c.History(ctx, room, chat.HistoryRange{Since: start, MaxPages: 1})
 	if err != nil || complete || len(page) != 1 || page[0].ID != plain {
 		t.Errorf("one page of 2 events = %v, complete %v, %v; want the newest message (the other event is its edit), incomplete",
 			page, complete, err)
 	}
+}
+
+// TestStreamCarriesWhoAnswersWhom: on a real Dendrite, the stream with
+// messages names each new message's sender and what it answers, without
+// naming the room as changed (a message changes nothing the operator keeps);
+// a burst longer than the stream's timeline comes with a gap that History
+// reads back exactly, from the gap to the last message seen before it; the
+// history read back from a stream position holds what came before it and
+// nothing after; and Sender says who sent an older message.
+func TestStreamCarriesWhoAnswersWhom(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	c := operatorClient(t, nil)
+	p := provision(t, c, space("eng-stream-messages", collabv1.VisibilityOpen,
+		[]collabv1.Member{userMember("alice", collabv1.RoleOwner)}, collabv1.Room{Name: "general"}), nil)
+	room := p.rooms["general"]
+	alice, bob := hs.users["alice"], hs.users["bob"]
+	for _, u := range []*user{alice, bob} {
+		if err := u.join(ctx, room); err != nil {
+			t.Fatal(err)
+		}
+	}
+	early, err := alice.post(ctx, room, text("before the stream"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := c.SyncWithMessages(ctx, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := alice.post(ctx, room, text("shall we ship?"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, err := bob.post(ctx, room, replyTo("yes", q))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, next := streamed(t, c, start.Next, room, 2)
+	want := []insights.Message{{ID: q, Room: room, Sender: alice.ID}, {ID: r1, Room: room, Sender: bob.ID, Answers: q}}
+	if diff := cmp.Diff(want, got.Messages, cmpopts.IgnoreFields(insights.Message{}, "At")); diff != "" || got.Gap != "" {
+		t.Errorf("streamed messages (-want +got):\n%s (gap %q)", diff, got.Gap)
+	}
+
+	// The history back from where the stream started holds the message sent
+	// before it, and none sent after.
+	before, complete, err := c.History(ctx, room, chat.HistoryRange{From: start.Next, Since: time.Now().Add(-time.Hour), MaxPages: 5})
+	if err != nil || !complete {
+		t.Fatalf("History from the stream's start = complete %v, %v", complete, err)
+	}
+	if len(before) != 1 || before[0].ID != early {
+		t.Errorf("history before the stream's start = %v, want only %s", before, early)
+	}
+
+	// A burst of 60 messages: the stream carries the newest, and the gap
+	// holds exactly the rest.
+	var burst []string
+	for i := range 60 {
+		id, err := bob.post(ctx, room, text(fmt.Sprintf("burst %d", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		burst = append(burst, id)
+	}
+	b, err := c.SyncWithMessages(ctx, next, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rm chat.RoomMessages
+	for _, m := range b.Messages {
+		if m.Room == room {
+			rm = m
+		}
+	}
+	if rm.Gap == "" || len(rm.Messages) >= 60 {
+		t.Fatalf("a burst of 60 came whole (%d messages, gap %q); want the newest and a gap", len(rm.Messages), rm.Gap)
+	}
+	gap, complete, err := c.History(ctx, room, chat.HistoryRange{From: rm.Gap, Seen: []string{r1}, MaxPages: 5})
+	if err != nil || !complete {
+		t.Fatalf("History of the gap = complete %v, %v", complete, err)
+	}
+	var ids []string
+	for i := len(gap) - 1; i >= 0; i-- {
+		ids = append(ids, gap[i].ID)
+	}
+	for _, m := range rm.Messages {
+		ids = append(ids, m.ID)
+	}
+	if diff := cmp.Diff(burst, ids); diff != "" {
+		t.Errorf("the gap read back and the batch (-burst +got):\n%s", diff)
+	}
+
+	if who, err := c.Sender(ctx, room, early); err != nil || who != alice.ID {
+		t.Errorf("Sender of the first message = %q, %v; want %s", who, err, alice.ID)
+	}
+}
+
+// streamed follows the stream from since until it carried want messages of the
+// room, and returns them with the position after them. The room is never
+// named as changed by a message.
+func streamed(t *testing.T, c *Client, since, room string, want int) (chat.RoomMessages, string) {
+	t.Helper()
+	var got chat.RoomMessages
+	for range 10 {
+		b, err := c.SyncWithMessages(testContext(t), since, 500*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		since = b.Next
+		if slices.Contains(b.Changed, room) {
+			t.Errorf("a message named room %s as changed", room)
+		}
+		for _, m := range b.Messages {
+			if m.Room == room {
+				got.Messages = append(got.Messages, m.Messages...)
+				got.Gap += m.Gap
+			}
+		}
+		if len(got.Messages) >= want {
+			break
+		}
+	}
+	return got, since
 }

@@ -8,9 +8,11 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/opencommons/collab-operator/internal/chat"
+	"github.com/opencommons/collab-operator/internal/insights"
 )
 
 var _ chat.Syncer = &Client{}
@@ -34,19 +36,32 @@ const evRedaction = "m.room.redaction"
 // redaction of state.
 var timelineTypes = append(slices.Clone(stateTypes), evRedaction)
 
+// messageTimelineTypes are what the stream's timeline carries when it counts
+// messages too (SyncWithMessages).
+var messageTimelineTypes = append(slices.Clone(timelineTypes), evMessage)
+
 // syncFilter keeps the stream to the managed state events of joined rooms and
 // redactions: no messages, presence, receipts or account data, so its cost
 // follows the changes, not the number of rooms or how much people talk.
-var syncFilter = mustJSON(map[string]any{
-	"presence":     map[string]any{"types": []string{}},
-	"account_data": map[string]any{"types": []string{}},
-	"room": map[string]any{
-		"timeline":     map[string]any{"types": timelineTypes, "limit": 50},
-		"state":        map[string]any{"types": stateTypes, "lazy_load_members": true},
-		"ephemeral":    map[string]any{"types": []string{}},
+var syncFilter = streamFilter(timelineTypes)
+
+// messageSyncFilter is syncFilter with the rooms' messages in the timeline: a
+// message's content still comes (an event filter cannot drop fields) but is
+// never decoded beyond what it answers.
+var messageSyncFilter = streamFilter(messageTimelineTypes)
+
+func streamFilter(timeline []string) string {
+	return mustJSON(map[string]any{
+		"presence":     map[string]any{"types": []string{}},
 		"account_data": map[string]any{"types": []string{}},
-	},
-})
+		"room": map[string]any{
+			"timeline":     map[string]any{"types": timeline, "limit": 50},
+			"state":        map[string]any{"types": stateTypes, "lazy_load_members": true},
+			"ephemeral":    map[string]any{"types": []string{}},
+			"account_data": map[string]any{"types": []string{}},
+		},
+	})
+}
 
 // startFilter returns nothing at all: the first call only learns where the stream
 // is now, without the state of every room the operator is in.
@@ -62,25 +77,45 @@ var startFilter = mustJSON(map[string]any{
 	},
 })
 
+// joinedRoom is what a batch says of a room the operator is in.
+type joinedRoom struct {
+	State    struct{ Events []stateEvent } `json:"state"`
+	Timeline struct {
+		Events    []historyEvent `json:"events"`
+		Limited   bool           `json:"limited"`
+		PrevBatch string         `json:"prev_batch"`
+	} `json:"timeline"`
+}
+
 type syncResponse struct {
 	NextBatch string `json:"next_batch"`
 	Rooms     struct {
-		Join map[string]struct {
-			State    struct{ Events []stateEvent } `json:"state"`
-			Timeline struct{ Events []stateEvent } `json:"timeline"`
-		} `json:"join"`
+		Join  map[string]joinedRoom      `json:"join"`
 		Leave map[string]json.RawMessage `json:"leave"`
 	} `json:"rooms"`
 }
 
+var _ chat.MessageSyncer = &Client{}
+
 // Sync long-polls /sync. Events the operator sent itself are its own writes, not
 // changes to put back, so they wake no one.
 func (c *Client) Sync(ctx context.Context, since string, timeout time.Duration) (chat.SyncBatch, error) {
+	return c.sync(ctx, since, timeout, syncFilter)
+}
+
+// SyncWithMessages is Sync with the rooms' messages too. A room whose
+// timeline the server cut short (more messages than its limit) names where
+// the messages left out end (RoomMessages.Gap).
+func (c *Client) SyncWithMessages(ctx context.Context, since string, timeout time.Duration) (chat.SyncBatch, error) {
+	return c.sync(ctx, since, timeout, messageSyncFilter)
+}
+
+func (c *Client) sync(ctx context.Context, since string, timeout time.Duration, filter string) (chat.SyncBatch, error) {
 	self, err := c.self(ctx)
 	if err != nil {
 		return chat.SyncBatch{}, err
 	}
-	q := url.Values{"filter": {syncFilter}, "timeout": {strconv.FormatInt(timeout.Milliseconds(), 10)}}
+	q := url.Values{"filter": {filter}, "timeout": {strconv.FormatInt(timeout.Milliseconds(), 10)}}
 	if since == "" {
 		q = url.Values{"filter": {startFilter}, "timeout": {"0"}}
 	} else {
@@ -98,10 +133,18 @@ func (c *Client) Sync(ctx context.Context, since string, timeout time.Duration) 
 		return batch, nil
 	}
 	for id, room := range out.Rooms.Join {
-		if changedByOthers(self, room.State.Events) || changedByOthers(self, room.Timeline.Events) {
+		if changedByOthers(self, room) {
 			batch.Changed = append(batch.Changed, id)
 		}
+		if msgs := messagesOf(id, room.Timeline.Events); len(msgs) > 0 || room.Timeline.Limited {
+			rm := chat.RoomMessages{Room: id, Messages: msgs}
+			if room.Timeline.Limited {
+				rm.Gap = room.Timeline.PrevBatch
+			}
+			batch.Messages = append(batch.Messages, rm)
+		}
 	}
+	slices.SortFunc(batch.Messages, func(a, b chat.RoomMessages) int { return strings.Compare(a.Room, b.Room) })
 	for id := range out.Rooms.Leave {
 		batch.Changed = append(batch.Changed, id)
 	}
@@ -109,8 +152,37 @@ func (c *Client) Sync(ctx context.Context, since string, timeout time.Duration) 
 	return batch, nil
 }
 
-func changedByOthers(self string, events []stateEvent) bool {
-	return slices.ContainsFunc(events, func(ev stateEvent) bool { return ev.Sender != self && ev.Type != "" })
+// changedByOthers reports whether someone else changed the room's state (or
+// redacted an event): a message changes nothing the operator keeps. While the
+// timeline holds every event since the last batch (not limited), the state
+// section holds only the member events of the timeline's senders that lazy
+// loading adds, which change nothing either.
+func changedByOthers(self string, room joinedRoom) bool {
+	for _, e := range room.State.Events {
+		if e.Type == evMember && !room.Timeline.Limited {
+			continue
+		}
+		if e.Sender != self && e.Type != "" {
+			return true
+		}
+	}
+	for _, e := range room.Timeline.Events {
+		if e.Sender != self && e.Type != "" && e.Type != evMessage {
+			return true
+		}
+	}
+	return false
+}
+
+// messagesOf are the messages among a timeline's events, oldest first.
+func messagesOf(roomID string, events []historyEvent) []insights.Message {
+	var out []insights.Message
+	for _, e := range events {
+		if m, ok := e.message(roomID); ok {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func mustJSON(v any) string {
