@@ -94,8 +94,8 @@ func parseFlags() options {
 		"How old a room an interrupted create left behind must be before the reaper adopts or removes it.")
 	flag.DurationVar(&o.reapInterval, "reap-interval", 5*time.Minute,
 		"How often each ChatBackend looks for rooms interrupted creates left behind.")
-	flag.DurationVar(&o.insightsInterval, "insights-interval", time.Hour,
-		"How often the openness insights are computed from the rooms' history into each space's status.insights and the metrics; 0 turns them off.")
+	flag.DurationVar(&o.insightsInterval, "insights-interval", 5*time.Minute,
+		"How often the openness insights are computed, from the messages the chat servers' streams counted, into each space's status.insights and the metrics; 0 turns them off (and the streams carry no messages).")
 	flag.IntVar(&o.maxRemovalsPerPass, "max-member-removals", 5,
 		"With memberPolicy Authoritative, the most accounts removed from one space per hour (chat and forum together); "+
 			"the rest are held back until the hour passes or the space's approve-removals annotation lets them go.")

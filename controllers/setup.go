@@ -88,8 +88,8 @@ type Options struct {
 	Shard labels.Selector
 	// InsightsInterval is how often the openness insights are computed into
 	// the spaces' status.insights and the metrics (--insights-interval); never
-	// when 0. InsightsMaxPages bounds the history requests per room and
-	// refresh (100 messages each); 20 when 0.
+	// when 0. InsightsMaxPages bounds the history requests that read a room's
+	// past when a stream starts (100 messages each); 20 when 0.
 	InsightsInterval time.Duration
 	InsightsMaxPages int
 	// SpacesOnly is --backend-controllers=false: another manager does what
@@ -177,8 +177,9 @@ func setupBackends(ctx context.Context, mgr ctrl.Manager, o Options, opts func(i
 		// The insights count across departments, so they are computed where
 		// every shard's spaces are read.
 		if o.InsightsInterval > 0 {
+			streams.CountMessages, streams.CountPages = true, o.InsightsMaxPages
 			if err := mgr.Add(&openness.Refresher{Client: allSpaces, Chat: o.Chat, CredentialsNamespace: o.CredentialsNamespace,
-				Interval: o.InsightsInterval, MaxPages: o.InsightsMaxPages}); err != nil {
+				Interval: o.InsightsInterval, Counters: streams}); err != nil {
 				return err
 			}
 		}

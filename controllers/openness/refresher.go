@@ -1,10 +1,11 @@
 // Package openness keeps the openness insights where people look for them: in
 // each CollaborationSpace's status.insights and in the manager's metrics. The
-// Refresher reads the spaces' rooms' history (sender, time and what a message
-// answers, never its content; internal/insightsread), computes the figures
-// over the last 7 and 30 days (internal/insights, which hides any figure
-// resting on too few people) and writes what changed. As it reads the history
-// afresh each time, a restarted manager loses nothing.
+// ChatBackends' streams count the rooms' messages as they come (sender, time and
+// what a message answers, never its content; internal/livecount); the Refresher
+// computes the figures of the last 7 and 30 days from those counts
+// (internal/insights, which hides any figure resting on too few people) and
+// writes what changed. A restarted manager's streams count the rooms' past again,
+// back from where they resume, so it loses nothing.
 package openness
 
 import (
@@ -24,6 +25,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/insights"
 	"github.com/opencommons/collab-operator/internal/insightsread"
+	"github.com/opencommons/collab-operator/internal/livecount"
 	"github.com/opencommons/collab-operator/internal/metrics"
 	"github.com/opencommons/collab-operator/internal/statuspatch"
 )
@@ -39,6 +41,13 @@ type window struct {
 	span time.Duration
 }
 
+// of is the window ending now, in the whole days the counts are kept by: the
+// last 7 days are today and the 6 days before.
+func (w window) of(now time.Time) insights.Window {
+	first := insights.DayOf(now) - insights.Day(w.span/(24*time.Hour)) + 1
+	return insights.Window{From: first.Start(), To: now}
+}
+
 // Refresher computes the openness insights every Interval, as a runnable of the
 // manager that only the leader runs.
 type Refresher struct {
@@ -51,10 +60,20 @@ type Refresher struct {
 	CredentialsNamespace string
 	// Interval between two refreshes.
 	Interval time.Duration
-	// MaxPages bounds the history requests per room and refresh (100 messages
-	// each); insightsread's default when 0.
-	MaxPages int
+	// Counters are the live counts of the ChatBackends' messages.
+	Counters Counters
 }
+
+// Counters are the live counts of the ChatBackends' messages: their streams
+// (controllers/chatbackend/stream).
+type Counters interface {
+	// Counter is the backend's live count, nil while its stream does not count.
+	Counter(backend string) *livecount.Counter
+}
+
+// pendingRetry is how soon a refresh is tried again while the rooms' past is
+// still being counted (after a start, or for new rooms).
+const pendingRetry = 10 * time.Second
 
 // NeedLeaderElection implements manager.LeaderElectionRunnable: one manager
 // reads the history and writes the figures.
@@ -64,31 +83,36 @@ func (r *Refresher) NeedLeaderElection() bool { return true }
 // that fails is logged and tried again on the next tick.
 func (r *Refresher) Start(ctx context.Context) error {
 	log := ctrl.LoggerFrom(ctx).WithName("insights")
-	ticker := time.NewTicker(r.Interval)
-	defer ticker.Stop()
 	for {
-		if err := r.Refresh(ctx, time.Now()); err != nil && ctx.Err() == nil {
+		pending, err := r.Refresh(ctx, time.Now())
+		if err != nil && ctx.Err() == nil {
 			log.Error(err, "Cannot refresh the openness insights")
+		}
+		next := r.Interval
+		if pending {
+			next = min(next, pendingRetry)
 		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-ticker.C:
+		case <-time.After(next):
 		}
 	}
 }
 
 // Refresh computes the figures as of now and writes them where they changed.
-func (r *Refresher) Refresh(ctx context.Context, now time.Time) error {
+// pending says a space's rooms' past is still being counted: its figures come
+// with a refresh soon.
+func (r *Refresher) Refresh(ctx context.Context, now time.Time) (pending bool, err error) {
 	in, err := insightsread.Read(ctx, r.Client, now.Add(-month.span),
-		insightsread.Options{Chat: r.Chat, CredentialsNamespace: r.CredentialsNamespace, MaxPages: r.MaxPages})
+		insightsread.Options{Chat: r.Chat, CredentialsNamespace: r.CredentialsNamespace, Live: r.Counters.Counter})
 	if err != nil {
-		return err
+		return false, err
 	}
 	minPeople := max(insights.DefaultMinPeople, in.MinPeople)
 	reports := map[window]insights.Report{}
 	for _, w := range []window{week, month} {
-		reports[w] = insights.Compute(in.Org, in.Messages, insights.Window{From: now.Add(-w.span), To: now}, minPeople)
+		reports[w] = insights.CountTallies(in.Org, in.Tallies, w.of(now), minPeople)
 	}
 	publish(reports)
 	metrics.InsightsRefreshed.SetToCurrentTime()
@@ -111,7 +135,7 @@ func (r *Refresher) Refresh(ctx context.Context, now time.Time) error {
 		// One space's write failing leaves the others' to be written.
 		errs = append(errs, r.write(ctx, space, st))
 	}
-	return errors.Join(errs...)
+	return in.Pending, errors.Join(errs...)
 }
 
 // incompleteSpaces are the spaces ("namespace/name") of the rooms

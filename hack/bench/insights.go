@@ -108,7 +108,7 @@ func refreshOnce(ctx context.Context, c client.Client, probe benchkit.CPUProbe) 
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	cpu0, start := probe.Sample(), time.Now()
-	if err := r.Refresh(ctx, time.Now()); err != nil {
+	if _, err := r.Refresh(ctx, time.Now()); err != nil {
 		return refreshCost{}, err
 	}
 	cost := refreshCost{Wall: time.Since(start)}

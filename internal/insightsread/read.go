@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/connect"
 	"github.com/opencommons/collab-operator/internal/insights"
+	"github.com/opencommons/collab-operator/internal/livecount"
 	"github.com/opencommons/collab-operator/internal/policy"
 )
 
@@ -29,12 +31,23 @@ type Options struct {
 	// MaxPages bounds the history requests per room (100 messages each); 20
 	// when 0.
 	MaxPages int
+	// Live, when set, is where the messages are counted as they come: the
+	// live count of a ChatBackend's messages, nil while its stream does not
+	// count. The rooms' history is then not read; a space whose rooms' past is
+	// not counted yet is unread, and asked for.
+	Live func(backend string) *livecount.Counter
 }
 
 // Input is the organisation and the metadata of its messages.
 type Input struct {
 	Org      insights.Org
 	Messages []insights.Message
+	// Tallies are the live counts of the chat servers (Options.Live), instead
+	// of Messages.
+	Tallies []*insights.Tally
+	// Pending: a space is unread only because its rooms' past is still being
+	// counted; asking again soon finds it.
+	Pending bool
 	// Incomplete names the rooms whose history reached MaxPages before since:
 	// their oldest messages are not counted.
 	Incomplete []string
@@ -76,11 +89,6 @@ func (rules insightsRules) minPeople() int {
 	return n
 }
 
-// historyReader is a chat client that reads who sent which message when.
-type historyReader interface {
-	History(ctx context.Context, roomID string, since time.Time, maxPages int) ([]insights.Message, bool, error)
-}
-
 // Read reads every CollaborationSpace with chat, the people it
 // declares (its User members and the people its groups resolved to, as its
 // status names them) as the chat server knows them, and the metadata of the
@@ -101,6 +109,7 @@ func Read(ctx context.Context, c client.Reader, since time.Time, opts Options) (
 	}
 	rules := insightsRules(policies.Items)
 	in.MinPeople = rules.minPeople()
+	tallies := map[*insights.Tally]bool{}
 	conns := map[string]*connect.ChatConnection{}
 	connErrs := map[string]error{}
 	creds := connect.NewCredentials(c, c, opts.CredentialsNamespace)
@@ -123,20 +132,26 @@ func Read(ctx context.Context, c client.Reader, since time.Time, opts Options) (
 			return in, fmt.Errorf("cannot read namespace %s: %w", space.Namespace, err)
 		}
 		optedOut := !space.InsightsEnabled() || rules.disabledFor(ns)
-		if err := in.addSpace(ctx, conns[name], space, optedOut, since, cmp.Or(opts.MaxPages, 20)); err != nil {
+		var rooms roomReader = historyRooms{since: since, maxPages: cmp.Or(opts.MaxPages, 20)}
+		if opts.Live != nil {
+			live := liveRooms{counter: opts.Live(name)}
+			if t := live.tally(); t != nil {
+				tallies[t] = true
+			}
+			rooms = live
+		}
+		if err := in.addSpace(ctx, conns[name], space, optedOut, rooms); err != nil {
 			in.Unread[key] = err.Error()
+			in.Pending = in.Pending || errors.Is(err, errPastPending)
 		}
 	}
+	in.Tallies = slices.Collect(maps.Keys(tallies))
 	return in, nil
 }
 
 // addSpace adds a space's people, rooms and messages.
 func (in *Input) addSpace(ctx context.Context, conn *connect.ChatConnection, space *collabv1.CollaborationSpace,
-	optedOut bool, since time.Time, maxPages int) error {
-	reader, ok := conn.Client.(historyReader)
-	if !ok {
-		return errors.New("its chat server's client cannot read history")
-	}
+	optedOut bool, rooms roomReader) error {
 	people, err := declaredUsers(conn.Planner, space, nil)
 	if err != nil {
 		return err
@@ -154,11 +169,11 @@ func (in *Input) addSpace(ctx context.Context, conn *connect.ChatConnection, spa
 	var failed error
 	for _, room := range space.Status.Chat.Rooms {
 		in.Org.Rooms[room.RoomID] = insights.Room{Space: key, Shared: sharedRoom(space, room.Name)}
-		msgs, complete, err := reader.History(ctx, room.RoomID, since, maxPages)
+		msgs, complete, err := rooms.read(ctx, conn.Client, room.RoomID)
 		if err != nil {
 			// The space's other rooms are still read; the space is reported
 			// as not read in full.
-			failed = errors.Join(failed, fmt.Errorf("cannot read the history of room %s: %w", room.Name, err))
+			failed = errors.Join(failed, fmt.Errorf("room %s: %w", room.Name, err))
 			continue
 		}
 		if !complete {

@@ -12,6 +12,7 @@ import (
 	fakeclient "sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/chat"
 	chatfake "github.com/opencommons/collab-operator/internal/chat/fake"
 	"github.com/opencommons/collab-operator/internal/insights"
 	"github.com/opencommons/collab-operator/internal/testing/chattest"
@@ -24,13 +25,15 @@ type histories struct {
 	messages map[string][]insights.Message
 }
 
-func (h *histories) History(_ context.Context, room string, _ time.Time, _ int) ([]insights.Message, bool, error) {
+func (h *histories) History(_ context.Context, room string, _ chat.HistoryRange) ([]insights.Message, bool, error) {
 	msgs, ok := h.messages[room]
 	if !ok {
 		return nil, false, errors.New("M_FORBIDDEN: the operator is not in the room")
 	}
 	return msgs, true, nil
 }
+
+func (h *histories) Sender(context.Context, string, string) (string, error) { return "", nil }
 
 // TestOneUnreadableSpaceHidesNoOther: the manager reads the insights on its
 // own every hour, so a space whose backend is gone, or a room the operator

@@ -30,6 +30,21 @@ var (
 		Name: "collab_open_conversation_share",
 		Help: "Share of all messages counted that were sent in Open spaces' rooms or in shared rooms, over a window.",
 	}, []string{"window"})
+	// InsightsMessagesCounted counts the messages the insights counted, from a
+	// ChatBackend's stream or its rooms' past.
+	InsightsMessagesCounted = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "collab_insights_messages_counted_total",
+		Help: "Messages the openness insights counted, from a ChatBackend's stream or its rooms' history.",
+	}, []string{"backend"})
+	// InsightsChatRequests counts the requests the insights made of a chat
+	// server besides its stream: a room's past read when the stream starts
+	// (past), the messages a burst left out of a batch (gap), who sent an
+	// answered message not counted lately (sender). None in a steady state of
+	// moderate talk.
+	InsightsChatRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "collab_insights_chat_requests_total",
+		Help: "Requests the openness insights made of a chat server besides its stream, by reason: past, gap, sender.",
+	}, []string{"backend", "reason"})
 	// InsightsRefreshed is when the insights were last computed.
 	InsightsRefreshed = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "collab_insights_last_refresh_timestamp_seconds",
@@ -38,5 +53,6 @@ var (
 )
 
 func init() {
-	crmetrics.Registry.MustRegister(SpaceInsight, DepartmentAnswers, OpenConversationShare, InsightsRefreshed)
+	crmetrics.Registry.MustRegister(SpaceInsight, DepartmentAnswers, OpenConversationShare, InsightsRefreshed,
+		InsightsMessagesCounted, InsightsChatRequests)
 }

@@ -19,6 +19,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
+	"github.com/opencommons/collab-operator/internal/livecount"
 	"github.com/opencommons/collab-operator/internal/metrics"
 	"github.com/opencommons/collab-operator/internal/spaceindex"
 	"github.com/opencommons/collab-operator/internal/statuspatch"
@@ -62,6 +63,11 @@ type Streams struct {
 	// ReadOnly streams do not save their position in the backend's status: a
 	// shard's (shard.go), whose backends another manager writes.
 	ReadOnly bool
+	// CountMessages has the streams carry the rooms' messages too, counted for
+	// the openness insights (Counter); where the insights are computed.
+	CountMessages bool
+	// CountPages bounds the requests that read one room's past for the counts.
+	CountPages int
 
 	mu      sync.Mutex
 	ctx     context.Context
@@ -79,6 +85,9 @@ type Streams struct {
 	// changed. It is cleared when it grows past maxChangedRooms, which counts as
 	// a break.
 	changed map[string]map[string]uint64
+
+	// counters are the backends' live counts, while their streams run (count.go).
+	counters map[string]*livecount.Counter
 
 	wakeOnce sync.Once
 	wakes    *coalescer
@@ -206,7 +215,7 @@ func (s *Streams) Ensure(backend string, c chat.Client, since string) bool {
 	st := &syncStream{client: c, cancel: cancel}
 	s.streams[backend] = st
 	s.breakLocked(backend)
-	go s.run(ctx, backend, st, syncer, since)
+	go s.run(ctx, backend, st, s.counting(backend, c, syncer), since)
 	return true
 }
 
@@ -218,6 +227,7 @@ func (s *Streams) Stop(backend string) {
 		st.cancel()
 		delete(s.streams, backend)
 	}
+	delete(s.counters, backend)
 }
 
 // Status reports whether the backend's stream runs and delivers, and the last
@@ -306,13 +316,16 @@ func (s *Streams) bumpLocked(backend string) uint64 {
 // run long-polls until ctx ends: each batch wakes the spaces that own the rooms
 // it names; a failure marks the stream unhealthy (spaces fall back to polling)
 // and is retried with backoff; the position is saved now and then.
-func (s *Streams) run(ctx context.Context, backend string, st *syncStream, c chat.Syncer, since string) {
+func (s *Streams) run(ctx context.Context, backend string, st *syncStream, c batchSource, since string) {
 	log := ctrl.Log.WithName("sync").WithValues("ChatBackend", backend)
 	backoff := time.Second
 	saved, savedAt := since, time.Now()
+	if c.counter != nil && since != "" {
+		c.counter.Begin(ctx, since) // resumed: the rooms' past ends where the stream resumes
+	}
 	for ctx.Err() == nil {
 		started := time.Now()
-		batch, err := c.Sync(ctx, since, syncTimeout)
+		batch, err := c.next(ctx, since)
 		if err != nil {
 			if ctx.Err() != nil {
 				return

@@ -1,0 +1,223 @@
+package livecount
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/opencommons/collab-operator/internal/chat"
+	"github.com/opencommons/collab-operator/internal/insights"
+)
+
+var now = time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+
+// server is a chat server's rooms as a log of messages: a position is an index
+// into it, as a stream position is a point in the server's history.
+type server struct {
+	mu       sync.Mutex
+	log      []insights.Message
+	requests map[string]int // by kind: history, sender
+	// hold, when set, keeps History waiting until it is closed.
+	hold chan struct{}
+}
+
+func (s *server) say(room, id, sender, answers string) insights.Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := insights.Message{ID: id, Room: room, Sender: sender, Answers: answers, At: now.Add(-time.Duration(1000-len(s.log)) * time.Minute)}
+	s.log = append(s.log, m)
+	return m
+}
+
+func (s *server) position() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strconv.Itoa(len(s.log))
+}
+
+// batch is what the stream carries of the messages after position since, at
+// most limit per room (a gap before them otherwise).
+func (s *server) batch(since string, limit int) chat.SyncBatch {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	from, _ := strconv.Atoi(since)
+	byRoom := map[string][]int{}
+	for i := from; i < len(s.log); i++ {
+		byRoom[s.log[i].Room] = append(byRoom[s.log[i].Room], i)
+	}
+	b := chat.SyncBatch{Next: strconv.Itoa(len(s.log))}
+	for room, idx := range byRoom {
+		rm := chat.RoomMessages{Room: room}
+		if len(idx) > limit {
+			idx = idx[len(idx)-limit:]
+			rm.Gap = strconv.Itoa(idx[0])
+		}
+		for _, i := range idx {
+			rm.Messages = append(rm.Messages, s.log[i])
+		}
+		b.Messages = append(b.Messages, rm)
+	}
+	return b
+}
+
+func (s *server) History(ctx context.Context, roomID string, r chat.HistoryRange) ([]insights.Message, bool, error) {
+	s.mu.Lock()
+	hold := s.hold
+	s.requests["history"]++
+	s.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	from := len(s.log)
+	if r.From != "" {
+		from, _ = strconv.Atoi(r.From)
+	}
+	var out []insights.Message
+	for i := from - 1; i >= 0; i-- {
+		m := s.log[i]
+		if m.Room != roomID {
+			continue
+		}
+		if m.At.Before(r.Since) || slices.Contains(r.Seen, m.ID) {
+			return out, true, nil
+		}
+		if len(out) == r.MaxPages*2 { // pages of 2
+			return out, false, nil
+		}
+		out = append(out, m)
+	}
+	return out, true, nil
+}
+
+func (s *server) Sender(ctx context.Context, roomID, eventID string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests["sender"]++
+	for _, m := range s.log {
+		if m.ID == eventID && m.Room == roomID {
+			return m.Sender, nil
+		}
+	}
+	return "", nil
+}
+
+// sent is the tally's count of messages and answers in a room.
+func sent(t *insights.Tally, room string) (msgs, answers int) {
+	org := insights.Org{Spaces: map[string]insights.Space{"s": {}}, Rooms: map[string]insights.Room{room: {Space: "s"}}}
+	f := insights.CountTallies(org, []*insights.Tally{t}, insights.Window{From: now.Add(-Keep), To: now.Add(time.Hour)}, 1).Spaces["s"]
+	return int(f.Messages.Value), int(f.CrossAnswers.Value)
+}
+
+func waitReady(t *testing.T, c *Counter, rooms ...string) bool {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if ready, incomplete := c.Need(rooms); ready {
+			return incomplete
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("the past of %v was never counted", rooms)
+	return false
+}
+
+// TestCounterCountsEachMessageOnce: the past before the stream's start, the
+// stream after it, the gaps a burst leaves and a room the stream took over
+// while its past was being read add up to every message exactly once, and an
+// answer to a message counted lately costs no request.
+func TestCounterCountsEachMessageOnce(t *testing.T) {
+	cases := map[string]struct {
+		// before the stream starts, between start and the first batch, then per batch
+		past, early int
+		batches     []int
+		limit       int
+		holdFill    bool // the room's past is still being read when a gap comes
+		maxPages    int
+		wantPast    int // history requests for the past
+		incomplete  bool
+	}{
+		"past and stream":                {past: 5, early: 3, batches: []int{2, 4}, limit: 50, maxPages: 10},
+		"a burst's gap read back":        {past: 5, batches: []int{2, 9, 1}, limit: 3, maxPages: 10},
+		"a gap before the past was read": {past: 5, batches: []int{9}, limit: 3, holdFill: true, maxPages: 10},
+		"no past at all, then a gap":     {batches: []int{7}, limit: 3, maxPages: 10},
+		"a past longer than its pages":   {past: 9, batches: []int{1}, limit: 50, maxPages: 2, incomplete: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			s := &server{requests: map[string]int{}}
+			say := func(n int, prefix string) {
+				for i := range n {
+					s.say("!r", prefix+strconv.Itoa(i), "p"+strconv.Itoa(i%3), "")
+				}
+			}
+			say(tc.past, "past")
+			c := &Counter{Backend: "b", Reader: s, MaxPages: tc.maxPages, Now: func() time.Time { return now }}
+			since := s.position()
+			c.Begin(ctx, since)
+			say(tc.early, "early")
+			if tc.holdFill {
+				s.hold = make(chan struct{})
+				c.Need([]string{"!r"})
+			}
+			for i, n := range tc.batches {
+				say(n, "b"+strconv.Itoa(i)+"-")
+				b := s.batch(since, tc.limit)
+				since = b.Next
+				if tc.holdFill && i == 0 {
+					go func() { time.Sleep(20 * time.Millisecond); close(s.hold) }()
+				}
+				c.Add(ctx, b)
+			}
+			incomplete := waitReady(t, c, "!r")
+			want := tc.past + tc.early
+			for _, n := range tc.batches {
+				want += n
+			}
+			if tc.incomplete {
+				want -= tc.past - 2*tc.maxPages
+			}
+			if got, _ := sent(c.Tally(), "!r"); got != want {
+				t.Errorf("counted %d messages, want %d", got, want)
+			}
+			if incomplete != tc.incomplete {
+				t.Errorf("incomplete = %v, want %v", incomplete, tc.incomplete)
+			}
+		})
+	}
+}
+
+// TestCounterAnswers: an answer to a message counted lately is resolved from
+// memory; an answer to an older one asks the server once; Begin starts afresh.
+func TestCounterAnswers(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := &server{requests: map[string]int{}}
+	s.say("!r", "old", "ann", "")
+	c := &Counter{Backend: "b", Reader: s, MaxPages: 10, Now: func() time.Time { return now }}
+	since := s.position()
+	c.Begin(ctx, since)
+	s.say("!r", "q", "bob", "")
+	s.say("!r", "a1", "cat", "q")
+	s.say("!r", "a2", "cat", "old")
+	c.Add(ctx, s.batch(since, 50))
+	if _, answers := sent(c.Tally(), "!r"); answers != 2 {
+		t.Errorf("answers = %d, want 2", answers)
+	}
+	if s.requests["sender"] != 1 {
+		t.Errorf("sender requests = %d, want 1 (for the message before the stream, whose past is not read yet)", s.requests["sender"])
+	}
+	c.Begin(ctx, s.position())
+	if msgs, _ := sent(c.Tally(), "!r"); msgs != 0 {
+		t.Errorf("after Begin, %d messages counted; want a fresh start", msgs)
+	}
+	if ready, _ := c.Need([]string{"!r"}); ready {
+		t.Error("after Begin, the room's past is counted already")
+	}
+}
