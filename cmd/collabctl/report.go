@@ -62,10 +62,11 @@ func (f *reportFlags) register(fs *flag.FlagSet) {
 }
 
 // reportWindows are the windows a report covers.
+// (whole UTC days, as the manager counts them: today and the days before).
 var reportWindows = []struct {
 	name string
-	span time.Duration
-}{{"last 7 days", 7 * 24 * time.Hour}, {"last 30 days", 30 * 24 * time.Hour}}
+	days int
+}{{"last 7 days", 7}, {"last 30 days", 30}}
 
 // runReport is `collabctl report`.
 func runReport(ctx context.Context, e env, args []string) int {
@@ -94,7 +95,7 @@ func runReport(ctx context.Context, e env, args []string) int {
 		return exitFindings
 	}
 	now := time.Now()
-	in, err := insightsread.Read(ctx, c, now.Add(-reportWindows[len(reportWindows)-1].span),
+	in, err := insightsread.Read(ctx, c, insights.LastDays(now, reportWindows[len(reportWindows)-1].days).From,
 		insightsread.Options{Chat: engines.Chat(),
 			CredentialsNamespace: flags.credentialsNamespace, MaxPages: flags.maxPages})
 	if err != nil {
@@ -108,7 +109,7 @@ func runReport(ctx context.Context, e env, args []string) int {
 	var reports []insights.Report
 	var titled []insights.Titled
 	for _, w := range reportWindows {
-		r := insights.Compute(in.Org, in.Messages, insights.Window{From: now.Add(-w.span), To: now}, minPeople)
+		r := insights.Compute(in.Org, in.Messages, insights.LastDays(now, w.days), minPeople)
 		reports = append(reports, r)
 		titled = append(titled, insights.Titled{Name: w.name, Report: r})
 	}

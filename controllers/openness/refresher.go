@@ -32,21 +32,18 @@ import (
 
 // The windows status.insights and the metrics show.
 var (
-	week  = window{name: "7d", span: 7 * 24 * time.Hour}
-	month = window{name: "30d", span: 30 * 24 * time.Hour}
+	week  = window{name: "7d", days: 7}
+	month = window{name: "30d", days: 30}
 )
 
 type window struct {
 	name string
-	span time.Duration
+	days int
 }
 
 // of is the window ending now, in the whole days the counts are kept by: the
 // last 7 days are today and the 6 days before.
-func (w window) of(now time.Time) insights.Window {
-	first := insights.DayOf(now) - insights.Day(w.span/(24*time.Hour)) + 1
-	return insights.Window{From: first.Start(), To: now}
-}
+func (w window) of(now time.Time) insights.Window { return insights.LastDays(now, w.days) }
 
 // Refresher computes the openness insights every Interval, as a runnable of the
 // manager that only the leader runs.
@@ -104,7 +101,7 @@ func (r *Refresher) Start(ctx context.Context) error {
 // pending says a space's rooms' past is still being counted: its figures come
 // with a refresh soon.
 func (r *Refresher) Refresh(ctx context.Context, now time.Time) (pending bool, err error) {
-	in, err := insightsread.Read(ctx, r.Client, now.Add(-month.span),
+	in, err := insightsread.Read(ctx, r.Client, month.of(now).From,
 		insightsread.Options{Chat: r.Chat, CredentialsNamespace: r.CredentialsNamespace, Live: r.Counters.Counter})
 	if err != nil {
 		return false, err

@@ -157,7 +157,7 @@ func (e *Env) roomIDs(ctx context.Context, names ...string) (map[string]devRoom,
 func (e *Env) reportInsights(ctx context.Context) {
 	e.say("Does the organisation talk across departments? (collabctl report; last 7 days)")
 	now := time.Now()
-	in, err := insightsread.Read(ctx, e.client, now.Add(-7*24*time.Hour),
+	in, err := insightsread.Read(ctx, e.client, insights.LastDays(now, 7).From,
 		insightsread.Options{Chat: engines.Chat(), CredentialsNamespace: operatorNamespace})
 	if err != nil {
 		e.say("Cannot read the rooms' history: %v", err)
@@ -168,7 +168,7 @@ func (e *Env) reportInsights(ctx context.Context) {
 	}
 	minPeople := max(insights.DefaultMinPeople, in.MinPeople)
 	week := []insights.Titled{{Name: "last 7 days",
-		Report: insights.Compute(in.Org, in.Messages, insights.Window{From: now.Add(-7 * 24 * time.Hour), To: now}, minPeople)}}
+		Report: insights.Compute(in.Org, in.Messages, insights.LastDays(now, 7), minPeople)}}
 	_ = insights.WriteText(e.out, week, in.Incomplete, minPeople)
 	page := filepath.Join(e.dir, "openness.html")
 	if f, err := os.Create(page); err == nil {

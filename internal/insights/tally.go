@@ -107,3 +107,9 @@ func (t *Tally) each(first, last Day, sent func(room, sender string, n int), ans
 		}
 	}
 }
+
+// LastDays is the window of the last n days as the figures count them, in whole
+// UTC days: today (up to now) and the n-1 days before.
+func LastDays(now time.Time, n int) Window {
+	return Window{From: (DayOf(now) - Day(n) + 1).Start(), To: now}
+}

@@ -145,12 +145,20 @@ func (c *Cache) Start(ctx context.Context) error {
 }
 
 // WaitForCacheSync waits for the wrapped cache and the Stores' first lists.
+// Every controller's source asks, so it waits without a word (client-go's
+// WaitFor logs two lines a call).
 func (c *Cache) WaitForCacheSync(ctx context.Context) bool {
-	checkers := make([]toolscache.DoneChecker, 0, len(c.stores))
-	for _, ks := range c.stores {
-		checkers = append(checkers, ks.HasSyncedChecker())
+	if !c.Cache.WaitForCacheSync(ctx) {
+		return false
 	}
-	return c.Cache.WaitForCacheSync(ctx) && toolscache.WaitFor(ctx, "rbacstore", checkers...)
+	for _, ks := range c.stores {
+		select {
+		case <-ks.HasSyncedChecker().Done():
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
 }
 
 // Get reads obj from its Store, or from the wrapped cache.

@@ -1,0 +1,512 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/chat/matrix"
+	"github.com/opencommons/collab-operator/internal/insights"
+	"github.com/opencommons/collab-operator/internal/insightsread"
+	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
+	"github.com/opencommons/collab-operator/internal/testing/wait"
+)
+
+// weekDept is a department of the known week: its people by role, whether
+// its space is Open or opted out of the insights, and who talks in each of
+// its rooms (room name -> localparts; a shared room's talkers include the
+// other department's people).
+type weekDept struct {
+	ns             string
+	owners, others []string
+	open, optedOut bool
+	talk           map[string][]string
+	sharedWith     map[string]string // room -> the namespace it is shared with
+}
+
+func (d weekDept) key() string { return d.ns + "/" + strings.TrimPrefix(d.ns, "wk-") }
+
+// weekOrg (sales first: research shares a room with it): research (7 people, Owner rhea never speaks) shares open-questions
+// with sales (6); support (Open; 5 Owners, tia silent) hears olga, who is in
+// no department, and people of research and sales; finance has 4 people, so
+// its breadth rests on too few; legal opted out, and lou, in legal and
+// finance, talks in both; pat is in research and sales.
+var weekOrg = []weekDept{
+	{ns: "wk-sales", owners: []string{"wk-sam"}, others: []string{"wk-sue", "wk-sid", "wk-sol", "wk-sky", "wk-pat"},
+		talk: map[string][]string{"general": {"wk-sam", "wk-sue", "wk-sid", "wk-sol", "wk-sky"}}},
+	{ns: "wk-research", owners: []string{"wk-rhea", "wk-ravi"}, others: []string{"wk-rosa", "wk-rene", "wk-rudy", "wk-ruth", "wk-pat"},
+		talk: map[string][]string{
+			"general":        {"wk-ravi", "wk-rosa", "wk-rene", "wk-rudy", "wk-ruth", "wk-pat"},
+			"open-questions": {"wk-ravi", "wk-rosa", "wk-rene", "wk-sam", "wk-sue", "wk-sid", "wk-sol", "wk-sky", "wk-pat"},
+		},
+		sharedWith: map[string]string{"open-questions": "wk-sales"}},
+	{ns: "wk-support", open: true, owners: []string{"wk-tia", "wk-tom", "wk-ted", "wk-tao", "wk-tex"}, others: []string{"wk-tim"},
+		talk: map[string][]string{"help": {"wk-tom", "wk-ted", "wk-tao", "wk-tex", "wk-tim", "wk-olga", "wk-rosa", "wk-rene", "wk-sid"}}},
+	{ns: "wk-finance", owners: []string{"wk-fay"}, others: []string{"wk-fin", "wk-fox", "wk-lou"},
+		talk: map[string][]string{"general": {"wk-fay", "wk-fin", "wk-fox", "wk-lou"}}},
+	{ns: "wk-legal", optedOut: true, owners: []string{"wk-lee"}, others: []string{"wk-lou"},
+		talk: map[string][]string{"general": {"wk-lee", "wk-lou"}}},
+}
+
+// weekLine is one message of the known week: daysAgo days before today, in a
+// department's room, answering the line of index answers (-1: none).
+type weekLine struct {
+	daysAgo      int
+	dept         int
+	room, person string
+	answers      int
+}
+
+// playWeek is the traffic generator: over the days from daysAgo 9 to 0, a
+// fixed random number (2 to 5) of messages a day in each room, by its talkers,
+// half of them answering an earlier message of the room. Seeded, so the week
+// is the same every run; bounded, about 200 messages.
+func playWeek() []weekLine {
+	rnd := rand.New(rand.NewPCG(21, 7))
+	var lines []weekLine
+	for daysAgo := 9; daysAgo >= 0; daysAgo-- {
+		for d, dept := range weekOrg {
+			for _, room := range slices.Sorted(maps.Keys(dept.talk)) {
+				for range 2 + rnd.IntN(4) {
+					l := weekLine{daysAgo: daysAgo, dept: d, room: room, answers: -1,
+						person: dept.talk[room][rnd.IntN(len(dept.talk[room]))]}
+					var earlier []int
+					for i, e := range lines {
+						if e.dept == d && e.room == room {
+							earlier = append(earlier, i)
+						}
+					}
+					if len(earlier) > 0 && rnd.IntN(2) == 0 {
+						l.answers = earlier[rnd.IntN(len(earlier))]
+					}
+					lines = append(lines, l)
+				}
+			}
+		}
+	}
+	return lines
+}
+
+// weekTruth is what the figures must be over the last days days, counted
+// from the lines by the definitions of docs/insights.md, one person and one
+// message at a time: the generator's ground truth.
+func weekTruth(lines []weekLine, days, minPeople int) insights.Report {
+	depts := map[string][]string{} // person -> the departments declaring them
+	for _, d := range weekOrg {
+		if d.optedOut {
+			continue
+		}
+		for _, p := range append(slices.Clone(d.owners), d.others...) {
+			depts[p] = append(depts[p], d.key())
+		}
+	}
+	of := func(p string) []string {
+		if len(depts[p]) == 0 {
+			return []string{insights.Outside}
+		}
+		return depts[p]
+	}
+	fig := func(v float64, people int) insights.Figure {
+		if people > 0 && people < minPeople {
+			return insights.Figure{People: people, Suppressed: true}
+		}
+		return insights.Figure{Value: v, People: people}
+	}
+	ratio := func(a, b int) float64 {
+		if b == 0 {
+			return 0
+		}
+		return float64(a) / float64(b)
+	}
+	counted := func(l weekLine) bool { return l.daysAgo < days && !weekOrg[l.dept].optedOut }
+	r := insights.Report{Spaces: map[string]insights.SpaceFigures{}, Answers: map[string]map[string]insights.Figure{}}
+	for d, dept := range weekOrg {
+		if dept.optedOut {
+			continue
+		}
+		people := append(slices.Clone(dept.owners), dept.others...)
+		var msgs, outsideMsgs, cross int
+		senders, outsiders, crossPeople := map[string]bool{}, map[string]bool{}, map[string]bool{}
+		for _, l := range lines {
+			if l.dept != d || !counted(l) {
+				continue
+			}
+			msgs++
+			senders[l.person] = true
+			if !slices.Contains(people, l.person) {
+				outsideMsgs++
+				outsiders[l.person] = true
+			}
+			if l.answers >= 0 {
+				answered := lines[l.answers].person
+				if answered != l.person && !slices.ContainsFunc(of(l.person), func(x string) bool { return slices.Contains(of(answered), x) && x != insights.Outside }) {
+					cross++
+					crossPeople[l.person], crossPeople[answered] = true, true
+				}
+			}
+		}
+		own, leaders := 0, 0
+		for _, p := range people {
+			if senders[p] {
+				own++
+				if slices.Contains(dept.owners, p) {
+					leaders++
+				}
+			}
+		}
+		r.Spaces[dept.key()] = insights.SpaceFigures{
+			Messages: fig(float64(msgs), len(senders)), ActivePeople: fig(float64(len(senders)), len(senders)),
+			Breadth: fig(ratio(own, len(people)), len(people)),
+			Reach:   fig(float64(len(outsiders)), len(outsiders)), ReachShare: fig(ratio(outsideMsgs, msgs), len(outsiders)),
+			CrossAnswers: fig(float64(cross), len(crossPeople)),
+			Leaders:      fig(ratio(leaders, len(dept.owners)), len(dept.owners)),
+		}
+	}
+	type pair struct{ from, to string }
+	answers, answerPeople := map[pair]int{}, map[pair]map[string]bool{}
+	var all, open int
+	everyone := map[string]bool{}
+	for _, l := range lines {
+		if !counted(l) {
+			continue
+		}
+		all++
+		everyone[l.person] = true
+		if weekOrg[l.dept].open || weekOrg[l.dept].sharedWith[l.room] != "" {
+			open++
+		}
+		if l.answers < 0 || lines[l.answers].person == l.person {
+			continue
+		}
+		for _, from := range of(l.person) {
+			for _, to := range of(lines[l.answers].person) {
+				k := pair{from, to}
+				answers[k]++
+				if answerPeople[k] == nil {
+					answerPeople[k] = map[string]bool{}
+				}
+				answerPeople[k][l.person], answerPeople[k][lines[l.answers].person] = true, true
+			}
+		}
+	}
+	for k, n := range answers {
+		if r.Answers[k.from] == nil {
+			r.Answers[k.from] = map[string]insights.Figure{}
+		}
+		r.Answers[k.from][k.to] = fig(float64(n), len(answerPeople[k]))
+	}
+	r.OpenShare = fig(ratio(open, all), len(everyone))
+	return r
+}
+
+// TestAKnownWeekAcrossFourDepartments plays a known week of conversation on a
+// real Dendrite, dated day by day, across four departments and an opted-out
+// one: replies within and across departments, silent leaders, an outsider in
+// the Open space, a person in two departments. The manager counts it from its
+// stream while it comes and restarts in the middle of the week, a day of talk
+// happening while it is down. Every figure in status, in the metrics and in
+// the report (collabctl report's reading of the rooms' history) equals the
+// generator's own count, and figures resting on fewer than five people are
+// suppressed everywhere. (The organisation's open share counts the suite's
+// other tests' talk too: TestInsightsCountWhatPeopleSaid checks it.)
+func TestAKnownWeekAcrossFourDepartments(t *testing.T) {
+	ctx := context.Background()
+	who := map[string]*matrixuser.User{}
+	for _, d := range weekOrg {
+		for _, talkers := range d.talk {
+			for _, p := range append(talkers, d.owners...) {
+				if who[p] != nil {
+					continue
+				}
+				id, token, err := homeserver.RegisterUser(ctx, p, password(p), false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				who[p] = matrixuser.New(homeserver.URL, id, token)
+			}
+		}
+	}
+	rooms := map[string]string{} // "ns/room" -> room id
+	for _, d := range weekOrg {
+		space := weekSpace(d)
+		space = ready(t, space)
+		for _, r := range space.Status.Chat.Rooms {
+			rooms[d.ns+"/"+r.Name] = r.RoomID
+		}
+		for room, talkers := range d.talk {
+			for _, p := range talkers {
+				// Their own department's space, or an Open one; a shared
+				// room is open to the other department's space's members.
+				ids := []string{rooms[d.ns+"/"+room]}
+				if d.open || slices.Contains(append(slices.Clone(d.owners), d.others...), p) {
+					ids = append([]string{space.Status.Chat.SpaceID}, ids...)
+				}
+				for _, id := range ids {
+					if err := joinWhenInvited(ctx, who[p], id); err != nil {
+						t.Fatalf("%s cannot join %s of %s: %v", p, room, d.ns, err)
+					}
+				}
+			}
+		}
+	}
+
+	lines := playWeek()
+	today := insights.DayOf(time.Now())
+	ids := make([]string, len(lines))
+	play := func(from, to int) { // lines dated from..to days ago
+		t.Helper()
+		for i, l := range lines {
+			if l.daysAgo > from || l.daysAgo < to {
+				continue
+			}
+			answers := ""
+			if l.answers >= 0 {
+				answers = ids[l.answers]
+			}
+			at := (today - insights.Day(l.daysAgo)).Start().Add(8*time.Hour + time.Duration(i)*time.Second)
+			id, err := who[l.person].SayAt(ctx, rooms[weekOrg[l.dept].ns+"/"+l.room], fmt.Sprintf("line %d", i), answers, at)
+			if err != nil {
+				t.Fatalf("%s cannot say line %d: %v", l.person, i, err)
+			}
+			ids[i] = id
+		}
+	}
+	upTo := func(daysAgo int) []weekLine { // what was said by then; lines not yet said are dropped
+		var out []weekLine
+		for _, l := range lines {
+			if l.daysAgo >= daysAgo {
+				out = append(out, l)
+			} else {
+				out = append(out, weekLine{daysAgo: math.MaxInt32, dept: l.dept, room: l.room, answers: -1})
+			}
+		}
+		return out
+	}
+
+	play(9, 2)
+	weekInStatus(t, upTo(2))
+	if err := manager.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	play(1, 1) // while the manager is down
+	startManager(t)
+	play(0, 0)
+	weekInStatus(t, lines)
+
+	week, month := weekTruth(lines, 7, insights.DefaultMinPeople), weekTruth(lines, 30, insights.DefaultMinPeople)
+	for name, want := range map[string]insights.Report{"7d": week, "30d": month} {
+		weekInMetrics(t, name, want)
+	}
+	in, err := insightsread.Read(ctx, k8s, insights.LastDays(time.Now(), 30).From,
+		insightsread.Options{Chat: &matrix.Connector{}, CredentialsNamespace: operatorNamespace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		days int
+		want insights.Report
+	}{"7 days": {7, week}, "30 days": {30, month}} {
+		got := insights.Compute(in.Org, in.Messages, insights.LastDays(time.Now(), tc.days), insights.DefaultMinPeople)
+		for key, w := range tc.want.Spaces {
+			if diff := cmp.Diff(w, got.Spaces[key]); diff != "" {
+				t.Errorf("the report's %s over %s (-truth +report):\n%s", key, name, diff)
+			}
+		}
+		if _, ok := got.Spaces["wk-legal/legal"]; ok {
+			t.Errorf("the report has figures of legal, which opted out")
+		}
+		// The suite's other tests talk too: the cells of this week's
+		// departments are compared (none of its outsiders answers another).
+		answers := map[string]map[string]insights.Figure{}
+		for from, row := range got.Answers {
+			for to, f := range row {
+				if strings.HasPrefix(from, "wk-") || strings.HasPrefix(to, "wk-") {
+					if answers[from] == nil {
+						answers[from] = map[string]insights.Figure{}
+					}
+					answers[from][to] = f
+				}
+			}
+		}
+		if diff := cmp.Diff(tc.want.Answers, answers); diff != "" {
+			t.Errorf("the report's who answers whom over %s (-truth +report):\n%s", name, diff)
+		}
+	}
+}
+
+// weekSpace is the department's CollaborationSpace.
+func weekSpace(d weekDept) *collabv1.CollaborationSpace {
+	visibility := collabv1.VisibilityDepartment
+	if d.open {
+		visibility = collabv1.VisibilityOpen
+	}
+	name := strings.TrimPrefix(d.ns, "wk-")
+	s := space(d.ns, name, visibility, "")
+	s.Spec.Members = nil
+	for _, p := range d.owners {
+		s.Spec.Members = append(s.Spec.Members, collabv1.Member{Kind: collabv1.SubjectUser, Name: p, Role: collabv1.RoleOwner})
+	}
+	for _, p := range d.others {
+		s.Spec.Members = append(s.Spec.Members, collabv1.Member{Kind: collabv1.SubjectUser, Name: p, Role: collabv1.RoleMember})
+	}
+	for _, room := range slices.Sorted(maps.Keys(d.talk)) {
+		r := collabv1.Room{Name: room}
+		if ns := d.sharedWith[room]; ns != "" {
+			r.SharedWith = []collabv1.SpaceReference{{Namespace: ns, Name: strings.TrimPrefix(ns, "wk-")}}
+		}
+		s.Spec.Chat.Rooms = append(s.Spec.Chat.Rooms, r)
+	}
+	if d.optedOut {
+		s.Spec.Insights = &collabv1.SpaceInsights{Enabled: ptr.To(false)}
+	}
+	return s
+}
+
+// joinWhenInvited joins a room, waiting for the operator's invitation where
+// one is needed (a shared room is opened to the other department a pass
+// after its own).
+func joinWhenInvited(ctx context.Context, u *matrixuser.User, roomID string) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := u.Join(ctx, roomID)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// weekInStatus waits until each department's status.insights shows the
+// figures the lines make over the last 7 and 30 days, and legal's none.
+func weekInStatus(t *testing.T, lines []weekLine) {
+	t.Helper()
+	want := map[string][2]collabv1.InsightsWindow{}
+	for key, f := range weekTruth(lines, 7, insights.DefaultMinPeople).Spaces {
+		want[key] = [2]collabv1.InsightsWindow{asStatus(f), asStatus(weekTruth(lines, 30, insights.DefaultMinPeople).Spaces[key])}
+	}
+	wait.Eventually(t, 2*time.Minute, "the known week's figures in the departments' status", func() (bool, string) {
+		for _, d := range weekOrg {
+			space := &collabv1.CollaborationSpace{}
+			ns, name, _ := strings.Cut(d.key(), "/")
+			if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, space); err != nil {
+				return false, err.Error()
+			}
+			got := space.Status.Insights
+			w, counted := want[d.key()]
+			switch {
+			case !counted && got != nil:
+				return false, fmt.Sprintf("%s opted out, yet its status has %+v", name, got)
+			case !counted:
+			case got == nil:
+				return false, name + " has no status.insights yet"
+			case !cmp.Equal(w[0], got.Week) || !cmp.Equal(w[1], got.Month):
+				return false, fmt.Sprintf("%s's status.insights (-truth +status):\nweek %s\nmonth %s", name,
+					cmp.Diff(w[0], got.Week), cmp.Diff(w[1], got.Month))
+			}
+		}
+		return true, ""
+	})
+}
+
+// asStatus is how status shows a window's figures: counts, whole percents,
+// and the names of those suppressed.
+func asStatus(f insights.SpaceFigures) collabv1.InsightsWindow {
+	var w collabv1.InsightsWindow
+	set := func(name string, fig insights.Figure, scale float64, field **int32) {
+		if fig.Suppressed {
+			w.Suppressed = append(w.Suppressed, name)
+			return
+		}
+		*field = ptr.To(int32(math.Round(fig.Value * scale)))
+	}
+	set("activePeople", f.ActivePeople, 1, &w.ActivePeople)
+	set("breadth", f.Breadth, 100, &w.BreadthPercent)
+	set("crossAnswers", f.CrossAnswers, 1, &w.CrossAnswers)
+	set("leaders", f.Leaders, 100, &w.LeadersPercent)
+	set("messages", f.Messages, 1, &w.Messages)
+	set("reach", f.Reach, 1, &w.Reach)
+	set("reachShare", f.ReachShare, 100, &w.ReachSharePercent)
+	return w
+}
+
+// weekInMetrics checks the manager's insights series of the departments over
+// a window against the truth: every figure shown has its series with its
+// value, and a suppressed one has none.
+func weekInMetrics(t *testing.T, window string, want insights.Report) {
+	t.Helper()
+	got := gauges(t, "collab_space_insight", window)
+	for key, f := range want.Spaces {
+		ns, name, _ := strings.Cut(key, "/")
+		for fig, v := range map[string]insights.Figure{"messages": f.Messages, "activePeople": f.ActivePeople,
+			"breadth": f.Breadth, "reach": f.Reach, "reachShare": f.ReachShare, "crossAnswers": f.CrossAnswers, "leaders": f.Leaders} {
+			s := series(map[string]string{"namespace": ns, "space": name, "figure": fig})
+			value, ok := got[s]
+			switch {
+			case v.Suppressed && ok:
+				t.Errorf("collab_space_insight{%s,window=%s} = %v, want no series: it rests on %d people", s, window, value, v.People)
+			case !v.Suppressed && (!ok || math.Abs(value-v.Value) > 1e-9):
+				t.Errorf("collab_space_insight{%s,window=%s} = %v (present %v), want %v", s, window, value, ok, v.Value)
+			}
+		}
+	}
+	answers := gauges(t, "collab_department_answers", window)
+	for from, row := range want.Answers {
+		for to, v := range row {
+			value, ok := answers[series(map[string]string{"from": from, "to": to})]
+			switch {
+			case v.Suppressed && ok:
+				t.Errorf("collab_department_answers{%s→%s, %s} = %v, want no series: it rests on %d people", from, to, window, value, v.People)
+			case !v.Suppressed && (!ok || value != v.Value):
+				t.Errorf("collab_department_answers{%s→%s, %s} = %v (present %v), want %v", from, to, window, value, ok, v.Value)
+			}
+		}
+	}
+}
+
+// gauges are a metric's series over a window, by their other labels
+// (series).
+func gauges(t *testing.T, metric, window string) map[string]float64 {
+	t.Helper()
+	families, err := crmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range families {
+		if mf.GetName() != metric {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["window"] == window {
+				delete(labels, "window")
+				out[series(labels)] = m.GetGauge().GetValue()
+			}
+		}
+	}
+	return out
+}
+
+// series names a series by its labels, in their names' order.
+func series(labels map[string]string) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		parts = append(parts, k+"="+labels[k])
+	}
+	return strings.Join(parts, ",")
+}
