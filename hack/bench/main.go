@@ -62,9 +62,11 @@ type options struct {
 	// from floodClients clients (flood.go).
 	floodWindow  time.Duration
 	floodClients int
-	// insightsMessages > 0 has each space's Owner say that many messages in
-	// every room, then times the insights' refresh (insights.go).
-	insightsMessages int
+	// insightsRate > 0 measures counting the openness insights from the
+	// stream while the spaces' Owners say that many messages a second, for
+	// insightsWindow a side (insights.go).
+	insightsRate   float64
+	insightsWindow time.Duration
 }
 
 func main() {
@@ -91,8 +93,9 @@ func main() {
 			"counting the space's passes and the operator's Matrix requests (issue 19, finding 3).")
 	flag.IntVar(&o.floodClients, "flood-clients", 2, "With -flood-window: clients changing the display name side by side.")
 	flag.IntVar(&o.shareProbes, "share-probes", 20, "How many shared rooms -stream-window times: from the Ready of the space a room is shared with to its member's join.")
-	flag.IntVar(&o.insightsMessages, "insights-messages", 0,
-		"After convergence, have each space's Owner say this many messages in every room and measure a refresh of the openness insights (0: skip).")
+	flag.Float64Var(&o.insightsRate, "insights-rate", 0,
+		"After convergence, measure the stream with and without counting the openness insights while the spaces' Owners say this many messages a second (0: skip).")
+	flag.DurationVar(&o.insightsWindow, "insights-window", time.Minute, "With -insights-rate: how long each side runs.")
 	flag.BoolVar(&o.verbose, "v", false, "Log the manager at info level.")
 	flag.StringVar(&o.mode, "mode", "chat",
 		"chat: the operator against the floor; secrets: the manager's memory as tenants create Secrets labelled as the operator's; "+

@@ -51,7 +51,7 @@ type operatorResult struct {
 	CPU benchkit.CPUUsage
 	// Stream is what keeping the rooms true cost afterwards (-stream-window).
 	Stream streamResult
-	// Insights is what computing the openness insights cost (-insights-messages).
+	// Insights is what counting the openness insights costs (-insights-rate).
 	Insights insightsResult
 }
 
@@ -145,8 +145,8 @@ func runOperator(ctx context.Context, cfg *rest.Config, direct client.WithWatch,
 			return res, fmt.Errorf("stream: %w", err)
 		}
 	}
-	if o.insightsMessages > 0 {
-		if res.Insights, err = measureInsights(ctx, direct, hs, w, probe, o.insightsMessages); err != nil {
+	if o.insightsRate > 0 {
+		if res.Insights, err = measureInsights(ctx, direct, hs, token, w, probe, o.insightsRate, o.insightsWindow); err != nil {
 			return res, fmt.Errorf("insights: %w", err)
 		}
 	}

@@ -80,6 +80,24 @@ func (t *Tally) Forget(before Day) {
 	}
 }
 
+// Retain forgets the counts of every room but those kept.
+func (t *Tally) Retain(keep map[string]bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, dt := range t.days {
+		for k := range dt.sent {
+			if !keep[k.room.Value()] {
+				delete(dt.sent, k)
+			}
+		}
+		for k := range dt.answered {
+			if !keep[k.room.Value()] {
+				delete(dt.answered, k)
+			}
+		}
+	}
+}
+
 // Entries is how many counts the tally holds: what its memory follows.
 func (t *Tally) Entries() int {
 	t.mu.Lock()

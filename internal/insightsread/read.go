@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -109,7 +108,10 @@ func Read(ctx context.Context, c client.Reader, since time.Time, opts Options) (
 	}
 	rules := insightsRules(policies.Items)
 	in.MinPeople = rules.minPeople()
-	tallies := map[*insights.Tally]bool{}
+	var live *liveCounts
+	if opts.Live != nil {
+		live = &liveCounts{of: opts.Live, needed: map[*livecount.Counter][]string{}}
+	}
 	conns := map[string]*connect.ChatConnection{}
 	connErrs := map[string]error{}
 	creds := connect.NewCredentials(c, c, opts.CredentialsNamespace)
@@ -133,19 +135,17 @@ func Read(ctx context.Context, c client.Reader, since time.Time, opts Options) (
 		}
 		optedOut := !space.InsightsEnabled() || rules.disabledFor(ns)
 		var rooms roomReader = historyRooms{since: since, maxPages: cmp.Or(opts.MaxPages, 20)}
-		if opts.Live != nil {
-			live := liveRooms{counter: opts.Live(name)}
-			if t := live.tally(); t != nil {
-				tallies[t] = true
-			}
-			rooms = live
+		if live != nil {
+			rooms = live.rooms(name)
 		}
 		if err := in.addSpace(ctx, conns[name], space, optedOut, rooms); err != nil {
 			in.Unread[key] = err.Error()
 			in.Pending = in.Pending || errors.Is(err, errPastPending)
 		}
 	}
-	in.Tallies = slices.Collect(maps.Keys(tallies))
+	if live != nil {
+		in.Tallies = live.retain()
+	}
 	return in, nil
 }
 

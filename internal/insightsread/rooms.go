@@ -42,27 +42,51 @@ func (h historyRooms) read(ctx context.Context, c chat.Client, roomID string) ([
 // errPastPending: the room's past is still being counted.
 var errPastPending = errors.New("its past messages are still being counted")
 
+// liveCounts are the live counts of the ChatBackends' streams, and the rooms
+// one Read asks each for.
+type liveCounts struct {
+	of     func(backend string) *livecount.Counter
+	needed map[*livecount.Counter][]string
+}
+
+// rooms reads the rooms of a backend from its live count.
+func (l *liveCounts) rooms(backend string) liveRooms {
+	counter := l.of(backend)
+	if _, seen := l.needed[counter]; counter != nil && !seen {
+		l.needed[counter] = nil // retained, even if none of its spaces is counted
+	}
+	return liveRooms{counter: counter, counts: l}
+}
+
+// retain has each count keep only the rooms this Read asked for (a space that
+// opted out since, or was deleted, counts for nothing any more) and returns
+// their tallies.
+func (l *liveCounts) retain() []*insights.Tally {
+	var out []*insights.Tally
+	for counter, rooms := range l.needed {
+		counter.Retain(rooms)
+		if t := counter.Tally(); t != nil {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // liveRooms are counted by their chat server's stream: reading one costs no
-// request, and asks for its past to be counted when it is not yet.
+// request, and asks for it to be counted (and its past read) when it is not yet.
 type liveRooms struct {
 	counter *livecount.Counter
+	counts  *liveCounts
 }
 
 func (l liveRooms) read(_ context.Context, _ chat.Client, roomID string) ([]insights.Message, bool, error) {
 	if l.counter == nil {
 		return nil, false, errors.New("its ChatBackend's stream is not running: its messages are not counted")
 	}
+	l.counts.needed[l.counter] = append(l.counts.needed[l.counter], roomID)
 	ready, incomplete := l.counter.Need([]string{roomID})
 	if !ready {
 		return nil, false, errPastPending
 	}
 	return nil, !incomplete, nil
-}
-
-// tally is the counts the rooms are read from, nil while there are none.
-func (l liveRooms) tally() *insights.Tally {
-	if l.counter == nil {
-		return nil
-	}
-	return l.counter.Tally()
 }

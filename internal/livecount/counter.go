@@ -29,7 +29,9 @@ const Keep = 31 * 24 * time.Hour
 
 // Counter keeps one chat server's tally from its stream. The stream calls Begin
 // when it starts at a position and Add with each batch; the insights call Need
-// for the rooms they count. It is safe for concurrent use.
+// for the rooms they count, and Retain with all of them. Only the rooms asked
+// for are counted: a room of a space that opted out, or that is no space's,
+// counts for nothing, not even in memory. It is safe for concurrent use.
 type Counter struct {
 	// Backend names the ChatBackend in metrics.
 	Backend string
@@ -41,17 +43,23 @@ type Counter struct {
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 
-	mu      sync.Mutex
-	tally   *insights.Tally
-	start   string // the position the stream started at: the room's past ends there
-	begun   bool
+	mu    sync.Mutex
+	tally *insights.Tally
+	// position is where the batches counted so far end: a room first asked
+	// for has its past read back from there.
+	position string
+	begun    bool
+	// rooms are the rooms asked for.
 	rooms   map[string]*room
 	senders *senders
-	queue   chan string
+	queue   chan fillJob
 	stop    context.CancelFunc
 }
 
-// room is what the Counter knows of one room.
+// fillJob is a room whose past is to be read back from a position.
+type fillJob struct{ room, from string }
+
+// room is what the Counter knows of a room asked for.
 type room struct {
 	past pastState
 	// incomplete: its past was longer than MaxPages read.
@@ -64,8 +72,8 @@ type room struct {
 type pastState int
 
 const (
-	pastUnread pastState = iota
-	pastFilling
+	pastFilling  pastState = iota // its past is being read
+	pastCounting                  // read, and being added to the tally
 	pastCounted
 )
 
@@ -89,11 +97,11 @@ func (c *Counter) Begin(ctx context.Context, position string) {
 	if c.stop != nil {
 		c.stop()
 	}
-	c.tally, c.start, c.begun = insights.NewTally(), position, true
+	c.tally, c.position, c.begun = insights.NewTally(), position, true
 	c.rooms, c.senders = map[string]*room{}, newSenders(senderCacheSize)
-	c.queue = make(chan string, fillQueue)
+	c.queue = make(chan fillJob, fillQueue)
 	ctx, c.stop = context.WithCancel(ctx)
-	go c.fill(ctx, c.queue, position)
+	go c.fill(ctx, c.queue)
 }
 
 // fillQueue bounds the rooms waiting for their past to be read; Need asks
@@ -108,8 +116,9 @@ func (c *Counter) Tally() *insights.Tally {
 }
 
 // Need reports whether the past of every one of the rooms is counted, and
-// whether the past of any was too long to read whole; it asks for the past of
-// the others to be read.
+// whether the past of any was too long to read whole. A room asked for the
+// first time is counted from then on, and its past read back from the end of
+// the last batch counted.
 func (c *Counter) Need(rooms []string) (ready, incomplete bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -118,37 +127,58 @@ func (c *Counter) Need(rooms []string) (ready, incomplete bool) {
 	}
 	ready = true
 	for _, id := range rooms {
-		r := c.room(id)
-		incomplete = incomplete || r.incomplete
-		if r.past == pastCounted {
-			continue
-		}
-		ready = false
-		if r.past == pastUnread {
+		r := c.rooms[id]
+		if r == nil {
 			select {
-			case c.queue <- id:
-				r.past = pastFilling
+			case c.queue <- fillJob{room: id, from: c.position}:
+				c.rooms[id] = &room{past: pastFilling}
 			default: // asked again at the next Need
 			}
+			ready = false
+			continue
 		}
+		incomplete = incomplete || r.incomplete
+		ready = ready && r.past == pastCounted
 	}
 	return ready, incomplete
 }
 
-// room returns the room's state, made on first use; called with mu held.
-func (c *Counter) room(id string) *room {
-	r := c.rooms[id]
-	if r == nil {
-		r = &room{}
-		c.rooms[id] = r
+// Retain stops counting every room but these, and forgets what their
+// messages added up to: the rooms of a space that opted out, or left.
+func (c *Counter) Retain(rooms []string) {
+	keep := map[string]bool{}
+	for _, id := range rooms {
+		keep[id] = true
 	}
-	return r
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.begun {
+		return
+	}
+	for id := range c.rooms {
+		if !keep[id] {
+			delete(c.rooms, id)
+		}
+	}
+	c.tally.Retain(keep)
 }
 
-// Add counts what a stream batch carried. A room whose batch left messages out
-// (a gap) has them read back first, inline, so the stream's order holds.
+// Add counts what a stream batch carried of the rooms asked for. A room whose
+// batch left messages out (a gap) has them read back first, inline, so the
+// stream's order holds.
 func (c *Counter) Add(ctx context.Context, batch chat.SyncBatch) {
+	c.mu.Lock()
+	var counted []chat.RoomMessages
 	for _, rm := range batch.Messages {
+		if c.rooms[rm.Room] != nil {
+			counted = append(counted, rm)
+		}
+	}
+	// A room asked for from now on has its past read back from here: this
+	// batch's messages are in it.
+	c.position = batch.Next
+	c.mu.Unlock()
+	for _, rm := range counted {
 		if rm.Gap != "" {
 			c.readGap(ctx, rm.Room, rm.Gap)
 		}
@@ -166,7 +196,11 @@ func (c *Counter) Add(ctx context.Context, batch chat.SyncBatch) {
 // reading has that read dropped, as the two would overlap.
 func (c *Counter) readGap(ctx context.Context, roomID, gap string) {
 	c.mu.Lock()
-	r := c.room(roomID)
+	r := c.rooms[roomID]
+	if r == nil {
+		c.mu.Unlock()
+		return // no longer asked for
+	}
 	seen := append([]string(nil), r.lastSeen...)
 	wholePast := len(seen) == 0 && r.past != pastCounted
 	if wholePast {
@@ -205,7 +239,11 @@ func (c *Counter) count(ctx context.Context, roomID string, msgs []insights.Mess
 		return
 	}
 	c.mu.Lock()
-	t, r := c.tally, c.room(roomID)
+	t, r := c.tally, c.rooms[roomID]
+	if r == nil {
+		c.mu.Unlock()
+		return // no longer asked for
+	}
 	for _, m := range msgs {
 		c.senders.put(m.ID, m.Sender)
 	}
@@ -243,30 +281,30 @@ func (c *Counter) add(ctx context.Context, t *insights.Tally, m insights.Message
 	t.Answered(day, m.Room, m.Sender, answered)
 }
 
-// fill reads the past of the rooms queued, back from the stream's start, until
-// ctx ends.
-func (c *Counter) fill(ctx context.Context, queue <-chan string, start string) {
+// fill reads the past of the rooms queued until ctx ends.
+func (c *Counter) fill(ctx context.Context, queue <-chan fillJob) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case id := <-queue:
-			c.fillRoom(ctx, id, start)
+		case job := <-queue:
+			c.fillRoom(ctx, job.room, job.from)
 		}
 	}
 }
 
-// fillRoom reads one room's past and counts it, unless the stream took the
-// room over meanwhile or the counts began afresh.
-func (c *Counter) fillRoom(ctx context.Context, id, start string) {
+// fillRoom reads one room's past, back from a position, and counts it, unless
+// the stream took the room over meanwhile, the room is no longer asked for, or
+// the counts began afresh.
+func (c *Counter) fillRoom(ctx context.Context, id, from string) {
 	c.mu.Lock()
-	r := c.room(id)
-	filling := r.past == pastFilling
+	r := c.rooms[id]
+	filling := r != nil && r.past == pastFilling
 	c.mu.Unlock()
 	if !filling {
-		return // the stream read it with a gap
+		return // the stream read it with a gap, or it is no longer asked for
 	}
-	msgs, complete := c.readBack(ctx, id, chat.HistoryRange{From: start}, "past")
+	msgs, complete := c.readBack(ctx, id, chat.HistoryRange{From: from}, "past")
 	if ctx.Err() != nil {
 		return
 	}
@@ -275,9 +313,12 @@ func (c *Counter) fillRoom(ctx context.Context, id, start string) {
 		c.mu.Unlock()
 		return
 	}
-	r.past, r.incomplete = pastCounted, !complete
-	// The stream's messages, if any came, are newer than the room's past.
-	if len(r.lastSeen) == 0 && len(msgs) > 0 {
+	// Counting, not counted: the room is ready only once its past is in the
+	// tally. Its newest message is seen, so a gap meanwhile reads back to it
+	// rather than taking the past over (and with no message there is nothing
+	// to count twice).
+	r.past, r.incomplete = pastCounting, !complete
+	if len(r.lastSeen) == 0 && len(msgs) > 0 { // the stream's, if any came, are newer
 		r.lastSeen = []string{msgs[0].ID}
 	}
 	for _, m := range msgs {
@@ -289,6 +330,11 @@ func (c *Counter) fillRoom(ctx context.Context, id, start string) {
 		c.add(ctx, t, m)
 	}
 	metrics.InsightsMessagesCounted.WithLabelValues(c.Backend).Add(float64(len(msgs)))
+	c.mu.Lock()
+	if r.past == pastCounting {
+		r.past = pastCounted
+	}
+	c.mu.Unlock()
 }
 
 func oldestFirst(msgs []insights.Message) []insights.Message {

@@ -161,11 +161,11 @@ func TestCounterCountsEachMessageOnce(t *testing.T) {
 			c := &Counter{Backend: "b", Reader: s, MaxPages: tc.maxPages, Now: func() time.Time { return now }}
 			since := s.position()
 			c.Begin(ctx, since)
-			say(tc.early, "early")
 			if tc.holdFill {
 				s.hold = make(chan struct{})
-				c.Need([]string{"!r"})
 			}
+			c.Need([]string{"!r"})
+			say(tc.early, "early")
 			for i, n := range tc.batches {
 				say(n, "b"+strconv.Itoa(i)+"-")
 				b := s.batch(since, tc.limit)
@@ -194,30 +194,69 @@ func TestCounterCountsEachMessageOnce(t *testing.T) {
 }
 
 // TestCounterAnswers: an answer to a message counted lately is resolved from
-// memory; an answer to an older one asks the server once; Begin starts afresh.
+// memory; one to a message whose past is still being read asks the server once.
+// A room no longer retained counts for nothing; Begin starts afresh.
 func TestCounterAnswers(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s := &server{requests: map[string]int{}}
+	s := &server{requests: map[string]int{}, hold: make(chan struct{})}
 	s.say("!r", "old", "ann", "")
 	c := &Counter{Backend: "b", Reader: s, MaxPages: 10, Now: func() time.Time { return now }}
 	since := s.position()
 	c.Begin(ctx, since)
+	c.Need([]string{"!r"}) // its past is being read: held
 	s.say("!r", "q", "bob", "")
 	s.say("!r", "a1", "cat", "q")
 	s.say("!r", "a2", "cat", "old")
-	c.Add(ctx, s.batch(since, 50))
-	if _, answers := sent(c.Tally(), "!r"); answers != 2 {
-		t.Errorf("answers = %d, want 2", answers)
+	b := s.batch(since, 50)
+	c.Add(ctx, b)
+	close(s.hold)
+	waitReady(t, c, "!r")
+	if msgs, answers := sent(c.Tally(), "!r"); msgs != 4 || answers != 2 {
+		t.Errorf("messages, answers = %d, %d; want 4, 2", msgs, answers)
 	}
 	if s.requests["sender"] != 1 {
-		t.Errorf("sender requests = %d, want 1 (for the message before the stream, whose past is not read yet)", s.requests["sender"])
+		t.Errorf("sender requests = %d, want 1 (for the message before the stream, whose past was not read yet)", s.requests["sender"])
 	}
-	c.Begin(ctx, s.position())
+
+	c.Retain(nil)
+	s.say("!r", "later", "bob", "")
+	c.Add(ctx, s.batch(b.Next, 50))
 	if msgs, _ := sent(c.Tally(), "!r"); msgs != 0 {
-		t.Errorf("after Begin, %d messages counted; want a fresh start", msgs)
+		t.Errorf("a room no longer retained still counts %d messages", msgs)
 	}
+
+	c.Begin(ctx, s.position())
 	if ready, _ := c.Need([]string{"!r"}); ready {
 		t.Error("after Begin, the room's past is counted already")
+	}
+}
+
+// TestARoomAskedForLaterCountsFromItsWholePast: a room first asked for after
+// batches passed it by has its past read back from the last batch, so its
+// messages in those batches count once.
+func TestARoomAskedForLaterCountsFromItsWholePast(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := &server{requests: map[string]int{}}
+	c := &Counter{Backend: "b", Reader: s, MaxPages: 10, Now: func() time.Time { return now }}
+	since := s.position()
+	c.Begin(ctx, since)
+	c.Need([]string{"!a"})
+	for i := range 3 {
+		s.say("!a", "a"+strconv.Itoa(i), "ann", "")
+		s.say("!b", "b"+strconv.Itoa(i), "bob", "")
+		b := s.batch(since, 50)
+		since = b.Next
+		c.Add(ctx, b)
+	}
+	waitReady(t, c, "!a", "!b")
+	s.say("!b", "b-last", "bob", "")
+	c.Add(ctx, s.batch(since, 50))
+	if a, _ := sent(c.Tally(), "!a"); a != 3 {
+		t.Errorf("!a counted %d messages, want 3", a)
+	}
+	if b, _ := sent(c.Tally(), "!b"); b != 4 {
+		t.Errorf("!b counted %d messages, want 4", b)
 	}
 }
