@@ -152,7 +152,7 @@ func comparePodSpecs(t *testing.T, kust, chart *unstructured.Unstructured) {
 	hc := hspec["containers"].([]any)[0].(map[string]any)
 
 	wantArgs := append(slices.Clone(kc["args"].([]any)),
-		"--max-concurrent-reconciles=4", "--max-member-removals=5", "--insights-interval=1h", "--zap-log-level=info")
+		"--max-concurrent-reconciles=4", "--max-member-removals=5", "--insights-interval=5m", "--zap-log-level=info")
 	if diff := cmp.Diff(wantArgs, hc["args"]); diff != "" {
 		t.Errorf("the manager's args differ from config/manager's plus the chart's defaults (-want +helm):\n%s", diff)
 	}
