@@ -245,7 +245,7 @@ func (c *Counter) count(ctx context.Context, roomID string, msgs []insights.Mess
 		return // no longer asked for
 	}
 	for _, m := range msgs {
-		c.senders.put(m.ID, m.Sender)
+		c.senders.put(m.Room, m.ID, m.Sender)
 	}
 	r.lastSeen = append(r.lastSeen, ids(msgs)...)
 	r.lastSeen = r.lastSeen[max(0, len(r.lastSeen)-lastSeenKept):]
@@ -265,7 +265,7 @@ func (c *Counter) add(ctx context.Context, t *insights.Tally, m insights.Message
 		return
 	}
 	c.mu.Lock()
-	answered, ok := c.senders.get(m.Answers)
+	answered, ok := c.senders.get(m.Room, m.Answers)
 	c.mu.Unlock()
 	if !ok {
 		var err error
@@ -275,7 +275,7 @@ func (c *Counter) add(ctx context.Context, t *insights.Tally, m insights.Message
 			return // an answer to a message the server does not show answers nobody
 		}
 		c.mu.Lock()
-		c.senders.put(m.Answers, answered)
+		c.senders.put(m.Room, m.Answers, answered)
 		c.mu.Unlock()
 	}
 	t.Answered(day, m.Room, m.Sender, answered)
@@ -322,7 +322,7 @@ func (c *Counter) fillRoom(ctx context.Context, id, from string) {
 		r.lastSeen = []string{msgs[0].ID}
 	}
 	for _, m := range msgs {
-		c.senders.put(m.ID, m.Sender)
+		c.senders.put(m.Room, m.ID, m.Sender)
 	}
 	t := c.tally
 	c.mu.Unlock()

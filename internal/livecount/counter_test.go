@@ -260,3 +260,22 @@ func TestARoomAskedForLaterCountsFromItsWholePast(t *testing.T) {
 		t.Errorf("!b counted %d messages, want 4", b)
 	}
 }
+
+// TestAnAnswerIntoAnotherRoomAnswersNobody: anyone can write a reply relation
+// to any event id; one naming a message of another room, even one counted
+// lately, makes no answer (as TestCompute has it for history).
+func TestAnAnswerIntoAnotherRoomAnswersNobody(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := &server{requests: map[string]int{}}
+	c := &Counter{Backend: "b", Reader: s, MaxPages: 10, Now: func() time.Time { return now }}
+	since := s.position()
+	c.Begin(ctx, since)
+	waitReady(t, c, "!a", "!b")
+	s.say("!b", "elsewhere", "bob", "")
+	s.say("!a", "forged", "cat", "elsewhere")
+	c.Add(ctx, s.batch(since, 50))
+	if msgs, answers := sent(c.Tally(), "!a"); msgs != 1 || answers != 0 {
+		t.Errorf("room !a: %d messages, %d answers; want 1 and none", msgs, answers)
+	}
+}

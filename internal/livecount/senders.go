@@ -17,17 +17,21 @@ func newSenders(size int) *senders {
 	return &senders{size: size, newer: map[string]string{}, older: map[string]string{}}
 }
 
-func (s *senders) put(id, sender string) {
+// put remembers who sent a message of a room. A message is known by room and
+// id together: a reply in one room naming an event of another (anyone can
+// write such a relation) answers nobody, as Matrix replies stay in their room.
+func (s *senders) put(room, id, sender string) {
 	if len(s.newer) >= s.size {
 		s.older, s.newer = s.newer, map[string]string{}
 	}
-	s.newer[id] = sender
+	s.newer[room+" "+id] = sender
 }
 
-func (s *senders) get(id string) (string, bool) {
-	if v, ok := s.newer[id]; ok {
+func (s *senders) get(room, id string) (string, bool) {
+	key := room + " " + id
+	if v, ok := s.newer[key]; ok {
 		return v, true
 	}
-	v, ok := s.older[id]
+	v, ok := s.older[key]
 	return v, ok
 }
