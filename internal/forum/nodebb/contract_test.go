@@ -239,6 +239,68 @@ func TestContract(t *testing.T) {
 	t.Run("errors", func(t *testing.T) { testErrors(t, tg) })
 	t.Run("plan and apply converge and then write nothing", func(t *testing.T) { testPlanApply(t, tg) })
 	t.Run("minting a master token with the admin's password", func(t *testing.T) { testMintToken(t, tg) })
+	t.Run("recent posts: who posted where and when", func(t *testing.T) { testRecentPosts(t, tg) })
+}
+
+// testRecentPosts: the posts the insights count, as RecentPosts reads them: a
+// topic's first post and a reply, each with its topic, category, poster and
+// time, and whether it opened the topic; none of them when asked only for
+// posts made after them.
+func testRecentPosts(t *testing.T, tg *target) {
+	c, _ := tg.client(t)
+	ctx := ctx(t)
+	cat := must(c.CreateCategory(ctx, forum.CategorySpec{Name: tg.prefix + " Posts", Description: "made by the contract suite"})).get(t)
+	cleanupCategory(t, c, cat.ID)
+	since := time.Now().Add(-time.Minute)
+	var topic struct {
+		TID     int64 `json:"tid"`
+		MainPID int64 `json:"mainPid"`
+	}
+	if err := tg.raw(http.MethodPost, "/api/v3/topics", map[string]any{"cid": cat.ID, "title": tg.prefix + " a question",
+		"content": "Shall we ship on Friday?"}, &topic); err != nil {
+		t.Fatal(err)
+	}
+	var reply struct {
+		PID int64 `json:"pid"`
+	}
+	if err := tg.raw(http.MethodPost, "/api/v3/topics/"+strconv.FormatInt(topic.TID, 10),
+		map[string]any{"content": "Yes, after the review."}, &reply); err != nil {
+		t.Fatal(err)
+	}
+	posts, complete := recentPosts(t, c, since)
+	if !complete {
+		t.Error("RecentPosts since a minute ago ran out of pages")
+	}
+	byID := map[int64]forum.Post{}
+	for _, p := range posts {
+		byID[p.ID] = p
+	}
+	for pid, start := range map[int64]bool{topic.MainPID: true, reply.PID: false} {
+		p, found := byID[pid]
+		switch {
+		case !found:
+			t.Errorf("post %d is not among the recent posts %+v", pid, posts)
+		case p.Topic != topic.TID || p.Category != cat.ID || p.UID != tg.uid || p.TopicStart != start ||
+			p.At.Before(since) || p.At.After(time.Now().Add(time.Minute)):
+			t.Errorf("post %d = %+v, want topic %d, category %d, by uid %d, opening the topic %v, made in the last minute",
+				pid, p, topic.TID, cat.ID, tg.uid, start)
+		}
+	}
+	later, _ := recentPosts(t, c, time.Now().Add(time.Minute))
+	for _, p := range later {
+		if p.ID == topic.MainPID || p.ID == reply.PID {
+			t.Errorf("RecentPosts since a minute from now has post %d", p.ID)
+		}
+	}
+}
+
+func recentPosts(t *testing.T, c *nodebb.Client, since time.Time) ([]forum.Post, bool) {
+	t.Helper()
+	posts, complete, err := c.RecentPosts(ctx(t), since, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return posts, complete
 }
 
 // testMintToken: the operator mints its own token for a deployed forum from the

@@ -295,6 +295,11 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("DELETE /api/v3/categories/{cid}/privileges/{privilege}", h(setPrivilege))
 	m.HandleFunc("DELETE /api/v3/categories/{cid}/privileges/{privilege}/{member}", h(setPrivilege))
 
+	m.HandleFunc("POST /api/v3/topics", h(createTopic))
+	m.HandleFunc("POST /api/v3/topics/{tid}", h(replyTopic))
+	m.HandleFunc("GET /api/recent/posts/{term}", h(recentPosts))
+	m.HandleFunc("GET /api/recent/posts", h(recentPosts))
+
 	m.HandleFunc("POST /api/v3/groups", h(createGroup))
 	m.HandleFunc("GET /api/groups/{slug}", h(groupDetails))
 	m.HandleFunc("PUT /api/v3/groups/{slug}", h(updateGroup))

@@ -86,6 +86,10 @@ type state struct {
 	groups map[string]*group // by name
 	clock  int64
 
+	// posts in the order they were made; topics are their tids.
+	posts            []*post
+	nextTID, nextPID int64
+
 	// privs maps a cid and a privilege ("groups:read", or a user privilege
 	// "read") to its members: group names or uids as strings.
 	privs map[int64]map[string]map[string]bool
