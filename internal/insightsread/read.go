@@ -140,7 +140,7 @@ func Read(ctx context.Context, c client.Reader, since time.Time, opts Options) (
 		}
 		if err := in.addSpace(ctx, conns[name], space, optedOut, rooms); err != nil {
 			in.Unread[key] = err.Error()
-			in.Pending = in.Pending || errors.Is(err, errPastPending)
+			in.Pending = in.Pending || isPending(err)
 		}
 	}
 	if live != nil {

@@ -39,8 +39,17 @@ func (h historyRooms) read(ctx context.Context, c chat.Client, roomID string) ([
 	return msgs, complete, nil
 }
 
-// errPastPending: the room's past is still being counted.
-var errPastPending = errors.New("its past messages are still being counted")
+// pending is why a room's messages are not counted yet; asking again soon
+// finds them.
+type pending string
+
+func (p pending) Error() string { return string(p) }
+
+// isPending reports whether err says only that a room is not counted yet.
+func isPending(err error) bool {
+	var p pending
+	return errors.As(err, &p)
+}
 
 // liveCounts are the live counts of the ChatBackends' streams, and the rooms
 // one Read asks each for.
@@ -81,12 +90,14 @@ type liveRooms struct {
 
 func (l liveRooms) read(_ context.Context, _ chat.Client, roomID string) ([]insights.Message, bool, error) {
 	if l.counter == nil {
-		return nil, false, errors.New("its ChatBackend's stream is not running: its messages are not counted")
+		// Not yet, at a start (the ChatBackend's stream begins with its first
+		// pass), or not while its server is unreachable: asked again soon.
+		return nil, false, pending("its ChatBackend's stream does not count its messages yet")
 	}
 	l.counts.needed[l.counter] = append(l.counts.needed[l.counter], roomID)
 	ready, incomplete := l.counter.Need([]string{roomID})
 	if !ready {
-		return nil, false, errPastPending
+		return nil, false, pending("its past messages are still being counted")
 	}
 	return nil, !incomplete, nil
 }

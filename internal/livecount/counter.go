@@ -12,6 +12,7 @@ package livecount
 import (
 	"cmp"
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -57,10 +58,14 @@ type Counter struct {
 }
 
 // fillJob is a room whose past is to be read back from a position.
-type fillJob struct{ room, from string }
+type fillJob struct {
+	r    *room
+	from string
+}
 
 // room is what the Counter knows of a room asked for.
 type room struct {
+	id   string
 	past pastState
 	// incomplete: its past was longer than MaxPages read.
 	incomplete bool
@@ -72,8 +77,8 @@ type room struct {
 type pastState int
 
 const (
-	pastFilling  pastState = iota // its past is being read
-	pastCounting                  // read, and being added to the tally
+	pastFilling pastState = iota // a filler reads its past, or will
+	pastReading                  // the stream reads its past with a gap
 	pastCounted
 )
 
@@ -129,9 +134,10 @@ func (c *Counter) Need(rooms []string) (ready, incomplete bool) {
 	for _, id := range rooms {
 		r := c.rooms[id]
 		if r == nil {
+			r = &room{id: id, past: pastFilling}
 			select {
-			case c.queue <- fillJob{room: id, from: c.position}:
-				c.rooms[id] = &room{past: pastFilling}
+			case c.queue <- fillJob{r: r, from: c.position}:
+				c.rooms[id] = r
 			default: // asked again at the next Need
 			}
 			ready = false
@@ -167,22 +173,26 @@ func (c *Counter) Retain(rooms []string) {
 // batch left messages out (a gap) has them read back first, inline, so the
 // stream's order holds.
 func (c *Counter) Add(ctx context.Context, batch chat.SyncBatch) {
+	type roomBatch struct {
+		r  *room
+		rm chat.RoomMessages
+	}
 	c.mu.Lock()
-	var counted []chat.RoomMessages
+	var counted []roomBatch
 	for _, rm := range batch.Messages {
-		if c.rooms[rm.Room] != nil {
-			counted = append(counted, rm)
+		if r := c.rooms[rm.Room]; r != nil {
+			counted = append(counted, roomBatch{r, rm})
 		}
 	}
 	// A room asked for from now on has its past read back from here: this
 	// batch's messages are in it.
 	c.position = batch.Next
 	c.mu.Unlock()
-	for _, rm := range counted {
-		if rm.Gap != "" {
-			c.readGap(ctx, rm.Room, rm.Gap)
+	for _, b := range counted {
+		if b.rm.Gap != "" {
+			c.readGap(ctx, b.r, b.rm.Gap)
 		}
-		c.count(ctx, rm.Room, rm.Messages)
+		c.count(ctx, b.r, b.rm.Messages, false)
 	}
 	if t := c.Tally(); t != nil {
 		t.Forget(insights.DayOf(c.now().Add(-Keep)))
@@ -191,150 +201,210 @@ func (c *Counter) Add(ctx context.Context, batch chat.SyncBatch) {
 
 // readGap counts the messages of a room that the server left out of a batch:
 // back from the gap to the last message counted. A room of which nothing was
-// counted yet, and whose past is not being read, has its whole past read from
-// the gap instead (the past and the gap in one); one whose past a filler is
-// reading has that read dropped, as the two would overlap.
-func (c *Counter) readGap(ctx context.Context, roomID, gap string) {
+// counted yet has its whole past read from the gap instead (the past and the
+// gap in one); a filler reading it meanwhile drops what it read, as the two
+// would overlap. A gap not read whole makes the room's figures incomplete.
+func (c *Counter) readGap(ctx context.Context, r *room, gap string) {
 	c.mu.Lock()
-	r := c.rooms[roomID]
-	if r == nil {
+	if c.rooms[r.id] != r {
 		c.mu.Unlock()
 		return // no longer asked for
 	}
-	seen := append([]string(nil), r.lastSeen...)
+	seen := slices.Clone(r.lastSeen)
 	wholePast := len(seen) == 0 && r.past != pastCounted
 	if wholePast {
-		r.past = pastCounted // a filler reading it meanwhile drops what it read
+		r.past = pastReading
 	}
 	c.mu.Unlock()
 	reason := "gap"
 	if wholePast {
 		reason = "past"
 	}
-	msgs, complete := c.readBack(ctx, roomID, chat.HistoryRange{From: gap, Seen: seen}, reason)
-	if wholePast && !complete {
-		c.mu.Lock()
-		r.incomplete = true
-		c.mu.Unlock()
+	msgs, complete, err := c.readBack(ctx, r.id, chat.HistoryRange{From: gap, Seen: seen}, reason)
+	if wholePast && err != nil {
+		// Nothing counted: the filler reads the room's past from the gap again.
+		c.requeue(r, gap)
+		return
 	}
-	c.count(ctx, roomID, oldestFirst(msgs))
+	c.count(ctx, r, oldestFirst(msgs), false)
+	c.mu.Lock()
+	r.incomplete = r.incomplete || !complete
+	if r.past == pastReading {
+		r.past = pastCounted
+	}
+	c.mu.Unlock()
 }
 
-// readBack reads a room's messages within the counts' reach.
-func (c *Counter) readBack(ctx context.Context, roomID string, hr chat.HistoryRange, reason string) ([]insights.Message, bool) {
+// requeue has the filler read a room's past from a position again.
+func (c *Counter) requeue(r *room, from string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rooms[r.id] != r {
+		return
+	}
+	r.past = pastFilling
+	select {
+	case c.queue <- fillJob{r: r, from: from}:
+	default:
+		delete(c.rooms, r.id) // asked for afresh at the next Need
+	}
+}
+
+// readBack reads a room's messages within the counts' reach. On an error,
+// msgs are those read before it.
+func (c *Counter) readBack(ctx context.Context, roomID string, hr chat.HistoryRange, reason string) ([]insights.Message, bool, error) {
 	hr.Since, hr.MaxPages = c.now().Add(-Keep), cmp.Or(c.MaxPages, DefaultMaxPages)
 	msgs, complete, err := c.Reader.History(ctx, roomID, hr)
 	metrics.InsightsChatRequests.WithLabelValues(c.Backend, reason).Inc()
-	if err != nil {
-		// What was read counts; the rest of this part of the room's past is
-		// missing, which its figures say (incomplete).
-		return msgs, false
-	}
-	return msgs, complete
+	return msgs, complete && err == nil, err
 }
 
-// count adds messages of a room, oldest first.
-func (c *Counter) count(ctx context.Context, roomID string, msgs []insights.Message) {
+// answer is a message to add, with the person it answers ("" for none).
+type answer struct {
+	msg      insights.Message
+	answered string
+}
+
+// count adds messages of a room, oldest first, unless the room is no longer
+// asked for: whom they answer is found first, and then they are added at
+// once, so that a Retain meanwhile leaves nothing of the room behind. past
+// says they are a filler's, older than any the stream counted.
+func (c *Counter) count(ctx context.Context, r *room, msgs []insights.Message, past bool) {
 	if len(msgs) == 0 {
 		return
 	}
 	c.mu.Lock()
-	t, r := c.tally, c.rooms[roomID]
-	if r == nil {
-		c.mu.Unlock()
-		return // no longer asked for
-	}
 	for _, m := range msgs {
 		c.senders.put(m.Room, m.ID, m.Sender)
 	}
-	r.lastSeen = append(r.lastSeen, ids(msgs)...)
-	r.lastSeen = r.lastSeen[max(0, len(r.lastSeen)-lastSeenKept):]
 	c.mu.Unlock()
-	for _, m := range msgs {
-		c.add(ctx, t, m)
+	resolved := c.resolve(ctx, msgs)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rooms[r.id] != r {
+		return // no longer asked for
+	}
+	for _, a := range resolved {
+		day := insights.DayOf(a.msg.At)
+		c.tally.Sent(day, a.msg.Room, a.msg.Sender)
+		if a.answered != "" {
+			c.tally.Answered(day, a.msg.Room, a.msg.Sender, a.answered)
+		}
+	}
+	if !past { // a filler's are older, and its newest seen already (fillRoom)
+		r.lastSeen = append(r.lastSeen, ids(msgs)...)
+		r.lastSeen = r.lastSeen[max(0, len(r.lastSeen)-lastSeenKept):]
 	}
 	metrics.InsightsMessagesCounted.WithLabelValues(c.Backend).Add(float64(len(msgs)))
 }
 
-// add adds one message to t, with the answer it makes: to whom, from the
-// messages counted lately, or else asked of the server.
-func (c *Counter) add(ctx context.Context, t *insights.Tally, m insights.Message) {
-	day := insights.DayOf(m.At)
-	t.Sent(day, m.Room, m.Sender)
-	if m.Answers == "" {
-		return
-	}
-	c.mu.Lock()
-	answered, ok := c.senders.get(m.Room, m.Answers)
-	c.mu.Unlock()
-	if !ok {
-		var err error
-		answered, err = c.Reader.Sender(ctx, m.Room, m.Answers)
-		metrics.InsightsChatRequests.WithLabelValues(c.Backend, "sender").Inc()
-		if err != nil || answered == "" {
-			return // an answer to a message the server does not show answers nobody
+// resolve finds whom each message answers: the sender of a message counted
+// lately, or else asked of the server (outside the lock).
+func (c *Counter) resolve(ctx context.Context, msgs []insights.Message) []answer {
+	out := make([]answer, len(msgs))
+	for i, m := range msgs {
+		out[i].msg = m
+		if m.Answers == "" {
+			continue
 		}
 		c.mu.Lock()
-		c.senders.put(m.Room, m.Answers, answered)
+		answered, ok := c.senders.get(m.Room, m.Answers)
 		c.mu.Unlock()
-	}
-	t.Answered(day, m.Room, m.Sender, answered)
-}
-
-// fill reads the past of the rooms queued until ctx ends.
-func (c *Counter) fill(ctx context.Context, queue <-chan fillJob) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case job := <-queue:
-			c.fillRoom(ctx, job.room, job.from)
+		if !ok {
+			var err error
+			answered, err = c.Reader.Sender(ctx, m.Room, m.Answers)
+			metrics.InsightsChatRequests.WithLabelValues(c.Backend, "sender").Inc()
+			if err != nil {
+				continue // an answer to a message the server does not show answers nobody
+			}
+			c.mu.Lock()
+			c.senders.put(m.Room, m.Answers, answered)
+			c.mu.Unlock()
 		}
+		out[i].answered = answered
+	}
+	return out
+}
+
+// fill reads the past of the rooms queued until ctx ends. A read that failed
+// (the server down, say) is tried again after a backoff, up to 30 s, with
+// nothing of it counted meanwhile.
+func (c *Counter) fill(ctx context.Context, queue <-chan fillJob) {
+	var retry []fillJob
+	backoff := time.Second
+	for {
+		var job fillJob
+		if len(retry) > 0 {
+			if sleep(ctx, backoff) != nil {
+				return
+			}
+			job, retry = retry[0], retry[1:]
+		} else {
+			select {
+			case <-ctx.Done():
+				return
+			case job = <-queue:
+			}
+		}
+		if c.fillRoom(ctx, job) {
+			backoff = time.Second
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		retry = append(retry, job)
+		backoff = min(2*backoff, 30*time.Second)
 	}
 }
 
-// fillRoom reads one room's past, back from a position, and counts it, unless
-// the stream took the room over meanwhile, the room is no longer asked for, or
-// the counts began afresh.
-func (c *Counter) fillRoom(ctx context.Context, id, from string) {
+// fillRoom reads one room's past, back from the job's position, and counts it,
+// unless the stream took the room over meanwhile, or the room is no longer the
+// one asked for (dropped, asked for again, or the counts began afresh). It
+// reports false when the read failed.
+func (c *Counter) fillRoom(ctx context.Context, job fillJob) bool {
+	r := job.r
 	c.mu.Lock()
-	r := c.rooms[id]
-	filling := r != nil && r.past == pastFilling
+	filling := c.rooms[r.id] == r && r.past == pastFilling
 	c.mu.Unlock()
 	if !filling {
-		return // the stream read it with a gap, or it is no longer asked for
+		return true // the stream read it with a gap, or it is no longer asked for
 	}
-	msgs, complete := c.readBack(ctx, id, chat.HistoryRange{From: from}, "past")
-	if ctx.Err() != nil {
-		return
+	msgs, complete, err := c.readBack(ctx, r.id, chat.HistoryRange{From: job.from}, "past")
+	if err != nil {
+		return false
 	}
 	c.mu.Lock()
-	if c.rooms[id] != r || r.past != pastFilling {
+	if c.rooms[r.id] != r || r.past != pastFilling {
 		c.mu.Unlock()
-		return
+		return true
 	}
-	// Counting, not counted: the room is ready only once its past is in the
-	// tally. Its newest message is seen, so a gap meanwhile reads back to it
-	// rather than taking the past over (and with no message there is nothing
-	// to count twice).
-	r.past, r.incomplete = pastCounting, !complete
+	r.incomplete = !complete
+	// Still pastFilling while counted: not ready. Its newest message is seen
+	// from now on, so a gap meanwhile reads back to it rather than taking the
+	// past over (with no message there is nothing to count twice).
 	if len(r.lastSeen) == 0 && len(msgs) > 0 { // the stream's, if any came, are newer
 		r.lastSeen = []string{msgs[0].ID}
 	}
-	for _, m := range msgs {
-		c.senders.put(m.Room, m.ID, m.Sender)
-	}
-	t := c.tally
 	c.mu.Unlock()
-	for _, m := range oldestFirst(msgs) {
-		c.add(ctx, t, m)
-	}
-	metrics.InsightsMessagesCounted.WithLabelValues(c.Backend).Add(float64(len(msgs)))
+	c.count(ctx, r, oldestFirst(msgs), true)
 	c.mu.Lock()
-	if r.past == pastCounting {
+	if c.rooms[r.id] == r && r.past == pastFilling {
 		r.past = pastCounted
 	}
 	c.mu.Unlock()
+	return true
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 func oldestFirst(msgs []insights.Message) []insights.Message {

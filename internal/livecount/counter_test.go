@@ -2,6 +2,7 @@ package livecount
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"sync"
@@ -22,6 +23,8 @@ type server struct {
 	requests map[string]int // by kind: history, sender
 	// hold, when set, keeps History waiting until it is closed.
 	hold chan struct{}
+	// fail is how many History calls fail before they answer.
+	fail int
 }
 
 func (s *server) say(room, id, sender, answers string) insights.Message {
@@ -73,6 +76,10 @@ func (s *server) History(ctx context.Context, roomID string, r chat.HistoryRange
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.fail > 0 {
+		s.fail--
+		return nil, false, errors.New("502 Bad Gateway")
+	}
 	from := len(s.log)
 	if r.From != "" {
 		from, _ = strconv.Atoi(r.From)
@@ -277,5 +284,53 @@ func TestAnAnswerIntoAnotherRoomAnswersNobody(t *testing.T) {
 	c.Add(ctx, s.batch(since, 50))
 	if msgs, answers := sent(c.Tally(), "!a"); msgs != 1 || answers != 0 {
 		t.Errorf("room !a: %d messages, %d answers; want 1 and none", msgs, answers)
+	}
+}
+
+// TestAFailedReadOfThePastIsTriedAgain: a room whose past could not be read
+// (the server down at a start) is not ready, and is read again until it is:
+// nothing lost, nothing counted twice.
+func TestAFailedReadOfThePastIsTriedAgain(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := &server{requests: map[string]int{}, fail: 1}
+	for i := range 3 {
+		s.say("!r", "p"+strconv.Itoa(i), "ann", "")
+	}
+	c := &Counter{Backend: "b", Reader: s, MaxPages: 10, Now: func() time.Time { return now }}
+	c.Begin(ctx, s.position())
+	if ready, _ := c.Need([]string{"!r"}); ready {
+		t.Fatal("ready before its past was read")
+	}
+	if incomplete := waitReady(t, c, "!r"); incomplete {
+		t.Error("the past read again is incomplete")
+	}
+	if msgs, _ := sent(c.Tally(), "!r"); msgs != 3 || s.requests["history"] != 2 {
+		t.Errorf("%d messages counted in %d reads; want 3 in 2 (one failed)", msgs, s.requests["history"])
+	}
+}
+
+// TestARoomDroppedAndAskedForAgainCountsOnce: a room dropped (its space opted
+// out) while the read of its past waits its turn, and asked for again later,
+// is counted from its second asking: the first read, from an older position,
+// is not made.
+func TestARoomDroppedAndAskedForAgainCountsOnce(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := &server{requests: map[string]int{}, hold: make(chan struct{})}
+	s.say("!r", "before", "ann", "")
+	c := &Counter{Backend: "b", Reader: s, MaxPages: 10, Now: func() time.Time { return now }}
+	since := s.position()
+	c.Begin(ctx, since)
+	c.Need([]string{"!busy"}) // the filler waits on the held server with this one
+	c.Need([]string{"!r"})    // and !r waits its turn
+	c.Retain([]string{"!busy"})
+	s.say("!r", "while-dropped", "bob", "")
+	c.Add(ctx, s.batch(since, 50))
+	c.Need([]string{"!r"}) // asked for again: its past is read back from here
+	close(s.hold)
+	waitReady(t, c, "!r", "!busy")
+	if msgs, _ := sent(c.Tally(), "!r"); msgs != 2 {
+		t.Errorf("%d messages counted, want 2", msgs)
 	}
 }

@@ -3,6 +3,8 @@ package stream
 import (
 	"context"
 
+	ctrl "sigs.k8s.io/controller-runtime"
+
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/livecount"
 )
@@ -58,6 +60,22 @@ func (b batchSource) next(ctx context.Context, since string) (chat.SyncBatch, er
 	batch, err := b.messages.SyncWithMessages(ctx, since, syncTimeout)
 	if err == nil {
 		b.counter.Add(ctx, batch)
+		return batch, nil
 	}
-	return batch, err
+	if ctx.Err() != nil {
+		return batch, err
+	}
+	// The same position without the messages: when that answers, the failure
+	// was the messages' (a batch after a long break may pass the client's
+	// 32 MiB bound on an answer). The stream goes on, and the counts begin
+	// afresh after it, reading the rooms' past back from there: nothing is
+	// lost or counted twice, at the cost of one read of each room.
+	plain, plainErr := b.Sync(ctx, since, 0)
+	if plainErr != nil {
+		return plain, plainErr
+	}
+	ctrl.Log.WithName("insights").Info("The stream could not carry the rooms' messages; counting them afresh from here",
+		"error", err.Error())
+	b.counter.Begin(ctx, plain.Next)
+	return plain, nil
 }
