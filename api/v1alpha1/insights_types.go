@@ -21,7 +21,7 @@ func (s *CollaborationSpace) InsightsEnabled() bool {
 // says so): those are left out and named in suppressed. They are not a
 // condition: they say nothing of whether the space is healthy.
 type InsightsStatus struct {
-	// ChangedAt is when these figures were computed from the rooms' history.
+	// ChangedAt is when these figures were computed.
 	// A refresh that finds the same figures leaves them, and this time, as they
 	// are, so a quiet organisation causes no writes; the figures are as fresh
 	// as the manager's last refresh (--insights-interval).
@@ -29,8 +29,9 @@ type InsightsStatus struct {
 	// Week is the 7 days before changedAt, Month the 30.
 	Week  InsightsWindow `json:"week"`
 	Month InsightsWindow `json:"month"`
-	// Incomplete says some of the space's rooms held more history than one
-	// computation reads: their oldest messages in the window are not counted.
+	// Incomplete says some of the space's rooms, or its forum, held more
+	// history than the manager reads: their oldest messages or posts in the
+	// window are not counted.
 	// +optional
 	Incomplete bool `json:"incomplete,omitempty"`
 }
@@ -59,6 +60,12 @@ type InsightsWindow struct {
 	// LeadersPercent is the share of the space's Owners who took part.
 	// +optional
 	LeadersPercent *int32 `json:"leadersPercent,omitempty"`
+	// ForumTopics opened and ForumPosts made in the space's categories of a
+	// shared forum (a ForumBackend); absent without one.
+	// +optional
+	ForumTopics *int32 `json:"forumTopics,omitempty"`
+	// +optional
+	ForumPosts *int32 `json:"forumPosts,omitempty"`
 	// Suppressed names the figures left out because they rest on too few people.
 	// +optional
 	// +listType=atomic

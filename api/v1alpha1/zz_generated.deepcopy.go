@@ -895,6 +895,16 @@ func (in *InsightsWindow) DeepCopyInto(out *InsightsWindow) {
 		*out = new(int32)
 		**out = **in
 	}
+	if in.ForumTopics != nil {
+		in, out := &in.ForumTopics, &out.ForumTopics
+		*out = new(int32)
+		**out = **in
+	}
+	if in.ForumPosts != nil {
+		in, out := &in.ForumPosts, &out.ForumPosts
+		*out = new(int32)
+		**out = **in
+	}
 	if in.Suppressed != nil {
 		in, out := &in.Suppressed, &out.Suppressed
 		*out = make([]string, len(*in))

@@ -96,7 +96,7 @@ func runReport(ctx context.Context, e env, args []string) int {
 	}
 	now := time.Now()
 	in, err := insightsread.Read(ctx, c, insights.LastDays(now, reportWindows[len(reportWindows)-1].days).From,
-		insightsread.Options{Chat: engines.Chat(),
+		insightsread.Options{Chat: engines.Chat(), Forum: engines.Forum(),
 			CredentialsNamespace: flags.credentialsNamespace, MaxPages: flags.maxPages})
 	if err != nil {
 		say(e.stderr, "%s report: %v\n", e.prog, err)
@@ -110,6 +110,7 @@ func runReport(ctx context.Context, e env, args []string) int {
 	var titled []insights.Titled
 	for _, w := range reportWindows {
 		r := insights.Compute(in.Org, in.Messages, insights.LastDays(now, w.days), minPeople)
+		insights.CountPosts(&r, in.Org, in.Posts, insights.LastDays(now, w.days), minPeople)
 		reports = append(reports, r)
 		titled = append(titled, insights.Titled{Name: w.name, Report: r})
 	}

@@ -23,6 +23,7 @@ import (
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
+	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/insights"
 	"github.com/opencommons/collab-operator/internal/insightsread"
 	"github.com/opencommons/collab-operator/internal/livecount"
@@ -59,6 +60,8 @@ type Refresher struct {
 	Interval time.Duration
 	// Counters are the live counts of the ChatBackends' messages.
 	Counters Counters
+	// Forum reads the shared forums' recent posts each refresh; none when nil.
+	Forum forum.Engines
 }
 
 // Counters are the live counts of the ChatBackends' messages: their streams
@@ -102,14 +105,16 @@ func (r *Refresher) Start(ctx context.Context) error {
 // with a refresh soon.
 func (r *Refresher) Refresh(ctx context.Context, now time.Time) (pending bool, err error) {
 	in, err := insightsread.Read(ctx, r.Client, month.of(now).From,
-		insightsread.Options{Chat: r.Chat, CredentialsNamespace: r.CredentialsNamespace, Live: r.Counters.Counter})
+		insightsread.Options{Chat: r.Chat, CredentialsNamespace: r.CredentialsNamespace, Live: r.Counters.Counter, Forum: r.Forum})
 	if err != nil {
 		return false, err
 	}
 	minPeople := max(insights.DefaultMinPeople, in.MinPeople)
 	reports := map[window]insights.Report{}
 	for _, w := range []window{week, month} {
-		reports[w] = insights.CountTallies(in.Org, in.Tallies, w.of(now), minPeople)
+		report := insights.CountTallies(in.Org, in.Tallies, w.of(now), minPeople)
+		insights.CountPosts(&report, in.Org, in.Posts, w.of(now), minPeople)
+		reports[w] = report
 	}
 	publish(reports)
 	metrics.InsightsRefreshed.SetToCurrentTime()
@@ -197,7 +202,7 @@ type figure struct {
 }
 
 func figuresOf(f insights.SpaceFigures) []figure {
-	return []figure{
+	figures := []figure{
 		{"messages", false, f.Messages, func(w *collabv1.InsightsWindow) **int32 { return &w.Messages }},
 		{"activePeople", false, f.ActivePeople, func(w *collabv1.InsightsWindow) **int32 { return &w.ActivePeople }},
 		{"breadth", true, f.Breadth, func(w *collabv1.InsightsWindow) **int32 { return &w.BreadthPercent }},
@@ -206,6 +211,12 @@ func figuresOf(f insights.SpaceFigures) []figure {
 		{"crossAnswers", false, f.CrossAnswers, func(w *collabv1.InsightsWindow) **int32 { return &w.CrossAnswers }},
 		{"leaders", true, f.Leaders, func(w *collabv1.InsightsWindow) **int32 { return &w.LeadersPercent }},
 	}
+	if f.Forum != nil {
+		figures = append(figures,
+			figure{"forumTopics", false, f.Forum.Topics, func(w *collabv1.InsightsWindow) **int32 { return &w.ForumTopics }},
+			figure{"forumPosts", false, f.Forum.Posts, func(w *collabv1.InsightsWindow) **int32 { return &w.ForumPosts }})
+	}
+	return figures
 }
 
 func ptrTo[T any](v T) *T { return &v }

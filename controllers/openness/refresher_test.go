@@ -25,6 +25,14 @@ func TestWindowStatusShowsCountsAndPercentsAndNamesWhatIsHidden(t *testing.T) {
 			want: collabv1.InsightsWindow{Messages: ptr.To[int32](12), ActivePeople: ptr.To[int32](10), BreadthPercent: ptr.To[int32](83),
 				Reach: ptr.To[int32](5), ReachSharePercent: ptr.To[int32](42), CrossAnswers: ptr.To[int32](5), LeadersPercent: ptr.To[int32](50)},
 		},
+		"a forum's topics and posts, one of them hidden": {
+			figures: insights.SpaceFigures{Messages: n(3, 6), ActivePeople: n(6, 6), Breadth: n(1, 6), Reach: n(0, 0),
+				ReachShare: n(0, 0), CrossAnswers: n(0, 0), Leaders: n(1, 6),
+				Forum: &insights.ForumFigures{Topics: hidden, Posts: n(7, 6)}},
+			want: collabv1.InsightsWindow{Messages: ptr.To[int32](3), ActivePeople: ptr.To[int32](6), BreadthPercent: ptr.To[int32](100),
+				Reach: ptr.To[int32](0), ReachSharePercent: ptr.To[int32](0), CrossAnswers: ptr.To[int32](0), LeadersPercent: ptr.To[int32](100),
+				ForumPosts: ptr.To[int32](7), Suppressed: []string{"forumTopics"}},
+		},
 		"hidden figures are absent and named, in order": {
 			figures: insights.SpaceFigures{Messages: n(3, 6), ActivePeople: hidden, Breadth: hidden, Reach: n(0, 0),
 				ReachShare: n(0, 0), CrossAnswers: hidden, Leaders: hidden},

@@ -17,11 +17,15 @@ func WriteText(w io.Writer, reports []Titled, incomplete []string, minPeople int
 		say(w, "%s (%s – %s); · rests on fewer than %d people\n\n", r.Name,
 			r.Window.From.Format(time.DateOnly), r.Window.To.Format(time.DateOnly), minPeople)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-		_, _ = fmt.Fprintln(tw, "SPACE\tMESSAGES\tPEOPLE\tBREADTH\tREACH\tREACH SHARE\tANSWERS ACROSS\tLEADERS\t")
+		_, _ = fmt.Fprintln(tw, "SPACE\tMESSAGES\tPEOPLE\tBREADTH\tREACH\tREACH SHARE\tANSWERS ACROSS\tLEADERS\tTOPICS\tPOSTS\t")
 		for _, key := range slices.Sorted(maps.Keys(r.Spaces)) {
 			s := r.Spaces[key]
-			_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", key, count(s.Messages), count(s.ActivePeople),
-				percent(s.Breadth), count(s.Reach), percent(s.ReachShare), count(s.CrossAnswers), percent(s.Leaders))
+			topics, posts := "–", "–" // no forum counted
+			if s.Forum != nil {
+				topics, posts = count(s.Forum.Topics), count(s.Forum.Posts)
+			}
+			_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", key, count(s.Messages), count(s.ActivePeople),
+				percent(s.Breadth), count(s.Reach), percent(s.ReachShare), count(s.CrossAnswers), percent(s.Leaders), topics, posts)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -33,7 +37,7 @@ func WriteText(w io.Writer, reports []Titled, incomplete []string, minPeople int
 		say(w, "\nMessages in Open spaces and shared rooms: %s\n\n", percent(r.OpenShare))
 	}
 	if len(incomplete) > 0 {
-		say(w, "Rooms whose history was longer than --max-pages (their oldest messages are not counted): %s\n",
+		say(w, "Rooms and forums whose history was longer than --max-pages (their oldest messages or posts are not counted): %s\n",
 			strings.Join(incomplete, ", "))
 	}
 	return nil

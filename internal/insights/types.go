@@ -24,6 +24,10 @@ type Org struct {
 	// Rooms by room id: the space each belongs to. Messages in other rooms
 	// count for nothing.
 	Rooms map[string]Room
+	// Categories are the forum categories of the spaces with a forum, by the
+	// space each belongs to ("namespace/name"). Posts in other categories
+	// count for nothing.
+	Categories map[CategoryRef]string
 }
 
 // Space is a department as its CollaborationSpace declares it.
@@ -77,6 +81,9 @@ type SpaceFigures struct {
 	CrossAnswers Figure
 	// Leaders is the share of its Owners who took part in its rooms.
 	Leaders Figure
+	// Forum is what its forum categories saw; nil for a space whose forum is
+	// not counted (none, or a deployed forum).
+	Forum *ForumFigures
 }
 
 // Report is what Compute found over one window.
@@ -92,4 +99,28 @@ type Report struct {
 	// OpenShare is the share of all messages counted that were sent in the
 	// rooms of Open spaces or in shared rooms.
 	OpenShare Figure
+}
+
+// Post is one forum post's metadata: in which forum's category, by whom,
+// when, and whether it opened its topic. Content never reaches the package.
+type Post struct {
+	Category CategoryRef
+	// Poster is the forum account, as "<forum>/<uid>".
+	Poster     string
+	At         time.Time
+	TopicStart bool
+}
+
+// CategoryRef is a category of one forum: a ForumBackend's name and the
+// category's id there.
+type CategoryRef struct {
+	Forum string
+	ID    int64
+}
+
+// ForumFigures are what a space's forum categories saw over a window: topics
+// opened (resting on the people who opened them) and posts made (resting on
+// the people who posted).
+type ForumFigures struct {
+	Topics, Posts Figure
 }

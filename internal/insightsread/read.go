@@ -9,7 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -18,6 +20,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat"
 	"github.com/opencommons/collab-operator/internal/connect"
+	"github.com/opencommons/collab-operator/internal/forum"
 	"github.com/opencommons/collab-operator/internal/insights"
 	"github.com/opencommons/collab-operator/internal/livecount"
 	"github.com/opencommons/collab-operator/internal/policy"
@@ -30,6 +33,9 @@ type Options struct {
 	// MaxPages bounds the history requests per room (100 messages each); 20
 	// when 0.
 	MaxPages int
+	// Forum connects to the shared forums (ForumBackends) whose posts are
+	// counted; their posts are not read when nil.
+	Forum forum.Engines
 	// Live, when set, is where the messages are counted as they come: the
 	// live count of a ChatBackend's messages, nil while its stream does not
 	// count. The rooms' history is then not read; a space whose rooms' past is
@@ -41,6 +47,9 @@ type Options struct {
 type Input struct {
 	Org      insights.Org
 	Messages []insights.Message
+	// Posts are the recent posts of the shared forums of the spaces counted
+	// (Options.Forum); Org.Categories says whose categories they are in.
+	Posts []insights.Post
 	// Tallies are the live counts of the chat servers (Options.Live), instead
 	// of Messages.
 	Tallies []*insights.Tally
@@ -95,8 +104,8 @@ func (rules insightsRules) minPeople() int {
 // that opted out (spec.insights) or that a CollaborationPolicy keeps out
 // (spec.insights.enabled false) has its rooms' history left unread.
 func Read(ctx context.Context, c client.Reader, since time.Time, opts Options) (Input, error) {
-	in := Input{Org: insights.Org{Spaces: map[string]insights.Space{}, Rooms: map[string]insights.Room{}},
-		Unread: map[string]string{}}
+	in := Input{Org: insights.Org{Spaces: map[string]insights.Space{}, Rooms: map[string]insights.Room{},
+		Categories: map[insights.CategoryRef]string{}}, Unread: map[string]string{}}
 	var spaces collabv1.CollaborationSpaceList
 	if err := c.List(ctx, &spaces); err != nil {
 		return in, fmt.Errorf("cannot list CollaborationSpaces: %w", err)
@@ -141,7 +150,14 @@ func Read(ctx context.Context, c client.Reader, since time.Time, opts Options) (
 		if err := in.addSpace(ctx, conns[name], space, optedOut, rooms); err != nil {
 			in.Unread[key] = err.Error()
 			in.Pending = in.Pending || isPending(err)
+			continue
 		}
+		if !optedOut && opts.Forum != nil {
+			in.addCategories(space)
+		}
+	}
+	if opts.Forum != nil {
+		in.readForums(ctx, c, creds, opts.Forum, since, forumPages)
 	}
 	if live != nil {
 		in.Tallies = live.retain()
@@ -182,6 +198,77 @@ func (in *Input) addSpace(ctx context.Context, conn *connect.ChatConnection, spa
 		in.Messages = append(in.Messages, msgs...)
 	}
 	return failed
+}
+
+// forumPages bounds the requests that read a forum's posts, 20 a page: 1,000
+// posts in the last 30 days.
+const forumPages = 50
+
+// addCategories counts the space's categories of a shared forum: its
+// department category and the categories under it, as its status names them.
+// A deployed forum's are not counted.
+func (in *Input) addCategories(space *collabv1.CollaborationSpace) {
+	f := space.Status.Forum
+	if f == nil || f.Backend == "" {
+		return
+	}
+	key := space.Namespace + "/" + space.Name
+	if f.ParentCategoryID > 0 {
+		in.Org.Categories[insights.CategoryRef{Forum: f.Backend, ID: f.ParentCategoryID}] = key
+	}
+	for _, cat := range f.Categories {
+		if cat.ID > 0 {
+			in.Org.Categories[insights.CategoryRef{Forum: f.Backend, ID: cat.ID}] = key
+		}
+	}
+}
+
+// readForums reads the recent posts of each shared forum with a counted
+// category, in at most maxPages requests of 20 posts. A forum that cannot be
+// read leaves its spaces unread, their status as it was; one with more posts
+// than the pages hold makes their figures incomplete.
+func (in *Input) readForums(ctx context.Context, c client.Reader, creds connect.Credentials, engines forum.Engines,
+	since time.Time, maxPages int) {
+	spacesOf := map[string][]string{}
+	for ref, key := range in.Org.Categories {
+		if !slices.Contains(spacesOf[ref.Forum], key) {
+			spacesOf[ref.Forum] = append(spacesOf[ref.Forum], key)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(spacesOf)) {
+		posts, complete, err := readForum(ctx, c, creds, engines, name, since, maxPages)
+		for _, key := range spacesOf[name] {
+			switch {
+			case err != nil:
+				in.Unread[key] = err.Error()
+			case !complete:
+				in.Incomplete = append(in.Incomplete, key+"/forum")
+			}
+		}
+		in.Posts = append(in.Posts, posts...)
+	}
+}
+
+func readForum(ctx context.Context, c client.Reader, creds connect.Credentials, engines forum.Engines, name string,
+	since time.Time, maxPages int) ([]insights.Post, bool, error) {
+	conn, err := connect.ToForumBackend(ctx, c, creds, engines, name)
+	if err != nil {
+		return nil, false, err
+	}
+	reader, ok := conn.Client.(forum.PostReader)
+	if !ok {
+		return nil, false, fmt.Errorf("ForumBackend %s's client cannot read posts", name)
+	}
+	posts, complete, err := reader.RecentPosts(ctx, since, maxPages)
+	if err != nil {
+		return nil, false, fmt.Errorf("cannot read the posts of ForumBackend %s: %w", name, err)
+	}
+	out := make([]insights.Post, len(posts))
+	for i, p := range posts {
+		out[i] = insights.Post{Category: insights.CategoryRef{Forum: name, ID: p.Category},
+			Poster: name + "/" + strconv.FormatInt(p.UID, 10), At: p.At, TopicStart: p.TopicStart}
+	}
+	return out, complete, nil
 }
 
 // declaredUsers are the chat user ids of the people the space declares with
