@@ -115,54 +115,73 @@ func Read(ctx context.Context, c client.Reader, since time.Time, opts Options) (
 	if err := c.List(ctx, &policies); err != nil {
 		return in, fmt.Errorf("cannot list CollaborationPolicies: %w", err)
 	}
-	rules := insightsRules(policies.Items)
-	in.MinPeople = rules.minPeople()
-	var live *liveCounts
+	r := &reading{c: c, opts: opts, since: since, rules: insightsRules(policies.Items),
+		creds: connect.NewCredentials(c, c, opts.CredentialsNamespace),
+		conns: map[string]*connect.ChatConnection{}, connErrs: map[string]error{}}
+	in.MinPeople = r.rules.minPeople()
 	if opts.Live != nil {
-		live = &liveCounts{of: opts.Live, needed: map[*livecount.Counter][]string{}}
+		r.live = &liveCounts{of: opts.Live, needed: map[*livecount.Counter][]string{}}
 	}
-	conns := map[string]*connect.ChatConnection{}
-	connErrs := map[string]error{}
-	creds := connect.NewCredentials(c, c, opts.CredentialsNamespace)
 	for i := range spaces.Items {
-		space := &spaces.Items[i]
-		if space.Spec.Chat == nil || space.Spec.Chat.BackendRef == nil || space.Status.Chat == nil {
-			continue
-		}
-		key := space.Namespace + "/" + space.Name
-		name := space.Spec.Chat.BackendRef.Name
-		if conns[name] == nil && connErrs[name] == nil {
-			conns[name], connErrs[name] = connect.ToChat(ctx, c, creds, opts.Chat, name)
-		}
-		if err := connErrs[name]; err != nil {
-			in.Unread[key] = err.Error()
-			continue
-		}
-		ns, err := policy.NamespaceOf(ctx, c, space.Namespace)
-		if err != nil {
-			return in, fmt.Errorf("cannot read namespace %s: %w", space.Namespace, err)
-		}
-		optedOut := !space.InsightsEnabled() || rules.disabledFor(ns)
-		var rooms roomReader = historyRooms{since: since, maxPages: cmp.Or(opts.MaxPages, 20)}
-		if live != nil {
-			rooms = live.rooms(name)
-		}
-		if err := in.addSpace(ctx, conns[name], space, optedOut, rooms); err != nil {
-			in.Unread[key] = err.Error()
-			in.Pending = in.Pending || isPending(err)
-			continue
-		}
-		if !optedOut && opts.Forum != nil {
-			in.addCategories(space)
+		if err := r.space(ctx, &in, &spaces.Items[i]); err != nil {
+			return in, err
 		}
 	}
 	if opts.Forum != nil {
-		in.readForums(ctx, c, creds, opts.Forum, since, forumPages)
+		in.readForums(ctx, c, r.creds, opts.Forum, since, forumPages)
 	}
-	if live != nil {
-		in.Tallies = live.retain()
+	if r.live != nil {
+		in.Tallies = r.live.retain()
 	}
 	return in, nil
+}
+
+// reading is one Read: what it reads with, and the chat connections it made.
+type reading struct {
+	c        client.Reader
+	opts     Options
+	since    time.Time
+	rules    insightsRules
+	creds    connect.Credentials
+	conns    map[string]*connect.ChatConnection
+	connErrs map[string]error
+	live     *liveCounts
+}
+
+// space adds one space with chat to in: its people, rooms and messages, and its
+// forum categories. A space that cannot be read is named in in.Unread; only a
+// failure to read its namespace fails the whole Read.
+func (r *reading) space(ctx context.Context, in *Input, space *collabv1.CollaborationSpace) error {
+	if space.Spec.Chat == nil || space.Spec.Chat.BackendRef == nil || space.Status.Chat == nil {
+		return nil
+	}
+	key := space.Namespace + "/" + space.Name
+	name := space.Spec.Chat.BackendRef.Name
+	if r.conns[name] == nil && r.connErrs[name] == nil {
+		r.conns[name], r.connErrs[name] = connect.ToChat(ctx, r.c, r.creds, r.opts.Chat, name)
+	}
+	if err := r.connErrs[name]; err != nil {
+		in.Unread[key] = err.Error()
+		return nil
+	}
+	ns, err := policy.NamespaceOf(ctx, r.c, space.Namespace)
+	if err != nil {
+		return fmt.Errorf("cannot read namespace %s: %w", space.Namespace, err)
+	}
+	optedOut := !space.InsightsEnabled() || r.rules.disabledFor(ns)
+	var rooms roomReader = historyRooms{since: r.since, maxPages: cmp.Or(r.opts.MaxPages, 20)}
+	if r.live != nil {
+		rooms = r.live.rooms(name)
+	}
+	if err := in.addSpace(ctx, r.conns[name], space, optedOut, rooms); err != nil {
+		in.Unread[key] = err.Error()
+		in.Pending = in.Pending || isPending(err)
+		return nil
+	}
+	if !optedOut && r.opts.Forum != nil {
+		in.addCategories(space)
+	}
+	return nil
 }
 
 // addSpace adds a space's people, rooms and messages.
