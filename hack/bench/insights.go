@@ -163,7 +163,7 @@ func fillPast(ctx context.Context, counter *livecount.Counter, position string, 
 		if ready, _ := counter.Need(rooms); ready {
 			break
 		}
-		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
+		if err := benchkit.Sleep(ctx, 50*time.Millisecond); err != nil {
 			return pastFill{}, err
 		}
 	}
@@ -214,7 +214,7 @@ func streamWhileTalking(ctx context.Context, mc *matrix.Client, counter *livecou
 			}
 		}
 		if len(b.Changed) == 0 && time.Since(polled) < time.Second {
-			_ = sleepCtx(runCtx, time.Second-time.Since(polled))
+			_ = benchkit.Sleep(runCtx, time.Second-time.Since(polled))
 		}
 	}
 	wg.Wait()
@@ -259,17 +259,6 @@ func talkAt(ctx context.Context, speakers []speaker, rate float64, sent *atomic.
 				mu.Unlock()
 			}
 		}()
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

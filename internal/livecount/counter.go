@@ -335,8 +335,10 @@ func (c *Counter) fill(ctx context.Context, queue <-chan fillJob) {
 	for {
 		var job fillJob
 		if len(retry) > 0 {
-			if sleep(ctx, backoff) != nil {
+			select {
+			case <-ctx.Done():
 				return
+			case <-time.After(backoff):
 			}
 			job, retry = retry[0], retry[1:]
 		} else {
@@ -394,17 +396,6 @@ func (c *Counter) fillRoom(ctx context.Context, job fillJob) bool {
 	}
 	c.mu.Unlock()
 	return true
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 func oldestFirst(msgs []insights.Message) []insights.Message {

@@ -204,13 +204,10 @@ func TestCounterCountsEachMessageOnce(t *testing.T) {
 // memory; one to a message whose past is still being read asks the server once.
 // A room no longer retained counts for nothing; Begin starts afresh.
 func TestCounterAnswers(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := context.Background()
 	s := &server{requests: map[string]int{}, hold: make(chan struct{})}
 	s.say("!r", "old", "ann", "")
-	c := &Counter{Backend: "b", Reader: s, MaxPages: 10, Now: func() time.Time { return now }}
-	since := s.position()
-	c.Begin(ctx, since)
+	c, since := begin(t, s)
 	c.Need([]string{"!r"}) // its past is being read: held
 	s.say("!r", "q", "bob", "")
 	s.say("!r", "a1", "cat", "q")
@@ -243,12 +240,9 @@ func TestCounterAnswers(t *testing.T) {
 // batches passed it by has its past read back from the last batch, so its
 // messages in those batches count once.
 func TestARoomAskedForLaterCountsFromItsWholePast(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := context.Background()
 	s := &server{requests: map[string]int{}}
-	c := &Counter{Backend: "b", Reader: s, MaxPages: 10, Now: func() time.Time { return now }}
-	since := s.position()
-	c.Begin(ctx, since)
+	c, since := begin(t, s)
 	c.Need([]string{"!a"})
 	for i := range 3 {
 		s.say("!a", "a"+strconv.Itoa(i), "ann", "")
@@ -272,12 +266,9 @@ func TestARoomAskedForLaterCountsFromItsWholePast(t *testing.T) {
 // to any event id; one naming a message of another room, even one counted
 // lately, makes no answer (as TestCompute has it for history).
 func TestAnAnswerIntoAnotherRoomAnswersNobody(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := context.Background()
 	s := &server{requests: map[string]int{}}
-	c := &Counter{Backend: "b", Reader: s, MaxPages: 10, Now: func() time.Time { return now }}
-	since := s.position()
-	c.Begin(ctx, since)
+	c, since := begin(t, s)
 	waitReady(t, c, "!a", "!b")
 	s.say("!b", "elsewhere", "bob", "")
 	s.say("!a", "forged", "cat", "elsewhere")
@@ -315,13 +306,10 @@ func TestAFailedReadOfThePastIsTriedAgain(t *testing.T) {
 // is counted from its second asking: the first read, from an older position,
 // is not made.
 func TestARoomDroppedAndAskedForAgainCountsOnce(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := context.Background()
 	s := &server{requests: map[string]int{}, hold: make(chan struct{})}
 	s.say("!r", "before", "ann", "")
-	c := &Counter{Backend: "b", Reader: s, MaxPages: 10, Now: func() time.Time { return now }}
-	since := s.position()
-	c.Begin(ctx, since)
+	c, since := begin(t, s)
 	c.Need([]string{"!busy"}) // the filler waits on the held server with this one
 	c.Need([]string{"!r"})    // and !r waits its turn
 	c.Retain([]string{"!busy"})
@@ -333,4 +321,15 @@ func TestARoomDroppedAndAskedForAgainCountsOnce(t *testing.T) {
 	if msgs, _ := sent(c.Tally(), "!r"); msgs != 2 {
 		t.Errorf("%d messages counted, want 2", msgs)
 	}
+}
+
+// begin starts a counter on the server at its position now, stopped with the
+// test, and returns it with that position.
+func begin(t *testing.T, s *server) (*Counter, string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	c := &Counter{Backend: "b", Reader: s, MaxPages: 10, Now: func() time.Time { return now }}
+	since := s.position()
+	c.Begin(ctx, since)
+	return c, since
 }
