@@ -1,23 +1,30 @@
 package client
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/chat/matrix"
+	"github.com/opencommons/collab-operator/internal/engines"
+	"github.com/opencommons/collab-operator/internal/forum/nodebb/fake"
 	"github.com/opencommons/collab-operator/internal/insights"
 	"github.com/opencommons/collab-operator/internal/insightsread"
 	"github.com/opencommons/collab-operator/internal/testing/matrixuser"
@@ -97,6 +104,67 @@ func playWeek() []weekLine {
 		}
 	}
 	return lines
+}
+
+// forumLine is one post in a department's forum category: a topic's first
+// post (opens), or an answer in the topic the line of index topic opened.
+type forumLine struct {
+	dept   int
+	person string
+	topic  int // -1: opens a topic
+}
+
+// playForum is the forum's side of the week: in each department's category,
+// two or three topics by its own people, each answered one to four times.
+// Seeded and bounded, like playWeek. (The forum dates a post itself, so all
+// of them fall on the last day.)
+func playForum() []forumLine {
+	rnd := rand.New(rand.NewPCG(5, 11))
+	var lines []forumLine
+	for d, dept := range weekOrg {
+		people := append(slices.Clone(dept.owners), dept.others...)
+		for range 2 + rnd.IntN(2) {
+			opened := len(lines)
+			lines = append(lines, forumLine{dept: d, person: people[rnd.IntN(len(people))], topic: -1})
+			for range 1 + rnd.IntN(4) {
+				lines = append(lines, forumLine{dept: d, person: people[rnd.IntN(len(people))], topic: opened})
+			}
+		}
+	}
+	return lines
+}
+
+// forumTruth adds to r the forum figures the lines make: topics resting on
+// the people who opened them, posts on the people who posted.
+func forumTruth(r insights.Report, lines []forumLine, minPeople int) insights.Report {
+	fig := func(v, people int) insights.Figure {
+		if people > 0 && people < minPeople {
+			return insights.Figure{People: people, Suppressed: true}
+		}
+		return insights.Figure{Value: float64(v), People: people}
+	}
+	for d, dept := range weekOrg {
+		f, counted := r.Spaces[dept.key()]
+		if !counted {
+			continue
+		}
+		topics, posts := 0, 0
+		openers, posters := map[string]bool{}, map[string]bool{}
+		for _, l := range lines {
+			if l.dept != d {
+				continue
+			}
+			posts++
+			posters[l.person] = true
+			if l.topic < 0 {
+				topics++
+				openers[l.person] = true
+			}
+		}
+		f.Forum = &insights.ForumFigures{Topics: fig(topics, len(openers)), Posts: fig(posts, len(posters))}
+		r.Spaces[dept.key()] = f
+	}
+	return r
 }
 
 // weekTruth is what the figures must be over the last days days, counted
@@ -223,6 +291,7 @@ func weekTruth(lines []weekLine, days, minPeople int) insights.Report {
 // other tests' talk too: TestInsightsCountWhatPeopleSaid checks it.)
 func TestAKnownWeekAcrossFourDepartments(t *testing.T) {
 	ctx := context.Background()
+	forumServer, forumBackend := weekForum(t)
 	who := map[string]*matrixuser.User{}
 	for _, d := range weekOrg {
 		for _, talkers := range d.talk {
@@ -235,13 +304,16 @@ func TestAKnownWeekAcrossFourDepartments(t *testing.T) {
 					t.Fatal(err)
 				}
 				who[p] = matrixuser.New(homeserver.URL, id, token)
+				forumServer.AddUser(p) // a forum account, which the operator puts in its groups
 			}
 		}
 	}
 	rooms := map[string]string{} // "ns/room" -> room id
+	categories := map[string]int64{}
 	for _, d := range weekOrg {
-		space := weekSpace(d)
+		space := weekSpace(d, forumBackend)
 		space = ready(t, space)
+		categories[d.ns] = space.Status.Forum.Categories[0].ID
 		for _, r := range space.Status.Chat.Rooms {
 			rooms[d.ns+"/"+r.Name] = r.RoomID
 		}
@@ -296,21 +368,32 @@ func TestAKnownWeekAcrossFourDepartments(t *testing.T) {
 	}
 
 	play(9, 2)
-	weekInStatus(t, upTo(2))
+	weekInStatus(t, upTo(2), nil)
 	if err := manager.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	play(1, 1) // while the manager is down
 	startManager(t)
 	play(0, 0)
-	weekInStatus(t, lines)
+	forum := playForum()
+	topics := make([]int64, len(forum))
+	for i, l := range forum {
+		if l.topic < 0 {
+			topics[i] = forumServer.post(t, l.person, "/api/v3/topics",
+				map[string]any{"cid": categories[weekOrg[l.dept].ns], "title": fmt.Sprintf("topic %d", i), "content": "what shall we do?"})
+		} else {
+			forumServer.post(t, l.person, fmt.Sprintf("/api/v3/topics/%d", topics[l.topic]), map[string]any{"content": "this, I think"})
+		}
+	}
+	weekInStatus(t, lines, forum)
 
-	week, month := weekTruth(lines, 7, insights.DefaultMinPeople), weekTruth(lines, 30, insights.DefaultMinPeople)
+	week := forumTruth(weekTruth(lines, 7, insights.DefaultMinPeople), forum, insights.DefaultMinPeople)
+	month := forumTruth(weekTruth(lines, 30, insights.DefaultMinPeople), forum, insights.DefaultMinPeople)
 	for name, want := range map[string]insights.Report{"7d": week, "30d": month} {
 		weekInMetrics(t, name, want)
 	}
 	in, err := insightsread.Read(ctx, k8s, insights.LastDays(time.Now(), 30).From,
-		insightsread.Options{Chat: &matrix.Connector{}, CredentialsNamespace: operatorNamespace})
+		insightsread.Options{Chat: &matrix.Connector{}, Forum: engines.Forum(), CredentialsNamespace: operatorNamespace})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,6 +402,7 @@ func TestAKnownWeekAcrossFourDepartments(t *testing.T) {
 		want insights.Report
 	}{"7 days": {7, week}, "30 days": {30, month}} {
 		got := insights.Compute(in.Org, in.Messages, insights.LastDays(time.Now(), tc.days), insights.DefaultMinPeople)
+		insights.CountPosts(&got, in.Org, in.Posts, insights.LastDays(time.Now(), tc.days), insights.DefaultMinPeople)
 		for key, w := range tc.want.Spaces {
 			if diff := cmp.Diff(w, got.Spaces[key]); diff != "" {
 				t.Errorf("the report's %s over %s (-truth +report):\n%s", key, name, diff)
@@ -346,8 +430,9 @@ func TestAKnownWeekAcrossFourDepartments(t *testing.T) {
 	}
 }
 
-// weekSpace is the department's CollaborationSpace.
-func weekSpace(d weekDept) *collabv1.CollaborationSpace {
+// weekSpace is the department's CollaborationSpace, with a category in the
+// shared forum.
+func weekSpace(d weekDept, forum string) *collabv1.CollaborationSpace {
 	visibility := collabv1.VisibilityDepartment
 	if d.open {
 		visibility = collabv1.VisibilityOpen
@@ -371,7 +456,64 @@ func weekSpace(d weekDept) *collabv1.CollaborationSpace {
 	if d.optedOut {
 		s.Spec.Insights = &collabv1.SpaceInsights{Enabled: ptr.To(false)}
 	}
+	s.Spec.Forum = &collabv1.ForumSpec{BackendRef: &collabv1.LocalObjectReference{Name: forum},
+		Categories: []collabv1.Category{{Name: "questions"}}}
 	return s
+}
+
+// weekForumToken is the master token of the week's forum.
+const weekForumToken = "week-forum-token"
+
+// weekNodeBB is the week's shared forum: the in-repo NodeBB stand-in (the
+// forum contract suite holds it to a real NodeBB's API).
+type weekNodeBB struct{ *fake.Server }
+
+// weekForum starts the forum and makes its ForumBackend.
+func weekForum(t *testing.T) (weekNodeBB, string) {
+	t.Helper()
+	srv := fake.NewServer(weekForumToken)
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	ctx := context.Background()
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "week-forum-credentials", Namespace: operatorNamespace},
+		Data: map[string][]byte{"token": []byte(weekForumToken), "uid": []byte("1")}}
+	backend := &collabv1.ForumBackend{ObjectMeta: metav1.ObjectMeta{Name: "week-forum"},
+		Spec: collabv1.ForumBackendSpec{NodeBB: &collabv1.NodeBBBackend{URL: srv.URL(),
+			CredentialsSecretRef: collabv1.SecretReference{Namespace: operatorNamespace, Name: secret.Name}}}}
+	for _, o := range []client.Object{secret, backend} {
+		if err := k8s.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = k8s.Delete(context.Background(), o) })
+	}
+	return weekNodeBB{srv}, backend.Name
+}
+
+// post calls the forum's API as a person (the master token acting for their
+// account) and returns the tid it answers, if any.
+func (f weekNodeBB) post(t *testing.T, person, path string, body map[string]any) int64 {
+	t.Helper()
+	uid := f.AddUser(person) // their existing account
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, fmt.Sprintf("%s%s?_uid=%d", f.URL(), path, uid), bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+weekForumToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var env struct {
+		Response struct {
+			TID int64 `json:"tid"`
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s posts to %s: HTTP %d, %v", person, path, resp.StatusCode, err)
+	}
+	return env.Response.TID
 }
 
 // joinWhenInvited joins a room, waiting for the operator's invitation where
@@ -389,12 +531,15 @@ func joinWhenInvited(ctx context.Context, u *matrixuser.User, roomID string) err
 }
 
 // weekInStatus waits until each department's status.insights shows the
-// figures the lines make over the last 7 and 30 days, and legal's none.
-func weekInStatus(t *testing.T, lines []weekLine) {
+// figures the lines and forum posts make over the last 7 and 30 days, and
+// legal's none.
+func weekInStatus(t *testing.T, lines []weekLine, forum []forumLine) {
 	t.Helper()
 	want := map[string][2]collabv1.InsightsWindow{}
-	for key, f := range weekTruth(lines, 7, insights.DefaultMinPeople).Spaces {
-		want[key] = [2]collabv1.InsightsWindow{asStatus(f), asStatus(weekTruth(lines, 30, insights.DefaultMinPeople).Spaces[key])}
+	week := forumTruth(weekTruth(lines, 7, insights.DefaultMinPeople), forum, insights.DefaultMinPeople)
+	month := forumTruth(weekTruth(lines, 30, insights.DefaultMinPeople), forum, insights.DefaultMinPeople)
+	for key, f := range week.Spaces {
+		want[key] = [2]collabv1.InsightsWindow{asStatus(f), asStatus(month.Spaces[key])}
 	}
 	wait.Eventually(t, 2*time.Minute, "the known week's figures in the departments' status", func() (bool, string) {
 		for _, d := range weekOrg {
@@ -438,6 +583,11 @@ func asStatus(f insights.SpaceFigures) collabv1.InsightsWindow {
 	set("messages", f.Messages, 1, &w.Messages)
 	set("reach", f.Reach, 1, &w.Reach)
 	set("reachShare", f.ReachShare, 100, &w.ReachSharePercent)
+	if f.Forum != nil {
+		set("forumPosts", f.Forum.Posts, 1, &w.ForumPosts)
+		set("forumTopics", f.Forum.Topics, 1, &w.ForumTopics)
+	}
+	slices.Sort(w.Suppressed)
 	return w
 }
 
@@ -449,8 +599,12 @@ func weekInMetrics(t *testing.T, window string, want insights.Report) {
 	got := gauges(t, "collab_space_insight", window)
 	for key, f := range want.Spaces {
 		ns, name, _ := strings.Cut(key, "/")
-		for fig, v := range map[string]insights.Figure{"messages": f.Messages, "activePeople": f.ActivePeople,
-			"breadth": f.Breadth, "reach": f.Reach, "reachShare": f.ReachShare, "crossAnswers": f.CrossAnswers, "leaders": f.Leaders} {
+		figures := map[string]insights.Figure{"messages": f.Messages, "activePeople": f.ActivePeople,
+			"breadth": f.Breadth, "reach": f.Reach, "reachShare": f.ReachShare, "crossAnswers": f.CrossAnswers, "leaders": f.Leaders}
+		if f.Forum != nil {
+			figures["forumTopics"], figures["forumPosts"] = f.Forum.Topics, f.Forum.Posts
+		}
+		for fig, v := range figures {
 			s := series(map[string]string{"namespace": ns, "space": name, "figure": fig})
 			value, ok := got[s]
 			switch {
