@@ -179,7 +179,7 @@ func setupBackends(ctx context.Context, mgr ctrl.Manager, o Options, opts func(i
 		if o.InsightsInterval > 0 {
 			streams.CountMessages, streams.CountPages = true, o.InsightsMaxPages
 			if err := mgr.Add(&openness.Refresher{Client: allSpaces, Chat: o.Chat, CredentialsNamespace: o.CredentialsNamespace,
-				Interval: o.InsightsInterval, Counters: streams, Forum: o.Forum}); err != nil {
+				Interval: o.InsightsInterval, Counters: streams, Forum: o.Forum, ForumEndpointOverride: o.ForumEndpointOverride}); err != nil {
 				return err
 			}
 		}

@@ -60,8 +60,8 @@ type InsightsWindow struct {
 	// LeadersPercent is the share of the space's Owners who took part.
 	// +optional
 	LeadersPercent *int32 `json:"leadersPercent,omitempty"`
-	// ForumTopics opened and ForumPosts made in the space's categories of a
-	// shared forum (a ForumBackend); absent without one.
+	// ForumTopics opened and ForumPosts made in the space's forum categories
+	// (a shared forum's or its deployed forum's); absent without a forum.
 	// +optional
 	ForumTopics *int32 `json:"forumTopics,omitempty"`
 	// +optional

@@ -34,9 +34,14 @@ space may itself (spec.insights.enabled: false).
 -o html writes one self-contained page with the charts, to share:
   %[1]s report -o html > openness.html
 
+It counts the topics and posts of each space's forum categories too, from the
+forum's recent posts: a shared forum's (ForumBackend) and a deployed forum's,
+whose API is reached at its Service in the cluster unless
+--forum-endpoint-override says where.
+
 Needs to read the CollaborationSpaces, CollaborationPolicies, Namespaces, the
-ChatBackends and the backends' credentials Secrets in the credentials
-namespace.
+ChatBackends and ForumBackends, the backends' credentials Secrets in the
+credentials namespace, and the deployed forums' admin Secrets.
 
 Exit status: 0 reported, 1 the spaces or a backend could not be read, 2 bad
 arguments.
@@ -47,6 +52,7 @@ Flags:
 type reportFlags struct {
 	cluster                      clusterFlags
 	output, credentialsNamespace string
+	forumEndpoint                string
 	minPeople, maxPages          int
 	timeout                      time.Duration
 }
@@ -56,6 +62,7 @@ func (f *reportFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.output, "o", "text", "shorthand for --output")
 	f.cluster.register(fs)
 	fs.StringVar(&f.credentialsNamespace, "credentials-namespace", "collab-operator-system", "the operator's --credentials-namespace")
+	fs.StringVar(&f.forumEndpoint, "forum-endpoint-override", "", "reach every deployed forum's API at this URL (the manager's --forum-endpoint-override)")
 	fs.IntVar(&f.minPeople, "min-people", insights.DefaultMinPeople, "hide figures resting on fewer people (5 or more)")
 	fs.IntVar(&f.maxPages, "max-pages", 20, "read at most this many pages of 100 messages of each room's history")
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "give up after this long")
@@ -96,7 +103,7 @@ func runReport(ctx context.Context, e env, args []string) int {
 	}
 	now := time.Now()
 	in, err := insightsread.Read(ctx, c, insights.LastDays(now, reportWindows[len(reportWindows)-1].days).From,
-		insightsread.Options{Chat: engines.Chat(), Forum: engines.Forum(),
+		insightsread.Options{Chat: engines.Chat(), Forum: engines.Forum(), ForumEndpointOverride: flags.forumEndpoint,
 			CredentialsNamespace: flags.credentialsNamespace, MaxPages: flags.maxPages})
 	if err != nil {
 		say(e.stderr, "%s report: %v\n", e.prog, err)

@@ -60,8 +60,10 @@ type Refresher struct {
 	Interval time.Duration
 	// Counters are the live counts of the ChatBackends' messages.
 	Counters Counters
-	// Forum reads the shared forums' recent posts each refresh; none when nil.
-	Forum forum.Engines
+	// Forum reads the forums' recent posts each refresh; none when nil.
+	// ForumEndpointOverride is --forum-endpoint-override.
+	Forum                 forum.Engines
+	ForumEndpointOverride string
 }
 
 // Counters are the live counts of the ChatBackends' messages: their streams
@@ -105,7 +107,8 @@ func (r *Refresher) Start(ctx context.Context) error {
 // with a refresh soon.
 func (r *Refresher) Refresh(ctx context.Context, now time.Time) (pending bool, err error) {
 	in, err := insightsread.Read(ctx, r.Client, month.of(now).From,
-		insightsread.Options{Chat: r.Chat, CredentialsNamespace: r.CredentialsNamespace, Live: r.Counters.Counter, Forum: r.Forum})
+		insightsread.Options{Chat: r.Chat, CredentialsNamespace: r.CredentialsNamespace, Live: r.Counters.Counter, Forum: r.Forum,
+			ForumEndpointOverride: r.ForumEndpointOverride})
 	if err != nil {
 		return false, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
@@ -40,4 +41,30 @@ func ToForumBackend(ctx context.Context, c client.Reader, creds Credentials, eng
 		return nil, fmt.Errorf("cannot connect to ForumBackend %s: %w", name, err)
 	}
 	return &ForumConnection{Backend: backend, Client: fc, Planner: connector.Planner()}, nil
+}
+
+// ToDeployedForum connects to a space's deployed forum with the API token the
+// operator keeps in the forum's admin Secret in the space's namespace (the
+// forum phase mints it). Its API is reached at endpointOverride when set
+// (--forum-endpoint-override), else at the forum's Service in the cluster.
+func ToDeployedForum(ctx context.Context, c client.Reader, engines forum.Engines, space *collabv1.CollaborationSpace,
+	endpointOverride string) (forum.Client, error) {
+	connector, err := engines.ForDeploy(space)
+	if err != nil {
+		return nil, err
+	}
+	deployer := connector.Deployer()
+	key := client.ObjectKey{Namespace: space.Namespace, Name: deployer.AdminSecretName(space.Name)}
+	secret := &corev1.Secret{}
+	if err := c.Get(ctx, key, secret); err != nil {
+		return nil, fmt.Errorf("cannot read the forum's admin Secret: %w", err)
+	}
+	if len(secret.Data[forum.SecretToken]) == 0 {
+		return nil, fmt.Errorf("the forum's admin Secret %s holds no API token yet", key.Name)
+	}
+	endpoint := endpointOverride
+	if endpoint == "" {
+		endpoint = deployer.ServiceURL(space.Name, space.Namespace)
+	}
+	return connector.Connect(ctx, key.String(), endpoint, secret)
 }

@@ -57,17 +57,24 @@ func (f forumAPI) reply(t *testing.T, uid, tid int64) {
 	f.post(t, uid, fmt.Sprintf("/api/v3/topics/%d", tid), map[string]any{"content": "this, I think"})
 }
 
-// TestTheForumsPostsCount: the topics and posts in each space's categories of
-// a shared forum (its department category and those under it, as its status
-// names them), read from a NodeBB, resting on the people who made them; a
-// category of no space, and an opted-out space's, count nowhere.
-func TestTheForumsPostsCount(t *testing.T) {
-	const token = "forum-master-token"
+// startNodeBB runs a NodeBB stand-in on loopback with a master token.
+func startNodeBB(t *testing.T, token string) *fake.Server {
 	srv := fake.NewServer(token)
 	if err := srv.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
+	return srv
+}
+
+// TestTheForumsPostsCount: the topics and posts in each space's categories of
+// a shared forum (its department category and those under it, as its status
+// names them) and of a space's deployed forum, read from NodeBB, resting on
+// the people who made them; a category of no space, and an opted-out space's,
+// count nowhere.
+func TestTheForumsPostsCount(t *testing.T) {
+	const token = "forum-master-token"
+	srv := startNodeBB(t, token)
 	api := forumAPI{url: srv.URL(), token: token}
 	research, rfcs := api.category(t, "Research", 0), int64(0)
 	rfcs = api.category(t, "RFCs", research)
@@ -84,6 +91,20 @@ func TestTheForumsPostsCount(t *testing.T) {
 	api.topic(t, people[0], sales)
 	api.topic(t, people[2], legal)
 	api.topic(t, people[3], elsewhere)
+
+	// design runs its own forum, reached at the endpoint override, with the
+	// token the operator keeps in the forum's admin Secret.
+	deployed := startNodeBB(t, "deployed-token")
+	ownAPI := forumAPI{url: deployed.URL(), token: "deployed-token"}
+	ideas := ownAPI.category(t, "Ideas", 0)
+	var designers []int64
+	for i := range 5 {
+		designers = append(designers, deployed.AddUser(fmt.Sprintf("designer%d", i)))
+	}
+	idea := ownAPI.topic(t, designers[0], ideas)
+	for _, uid := range designers {
+		ownAPI.reply(t, uid, idea)
+	}
 
 	space := func(name string, forum *collabv1.ForumStatus) *collabv1.CollaborationSpace {
 		s := &collabv1.CollaborationSpace{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: name},
@@ -111,10 +132,15 @@ func TestTheForumsPostsCount(t *testing.T) {
 			Categories: []collabv1.CategoryStatus{{Name: "RFCs", ID: rfcs}}}),
 		space("sales", &collabv1.ForumStatus{Backend: "company-forum", ParentCategoryID: sales}),
 		space("legal", &collabv1.ForumStatus{Backend: "company-forum", ParentCategoryID: legal}),
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "design"}},
+		space("design", &collabv1.ForumStatus{Engine: collabv1.ForumEngineNodeBB,
+			Categories: []collabv1.CategoryStatus{{Name: "Ideas", ID: ideas}}}),
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "design", Name: adminSecretName(t, "design")},
+			Data: map[string][]byte{"token": []byte("deployed-token"), "uid": []byte("1")}},
 	).WithStatusSubresource(&collabv1.CollaborationSpace{}).Build()
 
 	in, err := Read(context.Background(), c, time.Now().Add(-time.Hour), Options{Chat: &chattest.Connector{C: &histories{}},
-		CredentialsNamespace: "collab-system", Forum: engines.Forum()})
+		CredentialsNamespace: "collab-system", Forum: engines.Forum(), ForumEndpointOverride: deployed.URL()})
 	if err != nil || len(in.Unread) != 0 {
 		t.Fatalf("Read = unread %v, %v", in.Unread, err)
 	}
@@ -129,11 +155,24 @@ func TestTheForumsPostsCount(t *testing.T) {
 		// 2 topics by 2 people: hidden; 7 posts by the 6 people.
 		"research/research": {Topics: insights.Figure{People: 2, Suppressed: true}, Posts: insights.Figure{Value: 7, People: 6}},
 		"sales/sales":       {Topics: insights.Figure{People: 1, Suppressed: true}, Posts: insights.Figure{People: 1, Suppressed: true}},
+		// its own forum: one topic, six posts by its five designers
+		"design/design": {Topics: insights.Figure{People: 1, Suppressed: true}, Posts: insights.Figure{Value: 6, People: 5}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("the forum's figures (-want +got):\n%s", diff)
 	}
-	if len(in.Posts) != 10 {
-		t.Errorf("%d posts read, want the forum's 10", len(in.Posts))
+	if len(in.Posts) != 16 {
+		t.Errorf("%d posts read, want the shared forum's 10 and design's 6", len(in.Posts))
 	}
+}
+
+// adminSecretName is the name of a space's deployed NodeBB's admin Secret.
+func adminSecretName(t *testing.T, space string) string {
+	s := &collabv1.CollaborationSpace{ObjectMeta: metav1.ObjectMeta{Name: space}}
+	s.Status.Forum = &collabv1.ForumStatus{Engine: collabv1.ForumEngineNodeBB}
+	c, err := engines.Forum().ForDeploy(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Deployer().AdminSecretName(space)
 }

@@ -33,9 +33,12 @@ type Options struct {
 	// MaxPages bounds the history requests per room (100 messages each); 20
 	// when 0.
 	MaxPages int
-	// Forum connects to the shared forums (ForumBackends) whose posts are
-	// counted; their posts are not read when nil.
+	// Forum connects to the forums whose posts are counted, shared
+	// (ForumBackends) and deployed; no post is read when nil.
 	Forum forum.Engines
+	// ForumEndpointOverride is --forum-endpoint-override: where every
+	// deployed forum's API is reached, instead of its Service.
+	ForumEndpointOverride string
 	// Live, when set, is where the messages are counted as they come: the
 	// live count of a ChatBackend's messages, nil while its stream does not
 	// count. The rooms' history is then not read; a space whose rooms' past is
@@ -117,7 +120,8 @@ func Read(ctx context.Context, c client.Reader, since time.Time, opts Options) (
 	}
 	r := &reading{c: c, opts: opts, since: since, rules: insightsRules(policies.Items),
 		creds: connect.NewCredentials(c, c, opts.CredentialsNamespace),
-		conns: map[string]*connect.ChatConnection{}, connErrs: map[string]error{}}
+		conns: map[string]*connect.ChatConnection{}, connErrs: map[string]error{},
+		deployed: map[string]*collabv1.CollaborationSpace{}}
 	in.MinPeople = r.rules.minPeople()
 	if opts.Live != nil {
 		r.live = &liveCounts{of: opts.Live, needed: map[*livecount.Counter][]string{}}
@@ -128,7 +132,7 @@ func Read(ctx context.Context, c client.Reader, since time.Time, opts Options) (
 		}
 	}
 	if opts.Forum != nil {
-		in.readForums(ctx, c, r.creds, opts.Forum, since, forumPages)
+		in.readForums(ctx, since, r.forumReader)
 	}
 	if r.live != nil {
 		in.Tallies = r.live.retain()
@@ -136,8 +140,11 @@ func Read(ctx context.Context, c client.Reader, since time.Time, opts Options) (
 	return in, nil
 }
 
-// reading is one Read: what it reads with, and the chat connections it made.
+// reading is one Read: what it reads with, the chat connections it made, and
+// the deployed forums of the spaces counted, by their forum's name in
+// insights.CategoryRef.
 type reading struct {
+	deployed map[string]*collabv1.CollaborationSpace
 	c        client.Reader
 	opts     Options
 	since    time.Time
@@ -178,10 +185,44 @@ func (r *reading) space(ctx context.Context, in *Input, space *collabv1.Collabor
 		in.Pending = in.Pending || isPending(err)
 		return nil
 	}
-	if !optedOut && r.opts.Forum != nil {
-		in.addCategories(space)
+	if !optedOut {
+		r.forumOf(in, space)
 	}
 	return nil
+}
+
+// forumOf counts the space's forum categories, and keeps a deployed forum to
+// read its posts from.
+func (r *reading) forumOf(in *Input, space *collabv1.CollaborationSpace) {
+	if r.opts.Forum == nil {
+		return
+	}
+	if name := in.addCategories(space); name != "" && space.Status.Forum.Backend == "" {
+		r.deployed[name] = space
+	}
+}
+
+// forumReader connects to a forum by its name in insights.CategoryRef: a
+// space's deployed forum, or a ForumBackend.
+func (r *reading) forumReader(ctx context.Context, name string) (forum.PostReader, error) {
+	var fc forum.Client
+	if space, deployed := r.deployed[name]; deployed {
+		var err error
+		if fc, err = connect.ToDeployedForum(ctx, r.c, r.opts.Forum, space, r.opts.ForumEndpointOverride); err != nil {
+			return nil, err
+		}
+	} else {
+		conn, err := connect.ToForumBackend(ctx, r.c, r.creds, r.opts.Forum, name)
+		if err != nil {
+			return nil, err
+		}
+		fc = conn.Client
+	}
+	reader, ok := fc.(forum.PostReader)
+	if !ok {
+		return nil, fmt.Errorf("the client of forum %s cannot read posts", name)
+	}
+	return reader, nil
 }
 
 // addSpace adds a space's people, rooms and messages.
@@ -223,31 +264,38 @@ func (in *Input) addSpace(ctx context.Context, conn *connect.ChatConnection, spa
 // posts in the last 30 days.
 const forumPages = 50
 
-// addCategories counts the space's categories of a shared forum: its
-// department category and the categories under it, as its status names them.
-// A deployed forum's are not counted.
-func (in *Input) addCategories(space *collabv1.CollaborationSpace) {
+// addCategories counts the space's forum categories, as its status names
+// them: in a shared forum its department category and those under it, in its
+// deployed forum its categories. It returns the forum's name in
+// insights.CategoryRef: the ForumBackend's, or "deployed/<namespace>/<name>";
+// "" when the space has no forum.
+func (in *Input) addCategories(space *collabv1.CollaborationSpace) string {
 	f := space.Status.Forum
-	if f == nil || f.Backend == "" {
-		return
+	if f == nil || (f.Backend == "" && f.Engine == "") {
+		return ""
 	}
 	key := space.Namespace + "/" + space.Name
+	name := f.Backend
+	if name == "" {
+		name = "deployed/" + key
+	}
 	if f.ParentCategoryID > 0 {
-		in.Org.Categories[insights.CategoryRef{Forum: f.Backend, ID: f.ParentCategoryID}] = key
+		in.Org.Categories[insights.CategoryRef{Forum: name, ID: f.ParentCategoryID}] = key
 	}
 	for _, cat := range f.Categories {
 		if cat.ID > 0 {
-			in.Org.Categories[insights.CategoryRef{Forum: f.Backend, ID: cat.ID}] = key
+			in.Org.Categories[insights.CategoryRef{Forum: name, ID: cat.ID}] = key
 		}
 	}
+	return name
 }
 
-// readForums reads the recent posts of each shared forum with a counted
-// category, in at most maxPages requests of 20 posts. A forum that cannot be
-// read leaves its spaces unread, their status as it was; one with more posts
-// than the pages hold makes their figures incomplete.
-func (in *Input) readForums(ctx context.Context, c client.Reader, creds connect.Credentials, engines forum.Engines,
-	since time.Time, maxPages int) {
+// readForums reads the recent posts of each forum with a counted category,
+// in at most forumPages requests of 20 posts. A forum that cannot be read
+// leaves its spaces unread (the manager keeps their status as it was) and has
+// no figures; one with more posts than the pages hold makes their figures
+// incomplete.
+func (in *Input) readForums(ctx context.Context, since time.Time, reader func(context.Context, string) (forum.PostReader, error)) {
 	spacesOf := map[string][]string{}
 	for ref, key := range in.Org.Categories {
 		if !slices.Contains(spacesOf[ref.Forum], key) {
@@ -255,7 +303,10 @@ func (in *Input) readForums(ctx context.Context, c client.Reader, creds connect.
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(spacesOf)) {
-		posts, complete, err := readForum(ctx, c, creds, engines, name, since, maxPages)
+		posts, complete, err := readForum(ctx, reader, name, since)
+		if err != nil { // no figures of it rather than zeros
+			maps.DeleteFunc(in.Org.Categories, func(ref insights.CategoryRef, _ string) bool { return ref.Forum == name })
+		}
 		for _, key := range spacesOf[name] {
 			switch {
 			case err != nil:
@@ -268,19 +319,15 @@ func (in *Input) readForums(ctx context.Context, c client.Reader, creds connect.
 	}
 }
 
-func readForum(ctx context.Context, c client.Reader, creds connect.Credentials, engines forum.Engines, name string,
-	since time.Time, maxPages int) ([]insights.Post, bool, error) {
-	conn, err := connect.ToForumBackend(ctx, c, creds, engines, name)
+func readForum(ctx context.Context, reader func(context.Context, string) (forum.PostReader, error), name string,
+	since time.Time) ([]insights.Post, bool, error) {
+	r, err := reader(ctx, name)
 	if err != nil {
 		return nil, false, err
 	}
-	reader, ok := conn.Client.(forum.PostReader)
-	if !ok {
-		return nil, false, fmt.Errorf("ForumBackend %s's client cannot read posts", name)
-	}
-	posts, complete, err := reader.RecentPosts(ctx, since, maxPages)
+	posts, complete, err := r.RecentPosts(ctx, since, forumPages)
 	if err != nil {
-		return nil, false, fmt.Errorf("cannot read the posts of ForumBackend %s: %w", name, err)
+		return nil, false, fmt.Errorf("cannot read the posts of forum %s: %w", name, err)
 	}
 	out := make([]insights.Post, len(posts))
 	for i, p := range posts {
