@@ -206,12 +206,10 @@ func TestInsightsCountWhatPeopleSaid(t *testing.T) {
 	// ana in research's room and fay (sales) answers her in the shared one. The
 	// new manager counts what came before the restart and what came while it
 	// was down: nothing is lost, nothing counted twice.
-	if err := manager.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	say("eve", researchGeneral, "e4", "q1")
-	say("fay", openQuestions, "f4", "q2")
-	startManager(t)
+	whileStopped(t, func() {
+		say("eve", researchGeneral, "e4", "q1")
+		say("fay", openQuestions, "f4", "q2")
+	})
 	insightsInStatus(t, map[string]*collabv1.InsightsWindow{
 		// 14 messages, the same 10 people; 6 of 14 from sales; fay answered ana once more.
 		"research": {Messages: ptr.To[int32](14), ActivePeople: ptr.To[int32](10), BreadthPercent: ptr.To[int32](83),

@@ -58,6 +58,18 @@ var (
 // startManager starts the suite's manager again after a test stopped it, as a
 // pod replaced by a rollout or a crash would be: nothing but the cluster and
 // the chat server carries over.
+// whileStopped stops the suite's manager, runs f, and starts a new manager
+// however f ends, so a failure while it is down fails one test, not the
+// suite's others.
+func whileStopped(t *testing.T, f func()) {
+	t.Helper()
+	if err := manager.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	defer startManager(t)
+	f()
+}
+
 func startManager(t *testing.T) {
 	t.Helper()
 	var err error

@@ -369,11 +369,7 @@ func TestAKnownWeekAcrossFourDepartments(t *testing.T) {
 
 	play(9, 2)
 	weekInStatus(t, upTo(2), nil)
-	if err := manager.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	play(1, 1) // while the manager is down
-	startManager(t)
+	whileStopped(t, func() { play(1, 1) })
 	play(0, 0)
 	forum := playForum()
 	topics := make([]int64, len(forum))

@@ -2,6 +2,7 @@ package matrixuser
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -90,6 +91,21 @@ func (u *User) SayAt(ctx context.Context, roomID, text, answers string, at time.
 	if !at.IsZero() {
 		path += "?ts=" + strconv.FormatInt(at.UnixMilli(), 10)
 	}
-	err := u.do(ctx, http.MethodPut, path, content, &out)
+	// A server error is sent again with the same transaction id, as a
+	// Matrix client does: the server keeps one message however many times it
+	// sees the id (Dendrite on SQLite answers 500 now and then under load).
+	var err error
+	for attempt := range 3 {
+		if err = u.do(ctx, http.MethodPut, path, content, &out); !serverError(err) {
+			break
+		}
+		time.Sleep(time.Duration(attempt+1) * 500 * time.Millisecond)
+	}
 	return out.EventID, err
+}
+
+// serverError reports whether err is the server's 5xx answer.
+func serverError(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Status >= 500
 }
