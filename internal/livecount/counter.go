@@ -12,6 +12,7 @@ package livecount
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -161,12 +162,16 @@ func (c *Counter) Retain(rooms []string) {
 	if !c.begun {
 		return
 	}
+	dropped := false
 	for id := range c.rooms {
 		if !keep[id] {
 			delete(c.rooms, id)
+			dropped = true
 		}
 	}
-	c.tally.Retain(keep)
+	if dropped { // every computation asks; the tally is walked only when a room went
+		c.tally.Retain(keep)
+	}
 }
 
 // Add counts what a stream batch carried of the rooms asked for. A room whose
@@ -298,10 +303,19 @@ func (c *Counter) count(ctx context.Context, r *room, msgs []insights.Message, p
 	metrics.InsightsMessagesCounted.WithLabelValues(c.Backend).Add(float64(len(msgs)))
 }
 
+// maxLookups bounds the senders one batch of a room may ask the server for:
+// anyone in a room can send replies naming made-up events, and each would
+// otherwise cost a request on the stream's own goroutine. An answer past the
+// bound answers nobody.
+const maxLookups = 10
+
 // resolve finds whom each message answers: the sender of a message counted
-// lately, or else asked of the server (outside the lock).
+// lately, or else asked of the server (outside the lock), at most maxLookups
+// times. An event the server does not show is remembered as answering nobody,
+// so naming it again costs nothing.
 func (c *Counter) resolve(ctx context.Context, msgs []insights.Message) []answer {
 	out := make([]answer, len(msgs))
+	lookups := 0
 	for i, m := range msgs {
 		out[i].msg = m
 		if m.Answers == "" {
@@ -311,14 +325,18 @@ func (c *Counter) resolve(ctx context.Context, msgs []insights.Message) []answer
 		answered, ok := c.senders.get(m.Room, m.Answers)
 		c.mu.Unlock()
 		if !ok {
+			if lookups == maxLookups {
+				continue
+			}
+			lookups++
 			var err error
 			answered, err = c.Reader.Sender(ctx, m.Room, m.Answers)
 			metrics.InsightsChatRequests.WithLabelValues(c.Backend, "sender").Inc()
-			if err != nil {
-				continue // an answer to a message the server does not show answers nobody
+			if err != nil && !errors.Is(err, chat.ErrNotFound) && !errors.Is(err, chat.ErrForbidden) {
+				continue // the server failed: asked again if named again
 			}
 			c.mu.Lock()
-			c.senders.put(m.Room, m.Answers, answered)
+			c.senders.put(m.Room, m.Answers, answered) // "" when it does not show it
 			c.mu.Unlock()
 		}
 		out[i].answered = answered

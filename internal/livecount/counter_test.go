@@ -333,3 +333,28 @@ func begin(t *testing.T, s *server) (*Counter, string) {
 	c.Begin(ctx, since)
 	return c, since
 }
+
+// TestMadeUpAnswersCostFewRequests: a person who sends replies naming events
+// that do not exist costs at most maxLookups sender requests a batch, and
+// naming them again costs none; none of them answers anyone.
+func TestMadeUpAnswersCostFewRequests(t *testing.T) {
+	ctx := context.Background()
+	s := &server{requests: map[string]int{}}
+	c, since := begin(t, s)
+	waitReady(t, c, "!r")
+	for i := range 30 {
+		s.say("!r", "m"+strconv.Itoa(i), "eve", "$made-up-"+strconv.Itoa(i%12))
+	}
+	b := s.batch(since, 50)
+	c.Add(ctx, b)
+	for i := range 12 { // the same made-up events again
+		s.say("!r", "again"+strconv.Itoa(i), "eve", "$made-up-"+strconv.Itoa(i))
+	}
+	c.Add(ctx, s.batch(b.Next, 50))
+	if got := s.requests["sender"]; got > 2*maxLookups {
+		t.Errorf("%d sender requests for made-up answers, want at most %d", got, 2*maxLookups)
+	}
+	if msgs, answers := sent(c.Tally(), "!r"); msgs != 42 || answers != 0 {
+		t.Errorf("%d messages, %d answers; want 42 messages answering nobody", msgs, answers)
+	}
+}
