@@ -20,6 +20,5 @@ func ForgetSpace(namespace, name string) {
 	ManagedRooms.Delete(space)
 	ManagedCategories.Delete(space)
 	RemovalsHeld.Delete(space)
-	SpacePeople.DeletePartialMatch(space)
-	MemberChanges.DeletePartialMatch(space)
+	SpacePeople.Delete(space)
 }

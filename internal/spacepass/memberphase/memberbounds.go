@@ -50,10 +50,10 @@ func (r *Phase) reportCountChange(space *collabv1.CollaborationSpace, prev, cur 
 	delta := int(now.Owners+now.Moderators+now.Members) - int(was.Owners+was.Moderators+was.Members)
 	switch {
 	case delta > 0:
-		metrics.MemberChanges.WithLabelValues(space.Namespace, space.Name, "joined").Add(float64(delta))
+		metrics.MemberChanges.WithLabelValues(directoryOf(prev, cur), "joined").Add(float64(delta))
 		r.RecordChange(space, collabv1.ReasonMembersJoined, "Resolve", "%d more people through the space's groups", delta)
 	case delta < 0:
-		metrics.MemberChanges.WithLabelValues(space.Namespace, space.Name, "left").Add(float64(-delta))
+		metrics.MemberChanges.WithLabelValues(directoryOf(prev, cur), "left").Add(float64(-delta))
 		r.RecordChange(space, collabv1.ReasonMembersLeft, "Resolve", "%d fewer people through the space's groups", -delta)
 	}
 }

@@ -228,9 +228,7 @@ func groupsNotFound(st *collabv1.MembersStatus) []string {
 // through its groups.
 func (r *Phase) reportJoinsAndLeaves(space *collabv1.CollaborationSpace, prev, cur *collabv1.MembersStatus) {
 	c := peopleCounts(cur)
-	metrics.SetOrDelete(metrics.SpacePeople, float64(c.Owners), space.Namespace, space.Name, "Owner")
-	metrics.SetOrDelete(metrics.SpacePeople, float64(c.Moderators), space.Namespace, space.Name, "Moderator")
-	metrics.SetOrDelete(metrics.SpacePeople, float64(c.Members), space.Namespace, space.Name, "Member")
+	metrics.SetOrDelete(metrics.SpacePeople, float64(c.Owners+c.Moderators+c.Members), space.Namespace, space.Name)
 	if prev != nil && (scope.CutShort(prev) || scope.CutShort(cur)) {
 		r.reportCountChange(space, prev, cur)
 		return
@@ -250,13 +248,25 @@ func (r *Phase) reportJoinsAndLeaves(space *collabv1.CollaborationSpace, prev, c
 	slices.Sort(joined)
 	slices.Sort(left)
 	if len(joined) > 0 {
-		metrics.MemberChanges.WithLabelValues(space.Namespace, space.Name, "joined").Add(float64(len(joined)))
+		metrics.MemberChanges.WithLabelValues(directoryOf(prev, cur), "joined").Add(float64(len(joined)))
 		r.RecordChange(space, collabv1.ReasonMembersJoined, "Resolve", "%d joined through the space's groups: %s", len(joined), shortList(joined))
 	}
 	if len(left) > 0 {
-		metrics.MemberChanges.WithLabelValues(space.Namespace, space.Name, "left").Add(float64(len(left)))
+		metrics.MemberChanges.WithLabelValues(directoryOf(prev, cur), "left").Add(float64(len(left)))
 		r.RecordChange(space, collabv1.ReasonMembersLeft, "Resolve", "%d left the space's groups: %s", len(left), shortList(left))
 	}
+}
+
+// directoryOf names the PeopleDirectory the people came through: the
+// current one, or the one they left through.
+func directoryOf(prev, cur *collabv1.MembersStatus) string {
+	if cur != nil && cur.Directory != "" {
+		return cur.Directory
+	}
+	if prev != nil {
+		return prev.Directory
+	}
+	return ""
 }
 
 // shortList names at most 20 people, then says how many more.
