@@ -22,7 +22,8 @@ const lastAppliedAnnotation = corev1.LastAppliedConfigAnnotation
 // larger than the object itself) and kubectl apply's copy of the manifest;
 // owner references share their kind and API version; a CollaborationSpace
 // keeps its lists at their length and shares its policies, its members' kinds
-// and roles and its conditions' types, statuses and reasons; what is cached as
+// and roles, the people its status lists and its conditions' types, statuses
+// and reasons; what is cached as
 // metadata only (Namespaces) loses its UID and creation time, which no pass
 // reads. The operator writes the objects it caches with patches (spaces,
 // backends) or with updates of objects it made itself, and an update without
@@ -84,12 +85,28 @@ func trimSpace(s *collabv1.CollaborationSpace) {
 		m.Kind = collabv1.SubjectKind(intern(string(m.Kind)))
 		m.Role = collabv1.Role(intern(string(m.Role)))
 	}
+	if m := s.Status.Members; m != nil {
+		m.Directory = intern(m.Directory)
+		m.Owners, m.Moderators = internPeople(m.Owners), internPeople(m.Moderators)
+		m.Members, m.Unmapped = internPeople(m.Members), internPeople(m.Unmapped)
+	}
 	s.Status.Conditions = slices.Clone(s.Status.Conditions)
 	for i := range s.Status.Conditions {
 		c := &s.Status.Conditions[i]
 		c.Type, c.Reason = intern(c.Type), intern(c.Reason)
 		c.Status = metav1.ConditionStatus(intern(string(c.Status)))
 	}
+}
+
+// internPeople keeps a list of people at its length and shares their ids.
+func internPeople(ids []string) []string {
+	if cap(ids) > len(ids) {
+		ids = slices.Clone(ids) // a new array of its length: Clip would keep the old
+	}
+	for i, id := range ids {
+		ids[i] = internPerson(id)
+	}
+	return ids
 }
 
 func internAll(values []string) []string {

@@ -75,6 +75,7 @@ func TestTrimShares(t *testing.T) {
 		s.Spec.Members[0] = collabv1.Member{Kind: collabv1.SubjectKind(fmt.Sprint("Us", "er")),
 			Role: collabv1.Role(fmt.Sprint("Mem", "ber"))}
 		s.Status.Conditions = []metav1.Condition{{Type: fmt.Sprint("Re", "ady"), Reason: fmt.Sprint("Succ", "eeded")}}
+		s.Status.Members = &collabv1.MembersStatus{Members: append(make([]string, 0, 4), fmt.Sprint("@ada", ":example.org"))}
 		return s
 	}
 	a, b := space(), space()
@@ -84,24 +85,32 @@ func TestTrimShares(t *testing.T) {
 	if !same(string(a.Spec.Members[0].Kind), string(b.Spec.Members[0].Kind)) ||
 		!same(string(a.Spec.Members[0].Role), string(b.Spec.Members[0].Role)) ||
 		!same(a.Status.Conditions[0].Type, b.Status.Conditions[0].Type) ||
-		!same(a.Status.Conditions[0].Reason, b.Status.Conditions[0].Reason) {
+		!same(a.Status.Conditions[0].Reason, b.Status.Conditions[0].Reason) ||
+		!same(a.Status.Members.Members[0], b.Status.Members.Members[0]) {
 		t.Error("the two spaces hold copies of their own")
 	}
-	if cap(a.Spec.Members) != 1 {
-		t.Errorf("the member list has room for %d members, holds 1", cap(a.Spec.Members))
+	if cap(a.Spec.Members) != 1 || cap(a.Status.Members.Members) != 1 {
+		t.Errorf("the member lists have room for %d and %d, hold 1", cap(a.Spec.Members), cap(a.Status.Members.Members))
 	}
 }
 
 // TestInternIsBounded: values past the bound, or long ones, are not kept.
 func TestInternIsBounded(t *testing.T) {
-	for i := range maxInterned + 100 {
-		intern(fmt.Sprintf("reason-%d", i))
-	}
-	intern(string(make([]byte, maxInternedLen+1)))
-	interned.Lock()
-	defer interned.Unlock()
-	if n := len(interned.m); n > maxInterned {
-		t.Errorf("intern keeps %d strings, at most %d", n, maxInterned)
+	for _, tc := range []struct {
+		name  string
+		table *table
+		share func(string) string
+	}{{"enumerations", enumerations, intern}, {"people", people, internPerson}} {
+		for i := range tc.table.max + 100 {
+			tc.share(fmt.Sprintf("value-%d", i))
+		}
+		long := string(make([]byte, tc.table.maxLen+1))
+		if n := tc.table.len(); n > tc.table.max {
+			t.Errorf("%s: %d strings kept, at most %d", tc.name, n, tc.table.max)
+		}
+		if got := tc.share(long); unsafe.StringData(got) != unsafe.StringData(long) {
+			t.Errorf("%s: a long value was replaced", tc.name)
+		}
 	}
 }
 
