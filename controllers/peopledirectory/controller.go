@@ -285,8 +285,8 @@ func (r *Reconciler) wakeSpaces(ctx context.Context, dirName string) {
 	if r.Wake == nil {
 		return
 	}
-	var spaces collabv1.CollaborationSpaceList
-	if err := r.List(ctx, &spaces); err != nil {
+	var spaces collabv1.CollaborationSpaceList // read only: the cache's own objects
+	if err := r.List(ctx, &spaces, client.UnsafeDisableDeepCopy); err != nil {
 		return
 	}
 	for i := range spaces.Items {
@@ -312,8 +312,10 @@ func (r *Reconciler) patchStatus(ctx context.Context, before, dir *collabv1.Peop
 // groupsInUse lists, sorted, the Group members of the spaces that resolve their
 // groups through the named directory.
 func groupsInUse(ctx context.Context, c client.Reader, dirName string) ([]string, error) {
+	// Read only: the cache's own objects. A copy of every space on each poll
+	// was 50 MiB of garbage at a time at 10,000 spaces.
 	var spaces collabv1.CollaborationSpaceList
-	if err := c.List(ctx, &spaces); err != nil {
+	if err := c.List(ctx, &spaces, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("cannot list spaces: %w", err)
 	}
 	set := map[string]bool{}
@@ -343,8 +345,8 @@ func groupsInUse(ctx context.Context, c client.Reader, dirName string) ([]string
 // start or stop using a group, or a backend points elsewhere.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {
 	all := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, _ client.Object) []reconcile.Request {
-		var dirs collabv1.PeopleDirectoryList
-		if err := r.List(ctx, &dirs); err != nil {
+		var dirs collabv1.PeopleDirectoryList // names only: the cache's own objects, no copy of their status
+		if err := r.List(ctx, &dirs, client.UnsafeDisableDeepCopy); err != nil {
 			return nil
 		}
 		reqs := make([]reconcile.Request, 0, len(dirs.Items))

@@ -120,8 +120,8 @@ func spacesOfPolicy(c client.Reader) handler.EventHandler {
 				sels = append(sels, p.Spec.NamespaceSelector)
 			}
 		}
-		var spaces collabv1.CollaborationSpaceList
-		if err := c.List(ctx, &spaces); err != nil {
+		var spaces collabv1.CollaborationSpaceList // read only: the cache's own objects
+		if err := c.List(ctx, &spaces, client.UnsafeDisableDeepCopy); err != nil {
 			return
 		}
 		nsSelected := map[string]bool{}
@@ -199,8 +199,8 @@ func spacesOfDirectory(c client.Reader) handler.TypedEventHandler[client.Object,
 			if !all && len(changed) == 0 {
 				return
 			}
-			var spaces collabv1.CollaborationSpaceList
-			if err := c.List(ctx, &spaces); err != nil {
+			var spaces collabv1.CollaborationSpaceList // read only: the cache's own objects
+			if err := c.List(ctx, &spaces, client.UnsafeDisableDeepCopy); err != nil {
 				return
 			}
 			for _, s := range spaces.Items {
