@@ -9,8 +9,8 @@ import (
 func TestSoftMemoryLimit(t *testing.T) {
 	const mi = 1 << 20
 	cases := map[string]struct{ container, want int64 }{
-		"the default 256 MiB leaves 50 MiB to the binary": {256 * mi, 206 * mi},
-		"200 MiB for 10,000 spaces":                       {200 * mi, 150 * mi},
+		"the default 256 MiB leaves 60 MiB to the binary": {256 * mi, 196 * mi},
+		"150 MiB for 10,000 spaces":                       {150 * mi, 90 * mi},
 		"a small limit keeps half for Go":                 {64 * mi, 32 * mi},
 	}
 	for name, tc := range cases {
@@ -26,8 +26,8 @@ func TestSetSoftMemoryLimit(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
 	t.Setenv("GOMEMLIMIT", "")
 	t.Setenv(MemoryLimitEnv, "268435456")
-	if got, err := SetSoftMemoryLimit(); err != nil || got != 206<<20 || debug.SetMemoryLimit(-1) != 206<<20 {
-		t.Errorf("SetSoftMemoryLimit() = %d, %v; Go's limit %d; want 206 MiB", got, err, debug.SetMemoryLimit(-1))
+	if got, err := SetSoftMemoryLimit(); err != nil || got != 196<<20 || debug.SetMemoryLimit(-1) != 196<<20 {
+		t.Errorf("SetSoftMemoryLimit() = %d, %v; Go's limit %d; want 196 MiB", got, err, debug.SetMemoryLimit(-1))
 	}
 	debug.SetMemoryLimit(math.MaxInt64)
 	t.Setenv("GOMEMLIMIT", "100MiB")
