@@ -15,8 +15,8 @@ const MemoryLimitEnv = "COLLAB_MEMORY_LIMIT"
 // for the pages of its own binary and what Go's limit does not bound: 43-53
 // MiB of the binary resident and up to 6 MiB more anonymous memory than the
 // soft limit at the peak (hack/bench -mode scale at 10,000 spaces: a 150 MiB
-// container, a 90 MiB soft limit, peaked at 130-136 MiB resident and 145
-// after a restart). The container's memory is charged for both: with Go's
+// container, a 90 MiB soft limit, peaked at 130-140 MiB resident, and
+// 145-156 after a restart). The container's memory is charged for both: with Go's
 // soft limit at the container's, the collector would let garbage crowd out the
 // binary's code before it worked harder. The binary's pages are the file's,
 // which the kernel drops and reads again before it kills anything.
