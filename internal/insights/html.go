@@ -48,6 +48,9 @@ type cellView struct {
 type spaceView struct {
 	Key  string
 	Bars []barView
+	// Counts says how much was said: messages and people, and the forum's
+	// topics and posts when it is counted.
+	Counts string
 }
 
 type barView struct {
@@ -90,10 +93,20 @@ func newWindowView(r Titled) windowView {
 	}
 	for _, key := range slices.Sorted(maps.Keys(r.Spaces)) {
 		s := r.Spaces[key]
-		v.Spaces = append(v.Spaces, spaceView{Key: key, Bars: []barView{
+		v.Spaces = append(v.Spaces, spaceView{Key: key, Counts: countsLabel(s), Bars: []barView{
 			bar("breadth", s.Breadth), bar("reach share", s.ReachShare), bar("leaders", s.Leaders)}})
 	}
 	return v
+}
+
+// countsLabel reads "12 messages from 10 people; forum: 3 topics, 9 posts",
+// with · for a hidden figure and without the forum when it is not counted.
+func countsLabel(s SpaceFigures) string {
+	out := count(s.Messages) + " messages from " + count(s.ActivePeople) + " people"
+	if s.Forum != nil {
+		out += "; forum: " + count(s.Forum.Topics) + " topics, " + count(s.Forum.Posts) + " posts"
+	}
+	return out
 }
 
 // heat is a blue of the given strength, 0 to 1.
@@ -133,6 +146,7 @@ h1{font-size:22px}h2{font-size:18px;margin-top:32px}h3{font-size:15px;color:#096
 svg text{font-size:12px;fill:#1f2328}
 .space{display:flex;align-items:center;gap:16px;margin:6px 0}.space strong{width:220px}
 svg text.on-dark{fill:#ffffff}
+.space .note{font-weight:normal}
 </style></head><body>
 <svg width="0" height="0" style="position:absolute" aria-hidden="true">
 <defs><pattern id="hidden" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
@@ -155,7 +169,7 @@ A figure resting on fewer than {{.MinPeople}} people is hidden (·, hatched).</p
 <text x="{{add .X 27}}" y="{{add .Y 32}}" text-anchor="middle"{{if .Dark}} class="on-dark"{{end}}>{{.Label}}</text>{{end}}
 </g></svg>{{end}}
 <h3>Each space</h3>
-{{range .Spaces}}<div class="space"><strong>{{.Key}}</strong>
+{{range .Spaces}}<div class="space"><strong>{{.Key}}<br><span class="note">{{.Counts}}</span></strong>
 <svg class="bars" xmlns="http://www.w3.org/2000/svg" width="480" height="84">
 {{range $i, $b := .Bars}}<text x="0" y="{{add (line $i) 20}}">{{$b.Name}}</text>
 <rect x="110" y="{{add (line $i) 6}}" width="300" height="18" fill="{{if $b.Hidden}}url(#hidden){{else}}#eaeef2{{end}}"/>

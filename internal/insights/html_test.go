@@ -28,8 +28,10 @@ func sampleReport() Titled {
 		Window: Window{From: day.AddDate(0, 0, -7), To: day},
 		Spaces: map[string]SpaceFigures{
 			"research/research": {Messages: f(12, 10), ActivePeople: f(10, 10), Breadth: f(5.0/6, 6), Reach: f(5, 5),
-				ReachShare: f(5.0/12, 5), CrossAnswers: f(5, 6), Leaders: hidden(2)},
-			"sales/sales": {Messages: f(5, 5), ActivePeople: f(5, 5), Breadth: f(5.0/6, 6), Leaders: hidden(1)},
+				ReachShare: f(5.0/12, 5), CrossAnswers: f(5, 6), Leaders: hidden(2),
+				Forum: &ForumFigures{Topics: f(3, 5), Posts: f(9, 6)}},
+			"sales/sales": {Messages: f(5, 5), ActivePeople: f(5, 5), Breadth: f(5.0/6, 6), Leaders: hidden(1),
+				Forum: &ForumFigures{Topics: hidden(2), Posts: hidden(3)}},
 		},
 		Answers: map[string]map[string]Figure{
 			"sales/sales":       {"research/research": f(4, 5), "sales/sales": hidden(2)},
@@ -87,6 +89,28 @@ func TestTheHTMLReportDrawsItsCharts(t *testing.T) {
 		data, _ := os.ReadFile(shot)
 		if err := os.WriteFile(*screenshot, data, 0o644); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestTheHTMLReportSaysHowMuchWasSaid: beside its bars, each space says how
+// many messages and people, and its forum's topics and posts, hidden below
+// the minimum as everywhere else; a space whose forum is not counted says
+// nothing of one.
+func TestTheHTMLReportSaysHowMuchWasSaid(t *testing.T) {
+	r := sampleReport()
+	r.Spaces["support/support"] = SpaceFigures{Messages: Figure{Value: 7, People: 6}, ActivePeople: Figure{Value: 6, People: 6}}
+	var page bytes.Buffer
+	if err := WriteHTML(&page, []Titled{r}, DefaultMinPeople); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"12 messages from 10 people; forum: 3 topics, 9 posts",
+		"5 messages from 5 people; forum: · topics, · posts",
+		"7 messages from 6 people</span>",
+	} {
+		if !strings.Contains(page.String(), want) {
+			t.Errorf("the page does not say %q", want)
 		}
 	}
 }
