@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,6 +30,9 @@ type Object interface {
 // gone is not an error (its next reconcile finds it gone).
 func Patch(ctx context.Context, c client.Client, before, obj Object, owned ...string) error {
 	keepOthers(before, obj, owned)
+	if sameStatus(before, obj) {
+		return nil
+	}
 	patch := client.MergeFrom(before)
 	changed, err := changesStatus(patch, obj)
 	if err != nil || !changed {
@@ -42,6 +46,30 @@ func Patch(ctx context.Context, c client.Client, before, obj Object, owned ...st
 
 // keepOthers puts back, in obj, every condition whose type is not owned as
 // before had it.
+// sameStatus says whether the two statuses are equal, field by field: then
+// the patch would hold no status. Most passes change nothing, and working the
+// patch out (both objects to JSON and back to maps) cost about 39 KiB a pass:
+// 380 MiB of garbage when a restarted manager passes over 10,000 spaces. A
+// status that differs only in a way JSON does not show (an empty list against
+// none) is still told apart by the patch.
+func sameStatus(before, obj Object) bool {
+	b, o := statusOf(before), statusOf(obj)
+	return b.IsValid() && o.IsValid() && reflect.DeepEqual(b.Interface(), o.Interface())
+}
+
+// statusOf is a pointer to obj's Status field; invalid when it has none.
+func statusOf(obj Object) reflect.Value {
+	v := reflect.ValueOf(obj)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return reflect.Value{}
+	}
+	f := v.Elem().FieldByName("Status")
+	if !f.IsValid() {
+		return reflect.Value{}
+	}
+	return f.Addr()
+}
+
 func keepOthers(before, obj Object, owned []string) {
 	prev := *before.ConditionsOf()
 	var out []metav1.Condition

@@ -2,9 +2,11 @@ package statuspatch
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -124,5 +126,36 @@ func TestStatusIsWrittenOnlyHere(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestAnUnchangedStatusCostsLittle: most passes change nothing, and a
+// restarted manager makes one for every space; telling that nothing changed
+// must not cost a merge patch of the whole object (both sides to JSON and
+// back). A space of 20 members and its conditions: under 2 KiB a call.
+func TestAnUnchangedStatusCostsLittle(t *testing.T) {
+	space := &collabv1.CollaborationSpace{ObjectMeta: metav1.ObjectMeta{Namespace: "dept", Name: "team"}}
+	for i := range 20 {
+		space.Spec.Members = append(space.Spec.Members, collabv1.Member{Kind: collabv1.SubjectUser, Name: fmt.Sprintf("person-%d", i), Role: collabv1.RoleMember})
+	}
+	for _, c := range []string{"Ready", "Reconciling", "Stalled", "PolicyCompliant", "MembersReady", "PermissionsReady"} {
+		space.Status.Conditions = append(space.Status.Conditions, metav1.Condition{Type: c, Status: "True", Reason: "Succeeded",
+			Message: "The space matches its spec", LastTransitionTime: metav1.Now()})
+	}
+	space.Status.Permissions = &collabv1.PermissionsStatus{Roles: []string{"team-owner", "team-member"},
+		RoleBindings: []string{"team-owners", "team-moderators", "team-members"}}
+	c := fakeclient.NewClientBuilder().WithScheme(testenv.Scheme()).Build() // never written to
+	obj := space.DeepCopy()
+	const calls = 100
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range calls {
+		if err := Patch(context.Background(), c, space, obj, collabv1.ReadyCondition); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if perCall := (after.TotalAlloc - before.TotalAlloc) / calls; perCall > 2<<10 {
+		t.Errorf("an unchanged status cost %d bytes a call, want under 2 KiB", perCall)
 	}
 }
