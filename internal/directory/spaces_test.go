@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
+	"github.com/opencommons/collab-operator/internal/testing/harness"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -20,17 +21,10 @@ import (
 // every group in use (500 here): the copies were 86 KiB a call, 860 MiB of
 // garbage for 10,000 spaces.
 func TestNameForCopiesNothing(t *testing.T) {
-	env, cfg, err := testenv.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
+	apiServer := harness.New(t, harness.Options{})
+	cfg, c := apiServer.Config, apiServer.Client
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	c, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := &collabv1.PeopleDirectory{ObjectMeta: metav1.ObjectMeta{Name: "staff"},
 		Spec: collabv1.PeopleDirectorySpec{Default: true, Static: &collabv1.StaticDirectory{}}}
 	if err := c.Create(ctx, dir); err != nil {

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/opencommons/collab-operator/internal/testing/harness"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 )
 
@@ -17,11 +18,7 @@ import (
 // spoke through a real kube-apiserver: one event per thing said, the
 // repeated one with its series counting every time it happened.
 func TestOnARealAPIServer(t *testing.T) {
-	env, cfg, err := testenv.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
+	cfg := harness.New(t, harness.Options{}).Config
 	kube := kubernetes.NewForConfigOrDie(cfg)
 	ctx := context.Background()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "dept"}}

@@ -18,6 +18,7 @@ import (
 	collabv1 "github.com/opencommons/collab-operator/api/v1alpha1"
 	"github.com/opencommons/collab-operator/internal/managercfg"
 	"github.com/opencommons/collab-operator/internal/rbacstore"
+	"github.com/opencommons/collab-operator/internal/testing/harness"
 	"github.com/opencommons/collab-operator/internal/testing/testenv"
 	"github.com/opencommons/collab-operator/internal/testing/wait"
 )
@@ -47,18 +48,11 @@ func (c *changes) count() (int, int, int) {
 // those, as fingerprints; a hand edit of their rules reaches a watch with
 // another fingerprint, a deletion too, and reads follow.
 func TestTheCacheKeepsTheOperatorsRolesAsRecords(t *testing.T) {
-	env, cfg, err := testenv.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
+	apiServer := harness.New(t, harness.Options{})
+	cfg, c := apiServer.Config, apiServer.Client
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	scheme := testenv.Scheme()
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
 	opts := managercfg.ManagerOptions(ctrl.Options{})
 	cached, err := opts.NewCache(cfg, cache.Options{Scheme: scheme, ByObject: opts.Cache.ByObject})
 	if err != nil {
