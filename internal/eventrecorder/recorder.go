@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -123,16 +124,11 @@ func (r *Recorder) Eventf(regarding, related runtime.Object, eventtype, reason, 
 // Start sends until ctx ends. It runs on every replica: a standby's
 // controllers record nothing.
 func (r *Recorder) Start(ctx context.Context) error {
-	done := make(chan struct{}, len(r.senders))
+	var senders sync.WaitGroup
 	for _, s := range r.senders {
-		go func() {
-			s.run(ctx)
-			done <- struct{}{}
-		}()
+		senders.Go(func() { s.run(ctx) })
 	}
-	for range r.senders {
-		<-done
-	}
+	senders.Wait()
 	return nil
 }
 
