@@ -14,6 +14,7 @@ import (
 	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -33,19 +34,21 @@ func Patch(ctx context.Context, c client.Client, before, obj Object, owned ...st
 	if sameStatus(before, obj) {
 		return nil
 	}
-	patch := client.MergeFrom(before)
-	changed, err := changesStatus(patch, obj)
-	if err != nil || !changed {
+	// Worked out once: the same patch tells whether the status changed and is
+	// what is sent.
+	data, err := client.MergeFrom(before).Data(obj)
+	if err != nil {
 		return err
 	}
-	if err := c.Status().Patch(ctx, obj, patch); err != nil {
+	if changed, err := changesStatus(data); err != nil || !changed {
+		return err
+	}
+	if err := c.Status().Patch(ctx, obj, client.RawPatch(types.MergePatchType, data)); err != nil {
 		return client.IgnoreNotFound(fmt.Errorf("cannot patch the status of %s: %w", obj.GetName(), err))
 	}
 	return nil
 }
 
-// keepOthers puts back, in obj, every condition whose type is not owned as
-// before had it.
 // sameStatus says whether the two statuses are equal, field by field: then
 // the patch would hold no status. Most passes change nothing, and working the
 // patch out (both objects to JSON and back to maps) cost about 39 KiB a pass:
@@ -70,6 +73,8 @@ func statusOf(obj Object) reflect.Value {
 	return f.Addr()
 }
 
+// keepOthers puts back, in obj, every condition whose type is not owned as
+// before had it.
 func keepOthers(before, obj Object, owned []string) {
 	prev := *before.ConditionsOf()
 	var out []metav1.Condition
@@ -99,11 +104,7 @@ func order(prev []metav1.Condition, t string) int {
 // changesStatus says whether the merge patch from before to obj touches the
 // status: a change of metadata alone (a finalizer added in memory) is no
 // reason to write it.
-func changesStatus(patch client.Patch, obj client.Object) (bool, error) {
-	data, err := patch.Data(obj)
-	if err != nil {
-		return false, err
-	}
+func changesStatus(data []byte) (bool, error) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(data, &fields); err != nil {
 		return false, err
