@@ -11,6 +11,7 @@ package dendrite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,7 +71,22 @@ type Server struct {
 }
 
 // Start runs a Dendrite and waits until it answers. The caller must Stop it.
+// A port Start chose itself that another process took before Dendrite bound
+// it (test packages start servers side by side) is chosen again, up to three
+// times in all, as slapd's is.
 func Start(ctx context.Context, opts Options) (*Server, error) {
+	for attempt := 1; ; attempt++ {
+		s, err := startOnce(ctx, opts)
+		if err == nil || opts.Port != 0 || attempt == 3 || !errors.Is(err, errPortTaken) {
+			return s, err
+		}
+	}
+}
+
+// errPortTaken says Dendrite could not bind its port.
+var errPortTaken = errors.New("its port was taken")
+
+func startOnce(ctx context.Context, opts Options) (*Server, error) {
 	s, err := prepare(ctx, &opts)
 	if err != nil {
 		return nil, err
@@ -82,6 +99,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := s.waitReady(ctx, s.startTimeout()); err != nil {
 		log := s.logTail()
 		_ = s.Stop()
+		if strings.Contains(log, "address already in use") {
+			err = fmt.Errorf("%w: %w", errPortTaken, err)
+		}
 		return nil, fmt.Errorf("dendrite did not become ready: %w%s", err, log)
 	}
 	return s, nil
@@ -151,8 +171,8 @@ func portFree(port int) error {
 }
 
 // freePort asks the kernel for a free port on 127.0.0.1. Another process could
-// take it before Dendrite binds; Start then fails and says so.
-func freePort() (int, error) {
+// take it before Dendrite binds; Start then chooses again.
+var freePort = func() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err

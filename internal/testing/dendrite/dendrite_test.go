@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -123,5 +124,39 @@ func TestStartFailsClearly(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "address already in use") || time.Since(start) > 10*time.Second {
 		t.Errorf("Start on a taken port = %v after %s, want a quick error naming the port", err, time.Since(start))
+	}
+}
+
+// TestAPortTakenMeanwhileIsChosenAgain: test packages start servers side by
+// side, so a port found free can be taken before Dendrite binds it (a CI run
+// failed so). Start chooses another, with the same directory.
+func TestAPortTakenMeanwhileIsChosenAgain(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = l.Close() }()
+	taken := l.Addr().(*net.TCPAddr).Port
+	choose := freePort
+	chosen := 0
+	freePort = func() (int, error) {
+		if chosen++; chosen == 1 {
+			return taken, nil // free when looked at, taken since
+		}
+		return choose()
+	}
+	defer func() { freePort = choose }()
+	s, err := Start(ctx, Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("Start after a port was taken meanwhile: %v", err)
+	}
+	defer func() { _ = s.Stop() }()
+	if s.URL == "http://127.0.0.1:"+strconv.Itoa(taken) || chosen != 2 {
+		t.Errorf("serving at %s after %d choices, want a second port", s.URL, chosen)
+	}
+	if _, _, err := s.RegisterUser(ctx, "ada", "secret-password", false); err != nil {
+		t.Errorf("the server on its second port does not answer: %v", err)
 	}
 }
